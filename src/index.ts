@@ -1,0 +1,7 @@
+// tensorkit's public surface: re-exports only.
+export * from './tensor/index.js';
+export * from './init/index.js';
+export * from './layers/index.js';
+export * from './losses/index.js';
+export * from './optimizers/index.js';
+export { createRegistry, type Registry, type RegisterOptions } from './registry.js';

@@ -1,0 +1,2 @@
+// Initializers: the interface, the registry and the built-ins (registered here).
+export * from './initializer.js';

@@ -1,0 +1,53 @@
+// The Layer plugin interface and its registry.
+import { createRegistry, type RegisterOptions } from '../registry.js';
+import type { Param } from '../tensor/param.js';
+import type { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** A named non-trainable tensor saved in the state dict (BatchNorm's `running_mean`, …). */
+export interface Buffer {
+  readonly name: string;
+  readonly value: Tensor;
+}
+
+/**
+ * A layer: owns its parameters, their gradients, the activations it caches for backward and its
+ * scratch buffers. Shapes exclude the batch axis in `build`, include it in `forward`/`backward`.
+ */
+export interface Layer {
+  /** Registry name, e.g. `"conv2d"`. */
+  readonly kind: string;
+  /** Allocates parameters for a per-sample input shape (e.g. `[1, 28, 28]`); returns the per-sample output shape. */
+  build(inputShape: readonly number[], rng: Rng): readonly number[];
+  /** Forward pass on `[batch, ...inputShape]`; the result is a layer-owned buffer valid until the next forward. */
+  forward(x: Tensor, training: boolean): Tensor;
+  /** Backward pass from dL/dy; accumulates parameter gradients and returns a layer-owned dL/dx. */
+  backward(dy: Tensor): Tensor;
+  /** Trainable parameters with local names (`"weight"`, `"bias"`); empty for parameter-free layers. */
+  params(): readonly Param[];
+  /** Non-trainable state saved in the state dict (optional). */
+  buffers?(): readonly Buffer[];
+  /** Enough configuration to rebuild the layer through the registry. */
+  getConfig(): Record<string, unknown>;
+}
+
+/** Builds a layer from a (partial) config. */
+export type LayerFactory = (config?: Record<string, unknown>) => Layer;
+
+/** The layer registry. */
+export const layerRegistry = createRegistry<LayerFactory>('layer');
+
+/** Registers a layer factory by name (lower-case kebab), as the built-ins do. */
+export function registerLayer(name: string, factory: LayerFactory, options?: RegisterOptions): void {
+  layerRegistry.register(name, factory, options);
+}
+
+/** Creates a registered layer from its name and config. */
+export function createLayer(name: string, config: Record<string, unknown> = {}): Layer {
+  return layerRegistry.get(name)(config);
+}
+
+/** Names of registered layers. */
+export function layerNames(): string[] {
+  return layerRegistry.names();
+}

@@ -1,0 +1,2 @@
+// Losses: the interface, the registry and the built-ins (registered here).
+export * from './loss.js';

@@ -1,0 +1,6 @@
+// Public surface of the tensor core.
+export { Tensor, tensor, zeros, ones, full, randn, rand, shapeSize, formatShape } from './tensor.js';
+export { Rng, type RngState } from './rng.js';
+export type { Param } from './param.js';
+export { gemm, gemmNaive, type GemmOptions } from './gemm.js';
+export { im2col, col2im, convGeometry, type ConvGeometry } from './im2col.js';

@@ -1,0 +1,133 @@
+// Tensor: a contiguous row-major Float32Array plus a shape. Reshape shares the data.
+import type { Rng } from './rng.js';
+
+/** Number of elements of a shape (1 for a scalar shape `[]`). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
+
+/** `[2, 3, 4]` → `"[2, 3, 4]"`, for error messages. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkShape(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape)) throw new Error(`${what}: shape must be an array of integers, got ${String(shape)}`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: shape ${formatShape(shape)} has an invalid dimension ${d}`);
+  }
+}
+
+/** A dense float32 tensor: `data` holds `shapeSize(shape)` elements in row-major order. */
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: number[];
+  readonly size: number;
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    checkShape(shape, 'Tensor');
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new Error(`Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${size}`);
+    }
+    this.data = data;
+    this.shape = shape.slice();
+    this.size = size;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** A tensor of a new shape over the same data (no copy). One dimension may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    const s = shape.slice();
+    const neg = s.indexOf(-1);
+    if (neg >= 0) {
+      const rest = shapeSize(s.filter((_, i) => i !== neg));
+      if (rest === 0 || this.size % rest !== 0) {
+        throw new Error(`reshape: cannot reshape ${formatShape(this.shape)} to ${formatShape(shape)}`);
+      }
+      s[neg] = this.size / rest;
+    }
+    if (shapeSize(s) !== this.size) {
+      throw new Error(`reshape: cannot reshape ${formatShape(this.shape)} (${this.size} elements) to ${formatShape(shape)}`);
+    }
+    return new Tensor(this.data, s);
+  }
+
+  /** A deep copy. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Rows `start..end` along the first axis as a view sharing the data. */
+  slice0(start: number, end: number): Tensor {
+    const rows = this.shape[0];
+    if (!(start >= 0 && end <= rows && start <= end)) {
+      throw new Error(`slice0: range [${start}, ${end}) is outside the first axis of ${formatShape(this.shape)}`);
+    }
+    const per = rows === 0 ? 0 : this.size / rows;
+    return new Tensor(this.data.subarray(start * per, end * per), [end - start, ...this.shape.slice(1)]);
+  }
+
+  /** Nested arrays, for printing and tests. */
+  toArray(): unknown {
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return this.data[offset];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)})`;
+  }
+}
+
+/** A tensor from numbers (copied into a new Float32Array) and a shape. */
+export function tensor(data: ArrayLike<number>, shape?: readonly number[]): Tensor {
+  const s = shape ?? [data.length];
+  checkShape(s, 'tensor');
+  if (data.length !== shapeSize(s)) {
+    throw new Error(`tensor: got ${data.length} values for shape ${formatShape(s)} (needs ${shapeSize(s)})`);
+  }
+  return new Tensor(Float32Array.from(data), s);
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: readonly number[]): Tensor {
+  checkShape(shape, 'zeros');
+  return new Tensor(new Float32Array(shapeSize(shape)), shape);
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: readonly number[], value: number): Tensor {
+  const t = zeros(shape);
+  t.data.fill(value);
+  return t;
+}
+
+/** A tensor of ones. */
+export function ones(shape: readonly number[]): Tensor {
+  return full(shape, 1);
+}
+
+/** Samples from N(mean, std²) drawn from `rng`. */
+export function randn(shape: readonly number[], rng: Rng, mean = 0, std = 1): Tensor {
+  const t = zeros(shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = mean + std * rng.normal();
+  return t;
+}
+
+/** Samples from U[low, high) drawn from `rng`. */
+export function rand(shape: readonly number[], rng: Rng, low = 0, high = 1): Tensor {
+  const t = zeros(shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = low + (high - low) * rng.next();
+  return t;
+}

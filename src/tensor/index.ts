@@ -4,3 +4,4 @@ export { Rng, type RngState } from './rng.js';
 export type { Param } from './param.js';
 export { gemm, gemmNaive, type GemmOptions } from './gemm.js';
 export { im2col, col2im, convGeometry, type ConvGeometry } from './im2col.js';
+export { softmaxRows, logSoftmaxRows, argmaxRows } from './reduce.js';

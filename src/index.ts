@@ -5,3 +5,7 @@ export * from './layers/index.js';
 export * from './losses/index.js';
 export * from './optimizers/index.js';
 export { createRegistry, type Registry, type RegisterOptions } from './registry.js';
+export * from './model/index.js';
+export * from './train/index.js';
+export * from './data/index.js';
+export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from './config.js';

@@ -1,0 +1,114 @@
+// Dataset locator: Fashion-MNIST and MNIST from the vendored data/ folder (or any directory of IDX files).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tensor } from '../tensor/tensor.js';
+import { IdxFormatError, readIdx } from './idx.js';
+
+/** Images `[N, 1, 28, 28]` scaled to [0, 1] (or standardised) and labels `[N]` (class ids as numbers). */
+export interface Split {
+  readonly images: Tensor;
+  readonly labels: Tensor;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly train: Split;
+  readonly test: Split;
+  readonly classNames: readonly string[];
+}
+
+export interface LoadOptions {
+  /** Directory holding the IDX files (default: the package's vendored `data/<name>`). */
+  readonly dir?: string;
+  /** Keep only the first N training / test examples (for quick runs). */
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /** Standardise with the training set's mean and std instead of plain [0, 1] scaling. */
+  readonly standardize?: boolean;
+}
+
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+] as const;
+export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+
+/** The package's vendored data folder (works from src/ under tsx and from dist/ after the build). */
+export function vendoredDataDir(): string {
+  return fileURLToPath(new URL('../../data/', import.meta.url));
+}
+
+function findFile(dir: string, stems: readonly string[]): string {
+  for (const stem of stems) {
+    for (const name of [stem, `${stem}.gz`]) {
+      const p = join(dir, name);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new Error(`no ${stems.join(' or ')}[.gz] in ${dir}`);
+}
+
+function loadSplit(dir: string, imageStems: string[], labelStems: string[], limit?: number): { images: Float32Array; labels: Float32Array; n: number } {
+  const imgPath = findFile(dir, imageStems);
+  const lblPath = findFile(dir, labelStems);
+  const img = readIdx(imgPath);
+  const lbl = readIdx(lblPath);
+  if (img.dtype !== 'uint8' || img.shape.length !== 3 || img.shape[1] !== 28 || img.shape[2] !== 28) {
+    throw new IdxFormatError(imgPath, `expected uint8 images [N, 28, 28], got ${img.dtype} [${img.shape.join(', ')}]`);
+  }
+  if (lbl.dtype !== 'uint8' || lbl.shape.length !== 1) {
+    throw new IdxFormatError(lblPath, `expected uint8 labels [N], got ${lbl.dtype} [${lbl.shape.join(', ')}]`);
+  }
+  if (lbl.shape[0] !== img.shape[0]) {
+    throw new IdxFormatError(lblPath, `${lbl.shape[0]} labels for ${img.shape[0]} images in ${imgPath}`);
+  }
+  let n = img.shape[0];
+  if (limit !== undefined) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
+    n = Math.min(n, limit);
+  }
+  const images = new Float32Array(n * 784);
+  const src = img.data;
+  for (let i = 0; i < n * 784; i++) images[i] = src[i] / 255;
+  const labels = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = lbl.data[i];
+    if (c > 9) throw new IdxFormatError(lblPath, `label ${c} at index ${i} is outside 0..9`);
+    labels[i] = c;
+  }
+  return { images, labels, n };
+}
+
+function load(name: string, sub: string, trainStems: [string[], string[]], opts: LoadOptions, classNames: readonly string[]): Dataset {
+  const dir = opts.dir ?? join(vendoredDataDir(), sub);
+  if (!existsSync(dir)) throw new Error(`${name}: data directory ${dir} does not exist`);
+  const train = loadSplit(dir, trainStems[0], trainStems[1], opts.trainLimit);
+  const test = loadSplit(dir, ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'], ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'], opts.testLimit);
+  if (opts.standardize) {
+    let sum = 0;
+    let sq = 0;
+    for (let i = 0; i < train.images.length; i++) {
+      sum += train.images[i];
+      sq += train.images[i] * train.images[i];
+    }
+    const mean = sum / train.images.length;
+    const std = Math.sqrt(Math.max(sq / train.images.length - mean * mean, 1e-12));
+    for (const arr of [train.images, test.images]) for (let i = 0; i < arr.length; i++) arr[i] = (arr[i] - mean) / std;
+  }
+  return {
+    name,
+    train: { images: new Tensor(train.images, [train.n, 1, 28, 28]), labels: new Tensor(train.labels, [train.n]) },
+    test: { images: new Tensor(test.images, [test.n, 1, 28, 28]), labels: new Tensor(test.labels, [test.n]) },
+    classNames,
+  };
+}
+
+/** Fashion-MNIST (60k train / 10k test vendored). */
+export function loadFashionMnist(opts: LoadOptions = {}): Dataset {
+  return load('fashion-mnist', 'fashion-mnist', [['train-images-idx3-ubyte', 'train-images.idx3-ubyte'], ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte']], opts, FASHION_MNIST_CLASSES);
+}
+
+/** MNIST (vendored: a 10k training slice and the official 10k test set; `dir` may point at the full set). */
+export function loadMnist(opts: LoadOptions = {}): Dataset {
+  return load('mnist', 'mnist', [['train-images-idx3-ubyte', 'train10k-images-idx3-ubyte', 'train-images.idx3-ubyte'], ['train-labels-idx1-ubyte', 'train10k-labels-idx1-ubyte', 'train-labels.idx1-ubyte']], opts, MNIST_CLASSES);
+}

@@ -1,0 +1,2 @@
+// The Sequential model.
+export * from './sequential.js';

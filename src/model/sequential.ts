@@ -1,0 +1,461 @@
+// Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and its training loop.
+import { createLayer, type Layer } from '../layers/layer.js';
+import { createLoss, type Loss } from '../losses/loss.js';
+import { createOptimizer, type Optimizer } from '../optimizers/optimizer.js';
+import type { Param } from '../tensor/param.js';
+import { Rng } from '../tensor/rng.js';
+import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
+import type { Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
+import { progressCallback } from '../train/callbacks.js';
+import { countCorrect, METRIC_NAMES } from '../train/metrics.js';
+
+/** Options of the {@link Sequential} constructor. */
+export interface SequentialOptions {
+  /** Per-sample input shape: `[channels, height, width]` or `[features]`. */
+  readonly inputShape: readonly number[];
+  /** Seed of the Rng that initialises the weights (and draws dropout masks). Default 0. */
+  readonly seed?: number;
+}
+
+/** A registry name, `{ name, ...config }`, or a ready instance. */
+export type Spec<T> = string | ({ name: string } & Record<string, unknown>) | T;
+
+export interface CompileOptions {
+  readonly optimizer: Spec<Optimizer>;
+  readonly loss: Spec<Loss>;
+  /** Only `'accuracy'` so far. */
+  readonly metrics?: readonly string[];
+}
+
+/** Anything with a per-epoch `step`, e.g. the learning-rate schedules. */
+export interface EpochSchedule {
+  step(metric?: number): void;
+}
+
+export interface FitOptions {
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  /** Reshuffle the training set every epoch (default true). */
+  readonly shuffle?: boolean;
+  /** Fraction held out for validation, taken after one seeded shuffle (default 0). */
+  readonly validationSplit?: number;
+  readonly validationData?: readonly [Tensor, Tensor];
+  /** Seed of the shuffling and splitting Rng (default 0). */
+  readonly seed?: number;
+  readonly callbacks?: readonly Callback[];
+  /** Print progress (a bar on a terminal, plain lines otherwise). Default false. */
+  readonly verbose?: boolean;
+  /** Stepped once per epoch with the validation loss (or the training loss without validation). */
+  readonly schedule?: EpochSchedule;
+}
+
+/** Loss and accuracy per batch and per epoch (validation entries are NaN without validation data). */
+export interface History {
+  readonly batch: { loss: number[]; accuracy: number[] };
+  readonly epoch: { loss: number[]; accuracy: number[]; valLoss: number[]; valAccuracy: number[]; seconds: number[]; lr: number[] };
+}
+
+export interface EvaluateResult {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** The serialisable architecture: registry names and configs, no code. */
+export interface SequentialConfig {
+  readonly inputShape: number[];
+  readonly layers: { kind: string; config: Record<string, unknown> }[];
+}
+
+function resolve<T>(what: string, spec: Spec<T>, create: (name: string, config: Record<string, unknown>) => T, isInstance: (v: unknown) => boolean): T {
+  if (typeof spec === 'string') return create(spec, {});
+  if (isInstance(spec)) return spec as T;
+  if (spec && typeof spec === 'object' && typeof (spec as { name?: unknown }).name === 'string') {
+    const { name, ...config } = spec as { name: string } & Record<string, unknown>;
+    return create(name, config);
+  }
+  throw new Error(`compile: ${what} must be a registered name, { name, ...config } or an instance, got ${JSON.stringify(spec)}`);
+}
+
+/** A linear stack of layers. Activations are layers and count in the state-dict index, as in PyTorch. */
+export class Sequential {
+  readonly layers: readonly Layer[];
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  /** Per-sample output shape of every layer. */
+  readonly layerShapes: readonly (readonly number[])[];
+  optimizer: Optimizer | null;
+  loss: Loss | null;
+  private readonly allParams: Param[];
+  private readonly paramOwners: number[];
+  private metrics: string[];
+  private stepCount: number;
+
+  constructor(layers: readonly Layer[], options: SequentialOptions) {
+    if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: needs a non-empty array of layers');
+    const inputShape = options?.inputShape;
+    if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw new Error(`Sequential: inputShape must be a non-empty array of positive integers (per sample, without the batch axis), got ${JSON.stringify(inputShape)}`);
+    }
+    const rng = new Rng(options.seed ?? 0);
+    let shape: readonly number[] = inputShape.slice();
+    const shapes: (readonly number[])[] = [];
+    layers.forEach((layer, i) => {
+      if (!layer || typeof layer.forward !== 'function' || typeof layer.build !== 'function') {
+        throw new Error(`Sequential: element ${i} is not a layer`);
+      }
+      try {
+        shape = layer.build(shape, rng).slice();
+      } catch (err) {
+        throw new Error(`Sequential: layer ${i} (${layer.kind}) cannot take input ${formatShape(shape)}: ${(err as Error).message}`);
+      }
+      shapes.push(shape);
+    });
+    this.layers = layers.slice();
+    this.inputShape = inputShape.slice();
+    this.outputShape = shape;
+    this.layerShapes = shapes;
+    this.optimizer = null;
+    this.loss = null;
+    this.allParams = [];
+    this.paramOwners = [];
+    this.layers.forEach((layer, i) => {
+      for (const p of layer.params()) {
+        this.allParams.push({ name: `${i}.${p.name}`, value: p.value, grad: p.grad, decayMul: p.decayMul });
+        this.paramOwners.push(i);
+      }
+    });
+    this.metrics = [];
+    this.stepCount = 0;
+  }
+
+  /** Rebuilds a model from {@link getConfig} output through the layer registry. */
+  static fromConfig(config: SequentialConfig, options: { seed?: number } = {}): Sequential {
+    if (!config || !Array.isArray(config.layers)) throw new Error('Sequential.fromConfig: config.layers must be an array');
+    const layers = config.layers.map((l, i) => {
+      if (!l || typeof l.kind !== 'string') throw new Error(`Sequential.fromConfig: layer ${i} has no kind`);
+      return createLayer(l.kind, l.config ?? {});
+    });
+    return new Sequential(layers, { inputShape: config.inputShape, seed: options.seed });
+  }
+
+  getConfig(): SequentialConfig {
+    return { inputShape: this.inputShape.slice(), layers: this.layers.map((l) => ({ kind: l.kind, config: l.getConfig() })) };
+  }
+
+  /** Trainable parameters with `nn.Sequential` names (`"0.weight"`, `"0.bias"`, `"3.weight"`, …). */
+  params(): readonly Param[] {
+    return this.allParams;
+  }
+
+  /** Zeroes every parameter gradient. */
+  zeroGrad(): void {
+    for (const p of this.allParams) p.grad.data.fill(0);
+  }
+
+  private checkInput(x: Tensor, what: string): void {
+    if (!(x instanceof Tensor)) throw new Error(`${what}: input must be a Tensor`);
+    const per = x.shape.slice(1);
+    if (x.rank !== this.inputShape.length + 1 || per.some((d, i) => d !== this.inputShape[i])) {
+      throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
+    }
+  }
+
+  /** Runs every layer. The result is owned by the last layer and valid until the next forward. */
+  forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
+    this.checkInput(x, 'Sequential.forward');
+    return this.forwardRange(x, this.layers.length, options.training ?? false);
+  }
+
+  private forwardRange(x: Tensor, end: number, training: boolean): Tensor {
+    let h = x;
+    for (let i = 0; i < end; i++) h = this.layers[i].forward(h, training);
+    return h;
+  }
+
+  /** Backpropagates dL/d(output) through every layer, accumulating parameter gradients; returns dL/dx. */
+  backward(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, this.layers.length);
+  }
+
+  private backwardFrom(dy: Tensor, end: number): Tensor {
+    let g = dy;
+    for (let i = end - 1; i >= 0; i--) g = this.layers[i].backward(g);
+    return g;
+  }
+
+  /** Sets the optimizer, loss and metrics used by fit / evaluate / trainStep. */
+  compile(options: CompileOptions): this {
+    if (!options || typeof options !== 'object') throw new Error('compile: options { optimizer, loss } are required');
+    this.optimizer = resolve('optimizer', options.optimizer, createOptimizer, (v) => typeof (v as Optimizer)?.step === 'function');
+    this.loss = resolve('loss', options.loss, createLoss, (v) => typeof (v as Loss)?.forward === 'function');
+    const metrics = options.metrics ?? ['accuracy'];
+    for (const m of metrics) {
+      if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new Error(`compile: unknown metric ${JSON.stringify(m)}; known: ${METRIC_NAMES.join(', ')}`);
+    }
+    this.metrics = metrics.slice();
+    this.stepCount = 0;
+    return this;
+  }
+
+  /**
+   * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy, whose fused
+   * log-softmax on the logits is the stable path (softmax then log would underflow).
+   */
+  private lossEnd(): number {
+    const n = this.layers.length;
+    return this.loss?.kind === 'cross-entropy' && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
+  }
+
+  private requireCompiled(what: string): { optimizer: Optimizer; loss: Loss } {
+    if (!this.optimizer || !this.loss) throw new Error(`${what}: call model.compile({ optimizer, loss }) first`);
+    return { optimizer: this.optimizer, loss: this.loss };
+  }
+
+  /** One optimizer step on a batch; returns the batch loss and the number of correct predictions. */
+  trainStep(x: Tensor, y: Tensor): { loss: number; correct: number } {
+    const { optimizer, loss } = this.requireCompiled('trainStep');
+    this.checkInput(x, 'trainStep');
+    const end = this.lossEnd();
+    this.zeroGrad();
+    const out = this.forwardRange(x, end, true);
+    const value = loss.forward(out, y);
+    const correct = this.metrics.length > 0 ? countCorrect(out, y) : 0;
+    this.backwardFrom(loss.backward(), end);
+    this.stepCount++;
+    optimizer.step(this.allParams, { loss: value });
+    return { loss: value, correct };
+  }
+
+  /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`). */
+  async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
+    const { optimizer } = this.requireCompiled('fit');
+    this.checkInput(x, 'fit');
+    const epochs = options.epochs ?? 1;
+    const batchSize = options.batchSize ?? 32;
+    const split = options.validationSplit ?? 0;
+    if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${split}`);
+    if (!(y instanceof Tensor) || y.shape[0] !== x.shape[0]) {
+      throw new Error(`fit: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${x.shape[0]} inputs`);
+    }
+    const rng = new Rng(options.seed ?? 0);
+    let trainX = x;
+    let trainY = y;
+    let valData = options.validationData;
+    if (split > 0) {
+      if (valData) throw new Error('fit: give validationSplit or validationData, not both');
+      const perm = rng.permutation(x.shape[0]);
+      const nVal = Math.round(x.shape[0] * split);
+      if (nVal < 1 || nVal >= x.shape[0]) throw new Error(`fit: validationSplit ${split} of ${x.shape[0]} samples leaves an empty split`);
+      valData = [gatherRows(x, perm.subarray(0, nVal)), gatherRows(y, perm.subarray(0, nVal))];
+      trainX = gatherRows(x, perm.subarray(nVal));
+      trainY = gatherRows(y, perm.subarray(nVal));
+    }
+    const n = trainX.shape[0];
+    if (n === 0) throw new Error('fit: no training samples');
+    const batches = Math.ceil(n / batchSize);
+    const callbacks = [...(options.callbacks ?? []), ...(options.verbose ? [progressCallback()] : [])];
+    let stopRequested = false;
+    const control: TrainingControl = { stop: () => { stopRequested = true; } };
+    const history: History = {
+      batch: { loss: [], accuracy: [] },
+      epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
+    };
+    const xb = new BatchBuffer(trainX, batchSize);
+    const yb = new BatchBuffer(trainY, batchSize);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
+    for (let epoch = 0; epoch < epochs && !stopRequested; epoch++) {
+      for (const cb of callbacks) cb.onEpochBegin?.(epoch, control);
+      const t0 = performance.now();
+      if (options.shuffle ?? true) rng.shuffle(order);
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batches && !stopRequested; b++) {
+        const start = b * batchSize;
+        const rows = Math.min(batchSize, n - start);
+        const idx = order.subarray(start, start + rows);
+        const { loss, correct } = this.trainStep(xb.gather(idx), yb.gather(idx));
+        if (!Number.isFinite(loss)) {
+          throw new Error(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (step ${this.stepCount}); lower the learning rate or check the inputs`);
+        }
+        lossSum += loss * rows;
+        correctSum += correct;
+        seen += rows;
+        history.batch.loss.push(loss);
+        history.batch.accuracy.push(correct / rows);
+        for (const cb of callbacks) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.stepCount, loss, accuracy: correct / rows }, control);
+      }
+      const val = valData ? this.evaluate(valData[0], valData[1]) : { loss: NaN, accuracy: NaN };
+      const logs: EpochLogs = {
+        epoch, epochs, loss: lossSum / seen, accuracy: correctSum / seen, valLoss: val.loss, valAccuracy: val.accuracy,
+        seconds: (performance.now() - t0) / 1000, lr: optimizer.lr,
+      };
+      history.epoch.loss.push(logs.loss);
+      history.epoch.accuracy.push(logs.accuracy);
+      history.epoch.valLoss.push(logs.valLoss);
+      history.epoch.valAccuracy.push(logs.valAccuracy);
+      history.epoch.seconds.push(logs.seconds);
+      history.epoch.lr.push(logs.lr);
+      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
+      options.schedule?.step(valData ? val.loss : logs.loss);
+      // Let timers, signals and output flush between epochs.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    for (const cb of callbacks) cb.onTrainEnd?.(history);
+    return history;
+  }
+
+  /** Mean loss (needs `compile`) and accuracy over `x`, `y`, in batches, in eval mode. */
+  evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): EvaluateResult {
+    const { loss } = this.requireCompiled('evaluate');
+    this.checkInput(x, 'evaluate');
+    const n = x.shape[0];
+    if (!(y instanceof Tensor) || y.shape[0] !== n) throw new Error(`evaluate: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${n} inputs`);
+    const batchSize = options.batchSize ?? 256;
+    const end = this.lossEnd();
+    let lossSum = 0;
+    let correct = 0;
+    for (let s = 0; s < n; s += batchSize) {
+      const e = Math.min(n, s + batchSize);
+      const out = this.forwardRange(x.slice0(s, e), end, false);
+      const yb = y.slice0(s, e);
+      lossSum += loss.forward(out, yb) * (e - s);
+      correct += countCorrect(out, yb);
+    }
+    return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN };
+  }
+
+  /** Outputs for `x` `[N, ...inputShape]` in eval mode, computed in batches, as a new tensor. */
+  predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
+    this.checkInput(x, 'predict');
+    const n = x.shape[0];
+    const per = shapeSize(this.outputShape);
+    const out = new Tensor(new Float32Array(n * per), [n, ...this.outputShape]);
+    const batchSize = options.batchSize ?? 256;
+    for (let s = 0; s < n; s += batchSize) {
+      const e = Math.min(n, s + batchSize);
+      out.data.set(this.forwardRange(x.slice0(s, e), this.layers.length, false).data, s * per);
+    }
+    return out;
+  }
+
+  /** Predicted class ids `[N]` (argmax of the outputs). */
+  predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
+    const probs = this.predict(x, options);
+    const n = probs.shape[0];
+    const c = probs.size / Math.max(n, 1);
+    const out = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let j = 1; j < c; j++) if (probs.data[r * c + j] > probs.data[r * c + best]) best = j;
+      out[r] = best;
+    }
+    return out;
+  }
+
+  /** Copies of every parameter and buffer under PyTorch `nn.Sequential` keys. */
+  stateDict(): Record<string, Tensor> {
+    const sd: Record<string, Tensor> = {};
+    this.layers.forEach((layer, i) => {
+      for (const p of layer.params()) sd[`${i}.${p.name}`] = p.value.clone();
+      for (const b of layer.buffers?.() ?? []) sd[`${i}.${b.name}`] = b.value.clone();
+    });
+    return sd;
+  }
+
+  /** Copies values from a state dict; `strict` (default) requires exactly the model's keys. Shapes must match. */
+  loadStateDict(sd: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    const strict = options.strict ?? true;
+    const targets = new Map<string, Tensor>();
+    this.layers.forEach((layer, i) => {
+      for (const p of layer.params()) targets.set(`${i}.${p.name}`, p.value);
+      for (const b of layer.buffers?.() ?? []) targets.set(`${i}.${b.name}`, b.value);
+    });
+    const missing = [...targets.keys()].filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !targets.has(k));
+    if (strict && (missing.length || unexpected.length)) {
+      throw new Error(`loadStateDict: missing keys [${missing.join(', ')}], unexpected keys [${unexpected.join(', ')}]`);
+    }
+    for (const [key, dst] of targets) {
+      const src = sd[key];
+      if (src === undefined) continue;
+      if (!src || !src.shape || !src.data || src.shape.length !== dst.shape.length || src.shape.some((d, j) => d !== dst.shape[j])) {
+        throw new Error(`loadStateDict: "${key}" has shape ${src?.shape ? formatShape(src.shape) : '?'}, the model needs ${formatShape(dst.shape)}`);
+      }
+    }
+    for (const [key, dst] of targets) if (sd[key]) dst.data.set(sd[key].data);
+  }
+
+  /** Total number of trainable scalars. */
+  countParams(): number {
+    let n = 0;
+    for (const p of this.allParams) n += p.value.size;
+    return n;
+  }
+
+  /** A table of layer, output shape and parameter count, with totals. */
+  summary(): string {
+    const rows: [string, string, string][] = [['#', 'Layer (kind)', 'Output shape']];
+    const counts: number[] = [];
+    this.layers.forEach((layer, i) => {
+      let c = 0;
+      for (const p of layer.params()) c += p.value.size;
+      counts.push(c);
+      rows.push([String(i), layer.kind, `[batch, ${this.layerShapes[i].join(', ')}]`]);
+    });
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    const w2 = Math.max(...rows.map((r) => r[2].length));
+    const w3 = Math.max('Params'.length, ...counts.map((c) => c.toLocaleString('en-US').length));
+    const line = (a: string, b: string, c: string, d: string) => `${a.padStart(w0)}  ${b.padEnd(w1)}  ${c.padEnd(w2)}  ${d.padStart(w3)}`;
+    const out = [line(rows[0][0], rows[0][1], rows[0][2], 'Params')];
+    const rule = '-'.repeat(out[0].length);
+    out.push(rule);
+    for (let i = 1; i < rows.length; i++) out.push(line(rows[i][0], rows[i][1], rows[i][2], counts[i - 1].toLocaleString('en-US')));
+    out.push(rule);
+    const total = this.countParams();
+    out.push(`Input: [batch, ${this.inputShape.join(', ')}]`);
+    out.push(`Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(1)} KiB as float32)`);
+    out.push(`Trainable params: ${total.toLocaleString('en-US')}`);
+    return out.join('\n');
+  }
+}
+
+/** Rows of `t` at `idx`, as a new tensor. */
+function gatherRows(t: Tensor, idx: Int32Array): Tensor {
+  const per = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
+  const out = new Float32Array(idx.length * per);
+  for (let r = 0; r < idx.length; r++) out.set(t.data.subarray(idx[r] * per, idx[r] * per + per), r * per);
+  return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
+}
+
+/** A reusable mini-batch buffer: gathers rows of a source tensor; full and short batch views are made once. */
+class BatchBuffer {
+  private readonly src: Tensor;
+  private readonly per: number;
+  private readonly buf: Float32Array;
+  private readonly views: Map<number, Tensor>;
+
+  constructor(src: Tensor, batchSize: number) {
+    this.src = src;
+    this.per = src.shape[0] === 0 ? 0 : src.size / src.shape[0];
+    this.buf = new Float32Array(Math.min(batchSize, src.shape[0]) * this.per);
+    this.views = new Map();
+  }
+
+  gather(idx: Int32Array): Tensor {
+    const { per, buf } = this;
+    const data = this.src.data;
+    for (let r = 0; r < idx.length; r++) buf.set(data.subarray(idx[r] * per, idx[r] * per + per), r * per);
+    let view = this.views.get(idx.length);
+    if (!view) {
+      view = new Tensor(buf.subarray(0, idx.length * per), [idx.length, ...this.src.shape.slice(1)]);
+      this.views.set(idx.length, view);
+    }
+    return view;
+  }
+}

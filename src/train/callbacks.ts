@@ -1,0 +1,100 @@
+// Training callbacks: the hook interface used by fit, and a progress reporter.
+
+/** Numbers reported after a batch. */
+export interface BatchLogs {
+  readonly epoch: number;
+  /** Batch index within the epoch (0-based). */
+  readonly batch: number;
+  /** Batches per epoch. */
+  readonly batches: number;
+  /** Global optimizer step count (1-based after the first step). */
+  readonly step: number;
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** Numbers reported after an epoch (validation values are NaN without validation data). */
+export interface EpochLogs {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valLoss: number;
+  readonly valAccuracy: number;
+  readonly seconds: number;
+  readonly lr: number;
+}
+
+/** Control handed to callbacks. */
+export interface TrainingControl {
+  /** Ends training after the current batch. */
+  stop(): void;
+}
+
+/** Optional hooks called by `fit`. */
+export interface Callback {
+  onTrainBegin?(info: { epochs: number; batches: number; samples: number }, control: TrainingControl): void;
+  onEpochBegin?(epoch: number, control: TrainingControl): void;
+  onBatchEnd?(logs: BatchLogs, control: TrainingControl): void;
+  onEpochEnd?(logs: EpochLogs, control: TrainingControl): void | Promise<void>;
+  onTrainEnd?(history: unknown): void;
+}
+
+function fmtTime(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return `${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * Progress reporter: on a terminal, one bar line per epoch rewritten in place (batches, ETA,
+ * running loss/accuracy); elsewhere plain lines (every `logEvery` batches and at epoch end).
+ */
+export function progressCallback(opts: { stream?: NodeJS.WriteStream; logEvery?: number } = {}): Callback {
+  const stream = opts.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY);
+  const logEvery = opts.logEvery ?? 200;
+  let epochs = 0;
+  let epochStart = 0;
+  let lossSum = 0;
+  let accSum = 0;
+  let seen = 0;
+  let lastDraw = 0;
+  return {
+    onTrainBegin(info) {
+      epochs = info.epochs;
+    },
+    onEpochBegin() {
+      epochStart = performance.now();
+      lossSum = 0;
+      accSum = 0;
+      seen = 0;
+      lastDraw = 0;
+    },
+    onBatchEnd(logs) {
+      lossSum += logs.loss;
+      accSum += logs.accuracy;
+      seen++;
+      const done = logs.batch + 1;
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const eta = (elapsed / done) * (logs.batches - done);
+      const text = `epoch ${logs.epoch + 1}/${epochs} ${done}/${logs.batches} eta ${fmtTime(eta)} loss ${(lossSum / seen).toFixed(4)} acc ${(accSum / seen).toFixed(4)}`;
+      if (tty) {
+        const now = performance.now();
+        if (now - lastDraw > 100 || done === logs.batches) {
+          lastDraw = now;
+          const width = 24;
+          const filled = Math.round((done / logs.batches) * width);
+          stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+        }
+      } else if (done % logEvery === 0) {
+        stream.write(`${text}\n`);
+      }
+    },
+    onEpochEnd(logs) {
+      const val = Number.isNaN(logs.valLoss) ? '' : ` val_loss ${logs.valLoss.toFixed(4)} val_acc ${logs.valAccuracy.toFixed(4)}`;
+      stream.write(`${tty ? '\r\x1b[K' : ''}epoch ${logs.epoch + 1}/${logs.epochs} ${logs.seconds.toFixed(1)}s loss ${logs.loss.toFixed(4)} acc ${logs.accuracy.toFixed(4)}${val}\n`);
+    },
+  };
+}

@@ -1,6 +1,14 @@
 // gemm: the one hot primitive (Dense and Conv2D forward/backward all go through it).
 // A blocked, packed, register-tiled Float32Array kernel (BLIS-style loop nest), plus the naive
 // triple loop kept as the reference it is tested against.
+//
+// Measured with bench/gemm.ts (Node 20.20, AMD EPYC Zen 5 VM, 1 thread), median ms blocked vs naive:
+//   256×256×256          5.96 vs 19.9  (5.6 vs 1.7 GFLOP/s)   same for transA / transB (naive 25 ms)
+//   16×676×9   (conv1)   0.056 vs 0.162
+//   16×576×144 (conv2)   0.53 vs 2.13;  its dW (transB) 0.59 vs 1.93;  its dcol (transA) 0.52 vs 2.04
+//   32×9216×100          11.6 vs 64.9;  32×100×9216 transB 12.7 vs 43.0
+// The 4×8 tile beat 2×4, 2×8, 3×8, 4×4, 6×4 and 8×4 by 5–25% on these shapes; packing into Float64Array
+// (no float→double conversion in the inner loop) gained only ~3%, not worth twice the scratch.
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -111,11 +119,12 @@ function checkGemmArgs(out: Float32Array, a: Float32Array, b: Float32Array, m: n
   if (out.length < m * n) throw new Error(`gemm: out has ${out.length} elements, needs m·n = ${m}·${n} = ${m * n}`);
   if (a.length < m * k) throw new Error(`gemm: a has ${a.length} elements, needs m·k = ${m}·${k} = ${m * k}`);
   if (b.length < k * n) throw new Error(`gemm: b has ${b.length} elements, needs k·n = ${k}·${n} = ${k * n}`);
-  if (m * n > 0 && (out.buffer === a.buffer || out.buffer === b.buffer) && (overlaps(out, a) || overlaps(out, b))) {
+  if (m * n > 0 && (overlaps(out, a) || overlaps(out, b))) {
     throw new Error('gemm: out must not alias a or b');
   }
 }
 
+/** Whether two views share any bytes of one buffer. */
 function overlaps(x: Float32Array, y: Float32Array): boolean {
   if (x.buffer !== y.buffer) return false;
   const x0 = x.byteOffset;

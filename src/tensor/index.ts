@@ -3,5 +3,8 @@ export { Tensor, tensor, zeros, ones, full, randn, rand, shapeSize, formatShape 
 export { Rng, type RngState } from './rng.js';
 export type { Param } from './param.js';
 export { gemm, gemmNaive, type GemmOptions } from './gemm.js';
+export { GEMM_MR, GEMM_NR, GEMM_MC, GEMM_KC, GEMM_NC } from './gemm.js';
 export { im2col, col2im, convGeometry, type ConvGeometry } from './im2col.js';
 export { softmaxRows, logSoftmaxRows, argmaxRows } from './reduce.js';
+export { sum, mean, max, min, dot, sumSquares } from './reduce.js';
+export { add, sub, mul, scale, addScalar, axpy, addRowVector, addColVector, colSums, rowSums } from './elementwise.js';

@@ -1,4 +1,57 @@
-// Row-wise reductions and the max-subtracted softmax / log-softmax kernels.
+// Whole-array reductions (sum, mean, max, min, dot, sumSquares), row-wise reductions, and the
+// max-subtracted softmax / log-softmax kernels.
+
+/** Σ x[i], summed in a double. 0 for an empty array. */
+export function sum(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s;
+}
+
+/** Mean of `x` (summed in a double). Throws on an empty array. */
+export function mean(x: Float32Array): number {
+  if (x.length === 0) throw new Error('mean: empty array');
+  return sum(x) / x.length;
+}
+
+/** Largest element of `x`; NaN if any element is NaN (as in PyTorch). Throws on an empty array. */
+export function max(x: Float32Array): number {
+  if (x.length === 0) throw new Error('max: empty array');
+  let m = x[0];
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v !== v) return NaN;
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/** Smallest element of `x`; NaN if any element is NaN (as in PyTorch). Throws on an empty array. */
+export function min(x: Float32Array): number {
+  if (x.length === 0) throw new Error('min: empty array');
+  let m = x[0];
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v !== v) return NaN;
+    if (v < m) m = v;
+  }
+  return m;
+}
+
+/** Σ x[i]·y[i] over two arrays of the same length, summed in a double. */
+export function dot(x: Float32Array, y: Float32Array): number {
+  if (x.length !== y.length) throw new Error(`dot: lengths differ (${x.length} vs ${y.length})`);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+/** Σ x[i]², summed in a double (the squared L2 norm, e.g. for weight-norm pruning). */
+export function sumSquares(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
 
 /**
  * Softmax over each row of `x[rows×cols]` into `out` (max-subtracted, so large logits never overflow).

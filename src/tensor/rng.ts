@@ -27,12 +27,15 @@ export class Rng {
   private spare: number;
   private hasSpare: boolean;
 
-  /** @param seed any finite number; integers are used as-is, other values are hashed through their bits. */
+  /**
+   * @param seed any finite number. Integers in [0, 2^32) are the splitmix32 state as-is (one stream
+   * each); other values (negative, ≥ 2^32, fractional) are hashed through their float64 bits.
+   */
   constructor(seed = 0) {
     if (typeof seed !== 'number' || !Number.isFinite(seed)) {
       throw new Error(`Rng seed must be a finite number, got ${String(seed)}`);
     }
-    const st = { x: (seed >>> 0) ^ Math.floor(seed / 4294967296) };
+    const st = { x: seedWord(seed) };
     this.s0 = splitmix32(st);
     this.s1 = splitmix32(st);
     this.s2 = splitmix32(st);
@@ -111,7 +114,7 @@ export class Rng {
   /** An independent generator derived from this one (advances this one by four draws). */
   fork(): Rng {
     const r = new Rng(0);
-    r.setState({ s: [this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32() | 1], spare: null });
+    r.setState({ s: [this.nextUint32(), this.nextUint32(), this.nextUint32(), (this.nextUint32() | 1) >>> 0], spare: null });
     return r;
   }
 
@@ -132,6 +135,22 @@ export class Rng {
     this.hasSpare = state.spare !== null && state.spare !== undefined;
     this.spare = this.hasSpare ? Number(state.spare) : 0;
   }
+}
+
+/** The murmur3 32-bit finaliser: a bijective avalanche mix. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const SEED_BITS = new DataView(new ArrayBuffer(8));
+
+/** The 32-bit splitmix state for a seed (see the Rng constructor). */
+function seedWord(seed: number): number {
+  if (Number.isInteger(seed) && seed >= 0 && seed < 4294967296) return seed >>> 0;
+  SEED_BITS.setFloat64(0, seed === 0 ? 0 : seed);
+  return (SEED_BITS.getUint32(4) ^ fmix32(SEED_BITS.getUint32(0) ^ 0x9e3779b9)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

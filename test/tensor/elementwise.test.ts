@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  add, addColVector, addRowVector, addScalar, axpy, colSums, mul, rowSums, scale, sub,
+} from '../../src/tensor/elementwise.js';
+import { assertClose } from '../util/assert-close.js';
+import { testRng } from '../util/rng.js';
+
+const f = (...v: number[]): Float32Array => Float32Array.from(v);
+
+describe('binary elementwise kernels', () => {
+  it('add / sub / mul on hand values, returning out and leaving inputs alone', () => {
+    const a = f(1, 2, 3);
+    const b = f(10, -20, 0.5);
+    const out = new Float32Array(3);
+    expect(add(out, a, b)).toBe(out);
+    expect(Array.from(out)).toEqual([11, -18, 3.5]);
+    expect(sub(out, a, b)).toBe(out);
+    expect(Array.from(out)).toEqual([-9, 22, 2.5]);
+    expect(mul(out, a, b)).toBe(out);
+    expect(Array.from(out)).toEqual([10, -40, 1.5]);
+    expect(Array.from(a)).toEqual([1, 2, 3]);
+    expect(Array.from(b)).toEqual([10, -20, 0.5]);
+  });
+
+  it('allows out to alias either or both inputs', () => {
+    const a = f(1, 2, 3);
+    add(a, a, f(1, 1, 1));
+    expect(Array.from(a)).toEqual([2, 3, 4]);
+    const b = f(5, 5, 5);
+    sub(b, f(1, 2, 3), b); // out aliases the second input
+    expect(Array.from(b)).toEqual([-4, -3, -2]);
+    const c = f(1, -2, 3);
+    mul(c, c, c); // squares in place
+    expect(Array.from(c)).toEqual([1, 4, 9]);
+  });
+
+  it('rejects length mismatches naming the lengths', () => {
+    expect(() => add(new Float32Array(3), new Float32Array(3), new Float32Array(2))).toThrow(
+      'add: out has 3 elements but the inputs have 3 and 2',
+    );
+    expect(() => scale(new Float32Array(2), 2, new Float32Array(3))).toThrow('scale: out has 2 elements but the input has 3');
+  });
+});
+
+describe('scalar kernels', () => {
+  it('scale and addScalar, in place and out of place', () => {
+    const x = f(1, -2, 0.25);
+    const out = new Float32Array(3);
+    expect(scale(out, -2, x)).toBe(out);
+    expect(Array.from(out)).toEqual([-2, 4, -0.5]);
+    expect(addScalar(out, x, 1)).toBe(out);
+    expect(Array.from(out)).toEqual([2, -1, 1.25]);
+    scale(x, 4, x);
+    expect(Array.from(x)).toEqual([4, -8, 1]);
+  });
+
+  it('axpy accumulates alpha·x into out', () => {
+    // out = [1, 1, 1] + 0.5·[2, 4, -6] = [2, 3, -2]
+    const out = f(1, 1, 1);
+    expect(axpy(out, 0.5, f(2, 4, -6))).toBe(out);
+    expect(Array.from(out)).toEqual([2, 3, -2]);
+    axpy(out, 1, out); // exact alias doubles it
+    expect(Array.from(out)).toEqual([4, 6, -4]);
+  });
+});
+
+describe('broadcast kernels', () => {
+  // x = [[1, 2, 3], [4, 5, 6]]  (2 rows × 3 cols)
+  const x = f(1, 2, 3, 4, 5, 6);
+
+  it('addRowVector adds v[c] to every row (bias add), also in place', () => {
+    const out = new Float32Array(6);
+    expect(addRowVector(out, x, f(10, 20, 30), 2, 3)).toBe(out);
+    expect(Array.from(out)).toEqual([11, 22, 33, 14, 25, 36]);
+    const y = x.slice();
+    addRowVector(y, y, f(-1, 0, 1), 2, 3);
+    expect(Array.from(y)).toEqual([0, 2, 4, 3, 5, 7]);
+  });
+
+  it('addColVector adds v[r] to every element of row r, also in place', () => {
+    const out = new Float32Array(6);
+    expect(addColVector(out, x, f(100, -1), 2, 3)).toBe(out);
+    expect(Array.from(out)).toEqual([101, 102, 103, 3, 4, 5]);
+    const y = x.slice();
+    addColVector(y, y, f(1, 2), 2, 3);
+    expect(Array.from(y)).toEqual([2, 3, 4, 6, 7, 8]);
+  });
+
+  it('colSums: out[c] = Σ_r x[r, c], overwriting or accumulating', () => {
+    const out = f(7, 7, 7);
+    expect(colSums(out, x, 2, 3)).toBe(out);
+    expect(Array.from(out)).toEqual([5, 7, 9]);
+    colSums(out, x, 2, 3, true);
+    expect(Array.from(out)).toEqual([10, 14, 18]);
+    colSums(out, x, 0, 3);
+    expect(Array.from(out)).toEqual([0, 0, 0]);
+  });
+
+  it('rowSums: out[r] = Σ_c x[r, c], overwriting or accumulating', () => {
+    const out = f(7, 7);
+    expect(rowSums(out, x, 2, 3)).toBe(out);
+    expect(Array.from(out)).toEqual([6, 15]);
+    rowSums(out, x, 2, 3, true);
+    expect(Array.from(out)).toEqual([12, 30]);
+  });
+
+  it('colSums and rowSums agree with a direct double sum on random data (atol 1e-5)', () => {
+    const rng = testRng(5);
+    const rows = 37;
+    const cols = 101;
+    const m = new Float32Array(rows * cols);
+    for (let i = 0; i < m.length; i++) m[i] = rng.uniform(-1, 1);
+    const cs = new Float32Array(cols);
+    const rs = new Float32Array(rows);
+    colSums(cs, m, rows, cols);
+    rowSums(rs, m, rows, cols);
+    const ecs = new Array<number>(cols).fill(0);
+    const ers = new Array<number>(rows).fill(0);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+      ecs[c] += m[r * cols + c];
+      ers[r] += m[r * cols + c];
+    }
+    assertClose(cs, ecs, { atol: 1e-5, rtol: 0 });
+    assertClose(rs, ers, { atol: 1e-5, rtol: 0 });
+  });
+
+  it('rejects short buffers naming the sizes', () => {
+    expect(() => addRowVector(new Float32Array(6), x, f(1, 2), 2, 3)).toThrow(
+      'addRowVector: v (one value per column) has 2 elements, needs 3',
+    );
+    expect(() => colSums(new Float32Array(3), x, 3, 3)).toThrow('colSums: x has 6 elements, needs rows·cols = 3·3 = 9');
+    expect(() => rowSums(new Float32Array(1), x, 2, 3)).toThrow('rowSums: out (one value per row) has 1 elements, needs 2');
+    expect(() => addColVector(new Float32Array(6), x, f(1, 2), -1, 3)).toThrow(/non-negative integers, got rows=-1/);
+  });
+});

@@ -68,8 +68,8 @@ export function readPair(
   if (!Array.isArray(pair) || pair.length !== 2) {
     throw new Error(`${owner}: ${key} must be ${describeRange(rule)} or a pair of them, got ${JSON.stringify(raw)}`);
   }
-  const a = readNumber(owner, { v: pair[0] }, 'v', 0, rule);
-  const b = readNumber(owner, { v: pair[1] }, 'v', 0, rule);
+  const a = readNumber(owner, { [key]: pair[0] }, key, 0, rule);
+  const b = readNumber(owner, { [key]: pair[1] }, key, 0, rule);
   return [a, b];
 }
 

@@ -5,8 +5,9 @@ import {
   avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry,
 } from '../tensor/pool.js';
 import type { Rng } from '../tensor/rng.js';
-import { formatShape, Tensor } from '../tensor/tensor.js';
+import { formatShape, type Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
+import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
 
 /** A size given as one number (both axes) or `[h, w]`. */
 export type Size2 = number | readonly [number, number];
@@ -38,85 +39,67 @@ abstract class Pool2D implements Layer {
   readonly poolSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
-  /** Per-sample input `[C, H, W]`, set by build. */
-  protected inputShape: number[] | null;
-  /** Geometry of the current batch size. */
+  /** Class name used in error messages. */
+  protected readonly owner: string;
+  /** Per-sample input `[C, H, W]` (empty until build). */
+  protected inShape: number[];
+  /** Per-sample output `[C, outH, outW]` (empty until build). */
+  protected outShape: number[];
+  /** Geometry of the last forward's batch size. */
   protected geom: PoolGeometry | null;
-  protected out: Tensor | null;
-  protected dx: Tensor | null;
-  /** Storage for `out` and `dx`, sized for the largest batch seen; views are remade when the batch size changes. */
-  private outStore: Float32Array;
-  private dxStore: Float32Array;
+  protected out: BatchBuffer;
+  protected dx: BatchBuffer;
+  /** The last forward's output (null before the first forward). */
+  protected output: Tensor | null;
 
-  protected constructor(kind: string, config: Record<string, unknown>, keys: readonly string[]) {
-    checkKeys(kind, config, keys);
-    this.poolSize = readPair(kind, config, 'poolSize', undefined);
-    this.stride = readPair(kind, config, 'stride', this.poolSize);
-    this.padding = readPair(kind, config, 'padding', 0, { min: 0, integer: true });
+  protected constructor(owner: string, config: Record<string, unknown>, keys: readonly string[]) {
+    checkKeys(owner, config, keys);
+    this.poolSize = readPair(owner, config, 'poolSize', undefined);
+    this.stride = readPair(owner, config, 'stride', this.poolSize);
+    this.padding = readPair(owner, config, 'padding', 0, { min: 0, integer: true });
     if (2 * this.padding[0] > this.poolSize[0] || 2 * this.padding[1] > this.poolSize[1]) {
       throw new Error(
-        `${kind}: padding ${formatShape(this.padding)} must be at most half of poolSize ${formatShape(this.poolSize)}`,
+        `${owner}: padding ${formatShape(this.padding)} must be at most half of poolSize ${formatShape(this.poolSize)}`,
       );
     }
-    this.inputShape = null;
+    this.owner = owner;
+    this.inShape = [];
+    this.outShape = [];
     this.geom = null;
-    this.out = null;
-    this.dx = null;
-    this.outStore = new Float32Array(0);
-    this.dxStore = new Float32Array(0);
+    this.out = new BatchBuffer([]);
+    this.dx = new BatchBuffer([]);
+    this.output = null;
   }
 
   build(inputShape: readonly number[], _rng: Rng): readonly number[] {
     if (inputShape.length !== 3) {
-      throw new Error(`${this.kind}: expects a per-sample input [channels, height, width], got ${formatShape(inputShape)}`);
+      throw new Error(`${this.owner}: expected a per-sample input shape [channels, height, width], got ${formatShape(inputShape)}`);
     }
     const g = this.geometryFor(1, inputShape);
-    this.inputShape = inputShape.slice();
+    this.inShape = inputShape.slice();
+    this.outShape = [g.channels, g.outH, g.outW];
     this.geom = null;
-    return [g.channels, g.outH, g.outW];
+    this.out = new BatchBuffer(this.outShape);
+    this.dx = new BatchBuffer(this.inShape);
+    this.output = null;
+    return this.outShape.slice();
   }
 
   params(): readonly Param[] {
-    return [];
+    return NO_PARAMS;
   }
 
   getConfig(): Record<string, unknown> {
     return { poolSize: this.poolSize.slice(), stride: this.stride.slice(), padding: this.padding.slice() };
   }
 
-  /** Checks `x` against the built shape and (re)sizes the geometry and buffers for its batch size. */
+  /** Checks `x` against the built shape; returns the geometry for its batch size (remade only when that changes). */
   protected prepare(x: Tensor): PoolGeometry {
-    const shape = this.inputShape;
-    if (shape === null) throw new Error(`${this.kind}: call build(inputShape) before forward`);
-    if (x.rank !== 4 || x.shape[1] !== shape[0] || x.shape[2] !== shape[1] || x.shape[3] !== shape[2]) {
-      throw new Error(`${this.kind}: expected input [batch, ${shape.join(', ')}], got ${formatShape(x.shape)}`);
-    }
+    requireBuilt(this.owner, this.inShape.length > 0, 'forward');
+    checkInput(this.owner, x, this.inShape);
     const batch = x.shape[0];
-    if (this.geom !== null && this.geom.batch === batch) return this.geom;
-    const g = this.geometryFor(batch, shape);
-    const outSize = batch * g.channels * g.outH * g.outW;
-    const inSize = x.size;
-    if (this.outStore.length < outSize) this.outStore = new Float32Array(outSize);
-    if (this.dxStore.length < inSize) this.dxStore = new Float32Array(inSize);
-    this.out = new Tensor(this.outStore.subarray(0, outSize), [batch, g.channels, g.outH, g.outW]);
-    this.dx = new Tensor(this.dxStore.subarray(0, inSize), x.shape);
-    this.onBatchSize(outSize);
-    this.geom = g;
-    return g;
-  }
-
-  /** Hook for subclasses that keep extra per-batch buffers (max pool's argmax). */
-  protected onBatchSize(_outSize: number): void {}
-
-  /** Checks `dy` against the last forward's output shape; returns that forward's geometry. */
-  protected checkGrad(dy: Tensor): PoolGeometry {
-    const g = this.geom;
-    if (g === null || this.out === null) throw new Error(`${this.kind}: backward called before forward`);
-    const s = this.out.shape;
-    if (dy.rank !== 4 || dy.shape[0] !== s[0] || dy.shape[1] !== s[1] || dy.shape[2] !== s[2] || dy.shape[3] !== s[3]) {
-      throw new Error(`${this.kind}: dy must have the output shape ${formatShape(s)}, got ${formatShape(dy.shape)}`);
-    }
-    return g;
+    if (this.geom === null || this.geom.batch !== batch) this.geom = this.geometryFor(batch, this.inShape);
+    return this.geom;
   }
 
   private geometryFor(batch: number, shape: readonly number[]): PoolGeometry {
@@ -126,7 +109,8 @@ abstract class Pool2D implements Layer {
     try {
       return poolGeometry(batch, shape[0], shape[1], shape[2], kH, kW, sH, sW, pH, pW);
     } catch (e) {
-      throw new Error(`${this.kind}: input ${formatShape(shape)}: ${(e as Error).message}`);
+      const reason = (e as Error).message.replace(/^pool2d: /, '');
+      throw new Error(`${this.owner}: ${reason} (input ${formatShape(shape)})`);
     }
   }
 
@@ -141,28 +125,27 @@ abstract class Pool2D implements Layer {
  */
 export class MaxPool2D extends Pool2D {
   readonly kind = 'max-pool2d';
-  /** Flat input index of each output's maximum, from the last forward. */
+  /** Flat input index of each output's maximum, from the last forward; grows to the largest batch seen. */
   private argmax: Int32Array;
 
   constructor(config: Pool2DConfig) {
-    super('max-pool2d', config as unknown as Record<string, unknown>, POOL_KEYS);
+    super('MaxPool2D', config as unknown as Record<string, unknown>, POOL_KEYS);
     this.argmax = new Int32Array(0);
-  }
-
-  protected override onBatchSize(outSize: number): void {
-    if (this.argmax.length < outSize) this.argmax = new Int32Array(outSize);
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
     const g = this.prepare(x);
-    const out = this.out as Tensor;
-    maxPool2dForward(out.data, this.argmax, x.data, g);
-    return out;
+    const y = this.out.get(g.batch);
+    if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
+    maxPool2dForward(y.data, this.argmax, x.data, g);
+    this.output = y;
+    return y;
   }
 
   backward(dy: Tensor): Tensor {
-    const g = this.checkGrad(dy);
-    const dx = this.dx as Tensor;
+    checkGrad(this.owner, dy, this.output);
+    const g = this.geom as PoolGeometry;
+    const dx = this.dx.get(g.batch);
     maxPool2dBackward(dx.data, dy.data, this.argmax, g);
     return dx;
   }
@@ -179,20 +162,22 @@ export class AvgPool2D extends Pool2D {
 
   constructor(config: AvgPool2DConfig) {
     const c = config as unknown as Record<string, unknown>;
-    super('avg-pool2d', c, [...POOL_KEYS, 'countIncludePad']);
-    this.countIncludePad = readBoolean('avg-pool2d', c, 'countIncludePad', true);
+    super('AvgPool2D', c, [...POOL_KEYS, 'countIncludePad']);
+    this.countIncludePad = readBoolean('AvgPool2D', c, 'countIncludePad', true);
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
     const g = this.prepare(x);
-    const out = this.out as Tensor;
-    avgPool2dForward(out.data, x.data, g, this.countIncludePad);
-    return out;
+    const y = this.out.get(g.batch);
+    avgPool2dForward(y.data, x.data, g, this.countIncludePad);
+    this.output = y;
+    return y;
   }
 
   backward(dy: Tensor): Tensor {
-    const g = this.checkGrad(dy);
-    const dx = this.dx as Tensor;
+    checkGrad(this.owner, dy, this.output);
+    const g = this.geom as PoolGeometry;
+    const dx = this.dx.get(g.batch);
     avgPool2dBackward(dx.data, dy.data, g, this.countIncludePad);
     return dx;
   }

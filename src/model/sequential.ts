@@ -1,7 +1,7 @@
 // Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and its training loop.
-import { createLayer, type Layer } from '../layers/layer.js';
-import { createLoss, type Loss } from '../losses/loss.js';
-import { createOptimizer, type Optimizer } from '../optimizers/optimizer.js';
+import { createLayer, type Layer } from '../layers/index.js';
+import { createLoss, type Loss } from '../losses/index.js';
+import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import type { Param } from '../tensor/param.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';

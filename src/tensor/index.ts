@@ -8,3 +8,4 @@ export { im2col, col2im, convGeometry, type ConvGeometry } from './im2col.js';
 export { softmaxRows, logSoftmaxRows, argmaxRows } from './reduce.js';
 export { sum, mean, max, min, dot, sumSquares } from './reduce.js';
 export { add, sub, mul, scale, addScalar, axpy, addRowVector, addColVector, colSums, rowSums } from './elementwise.js';
+export { poolGeometry, maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, type PoolGeometry } from './pool.js';

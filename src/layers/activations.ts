@@ -1,0 +1,261 @@
+// Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Identity and Softmax (over the last axis).
+import { checkKeys, readNumber } from '../config.js';
+import { softmaxRows } from '../tensor/reduce.js';
+import type { Param } from '../tensor/param.js';
+import type { Rng } from '../tensor/rng.js';
+import { formatShape, Tensor } from '../tensor/tensor.js';
+import type { Layer } from './layer.js';
+import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
+
+/**
+ * Base of the parameter-free activations: owns the output and dx buffers and the shape checks;
+ * a subclass supplies the forward kernel and the vector-Jacobian product. Shapes: any
+ * `[batch, ...shape]`, unchanged. The input of the last forward is kept by reference for backward.
+ */
+export abstract class Activation implements Layer {
+  abstract readonly kind: string;
+  /** Class name used in error messages. */
+  protected readonly owner: string;
+  /** Per-sample shape (set by build). */
+  protected shape: number[];
+  private built: boolean;
+  private out: BatchBuffer;
+  private dx: BatchBuffer;
+  private input: Tensor | null;
+  private output: Tensor | null;
+
+  protected constructor(owner: string) {
+    this.owner = owner;
+    this.shape = [];
+    this.built = false;
+    this.out = new BatchBuffer([]);
+    this.dx = new BatchBuffer([]);
+    this.input = null;
+    this.output = null;
+  }
+
+  build(inputShape: readonly number[], _rng: Rng): readonly number[] {
+    if (!inputShape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`${this.owner}: invalid per-sample input shape ${formatShape(inputShape)}`);
+    }
+    this.shape = inputShape.slice();
+    this.built = true;
+    this.out = new BatchBuffer(this.shape);
+    this.dx = new BatchBuffer(this.shape);
+    this.input = null;
+    this.output = null;
+    return this.shape.slice();
+  }
+
+  /** y = f(x) into a layer-owned buffer. */
+  forward(x: Tensor, _training: boolean): Tensor {
+    requireBuilt(this.owner, this.built, 'forward');
+    checkInput(this.owner, x, this.shape);
+    const y = this.out.get(x.shape[0]);
+    this.apply(y.data, x.data);
+    this.input = x;
+    this.output = y;
+    return y;
+  }
+
+  /** dx = J_f(x)ᵀ·dy into a layer-owned buffer. */
+  backward(dy: Tensor): Tensor {
+    checkGrad(this.owner, dy, this.output);
+    const dx = this.dx.get(dy.shape[0]);
+    this.gradient(dx.data, dy.data, (this.input as Tensor).data, (this.output as Tensor).data);
+    return dx;
+  }
+
+  params(): readonly Param[] {
+    return NO_PARAMS;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+
+  /** Writes f(x) into `y` (same length; does not alias `x`). */
+  protected abstract apply(y: Float32Array, x: Float32Array): void;
+  /** Writes dL/dx into `dx` from dL/dy, the input `x` and the output `y` of the last forward. */
+  protected abstract gradient(dx: Float32Array, dy: Float32Array, x: Float32Array, y: Float32Array): void;
+}
+
+/** ReLU: y = max(0, x); dy/dx = 1 where x > 0, else 0 (PyTorch's choice at 0). No options. */
+export class ReLU extends Activation {
+  readonly kind = 'relu';
+
+  constructor(options: Record<string, unknown> = {}) {
+    super('ReLU');
+    checkKeys('ReLU', options, []);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    for (let i = 0; i < y.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void {
+    for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+  }
+}
+
+/** Options of {@link LeakyReLU}. */
+export interface LeakyReLUOptions {
+  /** Slope for x ≤ 0 (default 0.01, as `torch.nn.LeakyReLU`). */
+  readonly negativeSlope?: number;
+}
+
+/** LeakyReLU: y = x for x > 0, else negativeSlope·x; the gradient follows the same split. */
+export class LeakyReLU extends Activation {
+  readonly kind = 'leaky-relu';
+  readonly negativeSlope: number;
+
+  constructor(options: LeakyReLUOptions = {}) {
+    super('LeakyReLU');
+    const config = options as Record<string, unknown>;
+    checkKeys('LeakyReLU', config, ['negativeSlope']);
+    this.negativeSlope = readNumber('LeakyReLU', config, 'negativeSlope', 0.01);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    const a = this.negativeSlope;
+    for (let i = 0; i < y.length; i++) y[i] = x[i] > 0 ? x[i] : a * x[i];
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void {
+    const a = this.negativeSlope;
+    for (let i = 0; i < dx.length; i++) dx[i] = x[i] > 0 ? dy[i] : a * dy[i];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { negativeSlope: this.negativeSlope };
+  }
+}
+
+/** Tanh: y = tanh(x); dy/dx = 1 − y². No options. */
+export class Tanh extends Activation {
+  readonly kind = 'tanh';
+
+  constructor(options: Record<string, unknown> = {}) {
+    super('Tanh');
+    checkKeys('Tanh', options, []);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    for (let i = 0; i < y.length; i++) y[i] = Math.tanh(x[i]);
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+  }
+}
+
+/**
+ * Sigmoid: y = 1 / (1 + e^(−x)); dy/dx = y·(1 − y). Evaluated as e^x / (1 + e^x) for x < 0 so the
+ * exponential never overflows. No options.
+ */
+export class Sigmoid extends Activation {
+  readonly kind = 'sigmoid';
+
+  constructor(options: Record<string, unknown> = {}) {
+    super('Sigmoid');
+    checkKeys('Sigmoid', options, []);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    for (let i = 0; i < y.length; i++) {
+      const v = x[i];
+      if (v >= 0) {
+        y[i] = 1 / (1 + Math.exp(-v));
+      } else {
+        const e = Math.exp(v);
+        y[i] = e / (1 + e);
+      }
+    }
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+  }
+}
+
+/**
+ * Softmax over the last axis (max-subtracted): y_i = e^(x_i − max) / Σ_j e^(x_j − max).
+ * Backward is the vector-Jacobian product dx_i = y_i·(dy_i − Σ_j dy_j·y_j) per row. No options.
+ * A Sequential ending in Softmax trained with cross-entropy fuses the two itself; this layer is the
+ * plain (unfused) operation. Per-sample shape: rank ≥ 1.
+ */
+export class Softmax extends Activation {
+  readonly kind = 'softmax';
+  private cols: number;
+
+  constructor(options: Record<string, unknown> = {}) {
+    super('Softmax');
+    checkKeys('Softmax', options, []);
+    this.cols = 0;
+  }
+
+  override build(inputShape: readonly number[], rng: Rng): readonly number[] {
+    if (inputShape.length < 1 || inputShape[inputShape.length - 1] < 1) {
+      throw new Error(`Softmax: expected a per-sample input shape with a non-empty last axis, got ${formatShape(inputShape)}`);
+    }
+    const out = super.build(inputShape, rng);
+    this.cols = inputShape[inputShape.length - 1];
+    return out;
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    softmaxRows(y, x, y.length / this.cols, this.cols);
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
+    const cols = this.cols;
+    // Rows of the last axis lie contiguously: row r spans [r*cols, (r+1)*cols).
+    for (let o = 0; o < dx.length; o += cols) {
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - dot);
+    }
+  }
+}
+
+/** Identity: forward returns `x` itself and backward `dy` itself (no copy). No options. */
+export class Identity implements Layer {
+  readonly kind = 'identity';
+  private shape: number[];
+  private built: boolean;
+  private output: Tensor | null;
+
+  constructor(options: Record<string, unknown> = {}) {
+    checkKeys('Identity', options, []);
+    this.shape = [];
+    this.built = false;
+    this.output = null;
+  }
+
+  build(inputShape: readonly number[], _rng: Rng): readonly number[] {
+    this.shape = inputShape.slice();
+    this.built = true;
+    this.output = null;
+    return this.shape.slice();
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    requireBuilt('Identity', this.built, 'forward');
+    checkInput('Identity', x, this.shape);
+    this.output = x;
+    return x;
+  }
+
+  backward(dy: Tensor): Tensor {
+    checkGrad('Identity', dy, this.output);
+    return dy;
+  }
+
+  params(): readonly Param[] {
+    return NO_PARAMS;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+}

@@ -1,6 +1,6 @@
 // Assignment 1's Fashion-MNIST CNN: Conv 3×3 16 ReLU → Conv 3×3 16 ReLU → Dense 100 ReLU → Dense 10 softmax,
 // Xavier-uniform weights, zero biases, SGD momentum 0.9, lr 1e-3, batch 32, on the vendored data.
-// Run: npm run train  (or: npx tsx examples/fashion-cnn.ts --epochs 3 --out out/fashion-cnn; --quick for a seconds-long slice)
+// Run: npm run train  (or: npx tsx examples/fmnist-cnn.ts --epochs 3 --out out/fmnist-cnn; --quick for a seconds-long slice)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '0.001' },
     momentum: { type: 'string', default: '0.9' },
     seed: { type: 'string', default: '0' },
-    out: { type: 'string', default: 'out/fashion-cnn' },
+    out: { type: 'string', default: 'out/fmnist-cnn' },
     data: { type: 'string' },
     quick: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: npx tsx examples/fashion-cnn.ts [--epochs N] [--batch-size N] [--lr X] [--momentum X]
+  console.log(`usage: npx tsx examples/fmnist-cnn.ts [--epochs N] [--batch-size N] [--lr X] [--momentum X]
                                       [--seed N] [--out DIR] [--data DIR] [--quick]`);
   process.exit(0);
 }
@@ -31,7 +31,7 @@ if (args.help) {
 function num(name: string, value: string, integer: boolean): number {
   const v = Number(value);
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    console.error(`fashion-cnn: --${name} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
+    console.error(`fmnist-cnn: --${name} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
     process.exit(2);
   }
   return v;
@@ -75,7 +75,7 @@ console.log(`training ${trainSeconds.toFixed(1)} s for ${epochs} epoch(s), test 
 
 mkdirSync(args.out, { recursive: true });
 const result = {
-  example: 'fashion-cnn', quick: args.quick, epochs, batchSize, lr, momentum, seed,
+  example: 'fmnist-cnn', quick: args.quick, epochs, batchSize, lr, momentum, seed,
   trainImages: data.train.images.shape[0], testImages: data.test.images.shape[0],
   testAccuracy: test.accuracy, testLoss: test.loss, trainSeconds, testSeconds,
   node: process.version, history: history.epoch,

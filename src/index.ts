@@ -9,3 +9,4 @@ export * from './model/index.js';
 export * from './train/index.js';
 export * from './data/index.js';
 export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from './config.js';
+export * from './analysis/index.js';

@@ -1,0 +1,302 @@
+// The third assignment's pruning study: train conv 3×3 12 → ReLU → conv 5×5 16 → ReLU → fc 100 → ReLU → fc 10
+// on Fashion-MNIST (SGD momentum 0.9, lr 0.01), prune conv1, conv2 and fc1 one unit at a time by weight norm
+// while validation accuracy stays within a tolerance, then compare FLOPs and measured inference speed.
+// Run: npx tsx examples/fmnist-cnn-prune.ts --out out/fmnist-cnn-prune   (--quick for a seconds-long slice)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  Conv2D, Dense, Flatten, ReLU, Rng, Sequential, Tensor, analyzeModel, loadFashionMnist, measureInference,
+  modelSummaryWithFlops, pruneSchedule, unitCounts, type InferenceTiming, type PruneCriterion, type PruneRecord,
+  type PruneStep,
+} from 'tensorkit';
+
+/** Options of {@link main}. */
+export interface PruneExampleOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  seed: number;
+  /** A step is kept while validation accuracy ≥ baseline − tolerance (a fraction, 0.02 = 2 points). */
+  tolerance: number;
+  /** Mini-batches of fine-tuning after each pruning step, before it is evaluated (0: none). */
+  fineTuneBatches: number;
+  /** Epochs of fine-tuning of the final pruned model on the whole training split (0: none). */
+  finalEpochs: number;
+  criterion: PruneCriterion;
+  /** Output folder for results.json, pruning-steps.csv, summary.txt and the plots. */
+  out: string;
+  /** Directory with Fashion-MNIST IDX files (default: the vendored copy). */
+  data?: string;
+  /** A small slice, 1 epoch, 2 steps per layer: runs in seconds. */
+  quick: boolean;
+}
+
+/** Display names of the pruned layers, by index in the model. */
+const PRUNED = { 0: 'conv1', 2: 'conv2', 5: 'fc1' } as const;
+type PrunedIndex = keyof typeof PRUNED;
+
+/** The assignment's best configuration, with PyTorch's default initialization. */
+export function buildModel(seed: number): Sequential {
+  return new Sequential([
+    new Conv2D({ filters: 12, kernelSize: 3 }), new ReLU(),
+    new Conv2D({ filters: 16, kernelSize: 5 }), new ReLU(),
+    new Flatten(),
+    new Dense({ units: 100 }), new ReLU(),
+    new Dense({ units: 10 }),
+  ], { inputShape: [1, 28, 28], seed });
+}
+
+/** Rows `idx` of `t` as a new tensor. */
+function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
+  const per = t.size / t.shape[0];
+  const out = new Float32Array(idx.length * per);
+  for (let r = 0; r < idx.length; r++) out.set(t.data.subarray(idx[r] * per, (idx[r] + 1) * per), r * per);
+  return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
+}
+
+/** Fraction of `labels` the model's argmax gets right. */
+function accuracy(model: Sequential, images: Tensor, labels: Tensor): number {
+  const predicted = model.predictClasses(images);
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === labels.data[i]) correct++;
+  return correct / predicted.length;
+}
+
+/** Inference timing of two models on the same images, alternated twice; keeps each model's faster median. */
+function compareSpeed(original: Sequential, pruned: Sequential, images: Tensor, quick: boolean): { original: InferenceTiming; pruned: InferenceTiming } {
+  const opts = quick ? { batchSize: 100, warmup: 1, repeats: 2 } : { batchSize: 256, warmup: 2, repeats: 10 };
+  let a = measureInference(original, images, opts);
+  let b = measureInference(pruned, images, opts);
+  const a2 = measureInference(original, images, opts);
+  const b2 = measureInference(pruned, images, opts);
+  if (a2.msPerBatch < a.msPerBatch) a = a2;
+  if (b2.msPerBatch < b.msPerBatch) b = b2;
+  return { original: a, pruned: b };
+}
+
+/** One pruning step as written to the CSV and JSON. */
+interface StepRow {
+  step: number;
+  layer: string;
+  accepted: boolean;
+  removedUnit: number;
+  c1: number;
+  c2: number;
+  f1: number;
+  valAccuracy: number;
+  testAccuracy: number;
+  flops: number;
+}
+
+/** A small SVG line chart: accuracy (y) against units removed from one layer (x), one line per series. */
+export function accuracyPlot(title: string, series: { name: string; color: string; points: [number, number][] }[]): string {
+  const width = 560;
+  const height = 340;
+  const left = 56;
+  const right = 130;
+  const top = 36;
+  const bottom = 44;
+  const all = series.flatMap((s) => s.points);
+  const xMax = Math.max(1, ...all.map((p) => p[0]));
+  const yLo = Math.min(...all.map((p) => p[1]));
+  const yHi = Math.max(...all.map((p) => p[1]));
+  const y0 = Math.max(0, Math.floor(yLo * 50) / 50 - 0.02);
+  const y1 = Math.min(1, Math.ceil(yHi * 50) / 50 + 0.02);
+  const px = (x: number) => left + (x / xMax) * (width - left - right);
+  const py = (y: number) => top + (1 - (y - y0) / (y1 - y0 || 1)) * (height - top - bottom);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>`,
+    `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="black"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="black"/>`,
+    `<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle">units removed</text>`,
+    `<text x="14" y="${(top + height - bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(top + height - bottom) / 2})">accuracy</text>`,
+  ];
+  for (let i = 0; i <= 5; i++) {
+    const y = y0 + ((y1 - y0) * i) / 5;
+    parts.push(`<line x1="${left - 4}" y1="${py(y)}" x2="${width - right}" y2="${py(y)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${py(y) + 4}" text-anchor="end">${(y * 100).toFixed(1)}%</text>`);
+  }
+  const xStep = Math.max(1, Math.ceil(xMax / 10));
+  for (let x = 0; x <= xMax; x += xStep) parts.push(`<text x="${px(x)}" y="${height - bottom + 16}" text-anchor="middle">${x}</text>`);
+  series.forEach((s, i) => {
+    const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    for (const [x, y] of s.points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    parts.push(`<line x1="${width - right + 12}" y1="${top + 10 + i * 18}" x2="${width - right + 32}" y2="${top + 10 + i * 18}" stroke="${s.color}" stroke-width="2"/>`);
+    parts.push(`<text x="${width - right + 38}" y="${top + 14 + i * 18}">${s.name}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+/** Trains, prunes, fine-tunes, measures and writes the results; returns the results object. */
+export async function main(options: PruneExampleOptions): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const data = loadFashionMnist({ dir: options.data, ...(options.quick ? { trainLimit: 600, testLimit: 200 } : {}) });
+  // 10% of the training set, drawn once with the seed, is the validation set the pruning decisions use.
+  const perm = new Rng(options.seed).permutation(data.train.images.shape[0]);
+  const nVal = Math.round(perm.length * 0.1);
+  const xVal = takeRows(data.train.images, perm.subarray(0, nVal));
+  const yVal = takeRows(data.train.labels, perm.subarray(0, nVal));
+  const xTrain = takeRows(data.train.images, perm.subarray(nVal));
+  const yTrain = takeRows(data.train.labels, perm.subarray(nVal));
+  const { images: xTest, labels: yTest } = data.test;
+  console.log(`Fashion-MNIST: ${xTrain.shape[0]} train, ${nVal} validation, ${xTest.shape[0]} test images`);
+
+  const optimizer = { name: 'momentum', lr: options.lr, momentum: options.momentum };
+  const model = buildModel(options.seed);
+  console.log(modelSummaryWithFlops(model));
+  model.compile({ optimizer, loss: 'cross-entropy', metrics: ['accuracy'] });
+  const tTrain = performance.now();
+  await model.fit(xTrain, yTrain, {
+    epochs: options.epochs, batchSize: options.batchSize, seed: options.seed, validationData: [xVal, yVal], verbose: true,
+  });
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+  const baseVal = accuracy(model, xVal, yVal);
+  const baseTest = accuracy(model, xTest, yTest);
+  console.log(`unpruned: validation ${(baseVal * 100).toFixed(2)}%, test ${(baseTest * 100).toFixed(2)}% (${trainSeconds.toFixed(1)} s training)`);
+
+  // Fine-tuning draws its mini-batches from one seeded stream, so the whole run is reproducible.
+  const tuneRng = new Rng(options.seed + 1);
+  const fineTune = async (m: Sequential): Promise<void> => {
+    m.compile({ optimizer, loss: 'cross-entropy', metrics: ['accuracy'] });
+    if (options.fineTuneBatches === 0) return;
+    const n = Math.min(options.fineTuneBatches * options.batchSize, xTrain.shape[0]);
+    const idx = tuneRng.permutation(xTrain.shape[0]).subarray(0, n);
+    await m.fit(takeRows(xTrain, idx), takeRows(yTrain, idx), { epochs: 1, batchSize: options.batchSize, seed: options.seed });
+  };
+  const limit = options.quick ? 2 : Number.POSITIVE_INFINITY;
+  const initial = unitCounts(model);
+  const steps: PruneStep[] = [];
+  for (const layer of [0, 2, 5] as PrunedIndex[]) {
+    for (let s = 0; s < Math.min(initial[layer] - 1, limit); s++) steps.push({ layer, count: 1 });
+  }
+  const rows: StepRow[] = [];
+  const schedule = await pruneSchedule(model, {
+    steps,
+    criterion: options.criterion,
+    evaluate: (m) => accuracy(m, xVal, yVal),
+    fineTune,
+    accept: (metric, baseline) => metric >= baseline - options.tolerance,
+    onStep: (r: PruneRecord, candidate: Sequential) => {
+      const units = unitCounts(candidate);
+      const row: StepRow = {
+        step: r.step, layer: PRUNED[r.layer as PrunedIndex], accepted: r.accepted, removedUnit: r.removed[0],
+        c1: units[0], c2: units[2], f1: units[5], valAccuracy: r.metric, testAccuracy: accuracy(candidate, xTest, yTest),
+        flops: analyzeModel(candidate).totals.flops,
+      };
+      rows.push(row);
+      console.log(`step ${row.step}: ${row.layer} → (${row.c1}, ${row.c2}, ${row.f1})  validation ${(row.valAccuracy * 100).toFixed(2)}%  ` +
+        `test ${(row.testAccuracy * 100).toFixed(2)}%  ${r.accepted ? 'kept' : 'rejected: stop pruning this layer'}`);
+    },
+  });
+  const pruned = schedule.model;
+  if (options.finalEpochs > 0) {
+    pruned.compile({ optimizer, loss: 'cross-entropy', metrics: ['accuracy'] });
+    await pruned.fit(xTrain, yTrain, { epochs: options.finalEpochs, batchSize: options.batchSize, seed: options.seed, validationData: [xVal, yVal], verbose: true });
+  }
+  const final = unitCounts(pruned);
+  const finalShape = { c1: final[0], c2: final[2], f1: final[5] };
+  const prunedVal = accuracy(pruned, xVal, yVal);
+  const prunedTest = accuracy(pruned, xTest, yTest);
+  const flopsOriginal = analyzeModel(model).totals.flops;
+  const flopsPruned = analyzeModel(pruned).totals.flops;
+  const speed = compareSpeed(model, pruned, xTest, options.quick);
+  const speedup = speed.original.msPerBatch / speed.pruned.msPerBatch;
+  console.log(`pruned (${finalShape.c1}, ${finalShape.c2}, ${finalShape.f1}): validation ${(prunedVal * 100).toFixed(2)}%, test ${(prunedTest * 100).toFixed(2)}% ` +
+    `(unpruned ${(baseTest * 100).toFixed(2)}%)`);
+  console.log(`FLOPs per image ${flopsOriginal.toLocaleString('en-US')} → ${flopsPruned.toLocaleString('en-US')} (${(flopsOriginal / flopsPruned).toFixed(2)}× fewer); ` +
+    `inference ${speed.original.msPerBatch.toFixed(2)} → ${speed.pruned.msPerBatch.toFixed(2)} ms per batch of ${speed.original.batchSize} (${speedup.toFixed(2)}× faster)`);
+
+  mkdirSync(options.out, { recursive: true });
+  const result = {
+    example: 'fmnist-cnn-prune', options, node: process.version,
+    trainImages: xTrain.shape[0], validationImages: nVal, testImages: xTest.shape[0], trainSeconds,
+    unpruned: { units: { c1: initial[0], c2: initial[2], f1: initial[5] }, validationAccuracy: baseVal, testAccuracy: baseTest, flops: flopsOriginal, params: model.countParams() },
+    pruned: { units: finalShape, validationAccuracy: prunedVal, testAccuracy: prunedTest, flops: flopsPruned, params: pruned.countParams() },
+    flopRatio: flopsOriginal / flopsPruned,
+    inference: { original: speed.original, pruned: speed.pruned, speedup },
+    steps: rows,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  writeFileSync(join(options.out, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const header = 'step,layer,accepted,removed_unit,c1,c2,f1,val_accuracy,test_accuracy,flops';
+  const csv = rows.map((r) => [r.step, r.layer, r.accepted, r.removedUnit, r.c1, r.c2, r.f1, r.valAccuracy, r.testAccuracy, r.flops].join(','));
+  writeFileSync(join(options.out, 'pruning-steps.csv'), `${[header, ...csv].join('\n')}\n`);
+  writeFileSync(join(options.out, 'summary.txt'), `Unpruned\n${modelSummaryWithFlops(model)}\n\nPruned\n${modelSummaryWithFlops(pruned)}\n`);
+  for (const name of Object.values(PRUNED)) {
+    // x = units removed from this layer so far; the first point is the state before its first step.
+    const mine = rows.filter((r) => r.layer === name);
+    if (mine.length === 0) continue;
+    const start = rows.slice(0, rows.indexOf(mine[0])).filter((r) => r.accepted).at(-1) ?? { valAccuracy: baseVal, testAccuracy: baseTest };
+    const series = (key: 'valAccuracy' | 'testAccuracy'): [number, number][] => [[0, start[key]], ...mine.map((r, i): [number, number] => [i + 1, r[key]])];
+    const svg = accuracyPlot(`${name}: accuracy vs units removed (tolerance ${(options.tolerance * 100).toFixed(1)} points)`, [
+      { name: 'validation', color: '#1f77b4', points: series('valAccuracy') },
+      { name: 'test', color: '#d62728', points: series('testAccuracy') },
+    ]);
+    writeFileSync(join(options.out, `prune-${name}.svg`), svg);
+  }
+  console.log(`wrote results.json, pruning-steps.csv, summary.txt and plots to ${options.out} (${result.seconds.toFixed(1)} s)`);
+  return result;
+}
+
+function parseCli(): PruneExampleOptions {
+  const { values: args } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '10' },
+      'batch-size': { type: 'string', default: '32' },
+      lr: { type: 'string', default: '0.01' },
+      momentum: { type: 'string', default: '0.9' },
+      seed: { type: 'string', default: '0' },
+      tolerance: { type: 'string', default: '0.02' },
+      'fine-tune-batches': { type: 'string', default: '100' },
+      'final-epochs': { type: 'string', default: '1' },
+      criterion: { type: 'string', default: 'l1' },
+      out: { type: 'string', default: 'out/fmnist-cnn-prune' },
+      data: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (args.help) {
+    console.log(`usage: npx tsx examples/fmnist-cnn-prune.ts [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N]
+         [--tolerance X] [--fine-tune-batches N] [--final-epochs N] [--criterion l1|l2] [--out DIR] [--data DIR] [--quick]`);
+    process.exit(0);
+  }
+  const fail = (message: string): never => {
+    console.error(`fmnist-cnn-prune: ${message}`);
+    process.exit(2);
+  };
+  const num = (name: keyof typeof args, min: number, integer: boolean): number => {
+    const raw = String(args[name]);
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(raw)}`);
+    return v;
+  };
+  if (args.criterion !== 'l1' && args.criterion !== 'l2') fail(`--criterion must be l1 or l2, got ${JSON.stringify(args.criterion)}`);
+  const quick = args.quick;
+  return {
+    epochs: quick ? 1 : num('epochs', 1, true),
+    batchSize: num('batch-size', 1, true),
+    lr: num('lr', 0, false),
+    momentum: num('momentum', 0, false),
+    seed: num('seed', 0, true),
+    tolerance: num('tolerance', 0, false),
+    fineTuneBatches: quick ? 2 : num('fine-tune-batches', 0, true),
+    finalEpochs: quick ? 0 : num('final-epochs', 0, true),
+    criterion: args.criterion as PruneCriterion,
+    out: args.out,
+    data: args.data,
+    quick,
+  };
+}
+
+// Run only as a script, so the test can import main.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(parseCli());
+}

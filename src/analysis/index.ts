@@ -1,0 +1,27 @@
+// Analysis: parameter, MAC and FLOP counts, structured pruning and inference timing. Registers the
+// built-in layers' cost functions through the public registerLayerCost (this folder's only side effect).
+import { registerLayerCost } from './counts.js';
+import {
+  avgPoolCost, batchNormCost, conv2dCost, denseCost, dropoutCost, leakyReluCost, maxPoolCost, reluCost, sigmoidCost,
+  softmaxCost, tanhCost, viewCost,
+} from './layer-costs.js';
+
+export * from './counts.js';
+export * from './layer-costs.js';
+export * from './prune.js';
+export * from './timing.js';
+
+registerLayerCost('dense', denseCost);
+registerLayerCost('conv2d', conv2dCost);
+registerLayerCost('max-pool2d', maxPoolCost);
+registerLayerCost('avg-pool2d', avgPoolCost);
+registerLayerCost('flatten', viewCost);
+registerLayerCost('identity', viewCost);
+registerLayerCost('dropout', dropoutCost);
+registerLayerCost('batch-norm1d', batchNormCost);
+registerLayerCost('batch-norm2d', batchNormCost);
+registerLayerCost('relu', reluCost);
+registerLayerCost('leaky-relu', leakyReluCost);
+registerLayerCost('tanh', tanhCost);
+registerLayerCost('sigmoid', sigmoidCost);
+registerLayerCost('softmax', softmaxCost);

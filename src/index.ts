@@ -10,3 +10,5 @@ export * from './train/index.js';
 export * from './data/index.js';
 export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from './config.js';
 export * from './analysis/index.js';
+export * from './plots/index.js';
+export * from './io/index.js';

@@ -3,9 +3,9 @@ import { createLayer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import type { Param } from '../tensor/param.js';
-import { Rng } from '../tensor/rng.js';
+import { Rng, type RngState } from '../tensor/rng.js';
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
-import type { Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
+import type { Callback, EpochLogs, TrainingControl, FitPosition } from '../train/callbacks.js';
 import { progressCallback } from '../train/callbacks.js';
 import { countCorrect, METRIC_NAMES } from '../train/metrics.js';
 
@@ -47,7 +47,17 @@ export interface FitOptions {
   readonly verbose?: boolean;
   /** Stepped once per epoch with the validation loss (or the training loss without validation). */
   readonly schedule?: EpochSchedule;
+  /**
+   * Continue an interrupted run from a position reported by `control.position()` (saved with the
+   * weights and optimizer state, which the caller restores first). With the same data and options the
+   * result is bit-identical to an uninterrupted run.
+   */
+  readonly resumeFrom?: FitPosition;
+  /** Check every gradient for NaN/Infinity after each backward pass (default true). */
+  readonly checkFinite?: boolean;
 }
+
+
 
 /** Loss and accuracy per batch and per epoch (validation entries are NaN without validation data). */
 export interface History {
@@ -89,6 +99,9 @@ export class Sequential {
   private readonly paramOwners: number[];
   private metrics: string[];
   private stepCount: number;
+  private checkFinite: boolean;
+  /** The Rng that initialised the weights; layers keep drawing from it (dropout masks). */
+  private readonly rng: Rng;
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: needs a non-empty array of layers');
@@ -97,6 +110,7 @@ export class Sequential {
       throw new Error(`Sequential: inputShape must be a non-empty array of positive integers (per sample, without the batch axis), got ${JSON.stringify(inputShape)}`);
     }
     const rng = new Rng(options.seed ?? 0);
+    this.rng = rng;
     let shape: readonly number[] = inputShape.slice();
     const shapes: (readonly number[])[] = [];
     layers.forEach((layer, i) => {
@@ -126,6 +140,7 @@ export class Sequential {
     });
     this.metrics = [];
     this.stepCount = 0;
+    this.checkFinite = true;
   }
 
   /** Rebuilds a model from {@link getConfig} output through the layer registry. */
@@ -136,6 +151,15 @@ export class Sequential {
       return createLayer(l.kind, l.config ?? {});
     });
     return new Sequential(layers, { inputShape: config.inputShape, seed: options.seed });
+  }
+
+  /** State of the model's Rng (weight init, then dropout masks), for exact checkpoints. */
+  getRngState(): RngState {
+    return this.rng.getState();
+  }
+
+  setRngState(state: RngState): void {
+    this.rng.setState(state);
   }
 
   getConfig(): SequentialConfig {
@@ -221,9 +245,24 @@ export class Sequential {
     const value = loss.forward(out, y);
     const correct = this.metrics.length > 0 ? countCorrect(out, y) : 0;
     this.backwardFrom(loss.backward(), end);
+    if (this.checkFinite) this.assertFiniteGrads();
     this.stepCount++;
     optimizer.step(this.allParams, { loss: value });
     return { loss: value, correct };
+  }
+
+  /** Throws naming the first parameter (and so the layer) whose gradient holds NaN or Infinity. */
+  private assertFiniteGrads(): void {
+    for (let i = 0; i < this.allParams.length; i++) {
+      const g = this.allParams[i].grad.data;
+      let s = 0;
+      for (let j = 0; j < g.length; j++) s += g[j] * 0;
+      // s stays 0 unless some g[j] is NaN or ±Infinity (Infinity·0 = NaN).
+      if (s !== 0) {
+        const layer = this.paramOwners[i];
+        throw new NonFiniteError(`the gradient of "${this.allParams[i].name}" (layer ${layer}, ${this.layers[layer].kind}) holds NaN or Infinity after step ${this.stepCount}`);
+      }
+    }
   }
 
   /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`). */
@@ -239,6 +278,7 @@ export class Sequential {
     if (!(y instanceof Tensor) || y.shape[0] !== x.shape[0]) {
       throw new Error(`fit: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${x.shape[0]} inputs`);
     }
+    this.checkFinite = options.checkFinite ?? true;
     const rng = new Rng(options.seed ?? 0);
     let trainX = x;
     let trainY = y;
@@ -255,9 +295,36 @@ export class Sequential {
     const n = trainX.shape[0];
     if (n === 0) throw new Error('fit: no training samples');
     const batches = Math.ceil(n / batchSize);
+    let firstEpoch = 0;
+    let firstBatch = 0;
+    const resume = options.resumeFrom;
+    if (resume) {
+      if (!Number.isInteger(resume.epoch) || resume.epoch < 0 || resume.epoch > epochs
+        || !Number.isInteger(resume.batch) || resume.batch < 0 || resume.batch > batches) {
+        throw new Error(`fit: resumeFrom position epoch ${resume.epoch}, batch ${resume.batch} is outside ${epochs} epochs of ${batches} batches`);
+      }
+      rng.setState(resume.epochRng);
+      this.rng.setState(resume.modelRng);
+      firstEpoch = resume.epoch;
+      firstBatch = resume.batch;
+      this.stepCount = resume.step;
+    } else {
+      this.stepCount = 0;
+    }
     const callbacks = [...(options.callbacks ?? []), ...(options.verbose ? [progressCallback()] : [])];
     let stopRequested = false;
-    const control: TrainingControl = { stop: () => { stopRequested = true; } };
+    let epoch = firstEpoch;
+    let nextBatch = firstBatch;
+    let epochRng: RngState = rng.getState();
+    // After the last batch the epoch still owes its validation and schedule step; once those ran, the
+    // position moves to the start of the next epoch (whose Rng state is then the current one).
+    let epochFinished = false;
+    const control: TrainingControl = {
+      stop: () => { stopRequested = true; },
+      position: (): FitPosition => (epochFinished
+        ? { epoch: epoch + 1, batch: 0, step: this.stepCount, epochRng: rng.getState(), modelRng: this.rng.getState() }
+        : { epoch, batch: nextBatch, step: this.stepCount, epochRng, modelRng: this.rng.getState() }),
+    };
     const history: History = {
       batch: { loss: [], accuracy: [] },
       epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
@@ -265,23 +332,36 @@ export class Sequential {
     const xb = new BatchBuffer(trainX, batchSize);
     const yb = new BatchBuffer(trainY, batchSize);
     const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
     for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
-    for (let epoch = 0; epoch < epochs && !stopRequested; epoch++) {
+    for (; epoch < epochs && !stopRequested; epoch++) {
       for (const cb of callbacks) cb.onEpochBegin?.(epoch, control);
       const t0 = performance.now();
+      // The order depends only on the Rng state at the epoch start, so a resumed run reproduces it.
+      epochRng = rng.getState();
+      epochFinished = false;
+      nextBatch = epoch === firstEpoch ? firstBatch : 0;
+      for (let i = 0; i < n; i++) order[i] = i;
       if (options.shuffle ?? true) rng.shuffle(order);
       let lossSum = 0;
       let correctSum = 0;
       let seen = 0;
-      for (let b = 0; b < batches && !stopRequested; b++) {
+      const startBatch = epoch === firstEpoch ? firstBatch : 0;
+      for (let b = startBatch; b < batches && !stopRequested; b++) {
         const start = b * batchSize;
         const rows = Math.min(batchSize, n - start);
         const idx = order.subarray(start, start + rows);
-        const { loss, correct } = this.trainStep(xb.gather(idx), yb.gather(idx));
-        if (!Number.isFinite(loss)) {
-          throw new Error(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (step ${this.stepCount}); lower the learning rate or check the inputs`);
+        let result: { loss: number; correct: number };
+        try {
+          result = this.trainStep(xb.gather(idx), yb.gather(idx));
+        } catch (err) {
+          if (err instanceof NonFiniteError) throw new NonFiniteError(`fit: at epoch ${epoch + 1}, batch ${b + 1}: ${err.message}`);
+          throw err;
         }
+        const { loss, correct } = result;
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (step ${this.stepCount}); lower the learning rate or check the inputs`);
+        }
+        nextBatch = b + 1;
         lossSum += loss * rows;
         correctSum += correct;
         seen += rows;
@@ -291,8 +371,8 @@ export class Sequential {
       }
       const val = valData ? this.evaluate(valData[0], valData[1]) : { loss: NaN, accuracy: NaN };
       const logs: EpochLogs = {
-        epoch, epochs, loss: lossSum / seen, accuracy: correctSum / seen, valLoss: val.loss, valAccuracy: val.accuracy,
-        seconds: (performance.now() - t0) / 1000, lr: optimizer.lr,
+        epoch, epochs, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN,
+        valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000, lr: optimizer.lr,
       };
       history.epoch.loss.push(logs.loss);
       history.epoch.accuracy.push(logs.accuracy);
@@ -300,8 +380,10 @@ export class Sequential {
       history.epoch.valAccuracy.push(logs.valAccuracy);
       history.epoch.seconds.push(logs.seconds);
       history.epoch.lr.push(logs.lr);
-      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
+      // The schedule steps before the callbacks so that a checkpoint taken at epoch end holds its new state.
       options.schedule?.step(valData ? val.loss : logs.loss);
+      epochFinished = true;
+      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
       // Let timers, signals and output flush between epochs.
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -457,5 +539,13 @@ class BatchBuffer {
       this.views.set(idx.length, view);
     }
     return view;
+  }
+}
+
+/** Training stopped because a loss or a gradient became NaN or Infinity; the message names where. */
+export class NonFiniteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteError';
   }
 }

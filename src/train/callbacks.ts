@@ -1,4 +1,5 @@
 // Training callbacks: the hook interface used by fit, and a progress reporter.
+import type { RngState } from '../tensor/rng.js';
 
 /** Numbers reported after a batch. */
 export interface BatchLogs {
@@ -29,7 +30,24 @@ export interface EpochLogs {
 export interface TrainingControl {
   /** Ends training after the current batch. */
   stop(): void;
+  /** The current position (after the last finished batch), to save with a checkpoint and resume from. */
+  position(): FitPosition;
 }
+
+/** A position in a `fit` run, enough to resume it exactly. */
+export interface FitPosition {
+  /** Epoch to continue in (0-based). */
+  readonly epoch: number;
+  /** Next batch index within that epoch. */
+  readonly batch: number;
+  /** Optimizer steps taken so far in this fit. */
+  readonly step: number;
+  /** State of fit's shuffling Rng at the start of `epoch`, before that epoch's shuffle. */
+  readonly epochRng: RngState;
+  /** State of the model's Rng (dropout masks) at this position. */
+  readonly modelRng: RngState;
+}
+
 
 /** Optional hooks called by `fit`. */
 export interface Callback {

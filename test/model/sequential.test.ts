@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   AvgPool2D, BatchNorm1d, BatchNorm2d, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Rng, Sequential,
-  Sigmoid, Softmax, Tanh, Tensor, tensor, type Layer,
+  Sigmoid, Softmax, Tanh, Tensor, tensor, NonFiniteError, type Layer,
 } from '../../src/index.js';
 import { assertClose } from '../util/assert-close.js';
 import { randomTensor } from '../util/rng.js';
@@ -196,7 +196,12 @@ describe('Sequential', () => {
     await expect(model.fit(x, y, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
     await expect(model.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow(/validationSplit must be in \[0, 1\), got 1\.5/);
     await expect(model.fit(x, tensor([0], [1]))).rejects.toThrow(/targets \[1\] do not match 2 inputs/);
-    await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(/loss became (NaN|Infinity) at epoch \d+, batch \d+/);
+    // lr 1e30 blows the weights up on the first step; the second step's gradients (or loss) are non-finite,
+    // and the error names the epoch, the batch and the parameter's layer.
+    await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(
+      /^fit: (at epoch 1, batch 2: the gradient of "\d\.(weight|bias)" \(layer \d, dense\) holds NaN or Infinity after step 1|the loss became (NaN|Infinity) at epoch 1, batch 2)/,
+    );
+    await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(NonFiniteError);
   });
 
   it('predict and evaluate agree with forward', () => {

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createSchedule, loadModel, Rng, saveModel, type FitPosition, type Sequential } from '../../src/index.js';
+import { compileFresh, fitOptions, makeData, makeModel } from './resume-setup.js';
+
+const { x, y } = makeData();
+
+async function uninterrupted(): Promise<Sequential> {
+  const model = makeModel();
+  await model.fit(x, y, fitOptions(compileFresh(model)));
+  return model;
+}
+
+/** Loads a checkpoint file and trains to the end from the position it holds. */
+async function resumeFrom(path: string): Promise<Sequential> {
+  const loaded = loadModel(path);
+  const { model, optimizer, trainingState } = loaded;
+  expect(optimizer).toBeDefined();
+  model.compile({ optimizer: optimizer!, loss: 'cross-entropy' });
+  const schedule = createSchedule('exponential', optimizer!, { gamma: 0.97 });
+  schedule.loadStateDict(trainingState!.schedule as Record<string, number>);
+  await model.fit(x, y, { ...fitOptions(schedule), resumeFrom: trainingState as unknown as FitPosition });
+  return model;
+}
+
+function expectSameWeights(a: Sequential, b: Sequential): void {
+  const sa = a.stateDict();
+  const sb = b.stateDict();
+  expect(Object.keys(sb)).toEqual(Object.keys(sa));
+  for (const k of Object.keys(sa)) expect(Array.from(sb[k].data), k).toEqual(Array.from(sa[k].data));
+}
+
+describe('checkpoint and resume', () => {
+  it('resumes bit-identically from a mid-epoch and from an epoch-end checkpoint (dropout, schedule, validation split)', async () => {
+    const reference = await uninterrupted();
+    const dir = mkdtempSync(join(tmpdir(), 'tk-resume-'));
+    // 48 training samples / batch 8 = 6 batches per epoch: step 15 is mid-epoch 3, step 18 ends it.
+    for (const stopAt of [15, 18]) {
+      const path = join(dir, `ckpt-${stopAt}.safetensors`);
+      const model = makeModel();
+      const schedule = compileFresh(model);
+      await model.fit(x, y, {
+        ...fitOptions(schedule),
+        callbacks: [{
+          onBatchEnd(logs, control) {
+            if (logs.step !== stopAt) return;
+            const position = control.position();
+            expect(position).toMatchObject(stopAt === 18 ? { epoch: 2, batch: 6, step: 18 } : { epoch: 2, batch: 3, step: 15 });
+            saveModel(model, path, { optimizer: model.optimizer!, trainingState: { ...position, schedule: schedule.stateDict() } });
+            control.stop();
+          },
+        }],
+      });
+      expectSameWeights(await resumeFrom(path), reference);
+    }
+  });
+
+  it('rejects a resume position outside the run', async () => {
+    const model = makeModel();
+    const schedule = compileFresh(model);
+    const bad: FitPosition = { epoch: 99, batch: 0, step: 0, epochRng: new Rng(1).getState(), modelRng: new Rng(1).getState() };
+    await expect(model.fit(x, y, { ...fitOptions(schedule), resumeFrom: bad })).rejects.toThrow(/resumeFrom position epoch 99, batch 0 is outside 40 epochs of 6 batches/);
+  });
+
+  it('a training process killed with SIGKILL at a random step resumes from its last checkpoint bit-identically', async () => {
+    const reference = await uninterrupted();
+    const dir = mkdtempSync(join(tmpdir(), 'tk-kill-'));
+    const path = join(dir, 'ckpt.safetensors');
+    const killAfter = 20 + new Rng(Date.now() % 100000).int(150);
+    const child = new URL('./resume-child.ts', import.meta.url).pathname;
+    const lastSaved = await new Promise<number>((resolve, reject) => {
+      // node itself (not a wrapper script), so SIGKILL reaches the process doing the training.
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let last = -1;
+      let buffer = '';
+      proc.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        for (const line of lines) {
+          const m = /^saved (\d+)$/.exec(line);
+          if (m) last = Number(m[1]);
+          if (last >= killAfter && proc.exitCode === null && !proc.killed) proc.kill('SIGKILL');
+        }
+      });
+      proc.on('error', reject);
+      proc.on('exit', (code, signal) => {
+        if (signal !== 'SIGKILL') reject(new Error(`child ended with code ${code} before it was killed`));
+        else resolve(last);
+      });
+    });
+    expect(lastSaved).toBeGreaterThanOrEqual(killAfter);
+    const resumed = await resumeFrom(path);
+    expectSameWeights(resumed, reference);
+  }, 60_000);
+});

@@ -1,10 +1,14 @@
-// Times the blocked gemm against the naive reference at a few sizes, including the conv shapes of
-// the seed assignments. Plain script, no harness dependency: `npx tsx bench/gemm.ts`.
+// gemm benchmark on mitata: the naive reference (small cases only), the TypeScript kernel and the
+// WebAssembly SIMD kernel side by side in one run, on square sizes and on the per-image conv and
+// dense shapes of the assignment networks. Prints one row per kernel and case and writes the rows
+// as JSON to bench/results/gemm.json.
+// Usage: npx tsx bench/gemm.ts [--quick] [--filter SUBSTRING]   (npm run bench:gemm)
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { gemm, gemmNaive, type GemmOptions } from '../src/tensor/gemm.js';
+import { measure } from 'mitata';
+import { gemmNaive, gemmTs, gemmWasm, type GemmOptions } from '../src/tensor/gemm.js';
+import { wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
 import { Rng } from '../src/tensor/rng.js';
-
-type Kernel = typeof gemm;
 
 interface Case {
   readonly name: string;
@@ -14,52 +18,102 @@ interface Case {
   readonly options: GemmOptions;
 }
 
+const tA = { transA: true } as const;
+const tB = { transB: true } as const;
+const plain = {} as const;
+
+// Per-image conv gemms: forward W[outC×ckk]·col[ckk×ohw], dW += dy·colᵀ (tB), dcol = Wᵀ·dy (tA).
 const CASES: readonly Case[] = [
-  { name: 'square 128', m: 128, n: 128, k: 128, options: {} },
-  { name: 'square 256', m: 256, n: 256, k: 256, options: {} },
-  { name: 'square 256 tA', m: 256, n: 256, k: 256, options: { transA: true } },
-  { name: 'square 256 tB', m: 256, n: 256, k: 256, options: { transB: true } },
-  { name: 'conv1 fwd 16×676×9', m: 16, n: 26 * 26, k: 9, options: {} },
-  { name: 'conv2 fwd 16×576×144', m: 16, n: 24 * 24, k: 144, options: {} },
-  { name: 'conv2 dW 16×144×576 tB', m: 16, n: 144, k: 24 * 24, options: { transB: true } },
-  { name: 'conv2 dcol 144×576×16 tA', m: 144, n: 24 * 24, k: 16, options: { transA: true } },
-  { name: 'dense 32×9216×100', m: 32, n: 9216, k: 100, options: {} },
-  { name: 'dense fwd 32×100×9216 tB', m: 32, n: 100, k: 9216, options: { transB: true } },
+  { name: 'square 128', m: 128, n: 128, k: 128, options: plain },
+  { name: 'square 256', m: 256, n: 256, k: 256, options: plain },
+  { name: 'square 256 tA', m: 256, n: 256, k: 256, options: tA },
+  { name: 'square 256 tB', m: 256, n: 256, k: 256, options: tB },
+  { name: 'square 512', m: 512, n: 512, k: 512, options: plain },
+  { name: 'square 1024', m: 1024, n: 1024, k: 1024, options: plain },
+  { name: 'net000 conv1 fwd', m: 16, n: 676, k: 9, options: plain },
+  { name: 'net000 conv2 fwd', m: 16, n: 576, k: 144, options: plain },
+  { name: 'net000 conv2 dW', m: 16, n: 144, k: 576, options: tB },
+  { name: 'net000 conv2 dcol', m: 144, n: 576, k: 16, options: tA },
+  { name: 'net000 dense1 fwd', m: 32, n: 100, k: 9216, options: tB },
+  { name: 'net000 dense1 dW', m: 100, n: 9216, k: 32, options: tA },
+  { name: 'net000 dense1 dx', m: 32, n: 9216, k: 100, options: plain },
+  { name: 'net004 conv1 fwd', m: 32, n: 784, k: 9, options: plain },
+  { name: 'net004 conv2 fwd', m: 64, n: 784, k: 288, options: plain },
+  { name: 'net004 conv2 dW', m: 64, n: 288, k: 784, options: tB },
+  { name: 'net004 conv2 dcol', m: 288, n: 784, k: 64, options: tA },
+  { name: 'net004 dense fwd', m: 64, n: 10, k: 12544, options: tB },
+  { name: 'net001 dense1 fwd', m: 64, n: 128, k: 784, options: tB },
+  { name: 'net001 dense1 dW', m: 128, n: 784, k: 64, options: tA },
+  { name: 'net001 dense2 fwd', m: 64, n: 128, k: 128, options: tB },
+  { name: 'net003 conv1 fwd', m: 16, n: 784, k: 9, options: plain },
+  { name: 'net003 conv2 fwd', m: 4, n: 196, k: 144, options: plain },
 ];
 
-/** Median and min wall time (ms) of `fn` over repeats after a warm-up, within a time budget. */
-function time(fn: () => void, budgetMs = 400): { median: number; min: number } {
-  for (let i = 0; i < 3; i++) fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 5 || (performance.now() - start < budgetMs && times.length < 200)) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((x, y) => x - y);
-  return { median: times[times.length >> 1], min: times[0] };
+/** The naive triple loop runs only up to this volume (m·n·k): beyond it, it only costs time. */
+const NAIVE_MAX_VOLUME = 256 ** 3;
+
+type Kernel = (out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number, o: GemmOptions) => Float32Array;
+
+interface Row {
+  readonly case: string;
+  readonly kernel: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly gflops: number;
 }
 
-function row(label: string, c: Case, kernel: Kernel, a: Float32Array, b: Float32Array, out: Float32Array): number {
-  const { median, min } = time(() => kernel(out, a, b, c.m, c.n, c.k, c.options));
-  const gflops = (2 * c.m * c.n * c.k) / (median * 1e6);
-  console.log(
-    `${`${c.name} ${label}`.padEnd(34)} ${`${c.m}×${c.n}×${c.k}`.padEnd(14)} ` +
-    `median ${median.toFixed(3).padStart(8)} ms  min ${min.toFixed(3).padStart(8)} ms  ${gflops.toFixed(2).padStart(6)} GFLOP/s`,
-  );
-  return median;
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, 1 thread`);
+const quick = process.argv.includes('--quick');
+const filter = argValue('--filter');
+// mitata's budget per measurement, in ns of CPU time.
+const budget = (quick ? 100 : 400) * 1e6;
+const variant = wasmGemmVariant();
+const kernels: [string, Kernel][] = [['naive', gemmNaive], ['ts', gemmTs]];
+if (variant !== null) kernels.push(['wasm', gemmWasm]);
+
+const header = `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ` +
+  `1 thread, wasm: ${variant ?? 'unavailable'}`;
+console.log(header);
+console.log(`${'case'.padEnd(22)} ${'kernel'.padEnd(6)} ${'m×n×k'.padEnd(16)} ${'median ms'.padStart(10)} ${'min ms'.padStart(10)} ${'GFLOP/s'.padStart(8)}`);
+
 const rng = new Rng(7);
+const rows: Row[] = [];
 for (const c of CASES) {
+  if (filter !== undefined && !c.name.includes(filter)) continue;
   const a = new Float32Array(c.m * c.k);
   const b = new Float32Array(c.k * c.n);
   for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-1, 1);
   for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-1, 1);
   const out = new Float32Array(c.m * c.n);
-  const tb = row('blocked', c, gemm, a, b, out);
-  const tn = row('naive', c, gemmNaive, a, b, out);
-  console.log(`${''.padEnd(34)} speedup ×${(tn / tb).toFixed(1)}`);
+  const shape = `${c.m}×${c.n}×${c.k}${c.options === tA ? ' tA' : c.options === tB ? ' tB' : ''}`;
+  for (const [name, kernel] of kernels) {
+    if (name === 'naive' && c.m * c.n * c.k > NAIVE_MAX_VOLUME) continue;
+    const stats = await measure(() => kernel(out, a, b, c.m, c.n, c.k, c.options), { min_cpu_time: budget });
+    const medianMs = stats.p50 / 1e6;
+    const minMs = stats.min / 1e6;
+    const gflops = (2 * c.m * c.n * c.k) / (medianMs * 1e6);
+    rows.push({
+      case: c.name, kernel: name, m: c.m, n: c.n, k: c.k,
+      transA: c.options === tA, transB: c.options === tB, medianMs, minMs, gflops,
+    });
+    console.log(
+      `${c.name.padEnd(22)} ${name.padEnd(6)} ${shape.padEnd(16)} ${medianMs.toFixed(4).padStart(10)} ` +
+      `${minMs.toFixed(4).padStart(10)} ${gflops.toFixed(2).padStart(8)}`,
+    );
+  }
 }
+
+const dir = new URL('./results/', import.meta.url);
+mkdirSync(dir, { recursive: true });
+const file = new URL('gemm.json', dir);
+writeFileSync(file, `${JSON.stringify({ header, date: new Date().toISOString(), quick, rows }, null, 1)}\n`);
+console.log(`wrote ${file.pathname}`);

@@ -12,3 +12,4 @@ export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRu
 export * from './analysis/index.js';
 export * from './plots/index.js';
 export * from './io/index.js';
+export { runTrain, type CliIo } from './cli/train.js';

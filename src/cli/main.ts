@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `tensorkit` command: parses arguments and calls the library. Subcommands grow in later work.
-import { readFileSync } from 'node:fs';
+// The `tensorkit` command: dispatches subcommands (thin: each parses its arguments and calls the library).
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runTrain, type CliIo } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -9,24 +11,39 @@ const HELP = `tensorkit ${pkg.version}: a from-scratch deep learning library in 
 usage: tensorkit <command> [options]
 
 commands:
+  train          train an MLP or CNN on Fashion-MNIST / MNIST and write its outputs
+                 (tensorkit train --help lists every option)
   version        print the version
   help           print this help
 
 The library itself is used from TypeScript/JavaScript: import { Sequential, Conv2D, … } from 'tensorkit'.
 `;
 
-export function main(argv: readonly string[]): number {
-  const [cmd] = argv;
+/** Runs the command line `argv` (without node and the script) and returns the exit status. */
+export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    process.stdout.write(HELP);
+    io.stdout.write(HELP);
     return 0;
   }
   if (cmd === 'version' || cmd === '--version' || cmd === '-v') {
-    process.stdout.write(`${pkg.version}\n`);
+    io.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  process.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: version, help\n`);
+  if (cmd === 'train') return runTrain(rest, io);
+  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, version, help\n`);
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+/** True when this file is the process's entry script (also through npm's bin symlink), not an import. */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) process.exitCode = await main(process.argv.slice(2));

@@ -1,14 +1,16 @@
-// gemm: the one hot primitive (Dense and Conv2D forward/backward all go through it).
-// A blocked, packed, register-tiled Float32Array kernel (BLIS-style loop nest), plus the naive
-// triple loop kept as the reference it is tested against.
+// gemm: the one hot primitive (Dense and Conv2D forward/backward all go through it). Dispatches to
+// the WebAssembly SIMD kernel (gemm-wasm.ts, sgemm.wat) or to the blocked, packed, register-tiled
+// Float32Array kernel here (BLIS-style loop nest), and keeps the naive triple loop as the reference.
 //
-// Measured with bench/gemm.ts (Node 20.20, AMD EPYC Zen 5 VM, 1 thread), median ms blocked vs naive:
-//   256×256×256          5.96 vs 19.9  (5.6 vs 1.7 GFLOP/s)   same for transA / transB (naive 25 ms)
-//   16×676×9   (conv1)   0.056 vs 0.162
-//   16×576×144 (conv2)   0.53 vs 2.13;  its dW (transB) 0.59 vs 1.93;  its dcol (transA) 0.52 vs 2.04
-//   32×9216×100          11.6 vs 64.9;  32×100×9216 transB 12.7 vs 43.0
-// The 4×8 tile beat 2×4, 2×8, 3×8, 4×4, 6×4 and 8×4 by 5–25% on these shapes; packing into Float64Array
-// (no float→double conversion in the inner loop) gained only ~3%, not worth twice the scratch.
+// Measured with bench/gemm.ts (Node 20.20, AMD EPYC Zen 5 VM, 1 thread), median ms, TS vs WASM:
+//   512×512×512          56.2 vs 6.04  (4.8 vs 44.4 GFLOP/s); 128³ 5.3 vs 42.9 GFLOP/s
+//   16×576×144 (conv2)   0.63 vs 0.071;  its dW (transB) 0.70 vs 0.086;  its dcol (transA) 0.59 vs 0.096
+//   64×784×288 (net004)  6.45 vs 0.66;   32×100×9216 transB (dense fwd) 25 vs 1.9
+// WASM wins from m·n·k ≈ 8 up (2×2×2: 0.17 vs 0.20 µs; 4×4×4: 0.18 vs 0.27 µs; 1×1×1 loses by 60 ns),
+// hence GEMM_WASM_MIN_VOLUME. TS kernel: the 4×8 tile beat 2×4, 2×8, 3×8, 4×4, 6×4 and 8×4 by 5–25%;
+// packing into Float64Array (no float→double conversion in the inner loop) gained only ~3%.
+
+import { sgemmWasm, wasmGemmVariant } from './gemm-wasm.js';
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -45,28 +47,119 @@ let packB = new Float32Array(0);
 // Edge tiles (m or n not a multiple of the tile) are computed into this scratch, then the valid part is merged.
 const edgeTile = new Float32Array(GEMM_MR * GEMM_NR);
 
+/** Which kernel {@link gemm} runs: `wasm`, `ts`, or `auto` (WASM when available and big enough). */
+export type GemmBackend = 'wasm' | 'ts' | 'auto';
+
+const GEMM_BACKENDS: readonly GemmBackend[] = ['wasm', 'ts', 'auto'];
+
+/**
+ * With backend `auto`, {@link gemm} runs the WASM kernel when m·n·k reaches this (below it, copying
+ * the operands into WebAssembly memory and the call overhead cost more than the faster kernel saves:
+ * a few tens of ns). Measured with bench/gemm.ts; see the note at the top of this file.
+ */
+export const GEMM_WASM_MIN_VOLUME = 8;
+
+let backend: GemmBackend = 'auto';
+// Resolved on the first gemm call under `auto` (compiling the module is deferred until then).
+let wasmAvailable: boolean | undefined;
+
+/**
+ * Chooses the kernel behind {@link gemm} for the whole process: `'wasm'` (the WebAssembly SIMD
+ * kernel, gemm-wasm.ts; throws here if this engine has no WebAssembly SIMD), `'ts'` (the TypeScript
+ * kernel, {@link gemmTs}), or `'auto'` (the default: WASM when available and m·n·k ≥
+ * {@link GEMM_WASM_MIN_VOLUME}). For tests and benchmarks that compare the two.
+ */
+export function setGemmBackend(choice: GemmBackend): void {
+  if (!GEMM_BACKENDS.includes(choice)) {
+    throw new Error(`setGemmBackend: backend must be one of ${GEMM_BACKENDS.join(', ')}, got ${String(choice)}`);
+  }
+  if (choice === 'wasm' && wasmGemmVariant() === null) {
+    throw new Error("setGemmBackend: 'wasm' needs WebAssembly SIMD, which this engine does not validate");
+  }
+  backend = choice;
+}
+
+/** The backend chosen with {@link setGemmBackend} (`'auto'` unless changed). */
+export function getGemmBackend(): GemmBackend {
+  return backend;
+}
+
+function useWasm(m: number, n: number, k: number): boolean {
+  if (backend === 'ts') return false;
+  if (backend === 'wasm') return true;
+  if (m * n * k < GEMM_WASM_MIN_VOLUME) return false;
+  if (wasmAvailable === undefined) wasmAvailable = wasmGemmVariant() !== null;
+  return wasmAvailable;
+}
+
 /**
  * `out[m×n] (+)= op(a)[m×k] · op(b)[k×n]`, all row-major, where `op(a)` is `a[m×k]` or, with `transA`,
  * the transpose of `a[k×m]`; `op(b)` is `b[k×n]` or, with `transB`, the transpose of `b[n×k]`.
  * Overwrites `out` (zeros when `k` is 0) unless `accumulate`. `out` must not alias `a` or `b`.
- * Returns `out`. Allocates nothing once its packing buffers have grown to the block sizes.
+ * Returns `out`. Allocates nothing once its buffers have grown to the largest call.
  *
- * Numerics: products are summed in doubles within each KC-deep block and rounded to float32 into
- * `out` between blocks, so results match {@link gemmNaive} to float32 rounding, not bit for bit.
+ * Runs the WebAssembly SIMD kernel or the TypeScript one ({@link gemmTs}), see {@link setGemmBackend}.
+ * Either way the summation order is fixed, so the same inputs give the same bits on one machine; the
+ * two kernels agree to float32 rounding (WASM sums in float32, the TS kernel in doubles).
  */
 export function gemm(
   out: Float32Array, a: Float32Array, b: Float32Array,
   m: number, n: number, k: number, options: GemmOptions = {},
 ): Float32Array {
-  const transA = options.transA === true;
-  const transB = options.transB === true;
   const accumulate = options.accumulate === true;
+  if (!needsProduct(out, a, b, m, n, k, accumulate)) return out;
+  if (useWasm(m, n, k)) {
+    return sgemmWasm(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
+  }
+  return gemmTsKernel(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
+}
+
+/**
+ * {@link gemm} on the TypeScript kernel, whatever the backend: the blocked, packed, register-tiled
+ * Float32Array kernel, fallback where WebAssembly SIMD is missing and reference for the WASM kernel.
+ * Numerics: products are summed in doubles within each KC-deep block and rounded to float32 into
+ * `out` between blocks, so results match {@link gemmNaive} to float32 rounding, not bit for bit.
+ */
+export function gemmTs(
+  out: Float32Array, a: Float32Array, b: Float32Array,
+  m: number, n: number, k: number, options: GemmOptions = {},
+): Float32Array {
+  const accumulate = options.accumulate === true;
+  if (!needsProduct(out, a, b, m, n, k, accumulate)) return out;
+  return gemmTsKernel(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
+}
+
+/**
+ * {@link gemm} on the WebAssembly SIMD kernel (gemm-wasm.ts), whatever the backend; throws if this
+ * engine has no WebAssembly SIMD. Products are summed in float32 (see {@link sgemmWasm}).
+ */
+export function gemmWasm(
+  out: Float32Array, a: Float32Array, b: Float32Array,
+  m: number, n: number, k: number, options: GemmOptions = {},
+): Float32Array {
+  const accumulate = options.accumulate === true;
+  if (!needsProduct(out, a, b, m, n, k, accumulate)) return out;
+  return sgemmWasm(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
+}
+
+/** Checks the arguments and handles the empty products; false when nothing is left to compute. */
+function needsProduct(
+  out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number, accumulate: boolean,
+): boolean {
   checkGemmArgs(out, a, b, m, n, k);
-  if (m === 0 || n === 0) return out;
+  if (m === 0 || n === 0) return false;
   if (k === 0) {
     if (!accumulate) out.fill(0, 0, m * n);
-    return out;
+    return false;
   }
+  return true;
+}
+
+/** The TypeScript kernel proper, on checked arguments with m, n, k > 0. */
+function gemmTsKernel(
+  out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, accumulate: boolean,
+): Float32Array {
   const mcMax = Math.min(GEMM_MC, m);
   const kcMax = Math.min(GEMM_KC, k);
   const ncMax = Math.min(GEMM_NC, n);

@@ -1,0 +1,325 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildModel, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type CliIo, type TrainOptions } from '../../src/cli/train.js';
+import { registerOptimizer } from '../../src/optimizers/optimizer.js';
+import { Sgd } from '../../src/optimizers/sgd.js';
+import { parseCsv } from '../../src/train/csv.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function captureIo(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => { out += s; return true; } },
+    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function parse(argv: string[]): Promise<TrainOptions> {
+  const opts = await parseTrainArgs(argv);
+  if (!opts) throw new Error('unexpected --help');
+  return opts;
+}
+
+/** Every option with a non-default value: [short or null, long, value on the command line, key, parsed value]. */
+const EVERY_FLAG: [string | null, string, string, keyof TrainOptions, unknown][] = [
+  ['wp', 'wandb_project', 'proj', 'wandbProject', 'proj'],
+  ['we', 'wandb_entity', 'team', 'wandbEntity', 'team'],
+  ['d', 'dataset', 'mnist', 'dataset', 'mnist'],
+  ['e', 'epochs', '7', 'epochs', 7],
+  ['b', 'batch_size', '16', 'batchSize', 16],
+  ['l', 'loss', 'mean_squared_error', 'loss', 'mean_squared_error'],
+  ['o', 'optimizer', 'nag', 'optimizer', 'nag'],
+  ['lr', 'learning_rate', '0.05', 'learningRate', 0.05],
+  ['m', 'momentum', '0.5', 'momentum', 0.5],
+  ['beta', 'beta', '0.7', 'beta', 0.7],
+  ['beta1', 'beta1', '0.8', 'beta1', 0.8],
+  ['beta2', 'beta2', '0.99', 'beta2', 0.99],
+  ['eps', 'epsilon', '1e-6', 'epsilon', 1e-6],
+  ['w_d', 'weight_decay', '0.0005', 'weightDecay', 0.0005],
+  ['w_i', 'weight_init', 'random', 'weightInit', 'random'],
+  ['nhl', 'num_layers', '5', 'numLayers', 5],
+  ['sz', 'hidden_size', '64', 'hiddenSize', 64],
+  ['a', 'activation', 'tanh', 'activation', 'tanh'],
+  [null, 'model', 'cnn', 'model', 'cnn'],
+  [null, 'filters', '8,32', 'filters', [8, 32]],
+  [null, 'kernel_sizes', '5,3', 'kernelSizes', [5, 3]],
+  [null, 'padding', '1', 'padding', 1],
+  [null, 'pool', 'max', 'pool', 'max'],
+  [null, 'dense_units', '64,32', 'denseUnits', [64, 32]],
+  [null, 'seed', '42', 'seed', 42],
+  [null, 'threads', '2', 'threads', 2],
+  [null, 'val_split', '0.2', 'valSplit', 0.2],
+  [null, 'data', '/some/dir', 'data', '/some/dir'],
+  [null, 'out', 'results', 'out', 'results'],
+  [null, 'name', 'run1', 'name', 'run1'],
+  [null, 'patience', '3', 'patience', 3],
+  [null, 'checkpoint_every', '2', 'checkpointEvery', 2],
+];
+
+describe('tensorkit train: argument parsing', () => {
+  it('covers every declared option in this test table (plus --import and --quick, tested below)', () => {
+    const tested = new Set([...EVERY_FLAG.map((r) => r[1]), 'import', 'quick']);
+    expect(TRAIN_OPTIONS.map((o) => o.long).filter((l) => !tested.has(l))).toEqual([]);
+  });
+
+  it('has the documented defaults (the best MLP configuration)', async () => {
+    const o = await parse([]);
+    expect(o).toMatchObject({
+      wandbProject: 'tensorkit', wandbEntity: 'local', dataset: 'fashion_mnist', loss: 'cross_entropy', optimizer: 'adam',
+      learningRate: 1e-3, weightInit: 'Xavier', activation: 'ReLU', model: 'mlp', valSplit: 0.1, out: 'runs', quick: false, threads: 0,
+    });
+    for (const spec of TRAIN_OPTIONS) if (spec.default !== undefined) expect(o[spec.key as keyof TrainOptions]).toEqual(spec.default);
+  });
+
+  for (const [short, long, value, key, expected] of EVERY_FLAG) {
+    const spellings = [`--${long} ${value}`, `--${long}=${value}`, ...(short ? [`-${short} ${value}`, `-${short}=${value}`] : [])];
+    it(`parses ${spellings.join(' | ')}`, async () => {
+      for (const s of spellings) {
+        const eq = s.indexOf('=');
+        const argv = eq > 0 && !s.includes(' ') ? [s] : s.split(' ');
+        expect((await parse(argv))[key]).toEqual(expected);
+      }
+    });
+  }
+
+  it('parses the assignment\'s full command line as written', async () => {
+    const o = await parse('-wp myproj -we me -d fashion_mnist -e 5 -b 32 -l cross_entropy -o nadam -lr 0.001 -m 0.9 -beta 0.9 -beta1 0.9 -beta2 0.999 -eps 1e-8 -w_d 0.0005 -w_i Xavier -nhl 4 -sz 128 -a ReLU'.split(' '));
+    expect(o).toMatchObject({ wandbProject: 'myproj', wandbEntity: 'me', epochs: 5, batchSize: 32, optimizer: 'nadam', weightDecay: 0.0005, numLayers: 4, hiddenSize: 128, activation: 'ReLU' });
+  });
+
+  it('accepts choices in any case, initializer registry names and --quick', async () => {
+    expect((await parse(['-a', 'relu'])).activation).toBe('ReLU');
+    expect((await parse(['-w_i', 'xavier'])).weightInit).toBe('Xavier');
+    expect((await parse(['-w_i', 'kaiming-normal'])).weightInit).toBe('kaiming-normal');
+    const q = await parse(['--quick', '-e', '5']);
+    expect(q.quick).toBe(true);
+    expect(q.epochs).toBe(1);
+  });
+
+  it('gives each optimizer exactly its own hyperparameters', async () => {
+    const base = { lr: 0.01, weightDecay: 0.001 };
+    const args = ['-lr', '0.01', '-w_d', '0.001', '-m', '0.8', '-beta', '0.95', '-beta1', '0.85', '-beta2', '0.98', '-eps', '1e-7'];
+    const cfg = async (o: string) => optimizerConfig(await parse([...args, '-o', o]));
+    expect(await cfg('sgd')).toEqual({ name: 'sgd', ...base });
+    expect(await cfg('momentum')).toEqual({ name: 'momentum', ...base, momentum: 0.8 });
+    expect(await cfg('nag')).toEqual({ name: 'nag', ...base, momentum: 0.8 });
+    expect(await cfg('rmsprop')).toEqual({ name: 'rmsprop', ...base, beta: 0.95, eps: 1e-7 });
+    expect(await cfg('adam')).toEqual({ name: 'adam', ...base, beta1: 0.85, beta2: 0.98, eps: 1e-7 });
+    expect(await cfg('nadam')).toEqual({ name: 'nadam', ...base, beta1: 0.85, beta2: 0.98, eps: 1e-7 });
+    // Every built-in accepts its config.
+    for (const o of ['sgd', 'momentum', 'nag', 'rmsprop', 'adam', 'nadam']) {
+      const opts = await parse([...args, '-o', o, '-nhl', '1', '-sz', '4']);
+      expect(() => buildModel(opts).compile({ optimizer: optimizerConfig(opts), loss: 'cross-entropy' })).not.toThrow();
+    }
+  });
+
+  it('maps -w_i random to N(0, 0.01²) and Xavier to Glorot normal, with zero biases', async () => {
+    const std = (d: Float32Array) => Math.sqrt(d.reduce((a, v) => a + v * v, 0) / d.length);
+    const random = buildModel(await parse(['-w_i', 'random', '-nhl', '1', '-sz', '128'])).stateDict();
+    expect(std(random['0.weight'].data)).toBeCloseTo(0.01, 3);
+    expect(random['0.bias'].data.every((v) => v === 0)).toBe(true);
+    const xavier = buildModel(await parse(['-w_i', 'Xavier', '-nhl', '1', '-sz', '128'])).stateDict();
+    // Glorot normal: std = √(2 / (784 + 128)) ≈ 0.0468; 100k samples give ~0.3% relative error.
+    expect(std(xavier['0.weight'].data) / Math.sqrt(2 / 912)).toBeCloseTo(1, 1);
+  });
+
+  it('builds the MLP and CNN the options describe (layers, shapes, softmax head)', async () => {
+    const mlp = buildModel(await parse(['-nhl', '2', '-sz', '32', '-a', 'tanh']));
+    expect(mlp.layers.map((l) => l.kind)).toEqual(['dense', 'tanh', 'dense', 'tanh', 'dense', 'softmax']);
+    expect(mlp.inputShape).toEqual([784]);
+    const cnn = buildModel(await parse(['--model', 'cnn', '--filters', '4,8', '--kernel_sizes', '3', '--pool', 'max', '--dense_units', '16']));
+    expect(cnn.layers.map((l) => l.kind)).toEqual(['conv2d', 'relu', 'max-pool2d', 'conv2d', 'relu', 'max-pool2d', 'flatten', 'dense', 'relu', 'dense', 'softmax']);
+    expect(cnn.layerShapes[5]).toEqual([8, 5, 5]);
+    expect(cnn.outputShape).toEqual([10]);
+  });
+});
+
+describe('tensorkit train: errors exit with status 2', () => {
+  async function fails(argv: string[], pattern: RegExp): Promise<void> {
+    const io = captureIo();
+    expect(await runTrain(argv, io)).toBe(2);
+    expect(io.err()).toMatch(pattern);
+    expect(io.out()).toBe('');
+  }
+
+  it('lists the allowed values of every choice option', async () => {
+    await fails(['-d', 'cifar10'], /invalid value "cifar10" for -d\/--dataset; allowed values: mnist, fashion_mnist/);
+    await fails(['-l', 'hinge'], /-l\/--loss; allowed values: mean_squared_error, cross_entropy/);
+    await fails(['-o', 'adagrad'], /-o\/--optimizer; allowed values: sgd, momentum, nag, rmsprop, adam, nadam/);
+    await fails(['-w_i', 'he'], /-w_i\/--weight_init; allowed values: random, Xavier, .*xavier-uniform/);
+    await fails(['-a', 'gelu'], /-a\/--activation; allowed values: identity, sigmoid, tanh, ReLU/);
+    await fails(['--model', 'rnn'], /--model; allowed values: mlp, cnn/);
+    await fails(['--pool', 'min'], /--pool; allowed values: none, max, avg/);
+  });
+
+  it('states the range of every numeric option', async () => {
+    const cases: [string[], RegExp][] = [
+      [['-e', '0'], /-e\/--epochs; an integer >= 1/],
+      [['-e', '2.5'], /-e\/--epochs; an integer >= 1/],
+      [['-b', '-4'], /-b\/--batch_size; an integer >= 1/],
+      [['-lr', '0'], /-lr\/--learning_rate; a number > 0/],
+      [['-lr', 'abc'], /-lr\/--learning_rate; a number > 0/],
+      [['-m', '1'], /-m\/--momentum; a number >= 0 and < 1/],
+      [['-beta', '1.5'], /-beta\/--beta; a number >= 0 and < 1/],
+      [['-beta1', '-0.1'], /-beta1\/--beta1; a number >= 0 and < 1/],
+      [['-beta2', '1'], /-beta2\/--beta2; a number >= 0 and < 1/],
+      [['-eps', '-1e-8'], /-eps\/--epsilon; a number >= 0/],
+      [['-w_d', '-0.1'], /-w_d\/--weight_decay; a number >= 0/],
+      [['-nhl', '-1'], /-nhl\/--num_layers; an integer >= 0/],
+      [['-sz', '0'], /-sz\/--hidden_size; an integer >= 1/],
+      [['--filters', '8,0'], /--filters; comma-separated integers >= 1/],
+      [['--kernel_sizes', 'three'], /--kernel_sizes; comma-separated integers >= 1/],
+      [['--padding', '-1'], /--padding; an integer >= 0/],
+      [['--dense_units', ''], /--dense_units; comma-separated integers >= 1/],
+      [['--seed', '-3'], /--seed; an integer >= 0/],
+      [['--threads', 'many'], /--threads; an integer >= 0/],
+      [['--val_split', '1'], /--val_split; a number >= 0 and < 1/],
+      [['--patience', '1.5'], /--patience; an integer >= 0/],
+      [['--checkpoint_every', '-2'], /--checkpoint_every; an integer >= 0/],
+      [['-wp', ''], /invalid value "" for -wp\/--wandb_project/],
+      [['-we', ''], /invalid value "" for -we\/--wandb_entity/],
+      [['--out', ''], /--out/],
+      [['--data', ''], /--data/],
+      [['--name', ''], /--name/],
+    ];
+    for (const [argv, pattern] of cases) await fails(argv, pattern);
+  });
+
+  it('rejects unknown options, missing values, mismatched conv lists and impossible networks', async () => {
+    await fails(['--learning-rate', '0.1'], /unknown option --learning-rate \(did you mean --learning_rate\?\)/);
+    await fails(['-x'], /unknown option -x/);
+    await fails(['-lr'], /-lr\/--learning_rate needs a value/);
+    await fails(['--model', 'cnn', '--filters', '4,4,4', '--kernel_sizes', '3,3'], /--kernel_sizes has 2 values for 3 conv layers/);
+    await fails(['--model', 'cnn', '--filters', '4,4,4,4,4', '--kernel_sizes', '3', '--pool', 'max'], /invalid configuration|cannot take input/);
+    await fails(['--import', './does-not-exist.mjs'], /--import \.\/does-not-exist\.mjs/);
+  });
+});
+
+describe('tensorkit train: help and runs', () => {
+  it('--help documents every option spelling, the defaults and the outputs', async () => {
+    const io = captureIo();
+    expect(await runTrain(['--help'], io)).toBe(0);
+    const text = io.out();
+    expect(text).toBe(trainHelp());
+    for (const spec of TRAIN_OPTIONS) {
+      expect(text).toContain(`--${spec.long}`);
+      if (spec.short) expect(text).toContain(`-${spec.short}, --${spec.long}`);
+    }
+    expect(text).toMatch(/one of: sgd, momentum, nag, rmsprop, adam, nadam/);
+    expect(text).toMatch(/random = random-normal with std 0.01, Xavier = xavier-normal/);
+    expect(text).toMatch(/thread pool/);
+    expect(text).toMatch(/88\.6%/);
+    expect(text).toMatch(/predictions\.csv/);
+  });
+
+  it('--quick trains, evaluates and writes params, metrics, predictions, confusion and history', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-train-'));
+    const io = captureIo();
+    const code = await runTrain(['--quick', '--out', out, '-wp', 'proj', '-we', 'grp', '--name', 'q', '-nhl', '1', '-sz', '32', '-b', '50', '--seed', '3', '--threads', '2'], io);
+    expect(io.err()).toMatch(/epoch 1\/1/);
+    expect(code).toBe(0);
+    const dir = join(out, 'proj', 'grp', 'q');
+    expect(io.out()).toContain(`outputs in ${dir}`);
+    const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
+    expect(params).toMatchObject({ hiddenSize: 32, batchSize: 50, seed: 3, threads: 2, quick: true, epochs: 1 });
+    expect(params.resolved).toMatchObject({ trainSamples: 900, valSamples: 100, testSamples: 500, optimizer: { name: 'adam', lr: 0.001 } });
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    expect(metrics.history.loss).toHaveLength(1);
+    expect(metrics.test.accuracy).toBeGreaterThan(0.3); // 18 steps on 900 images; chance is 0.1
+    expect(metrics.trainSeconds).toBeGreaterThan(0);
+    const preds = parseCsv(readFileSync(join(dir, 'predictions.csv'), 'utf8'));
+    expect(preds[0]).toEqual(['index', 'true', 'predicted', 'p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9']);
+    expect(preds).toHaveLength(501);
+    const correct = preds.slice(1).filter((r) => r[1] === r[2]).length;
+    expect(correct / 500).toBeCloseTo(metrics.test.accuracy, 10);
+    const sum = preds.slice(1, 4).map((r) => r.slice(3).reduce((a, v) => a + Number(v), 0));
+    for (const s of sum) expect(s).toBeCloseTo(1, 4); // softmax probabilities
+    const confusion = parseCsv(readFileSync(join(dir, 'confusion.csv'), 'utf8'));
+    expect(confusion[0][1]).toBe('T-shirt/top');
+    const diag = confusion.slice(1).reduce((a, row, i) => a + Number(row[i + 1]), 0);
+    expect(diag).toBe(correct);
+    expect(readFileSync(join(dir, 'confusion.txt'), 'utf8')).toMatch(/overall accuracy/);
+    expect(parseCsv(readFileSync(join(dir, 'history_batch.csv'), 'utf8'))).toHaveLength(1 + 18);
+    expect(parseCsv(readFileSync(join(dir, 'history_epoch.csv'), 'utf8'))).toHaveLength(2);
+    expect(existsSync(join(dir, 'summary.txt'))).toBe(true);
+    // Same name again: a fresh folder, not an overwrite.
+    expect(await runTrain(['--quick', '--out', out, '-wp', 'proj', '-we', 'grp', '--name', 'q', '-nhl', '0', '--val_split', '0'], captureIo())).toBe(0);
+    expect(existsSync(join(out, 'proj', 'grp', 'q-2', 'metrics.json'))).toBe(true);
+  });
+
+  it('--quick CNN on MNIST with squared error, early stopping and checkpoints', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-train-'));
+    const io = captureIo();
+    const argv = ['--quick', '-d', 'mnist', '--model', 'cnn', '--filters', '4', '--kernel_sizes', '5', '--pool', 'max', '--dense_units', '16',
+      '-l', 'mean_squared_error', '-o', 'momentum', '-lr', '0.1', '--patience', '1', '--checkpoint_every', '1', '--out', out, '--name', 'c'];
+    expect(await runTrain(argv, io)).toBe(0);
+    const dir = join(out, 'tensorkit', 'local', 'c');
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    expect(metrics.earlyStopping).toMatchObject({ bestEpoch: 1 });
+    expect(existsSync(join(dir, 'checkpoints', 'epoch-0001.json'))).toBe(true);
+    expect(existsSync(join(dir, 'checkpoints', 'best.json'))).toBe(true);
+    const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
+    expect(params.resolved.loss).toBe('mse');
+    expect(params.resolved.architecture.layers.map((l: { kind: string }) => l.kind)).toEqual(['conv2d', 'relu', 'max-pool2d', 'flatten', 'dense', 'relu', 'dense', 'softmax']);
+  });
+
+  it('accepts any registered optimizer name, passing only the hyperparameters given', async () => {
+    const seen: Record<string, unknown>[] = [];
+    registerOptimizer('test-cli-sgd', (config = {}) => {
+      seen.push(config);
+      return new Sgd({ lr: config.lr as number, weightDecay: config.weightDecay as number });
+    }, { override: true });
+    const out = mkdtempSync(join(tmpdir(), 'tk-train-'));
+    expect(await runTrain(['--quick', '-o', 'test-cli-sgd', '-m', '0.3', '-nhl', '0', '--out', out, '--name', 'r'], captureIo())).toBe(0);
+    expect(seen.at(-1)).toEqual({ lr: 0.001, weightDecay: 0, momentum: 0.3 });
+  });
+});
+
+describe('tensorkit command (subprocess)', () => {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const run = (args: string[], cwd = root) => spawnSync(tsx, [join(root, 'src/cli/main.ts'), ...args], { cwd, encoding: 'utf8' });
+
+  it('dispatches train --help (exit 0) and exits 2 on a bad value, through the real entry point', () => {
+    const help = run(['train', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('-w_i, --weight_init');
+    const bad = run(['train', '-o', 'adagrad']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/allowed values: sgd, momentum, nag, rmsprop, adam, nadam/);
+  }, 30_000);
+
+  it('main() dispatches in-process too: unknown commands exit 2', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const io = captureIo();
+    expect(await main(['fly'], io)).toBe(2);
+    expect(io.err()).toMatch(/known commands: train, version, help/);
+    expect(await main(['train', '-h'], io)).toBe(0);
+    expect(io.out()).toContain('usage: tensorkit train');
+  });
+
+  it('--import loads a module that registers an optimizer, which -o then accepts', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tk-import-'));
+    const reg = join(work, 'register.mts');
+    writeFileSync(reg, `import { registerOptimizer } from ${JSON.stringify(join(root, 'src/optimizers/index.ts'))};
+import { Sgd } from ${JSON.stringify(join(root, 'src/optimizers/sgd.ts'))};
+registerOptimizer('plain-sgd', (c = {}) => new Sgd({ lr: c.lr as number, weightDecay: c.weightDecay as number }));
+`);
+    const r = run(['train', '--import', reg, '-o', 'plain-sgd', '--quick', '-nhl', '0', '--out', work, '--name', 'x']);
+    expect(r.stderr).not.toMatch(/tensorkit train:/);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'tensorkit', 'local', 'x', 'params.json'), 'utf8')).optimizer).toBe('plain-sgd');
+  }, 30_000);
+
+  it.skipIf(!existsSync(join(root, 'dist/cli/train.js')))('runs from the built dist/cli/main.js', () => {
+    const r = spawnSync('node', [join(root, 'dist/cli/main.js'), 'train', '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('-lr, --learning_rate');
+  });
+});

@@ -1,0 +1,166 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src/losses/index.js';
+import '../../src/optimizers/index.js';
+import { Dense } from '../../src/layers/dense.js';
+import { Sequential } from '../../src/model/sequential.js';
+import type { EpochLogs, TrainingControl } from '../../src/train/callbacks.js';
+import { Checkpoint, readWeightsJson, writeWeightsJson } from '../../src/train/checkpoint.js';
+import { CsvLogger } from '../../src/train/csv-logger.js';
+import { parseCsv } from '../../src/train/csv.js';
+import { EarlyStopping } from '../../src/train/early-stopping.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { randomTensor, testRng } from '../util/rng.js';
+
+function tinyModel(lr = 0.1): Sequential {
+  const m = new Sequential([new Dense({ units: 3 })], { inputShape: [4], seed: 1 });
+  m.compile({ optimizer: { name: 'sgd', lr }, loss: 'cross-entropy' });
+  return m;
+}
+
+function tinyData(n = 24): { x: Tensor; y: Tensor } {
+  const rng = testRng(3);
+  const x = randomTensor([n, 4], rng);
+  const y = new Tensor(Float32Array.from({ length: n }, (_, i) => i % 3), [n]);
+  return { x, y };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tk-cb-'));
+
+function logs(epoch: number, valLoss: number, extra: Partial<EpochLogs> = {}): EpochLogs {
+  return { epoch, epochs: 10, loss: 1, accuracy: 0.5, valLoss, valAccuracy: 0.5, seconds: 0, lr: 0.1, ...extra };
+}
+
+function control(): TrainingControl & { stopped: boolean } {
+  const c = { stopped: false, stop() { c.stopped = true; }, position: () => { throw new Error('not used'); } };
+  return c;
+}
+
+describe('EarlyStopping', () => {
+  it('stops after `patience` epochs without an improvement larger than minDelta (scripted values)', () => {
+    const model = tinyModel();
+    const es = new EarlyStopping(model, { patience: 2, minDelta: 0.05 });
+    const c = control();
+    es.onTrainBegin();
+    // 1.0 best; 0.97 is within minDelta (no improvement, wait 1); 0.9 improves (wait 0); 0.88, 0.87 do not → stop at epoch 4.
+    [1.0, 0.97, 0.9, 0.88, 0.87].forEach((v, e) => {
+      if (!c.stopped) es.onEpochEnd(logs(e, v), c);
+    });
+    expect(c.stopped).toBe(true);
+    expect(es.stoppedEpoch).toBe(4);
+    expect(es.bestEpoch).toBe(2);
+    expect(es.best).toBe(0.9);
+  });
+
+  it('maximises accuracies and restores the weights of the best epoch at train end', () => {
+    const model = tinyModel();
+    const es = new EarlyStopping(model, { monitor: 'valAccuracy', patience: 1 });
+    const c = control();
+    const w = model.params()[0].value.data;
+    es.onTrainBegin();
+    w.fill(1);
+    es.onEpochEnd(logs(0, NaN, { valAccuracy: 0.6 }), c); // best, weights = 1
+    w.fill(2);
+    es.onEpochEnd(logs(1, NaN, { valAccuracy: 0.55 }), c); // worse → stop
+    expect(c.stopped).toBe(true);
+    es.onTrainEnd();
+    expect(es.restored).toBe(true);
+    expect(Array.from(w).every((v) => v === 1)).toBe(true);
+  });
+
+  it('stops a real fit with lr 0 (validation loss never improves) after patience + 1 epochs', async () => {
+    const model = tinyModel(0);
+    const { x, y } = tinyData();
+    const es = new EarlyStopping(model, { patience: 2 });
+    const history = await model.fit(x, y, { epochs: 10, batchSize: 8, validationData: [x, y], callbacks: [es] });
+    expect(history.epoch.loss.length).toBe(3);
+    expect(es.bestEpoch).toBe(0);
+    expect(es.restored).toBe(true); // last epoch was not the best, so the (identical) best weights were loaded
+  });
+
+  it('checks its options and complains about NaN monitors', () => {
+    const model = tinyModel();
+    expect(() => new EarlyStopping(model, { monitor: 'val_loss' as never })).toThrow(/monitor must be one of valLoss, valAccuracy, loss, accuracy, got "val_loss"/);
+    expect(() => new EarlyStopping(model, { patience: -1 })).toThrow(/patience must be an integer >= 0/);
+    expect(() => new EarlyStopping({} as never)).toThrow(/must be the model/);
+    const es = new EarlyStopping(model);
+    expect(() => es.onEpochEnd(logs(0, NaN), control())).toThrow(/valLoss is NaN at epoch 1/);
+  });
+});
+
+describe('Checkpoint', () => {
+  it('writes every N epochs, keeps the last K and the best, in a file that loads back exactly', async () => {
+    const dir = tmp();
+    const model = tinyModel(0.5);
+    const { x, y } = tinyData();
+    const ck = new Checkpoint(model, { dir, every: 2, keepLast: 2, monitor: 'loss' });
+    // Records the weights after every epoch (runs after the checkpoint callback) to compare with the files.
+    const snapshots: Record<string, Tensor>[] = [];
+    const recorder = { onEpochEnd: () => { snapshots.push(model.stateDict()); } };
+    const history = await model.fit(x, y, { epochs: 7, batchSize: 8, callbacks: [ck, recorder] });
+    expect(readdirSync(dir).sort()).toEqual(['best.json', 'epoch-0004.json', 'epoch-0006.json']);
+    const best = readWeightsJson(join(dir, 'best.json'));
+    const lowest = history.epoch.loss.indexOf(Math.min(...history.epoch.loss)) + 1;
+    expect(best.meta.epoch).toBe(lowest);
+    expect(best.meta.loss).toBe(history.epoch.loss[lowest - 1]);
+    expect(ck.bestEpoch).toBe(lowest);
+    for (const key of Object.keys(snapshots[0])) expect(best.stateDict[key].data).toEqual(snapshots[lowest - 1][key].data);
+    const periodic = readWeightsJson(join(dir, 'epoch-0006.json'));
+    expect(periodic.meta.epoch).toBe(6);
+    for (const key of Object.keys(snapshots[0])) expect(periodic.stateDict[key].data).toEqual(snapshots[5][key].data);
+    const other = tinyModel();
+    other.loadStateDict(periodic.stateDict);
+    expect(other.stateDict()['0.weight'].data).toEqual(periodic.stateDict['0.weight'].data);
+  });
+
+  it('falls back to the training loss for "best" without validation data', async () => {
+    const dir = tmp();
+    const model = tinyModel(0.5);
+    const { x, y } = tinyData();
+    const ck = new Checkpoint(model, { dir, every: 5, keepLast: 1 });
+    await model.fit(x, y, { epochs: 2, batchSize: 8, callbacks: [ck] });
+    expect(readWeightsJson(join(dir, 'best.json')).meta.monitor).toBe('loss');
+    expect(existsSync(join(dir, 'epoch-0002.json'))).toBe(false);
+  });
+
+  it('round-trips float32 values bit-exactly and rejects bad files naming them', () => {
+    const dir = tmp();
+    const t = new Tensor(Float32Array.from([0.1, -3.4028234663852886e38, 1e-45, 1 / 3]), [2, 2]);
+    const path = join(dir, 'w.json');
+    writeWeightsJson(path, { a: t }, { note: 'x' });
+    const back = readWeightsJson(path);
+    expect(back.stateDict.a.shape).toEqual([2, 2]);
+    expect(back.stateDict.a.data).toEqual(t.data);
+    expect(back.meta).toEqual({ note: 'x' });
+    writeFileSync(join(dir, 'bad.json'), '{"format":"other"}');
+    expect(() => readWeightsJson(join(dir, 'bad.json'))).toThrow(/bad.json: expected format tensorkit-weights-json\/1/);
+    writeFileSync(join(dir, 'short.json'), JSON.stringify({ format: 'tensorkit-weights-json/1', meta: {}, tensors: { a: { shape: [2, 2], data: [1] } } }));
+    expect(() => readWeightsJson(join(dir, 'short.json'))).toThrow(/tensor "a" has shape \[2, 2\] and 1 values/);
+    expect(() => new Checkpoint(tinyModel(), { dir, every: 0 })).toThrow(/every must be an integer >= 1, got 0/);
+  });
+});
+
+describe('CsvLogger', () => {
+  it('writes one row per epoch and per batch, matching the fit history', async () => {
+    const dir = tmp();
+    const model = tinyModel();
+    const { x, y } = tinyData(20);
+    const logger = new CsvLogger({ epochFile: join(dir, 'sub', 'epochs.csv'), batchFile: join(dir, 'batches.csv') });
+    const history = await model.fit(x, y, { epochs: 2, batchSize: 8, validationData: [x, y], callbacks: [logger] });
+    const epochs = parseCsv(readFileSync(join(dir, 'sub', 'epochs.csv'), 'utf8'));
+    expect(epochs[0]).toEqual(['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds', 'lr']);
+    expect(epochs.length).toBe(3);
+    epochs.slice(1).forEach((r, e) => {
+      expect(Number(r[0])).toBe(e + 1);
+      expect(Number(r[1])).toBe(history.epoch.loss[e]);
+      expect(Number(r[3])).toBe(history.epoch.valLoss[e]);
+    });
+    const batches = parseCsv(readFileSync(join(dir, 'batches.csv'), 'utf8'));
+    expect(batches[0]).toEqual(['step', 'epoch', 'batch', 'loss', 'accuracy']);
+    // 20 rows in batches of 8 → 3 batches per epoch, 6 in all.
+    expect(batches.slice(1).map((r) => r.slice(0, 3).map(Number))).toEqual([[1, 1, 1], [2, 1, 2], [3, 1, 3], [4, 2, 1], [5, 2, 2], [6, 2, 3]]);
+    batches.slice(1).forEach((r, i) => expect(Number(r[3])).toBe(history.batch.loss[i]));
+  });
+});

@@ -8,11 +8,12 @@ import { trainValSplit } from '../data/split.js';
 import { initializerNames, type InitializerSpec } from '../init/index.js';
 import { createLayer, type Layer } from '../layers/index.js';
 import '../losses/index.js';
-import { Sequential } from '../model/sequential.js';
+import { Sequential, type FitPosition } from '../model/sequential.js';
 import { optimizerNames } from '../optimizers/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { progressCallback, type Callback } from '../train/callbacks.js';
-import { Checkpoint } from '../train/checkpoint.js';
+import { Checkpoint } from '../io/checkpoint.js';
+import { loadModel } from '../io/model-file.js';
 import { classMetrics, confusionMatrix, formatConfusion } from '../train/confusion.js';
 import { CsvLogger } from '../train/csv-logger.js';
 import { predictionsCsv, toCsv } from '../train/csv.js';
@@ -94,7 +95,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'out', long: 'out', type: 'string', default: 'runs', metavar: 'DIR', help: 'output root folder' },
   { key: 'name', long: 'name', type: 'string', metavar: 'RUN', help: 'run folder name (default: from the config; -2, -3, … appended if taken)' },
   { key: 'patience', long: 'patience', type: 'int', min: 0, default: 0, help: 'early stopping: stop after this many epochs without a lower validation loss\nand restore the best weights (0: off)' },
-  { key: 'checkpointEvery', long: 'checkpoint_every', type: 'int', min: 0, default: 0, help: 'save weights every N epochs into RUN/checkpoints, keeping the last 3 and\nthe best (interim JSON format until model files land; 0: off)' },
+  { key: 'checkpointEvery', long: 'checkpoint_every', type: 'int', min: 0, default: 0, help: 'save a model file (weights, optimizer state, position) every N epochs\ninto RUN/checkpoints: epoch-NNNN.safetensors (last 3 kept), best.safetensors\nand last.safetensors (0: off)' },
+  { key: 'resume', long: 'resume', type: 'string', metavar: 'FILE', help: 'continue an interrupted run from a checkpoint (e.g. RUN/checkpoints/last.safetensors):\nits weights, optimizer state and position are loaded; give the other options\nas in the original run, and the result is bit-identical to an uninterrupted one' },
   { key: 'import', long: 'import', type: 'string', metavar: 'MODULE', help: 'import a module first (a file path or package), e.g. one that registers\nan optimizer or initializer by name' },
   { key: 'quick', long: 'quick', type: 'flag', help: 'a seconds-long slice: 1000 training and 500 test images, at most 1 epoch' },
 ];
@@ -106,7 +108,7 @@ export interface TrainOptions {
   beta2: number; epsilon: number; weightDecay: number; weightInit: string; numLayers: number; hiddenSize: number;
   activation: (typeof ACTIVATIONS)[number]; model: (typeof MODELS)[number]; filters: number[]; kernelSizes: number[];
   padding: number; pool: (typeof POOLS)[number]; denseUnits: number[]; seed: number; threads: number; valSplit: number;
-  data?: string; out: string; name?: string; patience: number; checkpointEvery: number; import?: string; quick: boolean;
+  data?: string; out: string; name?: string; patience: number; checkpointEvery: number; resume?: string; import?: string; quick: boolean;
 }
 
 /** The full help text of `tensorkit train`. */
@@ -239,6 +241,7 @@ export async function runTrain(argv: readonly string[], io: CliIo = PROCESS_IO):
   let opts: TrainOptions | null;
   let model: Sequential;
   let given: ReadonlySet<string>;
+  let resumeFrom: FitPosition | undefined;
   try {
     opts = await parseTrainArgs(argv);
     if (opts === null) {
@@ -246,22 +249,34 @@ export async function runTrain(argv: readonly string[], io: CliIo = PROCESS_IO):
       return 0;
     }
     given = new Set(scanArgs(argv, TRAIN_OPTIONS).raw.keys());
-    model = buildModel(opts);
-    model.compile({ optimizer: optimizerConfig(opts, given), loss: LOSS_NAMES[opts.loss], metrics: ['accuracy'] });
+    if (opts.resume) {
+      const loaded = loadModel(opts.resume);
+      if (!loaded.optimizer || !loaded.trainingState) {
+        throw new UsageError(`--resume ${opts.resume}: the file holds no optimizer state or training position (not a training checkpoint)`);
+      }
+      model = loaded.model;
+      model.compile({ optimizer: loaded.optimizer, loss: LOSS_NAMES[opts.loss], metrics: ['accuracy'] });
+      resumeFrom = loaded.trainingState as unknown as FitPosition;
+    } else {
+      model = buildModel(opts);
+      model.compile({ optimizer: optimizerConfig(opts, given), loss: LOSS_NAMES[opts.loss], metrics: ['accuracy'] });
+    }
   } catch (err) {
     io.stderr.write(`tensorkit train: ${(err as Error).message}\n`);
     if (!(err instanceof UsageError)) io.stderr.write('tensorkit train: the options describe an invalid configuration; see --help\n');
     return 2;
   }
   try {
-    return await train(opts, model, given, argv, io);
+    return await train(opts, model, given, argv, io, resumeFrom);
   } catch (err) {
     io.stderr.write(`tensorkit train: ${(err as Error).message}\n`);
     return 1;
   }
 }
 
-async function train(opts: TrainOptions, model: Sequential, given: ReadonlySet<string>, argv: readonly string[], io: CliIo): Promise<number> {
+async function train(
+  opts: TrainOptions, model: Sequential, given: ReadonlySet<string>, argv: readonly string[], io: CliIo, resumeFrom?: FitPosition,
+): Promise<number> {
   const data = loadData(opts);
   const flat = (t: Tensor) => (opts.model === 'mlp' ? t.reshape([t.shape[0], 784]) : t);
   let trainX = flat(data.train.images);
@@ -299,7 +314,7 @@ async function train(opts: TrainOptions, model: Sequential, given: ReadonlySet<s
   if (opts.checkpointEvery > 0) callbacks.push(new Checkpoint(model, { dir: join(dir, 'checkpoints'), every: opts.checkpointEvery, keepLast: 3 }));
 
   const t0 = performance.now();
-  const history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks });
+  const history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks, resumeFrom });
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();

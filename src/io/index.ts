@@ -4,3 +4,4 @@ export { writeFileAtomic } from './atomic.js';
 export * from './model-file.js';
 export * from './onnx.js';
 export * from './ndarray.js';
+export { Checkpoint, type CheckpointOptions } from './checkpoint.js';

@@ -5,4 +5,3 @@ export * from './confusion.js';
 export * from './csv.js';
 export * from './csv-logger.js';
 export * from './early-stopping.js';
-export * from './checkpoint.js';

@@ -61,6 +61,7 @@ const EVERY_FLAG: [string | null, string, string, keyof TrainOptions, unknown][]
   [null, 'name', 'run1', 'name', 'run1'],
   [null, 'patience', '3', 'patience', 3],
   [null, 'checkpoint_every', '2', 'checkpointEvery', 2],
+  [null, 'resume', 'ckpt.safetensors', 'resume', 'ckpt.safetensors'],
 ];
 
 describe('tensorkit train: argument parsing', () => {
@@ -263,11 +264,19 @@ describe('tensorkit train: help and runs', () => {
     const dir = join(out, 'tensorkit', 'local', 'c');
     const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
     expect(metrics.earlyStopping).toMatchObject({ bestEpoch: 1 });
-    expect(existsSync(join(dir, 'checkpoints', 'epoch-0001.json'))).toBe(true);
-    expect(existsSync(join(dir, 'checkpoints', 'best.json'))).toBe(true);
+    expect(existsSync(join(dir, 'checkpoints', 'epoch-0001.safetensors'))).toBe(true);
+    expect(existsSync(join(dir, 'checkpoints', 'best.safetensors'))).toBe(true);
     const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
     expect(params.resolved.loss).toBe('mse');
     expect(params.resolved.architecture.layers.map((l: { kind: string }) => l.kind)).toEqual(['conv2d', 'relu', 'max-pool2d', 'flatten', 'dense', 'relu', 'dense', 'softmax']);
+    // Resuming from the checkpoint taken after the last epoch trains nothing more: same test result.
+    const last = join(dir, 'checkpoints', 'last.safetensors');
+    expect(await runTrain([...argv.slice(0, -2), '--name', 'c-resumed', '--resume', last], captureIo())).toBe(0);
+    const resumed = JSON.parse(readFileSync(join(out, 'tensorkit', 'local', 'c-resumed', 'metrics.json'), 'utf8'));
+    expect(resumed.test).toEqual(metrics.test);
+    const bad = captureIo();
+    expect(await runTrain([...argv.slice(0, -2), '--name', 'c-bad', '--resume', join(dir, 'nope.safetensors')], bad)).toBe(2);
+    expect(bad.err()).toMatch(/nope\.safetensors/);
   });
 
   it('accepts any registered optimizer name, passing only the hyperparameters given', async () => {

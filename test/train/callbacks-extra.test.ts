@@ -7,7 +7,6 @@ import '../../src/optimizers/index.js';
 import { Dense } from '../../src/layers/dense.js';
 import { Sequential } from '../../src/model/sequential.js';
 import type { EpochLogs, TrainingControl } from '../../src/train/callbacks.js';
-import { Checkpoint, readWeightsJson, writeWeightsJson } from '../../src/train/checkpoint.js';
 import { CsvLogger } from '../../src/train/csv-logger.js';
 import { parseCsv } from '../../src/train/csv.js';
 import { EarlyStopping } from '../../src/train/early-stopping.js';
@@ -87,58 +86,6 @@ describe('EarlyStopping', () => {
     expect(() => new EarlyStopping({} as never)).toThrow(/must be the model/);
     const es = new EarlyStopping(model);
     expect(() => es.onEpochEnd(logs(0, NaN), control())).toThrow(/valLoss is NaN at epoch 1/);
-  });
-});
-
-describe('Checkpoint', () => {
-  it('writes every N epochs, keeps the last K and the best, in a file that loads back exactly', async () => {
-    const dir = tmp();
-    const model = tinyModel(0.5);
-    const { x, y } = tinyData();
-    const ck = new Checkpoint(model, { dir, every: 2, keepLast: 2, monitor: 'loss' });
-    // Records the weights after every epoch (runs after the checkpoint callback) to compare with the files.
-    const snapshots: Record<string, Tensor>[] = [];
-    const recorder = { onEpochEnd: () => { snapshots.push(model.stateDict()); } };
-    const history = await model.fit(x, y, { epochs: 7, batchSize: 8, callbacks: [ck, recorder] });
-    expect(readdirSync(dir).sort()).toEqual(['best.json', 'epoch-0004.json', 'epoch-0006.json']);
-    const best = readWeightsJson(join(dir, 'best.json'));
-    const lowest = history.epoch.loss.indexOf(Math.min(...history.epoch.loss)) + 1;
-    expect(best.meta.epoch).toBe(lowest);
-    expect(best.meta.loss).toBe(history.epoch.loss[lowest - 1]);
-    expect(ck.bestEpoch).toBe(lowest);
-    for (const key of Object.keys(snapshots[0])) expect(best.stateDict[key].data).toEqual(snapshots[lowest - 1][key].data);
-    const periodic = readWeightsJson(join(dir, 'epoch-0006.json'));
-    expect(periodic.meta.epoch).toBe(6);
-    for (const key of Object.keys(snapshots[0])) expect(periodic.stateDict[key].data).toEqual(snapshots[5][key].data);
-    const other = tinyModel();
-    other.loadStateDict(periodic.stateDict);
-    expect(other.stateDict()['0.weight'].data).toEqual(periodic.stateDict['0.weight'].data);
-  });
-
-  it('falls back to the training loss for "best" without validation data', async () => {
-    const dir = tmp();
-    const model = tinyModel(0.5);
-    const { x, y } = tinyData();
-    const ck = new Checkpoint(model, { dir, every: 5, keepLast: 1 });
-    await model.fit(x, y, { epochs: 2, batchSize: 8, callbacks: [ck] });
-    expect(readWeightsJson(join(dir, 'best.json')).meta.monitor).toBe('loss');
-    expect(existsSync(join(dir, 'epoch-0002.json'))).toBe(false);
-  });
-
-  it('round-trips float32 values bit-exactly and rejects bad files naming them', () => {
-    const dir = tmp();
-    const t = new Tensor(Float32Array.from([0.1, -3.4028234663852886e38, 1e-45, 1 / 3]), [2, 2]);
-    const path = join(dir, 'w.json');
-    writeWeightsJson(path, { a: t }, { note: 'x' });
-    const back = readWeightsJson(path);
-    expect(back.stateDict.a.shape).toEqual([2, 2]);
-    expect(back.stateDict.a.data).toEqual(t.data);
-    expect(back.meta).toEqual({ note: 'x' });
-    writeFileSync(join(dir, 'bad.json'), '{"format":"other"}');
-    expect(() => readWeightsJson(join(dir, 'bad.json'))).toThrow(/bad.json: expected format tensorkit-weights-json\/1/);
-    writeFileSync(join(dir, 'short.json'), JSON.stringify({ format: 'tensorkit-weights-json/1', meta: {}, tensors: { a: { shape: [2, 2], data: [1] } } }));
-    expect(() => readWeightsJson(join(dir, 'short.json'))).toThrow(/tensor "a" has shape \[2, 2\] and 1 values/);
-    expect(() => new Checkpoint(tinyModel(), { dir, every: 0 })).toThrow(/every must be an integer >= 1, got 0/);
   });
 });
 

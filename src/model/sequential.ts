@@ -1,4 +1,5 @@
 // Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and its training loop.
+import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment } from '../data/augment.js';
 import { createLayer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
@@ -55,6 +56,11 @@ export interface FitOptions {
   readonly resumeFrom?: FitPosition;
   /** Check every gradient for NaN/Infinity after each backward pass (default true). */
   readonly checkFinite?: boolean;
+  /**
+   * Random shifts / rotations / flips of each training batch (images `[N, C, H, W]` only). The draws
+   * come from an Rng re-seeded per batch from (seed, epoch, batch), so runs and resumes are reproducible.
+   */
+  readonly augment?: AugmentOptions;
 }
 
 
@@ -331,6 +337,14 @@ export class Sequential {
     };
     const xb = new BatchBuffer(trainX, batchSize);
     const yb = new BatchBuffer(trainY, batchSize);
+    let augment: ResolvedAugment | null = null;
+    if (options.augment) {
+      if (trainX.rank !== 4) throw new Error(`fit: augment needs images [N, C, H, W], got inputs ${formatShape(trainX.shape)}`);
+      augment = resolveAugment(options.augment);
+    }
+    const augBuffer = augment ? new BatchBuffer(trainX, batchSize) : null;
+    const augRng = new Rng(0);
+    const seed = options.seed ?? 0;
     const order = new Int32Array(n);
     for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
     for (; epoch < epochs && !stopRequested; epoch++) {
@@ -352,7 +366,12 @@ export class Sequential {
         const idx = order.subarray(start, start + rows);
         let result: { loss: number; correct: number };
         try {
-          result = this.trainStep(xb.gather(idx), yb.gather(idx));
+          let xBatch = xb.gather(idx);
+          if (augment && augBuffer) {
+            augRng.reseed(((seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0);
+            xBatch = augmentBatch(augBuffer.view(idx.length), xBatch, augment, augRng);
+          }
+          result = this.trainStep(xBatch, yb.gather(idx));
         } catch (err) {
           if (err instanceof NonFiniteError) throw new NonFiniteError(`fit: at epoch ${epoch + 1}, batch ${b + 1}: ${err.message}`);
           throw err;
@@ -533,10 +552,15 @@ class BatchBuffer {
     const { per, buf } = this;
     const data = this.src.data;
     for (let r = 0; r < idx.length; r++) buf.set(data.subarray(idx[r] * per, idx[r] * per + per), r * per);
-    let view = this.views.get(idx.length);
+    return this.view(idx.length);
+  }
+
+  /** The first `rows` rows of the buffer as a tensor (made once per row count). */
+  view(rows: number): Tensor {
+    let view = this.views.get(rows);
     if (!view) {
-      view = new Tensor(buf.subarray(0, idx.length * per), [idx.length, ...this.src.shape.slice(1)]);
-      this.views.set(idx.length, view);
+      view = new Tensor(this.buf.subarray(0, rows * this.per), [rows, ...this.src.shape.slice(1)]);
+      this.views.set(rows, view);
     }
     return view;
   }

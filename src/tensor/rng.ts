@@ -7,9 +7,12 @@ export interface RngState {
   readonly spare: number | null;
 }
 
-function splitmix32(state: { x: number }): number {
-  state.x = (state.x + 0x9e3779b9) | 0;
-  let z = state.x;
+/** splitmix32's state, module-level so that (re)seeding allocates nothing. */
+let splitmixState = 0;
+
+function splitmix32(): number {
+  splitmixState = (splitmixState + 0x9e3779b9) | 0;
+  let z = splitmixState;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
@@ -32,14 +35,25 @@ export class Rng {
    * each); other values (negative, ≥ 2^32, fractional) are hashed through their float64 bits.
    */
   constructor(seed = 0) {
+    this.s0 = 0;
+    this.s1 = 0;
+    this.s2 = 0;
+    this.s3 = 0;
+    this.spare = 0;
+    this.hasSpare = false;
+    this.reseed(seed);
+  }
+
+  /** Restarts the stream in place exactly as `new Rng(seed)` would (allocates nothing). */
+  reseed(seed: number): void {
     if (typeof seed !== 'number' || !Number.isFinite(seed)) {
       throw new Error(`Rng seed must be a finite number, got ${String(seed)}`);
     }
-    const st = { x: seedWord(seed) };
-    this.s0 = splitmix32(st);
-    this.s1 = splitmix32(st);
-    this.s2 = splitmix32(st);
-    this.s3 = splitmix32(st);
+    splitmixState = seedWord(seed) | 0;
+    this.s0 = splitmix32();
+    this.s1 = splitmix32();
+    this.s2 = splitmix32();
+    this.s3 = splitmix32();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
     this.spare = 0;
     this.hasSpare = false;

@@ -97,3 +97,40 @@ describe('checkpoint and resume', () => {
     expectSameWeights(resumed, reference);
   }, 60_000);
 });
+
+describe('augmentation in fit', () => {
+  it('augments image batches reproducibly and resumes exactly with augmentation on', async () => {
+    const { Conv2D, Flatten, ReLU, Dense: D, Sequential: S, Tensor: T } = await import('../../src/index.js');
+    const rng = new Rng(5);
+    const imgs = new Float32Array(24 * 1 * 8 * 8);
+    for (let i = 0; i < imgs.length; i++) imgs[i] = rng.next();
+    const xs = new T(imgs, [24, 1, 8, 8]);
+    const ys = new T(Float32Array.from({ length: 24 }, (_, i) => i % 2), [24]);
+    const make = () => {
+      const m = new S([new Conv2D({ filters: 2, kernelSize: 3 }), new ReLU(), new Flatten(), new D({ units: 2 })], { inputShape: [1, 8, 8], seed: 2 });
+      m.compile({ optimizer: { name: 'sgd', lr: 0.1 }, loss: 'cross-entropy' });
+      return m;
+    };
+    const opts = { epochs: 3, batchSize: 5, seed: 8, augment: { shift: 2, rotate: 10, flip: true } };
+    const a = make();
+    const b = make();
+    const plain = make();
+    await a.fit(xs, ys, opts);
+    await b.fit(xs, ys, opts);
+    await plain.fit(xs, ys, { ...opts, augment: undefined });
+    expectSameWeights(a, b);
+    expect(Array.from(a.stateDict()['0.weight'].data)).not.toEqual(Array.from(plain.stateDict()['0.weight'].data));
+    // Stop mid-epoch 2, resume in memory: same weights as the uninterrupted run.
+    const c = make();
+    let saved: { sd: ReturnType<Sequential['stateDict']>; opt: ReturnType<NonNullable<Sequential['optimizer']>['stateDict']>; pos: FitPosition } | null = null;
+    await c.fit(xs, ys, { ...opts, callbacks: [{ onBatchEnd(logs, control) { if (logs.step === 7) { saved = { sd: c.stateDict(), opt: c.optimizer!.stateDict(), pos: control.position() }; control.stop(); } } }] });
+    const d = make();
+    d.loadStateDict(saved!.sd);
+    d.optimizer!.loadStateDict(saved!.opt);
+    await d.fit(xs, ys, { ...opts, resumeFrom: saved!.pos });
+    expectSameWeights(d, a);
+    const mlp = new S([new D({ units: 2 })], { inputShape: [6] });
+    mlp.compile({ optimizer: 'sgd', loss: 'cross-entropy' });
+    await expect(mlp.fit(new T(new Float32Array(24 * 6), [24, 6]), ys, opts)).rejects.toThrow(/augment needs images \[N, C, H, W\], got inputs \[24, 6\]/);
+  });
+});

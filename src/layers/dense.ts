@@ -126,7 +126,7 @@ export class Dense implements Layer {
   }
 
   /** Accumulates dW and db from dy[batch, units]; returns dx[batch, in] (layer-owned). */
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, needInputGrad = true): Tensor {
     checkGrad('Dense', dy, this.output);
     const x = this.input as Tensor;
     const batch = dy.shape[0];
@@ -144,7 +144,7 @@ export class Dense implements Layer {
       }
     }
     const dx = this.dx.get(batch);
-    gemm(dx.data, dy.data, this.weightParam.value.data, batch, inF, units, GRAD_INPUT);
+    if (needInputGrad) gemm(dx.data, dy.data, this.weightParam.value.data, batch, inF, units, GRAD_INPUT);
     return dx;
   }
 

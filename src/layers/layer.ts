@@ -21,8 +21,12 @@ export interface Layer {
   build(inputShape: readonly number[], rng: Rng): readonly number[];
   /** Forward pass on `[batch, ...inputShape]`; the result is a layer-owned buffer valid until the next forward. */
   forward(x: Tensor, training: boolean): Tensor;
-  /** Backward pass from dL/dy; accumulates parameter gradients and returns a layer-owned dL/dx. */
-  backward(dy: Tensor): Tensor;
+  /**
+   * Backward pass from dL/dy; accumulates parameter gradients (+=) and returns a layer-owned dL/dx.
+   * With `needInputGrad === false` (the model's first layer) a layer may skip computing dL/dx; the
+   * returned tensor's contents are then unspecified.
+   */
+  backward(dy: Tensor, needInputGrad?: boolean): Tensor;
   /** Trainable parameters with local names (`"weight"`, `"bias"`); empty for parameter-free layers. */
   params(): readonly Param[];
   /** Non-trainable state saved in the state dict (optional). */

@@ -54,8 +54,11 @@ export interface FitOptions {
    * result is bit-identical to an uninterrupted run.
    */
   readonly resumeFrom?: FitPosition;
-  /** Check every gradient for NaN/Infinity after each backward pass (default true). */
-  readonly checkFinite?: boolean;
+  /**
+   * Also scan every gradient for NaN/Infinity after each backward pass (default false: the loss is
+   * always checked, and a non-finite loss names the first layer whose weights went bad).
+   */
+  readonly checkGradients?: boolean;
   /**
    * Random shifts / rotations / flips of each training batch (images `[N, C, H, W]` only). The draws
    * come from an Rng re-seeded per batch from (seed, epoch, batch), so runs and resumes are reproducible.
@@ -105,7 +108,9 @@ export class Sequential {
   private readonly paramOwners: number[];
   private metrics: string[];
   private stepCount: number;
-  private checkFinite: boolean;
+  private checkGradients: boolean;
+  private readonly stepContext: { loss: number };
+  private readonly stepResult: { loss: number; correct: number };
   /** The Rng that initialised the weights; layers keep drawing from it (dropout masks). */
   private readonly rng: Rng;
 
@@ -146,7 +151,9 @@ export class Sequential {
     });
     this.metrics = [];
     this.stepCount = 0;
-    this.checkFinite = true;
+    this.checkGradients = false;
+    this.stepContext = { loss: 0 };
+    this.stepResult = { loss: 0, correct: 0 };
   }
 
   /** Rebuilds a model from {@link getConfig} output through the layer registry. */
@@ -184,10 +191,9 @@ export class Sequential {
 
   private checkInput(x: Tensor, what: string): void {
     if (!(x instanceof Tensor)) throw new Error(`${what}: input must be a Tensor`);
-    const per = x.shape.slice(1);
-    if (x.rank !== this.inputShape.length + 1 || per.some((d, i) => d !== this.inputShape[i])) {
-      throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
-    }
+    let ok = x.rank === this.inputShape.length + 1;
+    for (let i = 0; ok && i < this.inputShape.length; i++) ok = x.shape[i + 1] === this.inputShape[i];
+    if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
   }
 
   /** Runs every layer. The result is owned by the last layer and valid until the next forward. */
@@ -204,12 +210,13 @@ export class Sequential {
 
   /** Backpropagates dL/d(output) through every layer, accumulating parameter gradients; returns dL/dx. */
   backward(dy: Tensor): Tensor {
-    return this.backwardFrom(dy, this.layers.length);
+    return this.backwardFrom(dy, this.layers.length, true);
   }
 
-  private backwardFrom(dy: Tensor, end: number): Tensor {
+  /** Backward through layers `end-1 … 0`; without `needInputGrad` the first layer skips its dL/dx. */
+  private backwardFrom(dy: Tensor, end: number, needInputGrad: boolean): Tensor {
     let g = dy;
-    for (let i = end - 1; i >= 0; i--) g = this.layers[i].backward(g);
+    for (let i = end - 1; i >= 0; i--) g = this.layers[i].backward(g, i > 0 || needInputGrad);
     return g;
   }
 
@@ -241,34 +248,49 @@ export class Sequential {
     return { optimizer: this.optimizer, loss: this.loss };
   }
 
-  /** One optimizer step on a batch; returns the batch loss and the number of correct predictions. */
-  trainStep(x: Tensor, y: Tensor): { loss: number; correct: number } {
+  /**
+   * One optimizer step on a batch. Returns the batch loss and the number of correct predictions in
+   * an object reused by the next call. A NaN/Infinity loss (or, with `checkGradients`, gradient)
+   * throws a {@link NonFiniteError} naming the parameter and layer involved, before the update, so the
+   * weights stay those of the last good step.
+   */
+  trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     const { optimizer, loss } = this.requireCompiled('trainStep');
     this.checkInput(x, 'trainStep');
     const end = this.lossEnd();
     this.zeroGrad();
     const out = this.forwardRange(x, end, true);
     const value = loss.forward(out, y);
+    if (!Number.isFinite(value)) {
+      throw new NonFiniteError(`the loss became ${value} at step ${this.stepCount + 1}${this.describeNonFinite('value')}; lower the learning rate or check the inputs`);
+    }
     const correct = this.metrics.length > 0 ? countCorrect(out, y) : 0;
-    this.backwardFrom(loss.backward(), end);
-    if (this.checkFinite) this.assertFiniteGrads();
+    this.backwardFrom(loss.backward(), end, false);
+    if (this.checkGradients) {
+      const where = this.describeNonFinite('grad');
+      if (where) throw new NonFiniteError(`a gradient became NaN or Infinity at step ${this.stepCount + 1}${where}`);
+    }
     this.stepCount++;
-    optimizer.step(this.allParams, { loss: value });
-    return { loss: value, correct };
+    this.stepContext.loss = value;
+    optimizer.step(this.allParams, this.stepContext);
+    this.stepResult.loss = value;
+    this.stepResult.correct = correct;
+    return this.stepResult;
   }
 
-  /** Throws naming the first parameter (and so the layer) whose gradient holds NaN or Infinity. */
-  private assertFiniteGrads(): void {
+  /** `" (first in "3.weight", layer 3, dense)"` for the first parameter whose value/grad is not finite, else `""`. */
+  private describeNonFinite(which: 'value' | 'grad'): string {
     for (let i = 0; i < this.allParams.length; i++) {
-      const g = this.allParams[i].grad.data;
+      const d = this.allParams[i][which].data;
       let s = 0;
-      for (let j = 0; j < g.length; j++) s += g[j] * 0;
-      // s stays 0 unless some g[j] is NaN or ±Infinity (Infinity·0 = NaN).
+      // s stays 0 unless some element is NaN or ±Infinity (Infinity·0 = NaN).
+      for (let j = 0; j < d.length; j++) s += d[j] * 0;
       if (s !== 0) {
         const layer = this.paramOwners[i];
-        throw new NonFiniteError(`the gradient of "${this.allParams[i].name}" (layer ${layer}, ${this.layers[layer].kind}) holds NaN or Infinity after step ${this.stepCount}`);
+        return ` (non-finite ${which === 'grad' ? 'gradient' : 'weights'} first in "${this.allParams[i].name}", layer ${layer}, ${this.layers[layer].kind})`;
       }
     }
+    return '';
   }
 
   /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`). */
@@ -284,7 +306,7 @@ export class Sequential {
     if (!(y instanceof Tensor) || y.shape[0] !== x.shape[0]) {
       throw new Error(`fit: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${x.shape[0]} inputs`);
     }
-    this.checkFinite = options.checkFinite ?? true;
+    this.checkGradients = options.checkGradients ?? false;
     const rng = new Rng(options.seed ?? 0);
     let trainX = x;
     let trainY = y;
@@ -377,9 +399,6 @@ export class Sequential {
           throw err;
         }
         const { loss, correct } = result;
-        if (!Number.isFinite(loss)) {
-          throw new NonFiniteError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (step ${this.stepCount}); lower the learning rate or check the inputs`);
-        }
         nextBatch = b + 1;
         lossSum += loss * rows;
         correctSum += correct;

@@ -196,12 +196,21 @@ describe('Sequential', () => {
     await expect(model.fit(x, y, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
     await expect(model.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow(/validationSplit must be in \[0, 1\), got 1\.5/);
     await expect(model.fit(x, tensor([0], [1]))).rejects.toThrow(/targets \[1\] do not match 2 inputs/);
-    // lr 1e30 blows the weights up on the first step; the second step's gradients (or loss) are non-finite,
-    // and the error names the epoch, the batch and the parameter's layer.
+    // lr 1e30 blows the weights up on the first step, so the second step's loss is not finite; the error
+    // names the epoch and the batch (and the first layer whose weights are non-finite, if any).
     await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(
-      /^fit: (at epoch 1, batch 2: the gradient of "\d\.(weight|bias)" \(layer \d, dense\) holds NaN or Infinity after step 1|the loss became (NaN|Infinity) at epoch 1, batch 2)/,
+      /^fit: at epoch 1, batch 2: the loss became (NaN|Infinity) at step 2( \(non-finite weights first in "\d\.(weight|bias)", layer \d, dense\))?; lower the learning rate/,
     );
     await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(NonFiniteError);
+    // With checkGradients, a non-finite gradient is caught before any weight changes.
+    // One linear layer: outputs ~1e30 give a finite loss (~1e60, summed in doubles) but dW = dyᵀx ~ 1e60
+    // overflows float32.
+    const guarded = new Sequential([new Dense({ units: 3 })], { inputShape: [4] });
+    guarded.compile({ optimizer: { name: 'sgd', lr: 0.1 }, loss: 'mse' });
+    const before = guarded.stateDict();
+    const huge = tensor([1e30, 1e30, 1e30, 1e30, 1, 1, 1, 1], [2, 4]);
+    await expect(guarded.fit(huge, y, { batchSize: 2, checkGradients: true })).rejects.toThrow(/gradient became NaN or Infinity at step 1 \(non-finite gradient first in "0\.weight", layer 0, dense\)/);
+    for (const [k, v] of Object.entries(guarded.stateDict())) expect(v.data, k).toEqual(before[k].data);
   });
 
   it('predict and evaluate agree with forward', () => {

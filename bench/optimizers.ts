@@ -1,0 +1,31 @@
+// Optimizer step cost in ns per parameter per step, for every built-in optimizer on 1M parameters
+// (one [1000, 1000] weight), gradients fixed. Writes bench/results/optimizers.json.
+// Usage: npx tsx bench/optimizers.ts [--quick]
+import { createOptimizer } from '../src/optimizers/index.js';
+import type { Param } from '../src/tensor/param.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { header, Table, time, writeResults } from './lib/harness.js';
+
+const SIZE = 1_000_000;
+const OPTIMIZERS: readonly [string, Record<string, unknown>][] = [
+  ['sgd', {}], ['momentum', {}], ['nag', {}], ['rmsprop', {}], ['adam', {}], ['nadam', {}],
+  ['adam', { weightDecay: 1e-4 }], ['adam', { weightDecay: 1e-4, decoupledWeightDecay: true }],
+];
+const headerLine = header('1 thread');
+console.log(headerLine);
+const table = new Table([['optimizer', 34, 'l'], ['params', 9, 'r'], ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['ns/param', 9, 'r']]);
+const rows: Record<string, unknown>[] = [];
+const rng = new Rng(3);
+const grad = new Float32Array(SIZE).map(() => rng.uniform(-1e-3, 1e-3));
+for (const [name, config] of OPTIMIZERS) {
+  const value = new Float32Array(SIZE).map(() => rng.uniform(-1, 1));
+  const params: Param[] = [{ name: 'w', value: new Tensor(value, [1000, 1000]), grad: new Tensor(grad, [1000, 1000]) }];
+  const optimizer = createOptimizer(name, { lr: 1e-6, ...config });
+  const t = await time(() => optimizer.step(params));
+  const label = Object.keys(config).length === 0 ? name : `${name} ${JSON.stringify(config)}`;
+  const nsPerParam = (t.medianMs * 1e6) / SIZE;
+  rows.push({ optimizer: label, params: SIZE, medianMs: t.medianMs, minMs: t.minMs, nsPerParam });
+  table.row([label, String(SIZE), t.medianMs.toFixed(3), t.minMs.toFixed(3), nsPerParam.toFixed(2)]);
+}
+writeResults('optimizers', headerLine, { rows });

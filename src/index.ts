@@ -13,3 +13,4 @@ export * from './analysis/index.js';
 export * from './plots/index.js';
 export * from './io/index.js';
 export { runTrain, type CliIo } from './cli/train.js';
+export * from './experiments/index.js';

@@ -2,6 +2,9 @@
 // The `tensorkit` command: dispatches subcommands (thin: each parses its arguments and calls the library).
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runReport } from './report.js';
+import { runRuns } from './runs.js';
+import { runSweepCommand } from './sweep.js';
 import { runTrain, type CliIo } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +16,9 @@ usage: tensorkit <command> [options]
 commands:
   train          train an MLP or CNN on Fashion-MNIST / MNIST and write its outputs
                  (tensorkit train --help lists every option)
+  sweep          run or resume a grid / random / bayes hyperparameter sweep (wandb config shape)
+  runs           list, show, compare and export tracked runs (with --where filters)
+  report         write an HTML report comparing the runs of a folder or sweep
   version        print the version
   help           print this help
 
@@ -31,7 +37,10 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     return 0;
   }
   if (cmd === 'train') return runTrain(rest, io);
-  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, version, help\n`);
+  if (cmd === 'sweep') return runSweepCommand(rest, io);
+  if (cmd === 'runs') return runRuns(rest, io);
+  if (cmd === 'report') return runReport(rest, io);
+  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, version, help, sweep, runs, report\n`);
   return 2;
 }
 

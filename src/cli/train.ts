@@ -1,6 +1,6 @@
 // `tensorkit train`: the second assignment's train.py as a command. Parses the arguments, builds an MLP
 // (or CNN), trains it with a progress display, evaluates on the test set and writes the run's outputs.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadFashionMnist, loadMnist, type Dataset } from '../data/datasets.js';
@@ -19,6 +19,7 @@ import { classMetrics, confusionMatrix, formatConfusion } from '../train/confusi
 import { CsvLogger } from '../train/csv-logger.js';
 import { predictionsCsv, toCsv } from '../train/csv.js';
 import { EarlyStopping } from '../train/early-stopping.js';
+import { createRun } from '../experiments/run.js';
 import { convertArgs, formatOptions, scanArgs, UsageError, type OptionSpec } from './args.js';
 
 /** Where the command writes text: stdout for results and help, stderr for progress and errors. */
@@ -220,12 +221,6 @@ export function runName(opts: TrainOptions): string {
   return `${arch}-${opts.activation.toLowerCase()}-${opts.optimizer}-lr${opts.learningRate}-b${opts.batchSize}-e${opts.epochs}-seed${opts.seed}`;
 }
 
-function freeDir(root: string, name: string): string {
-  let dir = join(root, name);
-  for (let k = 2; existsSync(dir); k++) dir = join(root, `${name}-${k}`);
-  return dir;
-}
-
 function loadData(opts: TrainOptions): Dataset {
   const limits = opts.quick ? { trainLimit: 1000, testLimit: 500 } : {};
   const load = opts.dataset === 'mnist' ? loadMnist : loadFashionMnist;
@@ -289,10 +284,9 @@ async function train(
     trainY = split.train.y;
     validation = [split.val.x, split.val.y];
   }
-  const dir = freeDir(join(opts.out, opts.wandbProject, opts.wandbEntity), opts.name ?? runName(opts));
-  mkdirSync(dir, { recursive: true });
   const optimizer = optimizerConfig(opts, given);
-  writeFileSync(join(dir, 'params.json'), json({
+  // The run folder is a tracked run (src/experiments): params.json, env.json, metrics.jsonl, summary.json.
+  const run = createRun({ root: join(opts.out, opts.wandbProject, opts.wandbEntity), name: opts.name ?? runName(opts), threads: opts.threads, params: {
     ...opts,
     threadsNote: 'recorded only: the thread pool is not available yet, training ran on one thread',
     resolved: {
@@ -302,20 +296,28 @@ async function train(
     },
     argv,
     node: process.version,
-  }));
+  } });
+  const dir = run.dir;
   writeFileSync(join(dir, 'summary.txt'), `${model.summary()}\n`);
   io.stdout.write(`training ${opts.model} on ${data.name} (${trainX.shape[0]} train / ${validation ? validation[0].shape[0] : 0} val / ${data.test.images.shape[0]} test), ${model.countParams()} parameters, ${opts.optimizer} lr ${opts.learningRate}, ${opts.epochs} epochs\n`);
 
   const callbacks: Callback[] = [
     new CsvLogger({ epochFile: join(dir, 'history_epoch.csv'), batchFile: join(dir, 'history_batch.csv') }),
     progressCallback({ stream: io.stderr as NodeJS.WriteStream }),
+    run.callback(),
   ];
   const early = opts.patience > 0 && validation ? new EarlyStopping(model, { monitor: 'valLoss', patience: opts.patience }) : null;
   if (early) callbacks.push(early);
   if (opts.checkpointEvery > 0) callbacks.push(new Checkpoint(model, { dir: join(dir, 'checkpoints'), every: opts.checkpointEvery, keepLast: 3 }));
 
   const t0 = performance.now();
-  const history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks, resumeFrom });
+  let history: Awaited<ReturnType<Sequential['fit']>>;
+  try {
+    history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks, resumeFrom });
+  } catch (err) {
+    run.finish({ error: (err as Error).message }, 'failed');
+    throw err;
+  }
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();
@@ -340,6 +342,7 @@ async function train(
     perClass: { classNames: data.classNames, accuracy: perClass.perClassAccuracy, precision: perClass.precision, recall: perClass.recall, f1: perClass.f1, support: perClass.support },
     confusion: matrix,
   }));
+  run.finish({ test_accuracy: test.accuracy, test_loss: test.loss, train_seconds: trainSeconds, test_seconds: testSeconds });
   io.stdout.write(`test accuracy ${(100 * test.accuracy).toFixed(2)}%, test loss ${test.loss.toFixed(4)}, train time ${trainSeconds.toFixed(1)}s\n`);
   io.stdout.write(`outputs in ${dir}\n`);
   return 0;

@@ -1,0 +1,112 @@
+// `tensorkit runs list|show|compare|export` over a runs folder, and `tensorkit train` recording a tracked run.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { splitPositionals } from '../../src/cli/runs.js';
+import { runTrain, type CliIo } from '../../src/cli/train.js';
+import { createRun } from '../../src/experiments/run.js';
+import { readMetrics } from '../../src/experiments/store.js';
+import { parseCsv } from '../../src/train/csv.js';
+
+function captureIo(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => { out += s; return true; } },
+    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'tk-runs-cli-'));
+
+beforeAll(() => {
+  const table: [string, number, number, number][] = [['adam', 0.001, 0.9, 30], ['adam', 0.01, 0.8, 20], ['sgd', 0.1, 0.86, 10], ['nadam', 0.001, 0.88, 40]];
+  for (const [optimizer, lr, acc, seconds] of table) {
+    const run = createRun({ root, params: { optimizer, lr, batch_size: 32 } });
+    run.logEpoch({ epoch: 0, epochs: 1, loss: 1 - acc, accuracy: acc, valLoss: 1 - acc, valAccuracy: acc, seconds, lr });
+    run.finish({ test_accuracy: acc - 0.01, train_seconds: seconds });
+  }
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await main(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('tensorkit runs', () => {
+  it('lists runs with the varying parameters and main metrics, filtered and sorted', async () => {
+    const all = await cli('runs', 'list', root);
+    expect(all.code).toBe(0);
+    const header = all.out.split('\n')[0].split(/\s+/);
+    expect(header).toEqual(['name', 'status', 'optimizer', 'lr', 'val_accuracy', 'best_val_accuracy', 'test_accuracy', 'train_seconds']);
+    expect(all.out).toMatch(/4 runs\n$/);
+    const filtered = await cli('runs', 'list', root, '--where', "params.optimizer == 'adam' and metrics.val_accuracy > 0.85");
+    // One run is left, so no parameter varies: name, status, then val_accuracy, best_val_accuracy, test_accuracy, train_seconds.
+    expect(filtered.out.split('\n').filter((l) => l.startsWith('op_'))).toEqual(['op_adam_lr_0.001_bs_32  finished  0.9           0.9                0.89           30']);
+    const sorted = await cli('runs', 'list', root, '--sort', '-val_accuracy', '--columns', 'name,val_accuracy', '--limit', '2');
+    expect(sorted.out.split('\n').slice(2, 4).map((l) => l.split(/\s+/))).toEqual([['op_adam_lr_0.001_bs_32', '0.9'], ['op_nadam_lr_0.001_bs_32', '0.88']]);
+    const byTime = await cli('runs', 'list', root, '--sort', 'train_seconds', '--columns', 'name');
+    expect(byTime.out.split('\n')[2]).toBe('op_sgd_lr_0.1_bs_32');
+  });
+
+  it('exports CSV and JSON', async () => {
+    const csv = parseCsv((await cli('runs', 'export', root, '--where', "params.optimizer != 'sgd'")).out);
+    expect(csv).toHaveLength(4);
+    expect(csv[0]).toEqual(expect.arrayContaining(['name', 'params.optimizer', 'params.lr', 'metrics.val_accuracy', 'metrics.test_accuracy', 'metrics.train_seconds']));
+    const file = join(root, 'runs.json');
+    expect((await cli('runs', 'export', root, '--format', 'json', '--out', file)).out).toBe(`wrote 4 runs to ${file}\n`);
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    expect(json).toHaveLength(4);
+    expect(json[0]).toMatchObject({ name: 'op_adam_lr_0.001_bs_32', params: { optimizer: 'adam' }, metrics: { status: 'finished', val_accuracy: 0.9 } });
+  });
+
+  it('shows one run and compares runs, marking the differing keys', async () => {
+    const show = await cli('runs', 'show', 'op_sgd_lr_0.1_bs_32', '--root', root);
+    expect(show.code).toBe(0);
+    expect(show.out).toMatch(/params\.optimizer\s+sgd/);
+    expect(show.out).toMatch(/epochs\nepoch\s+loss/);
+    const cmp = await cli('runs', 'compare', join(root, 'op_sgd_lr_0.1_bs_32'), join(root, 'op_adam_lr_0.01_bs_32'));
+    expect(cmp.out).toMatch(/\* params\.optimizer\s+sgd\s+adam/);
+    expect(cmp.out).toMatch(/ {2}params\.batch_size\s+32\s+32/);
+  });
+
+  it('reports bad usage with exit status 2 and a message', async () => {
+    const bad = await cli('runs', 'list', root, '--where', "params.optimizer = 'adam'");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--where: use == to compare at position 18/);
+    expect((await cli('runs', 'list', root, '--sort', 'nope')).err).toMatch(/unknown column "nope"/);
+    expect((await cli('runs', 'fly')).err).toMatch(/unknown runs command "fly"; known: list, show, compare, export/);
+    expect((await cli('runs', 'show', 'missing', '--root', root)).code).toBe(2);
+    expect((await cli('runs', 'list', join(root, 'none'))).err).toMatch(/is not a folder/);
+  });
+
+  it('splits positionals from option values', () => {
+    expect(splitPositionals(['list', '--sort', '-x', 'dir', '--where=a == 1'], [{ key: 'sort', long: 'sort', type: 'string', help: '' }]))
+      .toEqual({ positionals: ['list', 'dir'], options: ['--sort', '-x', '--where=a == 1'] });
+  });
+});
+
+describe('tensorkit train records a tracked run', () => {
+  it('writes env.json, metrics.jsonl (batch and epoch lines) and summary.json with the test accuracy', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-train-run-'));
+    const io = captureIo();
+    expect(await runTrain(['--quick', '-nhl', '1', '-sz', '16', '-b', '100', '--out', out, '--name', 'tracked', '--threads', '1'], io)).toBe(0);
+    const dir = join(out, 'tensorkit', 'local', 'tracked');
+    expect(existsSync(join(dir, 'artifacts'))).toBe(true);
+    const lines = readMetrics(dir);
+    expect(lines.filter((l) => l.type === 'batch')).toHaveLength(9); // 900 training images / 100
+    expect(lines.filter((l) => l.type === 'epoch')).toHaveLength(1);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'finished', epochs: 1, steps: 9, test_accuracy: metrics.test.accuracy, train_seconds: metrics.trainSeconds });
+    expect(summary.val_accuracy).toBeCloseTo(metrics.finalValidation.accuracy, 12);
+    expect(JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')).threads).toBe(1);
+    const listed = await cli('runs', 'list', out, '--columns', 'name,test_accuracy');
+    expect(listed.out).toContain('tensorkit/local/tracked');
+  });
+});

@@ -1,0 +1,99 @@
+// Sweeps in child processes: a sweep killed with SIGKILL resumes without repeating finished trials, and
+// hyperband ends a child process early. The trials run test/experiments/fake-trainer.ts as the sweep program.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateSweepConfig } from '../../src/experiments/sweep-config.js';
+import { loadSweepState, sweepProcesses } from '../../src/experiments/sweep.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const program = join(root, 'test/experiments/fake-trainer.ts');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sweep in child processes', () => {
+  it('resumes after SIGKILL without repeating finished trials', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tk-sweep-kill-'));
+    const configPath = join(work, 'kill.json');
+    writeFileSync(configPath, JSON.stringify({
+      name: 'kill', method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' },
+      parameters: { x: { values: [0, 0.1, 0.2, 0.3, 0.4, 0.5] }, epochs: { value: 4 }, delay: { value: 150 } },
+    }));
+    const log = join(work, 'executions.log');
+    const args = ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sweep', configPath, '--out', work, '--parallel', '2', '--threads', '2'];
+    const env = { ...process.env, FAKE_TRAINER_LOG: log };
+    const dir = join(work, 'kill');
+
+    const first = spawn(process.execPath, args, { cwd: root, env, stdio: 'ignore' });
+    const deadline = Date.now() + 60_000;
+    let finishedBefore: string[] = [];
+    let orphanPids: number[] = [];
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('the sweep did not finish two trials in time');
+      await sleep(50);
+      const state = existsSync(join(dir, 'sweep.json')) ? loadSweepState(dir) : null;
+      const done = state?.trials.filter((t) => t.status === 'finished') ?? [];
+      if (done.length >= 2 && state!.trials.some((t) => t.status === 'running')) {
+        first.kill('SIGKILL');
+        await new Promise((r) => first.once('exit', r));
+        const final = loadSweepState(dir)!;
+        finishedBefore = final.trials.filter((t) => t.status === 'finished').map((t) => t.name);
+        orphanPids = final.trials.filter((t) => t.status === 'running' && t.pid !== null).map((t) => t.pid as number);
+        break;
+      }
+    }
+    expect(finishedBefore.length).toBeGreaterThanOrEqual(2);
+    expect(finishedBefore.length).toBeLessThan(6);
+    const before = loadSweepState(dir)!;
+    const endedAt = new Map(before.trials.filter((t) => t.status === 'finished').map((t) => [t.name, t.ended_at]));
+    const metricsBefore = new Map(finishedBefore.map((n) => [n, readFileSync(join(dir, 'runs', n, 'metrics.jsonl'), 'utf8')]));
+
+    const second = spawn(process.execPath, args, { cwd: root, env, stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => second.once('exit', r));
+    expect(code).toBe(0);
+    const after = loadSweepState(dir)!;
+    expect(after.trials.map((t) => t.params.x)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(after.trials.every((t) => t.status === 'finished' && t.epochs === 4 && t.pid === null)).toBe(true);
+    for (const t of after.trials) expect(t.value).toBeCloseTo(1 - ((t.params.x as number) - 0.3) ** 2 - 0.1 / 4, 12);
+    // Trials finished before the kill were not run again: same end time, untouched metrics, one start and one end each.
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    for (const name of finishedBefore) {
+      expect(after.trials.find((t) => t.name === name)?.ended_at).toBe(endedAt.get(name));
+      expect(readFileSync(join(dir, 'runs', name, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore.get(name));
+      const runDir = join(dir, 'runs', name);
+      expect(lines.filter((l) => l === `${runDir} start`)).toHaveLength(1);
+      expect(lines.filter((l) => l === `${runDir} end`)).toHaveLength(1);
+    }
+    // Every trial ended at least once, and the orphans of the killed sweep are gone.
+    for (const t of after.trials) expect(lines).toContain(`${join(dir, 'runs', t.name)} end`);
+    for (const pid of orphanPids) expect(alive(pid)).toBe(false);
+  }, 120_000);
+
+  it('ends a child process early when hyperband stops its trial', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tk-sweep-hb-')), 'hb');
+    const config = validateSweepConfig({
+      method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' }, early_terminate: { type: 'hyperband', min_iter: 1, eta: 2 },
+      parameters: { x: { values: [0.3, 0.9] }, epochs: { value: 8 }, delay: { value: 250 } },
+    });
+    const result = await sweepProcesses(config, { dir, parallel: 1, threads: 1, poll: 25, cwd: root });
+    const [good, bad] = result.state.trials;
+    expect(good).toMatchObject({ status: 'finished', epochs: 8 });
+    expect(bad.status).toBe('stopped');
+    expect(bad.epochs).toBeLessThan(8);
+    const summary = JSON.parse(readFileSync(join(dir, 'runs', bad.name, 'summary.json'), 'utf8'));
+    expect(summary.status).toBe('stopped');
+    expect(summary.epochs).toBeLessThan(8);
+    // The thread budget reaches the child as --threads and TENSORKIT_THREADS.
+    expect(JSON.parse(readFileSync(join(dir, 'runs', good.name, 'params.json'), 'utf8'))).toMatchObject({ threads: 1, envThreads: '1', seed: 1 });
+  }, 60_000);
+});

@@ -96,6 +96,9 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'data', long: 'data', type: 'string', metavar: 'DIR', help: 'folder with the dataset\'s IDX files (default: the vendored data/<dataset>)' },
   { key: 'out', long: 'out', type: 'string', default: 'runs', metavar: 'DIR', help: 'output root folder' },
   { key: 'name', long: 'name', type: 'string', metavar: 'RUN', help: 'run folder name (default: from the config; -2, -3, … appended if taken)' },
+  { key: 'augmentShift', long: 'augment_shift', type: 'int', min: 0, max: 14, default: 0, help: 'augmentation (--model cnn): shift each training image by up to N pixels' },
+  { key: 'augmentRotate', long: 'augment_rotate', type: 'number', min: 0, max: 180, default: 0, help: 'augmentation (--model cnn): rotate each training image by up to DEG degrees' },
+  { key: 'augmentFlip', long: 'augment_flip', type: 'flag', help: 'augmentation (--model cnn): mirror training images left-right at random\n(for clothing, not digits)' },
   { key: 'patience', long: 'patience', type: 'int', min: 0, default: 0, help: 'early stopping: stop after this many epochs without a lower validation loss\nand restore the best weights (0: off)' },
   { key: 'checkpointEvery', long: 'checkpoint_every', type: 'int', min: 0, default: 0, help: 'save a model file (weights, optimizer state, position) every N epochs\ninto RUN/checkpoints: epoch-NNNN.safetensors (last 3 kept), best.safetensors\nand last.safetensors (0: off)' },
   { key: 'resume', long: 'resume', type: 'string', metavar: 'FILE', help: 'continue an interrupted run from a checkpoint (e.g. RUN/checkpoints/last.safetensors):\nits weights, optimizer state and position are loaded; give the other options\nas in the original run, and the result is bit-identical to an uninterrupted one' },
@@ -110,7 +113,7 @@ export interface TrainOptions {
   beta2: number; epsilon: number; weightDecay: number; weightInit: string; numLayers: number; hiddenSize: number;
   activation: (typeof ACTIVATIONS)[number]; model: (typeof MODELS)[number]; filters: number[]; kernelSizes: number[];
   padding: number; pool: (typeof POOLS)[number]; denseUnits: number[]; seed: number; threads: number; valSplit: number;
-  data?: string; out: string; name?: string; patience: number; checkpointEvery: number; resume?: string; import?: string; quick: boolean;
+  data?: string; out: string; name?: string; augmentShift: number; augmentRotate: number; augmentFlip: boolean; patience: number; checkpointEvery: number; resume?: string; import?: string; quick: boolean;
 }
 
 /** The full help text of `tensorkit train`. */
@@ -156,6 +159,9 @@ export async function parseTrainArgs(argv: readonly string[]): Promise<TrainOpti
   const opts = values as unknown as TrainOptions;
   if (opts.model === 'cnn' && opts.kernelSizes.length !== 1 && opts.kernelSizes.length !== opts.filters.length) {
     throw new UsageError(`--kernel_sizes has ${opts.kernelSizes.length} values for ${opts.filters.length} conv layers (--filters); give one value or one per layer`);
+  }
+  if (opts.model !== 'cnn' && (opts.augmentShift > 0 || opts.augmentRotate > 0 || opts.augmentFlip)) {
+    throw new UsageError('--augment_shift, --augment_rotate and --augment_flip need --model cnn (MLP inputs are flattened)');
   }
   if (opts.quick) opts.epochs = Math.min(opts.epochs, 1);
   return opts;
@@ -313,7 +319,10 @@ async function train(
   const t0 = performance.now();
   let history: Awaited<ReturnType<Sequential['fit']>>;
   try {
-    history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks, resumeFrom });
+    history = await model.fit(trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, validationData: validation, seed: opts.seed, callbacks, resumeFrom,
+      augment: opts.augmentShift > 0 || opts.augmentRotate > 0 || opts.augmentFlip
+        ? { shift: opts.augmentShift, rotate: opts.augmentRotate, flip: Boolean(opts.augmentFlip) } : undefined,
+    });
   } catch (err) {
     run.finish({ error: (err as Error).message }, 'failed');
     throw err;

@@ -66,7 +66,7 @@ const EVERY_FLAG: [string | null, string, string, keyof TrainOptions, unknown][]
 
 describe('tensorkit train: argument parsing', () => {
   it('covers every declared option in this test table (plus --import and --quick, tested below)', () => {
-    const tested = new Set([...EVERY_FLAG.map((r) => r[1]), 'import', 'quick']);
+    const tested = new Set([...EVERY_FLAG.map((r) => r[1]), 'import', 'quick', 'augment_shift', 'augment_rotate', 'augment_flip']);
     expect(TRAIN_OPTIONS.map((o) => o.long).filter((l) => !tested.has(l))).toEqual([]);
   });
 
@@ -89,6 +89,14 @@ describe('tensorkit train: argument parsing', () => {
       }
     });
   }
+
+  it('parses the augmentation flags (CNN only) and rejects them for an MLP', async () => {
+    expect(await parse(['--model', 'cnn', '--augment_shift', '2', '--augment_rotate=7.5', '--augment_flip'])).toMatchObject({ augmentShift: 2, augmentRotate: 7.5, augmentFlip: true });
+    expect(await parse(['--model', 'cnn'])).toMatchObject({ augmentShift: 0, augmentRotate: 0, augmentFlip: false });
+    await expect(parse(['--augment_flip'])).rejects.toThrow(/--augment_shift, --augment_rotate and --augment_flip need --model cnn/);
+    await expect(parse(['--model', 'cnn', '--augment_shift', '20'])).rejects.toThrow(/--augment_shift/);
+    await expect(parse(['--model', 'cnn', '--augment_rotate', '-1'])).rejects.toThrow(/--augment_rotate/);
+  });
 
   it('parses the assignment\'s full command line as written', async () => {
     const o = await parse('-wp myproj -we me -d fashion_mnist -e 5 -b 32 -l cross_entropy -o nadam -lr 0.001 -m 0.9 -beta 0.9 -beta1 0.9 -beta2 0.999 -eps 1e-8 -w_d 0.0005 -w_i Xavier -nhl 4 -sz 128 -a ReLU'.split(' '));
@@ -258,7 +266,7 @@ describe('tensorkit train: help and runs', () => {
   it('--quick CNN on MNIST with squared error, early stopping and checkpoints', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tk-train-'));
     const io = captureIo();
-    const argv = ['--quick', '-d', 'mnist', '--model', 'cnn', '--filters', '4', '--kernel_sizes', '5', '--pool', 'max', '--dense_units', '16',
+    const argv = ['--quick', '-d', 'mnist', '--model', 'cnn', '--filters', '4', '--kernel_sizes', '5', '--pool', 'max', '--dense_units', '16', '--augment_shift', '1', '--augment_rotate', '5',
       '-l', 'mean_squared_error', '-o', 'momentum', '-lr', '0.1', '--patience', '1', '--checkpoint_every', '1', '--out', out, '--name', 'c'];
     expect(await runTrain(argv, io)).toBe(0);
     const dir = join(out, 'tensorkit', 'local', 'c');

@@ -2,6 +2,7 @@
 // The `tensorkit` command: dispatches subcommands (thin: each parses its arguments and calls the library).
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runExportOnnx, runSummary } from './model-tools.js';
 import { runReport } from './report.js';
 import { runRuns } from './runs.js';
 import { runSweepCommand } from './sweep.js';
@@ -19,6 +20,8 @@ commands:
   sweep          run or resume a grid / random / bayes hyperparameter sweep (wandb config shape)
   runs           list, show, compare and export tracked runs (with --where filters)
   report         write an HTML report comparing the runs of a folder or sweep
+  summary        print a saved model's layers, parameters, FLOPs and activation memory
+  export-onnx    convert a saved model file to ONNX
   version        print the version
   help           print this help
 
@@ -40,7 +43,9 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   if (cmd === 'sweep') return runSweepCommand(rest, io);
   if (cmd === 'runs') return runRuns(rest, io);
   if (cmd === 'report') return runReport(rest, io);
-  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, version, help, sweep, runs, report\n`);
+  if (cmd === 'summary') return runSummary(rest, io);
+  if (cmd === 'export-onnx') return runExportOnnx(rest, io);
+  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, sweep, runs, report, summary, export-onnx, version, help\n`);
   return 2;
 }
 

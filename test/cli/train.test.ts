@@ -316,7 +316,7 @@ describe('tensorkit command (subprocess)', () => {
     const { main } = await import('../../src/cli/main.js');
     const io = captureIo();
     expect(await main(['fly'], io)).toBe(2);
-    expect(io.err()).toMatch(/known commands: train, version, help/);
+    expect(io.err()).toMatch(/known commands: train, sweep, runs, report, summary, export-onnx, version, help/);
     expect(await main(['train', '-h'], io)).toBe(0);
     expect(io.out()).toContain('usage: tensorkit train');
   });

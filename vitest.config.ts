@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Test files already run in parallel processes; each on one gemm thread keeps the 2-core CI machine
+    // from oversubscribing. test/tensor/threads.test.ts sets thread counts explicitly.
+    env: { TENSORKIT_THREADS: '1' },
   },
 });

@@ -1,14 +1,16 @@
 // gemm benchmark on mitata: the naive reference (small cases only), the TypeScript kernel and the
-// WebAssembly SIMD kernel side by side in one run, on square sizes and on the per-image conv and
-// dense shapes of the assignment networks. Prints one row per kernel and case and writes the rows
-// as JSON to bench/results/gemm.json.
+// WebAssembly SIMD kernel on 1 thread and on all threads (the worker pool, threads.ts) side by side
+// in one run, on square sizes and on the per-image conv and dense shapes of the assignment networks.
+// Prints one row per kernel and case (the `shares` column: threads the call actually used) and
+// writes the rows as JSON to bench/results/gemm.json.
 // Usage: npx tsx bench/gemm.ts [--quick] [--filter SUBSTRING]   (npm run bench:gemm)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measure } from 'mitata';
 import { gemmNaive, gemmTs, gemmWasm, type GemmOptions } from '../src/tensor/gemm.js';
-import { wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
+import { wasmGemmShares, wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
 import { Rng } from '../src/tensor/rng.js';
+import { availableCores, setThreads } from '../src/tensor/threads.js';
 
 interface Case {
   readonly name: string;
@@ -23,7 +25,11 @@ const tB = { transB: true } as const;
 const plain = {} as const;
 
 // Per-image conv gemms: forward W[outC×ckk]·col[ckk×ohw], dW += dy·colᵀ (tB), dcol = Wᵀ·dy (tA).
+// The small squares locate the size where splitting across threads starts to pay (WASM_THREAD_MIN_VOLUME).
 const CASES: readonly Case[] = [
+  { name: 'square 48', m: 48, n: 48, k: 48, options: plain },
+  { name: 'square 64', m: 64, n: 64, k: 64, options: plain },
+  { name: 'square 96', m: 96, n: 96, k: 96, options: plain },
   { name: 'square 128', m: 128, n: 128, k: 128, options: plain },
   { name: 'square 256', m: 256, n: 256, k: 256, options: plain },
   { name: 'square 256 tA', m: 256, n: 256, k: 256, options: tA },
@@ -57,6 +63,8 @@ type Kernel = (out: Float32Array, a: Float32Array, b: Float32Array, m: number, n
 interface Row {
   readonly case: string;
   readonly kernel: string;
+  /** Threads the call used (the pool splits only large enough products). */
+  readonly shares: number;
   readonly m: number;
   readonly n: number;
   readonly k: number;
@@ -77,13 +85,21 @@ const filter = argValue('--filter');
 // mitata's budget per measurement, in ns of CPU time.
 const budget = (quick ? 100 : 400) * 1e6;
 const variant = wasmGemmVariant();
-const kernels: [string, Kernel][] = [['naive', gemmNaive], ['ts', gemmTs]];
-if (variant !== null) kernels.push(['wasm', gemmWasm]);
+const cores = availableCores();
+// [name, kernel, threads]: the TS kernel and the naive loop are single-threaded whatever the setting.
+const kernels: [string, Kernel, number][] = [['naive', gemmNaive, 1], ['ts', gemmTs, 1]];
+if (variant !== null) {
+  kernels.push(['wasm', gemmWasm, 1]);
+  if (cores > 1) kernels.push([`wasm×${cores}`, gemmWasm, cores]);
+}
 
-const header = `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ` +
-  `1 thread, wasm: ${variant ?? 'unavailable'}`;
+const header = `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores ` +
+  `(${cores} available), wasm: ${variant ?? 'unavailable'}, threads: 1 and ${cores}`;
 console.log(header);
-console.log(`${'case'.padEnd(22)} ${'kernel'.padEnd(6)} ${'m×n×k'.padEnd(16)} ${'median ms'.padStart(10)} ${'min ms'.padStart(10)} ${'GFLOP/s'.padStart(8)}`);
+console.log(
+  `${'case'.padEnd(22)} ${'kernel'.padEnd(7)} ${'shares'.padStart(6)} ${'m×n×k'.padEnd(16)} ${'median ms'.padStart(10)} ` +
+  `${'min ms'.padStart(10)} ${'GFLOP/s'.padStart(8)}`,
+);
 
 const rng = new Rng(7);
 const rows: Row[] = [];
@@ -95,18 +111,20 @@ for (const c of CASES) {
   for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-1, 1);
   const out = new Float32Array(c.m * c.n);
   const shape = `${c.m}×${c.n}×${c.k}${c.options === tA ? ' tA' : c.options === tB ? ' tB' : ''}`;
-  for (const [name, kernel] of kernels) {
+  for (const [name, kernel, threads] of kernels) {
     if (name === 'naive' && c.m * c.n * c.k > NAIVE_MAX_VOLUME) continue;
+    setThreads(threads);
+    const shares = name.startsWith('wasm') ? wasmGemmShares(c.m, c.n, c.k) : 1;
     const stats = await measure(() => kernel(out, a, b, c.m, c.n, c.k, c.options), { min_cpu_time: budget });
     const medianMs = stats.p50 / 1e6;
     const minMs = stats.min / 1e6;
     const gflops = (2 * c.m * c.n * c.k) / (medianMs * 1e6);
     rows.push({
-      case: c.name, kernel: name, m: c.m, n: c.n, k: c.k,
+      case: c.name, kernel: name, shares, m: c.m, n: c.n, k: c.k,
       transA: c.options === tA, transB: c.options === tB, medianMs, minMs, gflops,
     });
     console.log(
-      `${c.name.padEnd(22)} ${name.padEnd(6)} ${shape.padEnd(16)} ${medianMs.toFixed(4).padStart(10)} ` +
+      `${c.name.padEnd(22)} ${name.padEnd(7)} ${String(shares).padStart(6)} ${shape.padEnd(16)} ${medianMs.toFixed(4).padStart(10)} ` +
       `${minMs.toFixed(4).padStart(10)} ${gflops.toFixed(2).padStart(8)}`,
     );
   }

@@ -136,3 +136,45 @@ export function rowSums(out: Float32Array, x: Float32Array, rows: number, cols: 
   }
   return out;
 }
+
+// Integer views of float arrays, keyed by the array, so the bit-mask kernels below allocate a view only
+// the first time they meet an array (layer-owned buffers are reused, so steady state allocates nothing).
+const intViews = new WeakMap<Float32Array, Int32Array>();
+
+/** An `Int32Array` over the same memory as `x` (its IEEE-754 bit patterns), cached per array. */
+export function int32View(x: Float32Array): Int32Array {
+  let v = intViews.get(x);
+  if (v === undefined) {
+    v = new Int32Array(x.buffer, x.byteOffset, x.length);
+    intViews.set(x, v);
+  }
+  return v;
+}
+
+/**
+ * ReLU: `out[i] = x[i] > 0 ? x[i] : 0` (NaN gives 0, like the comparison; never −0). Same length;
+ * `out` may alias `x`. Returns `out`.
+ *
+ * Branch-free: the comparison becomes an all-ones / all-zeros mask applied to the float's bits. On
+ * activations whose signs are coin flips the ternary mispredicts half the time and ran 4–5× slower.
+ */
+export function relu(out: Float32Array, x: Float32Array): Float32Array {
+  checkSameLength('relu', out, x);
+  const o = int32View(out);
+  const xb = int32View(x);
+  for (let i = 0; i < o.length; i++) o[i] = xb[i] & -(x[i] > 0);
+  return out;
+}
+
+/**
+ * ReLU backward: `dx[i] = x[i] > 0 ? dy[i] : 0` with `x` the forward input (bit-exact, NaN and
+ * infinities in `dy` included where `x > 0`). Same lengths; `dx` may alias `dy`. Branch-free like
+ * {@link relu}. Returns `dx`.
+ */
+export function reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): Float32Array {
+  checkSameLength('reluBackward', dx, dy, x);
+  const o = int32View(dx);
+  const g = int32View(dy);
+  for (let i = 0; i < o.length; i++) o[i] = g[i] & -(x[i] > 0);
+  return dx;
+}

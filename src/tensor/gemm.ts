@@ -9,6 +9,16 @@
 // WASM wins from m·n·k ≈ 8 up (2×2×2: 0.17 vs 0.20 µs; 4×4×4: 0.18 vs 0.27 µs; 1×1×1 loses by 60 ns),
 // hence GEMM_WASM_MIN_VOLUME. TS kernel: the 4×8 tile beat 2×4, 2×8, 3×8, 4×4, 6×4 and 8×4 by 5–25%;
 // packing into Float64Array (no float→double conversion in the inner loop) gained only ~3%.
+//
+// Threads (gemm-wasm.ts, threads.ts): the WASM kernel splits products of m·n·k ≥ 2·WASM_THREAD_MIN_VOLUME
+// across the worker pool. On the 2-core VM shared with other jobs (load 1.6–4.8, so the worker often
+// waits for a core), medians of calls interleaved with 1-thread calls in one process, 1 vs 2 threads:
+//   512³  44 vs 79–86 GFLOP/s (p10 87);  64³ 36 vs 53 (when the second core is free; 31–33 when not)
+//   100×9216×32 tA (dense dW) 38 vs 53–61;  16×576×144 (conv2) 34 vs 33–53 (p10 57)
+//   48³ (below the threshold) unchanged; shapes whose worker finds no free core run at ~1-thread speed,
+//   because the caller claims the shares nobody has taken (threads.ts) instead of waiting.
+// Several shares per thread (WASM_SHARES_PER_THREAD) were measured at 1, 2, 4 per thread: fewer is
+// best on a free core (no repeated packing), more when a core is contended; 4 with a 64-row/column floor.
 
 import { sgemmWasm, wasmGemmVariant } from './gemm-wasm.js';
 
@@ -100,7 +110,9 @@ function useWasm(m: number, n: number, k: number): boolean {
  *
  * Runs the WebAssembly SIMD kernel or the TypeScript one ({@link gemmTs}), see {@link setGemmBackend}.
  * Either way the summation order is fixed, so the same inputs give the same bits on one machine; the
- * two kernels agree to float32 rounding (WASM sums in float32, the TS kernel in doubles).
+ * two kernels agree to float32 rounding (WASM sums in float32, the TS kernel in doubles). Large
+ * products on the WASM kernel are split across worker threads (setThreads in threads.ts; default all
+ * cores), still synchronously and with the same bits for every thread count.
  */
 export function gemm(
   out: Float32Array, a: Float32Array, b: Float32Array,

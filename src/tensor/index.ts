@@ -11,3 +11,5 @@ export { add, sub, mul, scale, addScalar, axpy, addRowVector, addColVector, colS
 export { poolGeometry, maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, type PoolGeometry } from './pool.js';
 export { gemmTs, gemmWasm, setGemmBackend, getGemmBackend, GEMM_WASM_MIN_VOLUME, type GemmBackend } from './gemm.js';
 export { wasmGemmVariant, WASM_GEMM_MR, WASM_GEMM_NR, WASM_GEMM_MC, WASM_GEMM_KC, WASM_GEMM_NC, type WasmGemmVariant } from './gemm-wasm.js';
+export { setThreads, getThreads, availableCores } from './threads.js';
+export { wasmGemmShares, WASM_THREAD_MIN_VOLUME, WASM_SHARES_PER_THREAD, WASM_SHARE_MIN_SPAN } from './gemm-wasm.js';

@@ -1,11 +1,14 @@
 ;; sgemm.wat: the WebAssembly SIMD (f32x4) single-precision gemm kernel behind `gemm` (see gemm-wasm.ts).
-;; Hand-written; assembled by scripts/build-wasm.mjs into sgemm-wasm.generated.ts. Three pieces:
-;; packing of op(a) / op(b) blocks into register-tile panels, a 4×8 micro-kernel, and the macro-kernel
-;; that walks one packed block with it. The JS driver owns the cache-block loops and the memory layout.
+;; Hand-written; assembled by scripts/build-wasm.mjs into sgemm-wasm.generated.ts. Four pieces:
+;; packing of op(a) / op(b) blocks into register-tile panels, a 4×8 micro-kernel, the macro-kernel
+;; that walks one packed block with it, and the cache-block loop nest (`gemm`) that drives them over
+;; one thread's share of the output. The JS side (gemm-wasm.ts, threads.ts) owns the memory layout.
 ;;
 ;; Conventions
-;; - Every pointer is a byte address in this module's memory; every stride and size is in elements.
-;; - Bytes [0, 256) are reserved: [0, 128) is the scratch tile the edge tiles are computed into.
+;; - The memory is imported (`env.memory`) and, in the variant the thread pool uses, shared: the
+;;   calling thread and every worker instantiate this module over the same memory, each with its own
+;;   workspace (edge tile + packed panels), and run `gemm` on disjoint blocks of C.
+;; - Every pointer is a byte address in that memory; every stride and size is in elements.
 ;; - A matrix view X is given by a pointer to X[0, 0] and element strides (rs, cs): X[r, c] lives at
 ;;   ptr + 4·(r·rs + c·cs). So op(a) = a[m×k] is (rs, cs) = (k, 1) and op(a) = aᵀ of a[k×m] is (1, m):
 ;;   all four transA/transB combinations pack into the same panel layout, the kernel never sees them.
@@ -15,13 +18,24 @@
 ;;   jp·8·kc + p·8 + j (floats). Columns past nc are zero.
 ;;
 ;; Numerics: each output element is a float32 sum over p in increasing order (mul then add, each
-;; rounded: no fused multiply-add in this variant), added to C once per depth block. The order is
-;; fixed by the block sizes alone, so results are bit-for-bit reproducible.
+;; rounded: no fused multiply-add in this variant), started from zero in every KC-deep block and added
+;; to C once per block; edge tiles run the same micro-kernel into a scratch tile and merge with the
+;; same single add. The order depends on KC alone, not on where an element sits in the MC / NC blocks
+;; or in a thread's share, so results are bit-for-bit reproducible for any split of C.
 ;; The build script derives a relaxed-SIMD variant by rewriting each
 ;;   (f32x4.add (local.get $acc) (f32x4.mul (local.get $x) (local.get $y)))
 ;; into (f32x4.relaxed_madd (local.get $x) (local.get $y) (local.get $acc)); keep that exact shape.
+;; It also derives an unshared-memory variant (for engines without SharedArrayBuffer) by dropping
+;; the `shared` keyword of the memory import; keep that on the import line.
 (module
-  (memory (export "memory") 1)
+  ;; At most 65536 pages (4 GiB, all of wasm32); a shared memory must declare its maximum.
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; Cache-block sizes of the loop nest, in elements (see WASM_GEMM_MC in gemm-wasm.ts, which checks
+  ;; its copies against these): an MC×KC block of op(a) and a KC×NC panel of op(b) per step.
+  (global $MC (export "MC") i32 (i32.const 96))
+  (global $KC (export "KC") i32 (i32.const 256))
+  (global $NC (export "NC") i32 (i32.const 1024))
 
   ;; Grows the memory to at least `pages` 64 KiB pages. Returns 1 on success, 0 if it cannot grow.
   (func (export "ensure") (param $pages i32) (result i32)
@@ -32,7 +46,7 @@
     (i32.ne (memory.grow (i32.sub (local.get $pages) (local.get $have))) (i32.const -1)))
 
   ;; Packs the mc×kc view (src; rs, cs) of op(a) into 4-row panels at dst (layout above).
-  (func (export "pack_a")
+  (func $pack_a
     (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)
     (local $i i32) (local $rows i32) (local $s i32) (local $p i32) (local $ii i32) (local $d i32) (local $r i32)
     (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
@@ -77,7 +91,7 @@
         (br $panel))))
 
   ;; Packs the kc×nc view (src; rs, cs) of op(b) into 8-column panels at dst (layout above).
-  (func (export "pack_b")
+  (func $pack_b
     (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)
     (local $j i32) (local $cols i32) (local $s i32) (local $p i32) (local $jj i32) (local $d i32) (local $r i32)
     (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
@@ -171,11 +185,11 @@
 
   ;; The macro-kernel: C[mc×nc at c, row stride ldc elements] (+)= packed A block (mc×kc at pa) ·
   ;; packed B block (kc×nc at pb). B micro-panels in the outer loop (each stays in L1 while the A
-  ;; block streams from L2). Edge tiles run the full 4×8 tile into the scratch tile at byte 0, then
-  ;; only their valid mr×nr corner is merged into C.
-  (func (export "macro")
+  ;; block streams from L2). Edge tiles run the full 4×8 tile into the 128-byte scratch tile at
+  ;; $tile (the calling thread's own), then only their valid mr×nr corner is merged into C.
+  (func $macro
     (param $kc i32) (param $mc i32) (param $nc i32) (param $pa i32) (param $pb i32)
-    (param $c i32) (param $ldc i32) (param $overwrite i32)
+    (param $c i32) (param $ldc i32) (param $overwrite i32) (param $tile i32)
     (local $jr i32) (local $ir i32) (local $mr i32) (local $nr i32) (local $a i32) (local $ct i32)
     (local $i i32) (local $j i32) (local $src i32) (local $dst i32) (local $v f32)
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
@@ -195,11 +209,11 @@
             (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))
               (then (call $micro (local.get $kc) (local.get $a) (local.get $pb) (local.get $ct) (local.get $ldc) (local.get $overwrite)))
               (else
-                (call $micro (local.get $kc) (local.get $a) (local.get $pb) (i32.const 0) (i32.const 32) (i32.const 1))
-                ;; tile[i, j] at 4·(8i + j) → C row i at ct + i·ldc
+                (call $micro (local.get $kc) (local.get $a) (local.get $pb) (local.get $tile) (i32.const 32) (i32.const 1))
+                ;; tile[i, j] at $tile + 4·(8i + j) → C row i at ct + i·ldc
                 (local.set $i (i32.const 0))
                 (loop $mrow
-                  (local.set $src (i32.shl (local.get $i) (i32.const 5)))
+                  (local.set $src (i32.add (local.get $tile) (i32.shl (local.get $i) (i32.const 5))))
                   (local.set $dst (i32.add (local.get $ct) (i32.mul (local.get $i) (local.get $ldc))))
                   (local.set $j (local.get $nr))
                   (loop $mcol
@@ -217,5 +231,55 @@
             (br $iloop)))
         (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $kc) (i32.const 5))))
         (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+        (br $jloop))))
+;; The loop nest over cache blocks: C[m×n at c, row stride ldc] (+)= op(a)[m×k] · op(b)[k×n], with
+  ;; op(a) the view (a; aRs, aCs) and op(b) the view (b; bRs, bCs); m, n, k ≥ 1. Overwrites C unless
+  ;; $accumulate. $work is this thread's workspace (see WORKSPACE_BYTES in gemm-wasm.ts): the edge
+  ;; tile at work, the packed A block at work + 256 (MC·KC floats), the packed B panel after it
+  ;; (KC·NC floats). A thread's share of a larger product is the same call on a sub-block of C.
+  (func (export "gemm")
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $a i32) (param $aRs i32) (param $aCs i32)
+    (param $b i32) (param $bRs i32) (param $bCs i32)
+    (param $c i32) (param $ldc i32) (param $accumulate i32) (param $work i32)
+    (local $pa i32) (local $pb i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
+    (local $ic i32) (local $mc i32) (local $overwrite i32)
+    (local.set $pa (i32.add (local.get $work) (i32.const 256)))
+    (local.set $pb (i32.add (local.get $pa) (i32.shl (i32.mul (global.get $MC) (global.get $KC)) (i32.const 2))))
+    (block $jdone
+      (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $jc) (local.get $n)))
+        (local.set $nc (i32.sub (local.get $n) (local.get $jc)))
+        (if (i32.gt_u (local.get $nc) (global.get $NC)) (then (local.set $nc (global.get $NC))))
+        (local.set $pc (i32.const 0))
+        (block $pdone
+          (loop $ploop
+            (br_if $pdone (i32.ge_u (local.get $pc) (local.get $k)))
+            (local.set $kc (i32.sub (local.get $k) (local.get $pc)))
+            (if (i32.gt_u (local.get $kc) (global.get $KC)) (then (local.set $kc (global.get $KC))))
+            ;; The first depth block overwrites C unless accumulating; later ones add to it.
+            (local.set $overwrite (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $accumulate))))
+            (call $pack_b (local.get $pb)
+              (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRs))
+                                                        (i32.mul (local.get $jc) (local.get $bCs))) (i32.const 2)))
+              (local.get $bRs) (local.get $bCs) (local.get $nc) (local.get $kc))
+            (local.set $ic (i32.const 0))
+            (block $idone
+              (loop $iloop
+                (br_if $idone (i32.ge_u (local.get $ic) (local.get $m)))
+                (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
+                (if (i32.gt_u (local.get $mc) (global.get $MC)) (then (local.set $mc (global.get $MC))))
+                (call $pack_a (local.get $pa)
+                  (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $aRs))
+                                                            (i32.mul (local.get $pc) (local.get $aCs))) (i32.const 2)))
+                  (local.get $aRs) (local.get $aCs) (local.get $mc) (local.get $kc))
+                (call $macro (local.get $kc) (local.get $mc) (local.get $nc) (local.get $pa) (local.get $pb)
+                  (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ldc)) (local.get $jc)) (i32.const 2)))
+                  (local.get $ldc) (local.get $overwrite) (local.get $work))
+                (local.set $ic (i32.add (local.get $ic) (global.get $MC)))
+                (br $iloop)))
+            (local.set $pc (i32.add (local.get $pc) (global.get $KC)))
+            (br $ploop)))
+        (local.set $jc (i32.add (local.get $jc) (global.get $NC)))
         (br $jloop))))
 )

@@ -1,0 +1,359 @@
+// threads.ts: the thread count (setThreads / getThreads / TENSORKIT_THREADS) and the worker-thread
+// pool that runs shares of a WebAssembly gemm over a shared memory behind the synchronous `gemm`.
+// gemm-wasm.ts decides the shares; this file only moves them to workers and waits for them.
+//
+// Protocol (one Int32Array `control` over a SharedArrayBuffer, offsets below). A job is a list of
+// shares (argument lists of the module's `gemm` export, each writing its own block of C). The caller
+// writes the arguments, opens the job's CLAIM word (generation tag · 256 + next share, share 0 kept
+// for itself), bumps GEN and notifies the workers; it runs share 0, then claims and runs further
+// shares like a worker would, and finally waits until DONE counts every share (Atomics.wait, which
+// Node allows on the main thread). Workers wait on GEN: they spin for WORKER_SPIN_MS after each job
+// (back-to-back gemms then cost no wake-up), then sleep in Atomics.wait; woken, they claim shares
+// with compare-and-swap until none is left. Claiming instead of assigning keeps a descheduled worker
+// (a busy machine) from stalling the caller: whoever is running takes the next share, and a worker
+// that wakes after its job ended finds the tag changed and claims nothing. Who runs a share never
+// changes its bits. Errors thrown in a worker are posted on its MessagePort and read synchronously
+// (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
+// a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
+
+/** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
+interface PoolWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error', listener: (error: Error) => void): void;
+  on(event: 'exit', listener: (code: number) => void): void;
+}
+interface PoolPort {
+  unref(): void;
+  close(): void;
+}
+interface NodeApis {
+  readonly Worker: new (code: string, options: object) => PoolWorker;
+  readonly MessageChannel: new () => { port1: PoolPort; port2: PoolPort };
+  readonly receiveMessageOnPort: (port: PoolPort) => { message: unknown } | undefined;
+  readonly cores: number;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Int32 arguments of one share: those of the module's `gemm` export (see sgemm.wat). */
+export const GEMM_SHARE_ARGS = 13;
+
+// control[] offsets: the words threads spin on or contend for each get their own 64-byte line.
+const GEN = 0; // job counter; workers wait on it
+const CLAIM = 16; // (GEN & TAG_MASK) · 256 + index of the next unclaimed share of the current job
+const DONE = 32; // shares of the current job finished (run or failed)
+const SHARES = 48; // shares in the current job
+const FAILED = 49; // shares of the current job (or worker startups) that threw
+const READY = 50; // workers that have instantiated the module (or failed trying)
+const ARGS = 64; // share s's arguments at ARGS + s·ARG_STRIDE
+const ARG_STRIDE = 16;
+/** Most shares one job can have: CLAIM keeps the share index in its low 8 bits (23 bits of GEN above). */
+export const MAX_SHARES = 255;
+const TAG_MASK = 0x7fffff;
+
+/** How long a worker spins on GEN after a job before it sleeps (ms): covers the gaps between the gemms of a training step. */
+export const WORKER_SPIN_MS = 1;
+/** How long the first threaded call waits for the workers to start (ms) before it throws. */
+const STARTUP_TIMEOUT_MS = 20_000;
+
+// The worker's code. An eval'd string, not a file: it then runs the same from the TypeScript source
+// tree (vitest, tsx), from the compiled dist/ and from a bundle, with no path to resolve and no
+// loader to register; and it stays tiny, because the loop nest lives in the WebAssembly module and
+// a share is just one call of its `gemm` export. Workers inherit the parent's execArgv, so this is
+// read as a script or, under --input-type=module, as a module: it uses neither `require` nor
+// `import`. Everything that can throw during startup is caught and still counts the worker READY,
+// so the caller reports the error at once instead of waiting for the startup deadline.
+const WORKER_SOURCE = `'use strict';
+let ctl, port, gemm, work, ready = false;
+try {
+  const { workerData } = process.getBuiltinModule('node:worker_threads');
+  ctl = new Int32Array(workerData.control);
+  port = workerData.port;
+  work = workerData.work;
+  gemm = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports.gemm;
+  ready = true;
+  Atomics.add(ctl, ${READY}, 1);
+  Atomics.notify(ctl, ${READY});
+  serve();
+} catch (error) {
+  if (ctl !== undefined && !ready) {
+    fail(error);
+    Atomics.add(ctl, ${READY}, 1);
+    Atomics.notify(ctl, ${READY});
+  }
+  throw error;
+}
+function fail(error) {
+  if (port !== undefined) port.postMessage(error instanceof Error ? (error.stack || error.message) : String(error));
+  Atomics.add(ctl, ${FAILED}, 1);
+}
+function serve() {
+  let seen = 0;
+  for (;;) {
+    let gen = Atomics.load(ctl, ${GEN});
+    if (gen === seen) {
+      const start = performance.now();
+      for (let i = 1; gen === seen; i++) {
+        if ((i & 1023) === 0 && performance.now() - start > ${WORKER_SPIN_MS}) break;
+        gen = Atomics.load(ctl, ${GEN});
+      }
+      while (gen === seen) {
+        Atomics.wait(ctl, ${GEN}, seen);
+        gen = Atomics.load(ctl, ${GEN});
+      }
+    }
+    seen = gen;
+    const tag = gen & ${TAG_MASK};
+    for (;;) {
+      const claim = Atomics.load(ctl, ${CLAIM});
+      const share = claim & 255;
+      // A new tag means this job is over (all shares done); then wait for the next one.
+      if (claim >>> 8 !== tag || share >= Atomics.load(ctl, ${SHARES})) break;
+      if (Atomics.compareExchange(ctl, ${CLAIM}, claim, claim + 1) !== claim) continue;
+      const a = ${ARGS} + share * ${ARG_STRIDE};
+      try {
+        gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
+          ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11], work);
+      } catch (error) {
+        fail(error);
+      }
+      // The job cannot end before this share counts, so SHARES still holds its size here.
+      if (Atomics.add(ctl, ${DONE}, 1) + 1 === Atomics.load(ctl, ${SHARES})) Atomics.notify(ctl, ${DONE});
+    }
+  }
+}
+`;
+
+// undefined: not looked up yet; null: no worker_threads here (a browser), so one thread.
+let apis: NodeApis | null | undefined;
+
+/** Node's worker_threads and os, or null outside Node. Loaded without a static import so the tensor core still loads in browsers. */
+function nodeApis(): NodeApis | null {
+  if (apis !== undefined) return apis;
+  apis = null;
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (proc === undefined || typeof proc.getBuiltinModule !== 'function' || typeof SharedArrayBuffer !== 'function') return apis;
+  const threads = proc.getBuiltinModule('node:worker_threads');
+  const os = proc.getBuiltinModule('node:os');
+  apis = {
+    Worker: threads.Worker as unknown as NodeApis['Worker'],
+    MessageChannel: threads.MessageChannel as unknown as NodeApis['MessageChannel'],
+    receiveMessageOnPort: threads.receiveMessageOnPort as unknown as NodeApis['receiveMessageOnPort'],
+    cores: Math.max(1, Math.min(os.availableParallelism(), MAX_SHARES)),
+    env: proc.env,
+  };
+  return apis;
+}
+
+/** Logical cores this process may use (`os.availableParallelism()`, at most 255); 1 where worker threads are unavailable. */
+export function availableCores(): number {
+  const node = nodeApis();
+  return node === null ? 1 : node.cores;
+}
+
+// undefined until setThreads is called or TENSORKIT_THREADS / the default is read on first use.
+let threadCount: number | undefined;
+
+/**
+ * Sets how many threads large gemms are split across: the calling thread plus `threads − 1` pool
+ * workers. `threads` must be a positive integer; values above {@link availableCores} are clamped to
+ * it (never more busy threads than cores). 1 turns the pool off. Results are bit-identical for every
+ * thread count. Overrides `TENSORKIT_THREADS`. The pool is (re)started on the next threaded call.
+ */
+export function setThreads(threads: number): void {
+  if (!(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`setThreads: threads must be a positive integer, got ${String(threads)}`);
+  }
+  threadCount = Math.min(threads, availableCores());
+}
+
+/**
+ * The number of threads large gemms use (≥ 1, ≤ {@link availableCores}). Unless {@link setThreads}
+ * was called, it is read once from the `TENSORKIT_THREADS` environment variable (a positive integer,
+ * clamped to the cores; anything else throws, naming the value) or defaults to all cores.
+ */
+export function getThreads(): number {
+  if (threadCount === undefined) {
+    const node = nodeApis();
+    const raw = node === null ? undefined : node.env.TENSORKIT_THREADS;
+    if (raw === undefined || raw.trim() === '') {
+      threadCount = availableCores();
+    } else {
+      const value = Number(raw);
+      if (!/^\s*\d+\s*$/.test(raw) || value < 1) {
+        throw new Error(`TENSORKIT_THREADS must be a positive integer, got "${raw}"`);
+      }
+      threadCount = Math.min(value, availableCores());
+    }
+  }
+  return threadCount;
+}
+
+/** The calling thread's share: the module's `gemm` export on the caller's own instance. */
+export type LocalGemm = (
+  m: number, n: number, k: number, a: number, aRs: number, aCs: number, b: number, bRs: number,
+  bCs: number, c: number, ldc: number, accumulate: number, work: number,
+) => void;
+
+/**
+ * A pool of worker threads, each instantiating `module` over the shared `memory`, that runs shares
+ * of a gemm alongside the calling thread. The module must import `env.memory` and export `gemm`
+ * taking {@link GEMM_SHARE_ARGS} int32 arguments (sgemm.wat), the last being the running thread's
+ * workspace: worker w passes `workspaces[w]` there, whatever the share's own value (which the
+ * calling thread uses). Shares must write disjoint memory; the pool adds no ordering between them,
+ * and any thread may run any share. Not re-entrant (one job at a time, from the thread that made it).
+ */
+export class WorkerPool {
+  /** Worker threads (the calling thread runs shares too). */
+  readonly size: number;
+  private readonly control: Int32Array;
+  private readonly workers: PoolWorker[];
+  private readonly ports: PoolPort[];
+  private readonly receive: NodeApis['receiveMessageOnPort'];
+  private started: boolean;
+  /** Why the pool is unusable (closed, a missed deadline, a dead worker), or null. */
+  private broken: string | null;
+
+  /** `workspaces[w]`: worker w's workspace address; one worker per entry. */
+  constructor(module: object, memory: object, workspaces: readonly number[]) {
+    const node = nodeApis();
+    if (node === null) throw new Error('WorkerPool: worker_threads and SharedArrayBuffer are not available here');
+    const size = workspaces.length;
+    if (!(size >= 1 && size < MAX_SHARES)) {
+      throw new Error(`WorkerPool: needs 1 to ${MAX_SHARES - 1} workers (workspaces), got ${size}`);
+    }
+    this.size = size;
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_SHARES * ARG_STRIDE)));
+    this.workers = [];
+    this.ports = [];
+    this.receive = node.receiveMessageOnPort;
+    this.started = false;
+    this.broken = null;
+    for (let index = 0; index < size; index++) {
+      const { port1, port2 } = new node.MessageChannel();
+      const worker = new node.Worker(WORKER_SOURCE, {
+        eval: true,
+        name: `tensorkit-gemm-${index + 1}`,
+        workerData: { module, memory, control: this.control.buffer, port: port2, work: workspaces[index] },
+        transferList: [port2],
+      });
+      // Reached only between jobs (the caller blocks during one); the next run() reports it.
+      worker.on('error', (error) => { this.broken ??= `worker ${index + 1} crashed: ${error.message}`; });
+      worker.on('exit', (code) => { this.broken ??= `worker ${index + 1} exited with code ${code}`; });
+      worker.unref();
+      port1.unref();
+      this.workers.push(worker);
+      this.ports.push(port1);
+    }
+  }
+
+  /** Whether the pool was shut down (by {@link close}, a missed deadline or a dead worker). */
+  get closed(): boolean {
+    return this.broken !== null;
+  }
+
+  /**
+   * Runs `shares` shares (1 ≤ shares ≤ 255) and returns when all are done: share s's arguments are
+   * `args[s·GEMM_SHARE_ARGS …]`. Share 0 runs on this thread through `local`, the others on whichever
+   * thread claims them first (this one included, through `local`). Throws (after every share has
+   * finished) if a share threw in a worker, naming the worker and its error; throws and shuts the
+   * pool down if the shares do not all finish within `timeoutMs`. The first call waits for the
+   * workers to start (and throws if one cannot).
+   */
+  run(args: Int32Array, shares: number, local: LocalGemm, timeoutMs: number): void {
+    if (this.broken !== null) throw new Error(`gemm thread pool is unusable: ${this.broken}`);
+    if (!(Number.isInteger(shares) && shares >= 1 && shares <= MAX_SHARES)) {
+      throw new Error(`WorkerPool.run: shares must be an integer in [1, ${MAX_SHARES}], got ${shares}`);
+    }
+    if (!this.started) this.start();
+    const ctl = this.control;
+    for (let s = 1; s < shares; s++) {
+      ctl.set(args.subarray(s * GEMM_SHARE_ARGS, (s + 1) * GEMM_SHARE_ARGS), ARGS + s * ARG_STRIDE);
+    }
+    const gen = (ctl[GEN] + 1) | 0;
+    const tag = (gen & TAG_MASK) << 8;
+    ctl[SHARES] = shares;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    // Open the job (share 0 is ours), then wake the workers. These seq-cst writes publish the
+    // plain writes above to any worker that observes them.
+    Atomics.store(ctl, CLAIM, tag | 1);
+    Atomics.store(ctl, GEN, gen);
+    if (shares > 1) Atomics.notify(ctl, GEN, shares - 1);
+    let ours = 1; // shares this thread has taken (run, running or thrown)
+    try {
+      local(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9],
+        args[10], args[11], args[12]);
+      // Help: run the shares no worker has claimed yet (all of them if the workers are descheduled).
+      for (;;) {
+        const claim = Atomics.load(ctl, CLAIM);
+        const share = claim & 255;
+        if (share >= shares) break;
+        if (Atomics.compareExchange(ctl, CLAIM, claim, claim + 1) !== claim) continue;
+        ours++;
+        const o = share * GEMM_SHARE_ARGS;
+        local(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6],
+          args[o + 7], args[o + 8], args[o + 9], args[o + 10], args[o + 11], args[o + 12]);
+      }
+    } finally {
+      // Close the job to late claimers; shares never claimed (if ours threw) count as done. Then
+      // wait for the workers' shares: even if ours threw, they still write the shared memory.
+      const next = Atomics.exchange(ctl, CLAIM, tag | 255) & 255;
+      Atomics.add(ctl, DONE, ours + Math.max(0, shares - next));
+      this.waitFor(DONE, shares, timeoutMs, 'finish their gemm shares');
+    }
+    if (Atomics.load(ctl, FAILED) > 0) throw new Error(`gemm: ${this.drainErrors()}`);
+  }
+
+  /** Terminates the workers (asynchronously; they are idle between jobs). Idempotent. */
+  close(): void {
+    this.broken ??= 'closed';
+    for (const worker of this.workers) void worker.terminate();
+    for (const port of this.ports) port.close();
+  }
+
+  /** Waits for every worker to instantiate the module; throws if one could not. */
+  private start(): void {
+    this.waitFor(READY, this.size, STARTUP_TIMEOUT_MS, 'start');
+    this.started = true;
+    if (Atomics.load(this.control, FAILED) > 0) {
+      const message = this.drainErrors();
+      this.close();
+      throw new Error(`gemm thread pool could not start: ${message}`);
+    }
+  }
+
+  /**
+   * Blocks until control[index] (a counter that only grows) reaches `target`, spinning briefly
+   * first. Past the deadline the pool is shut down and this throws.
+   */
+  private waitFor(index: number, target: number, timeoutMs: number, what: string): void {
+    const ctl = this.control;
+    let value = Atomics.load(ctl, index);
+    // Shares are balanced, so the workers usually finish within microseconds of the caller.
+    for (let i = 0; value < target && i < 2000; i++) value = Atomics.load(ctl, index);
+    if (value >= target) return;
+    const deadline = performance.now() + timeoutMs;
+    while (value < target) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.broken = `workers did not ${what} within ${timeoutMs} ms`;
+        this.close();
+        throw new Error(`gemm thread pool: ${this.broken}; the pool was shut down`);
+      }
+      Atomics.wait(ctl, index, value, left);
+      value = Atomics.load(ctl, index);
+    }
+  }
+
+  /** Reads the error messages the workers posted (synchronously), one line per failure. */
+  private drainErrors(): string {
+    const lines: string[] = [];
+    for (let w = 0; w < this.size; w++) {
+      for (let got = this.receive(this.ports[w]); got !== undefined; got = this.receive(this.ports[w])) {
+        lines.push(`worker thread ${w + 1} failed: ${String(got.message)}`);
+      }
+    }
+    return lines.length > 0 ? lines.join('\n') : 'a worker thread failed (no message)';
+  }
+}

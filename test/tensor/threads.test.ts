@@ -1,0 +1,344 @@
+// The worker-thread pool behind gemm (threads.ts, gemm-wasm.ts): thread-count validation, multi- vs
+// single-threaded results bit for bit at awkward sizes, all transposes and accumulate, against the
+// naive reference; the pool itself on a test module (worker errors and hangs surface as thrown
+// Errors); and in child processes: TENSORKIT_THREADS, a process with an idle pool exits promptly,
+// and the compiled dist/ runs threaded with plain node.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gemm, gemmNaive, type GemmOptions } from '../../src/tensor/gemm.js';
+import { WASM_THREAD_MIN_VOLUME, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
+import { GEMM_SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+import type { Rng } from '../../src/tensor/rng.js';
+import { assertClose } from '../util/assert-close.js';
+import { testRng } from '../util/rng.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const multiCore = availableCores() >= 2;
+
+function randomArray(n: number, rng: Rng): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rng.uniform(-1, 1);
+  return x;
+}
+
+/** Index of the first element whose bits differ (+0 vs −0 counts), or −1. */
+function firstDifference(x: Float32Array, y: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return x.length === y.length ? -1 : Math.min(x.length, y.length);
+}
+
+const COMBOS: readonly GemmOptions[] = [
+  { transA: false, transB: false },
+  { transA: true, transB: false },
+  { transA: false, transB: true },
+  { transA: true, transB: true },
+];
+
+function label(o: GemmOptions): string {
+  return `${o.transA ? 'Aᵀ' : 'A'}·${o.transB ? 'Bᵀ' : 'B'}`;
+}
+
+/** Runs a tsx script (ESM) in a child node with the given environment; returns its stdout. */
+function runChild(script: string, env: Record<string, string> = {}, timeoutMs = 20_000): string {
+  return execFileSync(process.execPath, ['--no-warnings', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env },
+  });
+}
+
+const SRC = (file: string): string => JSON.stringify(new URL(`../../src/tensor/${file}`, import.meta.url).pathname);
+
+describe('setThreads / getThreads', () => {
+  afterEach(() => setThreads(availableCores()));
+
+  it('rejects anything but a positive integer, naming the value', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => setThreads(bad), String(bad)).toThrow(`setThreads: threads must be a positive integer, got ${String(bad)}`);
+    }
+    expect(() => setThreads('2' as unknown as number)).toThrow('got 2');
+  });
+
+  it('takes 1 … cores and clamps larger requests to the cores (never more busy threads than cores)', () => {
+    setThreads(1);
+    expect(getThreads()).toBe(1);
+    setThreads(availableCores());
+    expect(getThreads()).toBe(availableCores());
+    setThreads(availableCores() + 7);
+    expect(getThreads()).toBe(availableCores());
+  });
+
+  it('keeps small products on one thread and splits large ones', () => {
+    setThreads(1);
+    expect(wasmGemmShares(512, 512, 512)).toBe(1);
+    setThreads(availableCores());
+    expect(wasmGemmShares(8, 8, 8)).toBe(1);
+    const edge = Math.ceil(Math.cbrt(2 * WASM_THREAD_MIN_VOLUME)) + 1;
+    expect(wasmGemmShares(edge, edge, edge)).toBe(Math.min(2, availableCores()));
+    // never more shares than register tiles along the split side: 1 row × 8 columns is one tile
+    expect(wasmGemmShares(1, 8, 10 * WASM_THREAD_MIN_VOLUME)).toBe(1);
+  });
+
+  it.skipIf(!multiCore)('gives a large product up to 4 shares per thread while each keeps 64 rows or columns', () => {
+    setThreads(2);
+    expect(wasmGemmShares(512, 512, 512)).toBe(8); // 2 threads × 4, 64 columns each
+    expect(wasmGemmShares(256, 256, 256)).toBe(4); // 256 / 64
+    expect(wasmGemmShares(32, 100, 9216)).toBe(2); // one per thread even below the span floor
+    expect(wasmGemmShares(9216, 100, 32)).toBe(8); // rows split (m > n)
+  });
+});
+
+describe.skipIf(!multiCore)('gemm on 2 threads vs 1', () => {
+  afterAll(() => setThreads(availableCores()));
+
+  // Awkward sizes (1, 7, 33, 65, 129, not multiples of the 4×8 tile), each big enough (m·n·k ≥
+  // 2·WASM_THREAD_MIN_VOLUME) to be split; rows are split when m > n, columns otherwise.
+  const SHAPES: readonly [number, number, number][] = [
+    [1, 1000, 300], [1000, 1, 300], [7, 1000, 65], [1000, 7, 65], [33, 129, 65], [129, 33, 65],
+    [65, 65, 129], [129, 129, 33], [65, 7, 1000], [33, 33, 600],
+  ];
+
+  it('splits every test shape (into 2 to 8 shares on 2 threads)', () => {
+    setThreads(2);
+    const counts = SHAPES.map(([m, n, k]) => wasmGemmShares(m, n, k));
+    for (const c of counts) expect(c).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...counts)).toBeGreaterThan(2); // some with more shares than threads
+  });
+
+  it('is bit-identical to 1 thread for all four layouts, overwrite and accumulate, and close to naive', () => {
+    const rng = testRng(71);
+    for (const [m, n, k] of SHAPES) {
+      const a = randomArray(m * k, rng);
+      const b = randomArray(k * n, rng);
+      const init = randomArray(m * n, rng);
+      // Naive sums in doubles, the kernel in float32 per 256-deep block: see gemm-wasm.test.ts.
+      const tol = { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5 };
+      for (const opts of COMBOS) {
+        for (const accumulate of [false, true]) {
+          const what = `${label(opts)} ${m}×${n}×${k} accumulate=${accumulate}`;
+          setThreads(1);
+          const single = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
+          setThreads(2);
+          const out = init.slice();
+          expect(gemm(out, a, b, m, n, k, { ...opts, accumulate }), `${what} returns out`).toBe(out);
+          expect(firstDifference(out, single), `${what}: first element differing from 1 thread`).toBe(-1);
+          assertClose(out, gemmNaive(init.slice(), a, b, m, n, k, { ...opts, accumulate }), { ...tol, what: `${what} vs naive` });
+        }
+      }
+    }
+  });
+
+  it('stays bit-identical across cache blocks (k > 256, n > 1024) and after the memory grows', () => {
+    const rng = testRng(72);
+    for (const [m, n, k] of [[37, 1100, 300], [300, 45, 520], [2000, 1500, 1]] as const) {
+      const a = randomArray(m * k, rng);
+      const b = randomArray(k * n, rng);
+      setThreads(1);
+      const single = gemm(new Float32Array(m * n), a, b, m, n, k, { transB: true });
+      setThreads(2);
+      const multi = gemm(new Float32Array(m * n), a, b, m, n, k, { transB: true });
+      expect(firstDifference(multi, single), `${m}×${n}×${k}`).toBe(-1);
+    }
+  });
+});
+
+// The pool itself, on a tiny module with the gemm export's signature: a share stores argument 1 at
+// byte address argument 9, then, by argument 0: 0 returns, 1 traps (unreachable), 2 loops forever.
+const TEST_WAT = `(module
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "gemm") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    (i32.store (local.get 9) (local.get 1))
+    (if (i32.eq (local.get 0) (i32.const 1)) (then unreachable))
+    (if (i32.eq (local.get 0) (i32.const 2)) (then (loop $forever (br $forever))))))`;
+
+type ShareFn = (...args: number[]) => void;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: object) => { buffer: SharedArrayBuffer };
+  Instance: new (module: object, imports: object) => { exports: { gemm: ShareFn } };
+}
+
+describe('WorkerPool', () => {
+  const W = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  let module: object;
+  let memory: { buffer: SharedArrayBuffer };
+  let gemmHere: ShareFn;
+  let marks: Int32Array; // share s stores 100 + s here, at byte 64 + 4s
+  const pools: WorkerPool[] = [];
+
+  beforeAll(async () => {
+    const wabt = await (await import('wabt')).default();
+    const parsed = wabt.parseWat('pool-test.wat', TEST_WAT, { threads: true });
+    const bytes = parsed.toBinary({}).buffer;
+    parsed.destroy();
+    module = new W.Module(bytes);
+    memory = new W.Memory({ initial: 1, maximum: 1, shared: true });
+    gemmHere = new W.Instance(module, { env: { memory } }).exports.gemm;
+    marks = new Int32Array(memory.buffer, 64, 16);
+  });
+  afterAll(() => { for (const pool of pools) pool.close(); });
+
+  function newPool(size: number, mem: object = memory): WorkerPool {
+    const pool = new WorkerPool(module, mem, new Array<number>(size).fill(0));
+    pools.push(pool);
+    return pool;
+  }
+
+  /** Share s: the given mode, stores 100 + s at byte 64 + 4s. */
+  function shareArgs(modes: readonly number[]): Int32Array {
+    const args = new Int32Array(modes.length * GEMM_SHARE_ARGS);
+    modes.forEach((mode, s) => {
+      args[s * GEMM_SHARE_ARGS] = mode;
+      args[s * GEMM_SHARE_ARGS + 1] = 100 + s;
+      args[s * GEMM_SHARE_ARGS + 9] = 64 + 4 * s;
+    });
+    return args;
+  }
+
+  /**
+   * The caller's share function for jobs whose worker shares must run on workers (they trap or
+   * hang): share 0 runs, then waits (≤ 5 s) until every other share has started on a worker, so
+   * the caller finds none left to claim.
+   */
+  function callerWaitingForWorkers(shares: number): ShareFn {
+    return (...args: number[]) => {
+      gemmHere(...args);
+      const until = performance.now() + 5000;
+      for (let s = 1; s < shares; s++) while (Atomics.load(marks, s) === 0 && performance.now() < until);
+    };
+  }
+
+  it('runs each share exactly once, whichever thread claims it', () => {
+    const pool = newPool(3);
+    for (const shares of [4, 2, 1, 12, 4]) {
+      marks.fill(0);
+      pool.run(shareArgs(new Array<number>(shares).fill(0)), shares, gemmHere, 5000);
+      expect(Array.from(marks.subarray(0, shares)), `${shares} shares`).toEqual(Array.from({ length: shares }, (_, s) => 100 + s));
+      expect(marks[shares] ?? 0).toBe(0);
+    }
+    expect(() => pool.run(shareArgs([0]), 256, gemmHere, 5000)).toThrow('shares must be an integer in [1, 255], got 256');
+  });
+
+  it('rethrows an error raised in a worker, naming the worker and the error, and stays usable', () => {
+    const pool = newPool(2);
+    marks.fill(0);
+    expect(() => pool.run(shareArgs([0, 1, 0]), 3, callerWaitingForWorkers(3), 5000))
+      .toThrow(/worker thread [12] failed: RuntimeError: unreachable/);
+    expect(pool.closed).toBe(false);
+    marks.fill(0);
+    pool.run(shareArgs([0, 0, 0]), 3, gemmHere, 5000);
+    expect(Array.from(marks.subarray(0, 3))).toEqual([100, 101, 102]);
+  });
+
+  it('reports a worker that cannot start (here: a memory its module cannot import) at once, by name', () => {
+    const tooBig = new W.Memory({ initial: 2, maximum: 2, shared: true }); // the module imports at most 1 page
+    const pool = newPool(1, tooBig);
+    const start = performance.now();
+    expect(() => pool.run(shareArgs([0, 0]), 2, gemmHere, 5000)).toThrow(/could not start: worker thread 1 failed: LinkError/);
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(pool.closed).toBe(true);
+  });
+
+  it('throws instead of hanging when a worker does not finish, and shuts the pool down', () => {
+    const pool = newPool(1);
+    pool.run(shareArgs([0, 0]), 2, gemmHere, 5000); // started and working
+    marks.fill(0);
+    const start = performance.now();
+    expect(() => pool.run(shareArgs([0, 2]), 2, callerWaitingForWorkers(2), 300))
+      .toThrow(/workers did not finish their gemm shares within 300 ms; the pool was shut down/);
+    expect(performance.now() - start).toBeLessThan(3000);
+    expect(pool.closed).toBe(true);
+    expect(() => pool.run(shareArgs([0, 0]), 2, gemmHere, 5000)).toThrow(/thread pool is unusable/);
+  });
+});
+
+describe.skipIf(!multiCore)('child processes', () => {
+  it('honours TENSORKIT_THREADS (clamped to the cores) and rejects a bad value by name', () => {
+    const script = `
+      const { getThreads } = await import(${SRC('threads.ts')});
+      const { wasmGemmShares } = await import(${SRC('gemm-wasm.ts')});
+      let threads;
+      try { threads = getThreads(); } catch (error) { threads = error.message; }
+      console.log(JSON.stringify({ threads, split: typeof threads === 'number' && wasmGemmShares(512, 512, 512) > 1 }));
+    `;
+    const run = (value: string): unknown => JSON.parse(runChild(script, { TENSORKIT_THREADS: value }).trim());
+    expect(run('1')).toEqual({ threads: 1, split: false });
+    expect(run('2')).toEqual({ threads: 2, split: true });
+    expect(run('999')).toEqual({ threads: availableCores(), split: true });
+    expect(run('two')).toEqual({ threads: 'TENSORKIT_THREADS must be a positive integer, got "two"', split: false });
+    expect(run('0')).toEqual({ threads: 'TENSORKIT_THREADS must be a positive integer, got "0"', split: false });
+  });
+
+  it('falls back to the unshared module on one thread where SharedArrayBuffer is missing', () => {
+    const script = `
+      delete globalThis.SharedArrayBuffer;
+      const { gemm, gemmNaive } = await import(${SRC('gemm.ts')});
+      const { wasmGemmShares, wasmGemmVariant } = await import(${SRC('gemm-wasm.ts')});
+      const { getThreads } = await import(${SRC('threads.ts')});
+      const [m, n, k] = [129, 65, 300];
+      const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+      const out = gemm(new Float32Array(m * n), a, b, m, n, k);
+      const ref = gemmNaive(new Float32Array(m * n), a, b, m, n, k);
+      const worst = out.reduce((w, v, i) => Math.max(w, Math.abs(v - ref[i])), 0);
+      console.log(JSON.stringify({ variant: wasmGemmVariant(), threads: getThreads(), shares: wasmGemmShares(m, n, k), worst }));
+    `;
+    const result = JSON.parse(runChild(script).trim()) as { variant: string; threads: number; shares: number; worst: number };
+    expect(result).toMatchObject({ variant: 'simd', threads: 1, shares: 1 });
+    expect(result.worst).toBeLessThan(1e-5 * (1 + Math.sqrt(300)));
+  });
+
+  it('exits promptly when the work ends with an idle 2-thread pool', () => {
+    // The child runs threaded gemms (the pool starts), then just ends: unref'd workers sleeping in
+    // Atomics.wait must not keep it alive. spawnSync's timeout kills a hung child (status null).
+    const script = `
+      const { gemm } = await import(${SRC('gemm.ts')});
+      const { setThreads } = await import(${SRC('threads.ts')});
+      const { wasmGemmShares } = await import(${SRC('gemm-wasm.ts')});
+      setThreads(2);
+      const [m, n, k] = [256, 256, 64];
+      const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(2);
+      const out = gemm(new Float32Array(m * n), a, b, m, n, k);
+      gemm(out, a, b, m, n, k, { accumulate: true });
+      console.log(wasmGemmShares(m, n, k) > 1, out[0], out[m * n - 1]);
+      globalThis.endedAt = performance.now();
+      process.on('exit', () => console.log('exit after', Math.round(performance.now() - globalThis.endedAt), 'ms'));
+    `;
+    const result = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT, encoding: 'utf8', timeout: 15_000,
+    });
+    expect(result.status, `stderr: ${result.stderr}`).toBe(0);
+    const [first, second] = result.stdout.trim().split('\n');
+    expect(first).toBe('true 128 128'); // threaded; k·0.5·2 = 64, twice
+    const exitMs = Number(/exit after (\d+) ms/.exec(second ?? '')?.[1]);
+    expect(exitMs).toBeLessThan(1000);
+  });
+
+  it('runs threaded from the compiled dist/ with plain node (building it if stale)', () => {
+    const sources = ['threads', 'gemm-wasm', 'gemm', 'sgemm-wasm.generated'];
+    const stale = sources.some((name) => {
+      const js = `${ROOT}dist/tensor/${name}.js`;
+      return !existsSync(js) || statSync(js).mtimeMs < statSync(`${ROOT}src/tensor/${name}.ts`).mtimeMs;
+    });
+    if (stale) {
+      // Type errors elsewhere in the tree (work in progress) do not stop tsc from emitting: check the files.
+      spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 170_000 });
+      for (const name of sources) expect(existsSync(`${ROOT}dist/tensor/${name}.js`), `dist/tensor/${name}.js`).toBe(true);
+    }
+    const script = `
+      import { gemm } from './dist/tensor/gemm.js';
+      import { setThreads } from './dist/tensor/threads.js';
+      import { wasmGemmShares } from './dist/tensor/gemm-wasm.js';
+      const [m, n, k] = [129, 131, 65];
+      const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+      setThreads(1);
+      const one = gemm(new Float32Array(m * n), a, b, m, n, k, { transA: true });
+      setThreads(2);
+      const two = gemm(new Float32Array(m * n), a, b, m, n, k, { transA: true });
+      console.log(wasmGemmShares(m, n, k) > 1, two.every((v, i) => Object.is(v, one[i])));
+    `;
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 });
+    expect(stdout.trim()).toBe('true true');
+  }, 200_000);
+});

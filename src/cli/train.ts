@@ -9,6 +9,7 @@ import { initializerNames, type InitializerSpec } from '../init/index.js';
 import { createLayer, type Layer } from '../layers/index.js';
 import '../losses/index.js';
 import { Sequential } from '../model/sequential.js';
+import { getThreads, setThreads } from '../tensor/threads.js';
 import type { FitPosition } from '../train/callbacks.js';
 import { optimizerNames } from '../optimizers/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -91,7 +92,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'pool', long: 'pool', type: 'choice', choices: POOLS, default: 'none', help: 'cnn: 2×2 pooling after each conv layer' },
   { key: 'denseUnits', long: 'dense_units', type: 'int-list', min: 1, default: [100], help: 'cnn: units of the hidden dense layers after the convs' },
   { key: 'seed', long: 'seed', type: 'int', min: 0, default: 1, help: 'seed of initialisation, split and shuffling (same seed ⇒ same run)' },
-  { key: 'threads', long: 'threads', type: 'int', min: 0, default: 0, help: 'worker threads (0: all cores). Recorded in params.json; the thread pool\nlands with the speed issue, until then training runs on one thread' },
+  { key: 'threads', long: 'threads', type: 'int', min: 0, default: 0, help: 'gemm worker threads (0: TENSORKIT_THREADS if set, else all cores);\nresults are bit-identical for any count' },
   { key: 'valSplit', long: 'val_split', type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.1, help: 'fraction of the training set held out for validation (stratified; 0: none)' },
   { key: 'data', long: 'data', type: 'string', metavar: 'DIR', help: 'folder with the dataset\'s IDX files (default: the vendored data/<dataset>)' },
   { key: 'out', long: 'out', type: 'string', default: 'runs', metavar: 'DIR', help: 'output root folder' },
@@ -290,11 +291,11 @@ async function train(
     trainY = split.train.y;
     validation = [split.val.x, split.val.y];
   }
+  if (opts.threads > 0) setThreads(opts.threads);
   const optimizer = optimizerConfig(opts, given);
   // The run folder is a tracked run (src/experiments): params.json, env.json, metrics.jsonl, summary.json.
-  const run = createRun({ root: join(opts.out, opts.wandbProject, opts.wandbEntity), name: opts.name ?? runName(opts), threads: opts.threads, params: {
+  const run = createRun({ root: join(opts.out, opts.wandbProject, opts.wandbEntity), name: opts.name ?? runName(opts), threads: getThreads(), params: {
     ...opts,
-    threadsNote: 'recorded only: the thread pool is not available yet, training ran on one thread',
     resolved: {
       optimizer, loss: LOSS_NAMES[opts.loss], weightInit: weightInitSpec(opts.weightInit), biasInit: 'zeros',
       trainSamples: trainX.shape[0], valSamples: validation ? validation[0].shape[0] : 0, testSamples: data.test.images.shape[0],

@@ -7,7 +7,7 @@ export { GEMM_MR, GEMM_NR, GEMM_MC, GEMM_KC, GEMM_NC } from './gemm.js';
 export { im2col, col2im, convGeometry, type ConvGeometry } from './im2col.js';
 export { softmaxRows, logSoftmaxRows, argmaxRows } from './reduce.js';
 export { sum, mean, max, min, dot, sumSquares } from './reduce.js';
-export { add, sub, mul, scale, addScalar, axpy, addRowVector, addColVector, colSums, rowSums } from './elementwise.js';
+export { relu, reluBackward, int32View, add, sub, mul, scale, addScalar, axpy, addRowVector, addColVector, colSums, rowSums } from './elementwise.js';
 export { poolGeometry, maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, type PoolGeometry } from './pool.js';
 export { gemmTs, gemmWasm, setGemmBackend, getGemmBackend, GEMM_WASM_MIN_VOLUME, type GemmBackend } from './gemm.js';
 export { wasmGemmVariant, WASM_GEMM_MR, WASM_GEMM_NR, WASM_GEMM_MC, WASM_GEMM_KC, WASM_GEMM_NC, type WasmGemmVariant } from './gemm-wasm.js';

@@ -119,6 +119,36 @@ describe('numerical stability', () => {
     expect(dx).toEqual([0, 0]);
   });
 
+  it('branch-free ReLU, LeakyReLU, Tanh and Sigmoid match the plain formulas bit for bit, specials included', () => {
+    const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 1e-8, -1e-8, 19.9, 20, 20.1, -25, 88, -88, 1000, -1000];
+    const values: number[] = specials.slice();
+    const rng = testRng(5);
+    for (let i = 0; i < 2000; i++) values.push(rng.uniform(-12, 12));
+    const n = values.length;
+    const x = tensor(values, [1, n]);
+    const xs = x.data; // float32-rounded inputs
+    const dyValues = values.map((_, i) => (i % 7 === 0 ? NaN : i % 11 === 0 ? Infinity : Math.sin(i)));
+    const dy = tensor(dyValues, [1, n]);
+    const expected: Record<string, (v: number, g: number) => [number, number]> = {
+      relu: (v, g) => [v > 0 ? v : 0, v > 0 ? g : 0],
+      'leaky-relu': (v, g) => [v > 0 ? v : 0.25 * v, v > 0 ? g : 0.25 * g],
+      tanh: (v) => [Math.tanh(v), NaN],
+      sigmoid: (v) => [v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)), NaN],
+    };
+    for (const [kind, f] of Object.entries(expected)) {
+      const layer = built(kind, [n], kind === 'leaky-relu' ? { negativeSlope: 0.25 } : {});
+      const y = layer.forward(x, true).data;
+      const dx = layer.backward(dy).data;
+      for (let i = 0; i < n; i++) {
+        const [ey, edx] = f(xs[i], dy.data[i]);
+        expect(Object.is(y[i], Math.fround(ey)), `${kind}(${xs[i]}) = ${y[i]}, expected ${Math.fround(ey)}`).toBe(true);
+        if (!Number.isNaN(edx) || kind === 'relu' || kind === 'leaky-relu') {
+          expect(Object.is(dx[i], Math.fround(edx)), `${kind}' at ${xs[i]} with dy ${dy.data[i]}: ${dx[i]}, expected ${Math.fround(edx)}`).toBe(true);
+        }
+      }
+    }
+  });
+
   it('Softmax is max-subtracted: huge logits give finite probabilities', () => {
     const { y } = run(built('softmax', [3]), tensor([1000, 1000 + Math.log(3), -1000], [1, 3]), tensor([0, 0, 0], [1, 3]));
     assertClose(y, [0.25, 0.75, 0], { atol: 1e-4, rtol: 0 }); // 1000 + ln 3 rounds in float32

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, addColVector, addRowVector, addScalar, axpy, colSums, mul, rowSums, scale, sub,
+  add, addColVector, addRowVector, addScalar, axpy, colSums, int32View, mul, relu, reluBackward, rowSums, scale, sub,
 } from '../../src/tensor/elementwise.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
@@ -131,5 +131,34 @@ describe('broadcast kernels', () => {
     expect(() => colSums(new Float32Array(3), x, 3, 3)).toThrow('colSums: x has 6 elements, needs rows·cols = 3·3 = 9');
     expect(() => rowSums(new Float32Array(1), x, 2, 3)).toThrow('rowSums: out (one value per row) has 1 elements, needs 2');
     expect(() => addColVector(new Float32Array(6), x, f(1, 2), -1, 3)).toThrow(/non-negative integers, got rows=-1/);
+  });
+});
+
+describe('relu / reluBackward (bit masks)', () => {
+  it('match x > 0 ? x : 0 and x > 0 ? dy : 0 bit for bit, NaN, ±0 and infinities included', () => {
+    const x = f(-2, -0, 0, 0.5, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3);
+    const dy = f(1, 2, 3, NaN, 5, Infinity, 7, -8, 9, -Infinity);
+    const y = new Float32Array(x.length);
+    expect(relu(y, x)).toBe(y);
+    const dx = new Float32Array(x.length);
+    expect(reluBackward(dx, dy, x)).toBe(dx);
+    for (let i = 0; i < x.length; i++) {
+      expect(Object.is(y[i], x[i] > 0 ? x[i] : 0), `relu(${x[i]}) = ${y[i]}`).toBe(true);
+      expect(Object.is(dx[i], x[i] > 0 ? dy[i] : 0), `relu'(${x[i]})·${dy[i]} = ${dx[i]}`).toBe(true);
+    }
+    // In place, on a view into a larger buffer.
+    const big = f(9, -1, 2, -3, 9);
+    relu(big.subarray(1, 4), big.subarray(1, 4));
+    expect(Array.from(big)).toEqual([9, 0, 2, 0, 9]);
+    expect(() => relu(new Float32Array(2), x)).toThrow(/relu: out has 2 elements but the input has 10/);
+  });
+
+  it('int32View shares memory and is cached per array', () => {
+    const x = f(1, -1, 0);
+    const v = int32View(x);
+    expect(int32View(x)).toBe(v);
+    expect(Array.from(v)).toEqual([0x3f800000, 0xbf800000 | 0, 0]);
+    const view = x.subarray(1);
+    expect(int32View(view)[0]).toBe(0xbf800000 | 0);
   });
 });

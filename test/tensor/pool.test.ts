@@ -101,6 +101,41 @@ describe('maxPool2d', () => {
     expect(Array.from(x)).toEqual(Array.from(copy));
   });
 
+  it('2×2 / stride 2 fast path equals a first-max window scan (ties, NaN, ±Infinity, odd sizes)', () => {
+    const rng = testRng(11);
+    const [batch, channels, height, width] = [2, 3, 7, 9];
+    const g = poolGeometry(batch, channels, height, width, 2, 2);
+    const x = new Float32Array(batch * channels * height * width);
+    // Values on a 0.5 grid in [-2, 2]: many ties; then NaNs and infinities in some windows.
+    for (let i = 0; i < x.length; i++) x[i] = Math.round(rng.uniform(-4, 4)) / 2;
+    for (const [i, v] of [[0, NaN], [20, NaN], [21, NaN], [40, Infinity], [41, -Infinity], [60, -Infinity], [100, Infinity]]) x[i] = v;
+    const n = batch * channels * g.outH * g.outW;
+    const out = new Float32Array(n);
+    const argmax = new Int32Array(n);
+    maxPool2dForward(out, argmax, x, g);
+    for (let p = 0; p < batch * channels; p++) {
+      for (let oh = 0; oh < g.outH; oh++) {
+        for (let ow = 0; ow < g.outW; ow++) {
+          // Reference: scan the window in row-major order; strict > keeps the first max, NaN always wins.
+          let max = -Infinity;
+          let best = -1;
+          for (let h = 2 * oh; h < 2 * oh + 2; h++) {
+            for (let w = 2 * ow; w < 2 * ow + 2; w++) {
+              const k = p * height * width + h * width + w;
+              if (best < 0 || x[k] > max || x[k] !== x[k]) {
+                max = x[k];
+                best = k;
+              }
+            }
+          }
+          const o = p * g.outH * g.outW + oh * g.outW + ow;
+          expect(argmax[o], `argmax of window ${p},${oh},${ow}`).toBe(best);
+          expect(Object.is(out[o], max), `value of window ${p},${oh},${ow}: ${out[o]} vs ${max}`).toBe(true);
+        }
+      }
+    }
+  });
+
   it('checks buffer lengths against the geometry', () => {
     const g = poolGeometry(2, 1, 4, 4, 2, 2);
     expect(() => maxPool2dForward(new Float32Array(7), new Int32Array(8), new Float32Array(32), g)).toThrow(

@@ -17,6 +17,11 @@ function describeRange(rule: NumberRule): string {
   return `${rule.integer ? 'an integer' : 'a number'} in ${lo}, ${hi}`;
 }
 
+/** A config value for an error message: JSON, except numbers (JSON would print NaN and ±Infinity as `null`) and `undefined`. */
+function describeValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
 /**
  * Reads `config[key]`, falling back to `fallback`, and checks it: throws
  * `"<owner>: <key> must be a number in [0, 1), got 1.2"` on a bad value.
@@ -27,7 +32,7 @@ export function readNumber(
   const raw = config[key];
   const v = raw === undefined ? fallback : raw;
   const bad = (): never => {
-    throw new Error(`${owner}: ${key} must be ${describeRange(rule)}, got ${JSON.stringify(raw) ?? String(raw)}`);
+    throw new Error(`${owner}: ${key} must be ${describeRange(rule)}, got ${describeValue(raw)}`);
   };
   if (typeof v !== 'number' || !Number.isFinite(v)) bad();
   const n = v as number;
@@ -41,7 +46,7 @@ export function readNumber(
 export function readBoolean(owner: string, config: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const raw = config[key];
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'boolean') throw new Error(`${owner}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== 'boolean') throw new Error(`${owner}: ${key} must be true or false, got ${describeValue(raw)}`);
   return raw;
 }
 
@@ -52,7 +57,7 @@ export function readChoice<T extends string>(
   const raw = config[key];
   if (raw === undefined) return fallback;
   if (typeof raw !== 'string' || !allowed.includes(raw as T)) {
-    throw new Error(`${owner}: ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new Error(`${owner}: ${key} must be one of ${allowed.join(', ')}, got ${describeValue(raw)}`);
   }
   return raw as T;
 }
@@ -66,7 +71,7 @@ export function readPair(
   if (raw === undefined) throw new Error(`${owner}: ${key} is required`);
   const pair = typeof raw === 'number' ? [raw, raw] : raw;
   if (!Array.isArray(pair) || pair.length !== 2) {
-    throw new Error(`${owner}: ${key} must be ${describeRange(rule)} or a pair of them, got ${JSON.stringify(raw)}`);
+    throw new Error(`${owner}: ${key} must be ${describeRange(rule)} or a pair of them, got ${describeValue(raw)}`);
   }
   const a = readNumber(owner, { [key]: pair[0] }, key, 0, rule);
   const b = readNumber(owner, { [key]: pair[1] }, key, 0, rule);

@@ -14,7 +14,7 @@ export interface CheckpointOptions {
   readonly dir: string;
   /** Save `epoch-NNNN.safetensors` every this many epochs (integer ≥ 1; default 1). */
   readonly every?: number;
-  /** Also rewrite `last.safetensors` every this many optimizer steps (integer ≥ 1; default: only at epoch ends). */
+  /** Also rewrite `last.safetensors` every this many optimizer steps (integer ≥ 0; default 0: only at epoch ends). */
   readonly everySteps?: number;
   /** Keep only the newest K periodic epoch files (integer ≥ 1; default 3). */
   readonly keepLast?: number;
@@ -57,7 +57,7 @@ export class Checkpoint implements Callback {
     const everySteps = options.everySteps ?? 0;
     const keepLast = options.keepLast ?? 3;
     if (!Number.isInteger(every) || every < 1) throw new Error(`Checkpoint: every must be an integer >= 1, got ${every}`);
-    if (!Number.isInteger(everySteps) || everySteps < 0) throw new Error(`Checkpoint: everySteps must be an integer >= 1, got ${everySteps}`);
+    if (!Number.isInteger(everySteps) || everySteps < 0) throw new Error(`Checkpoint: everySteps must be an integer >= 0 (0: only at epoch ends), got ${everySteps}`);
     if (!Number.isInteger(keepLast) || keepLast < 1) throw new Error(`Checkpoint: keepLast must be an integer >= 1, got ${keepLast}`);
     this.dir = options.dir;
     this.every = every;

@@ -27,8 +27,8 @@ export const OPTIMIZER_TENSOR_PREFIX = 'optimizer/';
 /** Largest per-sample input (elements) a model file may declare; bounds the buffers built before the weights are checked. */
 export const MODEL_MAX_SAMPLE_ELEMENTS = 2 ** 24;
 /**
- * Integers in a layer config (units, filters, kernel sizes, …) may not exceed the largest tensor
- * dimension stored in the file, or this floor. A real file's sizes show up in its weight shapes; a
+ * Integers in a layer config (units, filters, kernel sizes, …) may not exceed the largest dimension
+ * of a non-empty tensor stored in the file, or this floor. A real file's sizes show up in its weight shapes; a
  * forged `units: 1e9` is refused before `build` would allocate for it.
  */
 export const MODEL_CONFIG_INT_FLOOR = 4096;
@@ -137,7 +137,8 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
   }
   const architecture = parseJson(metadata.architecture, 'architecture', fail);
   let maxDim = MODEL_CONFIG_INT_FLOOR;
-  for (const t of Object.values(tensors)) for (const d of t.shape) maxDim = Math.max(maxDim, d);
+  // Only tensors with data count: an empty one costs no bytes, so its shape could name any size.
+  for (const t of Object.values(tensors)) if (t.size > 0) for (const d of t.shape) maxDim = Math.max(maxDim, d);
   const config = checkArchitecture(architecture, maxDim, fail);
   const weights: Record<string, Tensor> = {};
   const slotTensors: [string, Tensor][] = [];

@@ -1,5 +1,5 @@
 // Shared helpers of the built-in losses: target shape matching, class-index validation, gradient buffers.
-import { formatShape, zeros, type Tensor } from '../tensor/tensor.js';
+import { checkTensor, formatShape, zeros, type Tensor } from '../tensor/tensor.js';
 
 /** How a loss reads its target: same-shape values, or one class index per row. */
 export type TargetKind = 'dense' | 'indices';
@@ -10,6 +10,8 @@ export type TargetKind = 'dense' | 'indices';
  * naming both shapes.
  */
 export function classTargetKind(kind: string, pred: Tensor, target: Tensor): TargetKind {
+  checkTensor(kind, 'pred', pred);
+  checkTensor(kind, 'target', target);
   if (pred.rank !== 2) {
     throw new Error(`${kind}: pred must be [batch, classes], got ${formatShape(pred.shape)}`);
   }

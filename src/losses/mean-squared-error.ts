@@ -1,6 +1,6 @@
 // MeanSquaredError: squared error averaged over every element (PyTorch nn.MSELoss, mean reduction).
 import { checkKeys } from '../config.js';
-import { formatShape, type Tensor } from '../tensor/tensor.js';
+import { checkTensor, formatShape, type Tensor } from '../tensor/tensor.js';
 import { checkClassIndices, ensureBuffer, sameShape, type TargetKind } from './class-targets.js';
 import type { Loss } from './loss.js';
 
@@ -89,6 +89,8 @@ export class MeanSquaredError implements Loss {
   }
 
   private resolveTarget(pred: Tensor, target: Tensor): TargetKind {
+    checkTensor(this.kind, 'pred', pred);
+    checkTensor(this.kind, 'target', target);
     if (sameShape(pred.shape, target.shape)) return 'dense';
     if (pred.rank === 2 && target.rank === 1 && target.shape[0] === pred.shape[0]) {
       if (pred.shape[1] < 2) {

@@ -5,7 +5,7 @@ import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
-import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
+import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 import type { Callback, EpochLogs, TrainingControl, FitPosition } from '../train/callbacks.js';
 import { progressCallback } from '../train/callbacks.js';
 import { countCorrect, METRIC_NAMES } from '../train/metrics.js';
@@ -93,6 +93,19 @@ function resolve<T>(what: string, spec: Spec<T>, create: (name: string, config: 
     return create(name, config);
   }
   throw new Error(`compile: ${what} must be a registered name, { name, ...config } or an instance, got ${JSON.stringify(spec)}`);
+}
+
+/** Throws unless `y` is a Tensor with `n` rows, naming the call (`what`) and the shapes. */
+function checkTargets(what: string, y: Tensor, n: number): void {
+  checkTensor(what, 'targets', y);
+  if (y.rank === 0 || y.shape[0] !== n) throw new Error(`${what}: targets ${formatShape(y.shape)} do not match ${n} inputs`);
+}
+
+/** `options.batchSize` (default `fallback`), checked to be a positive integer (0 would never advance a batch loop). */
+function readBatchSize(what: string, options: { batchSize?: number }, fallback: number): number {
+  const batchSize = options.batchSize ?? fallback;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer, got ${batchSize}`);
+  return batchSize;
 }
 
 /** A linear stack of layers. Activations are layers and count in the state-dict index, as in PyTorch. */
@@ -196,6 +209,18 @@ export class Sequential {
     if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
   }
 
+  /**
+   * Checks fit's `validationData` up front, so a mistake fails before an epoch of training rather
+   * than at its end: `[inputs, targets]` of Tensors with matching rows, at least one row.
+   */
+  private checkValidationData(data: readonly [Tensor, Tensor]): void {
+    if (!Array.isArray(data) || data.length !== 2) throw new Error('fit: validationData must be [inputs, targets] (two Tensors)');
+    const [vx, vy] = data;
+    this.checkInput(vx, 'fit: validationData');
+    checkTargets('fit: validationData', vy, vx.shape[0]);
+    if (vx.shape[0] === 0) throw new Error('fit: validationData is empty (leave it out to train without validation)');
+  }
+
   /** Runs every layer. The result is owned by the last layer and valid until the next forward. */
   forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
     this.checkInput(x, 'Sequential.forward');
@@ -257,6 +282,7 @@ export class Sequential {
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     const { optimizer, loss } = this.requireCompiled('trainStep');
     this.checkInput(x, 'trainStep');
+    checkTargets('trainStep', y, x.shape[0]);
     const end = this.lossEnd();
     this.zeroGrad();
     const out = this.forwardRange(x, end, true);
@@ -298,14 +324,12 @@ export class Sequential {
     const { optimizer } = this.requireCompiled('fit');
     this.checkInput(x, 'fit');
     const epochs = options.epochs ?? 1;
-    const batchSize = options.batchSize ?? 32;
+    const batchSize = readBatchSize('fit', options, 32);
     const split = options.validationSplit ?? 0;
     if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
     if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${split}`);
-    if (!(y instanceof Tensor) || y.shape[0] !== x.shape[0]) {
-      throw new Error(`fit: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${x.shape[0]} inputs`);
-    }
+    checkTargets('fit', y, x.shape[0]);
+    if (options.validationData !== undefined) this.checkValidationData(options.validationData);
     this.checkGradients = options.checkGradients ?? false;
     const rng = new Rng(options.seed ?? 0);
     let trainX = x;
@@ -331,6 +355,12 @@ export class Sequential {
         || !Number.isInteger(resume.batch) || resume.batch < 0 || resume.batch > batches) {
         throw new Error(`fit: resumeFrom position epoch ${resume.epoch}, batch ${resume.batch} is outside ${epochs} epochs of ${batches} batches`);
       }
+      for (const key of ['lossSum', 'correctSum', 'seen'] as const) {
+        const v = resume[key];
+        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && (key === 'lossSum' || (Number.isInteger(v) && v >= 0)))) {
+          throw new Error(`fit: resumeFrom.${key} must be ${key === 'lossSum' ? 'a finite number' : 'a non-negative integer'}, got ${v}`);
+        }
+      }
       rng.setState(resume.epochRng);
       this.rng.setState(resume.modelRng);
       firstEpoch = resume.epoch;
@@ -347,11 +377,15 @@ export class Sequential {
     // After the last batch the epoch still owes its validation and schedule step; once those ran, the
     // position moves to the start of the next epoch (whose Rng state is then the current one).
     let epochFinished = false;
+    // The current epoch's running sums (part of the position, so a resumed epoch's mean is exact).
+    let lossSum = 0;
+    let correctSum = 0;
+    let seen = 0;
     const control: TrainingControl = {
       stop: () => { stopRequested = true; },
       position: (): FitPosition => (epochFinished
-        ? { epoch: epoch + 1, batch: 0, step: this.stepCount, epochRng: rng.getState(), modelRng: this.rng.getState() }
-        : { epoch, batch: nextBatch, step: this.stepCount, epochRng, modelRng: this.rng.getState() }),
+        ? { epoch: epoch + 1, batch: 0, step: this.stepCount, epochRng: rng.getState(), modelRng: this.rng.getState(), lossSum: 0, correctSum: 0, seen: 0 }
+        : { epoch, batch: nextBatch, step: this.stepCount, epochRng, modelRng: this.rng.getState(), lossSum, correctSum, seen }),
     };
     const history: History = {
       batch: { loss: [], accuracy: [] },
@@ -378,9 +412,10 @@ export class Sequential {
       nextBatch = epoch === firstEpoch ? firstBatch : 0;
       for (let i = 0; i < n; i++) order[i] = i;
       if (options.shuffle ?? true) rng.shuffle(order);
-      let lossSum = 0;
-      let correctSum = 0;
-      let seen = 0;
+      const resumed = epoch === firstEpoch && resume !== undefined;
+      lossSum = resumed ? resume.lossSum ?? 0 : 0;
+      correctSum = resumed ? resume.correctSum ?? 0 : 0;
+      seen = resumed ? resume.seen ?? 0 : 0;
       const startBatch = epoch === firstEpoch ? firstBatch : 0;
       for (let b = startBatch; b < batches && !stopRequested; b++) {
         const start = b * batchSize;
@@ -434,8 +469,8 @@ export class Sequential {
     const { loss } = this.requireCompiled('evaluate');
     this.checkInput(x, 'evaluate');
     const n = x.shape[0];
-    if (!(y instanceof Tensor) || y.shape[0] !== n) throw new Error(`evaluate: targets ${y instanceof Tensor ? formatShape(y.shape) : String(y)} do not match ${n} inputs`);
-    const batchSize = options.batchSize ?? 256;
+    checkTargets('evaluate', y, n);
+    const batchSize = readBatchSize('evaluate', options, 256);
     const end = this.lossEnd();
     let lossSum = 0;
     let correct = 0;
@@ -454,8 +489,8 @@ export class Sequential {
     this.checkInput(x, 'predict');
     const n = x.shape[0];
     const per = shapeSize(this.outputShape);
+    const batchSize = readBatchSize('predict', options, 256);
     const out = new Tensor(new Float32Array(n * per), [n, ...this.outputShape]);
-    const batchSize = options.batchSize ?? 256;
     for (let s = 0; s < n; s += batchSize) {
       const e = Math.min(n, s + batchSize);
       out.data.set(this.forwardRange(x.slice0(s, e), this.layers.length, false).data, s * per);
@@ -506,6 +541,8 @@ export class Sequential {
       if (!src || !src.shape || !src.data || src.shape.length !== dst.shape.length || src.shape.some((d, j) => d !== dst.shape[j])) {
         throw new Error(`loadStateDict: "${key}" has shape ${src?.shape ? formatShape(src.shape) : '?'}, the model needs ${formatShape(dst.shape)}`);
       }
+      // Tensors hold their shape by construction; a tensor-like object might not.
+      if (src.data.length !== dst.size) throw new Error(`loadStateDict: "${key}" has ${src.data.length} values for shape ${formatShape(src.shape)}`);
     }
     for (const [key, dst] of targets) if (sd[key]) dst.data.set(sd[key].data);
   }

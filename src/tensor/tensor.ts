@@ -20,6 +20,17 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
+/**
+ * Throws `"<owner>: <what> must be a Tensor, got an array"` (or the value's type) unless `value` is a
+ * Tensor, so a public function handed a plain array fails with a message instead of a TypeError inside.
+ */
+export function checkTensor(owner: string, what: string, value: unknown): asserts value is Tensor {
+  if (value instanceof Tensor) return;
+  const got = Array.isArray(value) ? 'an array'
+    : typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
+  throw new Error(`${owner}: ${what} must be a Tensor, got ${got}`);
+}
+
 /** A dense float32 tensor: `data` holds `shapeSize(shape)` elements in row-major order. */
 export class Tensor {
   readonly data: Float32Array;
@@ -27,6 +38,10 @@ export class Tensor {
   readonly size: number;
 
   constructor(data: Float32Array, shape: readonly number[]) {
+    if (!(data instanceof Float32Array)) {
+      const got = Array.isArray(data) ? 'an array (use tensor(values, shape) to copy numbers)' : Object.prototype.toString.call(data);
+      throw new Error(`Tensor: data must be a Float32Array, got ${got}`);
+    }
     checkShape(shape, 'Tensor');
     const size = shapeSize(shape);
     if (data.length !== size) {

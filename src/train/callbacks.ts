@@ -46,6 +46,14 @@ export interface FitPosition {
   readonly epochRng: RngState;
   /** State of the model's Rng (dropout masks) at this position. */
   readonly modelRng: RngState;
+  /**
+   * Running sums of `epoch` so far (Σ batch loss · rows, correct predictions, rows seen), so a resumed
+   * epoch reports, and steps schedules and callbacks with, the same mean loss and accuracy as an
+   * uninterrupted one. Absent (positions saved before they existed): the sums restart at 0.
+   */
+  readonly lossSum?: number;
+  readonly correctSum?: number;
+  readonly seen?: number;
 }
 
 

@@ -1,9 +1,12 @@
 // Confusion matrix (rows = true class, columns = predicted class), per-class metrics and a text table.
-import type { Tensor } from '../tensor/tensor.js';
+import { formatShape, Tensor } from '../tensor/tensor.js';
 
 type Labels = ArrayLike<number> | Tensor;
 
 function values(what: string, v: Labels): ArrayLike<number> {
+  if (v instanceof Tensor && v.rank !== 1) {
+    throw new Error(`confusionMatrix: ${what} must be class ids [N], got a tensor ${formatShape(v.shape)} (use predictClasses or an argmax)`);
+  }
   const arr = (v as Tensor).data instanceof Float32Array && (v as Tensor).shape ? (v as Tensor).data : (v as ArrayLike<number>);
   if (arr === null || typeof arr !== 'object' || typeof arr.length !== 'number') throw new Error(`confusionMatrix: ${what} must be an array of class ids`);
   return arr;

@@ -1,11 +1,13 @@
 // Classification metrics over prediction and target tensors.
-import { formatShape, type Tensor } from '../tensor/tensor.js';
+import { checkTensor, formatShape, type Tensor } from '../tensor/tensor.js';
 
 /**
  * Number of rows of `pred[batch, classes]` whose argmax equals the target class. The target is
  * either class ids `[batch]` or one-hot / probabilities `[batch, classes]` (its argmax is the class).
  */
 export function countCorrect(pred: Tensor, target: Tensor): number {
+  checkTensor('accuracy', 'pred', pred);
+  checkTensor('accuracy', 'target', target);
   const batch = pred.shape[0];
   const classes = pred.size / Math.max(batch, 1);
   const byIndex = target.rank === 1;
@@ -32,6 +34,7 @@ export function countCorrect(pred: Tensor, target: Tensor): number {
 
 /** Fraction of correct rows (see {@link countCorrect}). */
 export function accuracy(pred: Tensor, target: Tensor): number {
+  checkTensor('accuracy', 'pred', pred);
   return pred.shape[0] === 0 ? 0 : countCorrect(pred, target) / pred.shape[0];
 }
 

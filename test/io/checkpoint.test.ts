@@ -66,6 +66,9 @@ describe('Checkpoint callback', () => {
   it('validates its options', () => {
     expect(() => new Checkpoint(makeModel(), { dir: '' })).toThrow(/dir \(a folder path\) is required/);
     expect(() => new Checkpoint(makeModel(), { dir: tmp(), every: 0 })).toThrow(/every must be an integer >= 1, got 0/);
+    // everySteps 0 is accepted (the default: no step checkpoints), so the message must not claim >= 1.
+    expect(() => new Checkpoint(makeModel(), { dir: tmp(), everySteps: -1 })).toThrow('Checkpoint: everySteps must be an integer >= 0 (0: only at epoch ends), got -1');
+    expect(new Checkpoint(makeModel(), { dir: tmp(), everySteps: 0 }).everySteps).toBe(0);
     expect(() => new Checkpoint(makeModel(), { dir: tmp(), monitor: 'val_acc' as never })).toThrow(/monitor/);
   });
 });

@@ -195,6 +195,9 @@ describe('saveModel / loadModel', () => {
       [variant({ ...metadata, architecture: '{"inputShape":[0],"layers":[]}' }), /inputShape must be a non-empty array of positive integers/],
       [variant({ ...metadata, architecture: '{"inputShape":[100000,100000],"layers":[{"kind":"relu","config":{}}]}' }), /over the limit/],
       [variant({ ...metadata, architecture: '{"inputShape":[3],"layers":[{"kind":"dense","config":{"units":1000000000}}]}' }), /config integer 1000000000, larger than any tensor dimension/],
+      // An empty tensor costs no bytes whatever its shape, so it must not raise the config-integer limit.
+      [variant({ ...metadata, architecture: '{"inputShape":[3],"layers":[{"kind":"dense","config":{"units":100000}}]}' },
+        { ...tensors, pad: new Tensor(new Float32Array(0), [2000000000, 0]) }), /config integer 100000, larger than any tensor dimension/],
       [variant({ ...metadata, architecture: '{"inputShape":[3],"layers":[{"kind":"dense","config":{"units":-2}}]}' }), /cannot build the architecture: .*units/],
       [variant({ ...metadata, architecture: '{"inputShape":[3],"layers":[{"kind":"dense","config":{"units":3}}]}' }), /weights do not fit the architecture/],
       [variant({ ...metadata, training_state: '{"epoch":-1,"step":0}' }), /training_state epoch must be a non-negative integer/],

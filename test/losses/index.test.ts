@@ -38,3 +38,15 @@ describe('loss registry', () => {
     expect(createLoss('l1-test').forward(tensor([1, -2]), tensor([0, 0]))).toBe(1.5);
   });
 });
+
+describe('built-in losses given something other than a Tensor', () => {
+  it('name the argument instead of failing inside with a TypeError', () => {
+    for (const name of ['cross-entropy', 'mse']) {
+      const loss = createLoss(name);
+      const pred = tensor([0.1, 0.9, 0.8, 0.2], [2, 2]);
+      expect(() => loss.forward(pred, [1, 0] as unknown as Tensor), name).toThrow(new RegExp(`^${name}: target must be a Tensor, got an array`));
+      expect(() => loss.forward([[0.1, 0.9]] as unknown as Tensor, tensor([1])), name).toThrow(new RegExp(`^${name}: pred must be a Tensor, got an array`));
+      expect(() => loss.forward(pred, undefined as unknown as Tensor), name).toThrow(new RegExp(`^${name}: target must be a Tensor, got undefined`));
+    }
+  });
+});

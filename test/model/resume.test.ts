@@ -134,3 +134,38 @@ describe('augmentation in fit', () => {
     await expect(mlp.fit(new T(new Float32Array(24 * 6), [24, 6]), ys, opts)).rejects.toThrow(/augment needs images \[N, C, H, W\], got inputs \[24, 6\]/);
   });
 });
+
+describe('resume keeps the interrupted epoch\'s running loss', () => {
+  it('a plateau schedule on the training loss sees the same epoch loss after a mid-epoch or last-batch resume', async () => {
+    const { Dense: D, ReLU: R, Sequential: S, Tensor: T } = await import('../../src/index.js');
+    const rng = new Rng(3);
+    const xs = new T(Float32Array.from({ length: 12 * 4 }, () => rng.normal()), [12, 4]);
+    const ys = new T(Float32Array.from({ length: 12 }, (_, i) => i % 3), [12]);
+    const make = () => {
+      const m = new S([new D({ units: 5 }), new R(), new D({ units: 3 })], { inputShape: [4], seed: 4 });
+      m.compile({ optimizer: { name: 'sgd', lr: 0.2 }, loss: 'cross-entropy' });
+      return { m, schedule: createSchedule('reduce-on-plateau', m.optimizer!, { patience: 0, factor: 0.5, threshold: 0 }) };
+    };
+    // 12 samples / batch 4 = 3 batches per epoch, no validation: the schedule steps on the epoch's training loss.
+    const opts = { epochs: 4, batchSize: 4, seed: 6 };
+    const ref = make();
+    const refHistory = await ref.m.fit(xs, ys, { ...opts, schedule: ref.schedule });
+    for (const stopAt of [5, 6]) { // mid-epoch 2, and after its last batch (before its end-of-epoch work)
+      const a = make();
+      let saved: { sd: ReturnType<Sequential['stateDict']>; opt: ReturnType<NonNullable<Sequential['optimizer']>['stateDict']>; sched: Record<string, number>; pos: FitPosition } | null = null;
+      await a.m.fit(xs, ys, {
+        ...opts, schedule: a.schedule,
+        callbacks: [{ onBatchEnd(logs, control) { if (logs.step === stopAt) { saved = { sd: a.m.stateDict(), opt: a.m.optimizer!.stateDict(), sched: a.schedule.stateDict(), pos: control.position() }; control.stop(); } } }],
+      });
+      const b = make();
+      b.m.loadStateDict(saved!.sd);
+      b.m.optimizer!.loadStateDict(saved!.opt);
+      b.schedule.loadStateDict(saved!.sched);
+      const h = await b.m.fit(xs, ys, { ...opts, schedule: b.schedule, resumeFrom: saved!.pos });
+      expect(h.epoch.loss, `stop at step ${stopAt}`).toEqual(refHistory.epoch.loss.slice(1));
+      expect(h.epoch.accuracy, `stop at step ${stopAt}`).toEqual(refHistory.epoch.accuracy.slice(1));
+      expect(h.epoch.lr, `stop at step ${stopAt}`).toEqual(refHistory.epoch.lr.slice(1));
+      expectSameWeights(b.m, ref.m);
+    }
+  });
+});

@@ -136,6 +136,12 @@ describe('Sequential', () => {
     const bad = a.stateDict();
     bad['0.weight'] = tensor(new Array(8).fill(0), [2, 4]);
     expect(() => b.loadStateDict(bad)).toThrow(/"0\.weight" has shape \[2, 4\], the model needs \[6, 4\]/);
+    // A tensor-like object whose data does not hold its shape is refused before anything is copied.
+    const before = b.stateDict();
+    const short = a.stateDict();
+    short['0.weight'] = { shape: [6, 4], data: new Float32Array(5) } as unknown as Tensor;
+    expect(() => b.loadStateDict(short)).toThrow('loadStateDict: "0.weight" has 5 values for shape [6, 4]');
+    for (const [k, v] of Object.entries(b.stateDict())) expect(v.data, k).toEqual(before[k].data);
   });
 
   it('rebuilds from its config through the layer registry', () => {
@@ -226,6 +232,43 @@ describe('Sequential', () => {
     let correct = 0;
     for (let i = 0; i < 7; i++) if (classes[i] === y.data[i]) correct++;
     expect(model.evaluate(x, y, { batchSize: 2 }).accuracy).toBeCloseTo(correct / 7, 10);
+  });
+});
+
+describe('Sequential option checks (review fixes)', () => {
+  it('evaluate, predict and predictClasses reject a batchSize that is not a positive integer (0 used to loop forever)', () => {
+    const model = mlp(3);
+    model.compile({ optimizer: 'sgd', loss: 'cross-entropy' });
+    const x = randomTensor([5, 4], new Rng(1));
+    const y = tensor([0, 1, 2, 0, 1], [5]);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => model.evaluate(x, y, { batchSize: bad }), String(bad)).toThrow(/evaluate: batchSize must be a positive integer, got/);
+      expect(() => model.predict(x, { batchSize: bad }), String(bad)).toThrow(/predict: batchSize must be a positive integer, got/);
+      expect(() => model.predictClasses(x, { batchSize: bad }), String(bad)).toThrow(/batchSize must be a positive integer/);
+    }
+  });
+
+  it('fit checks validationData before training: a pair of Tensors, matching rows and input shape, not empty', async () => {
+    const model = mlp(3);
+    model.compile({ optimizer: 'sgd', loss: 'cross-entropy' });
+    const x = randomTensor([6, 4], new Rng(1));
+    const y = tensor([0, 1, 2, 0, 1, 2], [6]);
+    const before = model.stateDict();
+    await expect(model.fit(x, y, { validationData: [x, tensor([0, 1], [2])] })).rejects.toThrow(/fit: validationData: targets \[2\] do not match 6 inputs/);
+    await expect(model.fit(x, y, { validationData: [randomTensor([2, 5], new Rng(2)), tensor([0, 1], [2])] })).rejects.toThrow(/fit: validationData: input \[2, 5\] does not match/);
+    await expect(model.fit(x, y, { validationData: [x.slice0(0, 0), tensor([], [0])] })).rejects.toThrow(/fit: validationData is empty/);
+    await expect(model.fit(x, y, { validationData: x as unknown as [Tensor, Tensor] })).rejects.toThrow(/fit: validationData must be \[inputs, targets\]/);
+    // Nothing was trained by the rejected calls.
+    for (const [k, v] of Object.entries(model.stateDict())) expect(v.data, k).toEqual(before[k].data);
+  });
+
+  it('fit and evaluate say that targets must be a Tensor when given a plain array', async () => {
+    const model = mlp(3);
+    model.compile({ optimizer: 'sgd', loss: 'cross-entropy' });
+    const x = randomTensor([2, 4], new Rng(1));
+    await expect(model.fit(x, [0, 1] as unknown as Tensor)).rejects.toThrow(/fit: targets must be a Tensor/);
+    expect(() => model.evaluate(x, [0, 1] as unknown as Tensor)).toThrow(/evaluate: targets must be a Tensor/);
+    expect(() => model.trainStep(x, [0, 1] as unknown as Tensor)).toThrow(/trainStep: targets must be a Tensor/);
   });
 });
 

@@ -47,7 +47,7 @@ describe('optimizer factories', () => {
     ['adam', { eps: 'tiny' }, 'adam: eps must be a number in [0, inf), got "tiny"'],
     ['adam', { decoupledWeightDecay: 1 }, 'adam: decoupledWeightDecay must be true or false, got 1'],
     ['nadam', { momentumDecay: -0.1 }, 'nadam: momentumDecay must be a number in [0, inf), got -0.1'],
-    ['sgd', { weightDecay: Number.NaN }, 'sgd: weightDecay must be a number in [0, inf), got null'],
+    ['sgd', { weightDecay: Number.NaN }, 'sgd: weightDecay must be a number in [0, inf), got NaN'],
     ['momentum', { momentum: 1 }, 'momentum: momentum must be a number in [0, 1), got 1'],
     ['nag', { momentum: -0.5 }, 'nag: momentum must be a number in [0, 1), got -0.5'],
     ['rmsprop', { beta: 1.5 }, 'rmsprop: beta must be a number in [0, 1), got 1.5'],

@@ -74,6 +74,11 @@ describe('constructors', () => {
     expect(() => new Tensor(new Float32Array(5), [2, 3])).toThrow('Tensor: data has 5 elements but shape [2, 3] needs 6');
     expect(() => zeros('3' as unknown as number[])).toThrow('zeros: shape must be an array of integers, got 3');
   });
+
+  it('the constructor takes a Float32Array only (a plain array used to pass and break views and kernels later)', () => {
+    expect(() => new Tensor([1, 2, 3] as unknown as Float32Array, [3])).toThrow('Tensor: data must be a Float32Array, got an array (use tensor(values, shape) to copy numbers)');
+    expect(() => new Tensor(new Float64Array(3) as unknown as Float32Array, [3])).toThrow('Tensor: data must be a Float32Array, got [object Float64Array]');
+  });
 });
 
 describe('views and copies', () => {

@@ -27,6 +27,9 @@ describe('confusionMatrix', () => {
     expect(() => confusionMatrix([0, 1], [0, -1], 3)).toThrow(/label -1 at index 1/);
     expect(() => confusionMatrix([0], [0, 1], 3)).toThrow(/1 predictions for 2 labels/);
     expect(() => confusionMatrix([0], [0], 0)).toThrow(/classes must be an integer >= 1/);
+    // Scores [N, classes] (model.predict's output) instead of class ids: named as such, not as a length mismatch.
+    const scores = new Tensor(new Float32Array(6), [2, 3]);
+    expect(() => confusionMatrix(scores, [0, 1], 3)).toThrow('confusionMatrix: predicted must be class ids [N], got a tensor [2, 3] (use predictClasses or an argmax)');
   });
 });
 

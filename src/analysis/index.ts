@@ -1,6 +1,8 @@
 // Analysis: parameter, MAC and FLOP counts, structured pruning and inference timing. Registers the
-// built-in layers' cost functions through the public registerLayerCost (this folder's only side effect).
-import { registerLayerCost } from './counts.js';
+// built-in layers' cost functions through the public registerLayerCost and gives model.summary() its
+// FLOP columns (this folder's only side effects).
+import { setSummaryFormatter } from '../model/sequential.js';
+import { modelSummaryWithFlops, registerLayerCost } from './counts.js';
 import {
   avgPoolCost, batchNormCost, conv2dCost, denseCost, dropoutCost, leakyReluCost, maxPoolCost, reluCost, sigmoidCost,
   softmaxCost, tanhCost, viewCost,
@@ -25,3 +27,5 @@ registerLayerCost('leaky-relu', leakyReluCost);
 registerLayerCost('tanh', tanhCost);
 registerLayerCost('sigmoid', sigmoidCost);
 registerLayerCost('softmax', softmaxCost);
+
+setSummaryFormatter(modelSummaryWithFlops);

@@ -554,8 +554,25 @@ export class Sequential {
     return n;
   }
 
-  /** A table of layer, output shape and parameter count, with totals. */
+  /**
+   * A table of layer, output shape and parameter count, with totals. When src/analysis is loaded (it
+   * is whenever the package entry point is), the table also has MAC, FLOP and activation-memory
+   * columns; a layer kind without registered costs falls back to the plain table.
+   */
   summary(): string {
+    if (summaryFormatter) {
+      try {
+        const total = this.countParams();
+        return `${summaryFormatter(this)}\nTotal params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(1)} KiB as float32)\nTrainable params: ${total.toLocaleString('en-US')}`;
+      } catch {
+        // fall through to the plain table
+      }
+    }
+    return this.parameterSummary();
+  }
+
+  /** The plain summary: layer, output shape and parameter count, with totals. */
+  parameterSummary(): string {
     const rows: [string, string, string][] = [['#', 'Layer (kind)', 'Output shape']];
     const counts: number[] = [];
     this.layers.forEach((layer, i) => {
@@ -580,6 +597,16 @@ export class Sequential {
     out.push(`Trainable params: ${total.toLocaleString('en-US')}`);
     return out.join('\n');
   }
+}
+
+let summaryFormatter: ((model: Sequential) => string) | null = null;
+
+/**
+ * Installs the table `model.summary()` prints (src/analysis installs one with FLOP columns; it is
+ * injected rather than imported because analysis sits above the model in the module graph).
+ */
+export function setSummaryFormatter(formatter: ((model: Sequential) => string) | null): void {
+  summaryFormatter = formatter;
 }
 
 /** Rows of `t` at `idx`, as a new tensor. */

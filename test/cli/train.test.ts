@@ -74,7 +74,8 @@ describe('tensorkit train: argument parsing', () => {
     const o = await parse([]);
     expect(o).toMatchObject({
       wandbProject: 'tensorkit', wandbEntity: 'local', dataset: 'fashion_mnist', loss: 'cross_entropy', optimizer: 'adam',
-      learningRate: 1e-3, weightInit: 'Xavier', activation: 'ReLU', model: 'mlp', valSplit: 0.1, out: 'runs', quick: false, threads: 0,
+      learningRate: 5e-4, weightDecay: 5e-4, numLayers: 4, hiddenSize: 512, epochs: 30, patience: 5,
+      weightInit: 'Xavier', activation: 'ReLU', model: 'mlp', valSplit: 0.1, out: 'runs', quick: false, threads: 0,
     });
     for (const spec of TRAIN_OPTIONS) if (spec.default !== undefined) expect(o[spec.key as keyof TrainOptions]).toEqual(spec.default);
   });
@@ -238,7 +239,7 @@ describe('tensorkit train: help and runs', () => {
     expect(io.out()).toContain(`outputs in ${dir}`);
     const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
     expect(params).toMatchObject({ hiddenSize: 32, batchSize: 50, seed: 3, threads: 2, quick: true, epochs: 1 });
-    expect(params.resolved).toMatchObject({ trainSamples: 900, valSamples: 100, testSamples: 500, optimizer: { name: 'adam', lr: 0.001 } });
+    expect(params.resolved).toMatchObject({ trainSamples: 900, valSamples: 100, testSamples: 500, optimizer: { name: 'adam', lr: 0.0005, weightDecay: 0.0005 } });
     const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
     expect(metrics.history.loss).toHaveLength(1);
     expect(metrics.test.accuracy).toBeGreaterThan(0.3); // 18 steps on 900 images; chance is 0.1
@@ -295,7 +296,7 @@ describe('tensorkit train: help and runs', () => {
     }, { override: true });
     const out = mkdtempSync(join(tmpdir(), 'tk-train-'));
     expect(await runTrain(['--quick', '-o', 'test-cli-sgd', '-m', '0.3', '-nhl', '0', '--out', out, '--name', 'r'], captureIo())).toBe(0);
-    expect(seen.at(-1)).toEqual({ lr: 0.001, weightDecay: 0, momentum: 0.3 });
+    expect(seen.at(-1)).toEqual({ lr: 0.0005, weightDecay: 0.0005, momentum: 0.3 });
   });
 });
 

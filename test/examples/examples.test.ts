@@ -102,7 +102,7 @@ describe('examples (--quick)', () => {
     const out = join(root, 'fmnist-mlp');
     const result = await fmnistMlp(['--quick', '--out', out]);
     const fm = result.fashionMnist as Record<'crossEntropy' | 'squaredError', { testAccuracy: number; dir: string }>;
-    // One epoch of the 3×128 MLP on 900 images: ~65–75% with CE; squared error learns slower. Chance is 10%.
+    // One epoch of the 4×512 MLP on 900 images: ~65–75% with CE; squared error learns slower. Chance is 10%.
     expect(fm.crossEntropy.testAccuracy).toBeGreaterThan(0.4);
     expect(fm.squaredError.testAccuracy).toBeGreaterThan(0.1);
     expect(fm.crossEntropy.dir).toBe(join(out, 'runs', 'fmnist-mlp', 'loss-comparison', 'cross-entropy'));

@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { Conv2D, Dense, Flatten, ReLU, saveModel, Sequential } from '../../src/index.js';
-
-function captureIo() {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => { out += s; return true; } },
-    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from '../util/capture-io.js';
 
 describe('tensorkit summary / export-onnx', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tk-tools-'));

@@ -4,19 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/train.js';
 import { createRun } from '../../src/experiments/run.js';
-
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => { out += s; return true; } },
-    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from '../util/capture-io.js';
 
 describe('tensorkit report', () => {
   it('writes the report for a runs folder with the chosen metric, goal, title and top-k', async () => {

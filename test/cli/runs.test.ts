@@ -5,21 +5,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { splitPositionals } from '../../src/cli/runs.js';
-import { runTrain, type CliIo } from '../../src/cli/train.js';
+import { runTrain } from '../../src/cli/train.js';
 import { createRun } from '../../src/experiments/run.js';
 import { readMetrics } from '../../src/experiments/store.js';
 import { parseCsv } from '../../src/train/csv.js';
-
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => { out += s; return true; } },
-    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from '../util/capture-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tk-runs-cli-'));
 

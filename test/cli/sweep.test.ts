@@ -5,21 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/train.js';
 import { loadSweepState } from '../../src/experiments/sweep.js';
+import { captureIo } from '../util/capture-io.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => { out += s; return true; } },
-    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo();

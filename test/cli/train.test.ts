@@ -3,23 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildModel, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type CliIo, type TrainOptions } from '../../src/cli/train.js';
+import { buildModel, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type TrainOptions } from '../../src/cli/train.js';
 import { registerOptimizer } from '../../src/optimizers/optimizer.js';
 import { Sgd } from '../../src/optimizers/sgd.js';
 import { parseCsv } from '../../src/train/csv.js';
+import { captureIo } from '../util/capture-io.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => { out += s; return true; } },
-    stderr: { write: (s: string) => { err += s; return true; }, isTTY: false },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function parse(argv: string[]): Promise<TrainOptions> {
   const opts = await parseTrainArgs(argv);

@@ -7,6 +7,7 @@ import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import '../src/init/index.js';
 import { argValue, header, Table, time, writeResults } from './lib/harness.js';
+import { getThreads } from '../src/tensor/threads.js';
 
 interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number }
 const CASES: readonly Case[] = [
@@ -19,7 +20,7 @@ const CASES: readonly Case[] = [
 ];
 
 const filter = argValue('--filter');
-const headerLine = header('1 thread');
+const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const table = new Table([['case', 14, 'l'], ['shape', 26, 'l'], ['pass', 8, 'l'], ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['GFLOP/s', 8, 'r']]);
 const rows: Record<string, unknown>[] = [];

@@ -3,10 +3,11 @@
 // PyTorch ≈ 19.7 s). Writes bench/results/epoch.json.
 // Usage: npx tsx bench/epoch.ts [--quick]   (--quick: the first 6,000 images)
 import { loadFashionMnist } from '../src/data/datasets.js';
+import { getThreads } from '../src/tensor/threads.js';
 import { header, QUICK, writeResults } from './lib/harness.js';
 import { buildModel, network } from './lib/networks.js';
 
-const headerLine = header('1 thread');
+const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const spec = network('net000');
 const t0 = performance.now();

@@ -8,6 +8,7 @@ import { MaxPool2D } from '../src/layers/pooling.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { header, Table, time, writeResults } from './lib/harness.js';
+import { getThreads } from '../src/tensor/threads.js';
 
 interface Case {
   readonly name: string;
@@ -25,7 +26,7 @@ const CASES: readonly Case[] = [
   { name: 'net003 max-pool 2 (relu1 out)', shape: [100, 16, 28, 28], make: () => new MaxPool2D({ poolSize: 2 }) },
 ];
 
-const headerLine = header('1 thread');
+const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const table = new Table([['case', 30, 'l'], ['shape', 16, 'l'], ['pass', 8, 'l'], ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['ns/elem', 8, 'r']]);
 const rows: Record<string, unknown>[] = [];

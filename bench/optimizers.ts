@@ -6,13 +6,14 @@ import type { Param } from '../src/tensor/param.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { header, Table, time, writeResults } from './lib/harness.js';
+import { getThreads } from '../src/tensor/threads.js';
 
 const SIZE = 1_000_000;
 const OPTIMIZERS: readonly [string, Record<string, unknown>][] = [
   ['sgd', {}], ['momentum', {}], ['nag', {}], ['rmsprop', {}], ['adam', {}], ['nadam', {}],
   ['adam', { weightDecay: 1e-4 }], ['adam', { weightDecay: 1e-4, decoupledWeightDecay: true }],
 ];
-const headerLine = header('1 thread');
+const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const table = new Table([['optimizer', 34, 'l'], ['params', 9, 'r'], ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['ns/param', 9, 'r']]);
 const rows: Record<string, unknown>[] = [];

@@ -8,6 +8,7 @@ import { setGemmBackend, type GemmBackend } from '../src/tensor/gemm.js';
 import { wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
 import { argValue, header, QUICK, Table, time, writeResults } from './lib/harness.js';
 import { buildModel, NETWORKS, randomBatch } from './lib/networks.js';
+import { getThreads } from '../src/tensor/threads.js';
 
 interface Row {
   readonly net: string;
@@ -23,7 +24,7 @@ interface Row {
 const filter = argValue('--filter');
 const only = argValue('--backend');
 const backends: GemmBackend[] = wasmGemmVariant() === null ? ['ts'] : ['wasm', 'ts'];
-const headerLine = header('1 thread');
+const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const table = new Table([
   ['network', 8, 'l'], ['batch', 5, 'r'], ['gemm', 5, 'l'], ['mode', 6, 'l'],

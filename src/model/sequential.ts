@@ -442,6 +442,9 @@ export class Sequential {
         history.batch.accuracy.push(correct / rows);
         for (const cb of callbacks) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.stepCount, loss, accuracy: correct / rows }, control);
       }
+      // Stopped mid-epoch: the epoch is not finished, so no validation, schedule step or epoch-end
+      // callbacks (a checkpoint taken there would claim the rest of the epoch was trained).
+      if (nextBatch < batches) break;
       const val = valData ? this.evaluate(valData[0], valData[1]) : { loss: NaN, accuracy: NaN };
       const logs: EpochLogs = {
         epoch, epochs, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN,

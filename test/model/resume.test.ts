@@ -169,3 +169,30 @@ describe('resume keeps the interrupted epoch\'s running loss', () => {
     }
   });
 });
+
+describe('stopping mid-epoch', () => {
+  it('ends the run without finishing the epoch: no validation, schedule step or epoch-end callbacks', async () => {
+    const model = makeModel();
+    const schedule = compileFresh(model);
+    const lrBefore = model.optimizer!.lr;
+    const epochEnds: number[] = [];
+    let positionAfterStop: FitPosition | null = null;
+    const history = await model.fit(x, y, {
+      ...fitOptions(schedule),
+      callbacks: [{
+        onBatchEnd(logs, control) {
+          if (logs.step === 3) {
+            control.stop();
+            positionAfterStop = control.position();
+          }
+        },
+        onEpochEnd(logs) { epochEnds.push(logs.epoch); },
+      }],
+    });
+    expect(epochEnds).toEqual([]);
+    expect(history.epoch.loss).toEqual([]);
+    expect(history.batch.loss).toHaveLength(3);
+    expect(model.optimizer!.lr).toBe(lrBefore);
+    expect(positionAfterStop).toMatchObject({ epoch: 0, batch: 3, step: 3 });
+  });
+});

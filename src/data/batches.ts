@@ -33,7 +33,7 @@ export interface Batch {
 }
 
 /** Batch buffers for one source tensor: the full-size buffer and a view per batch length (made once). */
-class RowBuffer {
+export class RowBuffer {
   readonly buf: Float32Array;
   private readonly per: number;
   private readonly views: Map<number, Tensor>;

@@ -1,5 +1,7 @@
 // Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and its training loop.
 import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment } from '../data/augment.js';
+import { RowBuffer } from '../data/batches.js';
+import { gatherRows } from '../data/split.js';
 import { createLayer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
@@ -391,14 +393,14 @@ export class Sequential {
       batch: { loss: [], accuracy: [] },
       epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
     };
-    const xb = new BatchBuffer(trainX, batchSize);
-    const yb = new BatchBuffer(trainY, batchSize);
+    const xb = new RowBuffer(trainX, batchSize);
+    const yb = new RowBuffer(trainY, batchSize);
     let augment: ResolvedAugment | null = null;
     if (options.augment) {
       if (trainX.rank !== 4) throw new Error(`fit: augment needs images [N, C, H, W], got inputs ${formatShape(trainX.shape)}`);
       augment = resolveAugment(options.augment);
     }
-    const augBuffer = augment ? new BatchBuffer(trainX, batchSize) : null;
+    const augBuffer = augment ? new RowBuffer(trainX, batchSize) : null;
     const augRng = new Rng(0);
     const seed = options.seed ?? 0;
     const order = new Int32Array(n);
@@ -423,12 +425,12 @@ export class Sequential {
         const idx = order.subarray(start, start + rows);
         let result: { loss: number; correct: number };
         try {
-          let xBatch = xb.gather(idx);
+          let xBatch = xb.gather(trainX.data, idx);
           if (augment && augBuffer) {
             augRng.reseed(((seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0);
             xBatch = augmentBatch(augBuffer.view(idx.length), xBatch, augment, augRng);
           }
-          result = this.trainStep(xBatch, yb.gather(idx));
+          result = this.trainStep(xBatch, yb.gather(trainY.data, idx));
         } catch (err) {
           if (err instanceof NonFiniteError) throw new NonFiniteError(`fit: at epoch ${epoch + 1}, batch ${b + 1}: ${err.message}`);
           throw err;
@@ -610,46 +612,6 @@ let summaryFormatter: ((model: Sequential) => string) | null = null;
  */
 export function setSummaryFormatter(formatter: ((model: Sequential) => string) | null): void {
   summaryFormatter = formatter;
-}
-
-/** Rows of `t` at `idx`, as a new tensor. */
-function gatherRows(t: Tensor, idx: Int32Array): Tensor {
-  const per = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
-  const out = new Float32Array(idx.length * per);
-  for (let r = 0; r < idx.length; r++) out.set(t.data.subarray(idx[r] * per, idx[r] * per + per), r * per);
-  return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
-}
-
-/** A reusable mini-batch buffer: gathers rows of a source tensor; full and short batch views are made once. */
-class BatchBuffer {
-  private readonly src: Tensor;
-  private readonly per: number;
-  private readonly buf: Float32Array;
-  private readonly views: Map<number, Tensor>;
-
-  constructor(src: Tensor, batchSize: number) {
-    this.src = src;
-    this.per = src.shape[0] === 0 ? 0 : src.size / src.shape[0];
-    this.buf = new Float32Array(Math.min(batchSize, src.shape[0]) * this.per);
-    this.views = new Map();
-  }
-
-  gather(idx: Int32Array): Tensor {
-    const { per, buf } = this;
-    const data = this.src.data;
-    for (let r = 0; r < idx.length; r++) buf.set(data.subarray(idx[r] * per, idx[r] * per + per), r * per);
-    return this.view(idx.length);
-  }
-
-  /** The first `rows` rows of the buffer as a tensor (made once per row count). */
-  view(rows: number): Tensor {
-    let view = this.views.get(rows);
-    if (!view) {
-      view = new Tensor(this.buf.subarray(0, rows * this.per), [rows, ...this.src.shape.slice(1)]);
-      this.views.set(rows, view);
-    }
-    return view;
-  }
 }
 
 /** Training stopped because a loss or a gradient became NaN or Infinity; the message names where. */

@@ -15,30 +15,7 @@ import type { Layer } from '../../src/layers/layer.js';
 import type { Rng } from '../../src/tensor/rng.js';
 import { assertClose } from '../util/assert-close.js';
 import { randomTensor, testRng } from '../util/rng.js';
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform(-1, 1);
-  return x;
-}
-
-/** Exact element-wise equality, +0 vs −0 and NaN payloads aside (cheaper than toEqual on big arrays). */
-function sameBits(x: Float32Array, y: Float32Array): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
-  return true;
-}
-
-const COMBOS: readonly GemmOptions[] = [
-  { transA: false, transB: false },
-  { transA: true, transB: false },
-  { transA: false, transB: true },
-  { transA: true, transB: true },
-];
-
-function label(o: GemmOptions): string {
-  return `${o.transA ? 'Aᵀ' : 'A'}·${o.transB ? 'Bᵀ' : 'B'}`;
-}
+import { randomArray, sameBits, COMBOS, label } from '../util/gemm.js';
 
 /**
  * WASM vs naive (and vs the TS kernel). WASM sums in float32 over ≤ KC terms per block, the naive loop

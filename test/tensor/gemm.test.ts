@@ -3,30 +3,7 @@ import { GEMM_KC, GEMM_MC, GEMM_MR, GEMM_NC, GEMM_NR, gemm, gemmNaive, type Gemm
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
 import type { Rng } from '../../src/tensor/rng.js';
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform(-1, 1);
-  return x;
-}
-
-/** Exact element-wise equality (cheaper than a deep toEqual on large typed arrays). */
-function sameBits(x: Float32Array, y: Float32Array): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
-  return true;
-}
-
-const COMBOS: readonly GemmOptions[] = [
-  { transA: false, transB: false },
-  { transA: true, transB: false },
-  { transA: false, transB: true },
-  { transA: true, transB: true },
-];
-
-function label(o: GemmOptions): string {
-  return `${o.transA ? 'Aᵀ' : 'A'}·${o.transB ? 'Bᵀ' : 'B'}`;
-}
+import { randomArray, sameBits, COMBOS, label } from '../util/gemm.js';
 
 /**
  * Blocked vs naive. Both sum in doubles, but gemm rounds to float32 between KC-deep blocks, so the

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { gemmNaive } from '../../src/tensor/gemm.js';
 import { col2im, convGeometry, im2col, type ConvGeometry } from '../../src/tensor/im2col.js';
-import type { Rng } from '../../src/tensor/rng.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform(-1, 1);
-  return x;
-}
+import { randomArray } from '../util/gemm.js';
 
 /** Direct convolution of one image (the test reference): y[o, oh, ow] = Σ_{c,i,j} w[o,c,i,j]·x[c, oh·s−p+i, ow·s−p+j]. */
 function directConv(x: Float32Array, w: Float32Array, outC: number, g: ConvGeometry): Float64Array {

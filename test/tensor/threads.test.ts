@@ -7,37 +7,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gemm, gemmNaive, type GemmOptions } from '../../src/tensor/gemm.js';
+import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { WASM_THREAD_MIN_VOLUME, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
 import { GEMM_SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
-import type { Rng } from '../../src/tensor/rng.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
+import { randomArray, COMBOS, label } from '../util/gemm.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const multiCore = availableCores() >= 2;
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform(-1, 1);
-  return x;
-}
 
 /** Index of the first element whose bits differ (+0 vs −0 counts), or −1. */
 function firstDifference(x: Float32Array, y: Float32Array): number {
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
   return x.length === y.length ? -1 : Math.min(x.length, y.length);
-}
-
-const COMBOS: readonly GemmOptions[] = [
-  { transA: false, transB: false },
-  { transA: true, transB: false },
-  { transA: false, transB: true },
-  { transA: true, transB: true },
-];
-
-function label(o: GemmOptions): string {
-  return `${o.transA ? 'Aᵀ' : 'A'}·${o.transB ? 'Bᵀ' : 'B'}`;
 }
 
 /** Runs a tsx script (ESM) in a child node with the given environment; returns its stdout. */

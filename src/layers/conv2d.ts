@@ -1,7 +1,10 @@
 // Conv2D: 2-D convolution over NCHW images as im2col + gemm, with PyTorch Conv2d's layout and default init.
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { gemm } from '../tensor/gemm.js';
+import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapGemm } from '../tensor/conv-tasks.js';
+import { gemm, getGemmBackend } from '../tensor/gemm.js';
+import { sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
+import { availableCores } from '../tensor/threads.js';
 import { col2im, convGeometry, im2col, type ConvGeometry } from '../tensor/im2col.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -41,6 +44,9 @@ const FORWARD = {} as const; //                                   y_b  = W · co
 const FORWARD_ACC = { accumulate: true } as const; //              y_b += W · col_b (y_b pre-filled with b)
 const GRAD_WEIGHT = { transB: true, accumulate: true } as const; // dW  += dy_b · col_bᵀ
 const GRAD_COL = { transA: true } as const; //                     dcol = Wᵀ · dy_b
+
+/** Batch sizes whose stride-1 state a Conv2D keeps at once (see Conv2D.wideFor). */
+const WIDE_CACHE = 3;
 
 /**
  * Float budget of the stride-1 path's column matrix, which spans a group of images: the group is the
@@ -98,8 +104,10 @@ export class Conv2D implements Layer {
    * for a large inference batch), while im2col is only ~1/filters of the gemm work it feeds.
    */
   private col: Float32Array;
-  /** Stride-1 path (null otherwise): scratch, views and group size, sized for {@link wideBatch}. */
-  private wide: WideScratch | null;
+  /** Stride-1 path: one {@link WideConv} per recent batch size, most recently used first. */
+  private wide: WideConv[];
+  /** The WideConv of the last forward (null: the per-image path ran). */
+  private lastWide: WideConv | null;
   private out: BatchBuffer;
   private dx: BatchBuffer;
   private input: Tensor | null;
@@ -146,7 +154,8 @@ export class Conv2D implements Layer {
     this.biasParam = unbuiltParam('bias');
     this.paramList = [];
     this.col = new Float32Array(0);
-    this.wide = null;
+    this.wide = [];
+    this.lastWide = null;
     this.out = new BatchBuffer([0]);
     this.dx = new BatchBuffer([0]);
     this.input = null;
@@ -184,8 +193,10 @@ export class Conv2D implements Layer {
       this.biasParam = { name: 'bias', value: bias, grad: new Tensor(new Float32Array(this.filters), [this.filters]) };
       this.paramList.push(this.biasParam);
     }
-    this.col = g.strideH === 1 && g.strideW === 1 ? new Float32Array(0) : new Float32Array(channels * kH * kW * g.outH * g.outW);
-    this.wide = null;
+    this.col = this.isWide(g) ? new Float32Array(0) : new Float32Array(channels * kH * kW * g.outH * g.outW);
+    for (const w of this.wide) w.release();
+    this.wide = [];
+    this.lastWide = null;
     this.out = new BatchBuffer([this.filters, g.outH, g.outW]);
     this.dx = new BatchBuffer(this.inShape);
     this.input = null;
@@ -198,9 +209,16 @@ export class Conv2D implements Layer {
     requireBuilt('Conv2D', this.geom !== null, 'forward');
     checkInput('Conv2D', x, this.inShape);
     const g = this.geom as ConvGeometry;
-    const y = this.out.get(x.shape[0]);
-    if (g.strideH === 1 && g.strideW === 1) this.forwardWide(y.data, x.data, x.shape[0], g);
-    else this.forwardPerImage(y.data, x.data, x.shape[0], g);
+    let y: Tensor;
+    if (this.isWide(g)) {
+      const wide = this.wideFor(x.shape[0], g);
+      y = wide.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null);
+      this.lastWide = wide;
+    } else {
+      y = this.out.get(x.shape[0]);
+      this.forwardPerImage(y.data, x.data, x.shape[0], g);
+      this.lastWide = null;
+    }
     this.input = x;
     this.output = y;
     return y;
@@ -212,50 +230,48 @@ export class Conv2D implements Layer {
     const g = this.geom as ConvGeometry;
     const x = this.input as Tensor;
     const batch = dy.shape[0];
-    const dx = this.dx.get(batch);
-    if (g.strideH === 1 && g.strideW === 1) {
-      this.backwardWide(dx.data, dy.data, x.data, batch, g, needInputGrad);
-    } else {
-      this.addBiasGrad(dy.data, batch, g.outH * g.outW);
-      this.backwardPerImage(dx.data, dy.data, x.data, batch, g, needInputGrad);
+    if (this.lastWide !== null) {
+      const dx = this.lastWide.backward(dy.data, this.weightParam.grad.data, this.useBias ? this.biasParam.grad.data : null, needInputGrad);
+      // Without an input gradient the caller ignores the result; keep the contract of returning a tensor.
+      return dx ?? this.dx.get(batch);
     }
+    const dx = this.dx.get(batch);
+    this.addBiasGrad(dy.data, batch, g.outH * g.outW);
+    this.backwardPerImage(dx.data, dy.data, x.data, batch, g, needInputGrad);
     return dx;
   }
 
-  /** The stride-1 scratch for `batch`, (re)allocated when the batch size changes. */
-  private wideFor(batch: number, g: ConvGeometry): WideScratch {
-    if (this.wide === null || this.wide.batch !== batch) this.wide = new WideScratch(batch, this.filters, g);
-    return this.wide;
+  /** Whether the geometry runs the stride-1 wide path: stride 1 and padding ≤ kernel − 1 (else per image). */
+  private isWide(g: ConvGeometry): boolean {
+    return g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1;
   }
 
-  /** Stride-1 forward over the groups of the batch (see the class TSDoc). */
-  private forwardWide(y: Float32Array, x: Float32Array, batch: number, g: ConvGeometry): void {
-    const s = this.wideFor(batch, g);
-    const w = this.weightParam.value.data;
-    for (let b0 = 0; b0 < batch; b0 += s.group) {
-      s.loadColumns(x, b0);
-      gemm(s.yWide, w, s.colView, this.filters, s.group * s.wideLen, s.ckk, FORWARD);
-      s.storeOutput(y, b0, this.useBias ? this.biasParam.value.data : null);
+  /**
+   * The stride-1 state for `batch`: kept for the {@link WIDE_CACHE} most recent batch sizes (training,
+   * evaluation and a last partial batch alternate without reallocating), and rebuilt when the gemm
+   * backend switches between the shared WASM heap and the TypeScript kernel.
+   */
+  private wideFor(batch: number, g: ConvGeometry): WideConv {
+    const heap = sharedConvHeap();
+    const list = this.wide;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i];
+      if (w.batch !== batch) continue;
+      if (w.shared !== (heap !== null)) {
+        w.release();
+        list.splice(i, 1);
+        break;
+      }
+      if (i > 0) {
+        list.splice(i, 1);
+        list.unshift(w);
+      }
+      return w;
     }
-  }
-
-  /** Stride-1 backward, groups in reverse so the last group's columns from forward are reused. */
-  private backwardWide(dx: Float32Array, dy: Float32Array, x: Float32Array, batch: number, g: ConvGeometry, needInputGrad: boolean): void {
-    const s = this.wideFor(batch, g);
-    const outC = this.filters;
-    const w = this.weightParam.value.data;
-    s.biasSum.fill(0);
-    if (needInputGrad) s.flipWeights(w);
-    for (let b0 = batch - s.group; b0 >= 0; b0 -= s.group) {
-      s.loadGrad(dy, b0);
-      if (s.columnsOf !== b0) s.loadColumns(x, b0);
-      gemm(this.weightParam.grad.data, s.dyWide, s.colView, outC, s.ckk, s.group * s.wideLen, GRAD_WEIGHT);
-      if (needInputGrad) s.inputGrad(dx, b0, w);
-    }
-    if (this.useBias) {
-      const gb = this.biasParam.grad.data;
-      for (let o = 0; o < outC; o++) gb[o] += s.biasSum[o];
-    }
+    const made = new WideConv(batch, this.filters, this.useBias, g, heap);
+    list.unshift(made);
+    while (list.length > WIDE_CACHE) (list.pop() as WideConv).release();
+    return made;
   }
 
   /** db += Σ over batch and positions of dy[batch, filters, ohw], in doubles. */
@@ -343,270 +359,286 @@ function largestDivisor(batch: number, cap: number): number {
   return 1;
 }
 
+/** Rounds a byte count up to a multiple of 64 (regions start on cache lines; float64 parts need 8). */
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Where a {@link WideConv} keeps its data and runs its tasks (see SharedHeap in gemm-wasm.ts). */
+interface ConvHeap {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  /** Number of thread scratch areas needed (threads that can run tasks). */
+  readonly slots: number;
+  alloc(bytes: number, owner?: object): number;
+  free(address: number, owner?: object): void;
+  runTasks(op: number, desc: number, chunks: number): void;
+}
+
+// gemm flags of the private heap's adapter, by (transB, accumulate).
+const HEAP_GEMM_FLAGS = [{}, { accumulate: true }, { transB: true }, { transB: true, accumulate: true }] as const;
+
 /**
- * Scratch of Conv2D's stride-1 path for one batch size and group of G images (G divides the batch, so
- * every gemm sees exact-size views and nothing is allocated per step). One Float32Array holds
- *   xp[G, inC, Hp, Wp]            padded input images (+ kW − 1 slack floats that the last run reads),
- *   dyp[G, filters, Hq, Wq]       padded upstream gradients, Hq = outH + 2·(kH − 1 − padH), likewise Wq
- *                                 (+ kW − 1 slack),
- *   region                        col[inC·kH·kW, G·outH·Wp] in forward and for dW, then
- *                                 dycol[filters·kH·kW, G·H·Wq] for dx,
- * so both unfoldings are native `copyWithin`s inside one buffer. dx is the full correlation of dy
- * with the flipped kernels, dx[c, h, w] = Σ_{o,i,j} W[o, c, kH−1−i, kW−1−j] · dyp[o, h+i, w+j], one gemm
- * on the same wide grid (H × Wq): cheaper than col2im's scattered adds (net004: ~3× on that pass).
- * If padding exceeds kernel − 1 (dyp would need negative padding) dx falls back to col2im on the wide
- * dcol = Wᵀ · dy_wide.
+ * A heap of one layer's own, used where the WASM kernel has no shared memory (or the TypeScript gemm
+ * is selected): one ArrayBuffer laid out like the shared heap, tasks run on the calling thread, and
+ * the task's gemm goes through `gemm` (so it honours setGemmBackend). Bump allocation, sized up front.
  */
-class WideScratch {
+class PrivateHeap implements ConvHeap {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly slots = 1;
+  private top: number;
+  private readonly gemmAt: HeapGemm;
+
+  constructor(bytes: number) {
+    const buffer = new ArrayBuffer(align64(bytes) + 64);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.top = 64; // address 0 means "none" in a descriptor
+    const f32 = this.f32;
+    this.gemmAt = (m, n, k, a, aRs, aCs, b, _bRs, bCs, c, _ldc, acc) => {
+      // The conv tasks only use op(a) = a and ldc = n; op(b) is b or bᵀ.
+      void aRs; void aCs;
+      gemm(f32.subarray(c >> 2, (c >> 2) + m * n), f32.subarray(a >> 2, (a >> 2) + m * k),
+        f32.subarray(b >> 2, (b >> 2) + k * n), m, n, k, HEAP_GEMM_FLAGS[(bCs !== 1 ? 2 : 0) + acc]);
+    };
+  }
+
+  alloc(bytes: number): number {
+    const address = this.top;
+    this.top += align64(bytes);
+    if (this.top > this.f32.byteLength) throw new Error(`Conv2D: internal error, private heap of ${this.f32.byteLength} bytes is too small`);
+    return address;
+  }
+
+  free(): void {
+    // The whole heap goes with its layer scratch.
+  }
+
+  runTasks(op: number, desc: number, chunks: number): void {
+    const task = op === CONV_FORWARD_TASK ? convForwardTask : convBackwardTask;
+    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt);
+  }
+}
+
+// The last shared heap wrapped by sharedConvHeap, and its wrapper (made once: a step allocates nothing).
+let wrappedHeap: SharedHeap | null = null;
+let wrapper: ConvHeap | null = null;
+
+/** The WASM kernel's shared heap as a {@link ConvHeap} (one scratch slot per core), or null (TypeScript gemm selected, or no shared memory). */
+function sharedConvHeap(): ConvHeap | null {
+  if (getGemmBackend() === 'ts') return null;
+  const heap = sharedHeap();
+  if (heap === null) return null;
+  if (heap === wrappedHeap) return wrapper;
+  wrappedHeap = heap;
+  wrapper = {
+    get f32() { return heap.f32; },
+    get f64() { return heap.f64; },
+    get i32() { return heap.i32; },
+    slots: availableCores(),
+    alloc: (bytes, owner) => heap.alloc(bytes, owner),
+    free: (address, owner) => heap.free(address, owner),
+    runTasks: (op, desc, chunks) => heap.runTasks(op, desc, chunks),
+  };
+  return wrapper;
+}
+
+/**
+ * Conv2D's stride-1 path for one batch size (see the Conv2D TSDoc): its data lives in a heap (the
+ * WASM kernel's shared memory, so that the per-chunk work of conv-tasks.ts runs on all gemm threads,
+ * or a private heap), described by a descriptor the tasks read. Forward block: descriptor, x copy,
+ * y, weights, bias, and one scratch area per thread slot — xp[G, inC, Hp, Wp] (+ kW − 1 slack),
+ * dyp[G, filters, Hq, Wq] (+ kW − 1 slack), the column region (col[inC·kH·kW, G·outH·Wp] or
+ * dycol[filters·kH·kW, G·H·Wq]), y_wide, dy_wide and dx_wide. Backward block (allocated by the first
+ * backward): dy copy, dx, flipped kernels, per-chunk dW partials and float64 bias partials.
+ * Heap memory is zero-filled when allocated and the borders, slack and junk columns are never
+ * written, so they stay 0.
+ */
+class WideConv {
   readonly batch: number;
-  /** Images per gemm. */
+  /** Whether the data is in the shared heap (false: a private heap). */
+  readonly shared: boolean;
+  /** Images per chunk (one gemm per chunk and pass). */
   readonly group: number;
-  /** inC·kH·kW: rows of col. */
-  readonly ckk: number;
-  /** outH·Wp: wide columns per image in forward. */
-  readonly wideLen: number;
-  /** First image of the group whose columns col holds now, or −1. */
-  columnsOf: number;
+  readonly chunks: number;
+  private readonly heap: ConvHeap;
   private readonly g: ConvGeometry;
   private readonly filters: number;
-  private readonly hp: number;
-  private readonly wp: number;
-  private readonly imageLen: number;
-  /** Whether dx goes through the flipped-kernel gemm (false: col2im fallback). */
-  private readonly fullConv: boolean;
-  private readonly hq: number;
-  private readonly wq: number;
-  /** H·Wq: wide columns per image of dx. */
-  private readonly fullLen: number;
-  private readonly gradImageLen: number;
-  private readonly dypStart: number;
-  private readonly regionStart: number;
-  private readonly buffer: Float32Array;
-  /** The padded-images part of the buffer. */
-  private readonly xpView: Float32Array;
-  /** col[ckk, G·wideLen] (start of the region). */
-  readonly colView: Float32Array;
-  /** dycol[filters·kH·kW, G·fullLen] (start of the region). */
-  private readonly dycolView: Float32Array;
-  /** Forward product y_wide[filters, G·wideLen]. */
-  readonly yWide: Float32Array;
-  /** Upstream gradient in the forward wide layout; junk columns are 0 forever. */
-  readonly dyWide: Float32Array;
-  /** Flipped, transposed kernels wFlip[inC, filters·kH·kW]. */
-  private readonly wFlip: Float32Array;
-  /** dx on the wide grid, dxWide[inC, G·fullLen]. */
-  private readonly dxWide: Float32Array;
-  /** Per-channel dy sums of one backward (doubles). */
-  readonly biasSum: Float64Array;
-  /** Whether xp holds col2im sums (its padding border must be cleared before the next load). */
-  private xpDirty: boolean;
+  private readonly useBias: boolean;
+  private readonly inSize: number;
+  private readonly outSize: number;
+  private readonly ckk: number;
+  private readonly forwardBlock: number;
+  private backwardBlock: number;
+  private readonly desc: number;
+  private readonly xAddr: number;
+  private readonly wAddr: number;
+  private readonly biasAddr: number;
+  /** Output y[batch, filters, outH, outW] (a view of the heap). */
+  readonly y: Tensor;
+  /** Input gradient dx[batch, inC, H, W] (a view of the heap; null before the first backward). */
+  private dxTensor: Tensor | null;
+  private dyAddr: number;
+  private dxAddr: number;
+  private wFlipAddr: number;
+  private dWPartAddr: number;
+  private biasPartAddr: number;
 
-  constructor(batch: number, filters: number, g: ConvGeometry) {
-    const { channels, height, kH, kW } = g;
+  constructor(batch: number, filters: number, useBias: boolean, g: ConvGeometry, heap: ConvHeap | null) {
+    const { channels, height, width, kH, kW, outH, outW, padH, padW } = g;
     this.batch = batch;
     this.g = g;
     this.filters = filters;
+    this.useBias = useBias;
+    this.inSize = channels * height * width;
+    this.outSize = filters * outH * outW;
     this.ckk = channels * kH * kW;
-    this.hp = height + 2 * g.padH;
-    this.wp = g.width + 2 * g.padW;
-    this.wideLen = g.outH * this.wp;
-    this.imageLen = channels * this.hp * this.wp;
-    this.fullConv = g.padH <= kH - 1 && g.padW <= kW - 1;
-    this.hq = this.fullConv ? g.outH + 2 * (kH - 1 - g.padH) : 0;
-    this.wq = this.fullConv ? g.outW + 2 * (kW - 1 - g.padW) : 0;
-    this.fullLen = height * this.wq;
-    this.gradImageLen = filters * this.hq * this.wq;
-    const perImage = Math.max(this.ckk * this.wideLen, filters * kH * kW * this.fullLen);
+    const hp = height + 2 * padH;
+    const wp = width + 2 * padW;
+    const hq = outH + 2 * (kH - 1 - padH);
+    const wq = outW + 2 * (kW - 1 - padW);
+    const wideLen = outH * wp;
+    const fullLen = height * wq;
+    const fkk = filters * kH * kW;
+    const perImage = Math.max(this.ckk * wideLen, fkk * fullLen);
     this.group = largestDivisor(batch, Math.floor(CONV_COLUMN_BUDGET / perImage));
-    const group = this.group;
-    this.columnsOf = -1;
-    this.xpDirty = false;
-    const colLen = this.ckk * group * this.wideLen;
-    const dycolLen = filters * kH * kW * group * this.fullLen;
-    this.dypStart = group * this.imageLen + kW - 1;
-    this.regionStart = this.dypStart + (this.fullConv ? group * this.gradImageLen + kW - 1 : 0);
-    this.buffer = new Float32Array(this.regionStart + Math.max(colLen, dycolLen));
-    this.xpView = this.buffer.subarray(0, this.dypStart);
-    this.colView = this.buffer.subarray(this.regionStart, this.regionStart + colLen);
-    this.dycolView = this.buffer.subarray(this.regionStart, this.regionStart + dycolLen);
-    this.yWide = new Float32Array(filters * group * this.wideLen);
-    this.dyWide = new Float32Array(filters * group * this.wideLen);
-    this.wFlip = new Float32Array(this.fullConv ? channels * filters * kH * kW : 0);
-    this.dxWide = new Float32Array(this.fullConv ? channels * group * this.fullLen : 0);
-    this.biasSum = new Float64Array(filters);
+    this.chunks = batch / this.group;
+    const G = this.group;
+    // Per-slot scratch, float offsets.
+    const xpOff = 0;
+    const dypOff = xpOff + G * channels * hp * wp + kW - 1;
+    const regionOff = dypOff + G * filters * hq * wq + kW - 1;
+    const yWideOff = regionOff + Math.max(this.ckk * G * wideLen, fkk * G * fullLen);
+    const dyWideOff = yWideOff + filters * G * wideLen;
+    const dxWideOff = dyWideOff + filters * G * wideLen;
+    const slotBytes = align64(4 * (dxWideOff + channels * G * fullLen));
+    const fwd = [4 * CONV_DESC_WORDS, 4 * batch * this.inSize, 4 * batch * this.outSize, 4 * filters * this.ckk, 4 * filters];
+    const fwdBytes = fwd.reduce((sum, b) => sum + align64(b), 0);
+    const bwdBytes = this.backwardSizes().reduce((sum, b) => sum + align64(b), 0);
+    this.heap = heap ?? new PrivateHeap(fwdBytes + slotBytes + bwdBytes + 64);
+    this.shared = heap !== null;
+    const slots = this.heap.slots;
+    this.forwardBlock = this.heap.alloc(fwdBytes + slots * slotBytes, this);
+    let at = this.forwardBlock;
+    const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
+    this.desc = take(fwd[0]);
+    this.xAddr = take(fwd[1]);
+    const yAddr = take(fwd[2]);
+    this.wAddr = take(fwd[3]);
+    this.biasAddr = take(fwd[4]);
+    const scratch = at;
+    this.backwardBlock = 0;
+    this.dyAddr = 0;
+    this.dxAddr = 0;
+    this.wFlipAddr = 0;
+    this.dWPartAddr = 0;
+    this.biasPartAddr = 0;
+    this.dxTensor = null;
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    const words: [number, number][] = [
+      [D.channels, channels], [D.height, height], [D.width, width], [D.kH, kH], [D.kW, kW], [D.padH, padH],
+      [D.padW, padW], [D.outH, outH], [D.outW, outW], [D.filters, filters], [D.group, G], [D.hp, hp],
+      [D.wp, wp], [D.hq, hq], [D.wq, wq], [D.x, this.xAddr], [D.y, yAddr], [D.w, this.wAddr],
+      [D.bias, useBias ? this.biasAddr : 0], [D.scratch, scratch], [D.scratchStride, slotBytes], [D.xp, xpOff],
+      [D.dyp, dypOff], [D.region, regionOff], [D.yWide, yWideOff], [D.dyWide, dyWideOff], [D.dxWide, dxWideOff],
+    ];
+    for (const [word, value] of words) i32[d + word] = value;
+    this.y = new Tensor(this.heap.f32.subarray(yAddr >> 2, (yAddr >> 2) + batch * this.outSize), [batch, filters, outH, outW]);
   }
 
-  /** Pads images b0 … b0+G−1 of x[batch, inC, H, W] into xp and unfolds them into col. */
-  loadColumns(x: Float32Array, b0: number): void {
-    const { channels, height, width, padH, padW, kH, kW } = this.g;
-    const wp = this.wp;
-    const xp = this.xpView;
-    const group = this.group;
-    // The padding border must read 0, and col2im leaves sums there. (Without padding every float but
-    // the slack is overwritten, and the slack only feeds junk columns.)
-    if (this.xpDirty && (padH > 0 || padW > 0)) xp.fill(0);
-    this.xpDirty = false;
-    // x[b, c, h, w] at ((b·C + c)·H + h)·W + w  →  xp[gi, c, h + padH, w + padW].
-    let src = b0 * channels * height * width;
-    for (let gi = 0; gi < group; gi++) {
-      for (let c = 0; c < channels; c++) {
-        let dst = gi * this.imageLen + (c * this.hp + padH) * wp + padW;
-        for (let h = 0; h < height; h++, dst += wp) {
-          for (let w = 0; w < width; w++) xp[dst + w] = x[src++];
-        }
-      }
-    }
-    // col[(c·kH + i)·kW + j, gi·L + p] = xp[gi, c][i·Wp + j + p], p < L: one contiguous run per tap.
-    const len = this.wideLen;
-    const buf = this.buffer;
-    let row = this.regionStart;
-    for (let c = 0; c < channels; c++) {
-      for (let i = 0; i < kH; i++) {
-        for (let j = 0; j < kW; j++) {
-          for (let gi = 0; gi < group; gi++, row += len) {
-            const from = gi * this.imageLen + (c * this.hp + i) * wp + j;
-            buf.copyWithin(row, from, from + len);
-          }
-        }
-      }
-    }
-    this.columnsOf = b0;
+  /** Bytes of the backward block's regions: dy, dx, flipped kernels, dW partials, bias partials. */
+  private backwardSizes(): number[] {
+    const { channels, kH, kW } = this.g;
+    const chunks = this.chunks;
+    return [4 * this.batch * this.outSize, 4 * this.batch * this.inSize, 4 * channels * this.filters * kH * kW,
+      4 * chunks * this.filters * this.ckk, 8 * chunks * this.filters];
   }
 
-  /** y[b0 + gi, o, oh, ow] = y_wide[o, gi·L + oh·Wp + ow] + bias[o]: the valid columns, in NCHW. */
-  storeOutput(y: Float32Array, b0: number, bias: Float32Array | null): void {
-    const { outH, outW } = this.g;
-    const outC = this.filters;
-    const ohw = outH * outW;
-    const wideN = this.group * this.wideLen;
-    const yw = this.yWide;
-    for (let gi = 0; gi < this.group; gi++) {
-      for (let o = 0; o < outC; o++) {
-        const bo = bias === null ? 0 : bias[o];
-        let dst = ((b0 + gi) * outC + o) * ohw;
-        let src = o * wideN + gi * this.wideLen;
-        for (let oh = 0; oh < outH; oh++, src += this.wp) {
-          for (let ow = 0; ow < outW; ow++) y[dst++] = yw[src + ow] + bo;
-        }
-      }
-    }
+  /** y = conv(x) + bias for the whole batch; returns {@link y}. */
+  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null): Tensor {
+    const f32 = this.heap.f32;
+    f32.set(x.length === this.batch * this.inSize ? x : x.subarray(0, this.batch * this.inSize), this.xAddr >> 2);
+    f32.set(w, this.wAddr >> 2);
+    if (bias !== null) f32.set(bias, this.biasAddr >> 2);
+    this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
+    return this.y;
   }
 
   /**
-   * Copies dy[b0 … b0+G−1] into the wide layout (for dW) and, on the full-conv path, into dyp (for dx),
-   * adding each channel's sum into {@link biasSum}. Junk columns and dyp's border are never written,
-   * so they stay 0.
+   * Adds dW (and db) of the last forward's input and weights, given dy; returns dx, or null when
+   * `needInputGrad` is false.
    */
-  loadGrad(dy: Float32Array, b0: number): void {
-    const { outH, outW, kH, kW, padH, padW } = this.g;
-    const outC = this.filters;
-    const ohw = outH * outW;
-    const wideN = this.group * this.wideLen;
-    const dyw = this.dyWide;
-    const buf = this.buffer;
-    const wq = this.wq;
-    for (let gi = 0; gi < this.group; gi++) {
-      for (let o = 0; o < outC; o++) {
-        let src = ((b0 + gi) * outC + o) * ohw;
-        let dst = o * wideN + gi * this.wideLen;
-        // dyp[gi, o, oh + kH−1−padH, ow + kW−1−padW]
-        let pad = this.dypStart + gi * this.gradImageLen + (o * this.hq + kH - 1 - padH) * wq + kW - 1 - padW;
+  backward(dy: Float32Array, gradW: Float32Array, gradB: Float32Array | null, needInputGrad: boolean): Tensor | null {
+    if (this.backwardBlock === 0) this.allocBackward();
+    const heap = this.heap;
+    const f32 = heap.f32;
+    const i32 = heap.i32;
+    const d = this.desc >> 2;
+    f32.set(dy.length === this.batch * this.outSize ? dy : dy.subarray(0, this.batch * this.outSize), this.dyAddr >> 2);
+    i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
+    i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
+    if (needInputGrad) {
+      // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from forward's copy of W.
+      const { channels, kH, kW } = this.g;
+      const kk = kH * kW;
+      const rowLen = this.filters * kk;
+      const wF = this.wAddr >> 2;
+      const flipF = this.wFlipAddr >> 2;
+      for (let o = 0; o < this.filters; o++) {
+        for (let c = 0; c < channels; c++) {
+          const src = wF + (o * channels + c) * kk;
+          const dst = flipF + c * rowLen + o * kk;
+          for (let t = 0; t < kk; t++) f32[dst + t] = f32[src + kk - 1 - t];
+        }
+      }
+    }
+    heap.runTasks(CONV_BACKWARD_TASK, this.desc, this.chunks);
+    // Sum the per-chunk partials in chunk order: the same bits whichever threads ran the chunks.
+    const size = this.filters * this.ckk;
+    const partF = this.dWPartAddr >> 2;
+    for (let chunk = 0; chunk < this.chunks; chunk++) {
+      const base = partF + chunk * size;
+      for (let i = 0; i < size; i++) gradW[i] += f32[base + i];
+    }
+    if (gradB !== null) {
+      const f64 = heap.f64;
+      const partD = this.biasPartAddr >> 3;
+      for (let o = 0; o < this.filters; o++) {
         let sum = 0;
-        for (let oh = 0; oh < outH; oh++, dst += this.wp, pad += wq) {
-          for (let ow = 0; ow < outW; ow++) {
-            const v = dy[src++];
-            dyw[dst + ow] = v;
-            if (this.fullConv) buf[pad + ow] = v;
-            sum += v;
-          }
-        }
-        this.biasSum[o] += sum;
+        for (let chunk = 0; chunk < this.chunks; chunk++) sum += f64[partD + chunk * this.filters + o];
+        gradB[o] += sum;
       }
     }
+    return needInputGrad ? this.dxTensor : null;
   }
 
-  /** wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j] (once per backward; W is [filters, inC, kH, kW]). */
-  flipWeights(w: Float32Array): void {
-    if (!this.fullConv) return;
-    const { channels, kH, kW } = this.g;
-    const kk = kH * kW;
-    const rowLen = this.filters * kk;
-    for (let o = 0; o < this.filters; o++) {
-      for (let c = 0; c < channels; c++) {
-        const src = (o * channels + c) * kk;
-        const dst = c * rowLen + o * kk;
-        for (let t = 0; t < kk; t++) this.wFlip[dst + t] = w[src + kk - 1 - t];
-      }
-    }
+  private allocBackward(): void {
+    const sizes = this.backwardSizes();
+    this.backwardBlock = this.heap.alloc(sizes.reduce((sum, b) => sum + align64(b), 0), this);
+    let at = this.backwardBlock;
+    const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
+    this.dyAddr = take(sizes[0]);
+    this.dxAddr = take(sizes[1]);
+    this.wFlipAddr = take(sizes[2]);
+    this.dWPartAddr = take(sizes[3]);
+    this.biasPartAddr = take(sizes[4]);
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    i32[d + D.dy] = this.dyAddr;
+    i32[d + D.wFlip] = this.wFlipAddr;
+    i32[d + D.dWPart] = this.dWPartAddr;
+    const { channels, height, width } = this.g;
+    this.dxTensor = new Tensor(this.heap.f32.subarray(this.dxAddr >> 2, (this.dxAddr >> 2) + this.batch * this.inSize), [this.batch, channels, height, width]);
   }
 
-  /** dx[b0 … b0+G−1] from the group's gradient (loaded by {@link loadGrad}); overwrites col. */
-  inputGrad(dx: Float32Array, b0: number, w: Float32Array): void {
-    this.columnsOf = -1;
-    if (!this.fullConv) {
-      gemm(this.colView, w, this.dyWide, this.ckk, this.group * this.wideLen, this.filters, GRAD_COL);
-      this.scatterColumns(dx, b0);
-      return;
-    }
-    const { channels, height, width, kH, kW } = this.g;
-    const len = this.fullLen;
-    const wq = this.wq;
-    const buf = this.buffer;
-    // dycol[(o·kH + i)·kW + j, gi·H·Wq + p] = dyp[gi, o][i·Wq + j + p]: one run per tap.
-    let row = this.regionStart;
-    for (let o = 0; o < this.filters; o++) {
-      for (let i = 0; i < kH; i++) {
-        for (let j = 0; j < kW; j++) {
-          for (let gi = 0; gi < this.group; gi++, row += len) {
-            const from = this.dypStart + gi * this.gradImageLen + (o * this.hq + i) * wq + j;
-            buf.copyWithin(row, from, from + len);
-          }
-        }
-      }
-    }
-    const wideN = this.group * len;
-    gemm(this.dxWide, this.wFlip, this.dycolView, channels, wideN, this.filters * kH * kW, FORWARD);
-    // dx[b0 + gi, c, h, w] = dxWide[c, gi·H·Wq + h·Wq + w]
-    const dxw = this.dxWide;
-    let dst = b0 * channels * height * width;
-    for (let gi = 0; gi < this.group; gi++) {
-      for (let c = 0; c < channels; c++) {
-        let src = c * wideN + gi * len;
-        for (let h = 0; h < height; h++, src += wq) {
-          for (let x = 0; x < width; x++) dx[dst++] = dxw[src + x];
-        }
-      }
-    }
-  }
-
-  /** col2im fallback: sums the wide dcol (in col) back into xp, then copies the interior into dx. */
-  private scatterColumns(dx: Float32Array, b0: number): void {
-    const { channels, height, width, padH, padW, kH, kW } = this.g;
-    const wp = this.wp;
-    const xp = this.xpView;
-    const buf = this.buffer;
-    const len = this.wideLen;
-    xp.fill(0);
-    let row = this.regionStart;
-    for (let c = 0; c < channels; c++) {
-      for (let i = 0; i < kH; i++) {
-        for (let j = 0; j < kW; j++) {
-          for (let gi = 0; gi < this.group; gi++, row += len) {
-            const to = gi * this.imageLen + (c * this.hp + i) * wp + j;
-            for (let p = 0; p < len; p++) xp[to + p] += buf[row + p];
-          }
-        }
-      }
-    }
-    let dst = b0 * channels * height * width;
-    for (let gi = 0; gi < this.group; gi++) {
-      for (let c = 0; c < channels; c++) {
-        let src = gi * this.imageLen + (c * this.hp + padH) * wp + padW;
-        for (let h = 0; h < height; h++, src += wp) {
-          for (let x = 0; x < width; x++) dx[dst++] = xp[src + x];
-        }
-      }
-    }
-    this.xpDirty = true;
+  /** Returns the heap blocks (the tensors {@link y} and dx must not be used afterwards). */
+  release(): void {
+    this.heap.free(this.forwardBlock, this);
+    if (this.backwardBlock !== 0) this.heap.free(this.backwardBlock);
   }
 }

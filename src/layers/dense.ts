@@ -1,6 +1,7 @@
 // Dense (fully connected) layer: y = x·Wᵀ + b, with PyTorch Linear's layout ([out, in]) and default init.
 import { checkKeys, readBoolean, readNumber } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
+import { heapFloat32 } from '../tensor/gemm-wasm.js';
 import { gemm } from '../tensor/gemm.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -89,15 +90,15 @@ export class Dense implements Layer {
     }
     const inF = inputShape[0];
     this.inFeatures = inF;
-    const weight = new Tensor(new Float32Array(this.units * inF), [this.units, inF]);
+    const weight = new Tensor(heapFloat32(this.units * inF), [this.units, inF]);
     const fans = computeFans(weight.shape);
     this.weightInit.init(weight, fans, rng);
-    this.weightParam = { name: 'weight', value: weight, grad: new Tensor(new Float32Array(weight.size), weight.shape) };
+    this.weightParam = { name: 'weight', value: weight, grad: new Tensor(heapFloat32(weight.size), weight.shape) };
     this.paramList = [this.weightParam];
     if (this.useBias) {
-      const bias = new Tensor(new Float32Array(this.units), [this.units]);
+      const bias = new Tensor(heapFloat32(this.units), [this.units]);
       this.biasInit.init(bias, fans, rng);
-      this.biasParam = { name: 'bias', value: bias, grad: new Tensor(new Float32Array(this.units), [this.units]) };
+      this.biasParam = { name: 'bias', value: bias, grad: new Tensor(heapFloat32(this.units), [this.units]) };
       this.paramList.push(this.biasParam);
     }
     this.dx = new BatchBuffer([inF]);

@@ -2,6 +2,7 @@
 // initializer options, and reusable batch-sized buffers.
 import { createInitializer, type Initializer, type InitializerSpec } from '../init/index.js';
 import type { Param } from '../tensor/param.js';
+import { heapFloat32 } from '../tensor/gemm-wasm.js';
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 
 /** Throws unless the layer has been built (`built` false), naming the layer and the call. */
@@ -97,7 +98,7 @@ export class BatchBuffer {
   get(batch: number): Tensor {
     if (this.view !== null && this.view.shape[0] === batch) return this.view;
     const need = batch * this.sampleSize;
-    if (need > this.storage.length) this.storage = new Float32Array(need);
+    if (need > this.storage.length) this.storage = heapFloat32(need);
     this.view = new Tensor(this.storage.subarray(0, need), [batch, ...this.sampleShape]);
     return this.view;
   }

@@ -6,7 +6,8 @@
 import {
   SGEMM_RELAXED_UNSHARED_WASM, SGEMM_RELAXED_WASM, SGEMM_SIMD_UNSHARED_WASM, SGEMM_SIMD_WASM,
 } from './sgemm-wasm.generated.js';
-import { GEMM_SHARE_ARGS, MAX_SHARES, WorkerPool, getThreads, type LocalGemm } from './threads.js';
+import { convBackwardTask, convForwardTask, type HeapGemm } from './conv-tasks.js';
+import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalGemm, type LocalTask } from './threads.js';
 
 /** Rows of the WASM register tile (fixed by sgemm.wat). */
 export const WASM_GEMM_MR = 4;
@@ -64,9 +65,11 @@ interface SgemmExports {
   gemm: LocalGemm;
 }
 
-// Memory layout (bytes): [0, 256) unused, then one workspace per thread (slot 0 for the calling
-// thread, slot s for worker s), then the operand regions C, A, B of the current call (C first, at an
-// address fixed while the slot count is, so the copy-out views can be cached by length).
+// Memory layout (bytes): [0, 256) unused, then one workspace per possible thread (slot 0 for the
+// calling thread, slot s for worker s; availableCores() slots), then the arena of blocks that layers
+// keep in the heap (SharedHeap.alloc: Conv2D's activations and scratch, which worker threads read and
+// write), then the operand regions C, A, B of the current gemm call (C first, at the arena's top, so
+// the copy-out views can be cached by length while the arena does not change).
 const WORK_BASE = 256;
 /** One thread's workspace: the 4×8 edge tile (128 B, padded to 256), packed A block, packed B panel. */
 const WORKSPACE_BYTES = 256 + 4 * WASM_GEMM_MC * WASM_GEMM_KC + 4 * WASM_GEMM_KC * WASM_GEMM_NC;
@@ -78,6 +81,12 @@ const MAX_BYTES = MAX_PAGES * PAGE;
 const MAX_CACHED_VIEWS = 64;
 /** A worker share that takes longer than this plus 1 ms per 1e5 flop (0.1 GFLOP/s) is deemed hung. */
 const SHARE_TIMEOUT_MS = 10_000;
+/** A job of conv tasks whose worker shares take longer than this is deemed hung. */
+const TASK_TIMEOUT_MS = 120_000;
+/** Arena blocks start on 64-byte (cache-line) boundaries. */
+const BLOCK_ALIGN = 64;
+/** The task functions by id (conv-tasks.ts), as the workers index them too. */
+const TASKS = [null, convForwardTask, convBackwardTask] as const;
 
 /** Rounds a byte count up to a multiple of 16 (keeps operand regions vector-aligned). */
 function align16(bytes: number): number {
@@ -103,18 +112,36 @@ class WasmSgemm {
   private readonly memory: WasmMemory;
   private readonly exports: SgemmExports;
   private heap: Float32Array;
+  /** Every buffer object the memory has had (a shared memory's buffer is replaced, not detached, when it grows). */
+  private readonly buffers: WeakSet<ArrayBufferLike>;
+  private heap64: Float64Array;
+  private heap32: Int32Array;
   private readonly outViews: Map<number, Float32Array>;
-  /** Thread workspaces laid out in memory; the operand regions start after them. */
-  private slots: number;
+  /** The address the cached copy-out views were made for. */
+  private outViewsBase: number;
+  /** Thread workspaces laid out in memory (one per core); the arena starts after them. */
+  private readonly slots: number;
+  /** End of the arena (its blocks and free gaps); the gemm operand regions start here. */
+  private arenaTop: number;
+  /** Allocated arena blocks: address → bytes. */
+  private readonly blocks: Map<number, number>;
+  /** Free gaps below arenaTop, sorted by address: [address, bytes] pairs. */
+  private readonly gaps: [number, number][];
+  /** Frees the blocks of owners that were garbage-collected without releasing them. */
+  private readonly registry: FinalizationRegistry<number[]>;
+  /** Runs a task share on the calling thread (bound once: a step allocates no closures). */
+  private readonly localTask: LocalTask;
   private pool: WorkerPool | null;
-  /** Arguments of each share (GEMM_SHARE_ARGS int32s per share), reused by every call. */
+  /** Arguments of each share (SHARE_ARGS int32s per share), reused by every call. */
   private readonly shareArgs: Int32Array;
 
   constructor(module: WasmModule, variant: WasmGemmVariant, shared: boolean) {
     this.variant = variant;
     this.shared = shared;
     this.module = module;
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((WORK_BASE + WORKSPACE_BYTES) / PAGE), maximum: MAX_PAGES, shared });
+    this.slots = shared ? availableCores() : 1;
+    this.arenaTop = WORK_BASE + this.slots * WORKSPACE_BYTES;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.arenaTop / PAGE), maximum: MAX_PAGES, shared });
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as SgemmExports;
     const { MC, KC, NC } = this.exports;
     if (MC.value !== WASM_GEMM_MC || KC.value !== WASM_GEMM_KC || NC.value !== WASM_GEMM_NC) {
@@ -124,26 +151,140 @@ class WasmSgemm {
       );
     }
     this.heap = new Float32Array(this.memory.buffer);
+    this.heap64 = new Float64Array(this.memory.buffer);
+    this.heap32 = new Int32Array(this.memory.buffer);
+    this.buffers = new WeakSet([this.memory.buffer]);
     this.outViews = new Map();
-    this.slots = 1;
+    this.outViewsBase = -1;
     this.pool = null;
-    this.shareArgs = new Int32Array(GEMM_SHARE_ARGS * MAX_SHARES);
+    this.shareArgs = new Int32Array(SHARE_ARGS * MAX_SHARES);
+    this.blocks = new Map();
+    this.gaps = [];
+    this.registry = new FinalizationRegistry((addresses) => { for (const a of addresses) this.free(a); });
+    this.localTask = (op, args, o) => {
+      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(
+        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm,
+      );
+    };
+  }
+
+  /** The heap as float32 / float64 / int32 views (rebuilt when the memory grows). */
+  get f32(): Float32Array { return this.heap; }
+  get f64(): Float64Array { return this.heap64; }
+  get i32(): Int32Array { return this.heap32; }
+  /** The module's gemm export (addresses in bytes), for single-thread products on heap data. */
+  get gemm(): HeapGemm { return this.exports.gemm; }
+
+  /**
+   * Allocates a zero-filled arena block of at least `bytes` bytes (64-byte aligned) and returns its
+   * address; it stays put until freed (growing the memory never moves it). With `owner`, the block is
+   * freed when the owner is garbage-collected, unless {@link free}d first.
+   */
+  alloc(bytes: number, owner?: object): number {
+    const size = Math.ceil(Math.max(bytes, 1) / BLOCK_ALIGN) * BLOCK_ALIGN;
+    let address = -1;
+    for (let g = 0; g < this.gaps.length; g++) {
+      const [start, length] = this.gaps[g];
+      if (length < size) continue;
+      address = start;
+      if (length === size) this.gaps.splice(g, 1);
+      else this.gaps[g] = [start + size, length - size];
+      break;
+    }
+    if (address < 0) {
+      address = this.arenaTop;
+      this.reserve(address + size, 0, 0, 0, `an arena block of ${bytes} bytes`);
+      this.arenaTop = address + size;
+    }
+    this.blocks.set(address, size);
+    this.heap.fill(0, address >> 2, (address + size) >> 2);
+    if (owner !== undefined) this.registry.register(owner, [address], owner);
+    return address;
+  }
+
+  /** Frees the block at `address` when `owner` is garbage-collected. */
+  freeWith(owner: object, address: number): void {
+    this.registry.register(owner, [address]);
+  }
+
+  /** Frees blocks of {@link alloc} (unknown addresses are ignored); `owner` cancels its GC hook. */
+  free(address: number, owner?: object): void {
+    if (owner !== undefined) this.registry.unregister(owner);
+    const size = this.blocks.get(address);
+    if (size === undefined) return;
+    this.blocks.delete(address);
+    let g = 0;
+    while (g < this.gaps.length && this.gaps[g][0] < address) g++;
+    this.gaps.splice(g, 0, [address, size]);
+    // Merge with the neighbours, then give a gap at the top back to the operand region.
+    if (g + 1 < this.gaps.length && this.gaps[g][0] + this.gaps[g][1] === this.gaps[g + 1][0]) {
+      this.gaps[g][1] += this.gaps[g + 1][1];
+      this.gaps.splice(g + 1, 1);
+    }
+    if (g > 0 && this.gaps[g - 1][0] + this.gaps[g - 1][1] === this.gaps[g][0]) {
+      this.gaps[g - 1][1] += this.gaps[g][1];
+      this.gaps.splice(g, 1);
+      g--;
+    }
+    const last = this.gaps[this.gaps.length - 1];
+    if (last !== undefined && last[0] + last[1] === this.arenaTop) {
+      this.arenaTop = last[0];
+      this.gaps.pop();
+    }
+  }
+
+  /**
+   * Runs task `op` (conv-tasks.ts) over chunks [0, chunks) of the descriptor at `desc`: on the
+   * calling thread alone with one thread, else in up to WASM_SHARES_PER_THREAD contiguous ranges per
+   * thread on the pool. The tasks write disjoint memory per chunk, so the split does not change bits.
+   */
+  runTasks(op: number, desc: number, chunks: number): void {
+    const threads = this.shared ? getThreads() : 1;
+    const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
+    if (threads === 1 || shares === 1) {
+      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm);
+      return;
+    }
+    const args = this.shareArgs;
+    for (let s = 0; s < shares; s++) {
+      const o = s * SHARE_ARGS;
+      args[o] = desc;
+      args[o + 1] = Math.floor((s * chunks) / shares);
+      args[o + 2] = Math.floor(((s + 1) * chunks) / shares);
+      args[o + SHARE_OP] = op;
+    }
+    const pool = this.poolFor(threads);
+    try {
+      pool.run(args, shares, this.exports.gemm, TASK_TIMEOUT_MS, this.localTask);
+    } catch (error) {
+      if (pool.closed && instance === this) instance = undefined;
+      throw error;
+    } finally {
+      for (let s = 0; s < shares; s++) args[s * SHARE_ARGS + SHARE_OP] = 0;
+    }
   }
 
   /** Grows the memory to hold `bytes`; throws when wasm32 cannot. */
-  private reserve(bytes: number, m: number, n: number, k: number): void {
+  private reserve(bytes: number, m: number, n: number, k: number, what?: string): void {
     if (bytes > MAX_BYTES || this.exports.ensure(Math.ceil(bytes / PAGE)) === 0) {
-      throw new Error(`gemm (wasm): cannot grow WebAssembly memory to ${bytes} bytes for m=${m}, n=${n}, k=${k}`);
+      throw new Error(`gemm (wasm): cannot grow WebAssembly memory to ${bytes} bytes for ${what ?? `m=${m}, n=${n}, k=${k}`}`);
     }
     if (this.heap.byteLength !== this.memory.buffer.byteLength) {
       // Grown: the old view is detached (unshared) or too short (shared). Rebuild it, drop the cached ones.
       this.heap = new Float32Array(this.memory.buffer);
+      this.heap64 = new Float64Array(this.memory.buffer);
+      this.heap32 = new Int32Array(this.memory.buffer);
+      this.buffers.add(this.memory.buffer);
       this.outViews.clear();
     }
   }
 
   /** The heap view of the C region (at cBase) for an m·n result (cached: steady state allocates nothing). */
   private outView(cBase: number, size: number): Float32Array {
+    if (cBase !== this.outViewsBase) {
+      this.outViews.clear();
+      this.outViewsBase = cBase;
+    }
     let view = this.outViews.get(size);
     if (view === undefined) {
       if (this.outViews.size >= MAX_CACHED_VIEWS) this.outViews.clear();
@@ -189,23 +330,26 @@ class WasmSgemm {
   ): void {
     const shares = this.planShares(m, n, k);
     const threads = shares === 1 ? 1 : getThreads();
-    if (threads > this.slots) {
-      // More workspaces move the operand regions: the cached views point at the old place.
-      this.slots = threads;
-      this.outViews.clear();
-    }
     const sizeC = m * n;
     const sizeA = m * k;
     const sizeB = k * n;
-    const cBase = WORK_BASE + this.slots * WORKSPACE_BYTES;
-    const aBase = cBase + align16(sizeC * 4);
-    const bBase = aBase + align16(sizeA * 4);
-    this.reserve(bBase + sizeB * 4, m, n, k);
+    // Operands that already live in this memory (arena blocks) are used in place; the others get
+    // one copy each, in their stored layout, in the operand regions (the packers apply the transposes).
+    const cHere = this.inHeap(out);
+    const aHere = this.inHeap(a);
+    const bHere = this.inHeap(b);
+    let top = this.arenaTop;
+    const cBase = cHere ? out.byteOffset : top;
+    if (!cHere) top += align16(sizeC * 4);
+    const aBase = aHere ? a.byteOffset : top;
+    if (!aHere) top += align16(sizeA * 4);
+    const bBase = bHere ? b.byteOffset : top;
+    if (!bHere) top += sizeB * 4;
+    this.reserve(top, m, n, k);
     const heap = this.heap;
-    // One copy of each operand in its stored layout; the packers apply the transposes.
-    heap.set(a.length === sizeA ? a : a.subarray(0, sizeA), aBase >> 2);
-    heap.set(b.length === sizeB ? b : b.subarray(0, sizeB), bBase >> 2);
-    if (accumulate) heap.set(out.length === sizeC ? out : out.subarray(0, sizeC), cBase >> 2);
+    if (!aHere) heap.set(a.length === sizeA ? a : a.subarray(0, sizeA), aBase >> 2);
+    if (!bHere) heap.set(b.length === sizeB ? b : b.subarray(0, sizeB), bBase >> 2);
+    if (accumulate && !cHere) heap.set(out.length === sizeC ? out : out.subarray(0, sizeC), cBase >> 2);
     // op(a)[i, p] at a + 4·(i·aRs + p·aCs); op(b)[p, j] at b + 4·(p·bRs + j·bCs).
     const aRs = transA ? 1 : k;
     const aCs = transA ? m : 1;
@@ -217,7 +361,13 @@ class WasmSgemm {
     } else {
       this.runShared(shares, threads, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, acc);
     }
-    out.set(this.outView(cBase, sizeC));
+    if (!cHere) out.set(this.outView(cBase, sizeC));
+  }
+
+  /** Whether `array` is a view of this memory (an arena block), so a gemm can use it in place. */
+  private inHeap(array: Float32Array): boolean {
+    const buffer = array.buffer;
+    return this.shared && (buffer === this.heap.buffer || this.buffers.has(buffer));
   }
 
   /**
@@ -239,7 +389,7 @@ class WasmSgemm {
     for (let s = 0; s < shares; s++) {
       const lo = Math.floor((s * tiles) / shares) * tile;
       const hi = Math.min(extent, Math.floor(((s + 1) * tiles) / shares) * tile);
-      const o = s * GEMM_SHARE_ARGS;
+      const o = s * SHARE_ARGS;
       // (m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, accumulate, work): the sub-product of the share.
       args[o] = byColumns ? m : hi - lo;
       args[o + 1] = byColumns ? hi - lo : n;
@@ -339,4 +489,48 @@ export function sgemmWasm(
   if (kernel === null) throw new Error('gemm (wasm): WebAssembly SIMD is not available in this engine');
   kernel.run(out, a, b, m, n, k, transA, transB, accumulate);
   return out;
+}
+
+/**
+ * The heap of the WASM kernel when it is backed by a shared memory (so worker threads can run tasks
+ * on data kept there), or null (no WebAssembly SIMD, no SharedArrayBuffer). Layers keep blocks of it
+ * (`alloc` / `free`), lay out their data there, and run the tasks of conv-tasks.ts on it with
+ * `runTasks`; `f32`, `f64` and `i32` are views of the whole memory, replaced when it grows (read
+ * them again after an `alloc`).
+ */
+export interface SharedHeap {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly gemm: HeapGemm;
+  alloc(bytes: number, owner?: object): number;
+  free(address: number, owner?: object): void;
+  runTasks(op: number, desc: number, chunks: number): void;
+}
+
+/** See {@link SharedHeap}. */
+export function sharedHeap(): SharedHeap | null {
+  const kernel = load();
+  return kernel !== null && kernel.shared ? kernel : null;
+}
+
+/**
+ * A zero-filled Float32Array of `length` floats that lives in the shared heap when there is one, so
+ * gemm uses it in place (no copy in or out) and worker threads can work on it; its block is freed
+ * when the array is garbage-collected. Falls back to an ordinary Float32Array without a shared heap
+ * or when the heap cannot grow (wasm32 caps it at 4 GiB). Keep the returned array referenced while
+ * any view of it (subarray) is in use: the block is freed when this object goes, not its views.
+ */
+export function heapFloat32(length: number): Float32Array {
+  const heap = sharedHeap();
+  if (heap === null || length === 0) return new Float32Array(length);
+  let address: number;
+  try {
+    address = heap.alloc(4 * length);
+  } catch {
+    return new Float32Array(length);
+  }
+  const view = heap.f32.subarray(address >> 2, (address >> 2) + length);
+  (heap as WasmSgemm).freeWith(view, address);
+  return view;
 }

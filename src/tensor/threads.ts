@@ -35,8 +35,16 @@ interface NodeApis {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Int32 arguments of one share: those of the module's `gemm` export (see sgemm.wat). */
-export const GEMM_SHARE_ARGS = 13;
+import { convBackwardTask, convForwardTask, type HeapGemm } from './conv-tasks.js';
+
+/**
+ * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words
+ * 0–12 are the arguments of the module's `gemm` export, see sgemm.wat) or a task (word 13 = the
+ * task id of conv-tasks.ts; words 0–2 = descriptor address, first and end chunk).
+ */
+export const SHARE_ARGS = 16;
+/** Word of a share that holds its task id (0: gemm). */
+export const SHARE_OP = 13;
 
 // control[] offsets: the words threads spin on or contend for each get their own 64-byte line.
 const GEN = 0; // job counter; workers wait on it
@@ -46,7 +54,7 @@ const SHARES = 48; // shares in the current job
 const FAILED = 49; // shares of the current job (or worker startups) that threw
 const READY = 50; // workers that have instantiated the module (or failed trying)
 const ARGS = 64; // share s's arguments at ARGS + s·ARG_STRIDE
-const ARG_STRIDE = 16;
+const ARG_STRIDE = SHARE_ARGS;
 /** Most shares one job can have: CLAIM keeps the share index in its low 8 bits (23 bits of GEN above). */
 export const MAX_SHARES = 255;
 const TAG_MASK = 0x7fffff;
@@ -64,13 +72,16 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // `import`. Everything that can throw during startup is caught and still counts the worker READY,
 // so the caller reports the error at once instead of waiting for the startup deadline.
 const WORKER_SOURCE = `'use strict';
-let ctl, port, gemm, work, ready = false;
+let ctl, port, gemm, work, slot, memory, f32, f64, i32, ready = false;
+const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}];
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');
   ctl = new Int32Array(workerData.control);
   port = workerData.port;
   work = workerData.work;
-  gemm = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports.gemm;
+  slot = workerData.slot;
+  memory = workerData.memory;
+  gemm = new WebAssembly.Instance(workerData.module, { env: { memory } }).exports.gemm;
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -112,8 +123,19 @@ function serve() {
       if (Atomics.compareExchange(ctl, ${CLAIM}, claim, claim + 1) !== claim) continue;
       const a = ${ARGS} + share * ${ARG_STRIDE};
       try {
-        gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
-          ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11], work);
+        const op = ctl[a + ${SHARE_OP}];
+        if (op === 0) {
+          gemm(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6],
+            ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11], work);
+        } else {
+          // The memory may have grown since the views were made (a shared memory's old views stay valid but short).
+          if (f32 === undefined || f32.buffer.byteLength !== memory.buffer.byteLength) {
+            f32 = new Float32Array(memory.buffer);
+            f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
+            i32 = new Int32Array(memory.buffer);
+          }
+          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm);
+        }
       } catch (error) {
         fail(error);
       }
@@ -189,16 +211,28 @@ export function getThreads(): number {
   return threadCount;
 }
 
-/** The calling thread's share: the module's `gemm` export on the caller's own instance. */
-export type LocalGemm = (
-  m: number, n: number, k: number, a: number, aRs: number, aCs: number, b: number, bRs: number,
-  bCs: number, c: number, ldc: number, accumulate: number, work: number,
-) => void;
+/** The calling thread's gemm share: the module's `gemm` export on the caller's own instance. */
+export type LocalGemm = HeapGemm;
+/** Runs a task share (id `op`, arguments at `args[offset …]`) on the calling thread. */
+export type LocalTask = (op: number, args: Int32Array, offset: number) => void;
+
+/** Runs the share at `args[o …]` on the calling thread. */
+function runHere(args: Int32Array, o: number, local: LocalGemm, localTask: LocalTask | undefined): void {
+  const op = args[o + SHARE_OP];
+  if (op === 0) {
+    local(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6],
+      args[o + 7], args[o + 8], args[o + 9], args[o + 10], args[o + 11], args[o + 12]);
+  } else if (localTask !== undefined) {
+    localTask(op, args, o);
+  } else {
+    throw new Error(`WorkerPool.run: share with task id ${op} but no localTask to run it on this thread`);
+  }
+}
 
 /**
  * A pool of worker threads, each instantiating `module` over the shared `memory`, that runs shares
  * of a gemm alongside the calling thread. The module must import `env.memory` and export `gemm`
- * taking {@link GEMM_SHARE_ARGS} int32 arguments (sgemm.wat), the last being the running thread's
+ * taking 13 int32 arguments (sgemm.wat), the last being the running thread's
  * workspace: worker w passes `workspaces[w]` there, whatever the share's own value (which the
  * calling thread uses). Shares must write disjoint memory; the pool adds no ordering between them,
  * and any thread may run any share. Not re-entrant (one job at a time, from the thread that made it).
@@ -234,7 +268,7 @@ export class WorkerPool {
       const worker = new node.Worker(WORKER_SOURCE, {
         eval: true,
         name: `tensorkit-gemm-${index + 1}`,
-        workerData: { module, memory, control: this.control.buffer, port: port2, work: workspaces[index] },
+        workerData: { module, memory, control: this.control.buffer, port: port2, work: workspaces[index], slot: index + 1 },
         transferList: [port2],
       });
       // Reached only between jobs (the caller blocks during one); the next run() reports it.
@@ -254,13 +288,14 @@ export class WorkerPool {
 
   /**
    * Runs `shares` shares (1 ≤ shares ≤ 255) and returns when all are done: share s's arguments are
-   * `args[s·GEMM_SHARE_ARGS …]`. Share 0 runs on this thread through `local`, the others on whichever
+   * `args[s·SHARE_ARGS …]` (a gemm, or a task of conv-tasks.ts when word SHARE_OP is not 0, run here
+   * through `localTask`). Share 0 runs on this thread through `local`, the others on whichever
    * thread claims them first (this one included, through `local`). Throws (after every share has
    * finished) if a share threw in a worker, naming the worker and its error; throws and shuts the
    * pool down if the shares do not all finish within `timeoutMs`. The first call waits for the
    * workers to start (and throws if one cannot).
    */
-  run(args: Int32Array, shares: number, local: LocalGemm, timeoutMs: number): void {
+  run(args: Int32Array, shares: number, local: LocalGemm, timeoutMs: number, localTask?: LocalTask): void {
     if (this.broken !== null) throw new Error(`gemm thread pool is unusable: ${this.broken}`);
     if (!(Number.isInteger(shares) && shares >= 1 && shares <= MAX_SHARES)) {
       throw new Error(`WorkerPool.run: shares must be an integer in [1, ${MAX_SHARES}], got ${shares}`);
@@ -268,7 +303,7 @@ export class WorkerPool {
     if (!this.started) this.start();
     const ctl = this.control;
     for (let s = 1; s < shares; s++) {
-      ctl.set(args.subarray(s * GEMM_SHARE_ARGS, (s + 1) * GEMM_SHARE_ARGS), ARGS + s * ARG_STRIDE);
+      ctl.set(args.subarray(s * SHARE_ARGS, (s + 1) * SHARE_ARGS), ARGS + s * ARG_STRIDE);
     }
     const gen = (ctl[GEN] + 1) | 0;
     const tag = (gen & TAG_MASK) << 8;
@@ -282,8 +317,7 @@ export class WorkerPool {
     if (shares > 1) Atomics.notify(ctl, GEN, shares - 1);
     let ours = 1; // shares this thread has taken (run, running or thrown)
     try {
-      local(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9],
-        args[10], args[11], args[12]);
+      runHere(args, 0, local, localTask);
       // Help: run the shares no worker has claimed yet (all of them if the workers are descheduled).
       for (;;) {
         const claim = Atomics.load(ctl, CLAIM);
@@ -291,9 +325,7 @@ export class WorkerPool {
         if (share >= shares) break;
         if (Atomics.compareExchange(ctl, CLAIM, claim, claim + 1) !== claim) continue;
         ours++;
-        const o = share * GEMM_SHARE_ARGS;
-        local(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6],
-          args[o + 7], args[o + 8], args[o + 9], args[o + 10], args[o + 11], args[o + 12]);
+        runHere(args, share * SHARE_ARGS, local, localTask);
       }
     } finally {
       // Close the job to late claimers; shares never claimed (if ours threw) count as done. Then

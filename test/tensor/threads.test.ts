@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { WASM_THREAD_MIN_VOLUME, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
-import { GEMM_SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+import { SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
 import { randomArray, COMBOS, label } from '../util/gemm.js';
@@ -169,11 +169,11 @@ describe('WorkerPool', () => {
 
   /** Share s: the given mode, stores 100 + s at byte 64 + 4s. */
   function shareArgs(modes: readonly number[]): Int32Array {
-    const args = new Int32Array(modes.length * GEMM_SHARE_ARGS);
+    const args = new Int32Array(modes.length * SHARE_ARGS);
     modes.forEach((mode, s) => {
-      args[s * GEMM_SHARE_ARGS] = mode;
-      args[s * GEMM_SHARE_ARGS + 1] = 100 + s;
-      args[s * GEMM_SHARE_ARGS + 9] = 64 + 4 * s;
+      args[s * SHARE_ARGS] = mode;
+      args[s * SHARE_ARGS + 1] = 100 + s;
+      args[s * SHARE_ARGS + 9] = 64 + 4 * s;
     });
     return args;
   }

@@ -1,0 +1,196 @@
+// conv-tasks.ts: the per-image work of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts) as
+// plain functions over one heap of memory, so the same code runs on the calling thread and, over the
+// WebAssembly module's shared memory, on the gemm pool's worker threads (threads.ts embeds their
+// source text in the worker's code). Each task covers a range of chunks (a chunk = `group` images) and
+// writes only that range's outputs and its own thread's scratch, so any split of the chunks over
+// threads gives the same bits.
+//
+// The functions must stay self-contained: no imports, no module-level names, no closures or nested
+// functions (their `toString()` is evaluated in a worker). Addresses are byte offsets into the heap.
+
+/** Multiplies on the heap: C[m×n] (+)= op(A)·op(B), op(A)[i,p] at a + 4(i·aRs + p·aCs), likewise B; the WASM `gemm` export's signature. */
+export type HeapGemm = (
+  m: number, n: number, k: number, a: number, aRs: number, aCs: number, b: number, bRs: number,
+  bCs: number, c: number, ldc: number, accumulate: number, work: number,
+) => void;
+
+/** Task ids (word 13 of a pool share; 0 is a plain gemm share). */
+export const CONV_FORWARD_TASK = 1;
+export const CONV_BACKWARD_TASK = 2;
+
+/** Int32 words of a conv task descriptor. */
+export const CONV_DESC_WORDS = 32;
+/** Descriptor word offsets (see {@link convForwardTask}). */
+export const D = {
+  channels: 0, height: 1, width: 2, kH: 3, kW: 4, padH: 5, padW: 6, outH: 7, outW: 8, filters: 9, group: 10,
+  hp: 11, wp: 12, hq: 13, wq: 14,
+  x: 15, y: 16, w: 17, bias: 18, dy: 19, dx: 20, wFlip: 21, dWPart: 22, biasPart: 23,
+  scratch: 24, scratchStride: 25, xp: 26, dyp: 27, region: 28, yWide: 29, dyWide: 30, dxWide: 31,
+} as const;
+
+/**
+ * Forward of chunks [lo, hi): for each chunk of G images, pads them into the thread's xp, unfolds
+ * one contiguous run per kernel tap into col (the region), y_wide = W · col (one gemm), and writes
+ * the valid columns plus the bias into y in NCHW. Descriptor at byte `desc` (int32 words, see D):
+ * geometry, x / y / w / bias addresses (bias 0 = none), and the thread scratch at
+ * scratch + slot·scratchStride with the float offsets xp, region and yWide inside it.
+ */
+export function convForwardTask(
+  f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
+  slot: number, work: number, gemmAt: HeapGemm,
+): void {
+  const d = desc >> 2;
+  const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
+  const padH = i32[d + 5], padW = i32[d + 6], outH = i32[d + 7], outW = i32[d + 8], F = i32[d + 9], G = i32[d + 10];
+  const hp = i32[d + 11], wp = i32[d + 12];
+  const xF = i32[d + 15] >> 2, yF = i32[d + 16] >> 2, wA = i32[d + 17], biasA = i32[d + 18];
+  const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
+  const xp = base + i32[d + 26], region = base + i32[d + 28], yWide = base + i32[d + 29];
+  const imageLen = C * hp * wp;
+  const wideLen = outH * wp;
+  const wideN = G * wideLen;
+  const ckk = C * kH * kW;
+  const inSize = C * H * W;
+  const ohw = outH * outW;
+  for (let chunk = lo; chunk < hi; chunk++) {
+    const b0 = chunk * G;
+    // x[b, c, h, w] → xp[gi, c, h + padH, w + padW]; the border is never written, so it stays 0.
+    let src = xF + b0 * inSize;
+    for (let gi = 0; gi < G; gi++) {
+      for (let c = 0; c < C; c++) {
+        let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
+        for (let h = 0; h < H; h++, dst += wp) {
+          for (let w = 0; w < W; w++) f32[dst + w] = f32[src++];
+        }
+      }
+    }
+    // col[(c·kH + i)·kW + j, gi·L + p] = xp[gi, c][i·Wp + j + p], p < L: one contiguous run per tap.
+    let row = region;
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < kH; i++) {
+        for (let j = 0; j < kW; j++) {
+          for (let gi = 0; gi < G; gi++, row += wideLen) {
+            const from = xp + gi * imageLen + (c * hp + i) * wp + j;
+            f32.copyWithin(row, from, from + wideLen);
+          }
+        }
+      }
+    }
+    gemmAt(F, wideN, ckk, wA, ckk, 1, region << 2, wideN, 1, yWide << 2, wideN, 0, work);
+    // y[b0 + gi, o, oh, ow] = y_wide[o, gi·L + oh·Wp + ow] + bias[o]
+    for (let gi = 0; gi < G; gi++) {
+      for (let o = 0; o < F; o++) {
+        const bo = biasA === 0 ? 0 : f32[(biasA >> 2) + o];
+        let dst = yF + ((b0 + gi) * F + o) * ohw;
+        let from = yWide + o * wideN + gi * wideLen;
+        for (let oh = 0; oh < outH; oh++, from += wp) {
+          for (let ow = 0; ow < outW; ow++) f32[dst++] = f32[from + ow] + bo;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Backward of chunks [lo, hi): for each chunk, copies dy into the wide layout (dyWide; junk columns
+ * stay 0) and into the padded dyp (border stays 0), sums each channel into the chunk's float64 bias
+ * partial (biasPart[chunk·F + o], when bias ≠ 0), re-unfolds the chunk's input into col, writes the
+ * chunk's weight-gradient partial dWPart[chunk] = dy_wide · colᵀ, and, when dx ≠ 0, computes dx as
+ * the full correlation of dyp with the flipped kernels (wFlip[C, F·kH·kW]): one unfold of dyp per tap
+ * (dycol, in the region), one gemm onto the H × Wq grid (dxWide), and the valid columns into dx.
+ * The caller sums the partials over chunks in chunk order, so the result does not depend on which
+ * thread ran which chunk.
+ */
+export function convBackwardTask(
+  f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
+  slot: number, work: number, gemmAt: HeapGemm,
+): void {
+  const d = desc >> 2;
+  const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
+  const padH = i32[d + 5], padW = i32[d + 6], outH = i32[d + 7], outW = i32[d + 8], F = i32[d + 9], G = i32[d + 10];
+  const hp = i32[d + 11], wp = i32[d + 12], hq = i32[d + 13], wq = i32[d + 14];
+  const xF = i32[d + 15] >> 2, dyF = i32[d + 19] >> 2, dxA = i32[d + 20], wFlipA = i32[d + 21];
+  const dWPartA = i32[d + 22], biasPartA = i32[d + 23];
+  const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
+  const xp = base + i32[d + 26], dyp = base + i32[d + 27], region = base + i32[d + 28];
+  const dyWide = base + i32[d + 30], dxWide = base + i32[d + 31];
+  const imageLen = C * hp * wp;
+  const gradImageLen = F * hq * wq;
+  const wideLen = outH * wp;
+  const wideN = G * wideLen;
+  const fullLen = H * wq;
+  const fullN = G * fullLen;
+  const ckk = C * kH * kW;
+  const fkk = F * kH * kW;
+  const inSize = C * H * W;
+  const ohw = outH * outW;
+  const dxF = dxA >> 2;
+  for (let chunk = lo; chunk < hi; chunk++) {
+    const b0 = chunk * G;
+    // dy → dyWide[o, gi·L + oh·Wp + ow] and dyp[gi, o, oh + kH−1−padH, ow + kW−1−padW]; per-channel sums.
+    for (let o = 0; o < F; o++) {
+      let sum = 0;
+      for (let gi = 0; gi < G; gi++) {
+        let src = dyF + ((b0 + gi) * F + o) * ohw;
+        let dst = dyWide + o * wideN + gi * wideLen;
+        let pad = dyp + gi * gradImageLen + (o * hq + kH - 1 - padH) * wq + kW - 1 - padW;
+        for (let oh = 0; oh < outH; oh++, dst += wp, pad += wq) {
+          for (let ow = 0; ow < outW; ow++) {
+            const v = f32[src++];
+            f32[dst + ow] = v;
+            f32[pad + ow] = v;
+            sum += v;
+          }
+        }
+      }
+      if (biasPartA !== 0) f64[(biasPartA >> 3) + chunk * F + o] = sum;
+    }
+    // The chunk's input, padded and unfolded as in forward.
+    let src = xF + b0 * inSize;
+    for (let gi = 0; gi < G; gi++) {
+      for (let c = 0; c < C; c++) {
+        let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
+        for (let h = 0; h < H; h++, dst += wp) {
+          for (let w = 0; w < W; w++) f32[dst + w] = f32[src++];
+        }
+      }
+    }
+    let row = region;
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < kH; i++) {
+        for (let j = 0; j < kW; j++) {
+          for (let gi = 0; gi < G; gi++, row += wideLen) {
+            const from = xp + gi * imageLen + (c * hp + i) * wp + j;
+            f32.copyWithin(row, from, from + wideLen);
+          }
+        }
+      }
+    }
+    // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
+    gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
+    if (dxA === 0) continue;
+    // dycol[(o·kH + i)·kW + j, gi·H·Wq + p] = dyp[gi, o][i·Wq + j + p]: one run per tap (overwrites col).
+    row = region;
+    for (let o = 0; o < F; o++) {
+      for (let i = 0; i < kH; i++) {
+        for (let j = 0; j < kW; j++) {
+          for (let gi = 0; gi < G; gi++, row += fullLen) {
+            const from = dyp + gi * gradImageLen + (o * hq + i) * wq + j;
+            f32.copyWithin(row, from, from + fullLen);
+          }
+        }
+      }
+    }
+    gemmAt(C, fullN, fkk, wFlipA, fkk, 1, region << 2, fullN, 1, dxWide << 2, fullN, 0, work);
+    // dx[b0 + gi, c, h, w] = dxWide[c, gi·H·Wq + h·Wq + w]
+    let dst = dxF + b0 * inSize;
+    for (let gi = 0; gi < G; gi++) {
+      for (let c = 0; c < C; c++) {
+        let from = dxWide + c * fullN + gi * fullLen;
+        for (let h = 0; h < H; h++, from += wq) {
+          for (let w = 0; w < W; w++) f32[dst++] = f32[from + w];
+        }
+      }
+    }
+  }
+}

@@ -1,7 +1,7 @@
 // Conv2D: 2-D convolution over NCHW images as im2col + gemm, with PyTorch Conv2d's layout and default init.
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapGemm } from '../tensor/conv-tasks.js';
+import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapGemm } from '../tensor/heap-tasks.js';
 import { gemm, getGemmBackend } from '../tensor/gemm.js';
 import { sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
 import { availableCores } from '../tensor/threads.js';
@@ -449,7 +449,7 @@ function sharedConvHeap(): ConvHeap | null {
 
 /**
  * Conv2D's stride-1 path for one batch size (see the Conv2D TSDoc): its data lives in a heap (the
- * WASM kernel's shared memory, so that the per-chunk work of conv-tasks.ts runs on all gemm threads,
+ * WASM kernel's shared memory, so that the per-chunk work of heap-tasks.ts runs on all gemm threads,
  * or a private heap), described by a descriptor the tasks read. Forward block: descriptor, x copy,
  * y, weights, bias, and one scratch area per thread slot — xp[G, inC, Hp, Wp] (+ kW − 1 slack),
  * dyp[G, filters, Hq, Wq] (+ kW − 1 slack), the column region (col[inC·kH·kW, G·outH·Wp] or

@@ -1,4 +1,6 @@
 // Adam, in PyTorch's form (bias correction, eps outside the square root), with optional AdamW decay.
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_ADAM, adamKernel } from '../tensor/heap-tasks.js';
 import { checkKeys, readNumber } from '../config.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -56,18 +58,10 @@ export class Adam extends BaseOptimizer<'m' | 'v'> {
     const v = slots.v;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const oneMinusB1 = 1 - b1;
-    const oneMinusB2 = 1 - b2;
-    const eps = this.eps;
     const stepSize = this.lr / (1 - b1 ** t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const mi = b1 * m[i] + oneMinusB1 * gi;
-      const vi = b2 * v[i] + oneMinusB2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    if (!parallelRange(RANGE_ADAM, p.length, p, g, m, v, b1, b2, this.eps, stepSize, invSqrtBc2)) {
+      adamKernel(p, 0, g, 0, m, 0, v, 0, p.length, b1, b2, this.eps, stepSize, invSqrtBc2);
     }
   }
 

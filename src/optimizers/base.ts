@@ -1,5 +1,6 @@
 // BaseOptimizer: the shared machinery of every optimizer (slot allocation keyed by param name, step
 // counting, weight decay, state save/load), so a subclass only writes its per-parameter update.
+import { heapFloat32 } from '../tensor/gemm-wasm.js';
 import { readBoolean, readNumber } from '../config.js';
 import type { Param } from '../tensor/param.js';
 import type { Optimizer, OptimizerState, StepContext } from './optimizer.js';
@@ -128,7 +129,7 @@ export abstract class BaseOptimizer<S extends string = string, G extends string 
         for (let j = 0; j < p.length; j++) p[j] *= shrink;
         this.update(p, g, state.slots, t);
       } else {
-        if (state.decayedGrad === null) state.decayedGrad = new Float32Array(p.length);
+        if (state.decayedGrad === null) state.decayedGrad = heapFloat32(p.length);
         const gd = state.decayedGrad;
         for (let j = 0; j < p.length; j++) gd[j] = g[j] + decay * p[j];
         this.update(p, gd, state.slots, t);
@@ -183,7 +184,10 @@ export abstract class BaseOptimizer<S extends string = string, G extends string 
         loaded.set(name, existing);
       } else {
         const copy = {} as Record<S, Float32Array>;
-        for (const s of this.slotNames) copy[s] = record[s].slice();
+        for (const s of this.slotNames) {
+          copy[s] = heapFloat32(record[s].length);
+          copy[s].set(record[s]);
+        }
         loaded.set(name, { size, slots: copy, decayedGrad: null });
       }
     }
@@ -200,7 +204,7 @@ export abstract class BaseOptimizer<S extends string = string, G extends string 
     let state = this.states.get(name);
     if (state === undefined) {
       const slots = {} as Record<S, Float32Array>;
-      for (const s of this.slotNames) slots[s] = new Float32Array(size);
+      for (const s of this.slotNames) slots[s] = heapFloat32(size);
       state = { size, slots, decayedGrad: null };
       this.states.set(name, state);
     } else if (state.size < 0) {

@@ -1,4 +1,6 @@
 // SGD with (heavy-ball) momentum, in PyTorch's form.
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_MOMENTUM, momentumKernel } from '../tensor/heap-tasks.js';
 import { checkKeys, readNumber } from '../config.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -39,13 +41,7 @@ export class Momentum extends BaseOptimizer<'b'> {
 
   protected update(p: Float32Array, g: Float32Array, slots: Record<'b', Float32Array>): void {
     const b = slots.b;
-    const lr = this.lr;
-    const mu = this.momentum;
-    for (let i = 0; i < p.length; i++) {
-      const bi = mu * b[i] + g[i];
-      b[i] = bi;
-      p[i] -= lr * bi;
-    }
+    if (!parallelRange(RANGE_MOMENTUM, p.length, p, g, b, null, this.lr, this.momentum)) momentumKernel(p, 0, g, 0, b, 0, p.length, this.lr, this.momentum);
   }
 
   getConfig(): MomentumConfig & Record<string, number> {

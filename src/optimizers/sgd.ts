@@ -1,4 +1,6 @@
 // Plain stochastic gradient descent.
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_SGD, sgdKernel } from '../tensor/heap-tasks.js';
 import { checkKeys } from '../config.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -31,8 +33,7 @@ export class Sgd extends BaseOptimizer<never> {
   }
 
   protected update(p: Float32Array, g: Float32Array): void {
-    const lr = this.lr;
-    for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
+    if (!parallelRange(RANGE_SGD, p.length, p, g, null, null, this.lr)) sgdKernel(p, 0, g, 0, p.length, this.lr);
   }
 
   getConfig(): SgdConfig & Record<string, number> {

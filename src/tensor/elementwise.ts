@@ -1,5 +1,7 @@
 // Elementwise and broadcast kernels over flat Float32Arrays (destination first, allocation-free),
 // used by layers (bias add, bias gradient) and optimizers (scaled updates).
+import { parallelRange } from './gemm-wasm.js';
+import { RANGE_RELU, RANGE_RELU_BACKWARD, reluBackwardKernel, reluKernel } from './heap-tasks.js';
 
 function checkSameLength(what: string, out: Float32Array, a: Float32Array, b?: Float32Array): void {
   if (a.length !== out.length || (b !== undefined && b.length !== out.length)) {
@@ -160,9 +162,8 @@ export function int32View(x: Float32Array): Int32Array {
  */
 export function relu(out: Float32Array, x: Float32Array): Float32Array {
   checkSameLength('relu', out, x);
-  const o = int32View(out);
-  const xb = int32View(x);
-  for (let i = 0; i < o.length; i++) o[i] = xb[i] & -(x[i] > 0);
+  if (parallelRange(RANGE_RELU, out.length, out, x, null, null)) return out;
+  reluKernel(int32View(out), 0, x, int32View(x), 0, out.length);
   return out;
 }
 
@@ -173,8 +174,7 @@ export function relu(out: Float32Array, x: Float32Array): Float32Array {
  */
 export function reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): Float32Array {
   checkSameLength('reluBackward', dx, dy, x);
-  const o = int32View(dx);
-  const g = int32View(dy);
-  for (let i = 0; i < o.length; i++) o[i] = g[i] & -(x[i] > 0);
+  if (parallelRange(RANGE_RELU_BACKWARD, dx.length, dx, dy, x, null)) return dx;
+  reluBackwardKernel(int32View(dx), 0, int32View(dy), 0, x, 0, dx.length);
   return dx;
 }

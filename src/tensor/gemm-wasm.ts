@@ -6,7 +6,7 @@
 import {
   SGEMM_RELAXED_UNSHARED_WASM, SGEMM_RELAXED_WASM, SGEMM_SIMD_UNSHARED_WASM, SGEMM_SIMD_WASM,
 } from './sgemm-wasm.generated.js';
-import { convBackwardTask, convForwardTask, type HeapGemm } from './conv-tasks.js';
+import { RANGE_KERNELS, RANGE_TASK, convBackwardTask, convForwardTask, rangeTask, type HeapGemm } from './heap-tasks.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalGemm, type LocalTask } from './threads.js';
 
 /** Rows of the WASM register tile (fixed by sgemm.wat). */
@@ -85,8 +85,12 @@ const SHARE_TIMEOUT_MS = 10_000;
 const TASK_TIMEOUT_MS = 120_000;
 /** Arena blocks start on 64-byte (cache-line) boundaries. */
 const BLOCK_ALIGN = 64;
-/** The task functions by id (conv-tasks.ts), as the workers index them too. */
-const TASKS = [null, convForwardTask, convBackwardTask] as const;
+/** The task functions by id (heap-tasks.ts), as the workers index them too. */
+const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
+/** Elements per chunk of an elementwise job (see runRange). */
+const RANGE_CHUNK = 16384;
+/** Elementwise work below this many elements stays on the calling thread. */
+export const RANGE_MIN_PARALLEL = 65536;
 
 /** Rounds a byte count up to a multiple of 16 (keeps operand regions vector-aligned). */
 function align16(bytes: number): number {
@@ -129,6 +133,8 @@ class WasmSgemm {
   private readonly gaps: [number, number][];
   /** Frees the blocks of owners that were garbage-collected without releasing them. */
   private readonly registry: FinalizationRegistry<number[]>;
+  /** The descriptor block of elementwise jobs (0 until the first). */
+  private rangeDesc = 0;
   /** Runs a task share on the calling thread (bound once: a step allocates no closures). */
   private readonly localTask: LocalTask;
   private pool: WorkerPool | null;
@@ -163,7 +169,7 @@ class WasmSgemm {
     this.registry = new FinalizationRegistry((addresses) => { for (const a of addresses) this.free(a); });
     this.localTask = (op, args, o) => {
       (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(
-        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm,
+        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, RANGE_KERNELS,
       );
     };
   }
@@ -234,7 +240,7 @@ class WasmSgemm {
   }
 
   /**
-   * Runs task `op` (conv-tasks.ts) over chunks [0, chunks) of the descriptor at `desc`: on the
+   * Runs task `op` (heap-tasks.ts) over chunks [0, chunks) of the descriptor at `desc`: on the
    * calling thread alone with one thread, else in up to WASM_SHARES_PER_THREAD contiguous ranges per
    * thread on the pool. The tasks write disjoint memory per chunk, so the split does not change bits.
    */
@@ -242,7 +248,7 @@ class WasmSgemm {
     const threads = this.shared ? getThreads() : 1;
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
-      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm);
+      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, RANGE_KERNELS);
       return;
     }
     const args = this.shareArgs;
@@ -362,6 +368,39 @@ class WasmSgemm {
       this.runShared(shares, threads, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, acc);
     }
     if (!cHere) out.set(this.outView(cBase, sizeC));
+  }
+
+  /**
+   * Runs elementwise kernel `kind` (RANGE_* of heap-tasks.ts) over n elements of arrays a–d (views of
+   * this memory, or null) with scalars s0–s4, split over the threads; returns false, doing nothing,
+   * when that does not pay (one thread, fewer than RANGE_MIN_PARALLEL elements) or an array is not
+   * in this memory — the caller then runs the kernel itself.
+   */
+  runRange(
+    kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+    s0: number, s1: number, s2: number, s3: number, s4: number,
+  ): boolean {
+    if (n < RANGE_MIN_PARALLEL || !this.shared || getThreads() === 1) return false;
+    if (!this.inHeap(a) || !this.inHeap(b) || (c !== null && !this.inHeap(c)) || (d !== null && !this.inHeap(d))) return false;
+    if (this.rangeDesc === 0) this.rangeDesc = this.alloc(128);
+    const i32 = this.heap32;
+    const f64 = this.heap64;
+    const w = this.rangeDesc >> 2;
+    i32[w] = kind;
+    i32[w + 1] = n;
+    i32[w + 2] = RANGE_CHUNK;
+    i32[w + 3] = a.byteOffset;
+    i32[w + 4] = b.byteOffset;
+    i32[w + 5] = c === null ? 0 : c.byteOffset;
+    i32[w + 6] = d === null ? 0 : d.byteOffset;
+    const s = (this.rangeDesc + 32) >> 3;
+    f64[s] = s0;
+    f64[s + 1] = s1;
+    f64[s + 2] = s2;
+    f64[s + 3] = s3;
+    f64[s + 4] = s4;
+    this.runTasks(RANGE_TASK, this.rangeDesc, Math.ceil(n / RANGE_CHUNK));
+    return true;
   }
 
   /** Whether `array` is a view of this memory (an arena block), so a gemm can use it in place. */
@@ -494,7 +533,7 @@ export function sgemmWasm(
 /**
  * The heap of the WASM kernel when it is backed by a shared memory (so worker threads can run tasks
  * on data kept there), or null (no WebAssembly SIMD, no SharedArrayBuffer). Layers keep blocks of it
- * (`alloc` / `free`), lay out their data there, and run the tasks of conv-tasks.ts on it with
+ * (`alloc` / `free`), lay out their data there, and run the tasks of heap-tasks.ts on it with
  * `runTasks`; `f32`, `f64` and `i32` are views of the whole memory, replaced when it grows (read
  * them again after an `alloc`).
  */
@@ -506,6 +545,10 @@ export interface SharedHeap {
   alloc(bytes: number, owner?: object): number;
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;
+  runRange(
+    kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+    s0: number, s1: number, s2: number, s3: number, s4: number,
+  ): boolean;
 }
 
 /** See {@link SharedHeap}. */
@@ -533,4 +576,18 @@ export function heapFloat32(length: number): Float32Array {
   const view = heap.f32.subarray(address >> 2, (address >> 2) + length);
   (heap as WasmSgemm).freeWith(view, address);
   return view;
+}
+
+/**
+ * Runs elementwise kernel `kind` of heap-tasks.ts over n elements on all gemm threads when every
+ * array lives in the shared heap (see {@link heapFloat32}) and n is large enough to pay; returns false
+ * otherwise, and the caller runs the kernel on its own thread. Same bits either way.
+ */
+export function parallelRange(
+  kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+  s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0,
+): boolean {
+  if (n < RANGE_MIN_PARALLEL) return false;
+  const heap = sharedHeap();
+  return heap !== null && heap.runRange(kind, n, a, b, c, d, s0, s1, s2, s3, s4);
 }

@@ -35,12 +35,14 @@ interface NodeApis {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-import { convBackwardTask, convForwardTask, type HeapGemm } from './conv-tasks.js';
+import {
+  adamKernel, convBackwardTask, convForwardTask, momentumKernel, rangeTask, reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
+} from './heap-tasks.js';
 
 /**
  * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words
  * 0–12 are the arguments of the module's `gemm` export, see sgemm.wat) or a task (word 13 = the
- * task id of conv-tasks.ts; words 0–2 = descriptor address, first and end chunk).
+ * task id of heap-tasks.ts; words 0–2 = descriptor address, first and end chunk).
  */
 export const SHARE_ARGS = 16;
 /** Word of a share that holds its task id (0: gemm). */
@@ -73,7 +75,9 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // so the caller reports the error at once instead of waiting for the startup deadline.
 const WORKER_SOURCE = `'use strict';
 let ctl, port, gemm, work, slot, memory, f32, f64, i32, ready = false;
-const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}];
+const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
+const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
+  momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()} };
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');
   ctl = new Int32Array(workerData.control);
@@ -134,7 +138,7 @@ function serve() {
             f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
             i32 = new Int32Array(memory.buffer);
           }
-          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm);
+          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, KERNELS);
         }
       } catch (error) {
         fail(error);
@@ -288,7 +292,7 @@ export class WorkerPool {
 
   /**
    * Runs `shares` shares (1 ≤ shares ≤ 255) and returns when all are done: share s's arguments are
-   * `args[s·SHARE_ARGS …]` (a gemm, or a task of conv-tasks.ts when word SHARE_OP is not 0, run here
+   * `args[s·SHARE_ARGS …]` (a gemm, or a task of heap-tasks.ts when word SHARE_OP is not 0, run here
    * through `localTask`). Share 0 runs on this thread through `local`, the others on whichever
    * thread claims them first (this one included, through `local`). Throws (after every share has
    * finished) if a share threw in a worker, naming the worker and its error; throws and shuts the

@@ -1,5 +1,5 @@
 // Conv2D's stride-1 path run three ways — on the shared WebAssembly heap with 1 thread, with 2 threads
-// (the per-chunk tasks of conv-tasks.ts on the gemm pool's workers), and on a private heap with the
+// (the per-chunk tasks of heap-tasks.ts on the gemm pool's workers), and on a private heap with the
 // TypeScript gemm — against each other (the threaded run bit for bit) and against a direct float64
 // convolution, at awkward sizes: batch 1 / 7 / 33, odd images, padding, several images per chunk.
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// conv-tasks.ts: the per-image work of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts) as
+// heap-tasks.ts: the per-image work of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts) as
 // plain functions over one heap of memory, so the same code runs on the calling thread and, over the
 // WebAssembly module's shared memory, on the gemm pool's worker threads (threads.ts embeds their
 // source text in the worker's code). Each task covers a range of chunks (a chunk = `group` images) and
@@ -193,4 +193,96 @@ export function convBackwardTask(
       }
     }
   }
+}
+
+/** Task id of {@link rangeTask}. */
+export const RANGE_TASK = 3;
+/** Kernels of {@link rangeTask} (descriptor word 0). */
+export const RANGE_RELU = 1;
+export const RANGE_RELU_BACKWARD = 2;
+export const RANGE_SGD = 3;
+export const RANGE_MOMENTUM = 4;
+export const RANGE_ADAM = 5;
+
+// Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
+// arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
+
+/** ReLU, bit-exact and branch-free: o = x where x > 0, else +0 (o and xi are int32 views of the output and input). */
+export function reluKernel(o: Int32Array, oOff: number, x: Float32Array, xi: Int32Array, xOff: number, n: number): void {
+  for (let i = 0; i < n; i++) o[oOff + i] = xi[xOff + i] & -(x[xOff + i] > 0);
+}
+
+/** ReLU backward: dx = dy where x > 0, else +0 (int32 views of dx and dy; x the forward input or output). */
+export function reluBackwardKernel(o: Int32Array, oOff: number, g: Int32Array, gOff: number, x: Float32Array, xOff: number, n: number): void {
+  for (let i = 0; i < n; i++) o[oOff + i] = g[gOff + i] & -(x[xOff + i] > 0);
+}
+
+/** SGD: p ← p − lr·g. */
+export function sgdKernel(p: Float32Array, pOff: number, g: Float32Array, gOff: number, n: number, lr: number): void {
+  for (let i = 0; i < n; i++) p[pOff + i] -= lr * g[gOff + i];
+}
+
+/** Heavy-ball momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·b. */
+export function momentumKernel(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, b: Float32Array, bOff: number, n: number, lr: number, mu: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const bi = mu * b[bOff + i] + g[gOff + i];
+    b[bOff + i] = bi;
+    p[pOff + i] -= lr * bi;
+  }
+}
+
+/** Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − stepSize·m / (√v·invSqrtBc2 + ε). */
+export function adamKernel(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number,
+  n: number, b1: number, b2: number, eps: number, stepSize: number, invSqrtBc2: number,
+): void {
+  const oneMinusB1 = 1 - b1;
+  const oneMinusB2 = 1 - b2;
+  for (let i = 0; i < n; i++) {
+    const gi = g[gOff + i];
+    const mi = b1 * m[mOff + i] + oneMinusB1 * gi;
+    const vi = b2 * v[vOff + i] + oneMinusB2 * gi * gi;
+    m[mOff + i] = mi;
+    v[vOff + i] = vi;
+    p[pOff + i] -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+  }
+}
+
+/** The kernels, by name, as {@link rangeTask} receives them (the workers build the same object from their source). */
+export interface RangeKernels {
+  readonly relu: typeof reluKernel;
+  readonly reluBackward: typeof reluBackwardKernel;
+  readonly sgd: typeof sgdKernel;
+  readonly momentum: typeof momentumKernel;
+  readonly adam: typeof adamKernel;
+}
+export const RANGE_KERNELS: RangeKernels = {
+  relu: reluKernel, reluBackward: reluBackwardKernel, sgd: sgdKernel, momentum: momentumKernel, adam: adamKernel,
+};
+
+/**
+ * Elementwise work split in chunks: chunks [lo, hi) of the descriptor at `desc` — int32 words: 0 the
+ * kernel (RANGE_*), 1 the element count n, 2 the elements per chunk, 3–6 the addresses of up to four
+ * arrays; float64 scalars from byte desc + 32. Each element is computed by exactly one thread.
+ */
+export function rangeTask(
+  f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
+  _slot: number, _work: number, _gemmAt: HeapGemm, K: RangeKernels,
+): void {
+  const d = desc >> 2;
+  const kind = i32[d], n = i32[d + 1], chunk = i32[d + 2];
+  const a = i32[d + 3] >> 2, b = i32[d + 4] >> 2, c = i32[d + 5] >> 2, e = i32[d + 6] >> 2;
+  const s = (desc + 32) >> 3;
+  const start = lo * chunk;
+  const len = Math.min(n, hi * chunk) - start;
+  if (len <= 0) return;
+  if (kind === 1) K.relu(i32, a + start, f32, i32, b + start, len);
+  else if (kind === 2) K.reluBackward(i32, a + start, i32, b + start, f32, c + start, len);
+  else if (kind === 3) K.sgd(f32, a + start, f32, b + start, len, f64[s]);
+  else if (kind === 4) K.momentum(f32, a + start, f32, b + start, f32, c + start, len, f64[s], f64[s + 1]);
+  else if (kind === 5) {
+    K.adam(f32, a + start, f32, b + start, f32, c + start, f32, e + start, len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4]);
+  } else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

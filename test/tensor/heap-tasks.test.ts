@@ -1,0 +1,122 @@
+// The shared WebAssembly heap: arena blocks (alloc / free / reuse), gemm on operands that live in
+// the heap (used in place), and the elementwise kernels split over threads (parallelRange), which
+// must give the bits of the single-thread kernels.
+import { afterEach, describe, expect, it } from 'vitest';
+import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
+import { RANGE_MIN_PARALLEL, heapFloat32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import {
+  RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, adamKernel, momentumKernel, reluBackwardKernel,
+  reluKernel, sgdKernel,
+} from '../../src/tensor/heap-tasks.js';
+import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+import { testRng } from '../util/rng.js';
+
+const multiCore = availableCores() >= 2;
+
+function randomHeap(n: number, seed: number, low = -1, high = 1): Float32Array {
+  const rng = testRng(seed);
+  const a = heapFloat32(n);
+  for (let i = 0; i < n; i++) a[i] = low + (high - low) * rng.next();
+  return a;
+}
+
+describe('shared heap arena', () => {
+  it('hands out zeroed, disjoint, 64-byte aligned blocks and reuses freed ones', () => {
+    const heap = sharedHeap();
+    expect(heap).not.toBeNull();
+    if (heap === null) return;
+    const a = heap.alloc(100);
+    const b = heap.alloc(1000);
+    const c = heap.alloc(10);
+    for (const x of [a, b, c]) expect(x % 64).toBe(0);
+    expect(b).toBeGreaterThanOrEqual(a + 128);
+    expect(c).toBeGreaterThanOrEqual(b + 1024);
+    heap.f32.fill(7, b >> 2, (b + 1000) >> 2);
+    heap.free(b);
+    const d = heap.alloc(500); // fits the freed gap
+    expect(d).toBe(b);
+    expect(Array.from(heap.f32.subarray(d >> 2, (d + 500) >> 2)).every((v) => v === 0)).toBe(true);
+    heap.free(a);
+    heap.free(d);
+    heap.free(c);
+    heap.free(c); // unknown now: ignored
+    // Everything freed merges back: the next block starts where the first one did.
+    const e = heap.alloc(64);
+    expect(e).toBe(a);
+    heap.free(e);
+  });
+
+  it('heapFloat32 returns views of the heap that gemm uses in place, with the same results', () => {
+    const [m, n, k] = [7, 33, 65];
+    const a = randomHeap(m * k, 1);
+    const b = randomHeap(k * n, 2);
+    const out = heapFloat32(m * n);
+    const want = gemmNaive(new Float32Array(m * n), Float32Array.from(a), Float32Array.from(b), m, n, k);
+    gemm(out, a, b, m, n, k);
+    const plain = gemm(new Float32Array(m * n), Float32Array.from(a), Float32Array.from(b), m, n, k);
+    expect(Array.from(out)).toEqual(Array.from(plain));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(out[i] - want[i])).toBeLessThan(1e-4);
+    // Accumulating into a heap-resident output, from a mix of heap and ordinary operands.
+    gemm(out, Float32Array.from(a), b, m, n, k, { accumulate: true });
+    for (let i = 0; i < want.length; i++) expect(Math.abs(out[i] - 2 * want[i])).toBeLessThan(2e-4);
+  });
+});
+
+describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
+  const before = getThreads();
+  afterEach(() => setThreads(before));
+  const n = RANGE_MIN_PARALLEL * 3 + 17; // several chunks and a ragged end
+
+  it('declines small or non-heap work and one thread (the caller then runs the kernel)', () => {
+    setThreads(2);
+    const x = randomHeap(n, 3);
+    const out = heapFloat32(n);
+    expect(parallelRange(RANGE_RELU, 100, out, x, null, null)).toBe(false);
+    expect(parallelRange(RANGE_RELU, n, out, new Float32Array(n), null, null)).toBe(false);
+    setThreads(1);
+    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(false);
+  });
+
+  it('gives the single-thread kernels\' bits for relu, relu backward, sgd, momentum and adam', () => {
+    setThreads(2);
+    const x = randomHeap(n, 4);
+    x[5] = -0;
+    x[6] = Number.NaN;
+    const dy = randomHeap(n, 5);
+    const i32 = (a: Float32Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, a.length);
+
+    const out = heapFloat32(n);
+    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
+    const want = new Float32Array(n);
+    reluKernel(i32(want), 0, x, i32(x), 0, n);
+    expect(Array.from(i32(out))).toEqual(Array.from(i32(want)));
+
+    expect(parallelRange(RANGE_RELU_BACKWARD, n, out, dy, x, null)).toBe(true);
+    reluBackwardKernel(i32(want), 0, i32(dy), 0, x, 0, n);
+    expect(Array.from(i32(out))).toEqual(Array.from(i32(want)));
+
+    const p = randomHeap(n, 6);
+    const pWant = Float32Array.from(p);
+    expect(parallelRange(RANGE_SGD, n, p, dy, null, null, 0.1)).toBe(true);
+    sgdKernel(pWant, 0, dy, 0, n, 0.1);
+    expect(Array.from(p)).toEqual(Array.from(pWant));
+
+    const buf = randomHeap(n, 7);
+    const bufWant = Float32Array.from(buf);
+    expect(parallelRange(RANGE_MOMENTUM, n, p, dy, buf, null, 0.01, 0.9)).toBe(true);
+    momentumKernel(pWant, 0, dy, 0, bufWant, 0, n, 0.01, 0.9);
+    expect(Array.from(p)).toEqual(Array.from(pWant));
+    expect(Array.from(buf)).toEqual(Array.from(bufWant));
+
+    const m = randomHeap(n, 8);
+    const v = randomHeap(n, 9, 0, 1);
+    const mWant = Float32Array.from(m);
+    const vWant = Float32Array.from(v);
+    const args = [0.9, 0.999, 1e-8, 0.001 / (1 - 0.9 ** 3), 1 / Math.sqrt(1 - 0.999 ** 3)] as const;
+    expect(parallelRange(RANGE_ADAM, n, p, dy, m, v, ...args)).toBe(true);
+    adamKernel(pWant, 0, dy, 0, mWant, 0, vWant, 0, n, ...args);
+    expect(Array.from(p)).toEqual(Array.from(pWant));
+    expect(Array.from(m)).toEqual(Array.from(mWant));
+    expect(Array.from(v)).toEqual(Array.from(vWant));
+  });
+});

@@ -24,6 +24,8 @@ export abstract class Activation implements Layer {
   private dx: BatchBuffer;
   private input: Tensor | null;
   private output: Tensor | null;
+  /** Whether the last forward was a {@link passThrough}. */
+  private passed: boolean;
 
   protected constructor(owner: string) {
     this.owner = owner;
@@ -33,6 +35,7 @@ export abstract class Activation implements Layer {
     this.dx = new BatchBuffer([]);
     this.input = null;
     this.output = null;
+    this.passed = false;
   }
 
   build(inputShape: readonly number[], _rng: Rng): readonly number[] {
@@ -56,12 +59,28 @@ export abstract class Activation implements Layer {
     this.apply(y.data, x.data);
     this.input = x;
     this.output = y;
+    this.passed = false;
     return y;
   }
 
-  /** dx = J_f(x)ᵀ·dy into a layer-owned buffer. */
+  /**
+   * Forward when the previous layer already applied this activation (Sequential fuses ReLU into
+   * Conv2D, see Conv2D.forwardRelu): returns `y` itself, and the next {@link backward} returns dy
+   * unchanged, leaving the activation's gradient to that layer's backward.
+   */
+  passThrough(y: Tensor): Tensor {
+    requireBuilt(this.owner, this.built, 'forward');
+    checkInput(this.owner, y, this.shape);
+    this.input = null;
+    this.output = y;
+    this.passed = true;
+    return y;
+  }
+
+  /** dx = J_f(x)ᵀ·dy into a layer-owned buffer (dy itself after a {@link passThrough}). */
   backward(dy: Tensor): Tensor {
     checkGrad(this.owner, dy, this.output);
+    if (this.passed) return dy;
     const dx = this.dx.get(dy.shape[0]);
     this.gradient(dx.data, dy.data, (this.input as Tensor).data, (this.output as Tensor).data);
     return dx;

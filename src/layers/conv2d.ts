@@ -206,13 +206,32 @@ export class Conv2D implements Layer {
 
   /** y[batch, filters, outH, outW] = conv(x[batch, inC, H, W], W) + b, into a layer-owned buffer. */
   forward(x: Tensor, _training: boolean): Tensor {
+    return this.forwardImpl(x, false);
+  }
+
+  /** Whether {@link forwardRelu} fuses the ReLU into the convolution (the stride-1 path). */
+  get fusesRelu(): boolean {
+    return this.geom !== null && this.isWide(this.geom);
+  }
+
+  /**
+   * relu(conv(x) + b) in one pass, for a ReLU layer that follows (Sequential pairs them; see
+   * Activation.passThrough). The next {@link backward} then expects dL/d(relu output) and applies the
+   * ReLU's mask itself. Bit-identical to forward followed by ReLU. Only where {@link fusesRelu}.
+   */
+  forwardRelu(x: Tensor, _training: boolean): Tensor {
+    if (!this.fusesRelu) throw new Error('Conv2D: forwardRelu needs the stride-1 path (stride 1, padding ≤ kernel − 1)');
+    return this.forwardImpl(x, true);
+  }
+
+  private forwardImpl(x: Tensor, relu: boolean): Tensor {
     requireBuilt('Conv2D', this.geom !== null, 'forward');
     checkInput('Conv2D', x, this.inShape);
     const g = this.geom as ConvGeometry;
     let y: Tensor;
     if (this.isWide(g)) {
       const wide = this.wideFor(x.shape[0], g);
-      y = wide.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null);
+      y = wide.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null, relu);
       this.lastWide = wide;
     } else {
       y = this.out.get(x.shape[0]);
@@ -559,9 +578,10 @@ class WideConv {
       4 * chunks * this.filters * this.ckk, 8 * chunks * this.filters];
   }
 
-  /** y = conv(x) + bias for the whole batch; returns {@link y}. */
-  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null): Tensor {
+  /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
+  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
     const f32 = this.heap.f32;
+    this.heap.i32[(this.desc >> 2) + D.relu] = relu ? 1 : 0;
     f32.set(x.length === this.batch * this.inSize ? x : x.subarray(0, this.batch * this.inSize), this.xAddr >> 2);
     f32.set(w, this.wAddr >> 2);
     if (bias !== null) f32.set(bias, this.biasAddr >> 2);

@@ -3,6 +3,8 @@ import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment
 import { RowBuffer } from '../data/batches.js';
 import { gatherRows } from '../data/split.js';
 import { createLayer, type Layer } from '../layers/index.js';
+import { ReLU } from '../layers/activations.js';
+import { Conv2D } from '../layers/conv2d.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import type { Param } from '../tensor/param.js';
@@ -229,9 +231,23 @@ export class Sequential {
     return this.forwardRange(x, this.layers.length, options.training ?? false);
   }
 
+  /**
+   * Forward through layers 0 … end−1. A Conv2D followed by a ReLU inside the range runs as one fused
+   * pass (Conv2D.forwardRelu, the ReLU passing its input through): the same bits, one pass over the
+   * activations fewer each way, and the ReLU's work on the conv's threads.
+   */
   private forwardRange(x: Tensor, end: number, training: boolean): Tensor {
     let h = x;
-    for (let i = 0; i < end; i++) h = this.layers[i].forward(h, training);
+    for (let i = 0; i < end; i++) {
+      const layer = this.layers[i];
+      const next = i + 1 < end ? this.layers[i + 1] : null;
+      if (next instanceof ReLU && layer instanceof Conv2D && layer.fusesRelu) {
+        h = next.passThrough(layer.forwardRelu(h, training));
+        i++;
+      } else {
+        h = layer.forward(h, training);
+      }
+    }
     return h;
   }
 

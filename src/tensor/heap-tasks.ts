@@ -19,19 +19,20 @@ export const CONV_FORWARD_TASK = 1;
 export const CONV_BACKWARD_TASK = 2;
 
 /** Int32 words of a conv task descriptor. */
-export const CONV_DESC_WORDS = 32;
+export const CONV_DESC_WORDS = 40;
 /** Descriptor word offsets (see {@link convForwardTask}). */
 export const D = {
   channels: 0, height: 1, width: 2, kH: 3, kW: 4, padH: 5, padW: 6, outH: 7, outW: 8, filters: 9, group: 10,
   hp: 11, wp: 12, hq: 13, wq: 14,
   x: 15, y: 16, w: 17, bias: 18, dy: 19, dx: 20, wFlip: 21, dWPart: 22, biasPart: 23,
-  scratch: 24, scratchStride: 25, xp: 26, dyp: 27, region: 28, yWide: 29, dyWide: 30, dxWide: 31,
+  scratch: 24, scratchStride: 25, xp: 26, dyp: 27, region: 28, yWide: 29, dyWide: 30, dxWide: 31, relu: 32,
 } as const;
 
 /**
  * Forward of chunks [lo, hi): for each chunk of G images, pads them into the thread's xp, unfolds
  * one contiguous run per kernel tap into col (the region), y_wide = W · col (one gemm), and writes
- * the valid columns plus the bias into y in NCHW. Descriptor at byte `desc` (int32 words, see D):
+ * the valid columns plus the bias into y in NCHW, through a ReLU when descriptor word `relu` is 1
+ * (max(v, 0) with +0 for v ≤ 0 and NaN, the bits of reluKernel). Descriptor at byte `desc` (int32 words, see D):
  * geometry, x / y / w / bias addresses (bias 0 = none), and the thread scratch at
  * scratch + slot·scratchStride with the float offsets xp, region and yWide inside it.
  */
@@ -46,6 +47,7 @@ export function convForwardTask(
   const xF = i32[d + 15] >> 2, yF = i32[d + 16] >> 2, wA = i32[d + 17], biasA = i32[d + 18];
   const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
   const xp = base + i32[d + 26], region = base + i32[d + 28], yWide = base + i32[d + 29];
+  const fuseRelu = i32[d + 32] === 1;
   const imageLen = C * hp * wp;
   const wideLen = outH * wp;
   const wideN = G * wideLen;
@@ -83,8 +85,17 @@ export function convForwardTask(
         const bo = biasA === 0 ? 0 : f32[(biasA >> 2) + o];
         let dst = yF + ((b0 + gi) * F + o) * ohw;
         let from = yWide + o * wideN + gi * wideLen;
-        for (let oh = 0; oh < outH; oh++, from += wp) {
-          for (let ow = 0; ow < outW; ow++) f32[dst++] = f32[from + ow] + bo;
+        if (fuseRelu) {
+          for (let oh = 0; oh < outH; oh++, from += wp) {
+            for (let ow = 0; ow < outW; ow++) {
+              const v = f32[from + ow] + bo;
+              f32[dst++] = v > 0 ? v : 0;
+            }
+          }
+        } else {
+          for (let oh = 0; oh < outH; oh++, from += wp) {
+            for (let ow = 0; ow < outW; ow++) f32[dst++] = f32[from + ow] + bo;
+          }
         }
       }
     }
@@ -92,8 +103,9 @@ export function convForwardTask(
 }
 
 /**
- * Backward of chunks [lo, hi): for each chunk, copies dy into the wide layout (dyWide; junk columns
- * stay 0) and into the padded dyp (border stays 0), sums each channel into the chunk's float64 bias
+ * Backward of chunks [lo, hi): for each chunk, copies dy — masked by y > 0 when the forward fused a
+ * ReLU (word `relu`), the bits of reluBackwardKernel — into the wide layout (dyWide; junk columns
+ * stay 0) and, when dx is wanted, into the padded dyp (border stays 0), sums each channel into the chunk's float64 bias
  * partial (biasPart[chunk·F + o], when bias ≠ 0), re-unfolds the chunk's input into col, writes the
  * chunk's weight-gradient partial dWPart[chunk] = dy_wide · colᵀ, and, when dx ≠ 0, computes dx as
  * the full correlation of dyp with the flipped kernels (wFlip[C, F·kH·kW]): one unfold of dyp per tap
@@ -109,7 +121,8 @@ export function convBackwardTask(
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
   const padH = i32[d + 5], padW = i32[d + 6], outH = i32[d + 7], outW = i32[d + 8], F = i32[d + 9], G = i32[d + 10];
   const hp = i32[d + 11], wp = i32[d + 12], hq = i32[d + 13], wq = i32[d + 14];
-  const xF = i32[d + 15] >> 2, dyF = i32[d + 19] >> 2, dxA = i32[d + 20], wFlipA = i32[d + 21];
+  const xF = i32[d + 15] >> 2, yF = i32[d + 16] >> 2, dyF = i32[d + 19] >> 2, dxA = i32[d + 20], wFlipA = i32[d + 21];
+  const fuseRelu = i32[d + 32] === 1;
   const dWPartA = i32[d + 22], biasPartA = i32[d + 23];
   const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
   const xp = base + i32[d + 26], dyp = base + i32[d + 27], region = base + i32[d + 28];
@@ -131,16 +144,30 @@ export function convBackwardTask(
     for (let o = 0; o < F; o++) {
       let sum = 0;
       for (let gi = 0; gi < G; gi++) {
-        let src = dyF + ((b0 + gi) * F + o) * ohw;
+        const at = ((b0 + gi) * F + o) * ohw;
+        let src = dyF + at;
+        let yAt = yF + at;
         let dst = dyWide + o * wideN + gi * wideLen;
-        let pad = dyp + gi * gradImageLen + (o * hq + kH - 1 - padH) * wq + kW - 1 - padW;
-        for (let oh = 0; oh < outH; oh++, dst += wp, pad += wq) {
-          for (let ow = 0; ow < outW; ow++) {
-            const v = f32[src++];
-            f32[dst + ow] = v;
-            f32[pad + ow] = v;
-            sum += v;
+        for (let oh = 0; oh < outH; oh++, dst += wp) {
+          if (fuseRelu) {
+            for (let ow = 0; ow < outW; ow++, src++, yAt++) {
+              const v = f32[yAt] > 0 ? f32[src] : 0;
+              f32[dst + ow] = v;
+              sum += v;
+            }
+          } else {
+            for (let ow = 0; ow < outW; ow++) {
+              const v = f32[src++];
+              f32[dst + ow] = v;
+              sum += v;
+            }
           }
+        }
+        if (dxA !== 0) {
+          // dyp gets the (masked) rows just written to dyWide.
+          let from = dyWide + o * wideN + gi * wideLen;
+          let pad = dyp + gi * gradImageLen + (o * hq + kH - 1 - padH) * wq + kW - 1 - padW;
+          for (let oh = 0; oh < outH; oh++, from += wp, pad += wq) f32.copyWithin(pad, from, from + outW);
         }
       }
       if (biasPartA !== 0) f64[(biasPartA >> 3) + chunk * F + o] = sum;

@@ -3,6 +3,7 @@
 // TypeScript gemm — against each other (the threaded run bit for bit) and against a direct float64
 // convolution, at awkward sizes: batch 1 / 7 / 33, odd images, padding, several images per chunk.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ReLU } from '../../src/layers/activations.js';
 import { CONV_COLUMN_BUDGET, Conv2D } from '../../src/layers/conv2d.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
 import { sharedHeap } from '../../src/tensor/gemm-wasm.js';
@@ -131,6 +132,29 @@ describe('Conv2D stride-1 paths', () => {
       }
     });
   }
+
+  it('fuses a following ReLU (forwardRelu + passThrough) with the bits of the separate layers, on 1 and 2 threads', () => {
+    const c = CASES[3];
+    const outcome = (fused: boolean): number[][] => {
+      const rng = testRng(11);
+      const conv = new Conv2D({ filters: c.filters, kernelSize: c.k, padding: c.pad });
+      conv.build([c.inC, c.H, c.W], rng);
+      const relu = new ReLU();
+      relu.build([c.filters, c.H - 2, c.W - 2], rng);
+      const x = randomTensor([c.batch, c.inC, c.H, c.W], rng);
+      const y = fused ? relu.passThrough(conv.forwardRelu(x, true)) : relu.forward(conv.forward(x, true), true);
+      const dy = randomTensor(y.shape, rng);
+      const dx = conv.backward(relu.backward(dy));
+      const [w, b] = conv.params();
+      return [Array.from(y.data), Array.from(dx.data), Array.from(w.grad.data), Array.from(b.grad.data)];
+    };
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const separate = outcome(false);
+      expect(separate[0].some((v) => v === 0) && separate[0].some((v) => v > 0)).toBe(true); // the mask matters
+      expect(outcome(true)).toEqual(separate);
+    }
+  });
 
   it('keeps the outputs of the last three batch sizes valid (training, evaluation and a last partial batch alternate)', () => {
     const rng = testRng(3);

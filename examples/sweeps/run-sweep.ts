@@ -46,7 +46,7 @@ export async function main(argv: readonly string[]): Promise<SweepExampleResult>
     runCap: values.quick ? 2 : undefined, extraArgs: values.quick ? ['--quick'] : [],
     log: (line) => console.log(line),
   });
-  const report = await writeSweepReport(dir);
+  const report = await writeSweepReport(dir, { chartsDir: join(dir, 'charts') });
   const runs = listRuns(join(dir, 'runs'));
   const sign = config.metric.goal === 'maximize' ? -1 : 1;
   const markdown = `# ${name}\n\n${config.method} sweep, ${runs.length} runs, metric ${config.metric.name}.\n\n## Top 3 by ${config.metric.name}\n\n${top3(runs, config.metric.name, sign, config.metric.name)}\n\n## Top 3 by training time\n\n${top3(runs, 'train_seconds', 1, config.metric.name)}\n`;

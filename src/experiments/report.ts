@@ -1,6 +1,6 @@
 // The comparison report of a runs folder (a sweep or any set of runs): one self-contained HTML page
 // with a sortable runs table, top-k tables and inlined SVG charts rendered by vega-lite in Node.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSvg, type VegaLiteSpec } from '../plots/render.js';
 import { epochSeries, listRuns, type RunRecord } from './store.js';
@@ -21,6 +21,11 @@ export interface SweepReportOptions {
   readonly title?: string;
   /** Output file (default RUNS_DIR/report.html). */
   readonly out?: string;
+  /**
+   * Also write each chart as a standalone SVG file into this folder (created if missing), named by
+   * chart id: importance.svg, parallel.svg, pareto.svg, progress.svg, curves.svg (those with data).
+   */
+  readonly chartsDir?: string;
 }
 
 /** A varying parameter column. */
@@ -326,7 +331,12 @@ export async function writeSweepReport(runsDir: string, options: SweepReportOpti
       parts.push(`<section><h2>${escapeHtml(c.title)}</h2><p class="empty">No data for this chart.</p></section>`);
       continue;
     }
-    const svg = scopeIds(await renderSvg(c.spec), `c${i}-`);
+    const raw = await renderSvg(c.spec);
+    if (options.chartsDir !== undefined) {
+      mkdirSync(options.chartsDir, { recursive: true });
+      writeFileSync(join(options.chartsDir, `${c.id}.svg`), raw);
+    }
+    const svg = scopeIds(raw, `c${i}-`);
     parts.push(`<section><h2>${escapeHtml(c.title)}</h2><figure class="chart" data-chart="${c.id}">\n${svg}\n<figcaption>${escapeHtml(c.caption)}</figcaption></figure></section>`);
   }
   const cols = ['run', 'status', ...params.map((p) => p.key), metric, timeKey, ...(metric === 'test_accuracy' ? [] : ['test_accuracy'])];

@@ -27,7 +27,7 @@ beforeAll(async () => {
     }
     run.finish({ test_accuracy: base - 0.01, train_seconds: 10 + batch / 8 + (activation === 'relu' ? 0 : 5) });
   }
-  reportPath = await writeSweepReport(root, { title: 'Test <sweep>', top: 3, curves: 4 });
+  reportPath = await writeSweepReport(root, { title: 'Test <sweep>', top: 3, curves: 4, chartsDir: join(root, 'charts') });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -66,6 +66,14 @@ describe('writeSweepReport', () => {
     expect([...top.matchAll(/<tr><td>([^<]+)<\/td>/g)].map((m) => m[1])).toEqual(['lr_0.01_bs_128_ac_relu', 'lr_1.0e-4_bs_64_ac_relu', 'lr_0.001_bs_128_ac_tanh']);
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('also writes each chart as a standalone SVG file when given chartsDir', () => {
+    for (const id of CHARTS) {
+      const svg = readFileSync(join(root, 'charts', `${id}.svg`), 'utf8');
+      expect(svg.startsWith('<svg'), id).toBe(true);
+      expect(svg, id).toContain('</svg>');
+    }
   });
 
   it('rejects a folder without runs', async () => {

@@ -133,6 +133,8 @@ class WasmSgemm {
   private readonly gaps: [number, number][];
   /** Frees the blocks of owners that were garbage-collected without releasing them. */
   private readonly registry: FinalizationRegistry<number[]>;
+  /** Calls of {@link alloc} so far. */
+  allocations = 0;
   /** The descriptor block of elementwise jobs (0 until the first). */
   private rangeDesc = 0;
   /** Runs a task share on the calling thread (bound once: a step allocates no closures). */
@@ -203,9 +205,17 @@ class WasmSgemm {
       this.arenaTop = address + size;
     }
     this.blocks.set(address, size);
+    this.allocations++;
     this.heap.fill(0, address >> 2, (address + size) >> 2);
     if (owner !== undefined) this.registry.register(owner, [address], owner);
     return address;
+  }
+
+  /** Arena accounting: blocks allocated so far (calls), bytes in live blocks, bytes of the arena (blocks and gaps). */
+  stats(): HeapStats {
+    let live = 0;
+    for (const size of this.blocks.values()) live += size;
+    return { allocations: this.allocations, liveBytes: live, arenaBytes: this.arenaTop - (WORK_BASE + this.slots * WORKSPACE_BYTES) };
   }
 
   /** Frees the block at `address` when `owner` is garbage-collected. */
@@ -590,4 +600,20 @@ export function parallelRange(
   if (n < RANGE_MIN_PARALLEL) return false;
   const heap = sharedHeap();
   return heap !== null && heap.runRange(kind, n, a, b, c, d, s0, s1, s2, s3, s4);
+}
+
+/** See {@link heapStats}. */
+export interface HeapStats {
+  /** Arena blocks allocated so far (alloc calls, including freed blocks). */
+  readonly allocations: number;
+  /** Bytes in live blocks. */
+  readonly liveBytes: number;
+  /** Bytes the arena spans (live blocks and free gaps). */
+  readonly arenaBytes: number;
+}
+
+/** Arena accounting of the shared heap (zeros without one): steady-state training allocates no blocks. */
+export function heapStats(): HeapStats {
+  const kernel = load();
+  return kernel !== null && kernel.shared ? kernel.stats() : { allocations: 0, liveBytes: 0, arenaBytes: 0 };
 }

@@ -13,6 +13,8 @@ interface Probe {
   readonly layers: number;
   /** Heap growth after a full GC over the retain run. */
   readonly retained: number;
+  /** Blocks allocated in the shared WebAssembly heap over all measured steps. */
+  readonly heapBlocks: number;
 }
 
 const STEPS = 10;
@@ -45,5 +47,6 @@ describe('steady-state training allocation (test/perf/heap-probe.ts in a child p
     expect(r.layers, `${net}: bytes allocated per step by layers + loss + optimizer`).toBeLessThan(LAYERS_SLACK);
     expect(r.trainStep, `${net}: bytes allocated per Sequential.trainStep`).toBeLessThan(TRAIN_STEP_SLACK);
     expect(r.retained, `${net}: heap retained over ${RETAIN_STEPS} steps`).toBeLessThan(RETAINED_SLACK);
+    expect(r.heapBlocks, `${net}: blocks allocated in the shared WebAssembly heap in steady state`).toBe(0);
   });
 });

@@ -3,10 +3,13 @@
 // growth of heapUsed over steps with no GC in between, through Sequential.trainStep and through the
 // layers, loss and optimizer directly, and (2) heap retained after a full GC over many steps.
 // Usage: node --expose-gc --min-semi-space-size=64 --import tsx heap-probe.ts STEPS RETAIN_STEPS [BATCH]
-// Prints one JSON line: { [net]: { trainStep, layers, retained } } in bytes.
+// Also counts the blocks allocated in the shared WebAssembly heap (where activations and scratch live,
+// outside the JS heap) over the measured steps. Prints one JSON line:
+// { [net]: { trainStep, layers, retained, heapBlocks } } (bytes, and blocks).
 import { buildModel, NETWORKS, randomBatch } from '../../bench/lib/networks.js';
 import type { Sequential } from '../../src/model/sequential.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { heapStats } from '../../src/tensor/gemm-wasm.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('heap-probe: run with node --expose-gc');
@@ -47,7 +50,7 @@ function allocatedPerCall(fn: () => void, n: number, windows = 6): number {
   return best;
 }
 
-const result: Record<string, { trainStep: number; layers: number; retained: number }> = {};
+const result: Record<string, { trainStep: number; layers: number; retained: number; heapBlocks: number }> = {};
 for (const spec of NETWORKS) {
   const sized = batch === undefined ? spec : { ...spec, batch };
   const model = buildModel(sized);
@@ -59,6 +62,7 @@ for (const spec of NETWORKS) {
     model.trainStep(x, y);
     layerStep(model, x, y, ctx);
   }
+  const blocksBefore = heapStats().allocations;
   const trainStep = allocatedPerCall(() => model.trainStep(x, y), steps);
   const layers = allocatedPerCall(() => layerStep(model, x, y, ctx), steps);
   gc();
@@ -66,6 +70,6 @@ for (const spec of NETWORKS) {
   for (let i = 0; i < retainSteps; i++) model.trainStep(x, y);
   gc();
   const retained = process.memoryUsage().heapUsed - before;
-  result[spec.name] = { trainStep, layers, retained };
+  result[spec.name] = { trainStep, layers, retained, heapBlocks: heapStats().allocations - blocksBefore };
 }
 console.log(JSON.stringify(result));

@@ -39,11 +39,11 @@ const SHARED = /(\(import "env" "memory" \(memory \d+ \d+) shared\)\)/;
 if (!SHARED.test(wat)) throw new Error('build-wasm: found no shared memory import to rewrite in sgemm.wat');
 const unshared = (text) => text.replace(SHARED, '$1))');
 
-const threads = { threads: true };
+const threads = { threads: true, bulk_memory: true };
 const simd = assemble(wabt, 'sgemm.wat', wat, { simd: true, ...threads });
 const relaxed = assemble(wabt, 'sgemm-relaxed.wat', relaxedWat, { simd: true, relaxed_simd: true, ...threads });
-const simdUnshared = assemble(wabt, 'sgemm-unshared.wat', unshared(wat), { simd: true });
-const relaxedUnshared = assemble(wabt, 'sgemm-relaxed-unshared.wat', unshared(relaxedWat), { simd: true, relaxed_simd: true });
+const simdUnshared = assemble(wabt, 'sgemm-unshared.wat', unshared(wat), { simd: true, bulk_memory: true });
+const relaxedUnshared = assemble(wabt, 'sgemm-relaxed-unshared.wat', unshared(relaxedWat), { simd: true, relaxed_simd: true, bulk_memory: true });
 if (!WebAssembly.validate(simd)) throw new Error('build-wasm: this Node does not validate the SIMD module');
 if (!WebAssembly.validate(simdUnshared)) throw new Error('build-wasm: this Node does not validate the unshared SIMD module');
 

@@ -1,9 +1,9 @@
 // Conv2D: 2-D convolution over NCHW images as im2col + gemm, with PyTorch Conv2d's layout and default init.
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapGemm } from '../tensor/heap-tasks.js';
+import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapCopy, type HeapGemm } from '../tensor/heap-tasks.js';
 import { gemm, getGemmBackend } from '../tensor/gemm.js';
-import { sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
+import { copyFloat32, sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
 import { availableCores } from '../tensor/threads.js';
 import { col2im, convGeometry, im2col, type ConvGeometry } from '../tensor/im2col.js';
 import type { Param } from '../tensor/param.js';
@@ -410,6 +410,7 @@ class PrivateHeap implements ConvHeap {
   readonly slots = 1;
   private top: number;
   private readonly gemmAt: HeapGemm;
+  private readonly copyAt: HeapCopy;
 
   constructor(bytes: number) {
     const buffer = new ArrayBuffer(align64(bytes) + 64);
@@ -424,6 +425,8 @@ class PrivateHeap implements ConvHeap {
       gemm(f32.subarray(c >> 2, (c >> 2) + m * n), f32.subarray(a >> 2, (a >> 2) + m * k),
         f32.subarray(b >> 2, (b >> 2) + k * n), m, n, k, HEAP_GEMM_FLAGS[(bCs !== 1 ? 2 : 0) + acc]);
     };
+    // A plain buffer: copyWithin is a native memmove here.
+    this.copyAt = (dst, src, bytes) => { f32.copyWithin(dst >> 2, src >> 2, (src + bytes) >> 2); };
   }
 
   alloc(bytes: number): number {
@@ -439,7 +442,7 @@ class PrivateHeap implements ConvHeap {
 
   runTasks(op: number, desc: number, chunks: number): void {
     const task = op === CONV_FORWARD_TASK ? convForwardTask : convBackwardTask;
-    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt);
+    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt, this.copyAt);
   }
 }
 
@@ -499,6 +502,11 @@ class WideConv {
   private readonly biasAddr: number;
   /** Output y[batch, filters, outH, outW] (a view of the heap). */
   readonly y: Tensor;
+  /** Heap views of the input copy, the weights and the bias (shared heap views stay valid as it grows). */
+  private readonly xView: Float32Array;
+  private readonly wView: Float32Array;
+  private readonly biasView: Float32Array;
+  private dyView: Float32Array;
   /** Input gradient dx[batch, inC, H, W] (a view of the heap; null before the first backward). */
   private dxTensor: Tensor | null;
   private dyAddr: number;
@@ -567,7 +575,12 @@ class WideConv {
       [D.dyp, dypOff], [D.region, regionOff], [D.yWide, yWideOff], [D.dyWide, dyWideOff], [D.dxWide, dxWideOff],
     ];
     for (const [word, value] of words) i32[d + word] = value;
-    this.y = new Tensor(this.heap.f32.subarray(yAddr >> 2, (yAddr >> 2) + batch * this.outSize), [batch, filters, outH, outW]);
+    const f32 = this.heap.f32;
+    this.y = new Tensor(f32.subarray(yAddr >> 2, (yAddr >> 2) + batch * this.outSize), [batch, filters, outH, outW]);
+    this.xView = f32.subarray(this.xAddr >> 2, (this.xAddr >> 2) + batch * this.inSize);
+    this.wView = f32.subarray(this.wAddr >> 2, (this.wAddr >> 2) + filters * this.ckk);
+    this.biasView = f32.subarray(this.biasAddr >> 2, (this.biasAddr >> 2) + filters);
+    this.dyView = this.biasView.subarray(0, 0);
   }
 
   /** Bytes of the backward block's regions: dy, dx, flipped kernels, dW partials, bias partials. */
@@ -580,11 +593,10 @@ class WideConv {
 
   /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
   forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
-    const f32 = this.heap.f32;
     this.heap.i32[(this.desc >> 2) + D.relu] = relu ? 1 : 0;
-    f32.set(x.length === this.batch * this.inSize ? x : x.subarray(0, this.batch * this.inSize), this.xAddr >> 2);
-    f32.set(w, this.wAddr >> 2);
-    if (bias !== null) f32.set(bias, this.biasAddr >> 2);
+    copyFloat32(this.xView, x.length === this.xView.length ? x : x.subarray(0, this.xView.length));
+    copyFloat32(this.wView, w);
+    if (bias !== null) copyFloat32(this.biasView, bias);
     this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
     return this.y;
   }
@@ -599,7 +611,7 @@ class WideConv {
     const f32 = heap.f32;
     const i32 = heap.i32;
     const d = this.desc >> 2;
-    f32.set(dy.length === this.batch * this.outSize ? dy : dy.subarray(0, this.batch * this.outSize), this.dyAddr >> 2);
+    copyFloat32(this.dyView, dy.length === this.dyView.length ? dy : dy.subarray(0, this.dyView.length));
     i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
     if (needInputGrad) {
@@ -643,6 +655,7 @@ class WideConv {
     let at = this.backwardBlock;
     const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
     this.dyAddr = take(sizes[0]);
+    this.dyView = this.heap.f32.subarray(this.dyAddr >> 2, (this.dyAddr >> 2) + this.batch * this.outSize);
     this.dxAddr = take(sizes[1]);
     this.wFlipAddr = take(sizes[2]);
     this.dWPartAddr = take(sizes[3]);

@@ -7,6 +7,7 @@ import { ReLU } from '../layers/activations.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
+import { fillFloat32 } from '../tensor/gemm-wasm.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
@@ -203,7 +204,7 @@ export class Sequential {
 
   /** Zeroes every parameter gradient. */
   zeroGrad(): void {
-    for (const p of this.allParams) p.grad.data.fill(0);
+    for (const p of this.allParams) fillFloat32(p.grad.data, 0);
   }
 
   private checkInput(x: Tensor, what: string): void {

@@ -6,7 +6,7 @@
 import {
   SGEMM_RELAXED_UNSHARED_WASM, SGEMM_RELAXED_WASM, SGEMM_SIMD_UNSHARED_WASM, SGEMM_SIMD_WASM,
 } from './sgemm-wasm.generated.js';
-import { RANGE_KERNELS, RANGE_TASK, convBackwardTask, convForwardTask, rangeTask, type HeapGemm } from './heap-tasks.js';
+import { RANGE_KERNELS, RANGE_TASK, convBackwardTask, convForwardTask, rangeTask, type HeapCopy, type HeapGemm } from './heap-tasks.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalGemm, type LocalTask } from './threads.js';
 
 /** Rows of the WASM register tile (fixed by sgemm.wat). */
@@ -63,6 +63,8 @@ interface SgemmExports {
   readonly NC: { readonly value: number };
   ensure(pages: number): number;
   gemm: LocalGemm;
+  copy(dst: number, src: number, bytes: number): void;
+  fill(dst: number, bits: number, count: number): void;
 }
 
 // Memory layout (bytes): [0, 256) unused, then one workspace per possible thread (slot 0 for the
@@ -85,6 +87,9 @@ const SHARE_TIMEOUT_MS = 10_000;
 const TASK_TIMEOUT_MS = 120_000;
 /** Arena blocks start on 64-byte (cache-line) boundaries. */
 const BLOCK_ALIGN = 64;
+/** The float written by fillArray, and its bits. */
+const FILL_BITS_F32 = new Float32Array(1);
+const FILL_BITS_I32 = new Int32Array(FILL_BITS_F32.buffer);
 /** The task functions by id (heap-tasks.ts), as the workers index them too. */
 const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
 /** Elements per chunk of an elementwise job (see runRange). */
@@ -171,7 +176,7 @@ class WasmSgemm {
     this.registry = new FinalizationRegistry((addresses) => { for (const a of addresses) this.free(a); });
     this.localTask = (op, args, o) => {
       (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(
-        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, RANGE_KERNELS,
+        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS,
       );
     };
   }
@@ -182,6 +187,25 @@ class WasmSgemm {
   get i32(): Int32Array { return this.heap32; }
   /** The module's gemm export (addresses in bytes), for single-thread products on heap data. */
   get gemm(): HeapGemm { return this.exports.gemm; }
+  /** The module's copy export: memmove of `bytes` bytes on the heap. */
+  get copy(): HeapCopy { return this.exports.copy; }
+
+  /** Fills `array` with `value`: a view of this memory through the module (fast), else TypedArray fill. */
+  fillArray(array: Float32Array, value: number): void {
+    if (array.length === 0) return;
+    if (!this.inHeap(array)) {
+      array.fill(value);
+      return;
+    }
+    FILL_BITS_F32[0] = value;
+    this.exports.fill(array.byteOffset, FILL_BITS_I32[0], array.length);
+  }
+
+  /** dst.set(src) (same length), through the module's memory.copy when both are views of this memory. */
+  copyArray(dst: Float32Array, src: Float32Array): void {
+    if (this.inHeap(dst) && this.inHeap(src)) this.exports.copy(dst.byteOffset, src.byteOffset, src.length << 2);
+    else dst.set(src);
+  }
 
   /**
    * Allocates a zero-filled arena block of at least `bytes` bytes (64-byte aligned) and returns its
@@ -206,7 +230,7 @@ class WasmSgemm {
     }
     this.blocks.set(address, size);
     this.allocations++;
-    this.heap.fill(0, address >> 2, (address + size) >> 2);
+    this.exports.fill(address, 0, size >> 2);
     if (owner !== undefined) this.registry.register(owner, [address], owner);
     return address;
   }
@@ -258,7 +282,7 @@ class WasmSgemm {
     const threads = this.shared ? getThreads() : 1;
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
-      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, RANGE_KERNELS);
+      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS);
       return;
     }
     const args = this.shareArgs;
@@ -552,6 +576,7 @@ export interface SharedHeap {
   readonly f64: Float64Array;
   readonly i32: Int32Array;
   readonly gemm: HeapGemm;
+  readonly copy: HeapCopy;
   alloc(bytes: number, owner?: object): number;
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;
@@ -616,4 +641,21 @@ export interface HeapStats {
 export function heapStats(): HeapStats {
   const kernel = load();
   return kernel !== null && kernel.shared ? kernel.stats() : { allocations: 0, liveBytes: 0, arenaBytes: 0 };
+}
+
+/**
+ * `array.fill(value)`, but through the WASM module when the array lives in the shared heap: engines
+ * fill a shared buffer element by element with atomic stores (measured 25× slower than a plain one).
+ */
+export function fillFloat32(array: Float32Array, value: number): void {
+  const kernel = load();
+  if (kernel !== null && kernel.shared) kernel.fillArray(array, value);
+  else array.fill(value);
+}
+
+/** `dst.set(src)` (src no longer than dst), through memory.copy when both live in the shared heap. */
+export function copyFloat32(dst: Float32Array, src: Float32Array): void {
+  const kernel = load();
+  if (kernel !== null && kernel.shared && src.length <= dst.length) kernel.copyArray(dst, src);
+  else dst.set(src);
 }

@@ -7,12 +7,17 @@
 //
 // The functions must stay self-contained: no imports, no module-level names, no closures or nested
 // functions (their `toString()` is evaluated in a worker). Addresses are byte offsets into the heap.
+// Bulk copies go through `copyAt` (the module's memory.copy), never TypedArray copyWithin / set /
+// fill on the heap: on a shared buffer engines run those element by element (18–25× slower).
 
 /** Multiplies on the heap: C[m×n] (+)= op(A)·op(B), op(A)[i,p] at a + 4(i·aRs + p·aCs), likewise B; the WASM `gemm` export's signature. */
 export type HeapGemm = (
   m: number, n: number, k: number, a: number, aRs: number, aCs: number, b: number, bRs: number,
   bCs: number, c: number, ldc: number, accumulate: number, work: number,
 ) => void;
+
+/** Copies `bytes` bytes from src to dst on the heap (memmove): the WASM `copy` export (memory.copy). */
+export type HeapCopy = (dst: number, src: number, bytes: number) => void;
 
 /** Task ids (word 13 of a pool share; 0 is a plain gemm share). */
 export const CONV_FORWARD_TASK = 1;
@@ -38,7 +43,7 @@ export const D = {
  */
 export function convForwardTask(
   f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -61,9 +66,7 @@ export function convForwardTask(
     for (let gi = 0; gi < G; gi++) {
       for (let c = 0; c < C; c++) {
         let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
-        for (let h = 0; h < H; h++, dst += wp) {
-          for (let w = 0; w < W; w++) f32[dst + w] = f32[src++];
-        }
+        for (let h = 0; h < H; h++, dst += wp, src += W) copyAt(dst << 2, src << 2, W << 2);
       }
     }
     // col[(c·kH + i)·kW + j, gi·L + p] = xp[gi, c][i·Wp + j + p], p < L: one contiguous run per tap.
@@ -72,8 +75,7 @@ export function convForwardTask(
       for (let i = 0; i < kH; i++) {
         for (let j = 0; j < kW; j++) {
           for (let gi = 0; gi < G; gi++, row += wideLen) {
-            const from = xp + gi * imageLen + (c * hp + i) * wp + j;
-            f32.copyWithin(row, from, from + wideLen);
+            copyAt(row << 2, (xp + gi * imageLen + (c * hp + i) * wp + j) << 2, wideLen << 2);
           }
         }
       }
@@ -115,7 +117,7 @@ export function convForwardTask(
  */
 export function convBackwardTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -167,7 +169,7 @@ export function convBackwardTask(
           // dyp gets the (masked) rows just written to dyWide.
           let from = dyWide + o * wideN + gi * wideLen;
           let pad = dyp + gi * gradImageLen + (o * hq + kH - 1 - padH) * wq + kW - 1 - padW;
-          for (let oh = 0; oh < outH; oh++, from += wp, pad += wq) f32.copyWithin(pad, from, from + outW);
+          for (let oh = 0; oh < outH; oh++, from += wp, pad += wq) copyAt(pad << 2, from << 2, outW << 2);
         }
       }
       if (biasPartA !== 0) f64[(biasPartA >> 3) + chunk * F + o] = sum;
@@ -177,9 +179,7 @@ export function convBackwardTask(
     for (let gi = 0; gi < G; gi++) {
       for (let c = 0; c < C; c++) {
         let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
-        for (let h = 0; h < H; h++, dst += wp) {
-          for (let w = 0; w < W; w++) f32[dst + w] = f32[src++];
-        }
+        for (let h = 0; h < H; h++, dst += wp, src += W) copyAt(dst << 2, src << 2, W << 2);
       }
     }
     let row = region;
@@ -187,8 +187,7 @@ export function convBackwardTask(
       for (let i = 0; i < kH; i++) {
         for (let j = 0; j < kW; j++) {
           for (let gi = 0; gi < G; gi++, row += wideLen) {
-            const from = xp + gi * imageLen + (c * hp + i) * wp + j;
-            f32.copyWithin(row, from, from + wideLen);
+            copyAt(row << 2, (xp + gi * imageLen + (c * hp + i) * wp + j) << 2, wideLen << 2);
           }
         }
       }
@@ -202,8 +201,7 @@ export function convBackwardTask(
       for (let i = 0; i < kH; i++) {
         for (let j = 0; j < kW; j++) {
           for (let gi = 0; gi < G; gi++, row += fullLen) {
-            const from = dyp + gi * gradImageLen + (o * hq + i) * wq + j;
-            f32.copyWithin(row, from, from + fullLen);
+            copyAt(row << 2, (dyp + gi * gradImageLen + (o * hq + i) * wq + j) << 2, fullLen << 2);
           }
         }
       }
@@ -214,9 +212,7 @@ export function convBackwardTask(
     for (let gi = 0; gi < G; gi++) {
       for (let c = 0; c < C; c++) {
         let from = dxWide + c * fullN + gi * fullLen;
-        for (let h = 0; h < H; h++, from += wq) {
-          for (let w = 0; w < W; w++) f32[dst++] = f32[from + w];
-        }
+        for (let h = 0; h < H; h++, from += wq, dst += W) copyAt(dst << 2, from << 2, W << 2);
       }
     }
   }
@@ -296,7 +292,7 @@ export const RANGE_KERNELS: RangeKernels = {
  */
 export function rangeTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  _slot: number, _work: number, _gemmAt: HeapGemm, K: RangeKernels,
+  _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, K: RangeKernels,
 ): void {
   const d = desc >> 2;
   const kind = i32[d], n = i32[d + 1], chunk = i32[d + 2];

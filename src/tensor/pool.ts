@@ -1,6 +1,8 @@
 // 2-D max and average pooling kernels over NCHW batches (forward and backward), PyTorch-compatible:
 // floor output size (ceil_mode false), padding at most half the kernel, max ignores pads, avg counts them.
 
+import { fillFloat32 } from './gemm-wasm.js';
+
 /** Geometry of a 2-D pooling over a whole NCHW batch. Build it with {@link poolGeometry}. */
 export interface PoolGeometry {
   readonly batch: number;
@@ -192,7 +194,7 @@ export function maxPool2dBackward(dx: Float32Array, dy: Float32Array, argmax: In
   checkLength('maxPool2dBackward', 'dx', dx, inSize);
   checkLength('maxPool2dBackward', 'dy', dy, outSize);
   checkLength('maxPool2dBackward', 'argmax', argmax, outSize);
-  dx.fill(0, 0, inSize);
+  fillFloat32(inSize === dx.length ? dx : dx.subarray(0, inSize), 0);
   for (let i = 0; i < outSize; i++) dx[argmax[i]] += dy[i];
   return dx;
 }
@@ -252,7 +254,7 @@ export function avgPool2dBackward(dx: Float32Array, dy: Float32Array, g: PoolGeo
   const planes = g.batch * g.channels;
   const hw = height * width;
   const ohw = outH * outW;
-  dx.fill(0, 0, inSize);
+  fillFloat32(inSize === dx.length ? dx : dx.subarray(0, inSize), 0);
   for (let p = 0; p < planes; p++) {
     const xp = p * hw;
     const op = p * ohw;

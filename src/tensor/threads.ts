@@ -74,7 +74,7 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // `import`. Everything that can throw during startup is caught and still counts the worker READY,
 // so the caller reports the error at once instead of waiting for the startup deadline.
 const WORKER_SOURCE = `'use strict';
-let ctl, port, gemm, work, slot, memory, f32, f64, i32, ready = false;
+let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
 const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
 const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
   momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()} };
@@ -85,7 +85,9 @@ try {
   work = workerData.work;
   slot = workerData.slot;
   memory = workerData.memory;
-  gemm = new WebAssembly.Instance(workerData.module, { env: { memory } }).exports.gemm;
+  const exports = new WebAssembly.Instance(workerData.module, { env: { memory } }).exports;
+  gemm = exports.gemm;
+  copy = exports.copy;
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -138,7 +140,7 @@ function serve() {
             f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
             i32 = new Int32Array(memory.buffer);
           }
-          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, KERNELS);
+          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, copy, KERNELS);
         }
       } catch (error) {
         fail(error);

@@ -3,7 +3,7 @@
 // must give the bits of the single-thread kernels.
 import { afterEach, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { RANGE_MIN_PARALLEL, heapFloat32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
 import {
   RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, adamKernel, momentumKernel, reluBackwardKernel,
   reluKernel, sgdKernel,
@@ -59,6 +59,43 @@ describe('shared heap arena', () => {
     // Accumulating into a heap-resident output, from a mix of heap and ordinary operands.
     gemm(out, Float32Array.from(a), b, m, n, k, { accumulate: true });
     for (let i = 0; i < want.length; i++) expect(Math.abs(out[i] - 2 * want[i])).toBeLessThan(2e-4);
+  });
+});
+
+describe('fillFloat32 and copyFloat32 (through the module on heap arrays)', () => {
+  it('fill heap and ordinary arrays with any value, odd lengths included', () => {
+    for (const n of [1, 3, 4, 5, 33, 1000]) {
+      for (const value of [0, 1.5, -0, Number.NaN, -Infinity]) {
+        const inHeap = heapFloat32(n + 2).subarray(1, n + 1);
+        const plain = new Float32Array(n + 2).subarray(1, n + 1);
+        inHeap.fill(7);
+        fillFloat32(inHeap, value);
+        fillFloat32(plain, value);
+        const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+        expect(bits(inHeap), `n=${n} value=${value}`).toEqual(bits(new Float32Array(n).fill(value)));
+        expect(bits(plain)).toEqual(bits(inHeap));
+        // The neighbours are untouched.
+        const whole = new Float32Array(inHeap.buffer, inHeap.byteOffset - 4, n + 2);
+        expect([whole[0], whole[n + 1]]).toEqual([0, 0]);
+      }
+    }
+  });
+
+  it('copy between heap arrays (memory.copy) and ordinary ones', () => {
+    const src = randomHeap(1001, 12);
+    const dst = heapFloat32(1001);
+    copyFloat32(dst, src);
+    expect(Array.from(dst)).toEqual(Array.from(src));
+    const plain = new Float32Array(1001);
+    copyFloat32(plain, src);
+    expect(Array.from(plain)).toEqual(Array.from(src));
+    const back = heapFloat32(1001);
+    copyFloat32(back, plain);
+    expect(Array.from(back)).toEqual(Array.from(src));
+    // A shorter source fills the front, like TypedArray set.
+    const head = heapFloat32(5);
+    copyFloat32(head, src.subarray(0, 3));
+    expect(Array.from(head)).toEqual([src[0], src[1], src[2], 0, 0]);
   });
 });
 

@@ -63,20 +63,27 @@ export const CONV_COLUMN_BUDGET = 1 << 17;
  * outH = ⌊(H + 2·padH − kH) / strideH⌋ + 1 (likewise outW), `weight` `[filters, inC, kH, kW]`,
  * `bias` `[filters]`.
  *
- * Stride 1 (every assignment network) runs the "wide" im2col: each image is copied once into a
- * zero-padded buffer xp[inC, Hp, Wp] (Hp = H + 2·padH, Wp = W + 2·padW), and the output is computed on
- * a grid of outH × Wp positions, the last Wp − outW columns of each row being junk that is discarded.
- * On that grid the column row of kernel tap (c, i, j) is one contiguous run of xp, starting at
- * (c·Hp + i)·Wp + j and outH·Wp long, so im2col is one native `copyWithin` per tap and image instead
- * of a JS loop per pixel (net000's 16×26×26 conv: ~10× faster im2col). Images are grouped (see
- * {@link CONV_COLUMN_BUDGET}) so one gemm covers a group: y_wide[filters, G·outH·Wp] = W · col,
- * then the valid columns are scattered into NCHW with the bias added. Backward gathers dy into the
- * same wide layout (junk columns stay 0, so they add nothing), dW += dy_wide · colᵀ, db += Σ dy,
- * dcol = Wᵀ · dy_wide, and col2im is one contiguous add per tap and image into xp.
- * The junk columns cost Wp/outW − 1 extra gemm work (8% for 3×3 on 26 or 28 wide images).
+ * Stride 1 with padding ≤ kernel − 1 (every assignment network) runs the "wide" im2col: each image
+ * is copied once into a zero-padded buffer xp[inC, Hp, Wp] (Hp = H + 2·padH, Wp = W + 2·padW), and
+ * the output is computed on a grid of outH × Wp positions, the last Wp − outW columns of each row
+ * being junk that is discarded. On that grid the column row of kernel tap (c, i, j) is one contiguous
+ * run of xp, starting at (c·Hp + i)·Wp + j and outH·Wp long, so im2col is one memory.copy per tap and
+ * image. Images are grouped in chunks (see {@link CONV_COLUMN_BUDGET}) so one gemm covers a chunk:
+ * y_wide[filters, G·outH·Wp] = W · col, then the valid columns go to NCHW with the bias added.
+ * Backward gathers dy into the same wide layout (junk columns stay 0, so they add nothing), writes the
+ * chunk's dW partial = dy_wide · colᵀ and db partial = Σ dy, and computes dx as the full correlation
+ * of the padded dy with the flipped kernels (one more gemm on an H × Wq grid). The junk columns cost
+ * Wp/outW − 1 extra gemm work (8% for 3×3 on 26 or 28 wide images).
  *
- * Other strides use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW], gemm, and in
- * backward dW += dy_b · colᵀ, dcol = Wᵀ · dy_b, col2im(dcol) → dx_b.
+ * The per-chunk work is the tasks of tensor/heap-tasks.ts on data the layer keeps in the WASM
+ * kernel's shared heap ({@link WideConv}), so the chunks of a batch run on all gemm threads (each
+ * chunk's gemm on one thread); the partials are then summed in chunk order, so results are the same
+ * bits for any thread count. A ReLU that follows in a Sequential is fused in ({@link forwardRelu}).
+ * Without a shared heap (or with the TypeScript gemm selected) the same tasks run on the calling
+ * thread over a heap of the layer's own.
+ *
+ * Other strides and paddings use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW],
+ * gemm, and in backward dW += dy_b · colᵀ, dcol = Wᵀ · dy_b, col2im(dcol) → dx_b.
  *
  * The input of the last forward is kept by reference for backward and must not change in between.
  */

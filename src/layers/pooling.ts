@@ -1,6 +1,7 @@
 // MaxPool2D and AvgPool2D layers over NCHW batches (PyTorch nn.MaxPool2d / nn.AvgPool2d, ceil_mode false).
 import { checkKeys, readBoolean, readPair } from '../config.js';
 import type { Param } from '../tensor/param.js';
+import { heapInt32 } from '../tensor/gemm-wasm.js';
 import {
   avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry,
 } from '../tensor/pool.js';
@@ -136,7 +137,7 @@ export class MaxPool2D extends Pool2D {
   forward(x: Tensor, _training: boolean): Tensor {
     const g = this.prepare(x);
     const y = this.out.get(g.batch);
-    if (this.argmax.length < y.size) this.argmax = new Int32Array(y.size);
+    if (this.argmax.length < y.size) this.argmax = heapInt32(y.size);
     maxPool2dForward(y.data, this.argmax, x.data, g);
     this.output = y;
     return y;

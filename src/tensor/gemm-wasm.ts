@@ -406,15 +406,15 @@ class WasmSgemm {
 
   /**
    * Runs elementwise kernel `kind` (RANGE_* of heap-tasks.ts) over n elements of arrays a–d (views of
-   * this memory, or null) with scalars s0–s4, split over the threads; returns false, doing nothing,
-   * when that does not pay (one thread, fewer than RANGE_MIN_PARALLEL elements) or an array is not
-   * in this memory — the caller then runs the kernel itself.
+   * this memory, or null) with scalars s0–s4, in chunks of `chunk` elements split over the threads;
+   * returns false, doing nothing, on one thread or when an array is not in this memory — the caller
+   * then runs the kernel itself. (Whether the work is big enough to split is the caller's call.)
    */
   runRange(
-    kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
     s0: number, s1: number, s2: number, s3: number, s4: number,
   ): boolean {
-    if (n < RANGE_MIN_PARALLEL || !this.shared || getThreads() === 1) return false;
+    if (!this.shared || getThreads() === 1) return false;
     if (!this.inHeap(a) || !this.inHeap(b) || (c !== null && !this.inHeap(c)) || (d !== null && !this.inHeap(d))) return false;
     if (this.rangeDesc === 0) this.rangeDesc = this.alloc(128);
     const i32 = this.heap32;
@@ -422,7 +422,7 @@ class WasmSgemm {
     const w = this.rangeDesc >> 2;
     i32[w] = kind;
     i32[w + 1] = n;
-    i32[w + 2] = RANGE_CHUNK;
+    i32[w + 2] = chunk;
     i32[w + 3] = a.byteOffset;
     i32[w + 4] = b.byteOffset;
     i32[w + 5] = c === null ? 0 : c.byteOffset;
@@ -433,12 +433,12 @@ class WasmSgemm {
     f64[s + 2] = s2;
     f64[s + 3] = s3;
     f64[s + 4] = s4;
-    this.runTasks(RANGE_TASK, this.rangeDesc, Math.ceil(n / RANGE_CHUNK));
+    this.runTasks(RANGE_TASK, this.rangeDesc, Math.ceil(n / chunk));
     return true;
   }
 
   /** Whether `array` is a view of this memory (an arena block), so a gemm can use it in place. */
-  private inHeap(array: Float32Array): boolean {
+  private inHeap(array: HeapArray): boolean {
     const buffer = array.buffer;
     return this.shared && (buffer === this.heap.buffer || this.buffers.has(buffer));
   }
@@ -581,10 +581,13 @@ export interface SharedHeap {
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;
   runRange(
-    kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
     s0: number, s1: number, s2: number, s3: number, s4: number,
   ): boolean;
 }
+
+/** A typed array that may be a view of the heap (only its buffer and offset matter). */
+export type HeapArray = Float32Array | Int32Array;
 
 /** See {@link SharedHeap}. */
 export function sharedHeap(): SharedHeap | null {
@@ -619,13 +622,41 @@ export function heapFloat32(length: number): Float32Array {
  * otherwise, and the caller runs the kernel on its own thread. Same bits either way.
  */
 export function parallelRange(
-  kind: number, n: number, a: Float32Array, b: Float32Array, c: Float32Array | null, d: Float32Array | null,
+  kind: number, n: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
   s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0,
 ): boolean {
   if (n < RANGE_MIN_PARALLEL) return false;
   const heap = sharedHeap();
-  return heap !== null && heap.runRange(kind, n, a, b, c, d, s0, s1, s2, s3, s4);
+  return heap !== null && heap.runRange(kind, n, RANGE_CHUNK, a, b, c, d, s0, s1, s2, s3, s4);
 }
+
+/**
+ * Like {@link parallelRange} for kernels over planes of `planeSize` elements (the pooling kernels):
+ * n = planes, chunks of whole planes (about RANGE_CHUNK elements each), split only when the planes
+ * hold at least RANGE_MIN_PARALLEL elements in all.
+ */
+export function parallelPlanes(
+  kind: number, planes: number, planeSize: number, a: HeapArray, b: HeapArray, c: HeapArray,
+  s0: number, s1: number, s2: number, s3: number,
+): boolean {
+  if (planes * planeSize < RANGE_MIN_PARALLEL) return false;
+  const heap = sharedHeap();
+  return heap !== null && heap.runRange(kind, planes, Math.max(1, Math.round(RANGE_CHUNK / planeSize)), a, b, c, null, s0, s1, s2, s3, 0);
+}
+
+/**
+ * A zero-filled Int32Array of `length` values in the shared heap (see {@link heapFloat32}, same
+ * fallback and lifetime rule).
+ */
+export function heapInt32(length: number): Int32Array {
+  const floats = heapFloat32(length);
+  const view = new Int32Array(floats.buffer, floats.byteOffset, length);
+  // The block is freed with the float view: keep it reachable from the int view.
+  HEAP_INT_OWNERS.set(view, floats);
+  return view;
+}
+/** Int views of heap blocks → the float views that own the blocks. */
+const HEAP_INT_OWNERS = new WeakMap<Int32Array, Float32Array>();
 
 /** See {@link heapStats}. */
 export interface HeapStats {

@@ -226,6 +226,8 @@ export const RANGE_RELU_BACKWARD = 2;
 export const RANGE_SGD = 3;
 export const RANGE_MOMENTUM = 4;
 export const RANGE_ADAM = 5;
+export const RANGE_MAXPOOL2 = 6;
+export const RANGE_MAXPOOL2_BACKWARD = 7;
 
 // Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
 // arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
@@ -273,6 +275,90 @@ export function adamKernel(
   }
 }
 
+/**
+ * 2×2, stride 2, unpadded max pooling of planes [p0, p1) (plane = one image's channel): out and argmax
+ * at outOff / amOff + p·outH·outW, x at xOff + p·H·W; argmax holds the flat index of each window's
+ * winner counted from xOff. Branch-free tournament (the comparisons become 0/1 numbers that pick
+ * indices arithmetically; the top pair wins ties against the bottom pair, as it comes first in scan
+ * order); a window holding a NaN (its sum is NaN) is scanned in order, the last NaN winning, as in
+ * PyTorch. Odd last rows and columns belong to no window (floor mode).
+ */
+export function maxPool2x2Kernel(
+  out: Float32Array, outOff: number, am: Int32Array, amOff: number, x: Float32Array, xOff: number,
+  p0: number, p1: number, H: number, W: number, outH: number, outW: number,
+): void {
+  const hw = H * W;
+  const ohw = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const xp = xOff + p * hw;
+    const op = p * ohw;
+    for (let oh = 0; oh < outH; oh++) {
+      const row = xp + 2 * oh * W;
+      const orow = op + oh * outW;
+      for (let ow = 0; ow < outW; ow++) {
+        const i = row + 2 * ow;
+        const j = i + W;
+        const a = x[i];
+        const b = x[i + 1];
+        const c = x[j];
+        const d = x[j + 1];
+        const top = i + +(b > a);
+        const bottom = j + +(d > c);
+        let best = top + (bottom - top) * +(x[bottom] > x[top]);
+        if (a + b + c + d !== a + b + c + d) {
+          // In scan order: strict > keeps the first max on ties, v !== v lets a NaN through.
+          let max = -Infinity;
+          best = i;
+          for (let k = 0; k < 4; k++) {
+            const at = k < 2 ? i + k : j + k - 2;
+            const v = x[at];
+            if (v > max || v !== v) {
+              max = v;
+              best = at;
+            }
+          }
+        }
+        out[outOff + orow + ow] = x[best];
+        am[amOff + orow + ow] = best - xOff;
+      }
+    }
+  }
+}
+
+/**
+ * Backward of {@link maxPool2x2Kernel} for planes [p0, p1): writes every dx element of those planes
+ * once — the window's gradient at its argmax, zero elsewhere (odd last rows and columns too) — with
+ * no separate zero fill. Offsets as in the forward; argmax counted from dxOff's plane origin.
+ */
+export function maxPool2x2BackwardKernel(
+  dx: Float32Array, dxOff: number, dy: Float32Array, dyOff: number, am: Int32Array, amOff: number,
+  p0: number, p1: number, H: number, W: number, outH: number, outW: number,
+): void {
+  const hw = H * W;
+  const ohw = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const xp = dxOff + p * hw;
+    const op = p * ohw;
+    for (let oh = 0; oh < outH; oh++) {
+      const row = xp + 2 * oh * W;
+      for (let ow = 0; ow < outW; ow++) {
+        const i = row + 2 * ow;
+        dx[i] = 0;
+        dx[i + 1] = 0;
+        dx[i + W] = 0;
+        dx[i + W + 1] = 0;
+      }
+      // 0 + dy, as the general path adds dy onto a zero: a -0 gradient becomes +0 there too.
+      for (let ow = 0; ow < outW; ow++) dx[dxOff + am[amOff + op + oh * outW + ow]] = 0 + dy[dyOff + op + oh * outW + ow];
+      if (2 * outW < W) {
+        dx[row + W - 1] = 0;
+        dx[row + 2 * W - 1] = 0;
+      }
+    }
+    for (let k = 2 * outH * W; k < hw; k++) dx[xp + k] = 0;
+  }
+}
+
 /** The kernels, by name, as {@link rangeTask} receives them (the workers build the same object from their source). */
 export interface RangeKernels {
   readonly relu: typeof reluKernel;
@@ -280,14 +366,17 @@ export interface RangeKernels {
   readonly sgd: typeof sgdKernel;
   readonly momentum: typeof momentumKernel;
   readonly adam: typeof adamKernel;
+  readonly maxPool2x2: typeof maxPool2x2Kernel;
+  readonly maxPool2x2Backward: typeof maxPool2x2BackwardKernel;
 }
 export const RANGE_KERNELS: RangeKernels = {
   relu: reluKernel, reluBackward: reluBackwardKernel, sgd: sgdKernel, momentum: momentumKernel, adam: adamKernel,
+  maxPool2x2: maxPool2x2Kernel, maxPool2x2Backward: maxPool2x2BackwardKernel,
 };
 
 /**
  * Elementwise work split in chunks: chunks [lo, hi) of the descriptor at `desc` — int32 words: 0 the
- * kernel (RANGE_*), 1 the element count n, 2 the elements per chunk, 3–6 the addresses of up to four
+ * kernel (RANGE_*), 1 the element count n (planes for the pooling kernels), 2 the elements per chunk, 3–6 the addresses of up to four
  * arrays; float64 scalars from byte desc + 32. Each element is computed by exactly one thread.
  */
 export function rangeTask(
@@ -307,5 +396,11 @@ export function rangeTask(
   else if (kind === 4) K.momentum(f32, a + start, f32, b + start, f32, c + start, len, f64[s], f64[s + 1]);
   else if (kind === 5) {
     K.adam(f32, a + start, f32, b + start, f32, c + start, f32, e + start, len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4]);
+  } else if (kind === 6) {
+    // Elements are planes here: out a, argmax b (int32), x c; H, W, outH, outW in the scalars.
+    K.maxPool2x2(f32, a, i32, b, f32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
+  } else if (kind === 7) {
+    // dx a, dy b, argmax c (int32).
+    K.maxPool2x2Backward(f32, a, f32, b, i32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
   } else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

@@ -1,7 +1,8 @@
 // 2-D max and average pooling kernels over NCHW batches (forward and backward), PyTorch-compatible:
 // floor output size (ceil_mode false), padding at most half the kernel, max ignores pads, avg counts them.
 
-import { fillFloat32 } from './gemm-wasm.js';
+import { fillFloat32, parallelPlanes } from './gemm-wasm.js';
+import { RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, maxPool2x2BackwardKernel, maxPool2x2Kernel } from './heap-tasks.js';
 
 /** Geometry of a 2-D pooling over a whole NCHW batch. Build it with {@link poolGeometry}. */
 export interface PoolGeometry {
@@ -127,59 +128,16 @@ export function maxPool2dForward(out: Float32Array, argmax: Int32Array, x: Float
 }
 
 /**
- * The common 2×2, stride 2, unpadded max pool, with the same results as the general loop (first max
- * on ties, NaN wins). On real activations the general loop's `v > max` branches are coin flips the CPU
- * mispredicts (they cost 7× the memory traffic); here each window is a branch-free tournament: the
- * comparisons become 0/1 numbers that pick indices arithmetically, the top pair wins ties against the
- * bottom pair (it comes first in scan order), and the value is read back at the winning index. A
- * window holding a NaN (its sum is NaN; so is one holding both infinities) takes the general scan.
+ * The common 2×2, stride 2, unpadded max pool (maxPool2x2Kernel in heap-tasks.ts: the same results
+ * as the general loop, branch-free), split by planes over the gemm threads when the arrays live in
+ * the shared heap and the batch is large enough. On real activations the general loop's `v > max`
+ * branches are coin flips the CPU mispredicts (7× the cost of the memory traffic).
  */
 function maxPool2x2(out: Float32Array, argmax: Int32Array, x: Float32Array, g: PoolGeometry): void {
   const { height, width, outH, outW } = g;
   const planes = g.batch * g.channels;
-  const hw = height * width;
-  const ohw = outH * outW;
-  // Window (oh, ow) of plane p starts at i = p*hw + 2*oh*width + 2*ow; its second row at i + width.
-  // An odd last row or column belongs to no window (floor mode).
-  for (let p = 0; p < planes; p++) {
-    const xp = p * hw;
-    const op = p * ohw;
-    for (let oh = 0; oh < outH; oh++) {
-      const row = xp + 2 * oh * width;
-      const orow = op + oh * outW;
-      for (let ow = 0; ow < outW; ow++) {
-        const i = row + 2 * ow;
-        const j = i + width;
-        const a = x[i];
-        const b = x[i + 1];
-        const c = x[j];
-        const d = x[j + 1];
-        const top = i + +(b > a);
-        const bottom = j + +(d > c);
-        let best = top + (bottom - top) * +(x[bottom] > x[top]);
-        if (a + b + c + d !== a + b + c + d) best = scanWindow(x, i, width, 2, 2);
-        out[orow + ow] = x[best];
-        argmax[orow + ow] = best;
-      }
-    }
-  }
-}
-
-/** Flat index of the first maximum (or last NaN) of the unclipped `kH×kW` window starting at `start`. */
-function scanWindow(x: Float32Array, start: number, width: number, kH: number, kW: number): number {
-  let max = -Infinity;
-  let best = start;
-  for (let h = 0; h < kH; h++) {
-    const xr = start + h * width;
-    for (let w = 0; w < kW; w++) {
-      const v = x[xr + w];
-      if (v > max || v !== v) {
-        max = v;
-        best = xr + w;
-      }
-    }
-  }
-  return best;
+  if (parallelPlanes(RANGE_MAXPOOL2, planes, height * width, out, argmax, x, height, width, outH, outW)) return;
+  maxPool2x2Kernel(out, 0, argmax, 0, x, 0, 0, planes, height, width, outH, outW);
 }
 
 /**
@@ -194,6 +152,15 @@ export function maxPool2dBackward(dx: Float32Array, dy: Float32Array, argmax: In
   checkLength('maxPool2dBackward', 'dx', dx, inSize);
   checkLength('maxPool2dBackward', 'dy', dy, outSize);
   checkLength('maxPool2dBackward', 'argmax', argmax, outSize);
+  const { height, width, kH, kW, strideH, strideW, padH, padW, outH, outW } = g;
+  if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
+    // Windows do not overlap: every dx element is written once, no zero fill first.
+    const planes = g.batch * g.channels;
+    if (!parallelPlanes(RANGE_MAXPOOL2_BACKWARD, planes, height * width, dx, dy, argmax, height, width, outH, outW)) {
+      maxPool2x2BackwardKernel(dx, 0, dy, 0, argmax, 0, 0, planes, height, width, outH, outW);
+    }
+    return dx;
+  }
   fillFloat32(inSize === dx.length ? dx : dx.subarray(0, inSize), 0);
   for (let i = 0; i < outSize; i++) dx[argmax[i]] += dy[i];
   return dx;

@@ -36,7 +36,8 @@ interface NodeApis {
 }
 
 import {
-  adamKernel, convBackwardTask, convForwardTask, momentumKernel, rangeTask, reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
+  adamKernel, convBackwardTask, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
+  reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
 } from './heap-tasks.js';
 
 /**
@@ -77,7 +78,8 @@ const WORKER_SOURCE = `'use strict';
 let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
 const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
 const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
-  momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()} };
+  momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()},
+  maxPool2x2: ${maxPool2x2Kernel.toString()}, maxPool2x2Backward: ${maxPool2x2BackwardKernel.toString()} };
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');
   ctl = new Int32Array(workerData.control);

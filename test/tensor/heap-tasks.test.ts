@@ -3,7 +3,8 @@
 // must give the bits of the single-thread kernels.
 import { afterEach, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
 import {
   RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, adamKernel, momentumKernel, reluBackwardKernel,
   reluKernel, sgdKernel,
@@ -156,4 +157,33 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     expect(Array.from(m)).toEqual(Array.from(mWant));
     expect(Array.from(v)).toEqual(Array.from(vWant));
   });
+
+  it('splits 2×2 max pooling by planes with the bits of one thread (odd sizes, ties, NaN, -0)', () => {
+    const g = poolGeometry(8, 16, 23, 25, 2, 2, 2, 2, 0, 0);
+    const inSize = 8 * 16 * 23 * 25;
+    const outSize = 8 * 16 * 11 * 12;
+    const x = randomHeap(inSize, 13);
+    for (let i = 0; i < inSize; i += 97) x[i] = x[i + 1]; // ties
+    x[5] = Number.NaN;
+    x[1000] = -0;
+    const dy = randomHeap(outSize, 14);
+    dy[3] = -0;
+    const run = (threads: number): number[][] => {
+      setThreads(threads);
+      const out = heapFloat32(outSize);
+      const argmax = heapInt32(outSize);
+      const dx = heapFloat32(inSize).fill(9);
+      maxPool2dForward(out, argmax, x, g);
+      maxPool2dBackward(dx, dy, argmax, g);
+      const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+      return [bits(out), Array.from(argmax), bits(dx)];
+    };
+    const one = run(1);
+    expect(run(2)).toEqual(one);
+    // Against the general path's semantics: dx is zero except dy at each argmax (+0 for a -0 gradient).
+    const want = new Float32Array(inSize);
+    for (let i = 0; i < outSize; i++) want[one[1][i]] += dy[i];
+    expect(one[2]).toEqual(Array.from(new Int32Array(want.buffer)));
+  });
 });
+

@@ -1,7 +1,7 @@
 // Conv2D: 2-D convolution over NCHW images as im2col + gemm, with PyTorch Conv2d's layout and default init.
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, type HeapCopy, type HeapGemm } from '../tensor/heap-tasks.js';
+import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, RANGE_KERNELS, type HeapCopy, type HeapGemm } from '../tensor/heap-tasks.js';
 import { gemm, getGemmBackend } from '../tensor/gemm.js';
 import { copyFloat32, sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
 import { availableCores } from '../tensor/threads.js';
@@ -449,7 +449,7 @@ class PrivateHeap implements ConvHeap {
 
   runTasks(op: number, desc: number, chunks: number): void {
     const task = op === CONV_FORWARD_TASK ? convForwardTask : convBackwardTask;
-    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt, this.copyAt);
+    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt, this.copyAt, RANGE_KERNELS);
   }
 }
 

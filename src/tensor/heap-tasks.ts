@@ -19,6 +19,36 @@ export type HeapGemm = (
 /** Copies `bytes` bytes from src to dst on the heap (memmove): the WASM `copy` export (memory.copy). */
 export type HeapCopy = (dst: number, src: number, bytes: number) => void;
 
+/**
+ * Pads G images (float index `src`, each C×H×W) into xp[G, C, Hp, Wp] (float index `xp`; the border
+ * is never written, so it stays 0) and unfolds them into col[C·kH·kW, G·outH·Wp] at float index
+ * `region`: col[(c·kH + i)·kW + j, gi·L + p] = xp[gi, c][i·Wp + j + p], p < L = outH·Wp — one
+ * contiguous run per kernel tap and image, copied with copyAt.
+ */
+export function convColumnsKernel(
+  copyAt: HeapCopy, src: number, G: number, C: number, H: number, W: number, hp: number, wp: number,
+  padH: number, padW: number, kH: number, kW: number, xp: number, region: number,
+): void {
+  const imageLen = C * hp * wp;
+  const wideLen = (hp - kH + 1) * wp;
+  for (let gi = 0; gi < G; gi++) {
+    for (let c = 0; c < C; c++) {
+      let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
+      for (let h = 0; h < H; h++, dst += wp, src += W) copyAt(dst << 2, src << 2, W << 2);
+    }
+  }
+  let row = region;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        for (let gi = 0; gi < G; gi++, row += wideLen) {
+          copyAt(row << 2, (xp + gi * imageLen + (c * hp + i) * wp + j) << 2, wideLen << 2);
+        }
+      }
+    }
+  }
+}
+
 /** Task ids (word 13 of a pool share; 0 is a plain gemm share). */
 export const CONV_FORWARD_TASK = 1;
 export const CONV_BACKWARD_TASK = 2;
@@ -43,7 +73,7 @@ export const D = {
  */
 export function convForwardTask(
   f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -53,7 +83,6 @@ export function convForwardTask(
   const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
   const xp = base + i32[d + 26], region = base + i32[d + 28], yWide = base + i32[d + 29];
   const fuseRelu = i32[d + 32] === 1;
-  const imageLen = C * hp * wp;
   const wideLen = outH * wp;
   const wideN = G * wideLen;
   const ckk = C * kH * kW;
@@ -61,25 +90,7 @@ export function convForwardTask(
   const ohw = outH * outW;
   for (let chunk = lo; chunk < hi; chunk++) {
     const b0 = chunk * G;
-    // x[b, c, h, w] → xp[gi, c, h + padH, w + padW]; the border is never written, so it stays 0.
-    let src = xF + b0 * inSize;
-    for (let gi = 0; gi < G; gi++) {
-      for (let c = 0; c < C; c++) {
-        let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
-        for (let h = 0; h < H; h++, dst += wp, src += W) copyAt(dst << 2, src << 2, W << 2);
-      }
-    }
-    // col[(c·kH + i)·kW + j, gi·L + p] = xp[gi, c][i·Wp + j + p], p < L: one contiguous run per tap.
-    let row = region;
-    for (let c = 0; c < C; c++) {
-      for (let i = 0; i < kH; i++) {
-        for (let j = 0; j < kW; j++) {
-          for (let gi = 0; gi < G; gi++, row += wideLen) {
-            copyAt(row << 2, (xp + gi * imageLen + (c * hp + i) * wp + j) << 2, wideLen << 2);
-          }
-        }
-      }
-    }
+    K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
     gemmAt(F, wideN, ckk, wA, ckk, 1, region << 2, wideN, 1, yWide << 2, wideN, 0, work);
     // y[b0 + gi, o, oh, ow] = y_wide[o, gi·L + oh·Wp + ow] + bias[o]
     for (let gi = 0; gi < G; gi++) {
@@ -117,7 +128,7 @@ export function convForwardTask(
  */
 export function convBackwardTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -129,7 +140,6 @@ export function convBackwardTask(
   const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
   const xp = base + i32[d + 26], dyp = base + i32[d + 27], region = base + i32[d + 28];
   const dyWide = base + i32[d + 30], dxWide = base + i32[d + 31];
-  const imageLen = C * hp * wp;
   const gradImageLen = F * hq * wq;
   const wideLen = outH * wp;
   const wideN = G * wideLen;
@@ -175,26 +185,11 @@ export function convBackwardTask(
       if (biasPartA !== 0) f64[(biasPartA >> 3) + chunk * F + o] = sum;
     }
     // The chunk's input, padded and unfolded as in forward.
-    let src = xF + b0 * inSize;
-    for (let gi = 0; gi < G; gi++) {
-      for (let c = 0; c < C; c++) {
-        let dst = xp + gi * imageLen + (c * hp + padH) * wp + padW;
-        for (let h = 0; h < H; h++, dst += wp, src += W) copyAt(dst << 2, src << 2, W << 2);
-      }
-    }
-    let row = region;
-    for (let c = 0; c < C; c++) {
-      for (let i = 0; i < kH; i++) {
-        for (let j = 0; j < kW; j++) {
-          for (let gi = 0; gi < G; gi++, row += wideLen) {
-            copyAt(row << 2, (xp + gi * imageLen + (c * hp + i) * wp + j) << 2, wideLen << 2);
-          }
-        }
-      }
-    }
+    K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
     // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
     gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
     if (dxA === 0) continue;
+    let row: number;
     // dycol[(o·kH + i)·kW + j, gi·H·Wq + p] = dyp[gi, o][i·Wq + j + p]: one run per tap (overwrites col).
     row = region;
     for (let o = 0; o < F; o++) {
@@ -368,10 +363,11 @@ export interface RangeKernels {
   readonly adam: typeof adamKernel;
   readonly maxPool2x2: typeof maxPool2x2Kernel;
   readonly maxPool2x2Backward: typeof maxPool2x2BackwardKernel;
+  readonly convColumns: typeof convColumnsKernel;
 }
 export const RANGE_KERNELS: RangeKernels = {
   relu: reluKernel, reluBackward: reluBackwardKernel, sgd: sgdKernel, momentum: momentumKernel, adam: adamKernel,
-  maxPool2x2: maxPool2x2Kernel, maxPool2x2Backward: maxPool2x2BackwardKernel,
+  maxPool2x2: maxPool2x2Kernel, maxPool2x2Backward: maxPool2x2BackwardKernel, convColumns: convColumnsKernel,
 };
 
 /**

@@ -36,7 +36,7 @@ interface NodeApis {
 }
 
 import {
-  adamKernel, convBackwardTask, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
+  adamKernel, convBackwardTask, convColumnsKernel, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
   reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
 } from './heap-tasks.js';
 
@@ -79,7 +79,8 @@ let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
 const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
 const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
   momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()},
-  maxPool2x2: ${maxPool2x2Kernel.toString()}, maxPool2x2Backward: ${maxPool2x2BackwardKernel.toString()} };
+  maxPool2x2: ${maxPool2x2Kernel.toString()}, maxPool2x2Backward: ${maxPool2x2BackwardKernel.toString()},
+  convColumns: ${convColumnsKernel.toString()} };
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');
   ctl = new Int32Array(workerData.control);

@@ -1,6 +1,7 @@
 // Inference timing: warm-up, then repeated timed passes of a model's forward over fixed batches.
 import { Sequential } from '../model/sequential.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
+import { getThreads, setThreads } from '../tensor/threads.js';
 
 /** Options of {@link measureInference}. */
 export interface InferenceTimingOptions {
@@ -10,6 +11,12 @@ export interface InferenceTimingOptions {
   readonly warmup?: number;
   /** Timed passes; the median is reported (default 10). */
   readonly repeats?: number;
+  /**
+   * Gemm threads during the measurement (a positive integer, clamped to the available cores as
+   * {@link setThreads} does). The previous count is restored afterwards, even if a pass throws.
+   * Default: the current {@link getThreads} value (`TENSORKIT_THREADS`, else all cores).
+   */
+  readonly threads?: number;
 }
 
 /** {@link measureInference}'s result. */
@@ -19,6 +26,8 @@ export interface InferenceTiming {
   readonly batches: number;
   readonly warmup: number;
   readonly repeats: number;
+  /** Gemm threads in effect during the measurement (after clamping to the cores). */
+  readonly threads: number;
   /** Median over the repeats of the mean milliseconds per batch within a pass. */
   readonly msPerBatch: number;
   /** The fastest pass's milliseconds per batch. */
@@ -37,7 +46,8 @@ function positiveInt(name: string, value: number, min: number): number {
 /**
  * Times eval-mode forward passes of `model` over `x` `[N, ...inputShape]`: `warmup` untimed passes, then
  * `repeats` timed passes (performance.now) over the first ⌊N / batchSize⌋ full batches. Reports the median
- * and minimum milliseconds per batch and the median throughput. Compare two models in the same process,
+ * and minimum milliseconds per batch and the median throughput. With `threads`, the gemm thread count is
+ * set for the measurement and restored afterwards. Compare two models in the same process,
  * one after the other, on the same `x`: timings on a shared machine are noisy.
  */
 export function measureInference(model: Sequential, x: Tensor, options: InferenceTimingOptions = {}): InferenceTiming {
@@ -49,6 +59,7 @@ export function measureInference(model: Sequential, x: Tensor, options: Inferenc
   const batchSize = Math.min(positiveInt('batchSize', options.batchSize ?? 256, 1), n);
   const warmup = positiveInt('warmup', options.warmup ?? 2, 0);
   const repeats = positiveInt('repeats', options.repeats ?? 10, 1);
+  const threads = options.threads === undefined ? undefined : positiveInt('threads', options.threads, 1);
   const batches = Math.floor(n / batchSize);
   const views: Tensor[] = [];
   for (let b = 0; b < batches; b++) views.push(x.slice0(b * batchSize, (b + 1) * batchSize));
@@ -57,14 +68,22 @@ export function measureInference(model: Sequential, x: Tensor, options: Inferenc
     for (const v of views) model.forward(v);
     return (performance.now() - t0) / batches;
   };
-  for (let i = 0; i < warmup; i++) pass();
+  const previous = getThreads();
   const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) samples.push(pass());
+  let used = previous;
+  try {
+    if (threads !== undefined) setThreads(threads);
+    used = getThreads();
+    for (let i = 0; i < warmup; i++) pass();
+    for (let i = 0; i < repeats; i++) samples.push(pass());
+  } finally {
+    setThreads(previous);
+  }
   const sorted = samples.slice().sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const msPerBatch = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return {
-    batchSize, batches, warmup, repeats, msPerBatch, minMsPerBatch: sorted[0],
+    batchSize, batches, warmup, repeats, threads: used, msPerBatch, minMsPerBatch: sorted[0],
     imagesPerSecond: msPerBatch > 0 ? (batchSize * 1000) / msPerBatch : Number.POSITIVE_INFINITY, samples,
   };
 }

@@ -15,13 +15,14 @@ describe('examples/fmnist-cnn-prune (--quick)', () => {
     const out = mkdtempSync(join(tmpdir(), 'tensorkit-prune-'));
     try {
       const result = await main({
-        epochs: 1, batchSize: 32, lr: 0.01, momentum: 0.9, seed: 0, tolerance: 0.05, fineTuneBatches: 2, finalEpochs: 0,
-        criterion: 'l1', out, quick: true,
+        epochs: 1, batchSize: 32, lr: 0.01, momentum: 0.9, schedule: 'cosine', seed: 0, tolerance: 0.05, fineTuneBatches: 2,
+        fineTuneLr: 0.001, finalEpochs: 0, criterion: 'l1', out, quick: true, threads: 1,
       }) as {
+        epochs: { epoch: number; lr: number; valAccuracy: number; testAccuracy: number }[];
         unpruned: { units: Record<string, number>; flops: number; testAccuracy: number };
         pruned: { units: Record<string, number>; flops: number };
         flopRatio: number;
-        inference: { speedup: number; original: { msPerBatch: number }; pruned: { msPerBatch: number } };
+        inference: { speedup: number; original: { msPerBatch: number; threads: number }; pruned: { msPerBatch: number; threads: number } };
         steps: { layer: string; accepted: boolean; c1: number; c2: number; f1: number; valAccuracy: number }[];
       };
       expect(result.unpruned.units).toEqual({ c1: 12, c2: 16, f1: 100 });
@@ -29,6 +30,10 @@ describe('examples/fmnist-cnn-prune (--quick)', () => {
       expect(result.unpruned.flops).toBe(6_375_138);
       // One epoch on 540 images beats chance (10%) clearly.
       expect(result.unpruned.testAccuracy).toBeGreaterThan(0.3);
+      // One row per training epoch; the cosine schedule starts at the base lr.
+      expect(result.epochs).toHaveLength(1);
+      expect(result.epochs[0]).toMatchObject({ epoch: 1, lr: 0.01 });
+      expect(result.epochs[0].testAccuracy).toBe(result.unpruned.testAccuracy);
       // Quick mode tries at most 2 single-unit steps per layer, in the order conv1, conv2, fc1.
       expect(result.steps.length).toBeGreaterThanOrEqual(3);
       expect(result.steps.length).toBeLessThanOrEqual(6);
@@ -41,6 +46,8 @@ describe('examples/fmnist-cnn-prune (--quick)', () => {
       expect(result.flopRatio).toBeCloseTo(result.unpruned.flops / result.pruned.flops, 12);
       expect(result.flopRatio).toBeGreaterThanOrEqual(1);
       expect(result.inference.speedup).toBeGreaterThan(0);
+      expect(result.inference.original.threads).toBe(1);
+      expect(result.inference.pruned.threads).toBe(1);
       expect(result.inference.speedup).toBeCloseTo(result.inference.original.msPerBatch / result.inference.pruned.msPerBatch, 9);
 
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).example).toBe('fmnist-cnn-prune');
@@ -48,6 +55,16 @@ describe('examples/fmnist-cnn-prune (--quick)', () => {
       expect(csv[0]).toBe('step,layer,accepted,removed_unit,c1,c2,f1,val_accuracy,test_accuracy,flops');
       expect(csv).toHaveLength(result.steps.length + 1);
       expect(readFileSync(join(out, 'summary.txt'), 'utf8')).toContain('Train FLOPs');
+      // Both models are saved, and --load-unpruned reuses the unpruned one instead of training.
+      const saved = tensorkit.unitCounts(tensorkit.loadModel(join(out, 'pruned.safetensors')).model);
+      expect({ c1: saved[0], c2: saved[2], f1: saved[5] }).toEqual(result.pruned.units);
+      const again = await main({
+        epochs: 1, batchSize: 32, lr: 0.01, momentum: 0.9, schedule: 'cosine', seed: 0, tolerance: 0.05, fineTuneBatches: 2,
+        fineTuneLr: 0.001, finalEpochs: 0, criterion: 'l1', out: join(out, 'again'), quick: true, threads: 1,
+        loadUnpruned: join(out, 'unpruned.safetensors'),
+      }) as { epochs: unknown[]; unpruned: { testAccuracy: number } };
+      expect(again.epochs).toEqual([]);
+      expect(again.unpruned.testAccuracy).toBe(result.unpruned.testAccuracy);
       for (const name of ['conv1', 'conv2', 'fc1']) {
         expect(existsSync(join(out, `prune-${name}.svg`)), name).toBe(true);
         expect(readFileSync(join(out, `prune-${name}.svg`), 'utf8')).toMatch(/^<svg [^]*<polyline [^]*<\/svg>\n$/);

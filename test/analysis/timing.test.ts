@@ -1,6 +1,6 @@
 // measureInference: result shape and sanity only (timings on a shared machine are not asserted).
-import { describe, expect, it } from 'vitest';
-import { Dense, ReLU, Sequential } from '../../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Dense, ReLU, Sequential, availableCores, getThreads, setThreads } from '../../src/index.js';
 import { measureInference } from '../../src/analysis/index.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
@@ -29,5 +29,42 @@ describe('measureInference', () => {
     expect(() => measureInference(model, x, { batchSize: 2.5 })).toThrow('batchSize must be an integer ≥ 1, got 2.5');
     expect(() => measureInference(model, x.slice0(0, 0))).toThrow('x must be a non-empty batch of inputs, got [0, 8]');
     expect(() => measureInference(model, randomTensor([3, 5], testRng(2)))).toThrow('does not match the model');
+  });
+
+  describe('threads', () => {
+    const initial = getThreads();
+    afterEach(() => setThreads(initial));
+
+    it('sets the gemm thread count for the measurement and restores the previous one', () => {
+      setThreads(availableCores());
+      const t = measureInference(model, x, { batchSize: 32, warmup: 0, repeats: 1, threads: 1 });
+      expect(t.threads).toBe(1);
+      expect(getThreads()).toBe(availableCores());
+      // Without the option the current count is used and reported.
+      setThreads(1);
+      expect(measureInference(model, x, { warmup: 0, repeats: 1 }).threads).toBe(1);
+      expect(getThreads()).toBe(1);
+    });
+
+    it('clamps to the available cores, as setThreads does', () => {
+      setThreads(1);
+      const t = measureInference(model, x, { warmup: 0, repeats: 1, threads: availableCores() + 3 });
+      expect(t.threads).toBe(availableCores());
+      expect(getThreads()).toBe(1);
+    });
+
+    it('restores the previous count when a pass throws', () => {
+      setThreads(availableCores());
+      expect(() => measureInference(model, randomTensor([3, 5], testRng(2)), { threads: 1 })).toThrow('does not match the model');
+      expect(getThreads()).toBe(availableCores());
+    });
+
+    it('rejects a thread count that is not a positive integer, naming the option', () => {
+      for (const bad of [0, -1, 1.5, Number.NaN]) {
+        expect(() => measureInference(model, x, { threads: bad })).toThrow(`measureInference: threads must be an integer ≥ 1, got ${JSON.stringify(bad)}`);
+      }
+      expect(() => measureInference(model, x, { threads: '2' as unknown as number })).toThrow('threads must be an integer ≥ 1, got "2"');
+      expect(getThreads()).toBe(initial);
+    });
   });
 });

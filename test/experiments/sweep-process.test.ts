@@ -12,12 +12,22 @@ const root = new URL('../..', import.meta.url).pathname;
 const program = join(root, 'test/experiments/fake-trainer.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Whether `pid` is a live process. A zombie counts as dead: an orphan re-parented to PID 1 stays a
+ * zombie until PID 1 reaps it, which some container inits never do, and `kill(pid, 0)` succeeds on it.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) state …"; the comm may contain spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // No /proc (not Linux): trust kill(pid, 0).
   }
 }
 
@@ -76,7 +86,11 @@ describe('sweep in child processes', () => {
     }
     // Every trial ended at least once, and the orphans of the killed sweep are gone.
     for (const t of after.trials) expect(lines).toContain(`${join(dir, 'runs', t.name)} end`);
-    for (const pid of orphanPids) expect(alive(pid)).toBe(false);
+    // (An orphan that was exiting on its own when the resume looked may take a moment to be reaped.)
+    for (const pid of orphanPids) {
+      for (let waited = 0; alive(pid) && waited < 5000; waited += 100) await sleep(100);
+      expect(alive(pid), `orphan ${pid}`).toBe(false);
+    }
   }, 120_000);
 
   it('ends a child process early when hyperband stops its trial', async () => {

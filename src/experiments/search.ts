@@ -162,6 +162,18 @@ export interface TpeOptions {
   readonly gamma?: number;
   /** Candidates drawn from l(x); the one with the highest l/g ratio is suggested (default 24). */
   readonly candidates?: number;
+  /**
+   * Configurations already run or running. Candidates equal to one of them are passed over (on a
+   * discrete space TPE otherwise keeps re-proposing its incumbent, and with a fixed training seed each
+   * repeat is an exact, wasted copy); only when l(x) and then the prior yield nothing new is a repeat
+   * returned.
+   */
+  readonly exclude?: readonly TrialParams[];
+}
+
+/** A configuration's identity: its values in the config's parameter order. */
+function paramsKey(config: SweepConfig, params: TrialParams): string {
+  return JSON.stringify(Object.keys(config.parameters).map((name) => params[name] ?? null));
 }
 
 /**
@@ -227,9 +239,18 @@ export function tpePoint(config: SweepConfig, observations: readonly Observation
       }]);
     }
   }
-  let best: TrialParams = {};
+  const seen = new Set((options.exclude ?? []).map((p) => paramsKey(config, p)));
+  const finish = (raw: TrialParams): TrialParams => {
+    const out: TrialParams = {};
+    for (const [name, spec] of Object.entries(config.parameters)) out[name] = spec.values ? raw[name] : fromInternal(spec, raw[name] as number);
+    return out;
+  };
+  let best: TrialParams | null = null;
   let bestScore = -Infinity;
-  for (let c = 0; c < nCandidates; c++) {
+  let repeat: TrialParams | null = null;
+  let repeatScore = -Infinity;
+  // nCandidates new configurations, drawing at most 8× as many when most of l(x) has been run.
+  for (let drawn = 0, fresh = 0; fresh < nCandidates && drawn < 8 * nCandidates; drawn++) {
     const raw: TrialParams = {};
     let score = 0;
     for (const [name, model] of models) {
@@ -237,14 +258,28 @@ export function tpePoint(config: SweepConfig, observations: readonly Observation
       raw[name] = v;
       score += model.score(v);
     }
+    const point = finish(raw);
+    if (seen.size > 0 && seen.has(paramsKey(config, point))) {
+      if (score > repeatScore) {
+        repeatScore = score;
+        repeat = point;
+      }
+      continue;
+    }
+    fresh++;
     if (score > bestScore) {
       bestScore = score;
-      best = raw;
+      best = point;
     }
   }
-  const out: TrialParams = {};
-  for (const [name, spec] of Object.entries(config.parameters)) out[name] = spec.values ? best[name] : fromInternal(spec, best[name] as number);
-  return out;
+  if (best !== null) return best;
+  // l(x) is exhausted: a new configuration from the prior if there is one, else the best repeat.
+  for (let tries = 0; tries < 256; tries++) {
+    const point: TrialParams = {};
+    for (const [name, spec] of Object.entries(config.parameters)) point[name] = samplePrior(spec, rng);
+    if (!seen.has(paramsKey(config, point))) return point;
+  }
+  return repeat as TrialParams;
 }
 
 /**

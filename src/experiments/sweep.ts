@@ -202,7 +202,8 @@ async function runSweep(config: SweepConfig, executor: Executor, options: SweepO
     const done = state.trials.filter((t) => t.value !== null && t.status !== 'running');
     if (done.length < (config.startup_trials ?? 10)) return randomPoint(config, state.seed, index);
     const obs: Observation[] = done.map((t) => ({ params: t.params, loss: maximize ? -(t.value as number) : (t.value as number) }));
-    return tpePoint(config, obs, trialRng(state.seed, index));
+    // Every configuration tried so far (finished, stopped, failed or still running) is excluded.
+    return tpePoint(config, obs, trialRng(state.seed, index), { exclude: state.trials.map((t) => t.params) });
   };
   const newTrial = (): TrialRecord | null => {
     const index = state.trials.length;

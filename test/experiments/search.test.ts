@@ -103,4 +103,32 @@ describe('TPE (bayes)', () => {
     }
     expect(tpePoint(small, obs, trialRng(3, 3))).toEqual(tpePoint(small, obs, trialRng(3, 3)));
   });
+
+  it('passes over configurations already tried on a discrete space, repeating one only when all have run', () => {
+    const cats = validateSweepConfig({ method: 'bayes', metric, parameters: {
+      a: { values: [1, 2] }, b: { values: ['x', 'y'] }, c: { values: [true, false] },
+    } });
+    // a = 2, b = 'y', c = true is best; TPE alone keeps proposing it once it has been seen.
+    const f = (p: Record<string, unknown>) => (p.a === 2 ? 0 : 1) + (p.b === 'y' ? 0 : 1) + (p.c === true ? 0 : 1);
+    const obs: Observation[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = randomPoint(cats, 5, i);
+      obs.push({ params: p, loss: f(p) });
+    }
+    const tried = obs.map((o) => o.params);
+    const key = (p: Record<string, unknown>) => JSON.stringify([p.a, p.b, p.c]);
+    // Every suggestion is new until all 8 configurations have run.
+    const run = tried.slice(); // (the random start may hold repeats of its own)
+    for (let k = 0; new Set(run.map(key)).size < 8; k++) {
+      expect(k, 'suggestions needed to cover the 8 configurations').toBeLessThan(8);
+      const p = tpePoint(cats, obs, trialRng(7, run.length), { exclude: run });
+      expect(run.map(key), `suggestion ${run.length + 1}`).not.toContain(key(p));
+      run.push(p);
+      obs.push({ params: p, loss: f(p) });
+    }
+    // The space is exhausted: a repeat comes back rather than nothing.
+    const again = tpePoint(cats, obs, trialRng(7, 8), { exclude: run });
+    expect(run.map(key)).toContain(key(again));
+  });
 });
+

@@ -1,9 +1,10 @@
-// heap-tasks.ts: the per-image work of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts) as
-// plain functions over one heap of memory, so the same code runs on the calling thread and, over the
-// WebAssembly module's shared memory, on the gemm pool's worker threads (threads.ts embeds their
-// source text in the worker's code). Each task covers a range of chunks (a chunk = `group` images) and
-// writes only that range's outputs and its own thread's scratch, so any split of the chunks over
-// threads gives the same bits.
+// heap-tasks.ts: work that the gemm pool's threads share, as plain functions over one heap of memory,
+// so the same code runs on the calling thread and, over the WebAssembly module's shared memory, on
+// the worker threads (threads.ts embeds their source text in the worker's code): the per-chunk work
+// of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts; a chunk = `group` images) and
+// elementwise kernels split by ranges (ReLU, optimizer updates, 2×2 max pooling by planes). Each task
+// writes only its own range's outputs and its own thread's scratch, so any split over threads gives
+// the same bits.
 //
 // The functions must stay self-contained: no imports, no module-level names, no closures or nested
 // functions (their `toString()` is evaluated in a worker). Addresses are byte offsets into the heap.

@@ -1,9 +1,11 @@
 // threads.ts: the thread count (setThreads / getThreads / TENSORKIT_THREADS) and the worker-thread
-// pool that runs shares of a WebAssembly gemm over a shared memory behind the synchronous `gemm`.
-// gemm-wasm.ts decides the shares; this file only moves them to workers and waits for them.
+// pool that runs shares of a WebAssembly gemm — and tasks of heap-tasks.ts (conv chunks, elementwise
+// ranges) — over a shared memory behind synchronous calls. gemm-wasm.ts decides the shares; this file
+// only moves them to workers and waits for them. The task functions' source text is embedded in the
+// worker's code, so workers and the calling thread run the same functions.
 //
 // Protocol (one Int32Array `control` over a SharedArrayBuffer, offsets below). A job is a list of
-// shares (argument lists of the module's `gemm` export, each writing its own block of C). The caller
+// shares (argument lists of the module's `gemm` export or of a task, each writing its own memory). The caller
 // writes the arguments, opens the job's CLAIM word (generation tag · 256 + next share, share 0 kept
 // for itself), bumps GEN and notifies the workers; it runs share 0, then claims and runs further
 // shares like a worker would, and finally waits until DONE counts every share (Atomics.wait, which
@@ -15,6 +17,11 @@
 // changes its bits. Errors thrown in a worker are posted on its MessagePort and read synchronously
 // (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
 // a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
+
+import {
+  adamKernel, convBackwardTask, convColumnsKernel, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
+  reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
+} from './heap-tasks.js';
 
 /** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
 interface PoolWorker {
@@ -34,11 +41,6 @@ interface NodeApis {
   readonly cores: number;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
-
-import {
-  adamKernel, convBackwardTask, convColumnsKernel, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
-  reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
-} from './heap-tasks.js';
 
 /**
  * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words

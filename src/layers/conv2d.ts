@@ -497,7 +497,6 @@ class WideConv {
   private readonly heap: ConvHeap;
   private readonly g: ConvGeometry;
   private readonly filters: number;
-  private readonly useBias: boolean;
   private readonly inSize: number;
   private readonly outSize: number;
   private readonly ckk: number;
@@ -527,7 +526,6 @@ class WideConv {
     this.batch = batch;
     this.g = g;
     this.filters = filters;
-    this.useBias = useBias;
     this.inSize = channels * height * width;
     this.outSize = filters * outH * outW;
     this.ckk = channels * kH * kW;

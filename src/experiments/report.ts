@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSvg, type VegaLiteSpec } from '../plots/render.js';
+import { escapeHtml, scopeIds } from '../plots/report.js';
 import { epochSeries, listRuns, type RunRecord } from './store.js';
 import { loadSweepState } from './sweep.js';
 
@@ -33,10 +34,6 @@ interface ParamColumn {
   readonly key: string;
   readonly numeric: boolean;
   readonly values: readonly (string | number | null)[];
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 function fmt(v: unknown): string {
@@ -148,14 +145,6 @@ export function paretoFront(time: readonly number[], metric: readonly number[], 
 }
 
 const BASE = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', background: 'white', width: 560, height: 300 } as const;
-
-function scopeIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/^<\?xml[^>]*>\s*/, '')
-    .replace(/\bid="([^"]+)"/g, `id="${prefix}$1"`)
-    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}$1)`)
-    .replace(/href="#([^"]+)"/g, `href="#${prefix}$1"`);
-}
 
 function table(id: string, title: string, columns: readonly string[], rows: readonly (readonly unknown[])[], sortable: boolean): string {
   const head = columns.map((c, i) => `<th${sortable ? ` data-col="${i}" title="click to sort"` : ''}>${escapeHtml(c)}</th>`).join('');

@@ -24,7 +24,8 @@ export interface RunReport {
   readonly charts?: readonly string[];
 }
 
-function escapeHtml(text: string): string {
+/** `text` with the five HTML-special characters escaped (also used by the sweep report). */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
@@ -46,9 +47,10 @@ function tableHtml(title: string, columns: readonly string[], rows: readonly (re
 
 /**
  * Makes the ids inside one inlined SVG unique on the page (vega names clip paths `clip1`, … in
- * every chart, and duplicate ids would make later charts borrow the first chart's clipping).
+ * every chart, and duplicate ids would make later charts borrow the first chart's clipping). Also
+ * used by the sweep report.
  */
-function scopeIds(svg: string, prefix: string): string {
+export function scopeIds(svg: string, prefix: string): string {
   return svg
     .replace(/^<\?xml[^>]*>\s*/, '')
     .replace(/\bid="([^"]+)"/g, `id="${prefix}$1"`)

@@ -3,8 +3,7 @@ import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../con
 import { computeFans, type InitializerSpec } from '../init/index.js';
 import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, RANGE_KERNELS, type HeapCopy, type HeapGemm } from '../tensor/heap-tasks.js';
 import { gemm, getGemmBackend } from '../tensor/gemm.js';
-import { copyFloat32, sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
-import { availableCores } from '../tensor/threads.js';
+import { copyFloat32, sharedHeap } from '../tensor/gemm-wasm.js';
 import { col2im, convGeometry, im2col, type ConvGeometry } from '../tensor/im2col.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -390,7 +389,7 @@ function align64(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
-/** Where a {@link WideConv} keeps its data and runs its tasks (see SharedHeap in gemm-wasm.ts). */
+/** Where a {@link WideConv} keeps its data and runs its tasks: SharedHeap (gemm-wasm.ts) or a {@link PrivateHeap}. */
 interface ConvHeap {
   readonly f32: Float32Array;
   readonly f64: Float64Array;
@@ -453,27 +452,9 @@ class PrivateHeap implements ConvHeap {
   }
 }
 
-// The last shared heap wrapped by sharedConvHeap, and its wrapper (made once: a step allocates nothing).
-let wrappedHeap: SharedHeap | null = null;
-let wrapper: ConvHeap | null = null;
-
-/** The WASM kernel's shared heap as a {@link ConvHeap} (one scratch slot per core), or null (TypeScript gemm selected, or no shared memory). */
+/** The WASM kernel's shared heap (one scratch slot per core), or null (TypeScript gemm selected, or no shared memory). */
 function sharedConvHeap(): ConvHeap | null {
-  if (getGemmBackend() === 'ts') return null;
-  const heap = sharedHeap();
-  if (heap === null) return null;
-  if (heap === wrappedHeap) return wrapper;
-  wrappedHeap = heap;
-  wrapper = {
-    get f32() { return heap.f32; },
-    get f64() { return heap.f64; },
-    get i32() { return heap.i32; },
-    slots: availableCores(),
-    alloc: (bytes, owner) => heap.alloc(bytes, owner),
-    free: (address, owner) => heap.free(address, owner),
-    runTasks: (op, desc, chunks) => heap.runTasks(op, desc, chunks),
-  };
-  return wrapper;
+  return getGemmBackend() === 'ts' ? null : sharedHeap();
 }
 
 /**

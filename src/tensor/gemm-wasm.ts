@@ -128,8 +128,8 @@ class WasmSgemm {
   private readonly outViews: Map<number, Float32Array>;
   /** The address the cached copy-out views were made for. */
   private outViewsBase: number;
-  /** Thread workspaces laid out in memory (one per core); the arena starts after them. */
-  private readonly slots: number;
+  /** Thread workspaces laid out in memory (one per core): the slots a task may run in. The arena starts after them. */
+  readonly slots: number;
   /** End of the arena (its blocks and free gaps); the gemm operand regions start here. */
   private arenaTop: number;
   /** Allocated arena blocks: address → bytes. */
@@ -577,6 +577,8 @@ export interface SharedHeap {
   readonly i32: Int32Array;
   readonly gemm: HeapGemm;
   readonly copy: HeapCopy;
+  /** Thread slots (one per core): a task runs in slot 0 (the caller) … slots − 1, each with its own scratch. */
+  readonly slots: number;
   alloc(bytes: number, owner?: object): number;
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;

@@ -23,7 +23,7 @@ export interface Layer {
   forward(x: Tensor, training: boolean): Tensor;
   /**
    * Backward pass from dL/dy; accumulates parameter gradients (+=) and returns a layer-owned dL/dx.
-   * With `needInputGrad === false` (the model's first layer) a layer may skip computing dL/dx; the
+   * With `needInputGrad === false` (the model's first layer with parameters, in a training step) a layer may skip computing dL/dx; the
    * returned tensor's contents are then unspecified.
    */
   backward(dy: Tensor, needInputGrad?: boolean): Tensor;

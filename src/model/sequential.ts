@@ -257,10 +257,16 @@ export class Sequential {
     return this.backwardFrom(dy, this.layers.length, true);
   }
 
-  /** Backward through layers `end-1 … 0`; without `needInputGrad` the first layer skips its dL/dx. */
+  /**
+   * Backward through layers `end-1 … 0`. Without `needInputGrad` (a training step, which only wants
+   * the parameter gradients) it stops at the first layer that has parameters, which skips its dL/dx:
+   * the layers below it (a Flatten in front of an MLP, say) have no gradient to accumulate, and the
+   * returned tensor's contents are then unspecified.
+   */
   private backwardFrom(dy: Tensor, end: number, needInputGrad: boolean): Tensor {
+    const stop = needInputGrad ? 0 : (this.paramOwners.length > 0 ? this.paramOwners[0] : end);
     let g = dy;
-    for (let i = end - 1; i >= 0; i--) g = this.layers[i].backward(g, i > 0 || needInputGrad);
+    for (let i = end - 1; i >= stop; i--) g = this.layers[i].backward(g, i > stop || needInputGrad);
     return g;
   }
 

@@ -291,3 +291,26 @@ describe('Tensor inputs', () => {
     expect(() => model.forward({ data: new Float32Array(4), shape: [1, 4] } as unknown as Tensor)).toThrow(/must be a Tensor/);
   });
 });
+
+describe('trainStep backward', () => {
+  it('stops at the first layer with parameters: layers below it are not run, gradients are those of backward()', () => {
+    const build = () => new Sequential([new Flatten(), new Dropout({ rate: 0 }), new Dense({ units: 4 }), new Tanh(), new Dense({ units: 3 })], { inputShape: [2, 3], seed: 5 });
+    const x = randomTensor([5, 2, 3], new Rng(1));
+    const y = tensor([0, 1, 2, 1, 0], [5]);
+    const stepped = build().compile({ optimizer: { name: 'sgd', lr: 0 }, loss: 'cross-entropy' });
+    const calls: string[] = [];
+    stepped.layers.forEach((layer, i) => {
+      const backward = layer.backward.bind(layer);
+      layer.backward = (dy: Tensor, need?: boolean) => { calls.push(`${i}:${need}`); return backward(dy, need); };
+    });
+    stepped.trainStep(x, y);
+    expect(calls).toEqual(['4:true', '3:true', '2:false']);
+    // The same gradients through the public backward (which runs every layer and wants dL/dx).
+    const manual = build().compile({ optimizer: { name: 'sgd', lr: 0 }, loss: 'cross-entropy' });
+    const out = manual.forward(x, { training: true });
+    manual.loss!.forward(out, y);
+    manual.zeroGrad();
+    manual.backward(manual.loss!.backward());
+    manual.params().forEach((p, i) => expect(Array.from(stepped.params()[i].grad.data)).toEqual(Array.from(p.grad.data)));
+  });
+});

@@ -1,6 +1,8 @@
 // Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Identity and Softmax (over the last axis).
 import { checkKeys, readNumber } from '../config.js';
 import { relu, reluBackward } from '../tensor/elementwise.js';
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_TANH, tanhKernel } from '../tensor/heap-tasks.js';
 import { softmaxRows } from '../tensor/reduce.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -168,19 +170,11 @@ export class Tanh extends Activation {
     checkKeys('Tanh', options, []);
   }
 
-  // tanh x = u / (u + 2) with u = e^(2x) − 1: one expm1 (Math.tanh's own core) without its case
-  // analysis, ~20% faster and equal to Math.tanh after rounding to float32 (checked on a dense sweep of
-  // [−12, 12]). Above x = 20, u overflows and tanh x rounds to 1.
+  // On the shared heap (the layer's buffers live there) the module's SIMD tanh (sgemm.wat: float64
+  // expm1, rounded to float32), ~10× faster than Math.expm1 per element; else tanhKernel
+  // (heap-tasks.ts). Both give Math.tanh's float32 value (checked on dense sweeps).
   protected apply(y: Float32Array, x: Float32Array): void {
-    for (let i = 0; i < y.length; i++) {
-      const v = x[i];
-      if (v > 20) {
-        y[i] = 1;
-      } else {
-        const u = Math.expm1(2 * v);
-        y[i] = u / (u + 2);
-      }
-    }
+    if (!parallelRange(RANGE_TANH, y.length, y, x, null, null)) tanhKernel(y, 0, x, 0, y.length);
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {

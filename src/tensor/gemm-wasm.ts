@@ -6,7 +6,9 @@
 import {
   SGEMM_RELAXED_UNSHARED_WASM, SGEMM_RELAXED_WASM, SGEMM_SIMD_UNSHARED_WASM, SGEMM_SIMD_WASM,
 } from './sgemm-wasm.generated.js';
-import { RANGE_KERNELS, RANGE_TASK, convBackwardTask, convForwardTask, rangeTask, type HeapCopy, type HeapGemm } from './heap-tasks.js';
+import {
+  RANGE_KERNELS, RANGE_TASK, convBackwardTask, convForwardTask, rangeTask, type HeapCopy, type HeapElementwise, type HeapGemm,
+} from './heap-tasks.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalGemm, type LocalTask } from './threads.js';
 
 /** Rows of the WASM register tile (fixed by sgemm.wat). */
@@ -57,7 +59,7 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 };
 
-interface SgemmExports {
+interface SgemmExports extends HeapElementwise {
   readonly MC: { readonly value: number };
   readonly KC: { readonly value: number };
   readonly NC: { readonly value: number };
@@ -176,7 +178,7 @@ class WasmSgemm {
     this.registry = new FinalizationRegistry((addresses) => { for (const a of addresses) this.free(a); });
     this.localTask = (op, args, o) => {
       (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(
-        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS,
+        this.heap, this.heap64, this.heap32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS, this.exports,
       );
     };
   }
@@ -282,7 +284,7 @@ class WasmSgemm {
     const threads = this.shared ? getThreads() : 1;
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
-      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS);
+      (TASKS[op] as NonNullable<(typeof TASKS)[number]>)(this.heap, this.heap64, this.heap32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, RANGE_KERNELS, this.exports);
       return;
     }
     const args = this.shareArgs;
@@ -406,15 +408,16 @@ class WasmSgemm {
 
   /**
    * Runs elementwise kernel `kind` (RANGE_* of heap-tasks.ts) over n elements of arrays a–d (views of
-   * this memory, or null) with scalars s0–s4, in chunks of `chunk` elements split over the threads;
-   * returns false, doing nothing, on one thread or when an array is not in this memory — the caller
-   * then runs the kernel itself. (Whether the work is big enough to split is the caller's call.)
+   * this memory, or null) with scalars s0–s4, in chunks of `chunk` elements split over the threads
+   * (one chunk, or one thread: all on the calling thread), with the module's SIMD kernels where it
+   * has them; returns false, doing nothing, when an array is not in this memory — the caller then
+   * runs the TypeScript kernel itself. (Whether the work is big enough to split is the caller's call.)
    */
   runRange(
     kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
     s0: number, s1: number, s2: number, s3: number, s4: number,
   ): boolean {
-    if (!this.shared || getThreads() === 1) return false;
+    if (!this.shared) return false;
     if (!this.inHeap(a) || !this.inHeap(b) || (c !== null && !this.inHeap(c)) || (d !== null && !this.inHeap(d))) return false;
     if (this.rangeDesc === 0) this.rangeDesc = this.alloc(128);
     const i32 = this.heap32;
@@ -619,17 +622,19 @@ export function heapFloat32(length: number): Float32Array {
 }
 
 /**
- * Runs elementwise kernel `kind` of heap-tasks.ts over n elements on all gemm threads when every
- * array lives in the shared heap (see {@link heapFloat32}) and n is large enough to pay; returns false
- * otherwise, and the caller runs the kernel on its own thread. Same bits either way.
+ * Runs elementwise kernel `kind` of heap-tasks.ts over n elements when every array lives in the
+ * shared heap (see {@link heapFloat32}): with the module's SIMD kernel where it has one (the
+ * optimizer updates, tanh), split over all gemm threads when n is large enough to pay. Returns false
+ * otherwise, and the caller runs the TypeScript kernel on its own thread. Same bits either way.
  */
 export function parallelRange(
   kind: number, n: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
   s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0,
 ): boolean {
-  if (n < RANGE_MIN_PARALLEL) return false;
+  if (n === 0) return true;
   const heap = sharedHeap();
-  return heap !== null && heap.runRange(kind, n, RANGE_CHUNK, a, b, c, d, s0, s1, s2, s3, s4);
+  const chunk = n < RANGE_MIN_PARALLEL ? n : RANGE_CHUNK;
+  return heap !== null && heap.runRange(kind, n, chunk, a, b, c, d, s0, s1, s2, s3, s4);
 }
 
 /**

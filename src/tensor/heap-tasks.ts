@@ -74,7 +74,7 @@ export const D = {
  */
 export function convForwardTask(
   f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, _X?: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -129,7 +129,7 @@ export function convForwardTask(
  */
 export function convBackwardTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, _X?: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -224,6 +224,7 @@ export const RANGE_MOMENTUM = 4;
 export const RANGE_ADAM = 5;
 export const RANGE_MAXPOOL2 = 6;
 export const RANGE_MAXPOOL2_BACKWARD = 7;
+export const RANGE_TANH = 8;
 
 // Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
 // arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
@@ -238,36 +239,65 @@ export function reluBackwardKernel(o: Int32Array, oOff: number, g: Int32Array, g
   for (let i = 0; i < n; i++) o[oOff + i] = g[gOff + i] & -(x[xOff + i] > 0);
 }
 
-/** SGD: p ← p − lr·g. */
+// The optimizer kernels compute in float32, each operation rounded (Math.fround) in the order
+// written, like PyTorch's float32 updates and exactly like the module's SIMD kernels (sgemm.wat),
+// which replace them on arrays in the heap (wasmRangeKernels): the same bits either way.
+
+/** SGD: p ← p − lr·g (float32). */
 export function sgdKernel(p: Float32Array, pOff: number, g: Float32Array, gOff: number, n: number, lr: number): void {
-  for (let i = 0; i < n; i++) p[pOff + i] -= lr * g[gOff + i];
+  const f = Math.fround;
+  const l = f(lr);
+  for (let i = 0; i < n; i++) p[pOff + i] = p[pOff + i] - f(l * g[gOff + i]);
 }
 
-/** Heavy-ball momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·b. */
+/** Heavy-ball momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·b (float32). */
 export function momentumKernel(
   p: Float32Array, pOff: number, g: Float32Array, gOff: number, b: Float32Array, bOff: number, n: number, lr: number, mu: number,
 ): void {
+  const f = Math.fround;
+  const l = f(lr);
+  const u = f(mu);
   for (let i = 0; i < n; i++) {
-    const bi = mu * b[bOff + i] + g[gOff + i];
+    const bi = f(f(u * b[bOff + i]) + g[gOff + i]);
     b[bOff + i] = bi;
-    p[pOff + i] -= lr * bi;
+    p[pOff + i] = p[pOff + i] - f(l * bi);
   }
 }
 
-/** Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − stepSize·m / (√v·invSqrtBc2 + ε). */
+/**
+ * Adam (float32): m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (stepSize·m) / (√v·invSqrtBc2 + ε),
+ * with c1 = 1 − β1 and c2 = 1 − β2 rounded to float32.
+ */
 export function adamKernel(
   p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number,
   n: number, b1: number, b2: number, eps: number, stepSize: number, invSqrtBc2: number,
 ): void {
-  const oneMinusB1 = 1 - b1;
-  const oneMinusB2 = 1 - b2;
+  const f = Math.fround;
+  const B1 = f(b1), B2 = f(b2), C1 = f(1 - b1), C2 = f(1 - b2), E = f(eps), S = f(stepSize), I = f(invSqrtBc2);
   for (let i = 0; i < n; i++) {
     const gi = g[gOff + i];
-    const mi = b1 * m[mOff + i] + oneMinusB1 * gi;
-    const vi = b2 * v[vOff + i] + oneMinusB2 * gi * gi;
+    const mi = f(f(B1 * m[mOff + i]) + f(C1 * gi));
+    const vi = f(f(B2 * v[vOff + i]) + f(f(C2 * gi) * gi));
     m[mOff + i] = mi;
     v[vOff + i] = vi;
-    p[pOff + i] -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    p[pOff + i] = p[pOff + i] - f(f(S * mi) / f(f(f(Math.sqrt(vi)) * I) + E));
+  }
+}
+
+/**
+ * tanh x = u / (u + 2) with u = e^(2x) − 1 (Math.expm1, Math.tanh's own core without its case
+ * analysis), rounded to float32: equal to Math.tanh's float32 value (checked on a dense sweep of
+ * [−12, 12]). Above x = 20, u overflows and tanh x rounds to 1.
+ */
+export function tanhKernel(y: Float32Array, yOff: number, x: Float32Array, xOff: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    if (v > 20) {
+      y[yOff + i] = 1;
+    } else {
+      const u = Math.expm1(2 * v);
+      y[yOff + i] = u / (u + 2);
+    }
   }
 }
 
@@ -365,11 +395,21 @@ export interface RangeKernels {
   readonly maxPool2x2: typeof maxPool2x2Kernel;
   readonly maxPool2x2Backward: typeof maxPool2x2BackwardKernel;
   readonly convColumns: typeof convColumnsKernel;
+  readonly tanh: typeof tanhKernel;
 }
 export const RANGE_KERNELS: RangeKernels = {
   relu: reluKernel, reluBackward: reluBackwardKernel, sgd: sgdKernel, momentum: momentumKernel, adam: adamKernel,
   maxPool2x2: maxPool2x2Kernel, maxPool2x2Backward: maxPool2x2BackwardKernel, convColumns: convColumnsKernel,
+  tanh: tanhKernel,
 };
+
+/** The module's elementwise exports (sgemm.wat): byte addresses, float32 scalars; the same bits as the TypeScript kernels. */
+export interface HeapElementwise {
+  sgd(p: number, g: number, n: number, lr: number): void;
+  momentum(p: number, g: number, b: number, n: number, lr: number, mu: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, step: number, inv: number): void;
+  tanh(y: number, x: number, n: number): void;
+}
 
 /**
  * Elementwise work split in chunks: chunks [lo, hi) of the descriptor at `desc` — int32 words: 0 the
@@ -378,7 +418,7 @@ export const RANGE_KERNELS: RangeKernels = {
  */
 export function rangeTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, K: RangeKernels,
+  _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, K: RangeKernels, X: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const kind = i32[d], n = i32[d + 1], chunk = i32[d + 2];
@@ -389,15 +429,18 @@ export function rangeTask(
   if (len <= 0) return;
   if (kind === 1) K.relu(i32, a + start, f32, i32, b + start, len);
   else if (kind === 2) K.reluBackward(i32, a + start, i32, b + start, f32, c + start, len);
-  else if (kind === 3) K.sgd(f32, a + start, f32, b + start, len, f64[s]);
-  else if (kind === 4) K.momentum(f32, a + start, f32, b + start, f32, c + start, len, f64[s], f64[s + 1]);
+  // The optimizer updates and tanh run the module's SIMD exports (byte addresses; same bits as K's).
+  else if (kind === 3) X.sgd((a + start) << 2, (b + start) << 2, len, f64[s]);
+  else if (kind === 4) X.momentum((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s], f64[s + 1]);
   else if (kind === 5) {
-    K.adam(f32, a + start, f32, b + start, f32, c + start, f32, e + start, len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4]);
+    X.adam((a + start) << 2, (b + start) << 2, (c + start) << 2, (e + start) << 2, len,
+      f64[s], f64[s + 1], 1 - f64[s], 1 - f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4]);
   } else if (kind === 6) {
     // Elements are planes here: out a, argmax b (int32), x c; H, W, outH, outW in the scalars.
     K.maxPool2x2(f32, a, i32, b, f32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
   } else if (kind === 7) {
     // dx a, dy b, argmax c (int32).
     K.maxPool2x2Backward(f32, a, f32, b, i32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
-  } else throw new Error(`rangeTask: unknown kernel ${kind}`);
+  } else if (kind === 8) X.tanh((a + start) << 2, (b + start) << 2, len);
+  else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

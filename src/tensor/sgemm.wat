@@ -311,4 +311,189 @@
             (br $ploop)))
         (local.set $jc (i32.add (local.get $jc) (global.get $NC)))
         (br $jloop))))
+
+  ;; ---- Elementwise kernels: the optimizer updates and tanh over n consecutive floats (byte
+  ;; addresses), called by heap-tasks.ts's rangeTask on ranges of arrays in this memory (see
+  ;; wasmRangeKernels there). Float32 arithmetic, every operation rounded in the order written and no
+  ;; fused multiply-add, so the TypeScript kernels of heap-tasks.ts (the same operations, each rounded
+  ;; with Math.fround) give the same bits on arrays outside this memory. The products are written as
+  ;; (f32x4.add (f32x4.mul …) (local.get …)), not the shape the build's relaxed-SIMD rewrite matches.
+  ;; Four lanes at a time, then one float at a time for the last n mod 4.
+
+  ;; SGD: p ← p − lr·g.
+  (func (export "sgd") (param $p i32) (param $g i32) (param $n i32) (param $lr f32)
+    (local $end i32) (local $vlr v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $p)
+          (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $vlr) (v128.load (local.get $g)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (f32.store (local.get $p)
+          (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (f32.load (local.get $g)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (br $one))))
+
+  ;; Heavy-ball momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·b.
+  (func (export "momentum") (param $p i32) (param $g i32) (param $b i32) (param $n i32) (param $lr f32) (param $mu f32)
+    (local $end i32) (local $vlr v128) (local $vmu v128) (local $vb v128) (local $sb f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (local.set $vmu (f32x4.splat (local.get $mu)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $vb (f32x4.add (f32x4.mul (local.get $vmu) (v128.load (local.get $b))) (v128.load (local.get $g))))
+        (v128.store (local.get $b) (local.get $vb))
+        (v128.store (local.get $p)
+          (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $vlr) (local.get $vb))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $sb (f32.add (f32.mul (local.get $mu) (f32.load (local.get $b))) (f32.load (local.get $g))))
+        (f32.store (local.get $b) (local.get $sb))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (local.get $sb))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $one))))
+
+  ;; Adam: m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (stepSize·m) / (√v·invSqrtBc2 + ε), with
+  ;; c1 = 1 − β1 and c2 = 1 − β2 rounded to float32 by the caller.
+  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f32) (param $b2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $step f32) (param $inv f32)
+    (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $vb1 v128) (local $vb2 v128) (local $vc1 v128) (local $vc2 v128) (local $veps v128) (local $vstep v128) (local $vinv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vstep (f32x4.splat (local.get $step)))
+    (local.set $vinv (f32x4.splat (local.get $inv)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $gv (v128.load (local.get $g)))
+        (local.set $mv (f32x4.add (f32x4.mul (local.get $vb1) (v128.load (local.get $m))) (f32x4.mul (local.get $vc1) (local.get $gv))))
+        (local.set $vv (f32x4.add (f32x4.mul (local.get $vb2) (v128.load (local.get $v)))
+                                  (f32x4.mul (f32x4.mul (local.get $vc2) (local.get $gv)) (local.get $gv))))
+        (v128.store (local.get $m) (local.get $mv))
+        (v128.store (local.get $v) (local.get $vv))
+        (v128.store (local.get $p)
+          (f32x4.sub (v128.load (local.get $p))
+            (f32x4.div (f32x4.mul (local.get $vstep) (local.get $mv))
+                       (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $vinv)) (local.get $veps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $gs (f32.load (local.get $g)))
+        (local.set $ms (f32.add (f32.mul (local.get $b1) (f32.load (local.get $m))) (f32.mul (local.get $c1) (local.get $gs))))
+        (local.set $vs (f32.add (f32.mul (local.get $b2) (f32.load (local.get $v)))
+                                (f32.mul (f32.mul (local.get $c2) (local.get $gs)) (local.get $gs))))
+        (f32.store (local.get $m) (local.get $ms))
+        (f32.store (local.get $v) (local.get $vs))
+        (f32.store (local.get $p)
+          (f32.sub (f32.load (local.get $p))
+            (f32.div (f32.mul (local.get $step) (local.get $ms))
+                     (f32.add (f32.mul (f32.sqrt (local.get $vs)) (local.get $inv)) (local.get $eps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (br $one))))
+
+  ;; y ← tanh x over n floats (y may be x), two at a time in float64 lanes: sign(x)·u/(u + 2)
+  ;; with u = expm1(2|x|), |x| clamped to 10 (tanh 10 rounds to 1 in float32; a NaN passes through).
+  ;; expm1(y) = 2ⁿ·expm1(r) + (2ⁿ − 1) with n = round(y/ln 2) and r = y − n·ln 2 (ln 2 split in two so
+  ;; n·LN2_HI is exact), |r| ≤ 0.35: expm1(r) by its Taylor series to r¹² (truncation < 2e-14
+  ;; relative). 2ⁿ from its exponent bits (n + 1023) << 52, n read from the low bits of n + 1.5·2⁵².
+  ;; The float64 result is within about 1e-13 of tanh x, so rounding it to float32 gives Math.tanh's
+  ;; float32 value bar ties closer than that to a float32 midpoint (none in 5·10⁶ values checked).
+  ;; The constants live in locals, set once before the loop.
+  (func (export "tanh") (param $y i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $last i32) (local $v v128) (local $ax v128) (local $t v128) (local $nf v128) (local $r v128) (local $q v128) (local $two v128) (local $u v128)
+    (local $ten v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128) (local $one v128) (local $magic v128) (local $bias v128) (local $sign v128) (local $twov v128) (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128) (local $k9 v128) (local $k10 v128)
+    (local.set $ten (f64x2.splat (f64.const 10)))
+    (local.set $log2e (f64x2.splat (f64.const 1.4426950408889634)))
+    (local.set $ln2hi (f64x2.splat (f64.const 0x1.62e42fee00000p-1)))
+    (local.set $ln2lo (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $twov (f64x2.splat (f64.const 2)))
+    (local.set $magic (f64x2.splat (f64.const 6755399441055744)))
+    (local.set $bias (i64x2.splat (i64.const 1023)))
+    (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
+    (local.set $k0 (f64x2.splat (f64.const 0.08333333333333333)))
+    (local.set $k1 (f64x2.splat (f64.const 0.09090909090909091)))
+    (local.set $k2 (f64x2.splat (f64.const 0.1)))
+    (local.set $k3 (f64x2.splat (f64.const 0.1111111111111111)))
+    (local.set $k4 (f64x2.splat (f64.const 0.125)))
+    (local.set $k5 (f64x2.splat (f64.const 0.14285714285714285)))
+    (local.set $k6 (f64x2.splat (f64.const 0.16666666666666666)))
+    (local.set $k7 (f64x2.splat (f64.const 0.2)))
+    (local.set $k8 (f64x2.splat (f64.const 0.25)))
+    (local.set $k9 (f64x2.splat (f64.const 0.3333333333333333)))
+    (local.set $k10 (f64x2.splat (f64.const 0.5)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        ;; Two floats (one when only one is left: the second lane is then 0 and not stored).
+        (local.set $last (i32.gt_u (i32.add (local.get $x) (i32.const 8)) (local.get $end)))
+        (if (local.get $last)
+          (then (local.set $v (f64x2.promote_low_f32x4 (v128.load32_zero (local.get $x)))))
+          (else (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))))
+        (local.set $ax (f64x2.min (f64x2.abs (local.get $v)) (local.get $ten)))
+        (local.set $t (f64x2.add (local.get $ax) (local.get $ax)))
+        (local.set $nf (f64x2.nearest (f64x2.mul (local.get $t) (local.get $log2e))))
+        (local.set $r (f64x2.sub (f64x2.sub (local.get $t) (f64x2.mul (local.get $nf) (local.get $ln2hi)))
+                                 (f64x2.mul (local.get $nf) (local.get $ln2lo))))
+        ;; q = expm1(r) = r·(1 + r/2·(1 + r/3·(… (1 + r/12)))) by Horner
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (local.get $r) (local.get $k0))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k1)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k2)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k3)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k4)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k5)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k6)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k7)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k8)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k9)) (local.get $q))))
+        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k10)) (local.get $q))))
+        (local.set $q (f64x2.mul (local.get $r) (local.get $q)))
+        ;; 2ⁿ: n + 1.5·2⁵² holds n in its low mantissa bits; (bits − bits(1.5·2⁵²) + 1023) << 52.
+        (local.set $two (i64x2.shl
+          (i64x2.add (i64x2.sub (f64x2.add (local.get $nf) (local.get $magic)) (local.get $magic)) (local.get $bias))
+          (i32.const 52)))
+        (local.set $u (f64x2.add (f64x2.mul (local.get $two) (local.get $q)) (f64x2.sub (local.get $two) (local.get $one))))
+        ;; u / (u + 2) ≥ 0, with x's sign bit, rounded to float32.
+        (local.set $v (f32x4.demote_f64x2_zero
+          (v128.or (f64x2.div (local.get $u) (f64x2.add (local.get $u) (local.get $twov)))
+                   (v128.and (local.get $v) (local.get $sign)))))
+        (if (local.get $last)
+          (then (v128.store32_lane 0 (local.get $y) (local.get $v)))
+          (else (v128.store64_lane 0 (local.get $y) (local.get $v))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (br $pair))))
 )

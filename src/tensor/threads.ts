@@ -20,7 +20,7 @@
 
 import {
   adamKernel, convBackwardTask, convColumnsKernel, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
-  reluBackwardKernel, reluKernel, sgdKernel, type HeapGemm,
+  reluBackwardKernel, reluKernel, sgdKernel, tanhKernel, type HeapGemm,
 } from './heap-tasks.js';
 
 /** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
@@ -82,7 +82,8 @@ const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString(
 const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
   momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()},
   maxPool2x2: ${maxPool2x2Kernel.toString()}, maxPool2x2Backward: ${maxPool2x2BackwardKernel.toString()},
-  convColumns: ${convColumnsKernel.toString()} };
+  convColumns: ${convColumnsKernel.toString()}, tanh: ${tanhKernel.toString()} };
+let elementwise;
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');
   ctl = new Int32Array(workerData.control);
@@ -93,6 +94,7 @@ try {
   const exports = new WebAssembly.Instance(workerData.module, { env: { memory } }).exports;
   gemm = exports.gemm;
   copy = exports.copy;
+  elementwise = exports;
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -145,7 +147,7 @@ function serve() {
             f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
             i32 = new Int32Array(memory.buffer);
           }
-          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, copy, KERNELS);
+          TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, copy, KERNELS, elementwise);
         }
       } catch (error) {
         fail(error);

@@ -6,8 +6,8 @@ import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
 import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
 import {
-  RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, adamKernel, momentumKernel, reluBackwardKernel,
-  reluKernel, sgdKernel,
+  RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
+  reluKernel, sgdKernel, tanhKernel,
 } from '../../src/tensor/heap-tasks.js';
 import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
 import { testRng } from '../util/rng.js';
@@ -105,14 +105,70 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
   afterEach(() => setThreads(before));
   const n = RANGE_MIN_PARALLEL * 3 + 17; // several chunks and a ragged end
 
-  it('declines small or non-heap work and one thread (the caller then runs the kernel)', () => {
+  it('declines work on arrays outside the heap (the caller then runs the kernel); runs small work and one thread on the caller', () => {
     setThreads(2);
     const x = randomHeap(n, 3);
     const out = heapFloat32(n);
-    expect(parallelRange(RANGE_RELU, 100, out, x, null, null)).toBe(false);
     expect(parallelRange(RANGE_RELU, n, out, new Float32Array(n), null, null)).toBe(false);
+    expect(parallelRange(RANGE_RELU, 100, out, x, null, null)).toBe(true);
+    expect(parallelRange(RANGE_RELU, 0, out, x, null, null)).toBe(true);
     setThreads(1);
-    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(false);
+    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
+  });
+
+  it('the SIMD optimizer kernels and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      for (const len of [1, 2, 3, 4, 5, 7, 8, 33, 65, RANGE_MIN_PARALLEL + 3]) {
+        const g = randomHeap(len, 20 + len, -3, 3);
+        g[0] = len > 1 ? -0 : g[0];
+        const p = randomHeap(len, 40 + len);
+        const pWant = Float32Array.from(p);
+        expect(parallelRange(RANGE_SGD, len, p, g, null, null, 0.037)).toBe(true);
+        sgdKernel(pWant, 0, g, 0, len, 0.037);
+        expect(Array.from(p)).toEqual(Array.from(pWant));
+        const b = randomHeap(len, 60 + len);
+        const bWant = Float32Array.from(b);
+        expect(parallelRange(RANGE_MOMENTUM, len, p, g, b, null, 0.3, 0.85)).toBe(true);
+        momentumKernel(pWant, 0, g, 0, bWant, 0, len, 0.3, 0.85);
+        expect(Array.from(p)).toEqual(Array.from(pWant));
+        expect(Array.from(b)).toEqual(Array.from(bWant));
+        const m = randomHeap(len, 80 + len);
+        const v = randomHeap(len, 90 + len, 0, 1e-6);
+        const mWant = Float32Array.from(m);
+        const vWant = Float32Array.from(v);
+        const args = [0.8, 0.99, 1e-7, 0.01 / (1 - 0.8 ** 2), 1 / Math.sqrt(1 - 0.99 ** 2)] as const;
+        expect(parallelRange(RANGE_ADAM, len, p, g, m, v, ...args)).toBe(true);
+        adamKernel(pWant, 0, g, 0, mWant, 0, vWant, 0, len, ...args);
+        expect([Array.from(p), Array.from(m), Array.from(v)]).toEqual([Array.from(pWant), Array.from(mWant), Array.from(vWant)]);
+        const y = heapFloat32(len);
+        const yWant = new Float32Array(len);
+        expect(parallelRange(RANGE_TANH, len, y, g, null, null)).toBe(true);
+        tanhKernel(yWant, 0, g, 0, len);
+        expect(Array.from(y)).toEqual(Array.from(yWant));
+      }
+    }
+  });
+
+  it('tanh (SIMD, float64 inside) equals Math.tanh rounded to float32 on a dense sweep and at the edges', () => {
+    const len = 1 << 18;
+    const x = heapFloat32(len);
+    for (let i = 0; i < len; i++) x[i] = -12 + (24 * i) / len;
+    const edges = [-0, 0, Number.NaN, Infinity, -Infinity, 1e-40, -3e-39, 1e-8, -1e-3, 9.01, 9.02, 10, 11, 20, 21, 88, -100];
+    edges.forEach((e, i) => { x[i * 7] = e; });
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const y = heapFloat32(len);
+      expect(parallelRange(RANGE_TANH, len, y, x, null, null)).toBe(true);
+      let bad = 0;
+      for (let i = 0; i < len; i++) if (!Object.is(y[i], Math.fround(Math.tanh(x[i])))) bad++;
+      expect(bad).toBe(0);
+      // Geometric spread from 1e-8 to 1e3, both signs.
+      for (let i = 0; i < len; i++) x[i] = (i % 2 ? -1 : 1) * 10 ** (-8 + (11 * i) / len);
+      expect(parallelRange(RANGE_TANH, len, y, x, null, null)).toBe(true);
+      for (let i = 0; i < len; i++) if (!Object.is(y[i], Math.fround(Math.tanh(x[i])))) bad++;
+      expect(bad).toBe(0);
+    }
   });
 
   it('gives the single-thread kernels\' bits for relu, relu backward, sgd, momentum and adam', () => {

@@ -78,6 +78,7 @@
   (func $pack_a
     (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)
     (local $i i32) (local $rows i32) (local $s i32) (local $p i32) (local $ii i32) (local $d i32) (local $r i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
     (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
     (block $done
@@ -95,6 +96,46 @@
               (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
               (local.set $s (i32.add (local.get $s) (local.get $cs)))
               (br_if $step (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
+          (else (if (i32.and (i32.eq (local.get $rows) (i32.const 4)) (i32.eq (local.get $cs) (i32.const 4)))
+          (then
+            ;; op(a) = a: four depth steps of each row are contiguous; load them as one vector per
+            ;; row and transpose the 4×4 block in registers (four steps of the panel), then the last
+            ;; kc mod 4 steps one value at a time.
+            (local.set $p (local.get $kc))
+            (block $quads
+              (loop $quad
+                (br_if $quads (i32.lt_u (local.get $p) (i32.const 4)))
+                (local.set $r0 (v128.load (local.get $s)))
+                (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $rs))))
+                (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $rs) (i32.const 1)))))
+                (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $rs) (i32.const 3)))))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                (local.set $r0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (local.set $r1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (local.set $r2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (local.set $r3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (v128.store (local.get $dst) (local.get $r0))
+                (v128.store offset=16 (local.get $dst) (local.get $r1))
+                (v128.store offset=32 (local.get $dst) (local.get $r2))
+                (v128.store offset=48 (local.get $dst) (local.get $r3))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 4)))
+                (br $quad)))
+            (block $steps
+              (loop $step1
+                (br_if $steps (i32.eqz (local.get $p)))
+                (f32.store (local.get $dst) (f32.load (local.get $s)))
+                (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $rs))))
+                (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $s) (i32.shl (local.get $rs) (i32.const 1)))))
+                (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $s) (i32.mul (local.get $rs) (i32.const 3)))))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                (local.set $s (i32.add (local.get $s) (i32.const 4)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                (br $step1))))
           (else
             ;; Row by row (contiguous reads for op(a) = a), zero rows past mc.
             (local.set $ii (i32.const 0))
@@ -115,7 +156,7 @@
                     (local.set $d (i32.add (local.get $d) (i32.const 16)))
                     (br_if $zero (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
               (br_if $row (i32.lt_u (local.tee $ii (i32.add (local.get $ii) (i32.const 1))) (i32.const 4))))
-            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 4))))))
+            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 4))))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $panel))))
 
@@ -123,6 +164,9 @@
   (func $pack_b
     (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)
     (local $j i32) (local $cols i32) (local $s i32) (local $p i32) (local $jj i32) (local $d i32) (local $r i32)
+    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32) (local $o6 i32) (local $o7 i32)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
     (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
     (block $done
@@ -141,6 +185,73 @@
               (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
               (local.set $s (i32.add (local.get $s) (local.get $rs)))
               (br_if $step (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
+          (else (if (i32.and (i32.eq (local.get $cols) (i32.const 8)) (i32.eq (local.get $rs) (i32.const 4)))
+          (then
+            ;; op(b) = bᵀ: four depth steps of each column are contiguous; one vector per column,
+            ;; two 4×4 transposes in registers give four steps of the panel; then the last kc mod 4
+            ;; steps one value at a time. Column offsets o1…o7 = j·cs.
+            (local.set $o1 (i32.mul (local.get $cs) (i32.const 1)))
+            (local.set $o2 (i32.mul (local.get $cs) (i32.const 2)))
+            (local.set $o3 (i32.mul (local.get $cs) (i32.const 3)))
+            (local.set $o4 (i32.mul (local.get $cs) (i32.const 4)))
+            (local.set $o5 (i32.mul (local.get $cs) (i32.const 5)))
+            (local.set $o6 (i32.mul (local.get $cs) (i32.const 6)))
+            (local.set $o7 (i32.mul (local.get $cs) (i32.const 7)))
+            (local.set $p (local.get $kc))
+            (block $quads
+              (loop $quad
+                (br_if $quads (i32.lt_u (local.get $p) (i32.const 4)))
+                (local.set $c0 (v128.load (i32.add (local.get $s) (local.get $o0))))
+                (local.set $c1 (v128.load (i32.add (local.get $s) (local.get $o1))))
+                (local.set $c2 (v128.load (i32.add (local.get $s) (local.get $o2))))
+                (local.set $c3 (v128.load (i32.add (local.get $s) (local.get $o3))))
+                (local.set $c4 (v128.load (i32.add (local.get $s) (local.get $o4))))
+                (local.set $c5 (v128.load (i32.add (local.get $s) (local.get $o5))))
+                (local.set $c6 (v128.load (i32.add (local.get $s) (local.get $o6))))
+                (local.set $c7 (v128.load (i32.add (local.get $s) (local.get $o7))))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c0) (local.get $c1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c0) (local.get $c1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c2) (local.get $c3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c2) (local.get $c3)))
+                (local.set $c0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (local.set $c1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (local.set $c2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (local.set $c3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c4) (local.get $c5)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c4) (local.get $c5)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c6) (local.get $c7)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c6) (local.get $c7)))
+                (local.set $c4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (local.set $c5 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (local.set $c6 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (local.set $c7 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (v128.store (local.get $dst) (local.get $c0))
+                (v128.store offset=16 (local.get $dst) (local.get $c4))
+                (v128.store offset=32 (local.get $dst) (local.get $c1))
+                (v128.store offset=48 (local.get $dst) (local.get $c5))
+                (v128.store offset=64 (local.get $dst) (local.get $c2))
+                (v128.store offset=80 (local.get $dst) (local.get $c6))
+                (v128.store offset=96 (local.get $dst) (local.get $c3))
+                (v128.store offset=112 (local.get $dst) (local.get $c7))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 4)))
+                (br $quad)))
+            (block $steps
+              (loop $step1
+                (br_if $steps (i32.eqz (local.get $p)))
+                (f32.store offset=0 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o0))))
+                (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o1))))
+                (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o2))))
+                (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o3))))
+                (f32.store offset=16 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o4))))
+                (f32.store offset=20 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o5))))
+                (f32.store offset=24 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o6))))
+                (f32.store offset=28 (local.get $dst) (f32.load (i32.add (local.get $s) (local.get $o7))))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $s (i32.add (local.get $s) (i32.const 4)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                (br $step1))))
           (else
             ;; Column by column (contiguous reads for op(b) = bᵀ), zero columns past nc.
             (local.set $jj (i32.const 0))
@@ -161,7 +272,7 @@
                     (local.set $d (i32.add (local.get $d) (i32.const 32)))
                     (br_if $zero (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
               (br_if $col (i32.lt_u (local.tee $jj (i32.add (local.get $jj) (i32.const 1))) (i32.const 8))))
-            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $kc) (i32.const 32))))))
+            (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $kc) (i32.const 32))))))))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $panel))))
 

@@ -46,6 +46,29 @@ export const WASM_SHARES_PER_THREAD = 4;
 /** Rows or columns of C a share must keep before a product gets more shares than threads. */
 export const WASM_SHARE_MIN_SPAN = 64;
 
+/**
+ * Products with a small C and a long depth (Dense forward on a large flattened input: 32×100×9216)
+ * are split along k instead of along C, whose few rows and columns would leave each share re-packing
+ * all of one operand: part s multiplies its own run of KC-deep blocks into its own partial C, and the
+ * partials are summed in part order. The parts depend on (m, n, k) alone, never on the thread count
+ * (one thread runs the same parts one after another), so the bits do not change with setThreads.
+ * See {@link depthParts}.
+ */
+export const WASM_DEPTH_SPLIT_MIN_K = 2048;
+/** Largest m·n of a product split along k (the partials are summed on the calling thread). */
+export const WASM_DEPTH_SPLIT_MAX_MN = 16384;
+/** Most parts of a depth split. */
+export const WASM_DEPTH_SPLIT_MAX_PARTS = 8;
+
+/**
+ * Parts of the depth split of an m×n×k product (1 = not split): one per WASM_DEPTH_SPLIT_MIN_K of
+ * depth, at most WASM_DEPTH_SPLIT_MAX_PARTS, when m·n ≤ WASM_DEPTH_SPLIT_MAX_MN and k ≥ 8·max(m, n).
+ */
+export function depthParts(m: number, n: number, k: number): number {
+  if (k < 2 * WASM_DEPTH_SPLIT_MIN_K || m * n > WASM_DEPTH_SPLIT_MAX_MN || k < 8 * Math.max(m, n)) return 1;
+  return Math.min(WASM_DEPTH_SPLIT_MAX_PARTS, Math.floor(k / WASM_DEPTH_SPLIT_MIN_K));
+}
+
 /** Which module variant runs: `relaxed-simd` (multiply-adds may fuse) or plain `simd`. */
 export type WasmGemmVariant = 'relaxed-simd' | 'simd';
 
@@ -398,7 +421,10 @@ class WasmSgemm {
     const bRs = transB ? 1 : n;
     const bCs = transB ? k : 1;
     const acc = accumulate ? 1 : 0;
-    if (shares === 1) {
+    const parts = depthParts(m, n, k);
+    if (parts > 1) {
+      this.runDepthSplit(parts, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, accumulate, align16(top));
+    } else if (shares === 1) {
       this.exports.gemm(m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, n, acc, WORK_BASE);
     } else {
       this.runShared(shares, threads, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, acc);
@@ -453,6 +479,64 @@ class WasmSgemm {
    * longer side is split because every thread packs all of the other operand: op(a) (m·k) for a
    * column split, op(b) (k·n) for a row split.
    */
+  /**
+   * The depth split (see {@link depthParts}): part s runs KC-deep blocks [⌊s·B/P⌋, ⌊(s+1)·B/P⌋) of
+   * the B = ⌈k/KC⌉ blocks into its own m×n partial at `scratch` (one share each, on the pool when
+   * there are threads, else one after another here); then C = (C +) ((P₀ + P₁) + …), in part order.
+   */
+  private runDepthSplit(
+    parts: number, m: number, n: number, k: number, aBase: number, aRs: number, aCs: number,
+    bBase: number, bRs: number, bCs: number, cBase: number, accumulate: boolean, scratch: number,
+  ): void {
+    const size = m * n;
+    this.reserve(scratch + 4 * parts * size, m, n, k);
+    const blocks = Math.ceil(k / WASM_GEMM_KC);
+    const args = this.shareArgs;
+    for (let s = 0; s < parts; s++) {
+      const p0 = Math.floor((s * blocks) / parts) * WASM_GEMM_KC;
+      const p1 = Math.min(k, Math.floor(((s + 1) * blocks) / parts) * WASM_GEMM_KC);
+      const o = s * SHARE_ARGS;
+      args[o] = m;
+      args[o + 1] = n;
+      args[o + 2] = p1 - p0;
+      args[o + 3] = aBase + 4 * p0 * aCs;
+      args[o + 4] = aRs;
+      args[o + 5] = aCs;
+      args[o + 6] = bBase + 4 * p0 * bRs;
+      args[o + 7] = bRs;
+      args[o + 8] = bCs;
+      args[o + 9] = scratch + 4 * s * size;
+      args[o + 10] = n;
+      args[o + 11] = 0;
+      args[o + 12] = WORK_BASE;
+      args[o + SHARE_OP] = 0;
+    }
+    const threads = this.shared ? getThreads() : 1;
+    if (threads === 1) {
+      for (let s = 0; s < parts; s++) {
+        const o = s * SHARE_ARGS;
+        this.exports.gemm(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6],
+          args[o + 7], args[o + 8], args[o + 9], args[o + 10], 0, WORK_BASE);
+      }
+    } else {
+      const pool = this.poolFor(threads);
+      try {
+        pool.run(args, parts, this.exports.gemm, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / parts);
+      } catch (error) {
+        if (pool.closed && instance === this) instance = undefined;
+        throw error;
+      }
+    }
+    const f32 = this.heap;
+    const c = cBase >> 2;
+    const p = scratch >> 2;
+    for (let i = 0; i < size; i++) {
+      let sum = f32[p + i];
+      for (let s = 1; s < parts; s++) sum = Math.fround(sum + f32[p + s * size + i]);
+      f32[c + i] = accumulate ? f32[c + i] + sum : sum;
+    }
+  }
+
   private runShared(
     shares: number, threads: number, m: number, n: number, k: number, aBase: number, aRs: number, aCs: number,
     bBase: number, bRs: number, bCs: number, cBase: number, acc: number,
@@ -538,13 +622,16 @@ export function wasmGemmVariant(): WasmGemmVariant | null {
 }
 
 /**
- * How many threads the WASM kernel splits an m×n×k product across under the current thread count
- * (1 … getThreads(); 1 below 2·{@link WASM_THREAD_MIN_VOLUME}, without a shared memory, or without
- * WebAssembly SIMD). For tests and benchmarks.
+ * How many shares the WASM kernel splits an m×n×k product into under the current thread count: the
+ * parts of a depth split ({@link depthParts}) on more than one thread, else the shares of C (1 …
+ * getThreads()·WASM_SHARES_PER_THREAD; 1 below 2·{@link WASM_THREAD_MIN_VOLUME}, without a shared
+ * memory, or without WebAssembly SIMD). For tests and benchmarks.
  */
 export function wasmGemmShares(m: number, n: number, k: number): number {
   const kernel = load();
-  return kernel === null ? 1 : kernel.planShares(m, n, k);
+  if (kernel === null) return 1;
+  const parts = depthParts(m, n, k);
+  return parts > 1 && kernel.shared && getThreads() > 1 ? parts : kernel.planShares(m, n, k);
 }
 
 /**

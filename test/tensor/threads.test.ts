@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { WASM_THREAD_MIN_VOLUME, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
+import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
 import { SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
@@ -58,15 +58,18 @@ describe('setThreads / getThreads', () => {
     expect(wasmGemmShares(8, 8, 8)).toBe(1);
     const edge = Math.ceil(Math.cbrt(2 * WASM_THREAD_MIN_VOLUME)) + 1;
     expect(wasmGemmShares(edge, edge, edge)).toBe(Math.min(2, availableCores()));
-    // never more shares than register tiles along the split side: 1 row × 8 columns is one tile
-    expect(wasmGemmShares(1, 8, 10 * WASM_THREAD_MIN_VOLUME)).toBe(1);
+    // never more shares of C than register tiles along the split side: 8 × 8 is one tile
+    expect(wasmGemmShares(8, 8, 3200)).toBe(1);
+    // ... but a small C with a long depth is split along k instead (see the depth-split tests)
+    expect(wasmGemmShares(1, 8, 10 * WASM_THREAD_MIN_VOLUME)).toBe(availableCores() > 1 ? WASM_DEPTH_SPLIT_MAX_PARTS : 1);
   });
 
   it.skipIf(!multiCore)('gives a large product up to 4 shares per thread while each keeps 64 rows or columns', () => {
     setThreads(2);
     expect(wasmGemmShares(512, 512, 512)).toBe(8); // 2 threads × 4, 64 columns each
     expect(wasmGemmShares(256, 256, 256)).toBe(4); // 256 / 64
-    expect(wasmGemmShares(32, 100, 9216)).toBe(2); // one per thread even below the span floor
+    expect(wasmGemmShares(33, 100, 4000)).toBe(2); // one per thread even below the span floor
+    expect(wasmGemmShares(32, 100, 9216)).toBe(4); // split along k: ⌊9216 / 2048⌋ parts
     expect(wasmGemmShares(9216, 100, 32)).toBe(8); // rows split (m > n)
   });
 });
@@ -121,6 +124,42 @@ describe.skipIf(!multiCore)('gemm on 2 threads vs 1', () => {
       setThreads(2);
       const multi = gemm(new Float32Array(m * n), a, b, m, n, k, { transB: true });
       expect(firstDifference(multi, single), `${m}×${n}×${k}`).toBe(-1);
+    }
+  });
+});
+
+describe.skipIf(!multiCore)('gemm split along k (small C, long depth)', () => {
+  afterEach(() => setThreads(availableCores()));
+
+  it('picks the parts from the shape alone (hand-checked cases)', () => {
+    expect(depthParts(32, 100, 9216)).toBe(4); // Dense forward of net000: ⌊9216 / 2048⌋
+    expect(depthParts(64, 10, 12544)).toBe(6); // net004
+    expect(depthParts(3, 5, 4096)).toBe(2);
+    expect(depthParts(3, 5, 4095)).toBe(1); // too shallow
+    expect(depthParts(7, 9, 100_000)).toBe(WASM_DEPTH_SPLIT_MAX_PARTS);
+    expect(depthParts(200, 100, 9216)).toBe(1); // C too large
+    expect(depthParts(16, 600, 4799)).toBe(1); // k < 8·max(m, n)
+    expect(depthParts(16, 600, 4800)).toBe(2);
+  });
+
+  it('gives the bits of 1 thread for all four layouts, overwrite and accumulate, close to naive', () => {
+    const rng = testRng(73);
+    for (const [m, n, k] of [[32, 100, 9216], [3, 5, 4100], [7, 9, 20_000], [1, 1, 4096]] as const) {
+      const a = randomArray(m * k, rng);
+      const b = randomArray(k * n, rng);
+      const init = randomArray(m * n, rng);
+      const tol = { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5 };
+      for (const opts of COMBOS) {
+        for (const accumulate of [false, true]) {
+          const what = `${label(opts)} ${m}×${n}×${k} accumulate=${accumulate}`;
+          setThreads(1);
+          const single = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
+          setThreads(2);
+          const out = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
+          expect(firstDifference(out, single), `${what}: first element differing from 1 thread`).toBe(-1);
+          assertClose(out, gemmNaive(init.slice(), a, b, m, n, k, { ...opts, accumulate }), { ...tol, what: `${what} vs naive` });
+        }
+      }
     }
   });
 });

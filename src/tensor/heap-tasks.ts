@@ -74,7 +74,7 @@ export const D = {
  */
 export function convForwardTask(
   f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, _X?: HeapElementwise,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, X?: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -99,7 +99,9 @@ export function convForwardTask(
         const bo = biasA === 0 ? 0 : f32[(biasA >> 2) + o];
         let dst = yF + ((b0 + gi) * F + o) * ohw;
         let from = yWide + o * wideN + gi * wideLen;
-        if (fuseRelu) {
+        if (X !== undefined) {
+          X.biasRows(dst << 2, from << 2, wp, outH, outW, bo, fuseRelu ? 1 : 0);
+        } else if (fuseRelu) {
           for (let oh = 0; oh < outH; oh++, from += wp) {
             for (let ow = 0; ow < outW; ow++) {
               const v = f32[from + ow] + bo;
@@ -120,7 +122,8 @@ export function convForwardTask(
  * Backward of chunks [lo, hi): for each chunk, copies dy — masked by y > 0 when the forward fused a
  * ReLU (word `relu`), the bits of reluBackwardKernel — into the wide layout (dyWide; junk columns
  * stay 0) and, when dx is wanted, into the padded dyp (border stays 0), sums each channel into the chunk's float64 bias
- * partial (biasPart[chunk·F + o], when bias ≠ 0), re-unfolds the chunk's input into col, writes the
+ * partial (biasPart[chunk·F + o], when bias ≠ 0; with the module's exports X, its maskRows does the
+ * load and sums each image's rows in its fixed order), re-unfolds the chunk's input into col, writes the
  * chunk's weight-gradient partial dWPart[chunk] = dy_wide · colᵀ, and, when dx ≠ 0, computes dx as
  * the full correlation of dyp with the flipped kernels (wFlip[C, F·kH·kW]): one unfold of dyp per tap
  * (dycol, in the region), one gemm onto the H × Wq grid (dxWide), and the valid columns into dx.
@@ -129,7 +132,7 @@ export function convForwardTask(
  */
 export function convBackwardTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, _X?: HeapElementwise,
+  slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: RangeKernels, X?: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
@@ -161,18 +164,22 @@ export function convBackwardTask(
         let src = dyF + at;
         let yAt = yF + at;
         let dst = dyWide + o * wideN + gi * wideLen;
-        for (let oh = 0; oh < outH; oh++, dst += wp) {
-          if (fuseRelu) {
-            for (let ow = 0; ow < outW; ow++, src++, yAt++) {
-              const v = f32[yAt] > 0 ? f32[src] : 0;
-              f32[dst + ow] = v;
-              sum += v;
-            }
-          } else {
-            for (let ow = 0; ow < outW; ow++) {
-              const v = f32[src++];
-              f32[dst + ow] = v;
-              sum += v;
+        if (X !== undefined) {
+          sum += X.maskRows(dst << 2, wp, src << 2, yAt << 2, outH, outW, fuseRelu ? 1 : 0);
+        } else {
+          for (let oh = 0; oh < outH; oh++, dst += wp) {
+            if (fuseRelu) {
+              for (let ow = 0; ow < outW; ow++, src++, yAt++) {
+                const v = f32[yAt] > 0 ? f32[src] : 0;
+                f32[dst + ow] = v;
+                sum += v;
+              }
+            } else {
+              for (let ow = 0; ow < outW; ow++) {
+                const v = f32[src++];
+                f32[dst + ow] = v;
+                sum += v;
+              }
             }
           }
         }
@@ -403,12 +410,19 @@ export const RANGE_KERNELS: RangeKernels = {
   tanh: tanhKernel,
 };
 
-/** The module's elementwise exports (sgemm.wat): byte addresses, float32 scalars; the same bits as the TypeScript kernels. */
+/**
+ * The module's elementwise exports (sgemm.wat), byte addresses and float32 scalars: the optimizer
+ * updates and tanh (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
+ * masked load (the bits of the tasks' TypeScript loops, except that maskRows sums each row in its
+ * own fixed order; the TypeScript loops only run with the TypeScript gemm, whose bits differ anyway).
+ */
 export interface HeapElementwise {
   sgd(p: number, g: number, n: number, lr: number): void;
   momentum(p: number, g: number, b: number, n: number, lr: number, mu: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, step: number, inv: number): void;
   tanh(y: number, x: number, n: number): void;
+  biasRows(dst: number, src: number, stride: number, rows: number, cols: number, bias: number, relu: number): void;
+  maskRows(dst: number, stride: number, src: number, y: number, rows: number, cols: number, mask: number): number;
 }
 
 /**

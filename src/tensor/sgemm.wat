@@ -607,4 +607,99 @@
         (local.set $x (i32.add (local.get $x) (i32.const 8)))
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $pair))))
+
+  ;; ---- Conv2D's per-chunk passes over activations (heap-tasks.ts, convForwardTask / convBackwardTask).
+
+  ;; Forward store: dst[r·cols + c] = src[r·stride + c] + bias for r < rows, c < cols (dst, src byte
+  ;; addresses; stride in floats), through a ReLU when relu ≠ 0: +0 for v ≤ 0 and NaN, like reluKernel.
+  ;; The float32 add is the TypeScript store's (a float32 sum rounded once), so the bits match it.
+  (func (export "biasRows")
+    (param $dst i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $bias f32) (param $relu i32)
+    (local $vb v128) (local $v v128) (local $zero v128) (local $s i32) (local $end i32) (local $x f32)
+    (local.set $vb (f32x4.splat (local.get $bias)))
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (local.set $s (local.get $src))
+        (local.set $end (i32.add (local.get $src) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $vecs
+          (loop $vec
+            (br_if $vecs (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $end)))
+            (local.set $v (f32x4.add (v128.load (local.get $s)) (local.get $vb)))
+            (if (local.get $relu)
+              (then (local.set $v (v128.and (local.get $v) (f32x4.gt (local.get $v) (local.get $zero))))))
+            (v128.store (local.get $dst) (local.get $v))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $vec)))
+        (block $tail
+          (loop $one
+            (br_if $tail (i32.ge_u (local.get $s) (local.get $end)))
+            (local.set $x (f32.add (f32.load (local.get $s)) (local.get $bias)))
+            (if (local.get $relu)
+              (then (local.set $x (select (local.get $x) (f32.const 0) (f32.gt (local.get $x) (f32.const 0))))))
+            (f32.store (local.get $dst) (local.get $x))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+            (br $one)))
+        (local.set $src (i32.add (local.get $src) (local.get $stride)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
+
+  ;; Backward load: dst[r·stride + c] = src[r·cols + c], or, when mask ≠ 0, that where y[r·cols + c] > 0
+  ;; and +0 elsewhere (NaN too; the bits of reluBackwardKernel); returns the float64 sum of the values
+  ;; written: per row, lanes 0-1 and 2-3 of each vector into two float64x2 sums and the tail into a
+  ;; scalar, combined as ((s₀ + s₁) + (s₂ + s₃)) + tail, rows added in order. A fixed order, so the
+  ;; sum depends on the data and (rows, cols) alone.
+  (func (export "maskRows")
+    (param $dst i32) (param $stride i32) (param $src i32) (param $y i32) (param $rows i32) (param $cols i32) (param $mask i32)
+    (result f64)
+    (local $v v128) (local $zero v128) (local $a0 v128) (local $a1 v128) (local $s i32) (local $end i32) (local $d i32)
+    (local $x f32) (local $tail f64) (local $total f64)
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (local.set $a0 (local.get $zero))
+        (local.set $a1 (local.get $zero))
+        (local.set $tail (f64.const 0))
+        (local.set $d (local.get $dst))
+        (local.set $end (i32.add (local.get $src) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $vecs
+          (loop $vec
+            (br_if $vecs (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end)))
+            (local.set $v (v128.load (local.get $src)))
+            (if (local.get $mask)
+              (then (local.set $v (v128.and (local.get $v) (f32x4.gt (v128.load (local.get $y)) (local.get $zero))))))
+            (v128.store (local.get $d) (local.get $v))
+            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+            (local.set $a1 (f64x2.add (local.get $a1)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $src) (local.get $end)))
+            (local.set $x (f32.load (local.get $src)))
+            (if (local.get $mask)
+              (then (local.set $x (select (local.get $x) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0))))))
+            (f32.store (local.get $d) (local.get $x))
+            (local.set $tail (f64.add (local.get $tail) (f64.promote_f32 (local.get $x))))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (br $one)))
+        (local.set $total (f64.add (local.get $total)
+          (f64.add
+            (f64.add
+              (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0)))
+              (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
+            (local.get $tail))))
+        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row)))
+    (local.get $total))
 )

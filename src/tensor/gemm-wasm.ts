@@ -725,17 +725,18 @@ export function parallelRange(
 }
 
 /**
- * Like {@link parallelRange} for kernels over planes of `planeSize` elements (the pooling kernels):
- * n = planes, chunks of whole planes (about RANGE_CHUNK elements each), split only when the planes
- * hold at least RANGE_MIN_PARALLEL elements in all.
+ * Like {@link parallelRange} for kernels over planes of `planeSize` elements (the pooling kernels,
+ * SIMD in the module): n = planes, chunks of whole planes (about RANGE_CHUNK elements each), split
+ * only when the planes hold at least RANGE_MIN_PARALLEL elements in all.
  */
 export function parallelPlanes(
   kind: number, planes: number, planeSize: number, a: HeapArray, b: HeapArray, c: HeapArray,
   s0: number, s1: number, s2: number, s3: number,
 ): boolean {
-  if (planes * planeSize < RANGE_MIN_PARALLEL) return false;
+  if (planes === 0) return true;
   const heap = sharedHeap();
-  return heap !== null && heap.runRange(kind, planes, Math.max(1, Math.round(RANGE_CHUNK / planeSize)), a, b, c, null, s0, s1, s2, s3, 0);
+  const chunk = planes * planeSize < RANGE_MIN_PARALLEL ? planes : Math.max(1, Math.round(RANGE_CHUNK / planeSize));
+  return heap !== null && heap.runRange(kind, planes, chunk, a, b, c, null, s0, s1, s2, s3, 0);
 }
 
 /**

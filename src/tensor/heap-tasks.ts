@@ -412,7 +412,7 @@ export const RANGE_KERNELS: RangeKernels = {
 
 /**
  * The module's elementwise exports (sgemm.wat), byte addresses and float32 scalars: the optimizer
- * updates and tanh (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
+ * updates, tanh and 2×2 max pooling (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
  * masked load (the bits of the tasks' TypeScript loops, except that maskRows sums each row in its
  * own fixed order; the TypeScript loops only run with the TypeScript gemm, whose bits differ anyway).
  */
@@ -423,6 +423,8 @@ export interface HeapElementwise {
   tanh(y: number, x: number, n: number): void;
   biasRows(dst: number, src: number, stride: number, rows: number, cols: number, bias: number, relu: number): void;
   maskRows(dst: number, stride: number, src: number, y: number, rows: number, cols: number, mask: number): number;
+  maxPool2(out: number, am: number, x: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
+  maxPool2Backward(dx: number, dy: number, am: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
 }
 
 /**
@@ -451,10 +453,10 @@ export function rangeTask(
       f64[s], f64[s + 1], 1 - f64[s], 1 - f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4]);
   } else if (kind === 6) {
     // Elements are planes here: out a, argmax b (int32), x c; H, W, outH, outW in the scalars.
-    K.maxPool2x2(f32, a, i32, b, f32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
+    X.maxPool2(a << 2, b << 2, c << 2, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
   } else if (kind === 7) {
     // dx a, dy b, argmax c (int32).
-    K.maxPool2x2Backward(f32, a, f32, b, i32, c, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
+    X.maxPool2Backward(a << 2, b << 2, c << 2, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
   } else if (kind === 8) X.tanh((a + start) << 2, (b + start) << 2, len);
   else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

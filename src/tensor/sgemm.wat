@@ -702,4 +702,111 @@
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row)))
     (local.get $total))
+
+  ;; ---- 2×2, stride-2 max pooling over planes [p0, p1) (heap-tasks.ts's maxPool2x2Kernel and its
+  ;; backward; the same bits): plane p of x at x + 4·p·H·W, of out / argmax at + 4·p·outH·outW;
+  ;; argmax is the flat index of the window's winner counted from x. The winner is the first maximum
+  ;; in scan order (a b / c d), a NaN beating every number and a later NaN an earlier one:
+  ;; top = b if b > a or b is NaN, else a; bottom likewise from c, d; then bottom if it is > top or
+  ;; NaN, else top. Four windows at a time (even / odd lanes of two 8-float loads per row), then
+  ;; one at a time for the last outW mod 4.
+  (func (export "maxPool2")
+    (param $out i32) (param $am i32) (param $x i32) (param $p0 i32) (param $p1 i32)
+    (param $H i32) (param $W i32) (param $outH i32) (param $outW i32)
+    (local $p i32) (local $oh i32) (local $ow i32) (local $rel i32) (local $top i32) (local $o i32) (local $m i32)
+    (local $va v128) (local $vb v128) (local $vc v128) (local $vd v128) (local $t0 v128) (local $t1 v128)
+    (local $ia v128) (local $ib v128) (local $ic v128) (local $id v128) (local $sel v128) (local $steps v128)
+    (local $vw v128) (local $one v128)
+    (local $a f32) (local $b f32) (local $c f32) (local $d f32) (local $ja i32) (local $jc i32)
+    (local.set $steps (v128.const i32x4 0 2 4 6))
+    (local.set $vw (i32x4.splat (local.get $W)))
+    (local.set $one (i32x4.splat (i32.const 1)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $plane
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $oh (i32.const 0))
+        (local.set $o (i32.mul (local.get $p) (i32.mul (local.get $outH) (local.get $outW))))
+        (block $rows
+          (loop $row
+            (br_if $rows (i32.ge_u (local.get $oh) (local.get $outH)))
+            ;; index (from x) of the top-left of window (oh, 0)
+            (local.set $rel (i32.add (i32.mul (local.get $p) (i32.mul (local.get $H) (local.get $W)))
+                                     (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $W))))
+            (local.set $ow (i32.const 0))
+            (block $quads
+              (loop $quad
+                (br_if $quads (i32.gt_u (i32.add (local.get $ow) (i32.const 4)) (local.get $outW)))
+                (local.set $top (i32.add (local.get $x) (i32.shl (i32.add (local.get $rel) (i32.shl (local.get $ow) (i32.const 1))) (i32.const 2))))
+                (local.set $t0 (v128.load (local.get $top)))
+                (local.set $t1 (v128.load offset=16 (local.get $top)))
+                (local.set $va (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1)))
+                (local.set $vb (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1)))
+                (local.set $top (i32.add (local.get $top) (i32.shl (local.get $W) (i32.const 2))))
+                (local.set $t0 (v128.load (local.get $top)))
+                (local.set $t1 (v128.load offset=16 (local.get $top)))
+                (local.set $vc (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1)))
+                (local.set $vd (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1)))
+                (local.set $ia (i32x4.add (i32x4.splat (i32.add (local.get $rel) (i32.shl (local.get $ow) (i32.const 1)))) (local.get $steps)))
+                (local.set $ib (i32x4.add (local.get $ia) (local.get $one)))
+                (local.set $ic (i32x4.add (local.get $ia) (local.get $vw)))
+                (local.set $id (i32x4.add (local.get $ic) (local.get $one)))
+                ;; top pair → (va, ia), bottom pair → (vc, ic), then the winner → (va, ia)
+                (local.set $sel (v128.or (f32x4.gt (local.get $vb) (local.get $va)) (f32x4.ne (local.get $vb) (local.get $vb))))
+                (local.set $va (v128.bitselect (local.get $vb) (local.get $va) (local.get $sel)))
+                (local.set $ia (v128.bitselect (local.get $ib) (local.get $ia) (local.get $sel)))
+                (local.set $sel (v128.or (f32x4.gt (local.get $vd) (local.get $vc)) (f32x4.ne (local.get $vd) (local.get $vd))))
+                (local.set $vc (v128.bitselect (local.get $vd) (local.get $vc) (local.get $sel)))
+                (local.set $ic (v128.bitselect (local.get $id) (local.get $ic) (local.get $sel)))
+                (local.set $sel (v128.or (f32x4.gt (local.get $vc) (local.get $va)) (f32x4.ne (local.get $vc) (local.get $vc))))
+                (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $o) (local.get $ow)) (i32.const 2)))
+                  (v128.bitselect (local.get $vc) (local.get $va) (local.get $sel)))
+                (v128.store (i32.add (local.get $am) (i32.shl (i32.add (local.get $o) (local.get $ow)) (i32.const 2)))
+                  (v128.bitselect (local.get $ic) (local.get $ia) (local.get $sel)))
+                (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                (br $quad)))
+            (block $singles
+              (loop $single
+                (br_if $singles (i32.ge_u (local.get $ow) (local.get $outW)))
+                (local.set $ja (i32.add (local.get $rel) (i32.shl (local.get $ow) (i32.const 1))))
+                (local.set $jc (i32.add (local.get $ja) (local.get $W)))
+                (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $ja) (i32.const 2)))))
+                (local.set $b (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $ja) (i32.const 2)))))
+                (local.set $c (f32.load (i32.add (local.get $x) (i32.shl (local.get $jc) (i32.const 2)))))
+                (local.set $d (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $jc) (i32.const 2)))))
+                (if (i32.or (f32.gt (local.get $b) (local.get $a)) (f32.ne (local.get $b) (local.get $b)))
+                  (then (local.set $a (local.get $b)) (local.set $ja (i32.add (local.get $ja) (i32.const 1)))))
+                (if (i32.or (f32.gt (local.get $d) (local.get $c)) (f32.ne (local.get $d) (local.get $d)))
+                  (then (local.set $c (local.get $d)) (local.set $jc (i32.add (local.get $jc) (i32.const 1)))))
+                (if (i32.or (f32.gt (local.get $c) (local.get $a)) (f32.ne (local.get $c) (local.get $c)))
+                  (then (local.set $a (local.get $c)) (local.set $ja (local.get $jc))))
+                (f32.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $o) (local.get $ow)) (i32.const 2))) (local.get $a))
+                (i32.store (i32.add (local.get $am) (i32.shl (i32.add (local.get $o) (local.get $ow)) (i32.const 2))) (local.get $ja))
+                (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                (br $single)))
+            (local.set $o (i32.add (local.get $o) (local.get $outW)))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br $row)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $plane))))
+
+  ;; Backward of maxPool2 for planes [p0, p1): zeroes each dx plane, then dx[argmax] = 0 + dy for
+  ;; each window (+0 for a −0 gradient, as the general path adds dy onto a zero).
+  (func (export "maxPool2Backward")
+    (param $dx i32) (param $dy i32) (param $am i32) (param $p0 i32) (param $p1 i32)
+    (param $H i32) (param $W i32) (param $outH i32) (param $outW i32)
+    (local $hw i32) (local $ohw i32) (local $i i32) (local $end i32)
+    (local.set $hw (i32.mul (local.get $H) (local.get $W)))
+    (local.set $ohw (i32.mul (local.get $outH) (local.get $outW)))
+    (memory.fill (i32.add (local.get $dx) (i32.shl (i32.mul (local.get $p0) (local.get $hw)) (i32.const 2)))
+      (i32.const 0) (i32.shl (i32.mul (i32.sub (local.get $p1) (local.get $p0)) (local.get $hw)) (i32.const 2)))
+    (local.set $i (i32.shl (i32.mul (local.get $p0) (local.get $ohw)) (i32.const 2)))
+    (local.set $end (i32.shl (i32.mul (local.get $p1) (local.get $ohw)) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $dx) (i32.shl (i32.load (i32.add (local.get $am) (local.get $i))) (i32.const 2)))
+          (f32.add (f32.const 0) (f32.load (i32.add (local.get $dy) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each))))
 )

@@ -3,11 +3,11 @@
 // must give the bits of the single-thread kernels.
 import { afterEach, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelPlanes, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
 import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
 import {
-  RANGE_ADAM, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
-  reluKernel, sgdKernel, tanhKernel,
+  RANGE_ADAM, RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
+  maxPool2x2BackwardKernel, maxPool2x2Kernel, reluKernel, sgdKernel, tanhKernel,
 } from '../../src/tensor/heap-tasks.js';
 import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
 import { testRng } from '../util/rng.js';
@@ -147,6 +147,52 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
         tanhKernel(yWant, 0, g, 0, len);
         expect(Array.from(y)).toEqual(Array.from(yWant));
       }
+    }
+  });
+
+  it('the SIMD 2×2 max pooling gives the TypeScript kernel\'s bits: every NaN pattern, ties, -0, ±Infinity, odd sizes', () => {
+    // Planes of 2 × (2·outW + 1) with outW = 21 (5 groups of 4 windows and a 1-window tail, and an odd column).
+    const outW = 21;
+    const W = 2 * outW + 1;
+    const H = 5; // two window rows and an odd last row
+    const planes = 40;
+    const inSize = planes * H * W;
+    const outSize = planes * 2 * outW;
+    const x = randomHeap(inSize, 31);
+    // Window (p, oh, ow): put NaN at the positions given by the bits of (p·2·outW + oh·outW + ow) mod 16,
+    // ties / signed zeros / infinities in others.
+    for (let p = 0; p < planes; p++) {
+      for (let oh = 0; oh < 2; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          const w = p * 2 * outW + oh * outW + ow;
+          const at = [0, 1, W, W + 1].map((o) => p * H * W + 2 * oh * W + 2 * ow + o);
+          const kind = Math.floor(w / 16) % 4;
+          at.forEach((i, k) => {
+            if (((w % 16) >> k) & 1) x[i] = Number.NaN;
+            else if (kind === 1) x[i] = 0.5; // ties
+            else if (kind === 2) x[i] = k % 2 ? -0 : 0;
+            else if (kind === 3) x[i] = k === 1 ? -Infinity : k === 2 ? Infinity : x[i];
+          });
+        }
+      }
+    }
+    const dy = randomHeap(outSize, 32);
+    dy[7] = -0;
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const out = heapFloat32(outSize);
+      const am = heapInt32(outSize);
+      expect(parallelPlanes(RANGE_MAXPOOL2, planes, H * W, out, am, x, H, W, 2, outW)).toBe(true);
+      const outWant = new Float32Array(outSize);
+      const amWant = new Int32Array(outSize);
+      maxPool2x2Kernel(outWant, 0, amWant, 0, x, 0, 0, planes, H, W, 2, outW);
+      expect(Array.from(am)).toEqual(Array.from(amWant));
+      expect(Array.from(new Int32Array(out.buffer, out.byteOffset, outSize))).toEqual(Array.from(new Int32Array(outWant.buffer)));
+      const dx = heapFloat32(inSize).fill(7);
+      expect(parallelPlanes(RANGE_MAXPOOL2_BACKWARD, planes, H * W, dx, dy, am, H, W, 2, outW)).toBe(true);
+      const dxWant = new Float32Array(inSize).fill(7);
+      maxPool2x2BackwardKernel(dxWant, 0, dy, 0, amWant, 0, 0, planes, H, W, 2, outW);
+      expect(Array.from(new Int32Array(dx.buffer, dx.byteOffset, inSize))).toEqual(Array.from(new Int32Array(dxWant.buffer)));
     }
   });
 

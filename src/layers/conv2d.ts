@@ -1,9 +1,12 @@
 // Conv2D: 2-D convolution over NCHW images as im2col + gemm, with PyTorch Conv2d's layout and default init.
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, convBackwardTask, convForwardTask, RANGE_KERNELS, type HeapCopy, type HeapGemm } from '../tensor/heap-tasks.js';
+import {
+  CONV_BACKWARD_TASK, CONV_DESC_WORDS, CONV_FORWARD_TASK, D, RANGE_ADD_PARTS, RANGE_KERNELS, convBackwardTask, convForwardTask,
+  type HeapCopy, type HeapGemm,
+} from '../tensor/heap-tasks.js';
 import { gemm, getGemmBackend } from '../tensor/gemm.js';
-import { copyFloat32, sharedHeap } from '../tensor/gemm-wasm.js';
+import { copyFloat32, heapFloat32, sharedHeap, type SharedHeap } from '../tensor/gemm-wasm.js';
 import { col2im, convGeometry, im2col, type ConvGeometry } from '../tensor/im2col.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -188,15 +191,18 @@ export class Conv2D implements Layer {
     }
     this.geom = g;
     this.inShape = [channels, height, width];
-    const weight = new Tensor(new Float32Array(this.filters * channels * kH * kW), [this.filters, channels, kH, kW]);
+    // Parameters and gradients in the shared heap (when there is one): the conv tasks read the
+    // weights and the optimizers update them in place, and the dW partials are summed into the
+    // gradient on all threads.
+    const weight = new Tensor(heapFloat32(this.filters * channels * kH * kW), [this.filters, channels, kH, kW]);
     const fans = computeFans(weight.shape);
     this.weightInit.init(weight, fans, rng);
-    this.weightParam = { name: 'weight', value: weight, grad: new Tensor(new Float32Array(weight.size), weight.shape) };
+    this.weightParam = { name: 'weight', value: weight, grad: new Tensor(heapFloat32(weight.size), weight.shape) };
     this.paramList = [this.weightParam];
     if (this.useBias) {
-      const bias = new Tensor(new Float32Array(this.filters), [this.filters]);
+      const bias = new Tensor(heapFloat32(this.filters), [this.filters]);
       this.biasInit.init(bias, fans, rng);
-      this.biasParam = { name: 'bias', value: bias, grad: new Tensor(new Float32Array(this.filters), [this.filters]) };
+      this.biasParam = { name: 'bias', value: bias, grad: new Tensor(heapFloat32(this.filters), [this.filters]) };
       this.paramList.push(this.biasParam);
     }
     this.col = this.isWide(g) ? new Float32Array(0) : new Float32Array(channels * kH * kW * g.outH * g.outW);
@@ -389,6 +395,11 @@ function align64(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
+/** Whether the byte range [at, at + bytes) of the heap overlaps the view `a`. */
+function overlaps(at: number, bytes: number, a: Float32Array): boolean {
+  return at < a.byteOffset + a.byteLength && a.byteOffset < at + bytes;
+}
+
 /** Where a {@link WideConv} keeps its data and runs its tasks: SharedHeap (gemm-wasm.ts) or a {@link PrivateHeap}. */
 interface ConvHeap {
   readonly f32: Float32Array;
@@ -399,6 +410,8 @@ interface ConvHeap {
   alloc(bytes: number, owner?: object): number;
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;
+  /** The byte address of `array` when it lives in this heap (then the tasks read it in place), else −1. */
+  addressOf(array: Float32Array): number;
 }
 
 // gemm flags of the private heap's adapter, by (transB, accumulate).
@@ -444,6 +457,10 @@ class PrivateHeap implements ConvHeap {
 
   free(): void {
     // The whole heap goes with its layer scratch.
+  }
+
+  addressOf(): number {
+    return -1; // only the layer's own copies live here
   }
 
   runTasks(op: number, desc: number, chunks: number): void {
@@ -500,6 +517,7 @@ class WideConv {
   private dxAddr: number;
   private wFlipAddr: number;
   private dWPartAddr: number;
+  private dWPartView: Float32Array;
   private biasPartAddr: number;
 
   constructor(batch: number, filters: number, useBias: boolean, g: ConvGeometry, heap: ConvHeap | null) {
@@ -549,6 +567,7 @@ class WideConv {
     this.dxAddr = 0;
     this.wFlipAddr = 0;
     this.dWPartAddr = 0;
+    this.dWPartView = new Float32Array(0);
     this.biasPartAddr = 0;
     this.dxTensor = null;
     const i32 = this.heap.i32;
@@ -579,12 +598,28 @@ class WideConv {
 
   /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
   forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
-    this.heap.i32[(this.desc >> 2) + D.relu] = relu ? 1 : 0;
-    copyFloat32(this.xView, x.length === this.xView.length ? x : x.subarray(0, this.xView.length));
-    copyFloat32(this.wView, w);
-    if (bias !== null) copyFloat32(this.biasView, bias);
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    i32[d + D.relu] = relu ? 1 : 0;
+    // x, w and bias that live in the heap (a previous layer's output, the layer's own parameters)
+    // are read in place; others are copied into the layer's block first.
+    i32[d + D.x] = this.inPlace(x, this.xView, this.xAddr);
+    i32[d + D.w] = this.inPlace(w, this.wView, this.wAddr);
+    i32[d + D.bias] = bias === null ? 0 : this.inPlace(bias, this.biasView, this.biasAddr);
     this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
     return this.y;
+  }
+
+  /**
+   * The heap address of `array` (its first view.length floats), copying it into `view` (at
+   * `address`) unless it lives in the heap outside this layer's own outputs (y, dx), which the tasks write.
+   */
+  private inPlace(array: Float32Array, view: Float32Array, address: number): number {
+    const at = this.heap.addressOf(array);
+    const bytes = 4 * view.length;
+    if (at >= 0 && !overlaps(at, bytes, this.y.data) && (this.dxTensor === null || !overlaps(at, bytes, this.dxTensor.data))) return at;
+    copyFloat32(view, array.length === view.length ? array : array.subarray(0, view.length));
+    return address;
   }
 
   /**
@@ -597,15 +632,15 @@ class WideConv {
     const f32 = heap.f32;
     const i32 = heap.i32;
     const d = this.desc >> 2;
-    copyFloat32(this.dyView, dy.length === this.dyView.length ? dy : dy.subarray(0, this.dyView.length));
+    i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
     i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
     if (needInputGrad) {
-      // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from forward's copy of W.
+      // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from the W forward read.
       const { channels, kH, kW } = this.g;
       const kk = kH * kW;
       const rowLen = this.filters * kk;
-      const wF = this.wAddr >> 2;
+      const wF = i32[d + D.w] >> 2;
       const flipF = this.wFlipAddr >> 2;
       for (let o = 0; o < this.filters; o++) {
         for (let c = 0; c < channels; c++) {
@@ -616,12 +651,16 @@ class WideConv {
       }
     }
     heap.runTasks(CONV_BACKWARD_TASK, this.desc, this.chunks);
-    // Sum the per-chunk partials in chunk order: the same bits whichever threads ran the chunks.
+    // Sum the per-chunk partials in chunk order: the same bits whichever threads ran the chunks. On
+    // the shared heap the module's addParts does it, split over the threads by ranges of dW.
     const size = this.filters * this.ckk;
-    const partF = this.dWPartAddr >> 2;
-    for (let chunk = 0; chunk < this.chunks; chunk++) {
-      const base = partF + chunk * size;
-      for (let i = 0; i < size; i++) gradW[i] += f32[base + i];
+    const rangeSize = Math.max(256, 4 * Math.ceil(size / 32)); // about 8 ranges
+    if (!this.shared || !(this.heap as SharedHeap).runRange(RANGE_ADD_PARTS, size, rangeSize, gradW, this.dWPartView, null, null, this.chunks, size, 0, 0, 0)) {
+      const partF = this.dWPartAddr >> 2;
+      for (let chunk = 0; chunk < this.chunks; chunk++) {
+        const base = partF + chunk * size;
+        for (let i = 0; i < size; i++) gradW[i] += f32[base + i];
+      }
     }
     if (gradB !== null) {
       const f64 = heap.f64;
@@ -645,10 +684,10 @@ class WideConv {
     this.dxAddr = take(sizes[1]);
     this.wFlipAddr = take(sizes[2]);
     this.dWPartAddr = take(sizes[3]);
+    this.dWPartView = this.heap.f32.subarray(this.dWPartAddr >> 2, (this.dWPartAddr >> 2) + this.chunks * this.filters * this.ckk);
     this.biasPartAddr = take(sizes[4]);
     const i32 = this.heap.i32;
     const d = this.desc >> 2;
-    i32[d + D.dy] = this.dyAddr;
     i32[d + D.wFlip] = this.wFlipAddr;
     i32[d + D.dWPart] = this.dWPartAddr;
     const { channels, height, width } = this.g;

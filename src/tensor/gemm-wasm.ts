@@ -466,6 +466,11 @@ class WasmSgemm {
     return true;
   }
 
+  /** The byte address of `array` when it is a view of this memory, else −1. */
+  addressOf(array: HeapArray): number {
+    return this.inHeap(array) ? array.byteOffset : -1;
+  }
+
   /** Whether `array` is a view of this memory (an arena block), so a gemm can use it in place. */
   private inHeap(array: HeapArray): boolean {
     const buffer = array.buffer;
@@ -672,6 +677,8 @@ export interface SharedHeap {
   alloc(bytes: number, owner?: object): number;
   free(address: number, owner?: object): void;
   runTasks(op: number, desc: number, chunks: number): void;
+  /** The byte address of `array` when it is a view of the heap, else −1. */
+  addressOf(array: HeapArray): number;
   runRange(
     kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
     s0: number, s1: number, s2: number, s3: number, s4: number,

@@ -232,6 +232,7 @@ export const RANGE_ADAM = 5;
 export const RANGE_MAXPOOL2 = 6;
 export const RANGE_MAXPOOL2_BACKWARD = 7;
 export const RANGE_TANH = 8;
+export const RANGE_ADD_PARTS = 9;
 
 // Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
 // arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
@@ -425,6 +426,7 @@ export interface HeapElementwise {
   maskRows(dst: number, stride: number, src: number, y: number, rows: number, cols: number, mask: number): number;
   maxPool2(out: number, am: number, x: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
   maxPool2Backward(dx: number, dy: number, am: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
+  addParts(dst: number, parts: number, n: number, count: number, stride: number): void;
 }
 
 /**
@@ -458,5 +460,7 @@ export function rangeTask(
     // dx a, dy b, argmax c (int32).
     X.maxPool2Backward(a << 2, b << 2, c << 2, start, start + len, f64[s], f64[s + 1], f64[s + 2], f64[s + 3]);
   } else if (kind === 8) X.tanh((a + start) << 2, (b + start) << 2, len);
+  // dst a += partials b (scalars: count, stride in floats), chunk by chunk in order.
+  else if (kind === 9) X.addParts((a + start) << 2, (b + start) << 2, len, f64[s], f64[s + 1]);
   else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

@@ -809,4 +809,35 @@
           (f32.add (f32.const 0) (f32.load (i32.add (local.get $dy) (local.get $i)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $each))))
+
+  ;; Sum of per-chunk partials: dst[i] += parts[c·stride + i] for c = 0 … count − 1 in that order,
+  ;; i < n (dst, parts byte addresses; stride in floats). Each element gets the float32 adds of the
+  ;; TypeScript loop it replaces, in the same order, so the same bits; partial by partial, so dst stays
+  ;; in cache while the partials stream past.
+  (func (export "addParts") (param $dst i32) (param $parts i32) (param $n i32) (param $count i32) (param $stride i32)
+    (local $d i32) (local $s i32) (local $end i32)
+    (local.set $stride (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $part
+        (br_if $done (i32.eqz (local.get $count)))
+        (local.set $d (local.get $dst))
+        (local.set $s (local.get $parts))
+        (block $vecs
+          (loop $vec
+            (br_if $vecs (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+            (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (br $vec)))
+        (block $tail
+          (loop $one
+            (br_if $tail (i32.ge_u (local.get $d) (local.get $end)))
+            (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (br $one)))
+        (local.set $parts (i32.add (local.get $parts) (local.get $stride)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $part))))
 )

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ReLU } from '../../src/layers/activations.js';
 import { CONV_COLUMN_BUDGET, Conv2D } from '../../src/layers/conv2d.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
-import { sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { heapFloat32, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
@@ -164,5 +165,39 @@ describe('Conv2D stride-1 paths', () => {
     const ys = xs.map((x) => Float32Array.from(layer.forward(x, false).data));
     for (let i = 0; i < xs.length; i++) expect(Array.from(layer.forward(xs[i], false).data)).toEqual(Array.from(ys[i]));
   });
-});
 
+  it('reads inputs and gradients that live in the heap in place, with the bits of copies (also its own output fed back in)', () => {
+    const c = CASES[3]; // net000's conv2 shape, several chunks
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const build = (): Conv2D => {
+        const layer = new Conv2D({ filters: c.inC, kernelSize: c.k, padding: [1, 1] }); // output shape = input shape
+        layer.build([c.inC, c.H, c.W], testRng(21));
+        return layer;
+      };
+      const rng = testRng(22);
+      const x = randomTensor([c.batch, c.inC, c.H, c.W], rng);
+      const dy = randomTensor([c.batch, c.inC, c.H, c.W], rng);
+      const xHeap = new Tensor(heapFloat32(x.size), x.shape);
+      xHeap.data.set(x.data);
+      const dyHeap = new Tensor(heapFloat32(dy.size), dy.shape);
+      dyHeap.data.set(dy.data);
+      const plain = build();
+      const inHeap = build();
+      const result = (layer: Conv2D, xs: Tensor, dys: Tensor): number[][] => {
+        const y = Array.from(layer.forward(xs, true).data);
+        const dx = Array.from(layer.backward(dys).data);
+        return [y, dx, ...layer.params().map((p) => Array.from(p.grad.data))];
+      };
+      const want = result(plain, x, dy);
+      expect(result(inHeap, xHeap, dyHeap)).toEqual(want);
+      // Its own output as the next input: the layer copies inputs that overlap its outputs.
+      const again = build();
+      const y1 = again.forward(x, false);
+      const y2 = Array.from(again.forward(y1, false).data);
+      const check = build();
+      const y1Copy = new Tensor(Float32Array.from(check.forward(x, false).data), y1.shape);
+      expect(y2).toEqual(Array.from(check.forward(y1Copy, false).data));
+    }
+  });
+});

@@ -3,6 +3,9 @@
 ;; packing of op(a) / op(b) blocks into register-tile panels, a 4×8 micro-kernel, the macro-kernel
 ;; that walks one packed block with it, and the cache-block loop nest (`gemm`) that drives them over
 ;; one thread's share of the output. The JS side (gemm-wasm.ts, threads.ts) owns the memory layout.
+;; After them, SIMD elementwise kernels over arrays in the same memory (optimizer updates, tanh,
+;; Conv2D's per-chunk passes, max pooling, partial sums), each the twin of a TypeScript kernel in
+;; heap-tasks.ts that the tests hold it to.
 ;;
 ;; Conventions
 ;; - The memory is imported (`env.memory`) and, in the variant the thread pool uses, shared: the

@@ -1,5 +1,7 @@
 // NAdam, in PyTorch's form (momentum-decay schedule for β1), with optional decoupled weight decay.
 import { checkKeys, readNumber } from '../config.js';
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_NADAM, nadamKernel } from '../tensor/heap-tasks.js';
 import type { StepContext } from './optimizer.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -80,20 +82,11 @@ export class NAdam extends BaseOptimizer<'m' | 'v', 'muProduct'> {
     const v = slots.v;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const oneMinusB1 = 1 - b1;
-    const oneMinusB2 = 1 - b2;
-    const eps = this.eps;
     const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
     const cg = this.gradCoef;
     const cm = this.momentCoef;
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const mi = b1 * m[i] + oneMinusB1 * gi;
-      const vi = b2 * v[i] + oneMinusB2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      const d = Math.sqrt(vi) * invSqrtBc2 + eps;
-      p[i] -= (cg * gi + cm * mi) / d;
+    if (!parallelRange(RANGE_NADAM, p.length, p, g, m, v, b1, b2, this.eps, invSqrtBc2, cg, cm)) {
+      nadamKernel(p, 0, g, 0, m, 0, v, 0, p.length, b1, b2, this.eps, invSqrtBc2, cg, cm);
     }
   }
 

@@ -1,5 +1,7 @@
 // Nesterov accelerated gradient, in PyTorch's form (SGD with nesterov=True).
 import { checkKeys, readNumber } from '../config.js';
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_NAG, nagKernel } from '../tensor/heap-tasks.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
 /** {@link Nesterov} hyperparameters. */
@@ -39,14 +41,7 @@ export class Nesterov extends BaseOptimizer<'b'> {
 
   protected update(p: Float32Array, g: Float32Array, slots: Record<'b', Float32Array>): void {
     const b = slots.b;
-    const lr = this.lr;
-    const mu = this.momentum;
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const bi = mu * b[i] + gi;
-      b[i] = bi;
-      p[i] -= lr * (gi + mu * bi);
-    }
+    if (!parallelRange(RANGE_NAG, p.length, p, g, b, null, this.lr, this.momentum)) nagKernel(p, 0, g, 0, b, 0, p.length, this.lr, this.momentum);
   }
 
   getConfig(): NesterovConfig & Record<string, number> {

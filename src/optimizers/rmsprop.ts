@@ -1,5 +1,7 @@
 // RMSprop, in PyTorch's form (eps outside the square root, optional momentum).
 import { checkKeys, readNumber } from '../config.js';
+import { parallelRange } from '../tensor/gemm-wasm.js';
+import { RANGE_RMSPROP, rmspropKernel } from '../tensor/heap-tasks.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
 /** {@link RmsProp} hyperparameters. */
@@ -49,28 +51,9 @@ export class RmsProp extends BaseOptimizer<'v' | 'b'> {
 
   protected update(p: Float32Array, g: Float32Array, slots: Record<'v' | 'b', Float32Array>): void {
     const v = slots.v;
-    const lr = this.lr;
-    const beta = this.beta;
-    const oneMinusBeta = 1 - beta;
-    const eps = this.eps;
-    if (this.momentum === 0) {
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        const vi = beta * v[i] + oneMinusBeta * gi * gi;
-        v[i] = vi;
-        p[i] -= (lr * gi) / (Math.sqrt(vi) + eps);
-      }
-      return;
-    }
-    const b = slots.b;
-    const mu = this.momentum;
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const vi = beta * v[i] + oneMinusBeta * gi * gi;
-      v[i] = vi;
-      const bi = mu * b[i] + gi / (Math.sqrt(vi) + eps);
-      b[i] = bi;
-      p[i] -= lr * bi;
+    const b = this.momentum === 0 ? null : slots.b;
+    if (!parallelRange(RANGE_RMSPROP, p.length, p, g, v, b, this.lr, this.beta, this.eps, this.momentum)) {
+      rmspropKernel(p, 0, g, 0, v, 0, b, 0, p.length, this.lr, this.beta, this.eps, this.momentum);
     }
   }
 

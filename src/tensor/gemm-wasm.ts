@@ -440,11 +440,11 @@ class WasmSgemm {
    * runs the TypeScript kernel itself. (Whether the work is big enough to split is the caller's call.)
    */
   runRange(
-    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
-    s0: number, s1: number, s2: number, s3: number, s4: number,
+    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray | null, c: HeapArray | null, d: HeapArray | null,
+    s0: number, s1: number, s2: number, s3: number, s4: number, s5 = 0,
   ): boolean {
     if (!this.shared) return false;
-    if (!this.inHeap(a) || !this.inHeap(b) || (c !== null && !this.inHeap(c)) || (d !== null && !this.inHeap(d))) return false;
+    if (!this.inHeap(a) || (b !== null && !this.inHeap(b)) || (c !== null && !this.inHeap(c)) || (d !== null && !this.inHeap(d))) return false;
     if (this.rangeDesc === 0) this.rangeDesc = this.alloc(128);
     const i32 = this.heap32;
     const f64 = this.heap64;
@@ -453,7 +453,7 @@ class WasmSgemm {
     i32[w + 1] = n;
     i32[w + 2] = chunk;
     i32[w + 3] = a.byteOffset;
-    i32[w + 4] = b.byteOffset;
+    i32[w + 4] = b === null ? 0 : b.byteOffset;
     i32[w + 5] = c === null ? 0 : c.byteOffset;
     i32[w + 6] = d === null ? 0 : d.byteOffset;
     const s = (this.rangeDesc + 32) >> 3;
@@ -462,6 +462,7 @@ class WasmSgemm {
     f64[s + 2] = s2;
     f64[s + 3] = s3;
     f64[s + 4] = s4;
+    f64[s + 5] = s5;
     this.runTasks(RANGE_TASK, this.rangeDesc, Math.ceil(n / chunk));
     return true;
   }
@@ -680,8 +681,8 @@ export interface SharedHeap {
   /** The byte address of `array` when it is a view of the heap, else −1. */
   addressOf(array: HeapArray): number;
   runRange(
-    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
-    s0: number, s1: number, s2: number, s3: number, s4: number,
+    kind: number, n: number, chunk: number, a: HeapArray, b: HeapArray | null, c: HeapArray | null, d: HeapArray | null,
+    s0: number, s1: number, s2: number, s3: number, s4: number, s5?: number,
   ): boolean;
 }
 
@@ -722,13 +723,13 @@ export function heapFloat32(length: number): Float32Array {
  * otherwise, and the caller runs the TypeScript kernel on its own thread. Same bits either way.
  */
 export function parallelRange(
-  kind: number, n: number, a: HeapArray, b: HeapArray, c: HeapArray | null, d: HeapArray | null,
-  s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0,
+  kind: number, n: number, a: HeapArray, b: HeapArray | null, c: HeapArray | null, d: HeapArray | null,
+  s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0,
 ): boolean {
   if (n === 0) return true;
   const heap = sharedHeap();
   const chunk = n < RANGE_MIN_PARALLEL ? n : RANGE_CHUNK;
-  return heap !== null && heap.runRange(kind, n, chunk, a, b, c, d, s0, s1, s2, s3, s4);
+  return heap !== null && heap.runRange(kind, n, chunk, a, b, c, d, s0, s1, s2, s3, s4, s5);
 }
 
 /**

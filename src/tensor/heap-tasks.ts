@@ -238,6 +238,11 @@ export const RANGE_MAXPOOL2 = 6;
 export const RANGE_MAXPOOL2_BACKWARD = 7;
 export const RANGE_TANH = 8;
 export const RANGE_ADD_PARTS = 9;
+export const RANGE_NAG = 10;
+export const RANGE_RMSPROP = 11;
+export const RANGE_NADAM = 12;
+export const RANGE_DECAY = 13;
+export const RANGE_SHRINK = 14;
 
 // Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
 // arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
@@ -295,6 +300,78 @@ export function adamKernel(
     v[vOff + i] = vi;
     p[pOff + i] = p[pOff + i] - f(f(S * mi) / f(f(f(Math.sqrt(vi)) * I) + E));
   }
+}
+
+/** Nesterov momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·(μ·b + g) (float32). */
+export function nagKernel(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, b: Float32Array, bOff: number, n: number, lr: number, mu: number,
+): void {
+  const f = Math.fround;
+  const l = f(lr);
+  const u = f(mu);
+  for (let i = 0; i < n; i++) {
+    const gi = g[gOff + i];
+    const bi = f(f(u * b[bOff + i]) + gi);
+    b[bOff + i] = bi;
+    p[pOff + i] = p[pOff + i] - f(l * f(f(u * bi) + gi));
+  }
+}
+
+/**
+ * RMSProp (float32): v ← β·v + (c·g)·g with c = 1 − β; then, without momentum (b = null),
+ * p ← p − (lr·g) / (√v + ε); with momentum μ, b ← μ·b + g / (√v + ε) and p ← p − lr·b.
+ */
+export function rmspropKernel(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, v: Float32Array, vOff: number, b: Float32Array | null, bOff: number,
+  n: number, lr: number, beta: number, eps: number, mu: number,
+): void {
+  const f = Math.fround;
+  const l = f(lr), B = f(beta), C = f(1 - beta), E = f(eps), u = f(mu);
+  for (let i = 0; i < n; i++) {
+    const gi = g[gOff + i];
+    const vi = f(f(B * v[vOff + i]) + f(f(C * gi) * gi));
+    v[vOff + i] = vi;
+    const d = f(f(Math.sqrt(vi)) + E);
+    if (b === null) {
+      p[pOff + i] = p[pOff + i] - f(f(l * gi) / d);
+    } else {
+      const bi = f(f(u * b[bOff + i]) + f(gi / d));
+      b[bOff + i] = bi;
+      p[pOff + i] = p[pOff + i] - f(l * bi);
+    }
+  }
+}
+
+/**
+ * NAdam (float32): m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (cg·g + cm·m) / (√v·invSqrtBc2 + ε),
+ * with c1 = 1 − β1 and c2 = 1 − β2.
+ */
+export function nadamKernel(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number,
+  n: number, b1: number, b2: number, eps: number, invSqrtBc2: number, cg: number, cm: number,
+): void {
+  const f = Math.fround;
+  const B1 = f(b1), B2 = f(b2), C1 = f(1 - b1), C2 = f(1 - b2), E = f(eps), I = f(invSqrtBc2), CG = f(cg), CM = f(cm);
+  for (let i = 0; i < n; i++) {
+    const gi = g[gOff + i];
+    const mi = f(f(B1 * m[mOff + i]) + f(C1 * gi));
+    const vi = f(f(B2 * v[vOff + i]) + f(f(C2 * gi) * gi));
+    m[mOff + i] = mi;
+    v[vOff + i] = vi;
+    p[pOff + i] = p[pOff + i] - f(f(f(CG * gi) + f(CM * mi)) / f(f(f(Math.sqrt(vi)) * I) + E));
+  }
+}
+
+/** Coupled weight decay: d ← g + decay·p (float32). */
+export function decayKernel(d: Float32Array, dOff: number, g: Float32Array, gOff: number, p: Float32Array, pOff: number, n: number, decay: number): void {
+  const c = Math.fround(decay);
+  for (let i = 0; i < n; i++) d[dOff + i] = g[gOff + i] + Math.fround(c * p[pOff + i]);
+}
+
+/** Decoupled weight decay: p ← p·shrink (float32). */
+export function shrinkKernel(p: Float32Array, pOff: number, n: number, shrink: number): void {
+  const s = Math.fround(shrink);
+  for (let i = 0; i < n; i++) p[pOff + i] = p[pOff + i] * s;
 }
 
 /**
@@ -432,6 +509,12 @@ export interface HeapElementwise {
   maxPool2(out: number, am: number, x: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
   maxPool2Backward(dx: number, dy: number, am: number, p0: number, p1: number, H: number, W: number, outH: number, outW: number): void;
   addParts(dst: number, parts: number, n: number, count: number, stride: number): void;
+  nag(p: number, g: number, b: number, n: number, lr: number, mu: number): void;
+  rmsprop(p: number, g: number, v: number, n: number, lr: number, beta: number, c: number, eps: number): void;
+  rmspropMomentum(p: number, g: number, v: number, b: number, n: number, lr: number, beta: number, c: number, eps: number, mu: number): void;
+  nadam(p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, inv: number, cg: number, cm: number): void;
+  decay(d: number, g: number, p: number, n: number, decay: number): void;
+  shrink(p: number, n: number, shrink: number): void;
 }
 
 /**
@@ -467,5 +550,15 @@ export function rangeTask(
   } else if (kind === 8) X.tanh((a + start) << 2, (b + start) << 2, len);
   // dst a += partials b (scalars: count, stride in floats), chunk by chunk in order.
   else if (kind === 9) X.addParts((a + start) << 2, (b + start) << 2, len, f64[s], f64[s + 1]);
+  else if (kind === 10) X.nag((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s], f64[s + 1]);
+  else if (kind === 11) {
+    // p a, g b, v c, momentum buffer e (0 = none); lr, β, ε, μ.
+    if (e === 0) X.rmsprop((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s], f64[s + 1], 1 - f64[s + 1], f64[s + 2]);
+    else X.rmspropMomentum((a + start) << 2, (b + start) << 2, (c + start) << 2, (e + start) << 2, len, f64[s], f64[s + 1], 1 - f64[s + 1], f64[s + 2], f64[s + 3]);
+  } else if (kind === 12) {
+    X.nadam((a + start) << 2, (b + start) << 2, (c + start) << 2, (e + start) << 2, len,
+      f64[s], f64[s + 1], 1 - f64[s], 1 - f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4], f64[s + 5]);
+  } else if (kind === 13) X.decay((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s]);
+  else if (kind === 14) X.shrink((a + start) << 2, len, f64[s]);
   else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

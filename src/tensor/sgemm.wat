@@ -843,4 +843,187 @@
         (local.set $parts (i32.add (local.get $parts) (local.get $stride)))
         (local.set $count (i32.sub (local.get $count) (i32.const 1)))
         (br $part))))
-)
+
+  ;; ---- The other optimizer updates (nag, rmsprop with and without momentum, nadam) and the weight
+  ;; decay passes, in the same float32 discipline as sgd / momentum / adam above (heap-tasks.ts has
+  ;; their TypeScript twins, held to the same bits by the tests).
+
+  ;; Nesterov momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·(μ·b + g).
+  (func (export "nag") (param $p i32) (param $g i32) (param $b i32) (param $n i32) (param $lr f32) (param $mu f32)
+    (local $end i32) (local $vlr v128) (local $vmu v128) (local $Vg v128) (local $Vb v128) (local $Sg f32) (local $Sb f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (local.set $vmu (f32x4.splat (local.get $mu)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $Vg (v128.load (local.get $g)))
+        (local.set $Vb (f32x4.add (f32x4.mul (local.get $vmu) (v128.load (local.get $b))) (local.get $Vg)))
+        (v128.store (local.get $b) (local.get $Vb))
+        (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $vlr) (f32x4.add (f32x4.mul (local.get $vmu) (local.get $Vb)) (local.get $Vg)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $Sg (f32.load (local.get $g)))
+        (local.set $Sb (f32.add (f32.mul (local.get $mu) (f32.load (local.get $b))) (local.get $Sg)))
+        (f32.store (local.get $b) (local.get $Sb))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (f32.add (f32.mul (local.get $mu) (local.get $Sb)) (local.get $Sg)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $one))))
+
+  ;; RMSProp: v ← β·v + (c·g)·g; p ← p − (lr·g) / (√v + ε), with c = 1 − β rounded to float32 by the caller.
+  (func (export "rmsprop") (param $p i32) (param $g i32) (param $v i32) (param $n i32) (param $lr f32) (param $beta f32) (param $c f32) (param $eps f32)
+    (local $end i32) (local $vlr v128) (local $vbeta v128) (local $vc v128) (local $veps v128) (local $Vg v128) (local $Vv v128) (local $Sg f32) (local $Sv f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (local.set $vbeta (f32x4.splat (local.get $beta)))
+    (local.set $vc (f32x4.splat (local.get $c)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $Vg (v128.load (local.get $g)))
+        (local.set $Vv (f32x4.add (f32x4.mul (local.get $vbeta) (v128.load (local.get $v))) (f32x4.mul (f32x4.mul (local.get $vc) (local.get $Vg)) (local.get $Vg))))
+        (v128.store (local.get $v) (local.get $Vv))
+        (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.div (f32x4.mul (local.get $vlr) (local.get $Vg)) (f32x4.add (f32x4.sqrt (local.get $Vv)) (local.get $veps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $Sg (f32.load (local.get $g)))
+        (local.set $Sv (f32.add (f32.mul (local.get $beta) (f32.load (local.get $v))) (f32.mul (f32.mul (local.get $c) (local.get $Sg)) (local.get $Sg))))
+        (f32.store (local.get $v) (local.get $Sv))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.div (f32.mul (local.get $lr) (local.get $Sg)) (f32.add (f32.sqrt (local.get $Sv)) (local.get $eps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (br $one))))
+
+  ;; RMSProp with momentum: v as in rmsprop; b ← μ·b + g / (√v + ε); p ← p − lr·b.
+  (func (export "rmspropMomentum") (param $p i32) (param $g i32) (param $v i32) (param $b i32) (param $n i32) (param $lr f32) (param $beta f32) (param $c f32) (param $eps f32) (param $mu f32)
+    (local $end i32) (local $vlr v128) (local $vbeta v128) (local $vc v128) (local $veps v128) (local $vmu v128) (local $Vg v128) (local $Vv v128) (local $Vb v128) (local $Sg f32) (local $Sv f32) (local $Sb f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (local.set $vbeta (f32x4.splat (local.get $beta)))
+    (local.set $vc (f32x4.splat (local.get $c)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vmu (f32x4.splat (local.get $mu)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $Vg (v128.load (local.get $g)))
+        (local.set $Vv (f32x4.add (f32x4.mul (local.get $vbeta) (v128.load (local.get $v))) (f32x4.mul (f32x4.mul (local.get $vc) (local.get $Vg)) (local.get $Vg))))
+        (v128.store (local.get $v) (local.get $Vv))
+        (local.set $Vb (f32x4.add (f32x4.mul (local.get $vmu) (v128.load (local.get $b))) (f32x4.div (local.get $Vg) (f32x4.add (f32x4.sqrt (local.get $Vv)) (local.get $veps)))))
+        (v128.store (local.get $b) (local.get $Vb))
+        (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $vlr) (local.get $Vb))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $Sg (f32.load (local.get $g)))
+        (local.set $Sv (f32.add (f32.mul (local.get $beta) (f32.load (local.get $v))) (f32.mul (f32.mul (local.get $c) (local.get $Sg)) (local.get $Sg))))
+        (f32.store (local.get $v) (local.get $Sv))
+        (local.set $Sb (f32.add (f32.mul (local.get $mu) (f32.load (local.get $b))) (f32.div (local.get $Sg) (f32.add (f32.sqrt (local.get $Sv)) (local.get $eps)))))
+        (f32.store (local.get $b) (local.get $Sb))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (local.get $Sb))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $one))))
+
+  ;; NAdam: m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (cg·g + cm·m) / (√v·invSqrtBc2 + ε),
+  ;; with c1 = 1 − β1, c2 = 1 − β2 rounded to float32 by the caller.
+  (func (export "nadam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) (param $b1 f32) (param $b2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $inv f32) (param $cg f32) (param $cm f32)
+    (local $end i32) (local $vb1 v128) (local $vb2 v128) (local $vc1 v128) (local $vc2 v128) (local $veps v128) (local $vinv v128) (local $vcg v128) (local $vcm v128) (local $Vg v128) (local $Vm v128) (local $Vv v128) (local $Sg f32) (local $Sm f32) (local $Sv f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vinv (f32x4.splat (local.get $inv)))
+    (local.set $vcg (f32x4.splat (local.get $cg)))
+    (local.set $vcm (f32x4.splat (local.get $cm)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $Vg (v128.load (local.get $g)))
+        (local.set $Vm (f32x4.add (f32x4.mul (local.get $vb1) (v128.load (local.get $m))) (f32x4.mul (local.get $vc1) (local.get $Vg))))
+        (local.set $Vv (f32x4.add (f32x4.mul (local.get $vb2) (v128.load (local.get $v))) (f32x4.mul (f32x4.mul (local.get $vc2) (local.get $Vg)) (local.get $Vg))))
+        (v128.store (local.get $m) (local.get $Vm))
+        (v128.store (local.get $v) (local.get $Vv))
+        (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.div (f32x4.add (f32x4.mul (local.get $vcg) (local.get $Vg)) (f32x4.mul (local.get $vcm) (local.get $Vm))) (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $Vv)) (local.get $vinv)) (local.get $veps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $Sg (f32.load (local.get $g)))
+        (local.set $Sm (f32.add (f32.mul (local.get $b1) (f32.load (local.get $m))) (f32.mul (local.get $c1) (local.get $Sg))))
+        (local.set $Sv (f32.add (f32.mul (local.get $b2) (f32.load (local.get $v))) (f32.mul (f32.mul (local.get $c2) (local.get $Sg)) (local.get $Sg))))
+        (f32.store (local.get $m) (local.get $Sm))
+        (f32.store (local.get $v) (local.get $Sv))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.div (f32.add (f32.mul (local.get $cg) (local.get $Sg)) (f32.mul (local.get $cm) (local.get $Sm))) (f32.add (f32.mul (f32.sqrt (local.get $Sv)) (local.get $inv)) (local.get $eps)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (br $one))))
+
+  ;; Coupled weight decay: d ← g + decay·p.
+  (func (export "decay") (param $d i32) (param $g i32) (param $p i32) (param $n i32) (param $decay f32)
+    (local $end i32) (local $vdecay v128)
+    (local.set $end (i32.add (local.get $d) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vdecay (f32x4.splat (local.get $decay)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $d) (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $vdecay) (v128.load (local.get $p)))))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $d) (local.get $end)))
+        (f32.store (local.get $d) (f32.add (f32.load (local.get $g)) (f32.mul (local.get $decay) (f32.load (local.get $p)))))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $one))))
+
+  ;; Decoupled weight decay: p ← p·shrink.
+  (func (export "shrink") (param $p i32) (param $n i32) (param $shrink f32)
+    (local $end i32) (local $vshrink v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vshrink (f32x4.splat (local.get $shrink)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $vshrink)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
+        (f32.store (local.get $p) (f32.mul (f32.load (local.get $p)) (local.get $shrink)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $one)))))

@@ -6,6 +6,7 @@ import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelPlanes, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
 import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
 import {
+  RANGE_DECAY, RANGE_NADAM, RANGE_NAG, RANGE_RMSPROP, RANGE_SHRINK, decayKernel, nadamKernel, nagKernel, rmspropKernel, shrinkKernel,
   RANGE_ADAM, RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
   maxPool2x2BackwardKernel, maxPool2x2Kernel, reluKernel, sgdKernel, tanhKernel,
 } from '../../src/tensor/heap-tasks.js';
@@ -116,7 +117,7 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
   });
 
-  it('the SIMD optimizer kernels and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
+  it('the SIMD optimizer kernels (all six, weight decay) and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
     for (const threads of [1, 2]) {
       setThreads(threads);
       for (const len of [1, 2, 3, 4, 5, 7, 8, 33, 65, RANGE_MIN_PARALLEL + 3]) {
@@ -141,6 +142,26 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
         expect(parallelRange(RANGE_ADAM, len, p, g, m, v, ...args)).toBe(true);
         adamKernel(pWant, 0, g, 0, mWant, 0, vWant, 0, len, ...args);
         expect([Array.from(p), Array.from(m), Array.from(v)]).toEqual([Array.from(pWant), Array.from(mWant), Array.from(vWant)]);
+        expect(parallelRange(RANGE_NAG, len, p, g, b, null, 0.05, 0.9)).toBe(true);
+        nagKernel(pWant, 0, g, 0, bWant, 0, len, 0.05, 0.9);
+        expect([Array.from(p), Array.from(b)]).toEqual([Array.from(pWant), Array.from(bWant)]);
+        for (const mu of [0, 0.7]) {
+          expect(parallelRange(RANGE_RMSPROP, len, p, g, v, mu === 0 ? null : b, 0.01, 0.95, 1e-6, mu)).toBe(true);
+          rmspropKernel(pWant, 0, g, 0, vWant, 0, mu === 0 ? null : bWant, 0, len, 0.01, 0.95, 1e-6, mu);
+          expect([Array.from(p), Array.from(v), Array.from(b)]).toEqual([Array.from(pWant), Array.from(vWant), Array.from(bWant)]);
+        }
+        const nadamArgs = [0.9, 0.999, 1e-8, 1 / Math.sqrt(1 - 0.999 ** 3), -0.0123, -0.456] as const;
+        expect(parallelRange(RANGE_NADAM, len, p, g, m, v, ...nadamArgs)).toBe(true);
+        nadamKernel(pWant, 0, g, 0, mWant, 0, vWant, 0, len, ...nadamArgs);
+        expect([Array.from(p), Array.from(m), Array.from(v)]).toEqual([Array.from(pWant), Array.from(mWant), Array.from(vWant)]);
+        const gd = heapFloat32(len);
+        const gdWant = new Float32Array(len);
+        expect(parallelRange(RANGE_DECAY, len, gd, g, p, null, 0.013)).toBe(true);
+        decayKernel(gdWant, 0, g, 0, pWant, 0, len, 0.013);
+        expect(Array.from(gd)).toEqual(Array.from(gdWant));
+        expect(parallelRange(RANGE_SHRINK, len, p, null, null, null, 1 - 1e-3 * 0.3)).toBe(true);
+        shrinkKernel(pWant, 0, len, 1 - 1e-3 * 0.3);
+        expect(Array.from(p)).toEqual(Array.from(pWant));
         const y = heapFloat32(len);
         const yWant = new Float32Array(len);
         expect(parallelRange(RANGE_TANH, len, y, g, null, null)).toBe(true);

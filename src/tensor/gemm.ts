@@ -19,6 +19,11 @@
 //   because the caller claims the shares nobody has taken (threads.ts) instead of waiting.
 // Several shares per thread (WASM_SHARES_PER_THREAD) were measured at 1, 2, 4 per thread: fewer is
 // best on a free core (no repeated packing), more when a core is contended; 4 with a 64-row/column floor.
+// Later (commits d09d060 and 330b0b4, same VM idle, before/after in one session): packing op(a) = a and
+// op(b) = bᵀ panels through 4×4 register transposes took the conv dW product 16×144×576 tB from 23.8
+// to 35.2 GFLOP/s and the dense forward 32×100×9216 tB from 32 to 36 on 1 thread; splitting products
+// with a small C and a long depth along k (gemm-wasm.ts, depthParts) took that dense forward from 36 to
+// 64 GFLOP/s on 2 threads (it had been split into 2 column shares that each re-packed all of op(a)).
 
 import { sgemmWasm, wasmGemmVariant } from './gemm-wasm.js';
 

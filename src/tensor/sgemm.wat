@@ -541,12 +541,12 @@
   ;; with u = expm1(2|x|), |x| clamped to 10 (tanh 10 rounds to 1 in float32; a NaN passes through).
   ;; expm1(y) = 2ⁿ·expm1(r) + (2ⁿ − 1) with n = round(y/ln 2) and r = y − n·ln 2 (ln 2 split in two so
   ;; n·LN2_HI is exact), |r| ≤ 0.35: expm1(r) by its Taylor series to r¹² (truncation < 2e-14
-  ;; relative). 2ⁿ from its exponent bits (n + 1023) << 52, n read from the low bits of n + 1.5·2⁵².
+  ;; relative). 2ⁿ from its exponent bits (n + 1023) << 52, n read from the low bits of y/ln 2 + 1.5·2⁵².
   ;; The float64 result is within about 1e-13 of tanh x, so rounding it to float32 gives Math.tanh's
   ;; float32 value bar ties closer than that to a float32 midpoint (none in 5·10⁶ values checked).
   ;; The constants live in locals, set once before the loop.
   (func (export "tanh") (param $y i32) (param $x i32) (param $n i32)
-    (local $end i32) (local $last i32) (local $v v128) (local $ax v128) (local $t v128) (local $nf v128) (local $r v128) (local $q v128) (local $two v128) (local $u v128)
+    (local $end i32) (local $last i32) (local $v v128) (local $ax v128) (local $t v128) (local $nf v128) (local $nm v128) (local $r v128) (local $q v128) (local $two v128) (local $u v128)
     (local $ten v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128) (local $one v128) (local $magic v128) (local $bias v128) (local $sign v128) (local $twov v128) (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128) (local $k9 v128) (local $k10 v128)
     (local.set $ten (f64x2.splat (f64.const 10)))
     (local.set $log2e (f64x2.splat (f64.const 1.4426950408889634)))
@@ -557,16 +557,16 @@
     (local.set $magic (f64x2.splat (f64.const 6755399441055744)))
     (local.set $bias (i64x2.splat (i64.const 1023)))
     (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
-    (local.set $k0 (f64x2.splat (f64.const 0.08333333333333333)))
-    (local.set $k1 (f64x2.splat (f64.const 0.09090909090909091)))
-    (local.set $k2 (f64x2.splat (f64.const 0.1)))
-    (local.set $k3 (f64x2.splat (f64.const 0.1111111111111111)))
-    (local.set $k4 (f64x2.splat (f64.const 0.125)))
-    (local.set $k5 (f64x2.splat (f64.const 0.14285714285714285)))
-    (local.set $k6 (f64x2.splat (f64.const 0.16666666666666666)))
-    (local.set $k7 (f64x2.splat (f64.const 0.2)))
-    (local.set $k8 (f64x2.splat (f64.const 0.25)))
-    (local.set $k9 (f64x2.splat (f64.const 0.3333333333333333)))
+    (local.set $k0 (f64x2.splat (f64.const 2.08767569878681e-09)))
+    (local.set $k1 (f64x2.splat (f64.const 2.505210838544172e-08)))
+    (local.set $k2 (f64x2.splat (f64.const 2.755731922398589e-07)))
+    (local.set $k3 (f64x2.splat (f64.const 2.7557319223985893e-06)))
+    (local.set $k4 (f64x2.splat (f64.const 2.48015873015873e-05)))
+    (local.set $k5 (f64x2.splat (f64.const 0.0001984126984126984)))
+    (local.set $k6 (f64x2.splat (f64.const 0.001388888888888889)))
+    (local.set $k7 (f64x2.splat (f64.const 0.008333333333333333)))
+    (local.set $k8 (f64x2.splat (f64.const 0.041666666666666664)))
+    (local.set $k9 (f64x2.splat (f64.const 0.16666666666666666)))
     (local.set $k10 (f64x2.splat (f64.const 0.5)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
@@ -579,25 +579,28 @@
           (else (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))))
         (local.set $ax (f64x2.min (f64x2.abs (local.get $v)) (local.get $ten)))
         (local.set $t (f64x2.add (local.get $ax) (local.get $ax)))
-        (local.set $nf (f64x2.nearest (f64x2.mul (local.get $t) (local.get $log2e))))
+        ;; n = round(t·log₂e): adding 1.5·2⁵² rounds to an integer (to even) and leaves n in the low bits
+        (local.set $nm (f64x2.add (f64x2.mul (local.get $t) (local.get $log2e)) (local.get $magic)))
+        (local.set $nf (f64x2.sub (local.get $nm) (local.get $magic)))
         (local.set $r (f64x2.sub (f64x2.sub (local.get $t) (f64x2.mul (local.get $nf) (local.get $ln2hi)))
                                  (f64x2.mul (local.get $nf) (local.get $ln2lo))))
-        ;; q = expm1(r) = r·(1 + r/2·(1 + r/3·(… (1 + r/12)))) by Horner
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (local.get $r) (local.get $k0))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k1)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k2)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k3)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k4)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k5)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k6)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k7)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k8)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k9)) (local.get $q))))
-        (local.set $q (f64x2.add (local.get $one) (f64x2.mul (f64x2.mul (local.get $r) (local.get $k10)) (local.get $q))))
+        ;; q = expm1(r) = r·(1 + r·(1/2! + r·(1/3! + … + r/12!))) by Horner: k0 … k10 = 1/12! … 1/2!
+        (local.set $q (local.get $k0))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k1)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k2)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k3)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k4)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k5)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k6)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k7)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k8)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k9)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k10)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $one)))
         (local.set $q (f64x2.mul (local.get $r) (local.get $q)))
         ;; 2ⁿ: n + 1.5·2⁵² holds n in its low mantissa bits; (bits − bits(1.5·2⁵²) + 1023) << 52.
         (local.set $two (i64x2.shl
-          (i64x2.add (i64x2.sub (f64x2.add (local.get $nf) (local.get $magic)) (local.get $magic)) (local.get $bias))
+          (i64x2.add (i64x2.sub (local.get $nm) (local.get $magic)) (local.get $bias))
           (i32.const 52)))
         (local.set $u (f64x2.add (f64x2.mul (local.get $two) (local.get $q)) (f64x2.sub (local.get $two) (local.get $one))))
         ;; u / (u + 2) ≥ 0, with x's sign bit, rounded to float32.

@@ -23,8 +23,8 @@ export interface Layer {
   forward(x: Tensor, training: boolean): Tensor;
   /**
    * Backward pass from dL/dy; accumulates parameter gradients (+=) and returns a layer-owned dL/dx.
-   * With `needInputGrad === false` (the model's first layer with parameters, in a training step) a layer may skip computing dL/dx; the
-   * returned tensor's contents are then unspecified.
+   * With `needInputGrad === false` (the model's first layer with parameters, in a training step) a
+   * layer may skip computing dL/dx; the returned tensor's contents are then unspecified.
    */
   backward(dy: Tensor, needInputGrad?: boolean): Tensor;
   /** Trainable parameters with local names (`"weight"`, `"bias"`); empty for parameter-free layers. */

@@ -475,23 +475,16 @@ export function maxPool2x2BackwardKernel(
   }
 }
 
-/** The kernels, by name, as {@link rangeTask} receives them (the workers build the same object from their source). */
+/**
+ * The TypeScript kernels the tasks call by name (the workers build the same object from their
+ * source); the others run as the module's SIMD exports there (HeapElementwise).
+ */
 export interface RangeKernels {
   readonly relu: typeof reluKernel;
   readonly reluBackward: typeof reluBackwardKernel;
-  readonly sgd: typeof sgdKernel;
-  readonly momentum: typeof momentumKernel;
-  readonly adam: typeof adamKernel;
-  readonly maxPool2x2: typeof maxPool2x2Kernel;
-  readonly maxPool2x2Backward: typeof maxPool2x2BackwardKernel;
   readonly convColumns: typeof convColumnsKernel;
-  readonly tanh: typeof tanhKernel;
 }
-export const RANGE_KERNELS: RangeKernels = {
-  relu: reluKernel, reluBackward: reluBackwardKernel, sgd: sgdKernel, momentum: momentumKernel, adam: adamKernel,
-  maxPool2x2: maxPool2x2Kernel, maxPool2x2Backward: maxPool2x2BackwardKernel, convColumns: convColumnsKernel,
-  tanh: tanhKernel,
-};
+export const RANGE_KERNELS: RangeKernels = { relu: reluKernel, reluBackward: reluBackwardKernel, convColumns: convColumnsKernel };
 
 /**
  * The module's elementwise exports (sgemm.wat), byte addresses and float32 scalars: the optimizer

@@ -427,8 +427,8 @@
         (br $jloop))))
 
   ;; ---- Elementwise kernels: the optimizer updates and tanh over n consecutive floats (byte
-  ;; addresses), called by heap-tasks.ts's rangeTask on ranges of arrays in this memory (see
-  ;; wasmRangeKernels there). Float32 arithmetic, every operation rounded in the order written and no
+  ;; addresses), called by heap-tasks.ts's rangeTask on ranges of arrays in this memory (it gets the
+  ;; exports as `X`, see HeapElementwise there). Float32 arithmetic, every operation rounded in the order written and no
   ;; fused multiply-add, so the TypeScript kernels of heap-tasks.ts (the same operations, each rounded
   ;; with Math.fround) give the same bits on arrays outside this memory. The products are written as
   ;; (f32x4.add (f32x4.mul …) (local.get …)), not the shape the build's relaxed-SIMD rewrite matches.

@@ -19,8 +19,7 @@
 // a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
 
 import {
-  adamKernel, convBackwardTask, convColumnsKernel, convForwardTask, maxPool2x2BackwardKernel, maxPool2x2Kernel, momentumKernel, rangeTask,
-  reluBackwardKernel, reluKernel, sgdKernel, tanhKernel, type HeapGemm,
+  convBackwardTask, convColumnsKernel, convForwardTask, rangeTask, reluBackwardKernel, reluKernel, type HeapGemm,
 } from './heap-tasks.js';
 
 /** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
@@ -79,10 +78,7 @@ const STARTUP_TIMEOUT_MS = 20_000;
 const WORKER_SOURCE = `'use strict';
 let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
 const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
-const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, sgd: ${sgdKernel.toString()},
-  momentum: ${momentumKernel.toString()}, adam: ${adamKernel.toString()},
-  maxPool2x2: ${maxPool2x2Kernel.toString()}, maxPool2x2Backward: ${maxPool2x2BackwardKernel.toString()},
-  convColumns: ${convColumnsKernel.toString()}, tanh: ${tanhKernel.toString()} };
+const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, convColumns: ${convColumnsKernel.toString()} };
 let elementwise;
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');

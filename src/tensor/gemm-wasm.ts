@@ -62,7 +62,8 @@ export const WASM_DEPTH_SPLIT_MAX_PARTS = 8;
 
 /**
  * Parts of the depth split of an m×n×k product (1 = not split): one per WASM_DEPTH_SPLIT_MIN_K of
- * depth, at most WASM_DEPTH_SPLIT_MAX_PARTS, when m·n ≤ WASM_DEPTH_SPLIT_MAX_MN and k ≥ 8·max(m, n).
+ * depth, at most WASM_DEPTH_SPLIT_MAX_PARTS, when that makes at least two (k ≥ 2·WASM_DEPTH_SPLIT_MIN_K),
+ * m·n ≤ WASM_DEPTH_SPLIT_MAX_MN and k ≥ 8·max(m, n).
  */
 export function depthParts(m: number, n: number, k: number): number {
   if (k < 2 * WASM_DEPTH_SPLIT_MIN_K || m * n > WASM_DEPTH_SPLIT_MAX_MN || k < 8 * Math.max(m, n)) return 1;

@@ -2,7 +2,7 @@
 import { checkKeys, readNumber } from '../config.js';
 import { relu, reluBackward } from '../tensor/elementwise.js';
 import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_TANH, tanhKernel } from '../tensor/heap-tasks.js';
+import { RANGE_SIGMOID, RANGE_TANH, sigmoidKernel, tanhKernel } from '../tensor/heap-tasks.js';
 import { softmaxRows } from '../tensor/reduce.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
@@ -194,15 +194,10 @@ export class Sigmoid extends Activation {
     checkKeys('Sigmoid', options, []);
   }
 
-  // e = e^(−|x|) ≤ 1; the numerator s + (1 − s)·e is exactly 1 (x ≥ 0) or e (x < 0), without a branch
-  // that would mispredict on mixed signs.
+  // On the shared heap the module's SIMD sigmoid (float64 lanes), else sigmoidKernel (heap-tasks.ts):
+  // the same float32 values (checked on dense sweeps).
   protected apply(y: Float32Array, x: Float32Array): void {
-    for (let i = 0; i < y.length; i++) {
-      const v = x[i];
-      const e = Math.exp(-Math.abs(v));
-      const s = +(v >= 0);
-      y[i] = (s + (1 - s) * e) / (1 + e);
-    }
+    if (!parallelRange(RANGE_SIGMOID, y.length, y, x, null, null)) sigmoidKernel(y, 0, x, 0, y.length);
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {

@@ -243,6 +243,7 @@ export const RANGE_RMSPROP = 11;
 export const RANGE_NADAM = 12;
 export const RANGE_DECAY = 13;
 export const RANGE_SHRINK = 14;
+export const RANGE_SIGMOID = 15;
 
 // Elementwise kernels over [off, off + n) of their arrays: called directly by the library (on any
 // arrays) and by rangeTask (on the heap's views). Self-contained, like the tasks.
@@ -375,6 +376,19 @@ export function shrinkKernel(p: Float32Array, pOff: number, n: number, shrink: n
 }
 
 /**
+ * Sigmoid 1 / (1 + e^(−x)), from e = e^(−|x|) ≤ 1 (never overflows): the numerator s + (1 − s)·e is
+ * exactly 1 (x ≥ 0) or e (x < 0), without a branch that would mispredict on mixed signs.
+ */
+export function sigmoidKernel(y: Float32Array, yOff: number, x: Float32Array, xOff: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    const e = Math.exp(-Math.abs(v));
+    const s = +(v >= 0);
+    y[yOff + i] = (s + (1 - s) * e) / (1 + e);
+  }
+}
+
+/**
  * tanh x = u / (u + 2) with u = e^(2x) − 1 (Math.expm1, Math.tanh's own core without its case
  * analysis), rounded to float32: equal to Math.tanh's float32 value (checked on a dense sweep of
  * [−12, 12]). Above x = 20, u overflows and tanh x rounds to 1.
@@ -488,7 +502,7 @@ export const RANGE_KERNELS: RangeKernels = { relu: reluKernel, reluBackward: rel
 
 /**
  * The module's elementwise exports (sgemm.wat), byte addresses and float32 scalars: the optimizer
- * updates, tanh and 2×2 max pooling (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
+ * updates, tanh, sigmoid and 2×2 max pooling (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
  * masked load (the bits of the tasks' TypeScript loops, except that maskRows sums each row in its
  * own fixed order; the TypeScript loops only run with the TypeScript gemm, whose bits differ anyway).
  */
@@ -508,6 +522,7 @@ export interface HeapElementwise {
   nadam(p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, inv: number, cg: number, cm: number): void;
   decay(d: number, g: number, p: number, n: number, decay: number): void;
   shrink(p: number, n: number, shrink: number): void;
+  sigmoid(y: number, x: number, n: number): void;
 }
 
 /**
@@ -553,5 +568,6 @@ export function rangeTask(
       f64[s], f64[s + 1], 1 - f64[s], 1 - f64[s + 1], f64[s + 2], f64[s + 3], f64[s + 4], f64[s + 5]);
   } else if (kind === 13) X.decay((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s]);
   else if (kind === 14) X.shrink((a + start) << 2, len, f64[s]);
+  else if (kind === 15) X.sigmoid((a + start) << 2, (b + start) << 2, len);
   else throw new Error(`rangeTask: unknown kernel ${kind}`);
 }

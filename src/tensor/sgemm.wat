@@ -614,6 +614,79 @@
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $pair))))
 
+;; y ← 1 / (1 + e^(−x)) over n floats (y may be x), two at a time in float64 lanes, with the
+  ;; TypeScript layer's form: e = e^(−|x|), then 1 / (1 + e) for x ≥ 0 and e / (1 + e) below; |x|
+  ;; clamped to 104 (e^(−104) rounds to 0 in float32; a NaN passes through). e^t for t = −|x| as in
+  ;; tanh above (n = round(t/ln 2), r = t − n·ln 2, expm1(r) to r¹²), e = 2ⁿ + 2ⁿ·expm1(r). Equal to the
+  ;; TypeScript kernel's float32 value (Math.exp in doubles) on the checked sweeps.
+  (func (export "sigmoid") (param $y i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $last i32) (local $v v128) (local $ax v128) (local $t v128) (local $nf v128) (local $nm v128) (local $r v128) (local $q v128) (local $two v128) (local $zero v128)
+    (local $cap v128) (local $e v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128) (local $one v128) (local $magic v128) (local $bias v128) (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128) (local $k9 v128) (local $k10 v128)
+    (local.set $cap (f64x2.splat (f64.const 104)))
+    (local.set $log2e (f64x2.splat (f64.const 1.4426950408889634)))
+    (local.set $ln2hi (f64x2.splat (f64.const 0x1.62e42fee00000p-1)))
+    (local.set $ln2lo (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $magic (f64x2.splat (f64.const 6755399441055744)))
+    (local.set $bias (i64x2.splat (i64.const 1023)))
+    (local.set $k0 (f64x2.splat (f64.const 2.08767569878681e-09)))
+    (local.set $k1 (f64x2.splat (f64.const 2.505210838544172e-08)))
+    (local.set $k2 (f64x2.splat (f64.const 2.755731922398589e-07)))
+    (local.set $k3 (f64x2.splat (f64.const 2.7557319223985893e-06)))
+    (local.set $k4 (f64x2.splat (f64.const 2.48015873015873e-05)))
+    (local.set $k5 (f64x2.splat (f64.const 0.0001984126984126984)))
+    (local.set $k6 (f64x2.splat (f64.const 0.001388888888888889)))
+    (local.set $k7 (f64x2.splat (f64.const 0.008333333333333333)))
+    (local.set $k8 (f64x2.splat (f64.const 0.041666666666666664)))
+    (local.set $k9 (f64x2.splat (f64.const 0.16666666666666666)))
+    (local.set $k10 (f64x2.splat (f64.const 0.5)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        ;; Two floats (one when only one is left: the second lane is then 0 and not stored).
+        (local.set $last (i32.gt_u (i32.add (local.get $x) (i32.const 8)) (local.get $end)))
+        (if (local.get $last)
+          (then (local.set $v (f64x2.promote_low_f32x4 (v128.load32_zero (local.get $x)))))
+          (else (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))))
+        (local.set $ax (f64x2.min (f64x2.abs (local.get $v)) (local.get $cap)))
+        (local.set $t (f64x2.neg (local.get $ax)))
+        ;; n = round(t·log₂e): adding 1.5·2⁵² rounds to an integer (to even) and leaves n in the low bits
+        (local.set $nm (f64x2.add (f64x2.mul (local.get $t) (local.get $log2e)) (local.get $magic)))
+        (local.set $nf (f64x2.sub (local.get $nm) (local.get $magic)))
+        (local.set $r (f64x2.sub (f64x2.sub (local.get $t) (f64x2.mul (local.get $nf) (local.get $ln2hi)))
+                                 (f64x2.mul (local.get $nf) (local.get $ln2lo))))
+        ;; q = expm1(r) = r·(1 + r·(1/2! + r·(1/3! + … + r/12!))) by Horner: k0 … k10 = 1/12! … 1/2!
+        (local.set $q (local.get $k0))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k1)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k2)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k3)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k4)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k5)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k6)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k7)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k8)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k9)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $k10)))
+        (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $r)) (local.get $one)))
+        (local.set $q (f64x2.mul (local.get $r) (local.get $q)))
+        ;; 2ⁿ: n + 1.5·2⁵² holds n in its low mantissa bits; (bits − bits(1.5·2⁵²) + 1023) << 52.
+        (local.set $two (i64x2.shl
+          (i64x2.add (i64x2.sub (local.get $nm) (local.get $magic)) (local.get $bias))
+          (i32.const 52)))
+        ;; e = e^(−|x|) = 2ⁿ + 2ⁿ·expm1(r) (no cancellation for the tiny values of large |x|)
+        (local.set $e (f64x2.add (local.get $two) (f64x2.mul (local.get $two) (local.get $q))))
+        ;; 1 / (1 + e) where x ≥ 0 (−0 too), e / (1 + e) elsewhere (NaN: e is NaN), rounded to float32.
+        (local.set $v (f32x4.demote_f64x2_zero
+          (f64x2.div (v128.bitselect (local.get $one) (local.get $e) (f64x2.ge (local.get $v) (local.get $zero)))
+                     (f64x2.add (local.get $one) (local.get $e)))))
+        (if (local.get $last)
+          (then (v128.store32_lane 0 (local.get $y) (local.get $v)))
+          (else (v128.store64_lane 0 (local.get $y) (local.get $v))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (br $pair))))
+
   ;; ---- Conv2D's per-chunk passes over activations (heap-tasks.ts, convForwardTask / convBackwardTask).
 
   ;; Forward store: dst[r·cols + c] = src[r·stride + c] + bias for r < rows, c < cols (dst, src byte

@@ -6,7 +6,7 @@ import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelPlanes, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
 import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
 import {
-  RANGE_DECAY, RANGE_NADAM, RANGE_NAG, RANGE_RMSPROP, RANGE_SHRINK, decayKernel, nadamKernel, nagKernel, rmspropKernel, shrinkKernel,
+  RANGE_DECAY, RANGE_NADAM, RANGE_NAG, RANGE_RMSPROP, RANGE_SHRINK, RANGE_SIGMOID, decayKernel, sigmoidKernel, nadamKernel, nagKernel, rmspropKernel, shrinkKernel,
   RANGE_ADAM, RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
   maxPool2x2BackwardKernel, maxPool2x2Kernel, reluKernel, sgdKernel, tanhKernel,
 } from '../../src/tensor/heap-tasks.js';
@@ -214,6 +214,26 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
       const dxWant = new Float32Array(inSize).fill(7);
       maxPool2x2BackwardKernel(dxWant, 0, dy, 0, amWant, 0, 0, planes, H, W, 2, outW);
       expect(Array.from(new Int32Array(dx.buffer, dx.byteOffset, inSize))).toEqual(Array.from(new Int32Array(dxWant.buffer)));
+    }
+  });
+
+  it('sigmoid (SIMD, float64 inside) equals the TypeScript kernel on dense sweeps and at the edges', () => {
+    const len = 1 << 18;
+    const x = heapFloat32(len);
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      for (const [lo, hi] of [[-110, 110], [-20, 20], [-1, 1]] as const) {
+        for (let i = 0; i < len; i++) x[i] = lo + ((hi - lo) * i) / len;
+        const edges = [-0, 0, Number.NaN, Infinity, -Infinity, 1e-40, -3e-39, 1e-8, -103.2, -103.3, -104, -105, 88, -88, 17, -87.5];
+        edges.forEach((e, i) => { x[i * 7] = e; });
+        const y = heapFloat32(len);
+        const want = new Float32Array(len);
+        expect(parallelRange(RANGE_SIGMOID, len, y, x, null, null)).toBe(true);
+        sigmoidKernel(want, 0, x, 0, len);
+        let bad = 0;
+        for (let i = 0; i < len; i++) if (!Object.is(y[i], want[i])) bad++;
+        expect(bad, `[${lo}, ${hi}] on ${threads} thread(s)`).toBe(0);
+      }
     }
   });
 

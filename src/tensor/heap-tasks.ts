@@ -7,9 +7,9 @@
 // scratch, so any split over threads gives the same bits.
 //
 // The hot loops run as SIMD exports of the WebAssembly module (sgemm.wat; `X`, see HeapElementwise):
-// the optimizer updates, tanh, max pooling, the partial sums and the conv tasks' bias/ReLU store and
-// masked dy load. The TypeScript kernels here are what runs on arrays outside the heap (and the
-// specification the SIMD ones are tested against, bit for bit).
+// the optimizer updates, ReLU, tanh, sigmoid, max pooling, the partial sums and the conv tasks'
+// bias/ReLU store and masked dy load. The TypeScript kernels here are what runs on arrays outside the
+// heap (and the specification the SIMD ones are tested against, bit for bit).
 //
 // The functions must stay self-contained: no imports, no module-level names, no closures or nested
 // functions (their `toString()` is evaluated in a worker). Addresses are byte offsets into the heap.
@@ -491,18 +491,16 @@ export function maxPool2x2BackwardKernel(
 
 /**
  * The TypeScript kernels the tasks call by name (the workers build the same object from their
- * source); the others run as the module's SIMD exports there (HeapElementwise).
+ * source); the elementwise ones run as the module's SIMD exports there (HeapElementwise).
  */
 export interface RangeKernels {
-  readonly relu: typeof reluKernel;
-  readonly reluBackward: typeof reluBackwardKernel;
   readonly convColumns: typeof convColumnsKernel;
 }
-export const RANGE_KERNELS: RangeKernels = { relu: reluKernel, reluBackward: reluBackwardKernel, convColumns: convColumnsKernel };
+export const RANGE_KERNELS: RangeKernels = { convColumns: convColumnsKernel };
 
 /**
  * The module's elementwise exports (sgemm.wat), byte addresses and float32 scalars: the optimizer
- * updates, tanh, sigmoid and 2×2 max pooling (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
+ * updates, ReLU, tanh, sigmoid and 2×2 max pooling (the bits of the TypeScript kernels above), and Conv2D's per-chunk store and
  * masked load (the bits of the tasks' TypeScript loops, except that maskRows sums each row in its
  * own fixed order; the TypeScript loops only run with the TypeScript gemm, whose bits differ anyway).
  */
@@ -523,6 +521,8 @@ export interface HeapElementwise {
   decay(d: number, g: number, p: number, n: number, decay: number): void;
   shrink(p: number, n: number, shrink: number): void;
   sigmoid(y: number, x: number, n: number): void;
+  relu(out: number, x: number, n: number): void;
+  reluBackward(dx: number, dy: number, x: number, n: number): void;
 }
 
 /**
@@ -532,7 +532,7 @@ export interface HeapElementwise {
  */
 export function rangeTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
-  _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, K: RangeKernels, X: HeapElementwise,
+  _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, _K: RangeKernels, X: HeapElementwise,
 ): void {
   const d = desc >> 2;
   const kind = i32[d], n = i32[d + 1], chunk = i32[d + 2];
@@ -541,8 +541,8 @@ export function rangeTask(
   const start = lo * chunk;
   const len = Math.min(n, hi * chunk) - start;
   if (len <= 0) return;
-  if (kind === 1) K.relu(i32, a + start, f32, i32, b + start, len);
-  else if (kind === 2) K.reluBackward(i32, a + start, i32, b + start, f32, c + start, len);
+  if (kind === 1) X.relu((a + start) << 2, (b + start) << 2, len);
+  else if (kind === 2) X.reluBackward((a + start) << 2, (b + start) << 2, (c + start) << 2, len);
   // The optimizer updates and tanh run the module's SIMD exports (byte addresses; same bits as K's).
   else if (kind === 3) X.sgd((a + start) << 2, (b + start) << 2, len, f64[s]);
   else if (kind === 4) X.momentum((a + start) << 2, (b + start) << 2, (c + start) << 2, len, f64[s], f64[s + 1]);

@@ -1102,4 +1102,49 @@
         (br_if $tail (i32.ge_u (local.get $p) (local.get $end)))
         (f32.store (local.get $p) (f32.mul (f32.load (local.get $p)) (local.get $shrink)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br $one)))))
+        (br $one))))
+
+  ;; ---- ReLU and its backward (heap-tasks.ts's reluKernel / reluBackwardKernel; the same bits):
+  ;; out = x where x > 0, else +0 (NaN too); dx = dy where x > 0, else +0 — a mask of the comparison
+  ;; ANDed with the bits. Four lanes at a time, then one float at a time.
+  (func (export "relu") (param $out i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $zero v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $out) (i32.const 16)) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (v128.store (local.get $out) (v128.and (local.get $v) (f32x4.gt (local.get $v) (local.get $zero))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $s (f32.load (local.get $x)))
+        (f32.store (local.get $out) (select (local.get $s) (f32.const 0) (f32.gt (local.get $s) (f32.const 0))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $one))))
+
+  (func (export "reluBackward") (param $dx i32) (param $dy i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $zero v128)
+    (local.set $end (i32.add (local.get $dx) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $dx) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $dx) (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $x)) (local.get $zero))))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vec)))
+    (block $tail
+      (loop $one
+        (br_if $tail (i32.ge_u (local.get $dx) (local.get $end)))
+        (i32.store (local.get $dx)
+          (select (i32.load (local.get $dy)) (i32.const 0) (f32.gt (f32.load (local.get $x)) (f32.const 0))))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $one))))
+)

@@ -18,9 +18,7 @@
 // (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
 // a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
 
-import {
-  convBackwardTask, convColumnsKernel, convForwardTask, rangeTask, reluBackwardKernel, reluKernel, type HeapGemm,
-} from './heap-tasks.js';
+import { convBackwardTask, convColumnsKernel, convForwardTask, rangeTask, type HeapGemm } from './heap-tasks.js';
 
 /** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
 interface PoolWorker {
@@ -78,7 +76,7 @@ const STARTUP_TIMEOUT_MS = 20_000;
 const WORKER_SOURCE = `'use strict';
 let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
 const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
-const KERNELS = { relu: ${reluKernel.toString()}, reluBackward: ${reluBackwardKernel.toString()}, convColumns: ${convColumnsKernel.toString()} };
+const KERNELS = { convColumns: ${convColumnsKernel.toString()} };
 let elementwise;
 try {
   const { workerData } = process.getBuiltinModule('node:worker_threads');

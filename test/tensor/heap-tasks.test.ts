@@ -117,7 +117,7 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
   });
 
-  it('the SIMD optimizer kernels (all six, weight decay) and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
+  it('the SIMD optimizer kernels (all six, weight decay), ReLU and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
     for (const threads of [1, 2]) {
       setThreads(threads);
       for (const len of [1, 2, 3, 4, 5, 7, 8, 33, 65, RANGE_MIN_PARALLEL + 3]) {
@@ -162,6 +162,16 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
         expect(parallelRange(RANGE_SHRINK, len, p, null, null, null, 1 - 1e-3 * 0.3)).toBe(true);
         shrinkKernel(pWant, 0, len, 1 - 1e-3 * 0.3);
         expect(Array.from(p)).toEqual(Array.from(pWant));
+        const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+        const r = heapFloat32(len);
+        const rWant = new Float32Array(len);
+        g[len - 1] = len > 2 ? Number.NaN : g[len - 1];
+        expect(parallelRange(RANGE_RELU, len, r, g, null, null)).toBe(true);
+        reluKernel(new Int32Array(rWant.buffer), 0, g, new Int32Array(g.buffer, g.byteOffset, len), 0, len);
+        expect(bits(r)).toEqual(bits(rWant));
+        expect(parallelRange(RANGE_RELU_BACKWARD, len, r, p, g, null)).toBe(true);
+        reluBackwardKernel(new Int32Array(rWant.buffer), 0, new Int32Array(p.buffer, p.byteOffset, len), 0, g, 0, len);
+        expect(bits(r)).toEqual(bits(rWant));
         const y = heapFloat32(len);
         const yWant = new Float32Array(len);
         expect(parallelRange(RANGE_TANH, len, y, g, null, null)).toBe(true);

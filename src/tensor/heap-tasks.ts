@@ -2,9 +2,9 @@
 // so the same code runs on the calling thread and, over the WebAssembly module's shared memory, on
 // the worker threads (threads.ts embeds their source text in the worker's code): the per-chunk work
 // of Conv2D's stride-1 "wide" path (see src/layers/conv2d.ts; a chunk = `group` images) and
-// elementwise kernels split by ranges (ReLU, optimizer updates, tanh, Conv2D's dW partial sums, 2×2
-// max pooling by planes). Each task writes only its own range's outputs and its own thread's
-// scratch, so any split over threads gives the same bits.
+// elementwise kernels split by ranges (ReLU, optimizer updates, tanh, sigmoid, Conv2D's dW partial
+// sums, 2×2 max pooling by planes). Each task writes only its own range's outputs and its own
+// thread's scratch, so any split over threads gives the same bits.
 //
 // The hot loops run as SIMD exports of the WebAssembly module (sgemm.wat; `X`, see HeapElementwise):
 // the optimizer updates, ReLU, tanh, sigmoid, max pooling, the partial sums and the conv tasks'

@@ -3,11 +3,13 @@
 // and on all cores (the thread count switched with setThreads, the two models stepping alternately,
 // so both see the same machine load), and the TypeScript kernel on 1 thread. One training step =
 // zero grads, forward, cross-entropy, backward, optimizer step (Sequential.trainStep); inference =
-// forward in eval mode on one batch. Writes bench/results/train-step.json.
+// forward in eval mode on one batch. Prints (and records) the machine gauge of lib/harness.ts before and
+// after: the VM's speed drifts, so a run is only comparable with runs at a similar gauge.
+// Writes bench/results/train-step.json.
 // Usage: npx tsx bench/train-step.ts [--quick] [--filter net000] [--backend wasm|ts] [--threads N]
 import { setGemmBackend, type GemmBackend } from '../src/tensor/gemm.js';
 import { wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
-import { argValue, header, QUICK, Table, time, writeResults } from './lib/harness.js';
+import { argValue, gauge, header, QUICK, Table, time, writeResults } from './lib/harness.js';
 import { buildModel, NETWORKS, randomBatch } from './lib/networks.js';
 import { availableCores, setThreads } from '../src/tensor/threads.js';
 
@@ -29,6 +31,8 @@ const backends: GemmBackend[] = wasmGemmVariant() === null ? ['ts'] : ['wasm', '
 const many = Math.min(Number(argValue('--threads') ?? availableCores()), availableCores());
 const headerLine = header(`WASM gemm on 1 and ${many} threads, TypeScript gemm on 1`);
 console.log(headerLine);
+const gaugeBefore = gauge();
+console.log(`gauge before: 512³ gemm on 1 thread at ${gaugeBefore.toFixed(1)} GFLOP/s`);
 const table = new Table([
   ['network', 8, 'l'], ['batch', 5, 'r'], ['gemm', 5, 'l'], ['threads', 7, 'r'], ['mode', 6, 'l'],
   ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['img/s', 9, 'r'],
@@ -81,4 +85,9 @@ for (const spec of NETWORKS) {
   }
 }
 setGemmBackend('auto');
-writeResults('train-step', headerLine, { networks: NETWORKS.map((n) => ({ name: n.name, description: n.description })), rows });
+const gaugeAfter = gauge();
+console.log(`gauge after: 512³ gemm on 1 thread at ${gaugeAfter.toFixed(1)} GFLOP/s`);
+writeResults('train-step', headerLine, {
+  gauge: { gflopsBefore: gaugeBefore, gflopsAfter: gaugeAfter },
+  networks: NETWORKS.map((n) => ({ name: n.name, description: n.description })), rows,
+});

@@ -4,7 +4,9 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measure } from 'mitata';
+import { gemm } from '../../src/tensor/gemm.js';
 import { wasmGemmVariant } from '../../src/tensor/gemm-wasm.js';
+import { getThreads, setThreads } from '../../src/tensor/threads.js';
 
 /** Value following `flag` on the command line, if any. */
 export function argValue(flag: string): string | undefined {
@@ -33,6 +35,33 @@ export function cpuModel(): string {
 export function header(extra = ''): string {
   return `node ${process.version}, ${cpuModel()}, ${os.cpus().length} cores, commit ${commit()}, ` +
     `wasm gemm: ${wasmGemmVariant() ?? 'unavailable'}${extra === '' ? '' : `, ${extra}`}`;
+}
+
+/**
+ * The machine's speed right now: GFLOP/s of a 512³ gemm (the default backend) on 1 thread, median of 9
+ * calls after 2 warm-up calls, about 0.1 s. The development VM's speed changes from minute to minute
+ * (the same gemm at 28–45 GFLOP/s within an hour, bench/RESULTS.md), so the long benchmarks print it
+ * before and after their measurements: a slow window then shows as such instead of as a regression.
+ */
+export function gauge(): number {
+  const n = 512;
+  const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const b = a.slice().reverse();
+  const out = new Float32Array(n * n);
+  const threads = getThreads();
+  setThreads(1);
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const t0 = performance.now();
+      gemm(out, a, b, n, n, n);
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+    times.sort((x, y) => x - y);
+    return (2 * n * n * n) / (times[times.length >> 1] * 1e6);
+  } finally {
+    setThreads(threads);
+  }
 }
 
 /** Median and minimum of one timed case, in milliseconds, and the number of samples. */

@@ -319,14 +319,25 @@ class WasmSgemm {
       args[o + 2] = Math.floor(((s + 1) * chunks) / shares);
       args[o + SHARE_OP] = op;
     }
+    try {
+      this.runOnPool(threads, shares, TASK_TIMEOUT_MS, this.localTask);
+    } finally {
+      for (let s = 0; s < shares; s++) args[s * SHARE_ARGS + SHARE_OP] = 0;
+    }
+  }
+
+  /**
+   * Runs the `shares` shares set up in shareArgs on the pool for `threads` threads (the caller takes
+   * its part). A hung or dead worker may still write this memory: when the pool had to be shut down,
+   * the next call starts over with a fresh module instance.
+   */
+  private runOnPool(threads: number, shares: number, timeoutMs: number, localTask?: LocalTask): void {
     const pool = this.poolFor(threads);
     try {
-      pool.run(args, shares, this.exports.gemm, TASK_TIMEOUT_MS, this.localTask);
+      pool.run(this.shareArgs, shares, this.exports.gemm, timeoutMs, localTask);
     } catch (error) {
       if (pool.closed && instance === this) instance = undefined;
       throw error;
-    } finally {
-      for (let s = 0; s < shares; s++) args[s * SHARE_ARGS + SHARE_OP] = 0;
     }
   }
 
@@ -526,13 +537,7 @@ class WasmSgemm {
           args[o + 7], args[o + 8], args[o + 9], args[o + 10], 0, WORK_BASE);
       }
     } else {
-      const pool = this.poolFor(threads);
-      try {
-        pool.run(args, parts, this.exports.gemm, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / parts);
-      } catch (error) {
-        if (pool.closed && instance === this) instance = undefined;
-        throw error;
-      }
+      this.runOnPool(threads, parts, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / parts);
     }
     const f32 = this.heap;
     const c = cBase >> 2;
@@ -572,14 +577,7 @@ class WasmSgemm {
       args[o + 11] = acc;
       args[o + 12] = WORK_BASE; // the calling thread's workspace; each worker uses its own
     }
-    const pool = this.poolFor(threads);
-    try {
-      pool.run(args, shares, this.exports.gemm, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / shares);
-    } catch (error) {
-      // A hung or dead worker may still write this memory: start over with a fresh module instance.
-      if (pool.closed && instance === this) instance = undefined;
-      throw error;
-    }
+    this.runOnPool(threads, shares, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / shares);
   }
 }
 

@@ -23,6 +23,33 @@ function firstDifference(x: Float32Array, y: Float32Array): number {
   return x.length === y.length ? -1 : Math.min(x.length, y.length);
 }
 
+/**
+ * Each shape in all four layouts, overwriting and accumulating: gemm on 2 threads returns `out`, has
+ * the bits of 1 thread, and is close to the naive reference (which sums in doubles, the kernel in
+ * float32 per 256-deep block: see gemm-wasm.test.ts).
+ */
+function expectOneThreadBits(shapes: readonly (readonly [number, number, number])[], seed: number): void {
+  const rng = testRng(seed);
+  for (const [m, n, k] of shapes) {
+    const a = randomArray(m * k, rng);
+    const b = randomArray(k * n, rng);
+    const init = randomArray(m * n, rng);
+    const tol = { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5 };
+    for (const opts of COMBOS) {
+      for (const accumulate of [false, true]) {
+        const what = `${label(opts)} ${m}×${n}×${k} accumulate=${accumulate}`;
+        setThreads(1);
+        const single = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
+        setThreads(2);
+        const out = init.slice();
+        expect(gemm(out, a, b, m, n, k, { ...opts, accumulate }), `${what} returns out`).toBe(out);
+        expect(firstDifference(out, single), `${what}: first element differing from 1 thread`).toBe(-1);
+        assertClose(out, gemmNaive(init.slice(), a, b, m, n, k, { ...opts, accumulate }), { ...tol, what: `${what} vs naive` });
+      }
+    }
+  }
+}
+
 /** Runs a tsx script (ESM) in a child node with the given environment; returns its stdout. */
 function runChild(script: string, env: Record<string, string> = {}, timeoutMs = 20_000): string {
   return execFileSync(process.execPath, ['--no-warnings', '--import', 'tsx', '--input-type=module', '-e', script], {
@@ -92,26 +119,7 @@ describe.skipIf(!multiCore)('gemm on 2 threads vs 1', () => {
   });
 
   it('is bit-identical to 1 thread for all four layouts, overwrite and accumulate, and close to naive', () => {
-    const rng = testRng(71);
-    for (const [m, n, k] of SHAPES) {
-      const a = randomArray(m * k, rng);
-      const b = randomArray(k * n, rng);
-      const init = randomArray(m * n, rng);
-      // Naive sums in doubles, the kernel in float32 per 256-deep block: see gemm-wasm.test.ts.
-      const tol = { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5 };
-      for (const opts of COMBOS) {
-        for (const accumulate of [false, true]) {
-          const what = `${label(opts)} ${m}×${n}×${k} accumulate=${accumulate}`;
-          setThreads(1);
-          const single = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
-          setThreads(2);
-          const out = init.slice();
-          expect(gemm(out, a, b, m, n, k, { ...opts, accumulate }), `${what} returns out`).toBe(out);
-          expect(firstDifference(out, single), `${what}: first element differing from 1 thread`).toBe(-1);
-          assertClose(out, gemmNaive(init.slice(), a, b, m, n, k, { ...opts, accumulate }), { ...tol, what: `${what} vs naive` });
-        }
-      }
-    }
+    expectOneThreadBits(SHAPES, 71);
   });
 
   it('stays bit-identical across cache blocks (k > 256, n > 1024) and after the memory grows', () => {
@@ -143,24 +151,7 @@ describe.skipIf(!multiCore)('gemm split along k (small C, long depth)', () => {
   });
 
   it('gives the bits of 1 thread for all four layouts, overwrite and accumulate, close to naive', () => {
-    const rng = testRng(73);
-    for (const [m, n, k] of [[32, 100, 9216], [3, 5, 4100], [7, 9, 20_000], [1, 1, 4096]] as const) {
-      const a = randomArray(m * k, rng);
-      const b = randomArray(k * n, rng);
-      const init = randomArray(m * n, rng);
-      const tol = { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5 };
-      for (const opts of COMBOS) {
-        for (const accumulate of [false, true]) {
-          const what = `${label(opts)} ${m}×${n}×${k} accumulate=${accumulate}`;
-          setThreads(1);
-          const single = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
-          setThreads(2);
-          const out = gemm(init.slice(), a, b, m, n, k, { ...opts, accumulate });
-          expect(firstDifference(out, single), `${what}: first element differing from 1 thread`).toBe(-1);
-          assertClose(out, gemmNaive(init.slice(), a, b, m, n, k, { ...opts, accumulate }), { ...tol, what: `${what} vs naive` });
-        }
-      }
-    }
+    expectOneThreadBits([[32, 100, 9216], [3, 5, 4100], [7, 9, 20_000], [1, 1, 4096]], 73);
   });
 });
 

@@ -7,7 +7,7 @@ import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import '../src/init/index.js';
 import { argValue, header, Table, time, writeResults } from './lib/harness.js';
-import { getThreads } from '../src/tensor/threads.js';
+import { getThreads } from '../src/runtime/workers.js';
 
 interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number }
 const CASES: readonly Case[] = [

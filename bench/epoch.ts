@@ -4,7 +4,7 @@
 // Writes bench/results/epoch.json.
 // Usage: npx tsx bench/epoch.ts [--quick]   (--quick: the first 6,000 images)
 import { loadFashionMnist } from '../src/data/datasets.js';
-import { getThreads } from '../src/tensor/threads.js';
+import { getThreads } from '../src/runtime/workers.js';
 import { gauge, header, QUICK, writeResults } from './lib/harness.js';
 import { buildModel, network } from './lib/networks.js';
 

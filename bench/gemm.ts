@@ -1,5 +1,5 @@
 // gemm benchmark on mitata: the naive reference (small cases only), the TypeScript kernel and the
-// WebAssembly SIMD kernel on 1 thread and on all threads (the worker pool, threads.ts) side by side
+// WebAssembly SIMD kernel on 1 thread and on all threads (the worker pool, runtime/workers.ts) side by side
 // in one run, on square sizes and on the per-image conv and dense shapes of the assignment networks.
 // Prints one row per kernel and case (the `shares` column: threads the call actually used) and
 // writes the rows as JSON to bench/results/gemm.json.
@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measure } from 'mitata';
 import { gemmNaive, gemmTs, gemmWasm, type GemmOptions } from '../src/tensor/gemm.js';
-import { wasmGemmShares, wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
+import { wasmGemmShares, wasmGemmVariant } from '../src/runtime/tasks.js';
 import { Rng } from '../src/tensor/rng.js';
-import { availableCores, setThreads } from '../src/tensor/threads.js';
+import { availableCores, setThreads } from '../src/runtime/workers.js';
 
 interface Case {
   readonly name: string;

@@ -7,11 +7,11 @@
 import { ReLU, Tanh } from '../src/layers/activations.js';
 import type { Layer } from '../src/layers/layer.js';
 import { MaxPool2D } from '../src/layers/pooling.js';
-import { heapFloat32 } from '../src/tensor/gemm-wasm.js';
+import { heapFloat32 } from '../src/runtime/heap.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { header, Table, time, writeResults } from './lib/harness.js';
-import { getThreads } from '../src/tensor/threads.js';
+import { getThreads } from '../src/runtime/workers.js';
 
 interface Case {
   readonly name: string;

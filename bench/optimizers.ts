@@ -5,12 +5,12 @@
 // Writes bench/results/optimizers.json.
 // Usage: npx tsx bench/optimizers.ts [--quick]
 import { createOptimizer } from '../src/optimizers/index.js';
-import { heapFloat32 } from '../src/tensor/gemm-wasm.js';
+import { heapFloat32 } from '../src/runtime/heap.js';
 import type { Param } from '../src/tensor/param.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { header, Table, time, writeResults } from './lib/harness.js';
-import { getThreads } from '../src/tensor/threads.js';
+import { getThreads } from '../src/runtime/workers.js';
 
 const SIZE = 1_000_000;
 const OPTIMIZERS: readonly [string, Record<string, unknown>][] = [

@@ -8,10 +8,10 @@
 // Writes bench/results/train-step.json.
 // Usage: npx tsx bench/train-step.ts [--quick] [--filter net000] [--backend wasm|ts] [--threads N]
 import { setGemmBackend, type GemmBackend } from '../src/tensor/gemm.js';
-import { wasmGemmVariant } from '../src/tensor/gemm-wasm.js';
+import { wasmGemmVariant } from '../src/runtime/tasks.js';
 import { argValue, gauge, header, QUICK, Table, time, writeResults } from './lib/harness.js';
 import { buildModel, NETWORKS, randomBatch } from './lib/networks.js';
-import { availableCores, setThreads } from '../src/tensor/threads.js';
+import { availableCores, setThreads } from '../src/runtime/workers.js';
 
 interface Row {
   readonly net: string;

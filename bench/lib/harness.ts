@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measure } from 'mitata';
 import { gemm } from '../../src/tensor/gemm.js';
-import { wasmGemmVariant } from '../../src/tensor/gemm-wasm.js';
-import { getThreads, setThreads } from '../../src/tensor/threads.js';
+import { wasmGemmVariant } from '../../src/runtime/tasks.js';
+import { getThreads, setThreads } from '../../src/runtime/workers.js';
 
 /** Value following `flag` on the command line, if any. */
 export function argValue(flag: string): string | undefined {

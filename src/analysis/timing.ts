@@ -1,7 +1,7 @@
 // Inference timing: warm-up, then repeated timed passes of a model's forward over fixed batches.
 import { Sequential } from '../model/sequential.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
-import { getThreads, setThreads } from '../tensor/threads.js';
+import { getThreads, setThreads } from '../runtime/workers.js';
 
 /** Options of {@link measureInference}. */
 export interface InferenceTimingOptions {

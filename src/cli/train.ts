@@ -9,7 +9,7 @@ import { initializerNames, type InitializerSpec } from '../init/index.js';
 import { createLayer, type Layer } from '../layers/index.js';
 import '../losses/index.js';
 import { Sequential } from '../model/sequential.js';
-import { getThreads, setThreads } from '../tensor/threads.js';
+import { getThreads, setThreads } from '../runtime/workers.js';
 import type { FitPosition } from '../train/callbacks.js';
 import { optimizerNames } from '../optimizers/index.js';
 import type { Tensor } from '../tensor/tensor.js';

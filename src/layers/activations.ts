@@ -1,14 +1,10 @@
 // Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Identity and Softmax (over the last axis).
 import { checkKeys, readNumber } from '../config.js';
-import { relu, reluBackward } from '../tensor/elementwise.js';
-import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_SIGMOID, RANGE_TANH, sigmoidKernel, tanhKernel } from '../tensor/heap-tasks.js';
-import { softmaxRows } from '../tensor/reduce.js';
+import { BatchBuffer, NO_PARAMS, SIGMOID, TANH, checkGrad, checkInput, relu, reluBackward, requireBuilt, softmaxRows } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
-import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
 
 /**
  * Base of the parameter-free activations: owns the output and dx buffers and the shape checks;
@@ -170,11 +166,11 @@ export class Tanh extends Activation {
     checkKeys('Tanh', options, []);
   }
 
-  // On the shared heap (the layer's buffers live there) the module's SIMD tanh (sgemm.wat: float64
+  // On the shared heap (the layer's buffers live there) the module's SIMD tanh (kernels.wat: float64
   // expm1, rounded to float32), about twice as fast as Math.expm1 per element (bench/layers.ts);
-  // else tanhKernel (heap-tasks.ts). Both give Math.tanh's float32 value (checked on dense sweeps).
+  // else its twin (runtime/twins.ts). Both give Math.tanh's float32 value (checked on dense sweeps).
   protected apply(y: Float32Array, x: Float32Array): void {
-    if (!parallelRange(RANGE_TANH, y.length, y, x, null, null)) tanhKernel(y, 0, x, 0, y.length);
+    TANH.run(y.length, y, x);
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
@@ -194,10 +190,10 @@ export class Sigmoid extends Activation {
     checkKeys('Sigmoid', options, []);
   }
 
-  // On the shared heap the module's SIMD sigmoid (float64 lanes), else sigmoidKernel (heap-tasks.ts):
+  // On the shared heap the module's SIMD sigmoid (float64 lanes), else its twin (runtime/twins.ts):
   // the same float32 values (checked on dense sweeps).
   protected apply(y: Float32Array, x: Float32Array): void {
-    if (!parallelRange(RANGE_SIGMOID, y.length, y, x, null, null)) sigmoidKernel(y, 0, x, 0, y.length);
+    SIGMOID.run(y.length, y, x);
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {

@@ -5,7 +5,7 @@ import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, type Tensor, zeros } from '../tensor/tensor.js';
 import type { Buffer, Layer } from './layer.js';
-import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt, unbuiltParam } from './util.js';
+import { BatchBuffer, NO_PARAMS, checkGrad, checkInput, requireBuilt, unbuiltParam } from '../plugin/index.js';
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d} (PyTorch's defaults). */
 export interface BatchNormConfig {

@@ -1,13 +1,11 @@
 // Dense (fully connected) layer: y = x·Wᵀ + b, with PyTorch Linear's layout ([out, in]) and default init.
 import { checkKeys, readBoolean, readNumber } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { heapFloat32 } from '../tensor/gemm-wasm.js';
-import { gemm } from '../tensor/gemm.js';
+import { BatchBuffer, checkGrad, checkInput, copySpec, gemm, heapFloat32, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
-import { BatchBuffer, checkGrad, checkInput, copySpec, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from './util.js';
 
 /** Options of {@link Dense}. */
 export interface DenseOptions {

@@ -4,7 +4,7 @@ import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
-import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
+import { BatchBuffer, NO_PARAMS, checkGrad, checkInput, requireBuilt } from '../plugin/index.js';
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {

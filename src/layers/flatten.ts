@@ -4,7 +4,7 @@ import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
-import { checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
+import { NO_PARAMS, checkGrad, checkInput, requireBuilt } from '../plugin/index.js';
 
 /**
  * Flattens every per-sample axis into one: input `[batch, ...shape]`, output `[batch, prod(shape)]`,

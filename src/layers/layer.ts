@@ -33,6 +33,20 @@ export interface Layer {
   buffers?(): readonly Buffer[];
   /** Enough configuration to rebuild the layer through the registry. */
   getConfig(): Record<string, unknown>;
+  /**
+   * Fusion hook (optional): whether {@link forwardFused} can apply `next`, the layer that follows in a
+   * model, in the same pass (Conv2D absorbs a following ReLU). A model then calls
+   * `next.passThrough(this.forwardFused(x, training, next))` instead of the two forwards, and backward
+   * as usual: `next.backward` passes dy through and this layer's backward applies `next`'s part.
+   */
+  fuses?(next: Layer): boolean;
+  /** Forward with `next` fused in; only called where {@link fuses} returned true. Same bits as the two forwards. */
+  forwardFused?(x: Tensor, training: boolean, next: Layer): Tensor;
+  /**
+   * Takes `y`, computed by the previous layer's {@link forwardFused}, as this layer's output; the next
+   * backward then returns dy unchanged (the previous layer applies this layer's gradient).
+   */
+  passThrough?(y: Tensor): Tensor;
 }
 
 /** Builds a layer from a (partial) config. */

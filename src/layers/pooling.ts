@@ -1,14 +1,10 @@
 // MaxPool2D and AvgPool2D layers over NCHW batches (PyTorch nn.MaxPool2d / nn.AvgPool2d, ceil_mode false).
 import { checkKeys, readBoolean, readPair } from '../config.js';
 import type { Param } from '../tensor/param.js';
-import { heapInt32 } from '../tensor/gemm-wasm.js';
-import {
-  avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry,
-} from '../tensor/pool.js';
+import { BatchBuffer, NO_PARAMS, avgPool2dBackward, avgPool2dForward, checkGrad, checkInput, heapInt32, maxPool2dBackward, maxPool2dForward, poolGeometry, requireBuilt, type PoolGeometry } from '../plugin/index.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, type Tensor } from '../tensor/tensor.js';
 import type { Layer } from './layer.js';
-import { BatchBuffer, checkGrad, checkInput, NO_PARAMS, requireBuilt } from './util.js';
 
 /** A size given as one number (both axes) or `[h, w]`. */
 export type Size2 = number | readonly [number, number];

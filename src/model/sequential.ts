@@ -3,11 +3,9 @@ import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment
 import { RowBuffer } from '../data/batches.js';
 import { gatherRows } from '../data/split.js';
 import { createLayer, type Layer } from '../layers/index.js';
-import { ReLU } from '../layers/activations.js';
-import { Conv2D } from '../layers/conv2d.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
-import { fillFloat32 } from '../tensor/gemm-wasm.js';
+import { fillFloat32 } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
@@ -233,17 +231,17 @@ export class Sequential {
   }
 
   /**
-   * Forward through layers 0 … end−1. A Conv2D followed by a ReLU inside the range runs as one fused
-   * pass (Conv2D.forwardRelu, the ReLU passing its input through): the same bits, one pass over the
-   * activations fewer each way, and the ReLU's work on the conv's threads.
+   * Forward through layers 0 … end−1. A layer whose fusion hook accepts the next one (Layer.fuses:
+   * Conv2D followed by a ReLU) runs both in one pass, the next layer passing the result through: the
+   * same bits, one pass over the activations fewer each way, and the ReLU's work on the conv's threads.
    */
   private forwardRange(x: Tensor, end: number, training: boolean): Tensor {
     let h = x;
     for (let i = 0; i < end; i++) {
       const layer = this.layers[i];
       const next = i + 1 < end ? this.layers[i + 1] : null;
-      if (next instanceof ReLU && layer instanceof Conv2D && layer.fusesRelu) {
-        h = next.passThrough(layer.forwardRelu(h, training));
+      if (next !== null && next.passThrough !== undefined && layer.forwardFused !== undefined && layer.fuses?.(next) === true) {
+        h = next.passThrough(layer.forwardFused(h, training, next));
         i++;
       } else {
         h = layer.forward(h, training);

@@ -1,6 +1,5 @@
 // Adam, in PyTorch's form (bias correction, eps outside the square root), with optional AdamW decay.
-import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_ADAM, adamKernel } from '../tensor/heap-tasks.js';
+import { ADAM } from '../plugin/index.js';
 import { checkKeys, readNumber } from '../config.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -60,9 +59,7 @@ export class Adam extends BaseOptimizer<'m' | 'v'> {
     const b2 = this.beta2;
     const stepSize = this.lr / (1 - b1 ** t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
-    if (!parallelRange(RANGE_ADAM, p.length, p, g, m, v, b1, b2, this.eps, stepSize, invSqrtBc2)) {
-      adamKernel(p, 0, g, 0, m, 0, v, 0, p.length, b1, b2, this.eps, stepSize, invSqrtBc2);
-    }
+    ADAM.run(p.length, p, g, m, v, b1, b2, 1 - b1, 1 - b2, this.eps, stepSize, invSqrtBc2);
   }
 
   getConfig(): AdamConfig & Record<string, number | boolean> {

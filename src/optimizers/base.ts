@@ -1,7 +1,6 @@
 // BaseOptimizer: the shared machinery of every optimizer (slot allocation keyed by param name, step
 // counting, weight decay, state save/load), so a subclass only writes its per-parameter update.
-import { heapFloat32, parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_DECAY, RANGE_SHRINK, decayKernel, shrinkKernel } from '../tensor/heap-tasks.js';
+import { DECAY, SHRINK, heapFloat32 } from '../plugin/index.js';
 import { readBoolean, readNumber } from '../config.js';
 import type { Param } from '../tensor/param.js';
 import type { Optimizer, OptimizerState, StepContext } from './optimizer.js';
@@ -127,12 +126,12 @@ export abstract class BaseOptimizer<S extends string = string, G extends string 
         this.update(p, g, state.slots, t);
       } else if (this.decoupledWeightDecay) {
         const shrink = 1 - this.lr * decay;
-        if (!parallelRange(RANGE_SHRINK, p.length, p, null, null, null, shrink)) shrinkKernel(p, 0, p.length, shrink);
+        SHRINK.run(p.length, p, shrink);
         this.update(p, g, state.slots, t);
       } else {
         if (state.decayedGrad === null) state.decayedGrad = heapFloat32(p.length);
         const gd = state.decayedGrad;
-        if (!parallelRange(RANGE_DECAY, p.length, gd, g, p, null, decay)) decayKernel(gd, 0, g, 0, p, 0, p.length, decay);
+        DECAY.run(p.length, gd, g, p, decay);
         this.update(p, gd, state.slots, t);
       }
     }

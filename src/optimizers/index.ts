@@ -2,9 +2,8 @@
 // schedules. The only side-effect module here: it registers the built-ins by name, through the same
 // public calls a user makes.
 import { Adam } from './adam.js';
-import { Momentum } from './momentum.js';
+import { Momentum, Nesterov } from './momentum.js';
 import { NAdam } from './nadam.js';
-import { Nesterov } from './nag.js';
 import { registerOptimizer } from './optimizer.js';
 import { RmsProp } from './rmsprop.js';
 import { CosineSchedule, ExponentialSchedule, ReduceOnPlateau, registerSchedule, StepSchedule } from './schedules.js';
@@ -13,8 +12,7 @@ import { Sgd } from './sgd.js';
 export * from './optimizer.js';
 export { BaseOptimizer, readBaseConfig, type BaseOptimizerConfig, type BaseOptimizerSpec } from './base.js';
 export { Sgd, SGD_DEFAULTS, type SgdConfig } from './sgd.js';
-export { Momentum, MOMENTUM_DEFAULTS, type MomentumConfig } from './momentum.js';
-export { Nesterov, NESTEROV_DEFAULTS, type NesterovConfig } from './nag.js';
+export { Momentum, Nesterov, MOMENTUM_DEFAULTS, type MomentumConfig } from './momentum.js';
 export { RmsProp, RMSPROP_DEFAULTS, type RmsPropConfig } from './rmsprop.js';
 export { Adam, ADAM_DEFAULTS, type AdamConfig } from './adam.js';
 export { NAdam, NADAM_DEFAULTS, type NAdamConfig } from './nadam.js';

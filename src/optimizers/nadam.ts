@@ -1,7 +1,6 @@
 // NAdam, in PyTorch's form (momentum-decay schedule for β1), with optional decoupled weight decay.
 import { checkKeys, readNumber } from '../config.js';
-import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_NADAM, nadamKernel } from '../tensor/heap-tasks.js';
+import { NADAM } from '../plugin/index.js';
 import type { StepContext } from './optimizer.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -85,9 +84,7 @@ export class NAdam extends BaseOptimizer<'m' | 'v', 'muProduct'> {
     const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
     const cg = this.gradCoef;
     const cm = this.momentCoef;
-    if (!parallelRange(RANGE_NADAM, p.length, p, g, m, v, b1, b2, this.eps, invSqrtBc2, cg, cm)) {
-      nadamKernel(p, 0, g, 0, m, 0, v, 0, p.length, b1, b2, this.eps, invSqrtBc2, cg, cm);
-    }
+    NADAM.run(p.length, p, g, m, v, b1, b2, 1 - b1, 1 - b2, this.eps, invSqrtBc2, cg, cm);
   }
 
   getConfig(): NAdamConfig & Record<string, number | boolean> {

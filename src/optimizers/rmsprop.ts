@@ -1,7 +1,6 @@
 // RMSprop, in PyTorch's form (eps outside the square root, optional momentum).
 import { checkKeys, readNumber } from '../config.js';
-import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_RMSPROP, rmspropKernel } from '../tensor/heap-tasks.js';
+import { RMSPROP, RMSPROP_MOMENTUM } from '../plugin/index.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
 /** {@link RmsProp} hyperparameters. */
@@ -51,10 +50,8 @@ export class RmsProp extends BaseOptimizer<'v' | 'b'> {
 
   protected update(p: Float32Array, g: Float32Array, slots: Record<'v' | 'b', Float32Array>): void {
     const v = slots.v;
-    const b = this.momentum === 0 ? null : slots.b;
-    if (!parallelRange(RANGE_RMSPROP, p.length, p, g, v, b, this.lr, this.beta, this.eps, this.momentum)) {
-      rmspropKernel(p, 0, g, 0, v, 0, b, 0, p.length, this.lr, this.beta, this.eps, this.momentum);
-    }
+    if (this.momentum === 0) RMSPROP.run(p.length, p, g, v, this.lr, this.beta, 1 - this.beta, this.eps);
+    else RMSPROP_MOMENTUM.run(p.length, p, g, v, slots.b, this.lr, this.beta, 1 - this.beta, this.eps, this.momentum);
   }
 
   getConfig(): RmsPropConfig & Record<string, number> {

@@ -1,6 +1,5 @@
 // Plain stochastic gradient descent.
-import { parallelRange } from '../tensor/gemm-wasm.js';
-import { RANGE_SGD, sgdKernel } from '../tensor/heap-tasks.js';
+import { SGD } from '../plugin/index.js';
 import { checkKeys } from '../config.js';
 import { BaseOptimizer, readBaseConfig } from './base.js';
 
@@ -33,7 +32,7 @@ export class Sgd extends BaseOptimizer<never> {
   }
 
   protected update(p: Float32Array, g: Float32Array): void {
-    if (!parallelRange(RANGE_SGD, p.length, p, g, null, null, this.lr)) sgdKernel(p, 0, g, 0, p.length, this.lr);
+    SGD.run(p.length, p, g, this.lr);
   }
 
   getConfig(): SgdConfig & Record<string, number> {

@@ -1,7 +1,6 @@
 // Elementwise and broadcast kernels over flat Float32Arrays (destination first, allocation-free),
 // used by layers (bias add, bias gradient) and optimizers (scaled updates).
-import { parallelRange } from './gemm-wasm.js';
-import { RANGE_RELU, RANGE_RELU_BACKWARD, reluBackwardKernel, reluKernel } from './heap-tasks.js';
+import { RELU, RELU_BACKWARD } from '../runtime/kernel-table.js';
 
 function checkSameLength(what: string, out: Float32Array, a: Float32Array, b?: Float32Array): void {
   if (a.length !== out.length || (b !== undefined && b.length !== out.length)) {
@@ -139,20 +138,6 @@ export function rowSums(out: Float32Array, x: Float32Array, rows: number, cols: 
   return out;
 }
 
-// Integer views of float arrays, keyed by the array, so the bit-mask kernels below allocate a view only
-// the first time they meet an array (layer-owned buffers are reused, so steady state allocates nothing).
-const intViews = new WeakMap<Float32Array, Int32Array>();
-
-/** An `Int32Array` over the same memory as `x` (its IEEE-754 bit patterns), cached per array. */
-export function int32View(x: Float32Array): Int32Array {
-  let v = intViews.get(x);
-  if (v === undefined) {
-    v = new Int32Array(x.buffer, x.byteOffset, x.length);
-    intViews.set(x, v);
-  }
-  return v;
-}
-
 /**
  * ReLU: `out[i] = x[i] > 0 ? x[i] : 0` (NaN gives 0, like the comparison; never −0). Same length;
  * `out` may alias `x`. Returns `out`.
@@ -162,8 +147,7 @@ export function int32View(x: Float32Array): Int32Array {
  */
 export function relu(out: Float32Array, x: Float32Array): Float32Array {
   checkSameLength('relu', out, x);
-  if (parallelRange(RANGE_RELU, out.length, out, x, null, null)) return out;
-  reluKernel(int32View(out), 0, x, int32View(x), 0, out.length);
+  RELU.run(out.length, out, x);
   return out;
 }
 
@@ -174,7 +158,6 @@ export function relu(out: Float32Array, x: Float32Array): Float32Array {
  */
 export function reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): Float32Array {
   checkSameLength('reluBackward', dx, dy, x);
-  if (parallelRange(RANGE_RELU_BACKWARD, dx.length, dx, dy, x, null)) return dx;
-  reluBackwardKernel(int32View(dx), 0, int32View(dy), 0, x, 0, dx.length);
+  RELU_BACKWARD.run(dx.length, dx, dy, x);
   return dx;
 }

@@ -1,5 +1,5 @@
 // gemm: the one hot primitive (Dense and Conv2D forward/backward all go through it). Dispatches to
-// the WebAssembly SIMD kernel (gemm-wasm.ts, sgemm.wat) or to the blocked, packed, register-tiled
+// the WebAssembly SIMD kernel (runtime/tasks.ts, runtime/kernels.wat) or to the blocked, packed, register-tiled
 // Float32Array kernel here (BLIS-style loop nest), and keeps the naive triple loop as the reference.
 //
 // Measured with bench/gemm.ts (Node 20.20, AMD EPYC Zen 5 VM, 1 thread), median ms, TS vs WASM:
@@ -10,22 +10,22 @@
 // hence GEMM_WASM_MIN_VOLUME. TS kernel: the 4×8 tile beat 2×4, 2×8, 3×8, 4×4, 6×4 and 8×4 by 5–25%;
 // packing into Float64Array (no float→double conversion in the inner loop) gained only ~3%.
 //
-// Threads (gemm-wasm.ts, threads.ts): the WASM kernel splits products of m·n·k ≥ 2·WASM_THREAD_MIN_VOLUME
+// Threads (runtime/gemm-plan.ts, runtime/workers.ts): the WASM kernel splits products of m·n·k ≥ 2·WASM_THREAD_MIN_VOLUME
 // across the worker pool. On the 2-core VM shared with other jobs (load 1.6–4.8, so the worker often
 // waits for a core), medians of calls interleaved with 1-thread calls in one process, 1 vs 2 threads:
 //   512³  44 vs 79–86 GFLOP/s (p10 87);  64³ 36 vs 53 (when the second core is free; 31–33 when not)
 //   100×9216×32 tA (dense dW) 38 vs 53–61;  16×576×144 (conv2) 34 vs 33–53 (p10 57)
 //   48³ (below the threshold) unchanged; shapes whose worker finds no free core run at ~1-thread speed,
-//   because the caller claims the shares nobody has taken (threads.ts) instead of waiting.
+//   because the caller claims the shares nobody has taken (runtime/workers.ts) instead of waiting.
 // Several shares per thread (WASM_SHARES_PER_THREAD) were measured at 1, 2, 4 per thread: fewer is
 // best on a free core (no repeated packing), more when a core is contended; 4 with a 64-row/column floor.
 // Later (commits d09d060 and 330b0b4, same VM idle, before/after in one session): packing op(a) = a and
 // op(b) = bᵀ panels through 4×4 register transposes took the conv dW product 16×144×576 tB from 23.8
 // to 35.2 GFLOP/s and the dense forward 32×100×9216 tB from 32 to 36 on 1 thread; splitting products
-// with a small C and a long depth along k (gemm-wasm.ts, depthParts) took that dense forward from 36 to
+// with a small C and a long depth along k (runtime/gemm-plan.ts, depthParts) took that dense forward from 36 to
 // 64 GFLOP/s on 2 threads (it had been split into 2 column shares that each re-packed all of op(a)).
 
-import { sgemmWasm, wasmGemmVariant } from './gemm-wasm.js';
+import { sgemmWasm, wasmGemmVariant } from '../runtime/tasks.js';
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -80,7 +80,7 @@ let wasmAvailable: boolean | undefined;
 
 /**
  * Chooses the kernel behind {@link gemm} for the whole process: `'wasm'` (the WebAssembly SIMD
- * kernel, gemm-wasm.ts; throws here if this engine has no WebAssembly SIMD), `'ts'` (the TypeScript
+ * kernel, runtime/tasks.ts; throws here if this engine has no WebAssembly SIMD), `'ts'` (the TypeScript
  * kernel, {@link gemmTs}), or `'auto'` (the default: WASM when available and m·n·k ≥
  * {@link GEMM_WASM_MIN_VOLUME}). For tests and benchmarks that compare the two.
  */
@@ -116,7 +116,7 @@ function useWasm(m: number, n: number, k: number): boolean {
  * Runs the WebAssembly SIMD kernel or the TypeScript one ({@link gemmTs}), see {@link setGemmBackend}.
  * Either way the summation order is fixed, so the same inputs give the same bits on one machine; the
  * two kernels agree to float32 rounding (WASM sums in float32, the TS kernel in doubles). Large
- * products on the WASM kernel are split across worker threads (setThreads in threads.ts; default all
+ * products on the WASM kernel are split across worker threads (setThreads in runtime/workers.ts; default all
  * cores), still synchronously and with the same bits for every thread count.
  */
 export function gemm(
@@ -147,7 +147,7 @@ export function gemmTs(
 }
 
 /**
- * {@link gemm} on the WebAssembly SIMD kernel (gemm-wasm.ts), whatever the backend; throws if this
+ * {@link gemm} on the WebAssembly SIMD kernel (runtime/tasks.ts), whatever the backend; throws if this
  * engine has no WebAssembly SIMD. Products are summed in float32 (see {@link sgemmWasm}).
  */
 export function gemmWasm(

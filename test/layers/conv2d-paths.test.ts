@@ -1,14 +1,15 @@
 // Conv2D's stride-1 path run three ways — on the shared WebAssembly heap with 1 thread, with 2 threads
-// (the per-chunk tasks of heap-tasks.ts on the gemm pool's workers), and on a private heap with the
+// (the per-chunk tasks of runtime/conv-tasks.ts on the gemm pool's workers), and on a private heap with the
 // TypeScript gemm — against each other (the threaded run bit for bit) and against a direct float64
 // convolution, at awkward sizes: batch 1 / 7 / 33, odd images, padding, several images per chunk.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReLU } from '../../src/layers/activations.js';
-import { CONV_COLUMN_BUDGET, Conv2D } from '../../src/layers/conv2d.js';
+import { Conv2D } from '../../src/layers/conv2d.js';
+import { CONV_COLUMN_BUDGET } from '../../src/tensor/conv2d-engine.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
-import { heapFloat32, sharedHeap } from '../../src/tensor/gemm-wasm.js';
+import { heapFloat32, sharedHeap } from '../../src/runtime/heap.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
 interface Case { batch: number; inC: number; H: number; W: number; filters: number; k: [number, number]; pad: [number, number]; bias: boolean }

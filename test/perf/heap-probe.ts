@@ -9,7 +9,7 @@
 import { buildModel, NETWORKS, randomBatch } from '../../bench/lib/networks.js';
 import type { Sequential } from '../../src/model/sequential.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { heapStats } from '../../src/tensor/gemm-wasm.js';
+import { heapStats } from '../../src/runtime/heap.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('heap-probe: run with node --expose-gc');

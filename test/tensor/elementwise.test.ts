@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, addColVector, addRowVector, addScalar, axpy, colSums, int32View, mul, relu, reluBackward, rowSums, scale, sub,
+  add, addColVector, addRowVector, addScalar, axpy, colSums, mul, relu, reluBackward, rowSums, scale, sub,
 } from '../../src/tensor/elementwise.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
+import { int32View } from '../../src/runtime/twins.js';
 
 const f = (...v: number[]): Float32Array => Float32Array.from(v);
 

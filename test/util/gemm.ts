@@ -1,4 +1,4 @@
-// Shared by the gemm, gemm-wasm, threads and im2col tests: random operands, bit-exact comparison and
+// Shared by the gemm, gemm-plan, workers and im2col tests: random operands, bit-exact comparison and
 // the four transpose combinations.
 import type { GemmOptions } from '../../src/tensor/gemm.js';
 import type { Rng } from '../../src/tensor/rng.js';

@@ -1,4 +1,4 @@
-// The WebAssembly SIMD gemm kernel (gemm-wasm.ts + sgemm.wat): against the naive reference and the
+// The WebAssembly SIMD gemm kernel (runtime/tasks.ts, gemm-plan.ts + kernels.wat): against the naive reference and the
 // TypeScript kernel at awkward sizes and across cache blocks, determinism, memory growth, backend
 // selection, the relaxed-SIMD variant (in a flagged child process), and Dense / Conv2D on both backends.
 import { execFileSync } from 'node:child_process';
@@ -6,9 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   gemm, gemmNaive, gemmTs, gemmWasm, getGemmBackend, setGemmBackend, type GemmBackend, type GemmOptions,
 } from '../../src/tensor/gemm.js';
-import {
-  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_MR, WASM_GEMM_NC, WASM_GEMM_NR, wasmGemmVariant,
-} from '../../src/tensor/gemm-wasm.js';
+import { wasmGemmVariant } from '../../src/runtime/tasks.js';
+import { WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_MR, WASM_GEMM_NC, WASM_GEMM_NR } from '../../src/runtime/gemm-plan.js';
 import { Conv2D } from '../../src/layers/conv2d.js';
 import { Dense } from '../../src/layers/dense.js';
 import type { Layer } from '../../src/layers/layer.js';
@@ -47,7 +46,7 @@ function checkWasm(m: number, n: number, k: number, opts: GemmOptions, rng: Rng)
 describe('WASM gemm kernel', () => {
   it('is available on Node 20 (WebAssembly SIMD validates) with a tile and blocks that fit together', () => {
     expect(['simd', 'relaxed-simd']).toContain(wasmGemmVariant());
-    expect(WASM_GEMM_MR).toBe(4); // fixed by sgemm.wat
+    expect(WASM_GEMM_MR).toBe(4); // fixed by kernels.wat
     expect(WASM_GEMM_NR).toBe(8);
     expect(WASM_GEMM_MC % WASM_GEMM_MR).toBe(0);
     expect(WASM_GEMM_NC % WASM_GEMM_NR).toBe(0);
@@ -208,7 +207,7 @@ describe('relaxed-SIMD variant', () => {
   it('runs correctly under --experimental-wasm-relaxed-simd (child process)', () => {
     // Node 20 validates relaxed SIMD only behind the flag; Node ≥ 22 picks this variant by default.
     const script = `
-      const { wasmGemmVariant } = await import(${JSON.stringify(new URL('../../src/tensor/gemm-wasm.ts', import.meta.url).pathname)});
+      const { wasmGemmVariant } = await import(${JSON.stringify(new URL('../../src/runtime/tasks.ts', import.meta.url).pathname)});
       const { gemmWasm, gemmNaive } = await import(${JSON.stringify(new URL('../../src/tensor/gemm.ts', import.meta.url).pathname)});
       let worst = 0;
       let x = 1;

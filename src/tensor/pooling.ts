@@ -1,8 +1,8 @@
 // 2-D max and average pooling kernels over NCHW batches (forward and backward), PyTorch-compatible:
 // floor output size (ceil_mode false), padding at most half the kernel, max ignores pads, avg counts them.
 
-import { fillFloat32, parallelPlanes } from './gemm-wasm.js';
-import { RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, maxPool2x2BackwardKernel, maxPool2x2Kernel } from './heap-tasks.js';
+import { fillFloat32 } from '../runtime/heap.js';
+import { MAX_POOL2, MAX_POOL2_BACKWARD } from '../runtime/kernel-table.js';
 
 /** Geometry of a 2-D pooling over a whole NCHW batch. Build it with {@link poolGeometry}. */
 export interface PoolGeometry {
@@ -128,7 +128,7 @@ export function maxPool2dForward(out: Float32Array, argmax: Int32Array, x: Float
 }
 
 /**
- * The common 2×2, stride 2, unpadded max pool (maxPool2x2Kernel in heap-tasks.ts: the same results
+ * The common 2×2, stride 2, unpadded max pool (the kernel table's MAX_POOL2 and its twin in runtime/twins.ts: the same results
  * as the general loop, branch-free), split by planes over the gemm threads when the arrays live in
  * the shared heap and the batch is large enough. On real activations the general loop's `v > max`
  * branches are coin flips the CPU mispredicts (7× the cost of the memory traffic).
@@ -136,8 +136,7 @@ export function maxPool2dForward(out: Float32Array, argmax: Int32Array, x: Float
 function maxPool2x2(out: Float32Array, argmax: Int32Array, x: Float32Array, g: PoolGeometry): void {
   const { height, width, outH, outW } = g;
   const planes = g.batch * g.channels;
-  if (parallelPlanes(RANGE_MAXPOOL2, planes, height * width, out, argmax, x, height, width, outH, outW)) return;
-  maxPool2x2Kernel(out, 0, argmax, 0, x, 0, 0, planes, height, width, outH, outW);
+  MAX_POOL2.runPlanes(planes, height * width, out, argmax, x, height, width, outH, outW);
 }
 
 /**
@@ -156,9 +155,7 @@ export function maxPool2dBackward(dx: Float32Array, dy: Float32Array, argmax: In
   if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     // Windows do not overlap: every dx element is written once, no zero fill first.
     const planes = g.batch * g.channels;
-    if (!parallelPlanes(RANGE_MAXPOOL2_BACKWARD, planes, height * width, dx, dy, argmax, height, width, outH, outW)) {
-      maxPool2x2BackwardKernel(dx, 0, dy, 0, argmax, 0, 0, planes, height, width, outH, outW);
-    }
+    MAX_POOL2_BACKWARD.runPlanes(planes, height * width, dx, dy, argmax, height, width, outH, outW);
     return dx;
   }
   fillFloat32(inSize === dx.length ? dx : dx.subarray(0, inSize), 0);

@@ -1,4 +1,4 @@
-// The worker-thread pool behind gemm (threads.ts, gemm-wasm.ts): thread-count validation, multi- vs
+// The worker-thread pool behind gemm (runtime/workers.ts, tasks.ts): thread-count validation, multi- vs
 // single-threaded results bit for bit at awkward sizes, all transposes and accumulate, against the
 // naive reference; the pool itself on a test module (worker errors and hangs surface as thrown
 // Errors); and in child processes: TENSORKIT_THREADS, a process with an idle pool exits promptly,
@@ -8,8 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts, wasmGemmShares } from '../../src/tensor/gemm-wasm.js';
-import { SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+import { wasmGemmShares } from '../../src/runtime/tasks.js';
+import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts } from '../../src/runtime/gemm-plan.js';
+import { SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
 import { randomArray, COMBOS, label } from '../util/gemm.js';
@@ -26,7 +27,7 @@ function firstDifference(x: Float32Array, y: Float32Array): number {
 /**
  * Each shape in all four layouts, overwriting and accumulating: gemm on 2 threads returns `out`, has
  * the bits of 1 thread, and is close to the naive reference (which sums in doubles, the kernel in
- * float32 per 256-deep block: see gemm-wasm.test.ts).
+ * float32 per 256-deep block: see gemm-plan.test.ts).
  */
 function expectOneThreadBits(shapes: readonly (readonly [number, number, number])[], seed: number): void {
   const rng = testRng(seed);
@@ -57,7 +58,7 @@ function runChild(script: string, env: Record<string, string> = {}, timeoutMs = 
   });
 }
 
-const SRC = (file: string): string => JSON.stringify(new URL(`../../src/tensor/${file}`, import.meta.url).pathname);
+const SRC = (file: string): string => JSON.stringify(new URL(`../../src/${file}`, import.meta.url).pathname);
 
 describe('setThreads / getThreads', () => {
   afterEach(() => setThreads(availableCores()));
@@ -192,7 +193,7 @@ describe('WorkerPool', () => {
   afterAll(() => { for (const pool of pools) pool.close(); });
 
   function newPool(size: number, mem: object = memory): WorkerPool {
-    const pool = new WorkerPool(module, mem, new Array<number>(size).fill(0));
+    const pool = new WorkerPool(module, mem, new Array<number>(size).fill(0), { tasks: '[null]', helpers: '{}', setup: '', data: {} });
     pools.push(pool);
     return pool;
   }
@@ -268,8 +269,8 @@ describe('WorkerPool', () => {
 describe.skipIf(!multiCore)('child processes', () => {
   it('honours TENSORKIT_THREADS (clamped to the cores) and rejects a bad value by name', () => {
     const script = `
-      const { getThreads } = await import(${SRC('threads.ts')});
-      const { wasmGemmShares } = await import(${SRC('gemm-wasm.ts')});
+      const { getThreads } = await import(${SRC('runtime/workers.ts')});
+      const { wasmGemmShares } = await import(${SRC('runtime/tasks.ts')});
       let threads;
       try { threads = getThreads(); } catch (error) { threads = error.message; }
       console.log(JSON.stringify({ threads, split: typeof threads === 'number' && wasmGemmShares(512, 512, 512) > 1 }));
@@ -285,9 +286,9 @@ describe.skipIf(!multiCore)('child processes', () => {
   it('falls back to the unshared module on one thread where SharedArrayBuffer is missing', () => {
     const script = `
       delete globalThis.SharedArrayBuffer;
-      const { gemm, gemmNaive } = await import(${SRC('gemm.ts')});
-      const { wasmGemmShares, wasmGemmVariant } = await import(${SRC('gemm-wasm.ts')});
-      const { getThreads } = await import(${SRC('threads.ts')});
+      const { gemm, gemmNaive } = await import(${SRC('tensor/gemm.ts')});
+      const { wasmGemmShares, wasmGemmVariant } = await import(${SRC('runtime/tasks.ts')});
+      const { getThreads } = await import(${SRC('runtime/workers.ts')});
       const [m, n, k] = [129, 65, 300];
       const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
       const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
@@ -305,9 +306,9 @@ describe.skipIf(!multiCore)('child processes', () => {
     // The child runs threaded gemms (the pool starts), then just ends: unref'd workers sleeping in
     // Atomics.wait must not keep it alive. spawnSync's timeout kills a hung child (status null).
     const script = `
-      const { gemm } = await import(${SRC('gemm.ts')});
-      const { setThreads } = await import(${SRC('threads.ts')});
-      const { wasmGemmShares } = await import(${SRC('gemm-wasm.ts')});
+      const { gemm } = await import(${SRC('tensor/gemm.ts')});
+      const { setThreads } = await import(${SRC('runtime/workers.ts')});
+      const { wasmGemmShares } = await import(${SRC('runtime/tasks.ts')});
       setThreads(2);
       const [m, n, k] = [256, 256, 64];
       const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(2);
@@ -328,20 +329,20 @@ describe.skipIf(!multiCore)('child processes', () => {
   });
 
   it('runs threaded from the compiled dist/ with plain node (building it if stale)', () => {
-    const sources = ['threads', 'gemm-wasm', 'gemm', 'sgemm-wasm.generated'];
+    const sources = ['runtime/workers', 'runtime/tasks', 'tensor/gemm', 'runtime/kernels-wasm.generated'];
     const stale = sources.some((name) => {
-      const js = `${ROOT}dist/tensor/${name}.js`;
-      return !existsSync(js) || statSync(js).mtimeMs < statSync(`${ROOT}src/tensor/${name}.ts`).mtimeMs;
+      const js = `${ROOT}dist/${name}.js`;
+      return !existsSync(js) || statSync(js).mtimeMs < statSync(`${ROOT}src/${name}.ts`).mtimeMs;
     });
     if (stale) {
       // Type errors elsewhere in the tree (work in progress) do not stop tsc from emitting: check the files.
       spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 170_000 });
-      for (const name of sources) expect(existsSync(`${ROOT}dist/tensor/${name}.js`), `dist/tensor/${name}.js`).toBe(true);
+      for (const name of sources) expect(existsSync(`${ROOT}dist/${name}.js`), `dist/${name}.js`).toBe(true);
     }
     const script = `
       import { gemm } from './dist/tensor/gemm.js';
-      import { setThreads } from './dist/tensor/threads.js';
-      import { wasmGemmShares } from './dist/tensor/gemm-wasm.js';
+      import { setThreads } from './dist/runtime/workers.js';
+      import { wasmGemmShares } from './dist/runtime/tasks.js';
       const [m, n, k] = [129, 131, 65];
       const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
       const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));

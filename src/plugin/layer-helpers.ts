@@ -1,8 +1,8 @@
-// Helpers shared by the built-in layers: shape checks with messages naming the layer and both shapes,
-// initializer options, and reusable batch-sized buffers.
+// Layer helpers of the plugin kit, what every built-in layer uses: shape checks with messages naming
+// the layer and both shapes, initializer options, parameters and batch-sized buffers in the shared heap.
 import { createInitializer, type Initializer, type InitializerSpec } from '../init/index.js';
 import type { Param } from '../tensor/param.js';
-import { heapFloat32 } from '../tensor/gemm-wasm.js';
+import { heapFloat32 } from '../runtime/heap.js';
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 
 /** Throws unless the layer has been built (`built` false), naming the layer and the call. */
@@ -102,4 +102,22 @@ export class BatchBuffer {
     this.view = new Tensor(this.storage.subarray(0, need), [batch, ...this.sampleShape]);
     return this.view;
   }
+}
+
+/**
+ * A zero-filled tensor of `shape` in the shared heap (see heapFloat32): gemm uses it in place, the
+ * kernel table runs SIMD code on it across threads. Allocate in `build`, not per step.
+ */
+export function heapTensor(shape: readonly number[]): Tensor {
+  return new Tensor(heapFloat32(shapeSize(shape)), shape.slice());
+}
+
+/**
+ * A parameter named `name` (`'weight'`, `'bias'`; the model prefixes the layer's key) with its value
+ * and gradient in the shared heap, both zero-filled; initialize the value in place.
+ */
+export function createParam(name: string, shape: readonly number[], decayMul?: number): Param {
+  const param: { name: string; value: Tensor; grad: Tensor; decayMul?: number } = { name, value: heapTensor(shape), grad: heapTensor(shape) };
+  if (decayMul !== undefined) param.decayMul = decayMul;
+  return param;
 }

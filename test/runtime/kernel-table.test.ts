@@ -1,16 +1,19 @@
-// The shared WebAssembly heap: arena blocks (alloc / free / reuse), gemm on operands that live in
-// the heap (used in place), and the elementwise kernels split over threads (parallelRange), which
-// must give the bits of the single-thread kernels.
+// The shared WebAssembly heap and the kernel table: arena blocks (alloc / free / reuse), gemm on
+// operands that live in the heap (used in place), and every built-in kernel of the table, whose SIMD
+// code split over threads must give the bits of its TypeScript twin.
 import { afterEach, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { RANGE_MIN_PARALLEL, copyFloat32, fillFloat32, heapFloat32, heapInt32, parallelPlanes, parallelRange, sharedHeap } from '../../src/tensor/gemm-wasm.js';
-import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pool.js';
+import { copyFloat32, fillFloat32, heapFloat32, heapInt32, sharedHeap } from '../../src/runtime/heap.js';
 import {
-  RANGE_DECAY, RANGE_NADAM, RANGE_NAG, RANGE_RMSPROP, RANGE_SHRINK, RANGE_SIGMOID, decayKernel, sigmoidKernel, nadamKernel, nagKernel, rmspropKernel, shrinkKernel,
-  RANGE_ADAM, RANGE_MAXPOOL2, RANGE_MAXPOOL2_BACKWARD, RANGE_MOMENTUM, RANGE_RELU, RANGE_RELU_BACKWARD, RANGE_SGD, RANGE_TANH, adamKernel, momentumKernel, reluBackwardKernel,
-  maxPool2x2BackwardKernel, maxPool2x2Kernel, reluKernel, sgdKernel, tanhKernel,
-} from '../../src/tensor/heap-tasks.js';
-import { availableCores, getThreads, setThreads } from '../../src/tensor/threads.js';
+  ADAM, DECAY, KERNEL_MIN_PARALLEL, MAX_POOL2, MAX_POOL2_BACKWARD, MOMENTUM, NADAM, NAG, RELU, RELU_BACKWARD, RMSPROP, RMSPROP_MOMENTUM,
+  SGD, SHRINK, SIGMOID, TANH, defineKernel, getKernel, kernelNames,
+} from '../../src/runtime/kernel-table.js';
+import { maxPool2dBackward, maxPool2dForward, poolGeometry } from '../../src/tensor/pooling.js';
+import {
+  adamTwin, decayTwin, maxPool2BackwardTwin, maxPool2Twin, momentumTwin, nadamTwin, nagTwin, reluBackwardTwin, reluTwin,
+  rmspropMomentumTwin, rmspropTwin, sgdTwin, shrinkTwin, sigmoidTwin, tanhTwin,
+} from '../../src/runtime/twins.js';
+import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { testRng } from '../util/rng.js';
 
 const multiCore = availableCores() >= 2;
@@ -101,87 +104,111 @@ describe('fillFloat32 and copyFloat32 (through the module on heap arrays)', () =
   });
 });
 
-describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
-  const before = getThreads();
-  afterEach(() => setThreads(before));
-  const n = RANGE_MIN_PARALLEL * 3 + 17; // several chunks and a ragged end
-
-  it('declines work on arrays outside the heap (the caller then runs the kernel); runs small work and one thread on the caller', () => {
-    setThreads(2);
-    const x = randomHeap(n, 3);
-    const out = heapFloat32(n);
-    expect(parallelRange(RANGE_RELU, n, out, new Float32Array(n), null, null)).toBe(false);
-    expect(parallelRange(RANGE_RELU, 100, out, x, null, null)).toBe(true);
-    expect(parallelRange(RANGE_RELU, 0, out, x, null, null)).toBe(true);
-    setThreads(1);
-    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
+describe('the kernel table', () => {
+  it('declares each built-in once, by name, and refuses duplicates and bad arities', () => {
+    const names = kernelNames();
+    expect(new Set(names).size).toBe(names.length);
+    for (const k of [RELU, ADAM, MAX_POOL2]) expect(getKernel(k.name)).toBe(k);
+    expect(() => defineKernel({ name: 'adam', arrays: 4, scalars: 7, twin: adamTwin })).toThrow(/exists already/);
+    expect(() => defineKernel({ name: 'x-bad-arrays', arrays: 9, scalars: 0, twin: reluTwin })).toThrow(/arrays must be an integer in \[1, 8\]/);
+    expect(() => defineKernel({ name: 'x-bad-scalars', arrays: 1, scalars: 13, twin: reluTwin })).toThrow(/scalars must be an integer in \[0, 12\]/);
+    expect(() => SGD.run(4, new Float32Array(4), 'g' as unknown as Float32Array, 0.1)).toThrow(/operand 1 must be a typed array/);
+    expect(() => SGD.run(4, new Float32Array(4), new Float32Array(4), 'lr' as unknown as number)).toThrow(/operand 2 must be a number/);
+    expect(() => MAX_POOL2.run(4, new Float32Array(4))).toThrow(/runPlanes/);
   });
 
-  it('the SIMD optimizer kernels (all six, weight decay), ReLU and tanh give the TypeScript kernels\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads', () => {
+  it('a user kernel declared with only a twin runs it on heap and ordinary arrays alike', () => {
+    const axpby = defineKernel({
+      name: 'test-axpby', arrays: 3, scalars: 2,
+      twin: (out: Float32Array, a: Float32Array, b: Float32Array, n: number, alpha: number, beta: number) => {
+        for (let i = 0; i < n; i++) out[i] = alpha * a[i] + beta * b[i];
+      },
+    });
+    const a = randomHeap(100, 1);
+    const b = randomHeap(100, 2);
+    const out = heapFloat32(100);
+    axpby.run(100, out, a, b, 2, -1);
+    for (let i = 0; i < 100; i++) expect(out[i]).toBe(Math.fround(2 * a[i] - b[i]));
+    const plain = new Float32Array(100);
+    axpby.run(100, plain, Float32Array.from(a), Float32Array.from(b), 2, -1);
+    expect(Array.from(plain)).toEqual(Array.from(out));
+  });
+});
+
+describe.skipIf(!multiCore)('built-in kernels on 1 and 2 threads', () => {
+  const before = getThreads();
+  afterEach(() => setThreads(before));
+  const n = KERNEL_MIN_PARALLEL * 3 + 17; // several chunks and a ragged end
+  const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+
+  it('the SIMD optimizer kernels (all six, weight decay), ReLU and tanh give their twins\' bits at every length (4-lane body and 1-lane tail), on 1 and 2 threads, and on ordinary arrays', () => {
     for (const threads of [1, 2]) {
       setThreads(threads);
-      for (const len of [1, 2, 3, 4, 5, 7, 8, 33, 65, RANGE_MIN_PARALLEL + 3]) {
+      for (const len of [1, 2, 3, 4, 5, 7, 8, 33, 65, KERNEL_MIN_PARALLEL + 3]) {
         const g = randomHeap(len, 20 + len, -3, 3);
         g[0] = len > 1 ? -0 : g[0];
         const p = randomHeap(len, 40 + len);
         const pWant = Float32Array.from(p);
-        expect(parallelRange(RANGE_SGD, len, p, g, null, null, 0.037)).toBe(true);
-        sgdKernel(pWant, 0, g, 0, len, 0.037);
+        const pPlain = Float32Array.from(p);
+        SGD.run(len, p, g, 0.037);
+        sgdTwin(pWant, g, len, 0.037);
+        SGD.run(len, pPlain, Float32Array.from(g), 0.037); // not in the heap: the twin runs
         expect(Array.from(p)).toEqual(Array.from(pWant));
+        expect(Array.from(pPlain)).toEqual(Array.from(pWant));
         const b = randomHeap(len, 60 + len);
         const bWant = Float32Array.from(b);
-        expect(parallelRange(RANGE_MOMENTUM, len, p, g, b, null, 0.3, 0.85)).toBe(true);
-        momentumKernel(pWant, 0, g, 0, bWant, 0, len, 0.3, 0.85);
+        MOMENTUM.run(len, p, g, b, 0.3, 0.85);
+        momentumTwin(pWant, g, bWant, len, 0.3, 0.85);
         expect(Array.from(p)).toEqual(Array.from(pWant));
         expect(Array.from(b)).toEqual(Array.from(bWant));
         const m = randomHeap(len, 80 + len);
         const v = randomHeap(len, 90 + len, 0, 1e-6);
         const mWant = Float32Array.from(m);
         const vWant = Float32Array.from(v);
-        const args = [0.8, 0.99, 1e-7, 0.01 / (1 - 0.8 ** 2), 1 / Math.sqrt(1 - 0.99 ** 2)] as const;
-        expect(parallelRange(RANGE_ADAM, len, p, g, m, v, ...args)).toBe(true);
-        adamKernel(pWant, 0, g, 0, mWant, 0, vWant, 0, len, ...args);
+        const args = [0.8, 0.99, 1 - 0.8, 1 - 0.99, 1e-7, 0.01 / (1 - 0.8 ** 2), 1 / Math.sqrt(1 - 0.99 ** 2)] as const;
+        ADAM.run(len, p, g, m, v, ...args);
+        adamTwin(pWant, g, mWant, vWant, len, ...args);
         expect([Array.from(p), Array.from(m), Array.from(v)]).toEqual([Array.from(pWant), Array.from(mWant), Array.from(vWant)]);
-        expect(parallelRange(RANGE_NAG, len, p, g, b, null, 0.05, 0.9)).toBe(true);
-        nagKernel(pWant, 0, g, 0, bWant, 0, len, 0.05, 0.9);
+        NAG.run(len, p, g, b, 0.05, 0.9);
+        nagTwin(pWant, g, bWant, len, 0.05, 0.9);
         expect([Array.from(p), Array.from(b)]).toEqual([Array.from(pWant), Array.from(bWant)]);
-        for (const mu of [0, 0.7]) {
-          expect(parallelRange(RANGE_RMSPROP, len, p, g, v, mu === 0 ? null : b, 0.01, 0.95, 1e-6, mu)).toBe(true);
-          rmspropKernel(pWant, 0, g, 0, vWant, 0, mu === 0 ? null : bWant, 0, len, 0.01, 0.95, 1e-6, mu);
-          expect([Array.from(p), Array.from(v), Array.from(b)]).toEqual([Array.from(pWant), Array.from(vWant), Array.from(bWant)]);
-        }
-        const nadamArgs = [0.9, 0.999, 1e-8, 1 / Math.sqrt(1 - 0.999 ** 3), -0.0123, -0.456] as const;
-        expect(parallelRange(RANGE_NADAM, len, p, g, m, v, ...nadamArgs)).toBe(true);
-        nadamKernel(pWant, 0, g, 0, mWant, 0, vWant, 0, len, ...nadamArgs);
+        RMSPROP.run(len, p, g, v, 0.01, 0.95, 1 - 0.95, 1e-6);
+        rmspropTwin(pWant, g, vWant, len, 0.01, 0.95, 1 - 0.95, 1e-6);
+        expect([Array.from(p), Array.from(v)]).toEqual([Array.from(pWant), Array.from(vWant)]);
+        RMSPROP_MOMENTUM.run(len, p, g, v, b, 0.01, 0.95, 1 - 0.95, 1e-6, 0.7);
+        rmspropMomentumTwin(pWant, g, vWant, bWant, len, 0.01, 0.95, 1 - 0.95, 1e-6, 0.7);
+        expect([Array.from(p), Array.from(v), Array.from(b)]).toEqual([Array.from(pWant), Array.from(vWant), Array.from(bWant)]);
+        const nadamArgs = [0.9, 0.999, 1 - 0.9, 1 - 0.999, 1e-8, 1 / Math.sqrt(1 - 0.999 ** 3), -0.0123, -0.456] as const;
+        NADAM.run(len, p, g, m, v, ...nadamArgs);
+        nadamTwin(pWant, g, mWant, vWant, len, ...nadamArgs);
         expect([Array.from(p), Array.from(m), Array.from(v)]).toEqual([Array.from(pWant), Array.from(mWant), Array.from(vWant)]);
         const gd = heapFloat32(len);
         const gdWant = new Float32Array(len);
-        expect(parallelRange(RANGE_DECAY, len, gd, g, p, null, 0.013)).toBe(true);
-        decayKernel(gdWant, 0, g, 0, pWant, 0, len, 0.013);
+        DECAY.run(len, gd, g, p, 0.013);
+        decayTwin(gdWant, g, pWant, len, 0.013);
         expect(Array.from(gd)).toEqual(Array.from(gdWant));
-        expect(parallelRange(RANGE_SHRINK, len, p, null, null, null, 1 - 1e-3 * 0.3)).toBe(true);
-        shrinkKernel(pWant, 0, len, 1 - 1e-3 * 0.3);
+        SHRINK.run(len, p, 1 - 1e-3 * 0.3);
+        shrinkTwin(pWant, len, 1 - 1e-3 * 0.3);
         expect(Array.from(p)).toEqual(Array.from(pWant));
-        const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
         const r = heapFloat32(len);
         const rWant = new Float32Array(len);
         g[len - 1] = len > 2 ? Number.NaN : g[len - 1];
-        expect(parallelRange(RANGE_RELU, len, r, g, null, null)).toBe(true);
-        reluKernel(new Int32Array(rWant.buffer), 0, g, new Int32Array(g.buffer, g.byteOffset, len), 0, len);
+        RELU.run(len, r, g);
+        reluTwin(rWant, g, len);
         expect(bits(r)).toEqual(bits(rWant));
-        expect(parallelRange(RANGE_RELU_BACKWARD, len, r, p, g, null)).toBe(true);
-        reluBackwardKernel(new Int32Array(rWant.buffer), 0, new Int32Array(p.buffer, p.byteOffset, len), 0, g, 0, len);
+        RELU_BACKWARD.run(len, r, p, g);
+        reluBackwardTwin(rWant, p, g, len);
         expect(bits(r)).toEqual(bits(rWant));
         const y = heapFloat32(len);
         const yWant = new Float32Array(len);
-        expect(parallelRange(RANGE_TANH, len, y, g, null, null)).toBe(true);
-        tanhKernel(yWant, 0, g, 0, len);
+        TANH.run(len, y, g);
+        tanhTwin(yWant, g, len);
         expect(Array.from(y)).toEqual(Array.from(yWant));
       }
     }
   });
 
-  it('the SIMD 2×2 max pooling gives the TypeScript kernel\'s bits: every NaN pattern, ties, -0, ±Infinity, odd sizes', () => {
+  it('the SIMD 2×2 max pooling gives its twin\'s bits: every NaN pattern, ties, -0, ±Infinity, odd sizes', () => {
     // Planes of 2 × (2·outW + 1) with outW = 21 (5 groups of 4 windows and a 1-window tail, and an odd column).
     const outW = 21;
     const W = 2 * outW + 1;
@@ -190,8 +217,6 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     const inSize = planes * H * W;
     const outSize = planes * 2 * outW;
     const x = randomHeap(inSize, 31);
-    // Window (p, oh, ow): put NaN at the positions given by the bits of (p·2·outW + oh·outW + ow) mod 16,
-    // ties / signed zeros / infinities in others.
     for (let p = 0; p < planes; p++) {
       for (let oh = 0; oh < 2; oh++) {
         for (let ow = 0; ow < outW; ow++) {
@@ -213,21 +238,21 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
       setThreads(threads);
       const out = heapFloat32(outSize);
       const am = heapInt32(outSize);
-      expect(parallelPlanes(RANGE_MAXPOOL2, planes, H * W, out, am, x, H, W, 2, outW)).toBe(true);
+      MAX_POOL2.runPlanes(planes, H * W, out, am, x, H, W, 2, outW);
       const outWant = new Float32Array(outSize);
       const amWant = new Int32Array(outSize);
-      maxPool2x2Kernel(outWant, 0, amWant, 0, x, 0, 0, planes, H, W, 2, outW);
+      maxPool2Twin(outWant, amWant, x, 0, planes, H, W, 2, outW);
       expect(Array.from(am)).toEqual(Array.from(amWant));
-      expect(Array.from(new Int32Array(out.buffer, out.byteOffset, outSize))).toEqual(Array.from(new Int32Array(outWant.buffer)));
+      expect(bits(out)).toEqual(bits(outWant));
       const dx = heapFloat32(inSize).fill(7);
-      expect(parallelPlanes(RANGE_MAXPOOL2_BACKWARD, planes, H * W, dx, dy, am, H, W, 2, outW)).toBe(true);
+      MAX_POOL2_BACKWARD.runPlanes(planes, H * W, dx, dy, am, H, W, 2, outW);
       const dxWant = new Float32Array(inSize).fill(7);
-      maxPool2x2BackwardKernel(dxWant, 0, dy, 0, amWant, 0, 0, planes, H, W, 2, outW);
-      expect(Array.from(new Int32Array(dx.buffer, dx.byteOffset, inSize))).toEqual(Array.from(new Int32Array(dxWant.buffer)));
+      maxPool2BackwardTwin(dxWant, dy, amWant, 0, planes, H, W, 2, outW);
+      expect(bits(dx)).toEqual(bits(dxWant));
     }
   });
 
-  it('sigmoid (SIMD, float64 inside) equals the TypeScript kernel on dense sweeps and at the edges', () => {
+  it('sigmoid (SIMD, float64 inside) equals its twin on dense sweeps and at the edges', () => {
     const len = 1 << 18;
     const x = heapFloat32(len);
     for (const threads of [1, 2]) {
@@ -238,8 +263,8 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
         edges.forEach((e, i) => { x[i * 7] = e; });
         const y = heapFloat32(len);
         const want = new Float32Array(len);
-        expect(parallelRange(RANGE_SIGMOID, len, y, x, null, null)).toBe(true);
-        sigmoidKernel(want, 0, x, 0, len);
+        SIGMOID.run(len, y, x);
+        sigmoidTwin(want, x, len);
         let bad = 0;
         for (let i = 0; i < len; i++) if (!Object.is(y[i], want[i])) bad++;
         expect(bad, `[${lo}, ${hi}] on ${threads} thread(s)`).toBe(0);
@@ -256,56 +281,50 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     for (const threads of [1, 2]) {
       setThreads(threads);
       const y = heapFloat32(len);
-      expect(parallelRange(RANGE_TANH, len, y, x, null, null)).toBe(true);
+      TANH.run(len, y, x);
       let bad = 0;
       for (let i = 0; i < len; i++) if (!Object.is(y[i], Math.fround(Math.tanh(x[i])))) bad++;
       expect(bad).toBe(0);
       // Geometric spread from 1e-8 to 1e3, both signs.
       for (let i = 0; i < len; i++) x[i] = (i % 2 ? -1 : 1) * 10 ** (-8 + (11 * i) / len);
-      expect(parallelRange(RANGE_TANH, len, y, x, null, null)).toBe(true);
+      TANH.run(len, y, x);
       for (let i = 0; i < len; i++) if (!Object.is(y[i], Math.fround(Math.tanh(x[i])))) bad++;
       expect(bad).toBe(0);
     }
   });
 
-  it('gives the single-thread kernels\' bits for relu, relu backward, sgd, momentum and adam', () => {
+  it('gives the twins\' bits for relu, relu backward, sgd, momentum and adam on work split in many chunks', () => {
     setThreads(2);
     const x = randomHeap(n, 4);
     x[5] = -0;
     x[6] = Number.NaN;
     const dy = randomHeap(n, 5);
-    const i32 = (a: Float32Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, a.length);
-
     const out = heapFloat32(n);
-    expect(parallelRange(RANGE_RELU, n, out, x, null, null)).toBe(true);
     const want = new Float32Array(n);
-    reluKernel(i32(want), 0, x, i32(x), 0, n);
-    expect(Array.from(i32(out))).toEqual(Array.from(i32(want)));
-
-    expect(parallelRange(RANGE_RELU_BACKWARD, n, out, dy, x, null)).toBe(true);
-    reluBackwardKernel(i32(want), 0, i32(dy), 0, x, 0, n);
-    expect(Array.from(i32(out))).toEqual(Array.from(i32(want)));
-
+    RELU.run(n, out, x);
+    reluTwin(want, x, n);
+    expect(bits(out)).toEqual(bits(want));
+    RELU_BACKWARD.run(n, out, dy, x);
+    reluBackwardTwin(want, dy, x, n);
+    expect(bits(out)).toEqual(bits(want));
     const p = randomHeap(n, 6);
     const pWant = Float32Array.from(p);
-    expect(parallelRange(RANGE_SGD, n, p, dy, null, null, 0.1)).toBe(true);
-    sgdKernel(pWant, 0, dy, 0, n, 0.1);
+    SGD.run(n, p, dy, 0.1);
+    sgdTwin(pWant, dy, n, 0.1);
     expect(Array.from(p)).toEqual(Array.from(pWant));
-
     const buf = randomHeap(n, 7);
     const bufWant = Float32Array.from(buf);
-    expect(parallelRange(RANGE_MOMENTUM, n, p, dy, buf, null, 0.01, 0.9)).toBe(true);
-    momentumKernel(pWant, 0, dy, 0, bufWant, 0, n, 0.01, 0.9);
+    MOMENTUM.run(n, p, dy, buf, 0.01, 0.9);
+    momentumTwin(pWant, dy, bufWant, n, 0.01, 0.9);
     expect(Array.from(p)).toEqual(Array.from(pWant));
     expect(Array.from(buf)).toEqual(Array.from(bufWant));
-
     const m = randomHeap(n, 8);
     const v = randomHeap(n, 9, 0, 1);
     const mWant = Float32Array.from(m);
     const vWant = Float32Array.from(v);
-    const args = [0.9, 0.999, 1e-8, 0.001 / (1 - 0.9 ** 3), 1 / Math.sqrt(1 - 0.999 ** 3)] as const;
-    expect(parallelRange(RANGE_ADAM, n, p, dy, m, v, ...args)).toBe(true);
-    adamKernel(pWant, 0, dy, 0, mWant, 0, vWant, 0, n, ...args);
+    const args = [0.9, 0.999, 1 - 0.9, 1 - 0.999, 1e-8, 0.001 / (1 - 0.9 ** 3), 1 / Math.sqrt(1 - 0.999 ** 3)] as const;
+    ADAM.run(n, p, dy, m, v, ...args);
+    adamTwin(pWant, dy, mWant, vWant, n, ...args);
     expect(Array.from(p)).toEqual(Array.from(pWant));
     expect(Array.from(m)).toEqual(Array.from(mWant));
     expect(Array.from(v)).toEqual(Array.from(vWant));
@@ -328,7 +347,6 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
       const dx = heapFloat32(inSize).fill(9);
       maxPool2dForward(out, argmax, x, g);
       maxPool2dBackward(dx, dy, argmax, g);
-      const bits = (a: Float32Array): number[] => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
       return [bits(out), Array.from(argmax), bits(dx)];
     };
     const one = run(1);
@@ -339,4 +357,3 @@ describe.skipIf(!multiCore)('parallelRange on 2 threads', () => {
     expect(one[2]).toEqual(Array.from(new Int32Array(want.buffer)));
   });
 });
-

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry,
-} from '../../src/tensor/pool.js';
+} from '../../src/tensor/pooling.js';
 import { assertClose } from '../util/assert-close.js';
 import { gradCheck } from '../util/grad-check.js';
 import { testRng } from '../util/rng.js';

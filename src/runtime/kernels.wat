@@ -1,11 +1,11 @@
-;; sgemm.wat: the WebAssembly SIMD (f32x4) single-precision gemm kernel behind `gemm` (see gemm-wasm.ts).
-;; Hand-written; assembled by scripts/build-wasm.mjs into sgemm-wasm.generated.ts. Four pieces:
+;; kernels.wat: the WebAssembly SIMD (f32x4) kernels of the runtime. Hand-written; assembled by
+;; scripts/build-wasm.mjs into kernels-wasm.generated.ts. First the single-precision gemm behind `gemm`:
 ;; packing of op(a) / op(b) blocks into register-tile panels, a 4×8 micro-kernel, the macro-kernel
 ;; that walks one packed block with it, and the cache-block loop nest (`gemm`) that drives them over
-;; one thread's share of the output. The JS side (gemm-wasm.ts, threads.ts) owns the memory layout.
-;; After them, SIMD elementwise kernels over arrays in the same memory (optimizer updates, tanh,
-;; Conv2D's per-chunk passes, max pooling, partial sums), each the twin of a TypeScript kernel in
-;; heap-tasks.ts that the tests hold it to.
+;; one thread's share of the output (gemm-plan.ts splits the shares; arena.ts owns the memory layout).
+;; After them, SIMD elementwise kernels over arrays in the same memory (optimizer updates, activations,
+;; Conv2D's per-chunk passes, max pooling, partial sums). Each elementwise export is declared once in
+;; kernel-table.ts with its TypeScript twin, which the tests hold it to bit for bit.
 ;;
 ;; Conventions
 ;; - The memory is imported (`env.memory`) and, in the variant the thread pool uses, shared: the
@@ -34,7 +34,7 @@
   ;; At most 65536 pages (4 GiB, all of wasm32); a shared memory must declare its maximum.
   (import "env" "memory" (memory 1 65536 shared))
 
-  ;; Cache-block sizes of the loop nest, in elements (see WASM_GEMM_MC in gemm-wasm.ts, which checks
+  ;; Cache-block sizes of the loop nest, in elements (see WASM_GEMM_MC in gemm-plan.ts, which checks
   ;; its copies against these): an MC×KC block of op(a) and a KC×NC panel of op(b) per step.
   (global $MC (export "MC") i32 (i32.const 96))
   (global $KC (export "KC") i32 (i32.const 256))
@@ -377,7 +377,7 @@
         (br $jloop))))
 ;; The loop nest over cache blocks: C[m×n at c, row stride ldc] (+)= op(a)[m×k] · op(b)[k×n], with
   ;; op(a) the view (a; aRs, aCs) and op(b) the view (b; bRs, bCs); m, n, k ≥ 1. Overwrites C unless
-  ;; $accumulate. $work is this thread's workspace (see WORKSPACE_BYTES in gemm-wasm.ts): the edge
+  ;; $accumulate. $work is this thread's workspace (see WORKSPACE_BYTES in gemm-plan.ts): the edge
   ;; tile at work, the packed A block at work + 256 (MC·KC floats), the packed B panel after it
   ;; (KC·NC floats). A thread's share of a larger product is the same call on a sub-block of C.
   (func (export "gemm")
@@ -427,9 +427,9 @@
         (br $jloop))))
 
   ;; ---- Elementwise kernels: the optimizer updates and tanh over n consecutive floats (byte
-  ;; addresses), called by heap-tasks.ts's rangeTask on ranges of arrays in this memory (it gets the
+  ;; addresses), called by the kernel table (kernel-table.ts) through rangeTask on ranges of arrays in this memory (it gets the
   ;; exports as `X`, see HeapElementwise there). Float32 arithmetic, every operation rounded in the order written and no
-  ;; fused multiply-add, so the TypeScript kernels of heap-tasks.ts (the same operations, each rounded
+  ;; fused multiply-add, so the TypeScript twins (twins.ts) (the same operations, each rounded
   ;; with Math.fround) give the same bits on arrays outside this memory. The products are written as
   ;; (f32x4.add (f32x4.mul …) (local.get …)), not the shape the build's relaxed-SIMD rewrite matches.
   ;; Four lanes at a time, then one float at a time for the last n mod 4.
@@ -687,7 +687,7 @@
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $pair))))
 
-  ;; ---- Conv2D's per-chunk passes over activations (heap-tasks.ts, convForwardTask / convBackwardTask).
+  ;; ---- Conv2D's per-chunk passes over activations (conv-tasks.ts, convForwardTask / convBackwardTask).
 
   ;; Forward store: dst[r·cols + c] = src[r·stride + c] + bias for r < rows, c < cols (dst, src byte
   ;; addresses; stride in floats), through a ReLU when relu ≠ 0: +0 for v ≤ 0 and NaN, like reluKernel.
@@ -782,7 +782,7 @@
         (br $row)))
     (local.get $total))
 
-  ;; ---- 2×2, stride-2 max pooling over planes [p0, p1) (heap-tasks.ts's maxPool2x2Kernel and its
+  ;; ---- 2×2, stride-2 max pooling over planes [p0, p1) (twins.ts maxPool2 and its and its
   ;; backward; the same bits): plane p of x at x + 4·p·H·W, of out / argmax at + 4·p·outH·outW;
   ;; argmax is the flat index of the window's winner counted from x. The winner is the first maximum
   ;; in scan order (a b / c d), a NaN beating every number and a later NaN an earlier one:
@@ -921,7 +921,7 @@
         (br $part))))
 
   ;; ---- The other optimizer updates (nag, rmsprop with and without momentum, nadam) and the weight
-  ;; decay passes, in the same float32 discipline as sgd / momentum / adam above (heap-tasks.ts has
+  ;; decay passes, in the same float32 discipline as sgd / momentum / adam above (twins.ts has
   ;; their TypeScript twins, held to the same bits by the tests).
 
   ;; Nesterov momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·(μ·b + g).
@@ -1104,7 +1104,7 @@
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $one))))
 
-  ;; ---- ReLU and its backward (heap-tasks.ts's reluKernel / reluBackwardKernel; the same bits):
+  ;; ---- ReLU and its backward (twins.ts relu / reluBackward; the same bits):
   ;; out = x where x > 0, else +0 (NaN too); dx = dy where x > 0, else +0 — a mask of the comparison
   ;; ANDed with the bits. Four lanes at a time, then one float at a time.
   (func (export "relu") (param $out i32) (param $x i32) (param $n i32)

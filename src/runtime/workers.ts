@@ -1,8 +1,9 @@
-// threads.ts: the thread count (setThreads / getThreads / TENSORKIT_THREADS) and the worker-thread
-// pool that runs shares of a WebAssembly gemm — and tasks of heap-tasks.ts (conv chunks, elementwise
-// ranges) — over a shared memory behind synchronous calls. gemm-wasm.ts decides the shares; this file
-// only moves them to workers and waits for them. The task functions' source text is embedded in the
-// worker's code, so workers and the calling thread run the same functions.
+// workers.ts: the thread count (setThreads / getThreads / TENSORKIT_THREADS) and the worker-thread
+// pool that runs shares of a WebAssembly gemm — and tasks (conv chunks, kernel-table ranges) — over a
+// shared memory behind synchronous calls. gemm-plan.ts and tasks.ts decide the shares; this file only
+// moves them to workers and waits for them. The task functions' source text is handed to the pool and
+// embedded in the worker's code, so workers and the calling thread run the same functions. Spawning
+// goes through the platform seam of platform.ts (Node's worker_threads today).
 //
 // Protocol (one Int32Array `control` over a SharedArrayBuffer, offsets below). A job is a list of
 // shares (argument lists of the module's `gemm` export or of a task, each writing its own memory). The caller
@@ -18,31 +19,13 @@
 // (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
 // a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
 
-import { convBackwardTask, convColumnsKernel, convForwardTask, rangeTask, type HeapGemm } from './heap-tasks.js';
-
-/** Minimal types of the Node APIs used here (loaded with process.getBuiltinModule, see nodeApis). */
-interface PoolWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(event: 'error', listener: (error: Error) => void): void;
-  on(event: 'exit', listener: (code: number) => void): void;
-}
-interface PoolPort {
-  unref(): void;
-  close(): void;
-}
-interface NodeApis {
-  readonly Worker: new (code: string, options: object) => PoolWorker;
-  readonly MessageChannel: new () => { port1: PoolPort; port2: PoolPort };
-  readonly receiveMessageOnPort: (port: PoolPort) => { message: unknown } | undefined;
-  readonly cores: number;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
+import type { HeapGemm } from './conv-tasks.js';
+import { platform, type PoolPort, type PoolWorker, type WorkerPlatform } from './platform.js';
 
 /**
  * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words
- * 0–12 are the arguments of the module's `gemm` export, see sgemm.wat) or a task (word 13 = the
- * task id of heap-tasks.ts; words 0–2 = descriptor address, first and end chunk).
+ * 0–12 are the arguments of the module's `gemm` export, see kernels.wat) or a task (word 13 = the
+ * task id of tasks.ts; words 0–2 = descriptor address, first and end chunk).
  */
 export const SHARE_ARGS = 16;
 /** Word of a share that holds its task id (0: gemm). */
@@ -73,13 +56,14 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // read as a script or, under --input-type=module, as a module: it uses neither `require` nor
 // `import`. Everything that can throw during startup is caught and still counts the worker READY,
 // so the caller reports the error at once instead of waiting for the startup deadline.
-const WORKER_SOURCE = `'use strict';
+function workerSource(code: WorkerCode, workerData: string): string {
+  return `'use strict';
 let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
-const TASKS = [null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}];
-const KERNELS = { convColumns: ${convColumnsKernel.toString()} };
+const TASKS = ${code.tasks};
+const KERNELS = ${code.helpers};
 let elementwise;
 try {
-  const { workerData } = process.getBuiltinModule('node:worker_threads');
+  const workerData = ${workerData};
   ctl = new Int32Array(workerData.control);
   port = workerData.port;
   work = workerData.work;
@@ -89,6 +73,7 @@ try {
   gemm = exports.gemm;
   copy = exports.copy;
   elementwise = exports;
+  ${code.setup}
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -152,32 +137,27 @@ function serve() {
   }
 }
 `;
-
-// undefined: not looked up yet; null: no worker_threads here (a browser), so one thread.
-let apis: NodeApis | null | undefined;
-
-/** Node's worker_threads and os, or null outside Node. Loaded without a static import so the tensor core still loads in browsers. */
-function nodeApis(): NodeApis | null {
-  if (apis !== undefined) return apis;
-  apis = null;
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  if (proc === undefined || typeof proc.getBuiltinModule !== 'function' || typeof SharedArrayBuffer !== 'function') return apis;
-  const threads = proc.getBuiltinModule('node:worker_threads');
-  const os = proc.getBuiltinModule('node:os');
-  apis = {
-    Worker: threads.Worker as unknown as NodeApis['Worker'],
-    MessageChannel: threads.MessageChannel as unknown as NodeApis['MessageChannel'],
-    receiveMessageOnPort: threads.receiveMessageOnPort as unknown as NodeApis['receiveMessageOnPort'],
-    cores: Math.max(1, Math.min(os.availableParallelism(), MAX_SHARES)),
-    env: proc.env,
-  };
-  return apis;
 }
 
-/** Logical cores this process may use (`os.availableParallelism()`, at most 255); 1 where worker threads are unavailable. */
+/**
+ * The code a pool's workers run besides gemm shares, as JavaScript source text (the functions'
+ * `toString()`): `tasks`, an array expression of task functions indexed by task id (entry 0 unused:
+ * id 0 is a gemm share); `helpers`, an object expression passed to every task as its `K` argument;
+ * `setup`, statements run once after the worker instantiated the module (they may read `exports`,
+ * `port` and `KERNELS`).
+ */
+export interface WorkerCode {
+  readonly tasks: string;
+  readonly helpers: string;
+  readonly setup: string;
+  /** Extra entries of the worker data (structured-cloneable: numbers, strings, compiled modules). */
+  readonly data: Record<string, unknown>;
+}
+
+/** Logical cores this process may use (at most 255); 1 where the platform has no worker threads. */
 export function availableCores(): number {
-  const node = nodeApis();
-  return node === null ? 1 : node.cores;
+  const seam = platform();
+  return seam === null ? 1 : Math.max(1, Math.min(seam.cores, MAX_SHARES));
 }
 
 // undefined until setThreads is called or TENSORKIT_THREADS / the default is read on first use.
@@ -203,8 +183,8 @@ export function setThreads(threads: number): void {
  */
 export function getThreads(): number {
   if (threadCount === undefined) {
-    const node = nodeApis();
-    const raw = node === null ? undefined : node.env.TENSORKIT_THREADS;
+    const seam = platform();
+    const raw = seam === null ? undefined : seam.env('TENSORKIT_THREADS');
     if (raw === undefined || raw.trim() === '') {
       threadCount = availableCores();
     } else {
@@ -239,7 +219,7 @@ function runHere(args: Int32Array, o: number, local: LocalGemm, localTask: Local
 /**
  * A pool of worker threads, each instantiating `module` over the shared `memory`, that runs shares
  * of a gemm alongside the calling thread. The module must import `env.memory` and export `gemm`
- * taking 13 int32 arguments (sgemm.wat), the last being the running thread's
+ * taking 13 int32 arguments (kernels.wat), the last being the running thread's
  * workspace: worker w passes `workspaces[w]` there, whatever the share's own value (which the
  * calling thread uses). Shares must write disjoint memory; the pool adds no ordering between them,
  * and any thread may run any share. Not re-entrant (one job at a time, from the thread that made it).
@@ -250,15 +230,15 @@ export class WorkerPool {
   private readonly control: Int32Array;
   private readonly workers: PoolWorker[];
   private readonly ports: PoolPort[];
-  private readonly receive: NodeApis['receiveMessageOnPort'];
+  private readonly receive: WorkerPlatform['receive'];
   private started: boolean;
   /** Why the pool is unusable (closed, a missed deadline, a dead worker), or null. */
   private broken: string | null;
 
-  /** `workspaces[w]`: worker w's workspace address; one worker per entry. */
-  constructor(module: object, memory: object, workspaces: readonly number[]) {
-    const node = nodeApis();
-    if (node === null) throw new Error('WorkerPool: worker_threads and SharedArrayBuffer are not available here');
+  /** `workspaces[w]`: worker w's workspace address; one worker per entry. `code`: the tasks workers run. */
+  constructor(module: object, memory: object, workspaces: readonly number[], code: WorkerCode) {
+    const node = platform();
+    if (node === null) throw new Error('WorkerPool: worker threads and SharedArrayBuffer are not available here');
     const size = workspaces.length;
     if (!(size >= 1 && size < MAX_SHARES)) {
       throw new Error(`WorkerPool: needs 1 to ${MAX_SHARES - 1} workers (workspaces), got ${size}`);
@@ -267,17 +247,16 @@ export class WorkerPool {
     this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_SHARES * ARG_STRIDE)));
     this.workers = [];
     this.ports = [];
-    this.receive = node.receiveMessageOnPort;
+    this.receive = node.receive;
     this.started = false;
     this.broken = null;
     for (let index = 0; index < size; index++) {
-      const { port1, port2 } = new node.MessageChannel();
-      const worker = new node.Worker(WORKER_SOURCE, {
-        eval: true,
-        name: `tensorkit-gemm-${index + 1}`,
-        workerData: { module, memory, control: this.control.buffer, port: port2, work: workspaces[index], slot: index + 1 },
-        transferList: [port2],
-      });
+      const { worker, port } = node.spawn(
+        (workerData) => workerSource(code, workerData),
+        `tensorkit-worker-${index + 1}`,
+        { ...code.data, module, memory, control: this.control.buffer, work: workspaces[index], slot: index + 1 },
+      );
+      const port1 = port;
       // Reached only between jobs (the caller blocks during one); the next run() reports it.
       worker.on('error', (error) => { this.broken ??= `worker ${index + 1} crashed: ${error.message}`; });
       worker.on('exit', (code) => { this.broken ??= `worker ${index + 1} exited with code ${code}`; });
@@ -295,7 +274,7 @@ export class WorkerPool {
 
   /**
    * Runs `shares` shares (1 ≤ shares ≤ 255) and returns when all are done: share s's arguments are
-   * `args[s·SHARE_ARGS …]` (a gemm, or a task of heap-tasks.ts when word SHARE_OP is not 0, run here
+   * `args[s·SHARE_ARGS …]` (a gemm, or a task (tasks.ts) when word SHARE_OP is not 0, run here
    * through `localTask`). Share 0 runs on this thread through `local`, the others on whichever
    * thread claims them first (this one included, through `local`). Throws (after every share has
    * finished) if a share threw in a worker, naming the worker and its error; throws and shuts the
@@ -342,6 +321,11 @@ export class WorkerPool {
       this.waitFor(DONE, shares, timeoutMs, 'finish their gemm shares');
     }
     if (Atomics.load(ctl, FAILED) > 0) throw new Error(`gemm: ${this.drainErrors()}`);
+  }
+
+  /** Posts `message` to every worker's port (read there with the platform's synchronous receive). */
+  post(message: unknown): void {
+    for (const port of this.ports) port.postMessage(message);
   }
 
   /** Terminates the workers (asynchronously; they are idle between jobs). Idempotent. */

@@ -1,0 +1,270 @@
+// twins.ts: the TypeScript twins of the module's elementwise SIMD kernels (kernels.wat), one per entry
+// of the kernel table (kernel-table.ts), with the exports' exact signatures: the arrays, then the
+// element count n (or the plane range lo, hi), then the scalars. They run on arrays outside the
+// shared heap and are the specification the SIMD kernels are tested against, bit for bit.
+//
+// The optimizer twins compute in float32, each operation rounded (Math.fround) in the order written,
+// like PyTorch's float32 updates and exactly like the SIMD kernels.
+
+// Integer views of float arrays, keyed by the array, so the bit-mask twins allocate a view only the
+// first time they meet an array (layer-owned buffers are reused, so steady state allocates nothing).
+const intViews = new WeakMap<Float32Array, Int32Array>();
+
+/** An `Int32Array` over the same memory as `x` (its IEEE-754 bit patterns), cached per array. */
+export function int32View(x: Float32Array): Int32Array {
+  let v = intViews.get(x);
+  if (v === undefined) {
+    v = new Int32Array(x.buffer, x.byteOffset, x.length);
+    intViews.set(x, v);
+  }
+  return v;
+}
+
+/**
+ * ReLU: out = x where x > 0, else +0 (NaN and −0 too), bit for bit and branch-free: the comparison
+ * becomes an all-ones / all-zeros mask on the float's bits (a ternary mispredicts on coin-flip signs).
+ */
+export function reluTwin(out: Float32Array, x: Float32Array, n: number): void {
+  const o = int32View(out);
+  const xi = int32View(x);
+  for (let i = 0; i < n; i++) o[i] = xi[i] & -(x[i] > 0);
+}
+
+/** ReLU backward: dx = dy where x > 0, else +0 (x the forward input or output), bit for bit. */
+export function reluBackwardTwin(dx: Float32Array, dy: Float32Array, x: Float32Array, n: number): void {
+  const o = int32View(dx);
+  const g = int32View(dy);
+  for (let i = 0; i < n; i++) o[i] = g[i] & -(x[i] > 0);
+}
+
+/** SGD: p ← p − lr·g (float32). */
+export function sgdTwin(p: Float32Array, g: Float32Array, n: number, lr: number): void {
+  const f = Math.fround;
+  const l = f(lr);
+  for (let i = 0; i < n; i++) p[i] = p[i] - f(l * g[i]);
+}
+
+/** Heavy-ball momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·b (float32). */
+export function momentumTwin(p: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, mu: number): void {
+  const f = Math.fround;
+  const l = f(lr);
+  const u = f(mu);
+  for (let i = 0; i < n; i++) {
+    const bi = f(f(u * b[i]) + g[i]);
+    b[i] = bi;
+    p[i] = p[i] - f(l * bi);
+  }
+}
+
+/** Nesterov momentum (PyTorch's form): b ← μ·b + g; p ← p − lr·(μ·b + g) (float32). */
+export function nagTwin(p: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, mu: number): void {
+  const f = Math.fround;
+  const l = f(lr);
+  const u = f(mu);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const bi = f(f(u * b[i]) + gi);
+    b[i] = bi;
+    p[i] = p[i] - f(l * f(f(u * bi) + gi));
+  }
+}
+
+/**
+ * Adam (float32): m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (stepSize·m) / (√v·invSqrtBc2 + ε),
+ * with c1 = 1 − β1 and c2 = 1 − β2 given by the caller (rounded to float32 here, as the export does).
+ */
+export function adamTwin(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+  b1: number, b2: number, c1: number, c2: number, eps: number, stepSize: number, invSqrtBc2: number,
+): void {
+  const f = Math.fround;
+  const B1 = f(b1), B2 = f(b2), C1 = f(c1), C2 = f(c2), E = f(eps), S = f(stepSize), I = f(invSqrtBc2);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = f(f(B1 * m[i]) + f(C1 * gi));
+    const vi = f(f(B2 * v[i]) + f(f(C2 * gi) * gi));
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] - f(f(S * mi) / f(f(f(Math.sqrt(vi)) * I) + E));
+  }
+}
+
+/** RMSProp without momentum (float32): v ← β·v + (c·g)·g with c = 1 − β; p ← p − (lr·g) / (√v + ε). */
+export function rmspropTwin(p: Float32Array, g: Float32Array, v: Float32Array, n: number, lr: number, beta: number, c: number, eps: number): void {
+  const f = Math.fround;
+  const l = f(lr), B = f(beta), C = f(c), E = f(eps);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const vi = f(f(B * v[i]) + f(f(C * gi) * gi));
+    v[i] = vi;
+    p[i] = p[i] - f(f(l * gi) / f(f(Math.sqrt(vi)) + E));
+  }
+}
+
+/** RMSProp with momentum μ (float32): v as {@link rmspropTwin}; b ← μ·b + g / (√v + ε); p ← p − lr·b. */
+export function rmspropMomentumTwin(
+  p: Float32Array, g: Float32Array, v: Float32Array, b: Float32Array, n: number, lr: number, beta: number, c: number, eps: number, mu: number,
+): void {
+  const f = Math.fround;
+  const l = f(lr), B = f(beta), C = f(c), E = f(eps), u = f(mu);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const vi = f(f(B * v[i]) + f(f(C * gi) * gi));
+    v[i] = vi;
+    const bi = f(f(u * b[i]) + f(gi / f(f(Math.sqrt(vi)) + E)));
+    b[i] = bi;
+    p[i] = p[i] - f(l * bi);
+  }
+}
+
+/**
+ * NAdam (float32): m ← β1·m + c1·g; v ← β2·v + (c2·g)·g; p ← p − (cg·g + cm·m) / (√v·invSqrtBc2 + ε),
+ * with c1 = 1 − β1 and c2 = 1 − β2 given by the caller.
+ */
+export function nadamTwin(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+  b1: number, b2: number, c1: number, c2: number, eps: number, invSqrtBc2: number, cg: number, cm: number,
+): void {
+  const f = Math.fround;
+  const B1 = f(b1), B2 = f(b2), C1 = f(c1), C2 = f(c2), E = f(eps), I = f(invSqrtBc2), CG = f(cg), CM = f(cm);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = f(f(B1 * m[i]) + f(C1 * gi));
+    const vi = f(f(B2 * v[i]) + f(f(C2 * gi) * gi));
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] - f(f(f(CG * gi) + f(CM * mi)) / f(f(f(Math.sqrt(vi)) * I) + E));
+  }
+}
+
+/** Coupled weight decay: d ← g + decay·p (float32). */
+export function decayTwin(d: Float32Array, g: Float32Array, p: Float32Array, n: number, decay: number): void {
+  const c = Math.fround(decay);
+  for (let i = 0; i < n; i++) d[i] = g[i] + Math.fround(c * p[i]);
+}
+
+/** Decoupled weight decay: p ← p·shrink (float32). */
+export function shrinkTwin(p: Float32Array, n: number, shrink: number): void {
+  const s = Math.fround(shrink);
+  for (let i = 0; i < n; i++) p[i] = p[i] * s;
+}
+
+/**
+ * Sigmoid 1 / (1 + e^(−x)), from e = e^(−|x|) ≤ 1 (never overflows): the numerator s + (1 − s)·e is
+ * exactly 1 (x ≥ 0) or e (x < 0), without a branch that would mispredict on mixed signs.
+ */
+export function sigmoidTwin(y: Float32Array, x: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    const e = Math.exp(-Math.abs(v));
+    const s = +(v >= 0);
+    y[i] = (s + (1 - s) * e) / (1 + e);
+  }
+}
+
+/**
+ * tanh x = u / (u + 2) with u = e^(2x) − 1 (Math.expm1, Math.tanh's own core without its case
+ * analysis), rounded to float32: equal to Math.tanh's float32 value (checked on a dense sweep of
+ * [−12, 12]). Above x = 20, u overflows and tanh x rounds to 1.
+ */
+export function tanhTwin(y: Float32Array, x: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v > 20) {
+      y[i] = 1;
+    } else {
+      const u = Math.expm1(2 * v);
+      y[i] = u / (u + 2);
+    }
+  }
+}
+
+/** dst[i] += parts[s·stride + i] for s = 0 … count − 1, in that order (float32 sums): Conv2D's dW partials. */
+export function addPartsTwin(dst: Float32Array, parts: Float32Array, n: number, count: number, stride: number): void {
+  for (let s = 0; s < count; s++) {
+    const o = s * stride;
+    for (let i = 0; i < n; i++) dst[i] = dst[i] + parts[o + i];
+  }
+}
+
+/**
+ * 2×2, stride 2, unpadded max pooling of planes [p0, p1) (plane = one image's channel): out and argmax
+ * at p·outH·outW, x at p·H·W; argmax holds the flat index of each window's winner in x. Branch-free
+ * tournament (the comparisons become 0/1 numbers that pick indices arithmetically; the top pair wins
+ * ties against the bottom pair, as it comes first in scan order); a window holding a NaN (its sum is
+ * NaN) is scanned in order, the last NaN winning, as in PyTorch. Odd last rows and columns belong to
+ * no window (floor mode).
+ */
+export function maxPool2Twin(
+  out: Float32Array, am: Int32Array, x: Float32Array, p0: number, p1: number, H: number, W: number, outH: number, outW: number,
+): void {
+  const hw = H * W;
+  const ohw = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const xp = p * hw;
+    const op = p * ohw;
+    for (let oh = 0; oh < outH; oh++) {
+      const row = xp + 2 * oh * W;
+      const orow = op + oh * outW;
+      for (let ow = 0; ow < outW; ow++) {
+        const i = row + 2 * ow;
+        const j = i + W;
+        const a = x[i];
+        const b = x[i + 1];
+        const c = x[j];
+        const d = x[j + 1];
+        const top = i + +(b > a);
+        const bottom = j + +(d > c);
+        let best = top + (bottom - top) * +(x[bottom] > x[top]);
+        if (a + b + c + d !== a + b + c + d) {
+          // In scan order: strict > keeps the first max on ties, v !== v lets a NaN through.
+          let max = -Infinity;
+          best = i;
+          for (let k = 0; k < 4; k++) {
+            const at = k < 2 ? i + k : j + k - 2;
+            const v = x[at];
+            if (v > max || v !== v) {
+              max = v;
+              best = at;
+            }
+          }
+        }
+        out[orow + ow] = x[best];
+        am[orow + ow] = best;
+      }
+    }
+  }
+}
+
+/**
+ * Backward of {@link maxPool2Twin} for planes [p0, p1): writes every dx element of those planes
+ * once — the window's gradient at its argmax, zero elsewhere (odd last rows and columns too) — with
+ * no separate zero fill. Layout as in the forward.
+ */
+export function maxPool2BackwardTwin(
+  dx: Float32Array, dy: Float32Array, am: Int32Array, p0: number, p1: number, H: number, W: number, outH: number, outW: number,
+): void {
+  const hw = H * W;
+  const ohw = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const xp = p * hw;
+    const op = p * ohw;
+    for (let oh = 0; oh < outH; oh++) {
+      const row = xp + 2 * oh * W;
+      for (let ow = 0; ow < outW; ow++) {
+        const i = row + 2 * ow;
+        dx[i] = 0;
+        dx[i + 1] = 0;
+        dx[i + W] = 0;
+        dx[i + W + 1] = 0;
+      }
+      // 0 + dy, as the general path adds dy onto a zero: a -0 gradient becomes +0 there too.
+      for (let ow = 0; ow < outW; ow++) dx[am[op + oh * outW + ow]] = 0 + dy[op + oh * outW + ow];
+      if (2 * outW < W) {
+        dx[row + W - 1] = 0;
+        dx[row + 2 * W - 1] = 0;
+      }
+    }
+    for (let k = 2 * outH * W; k < hw; k++) dx[xp + k] = 0;
+  }
+}

@@ -1,0 +1,331 @@
+// conv2d-engine.ts: the stride-1 "wide" convolution engine behind Conv2D (and any plugin layer that
+// wants it): per batch size, its data laid out in the shared heap (or a private one), the chunk tasks
+// of runtime/conv-tasks.ts run over all threads, and the partial sums reduced in chunk order.
+import { type HeapCopy, type HeapGemm, type TaskHelpers, convBackwardTask, convForwardTask, convColumnsKernel, CONV_DESC_WORDS, D } from '../runtime/conv-tasks.js';
+import { copyFloat32, sharedHeap } from '../runtime/heap.js';
+import { ADD_PARTS } from '../runtime/kernel-table.js';
+import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
+import { gemm, getGemmBackend } from './gemm.js';
+import type { ConvGeometry } from './im2col.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * Float budget of the stride-1 path's column matrix, which spans a group of images: the group is the
+ * largest divisor of the batch whose columns fit (at least one image). Bigger groups mean fewer,
+ * larger gemm calls, and with the whole batch in one group, backward reuses forward's columns.
+ * Picked with bench/conv.ts.
+ */
+export const CONV_COLUMN_BUDGET = 1 << 17;
+
+/** The helpers of tasks run on a private heap (no kernel-table ranges run there). */
+const PRIVATE_HELPERS: TaskHelpers = { convColumns: convColumnsKernel, kernels: [], args: [], sync: () => {} };
+
+/** Largest divisor of `batch` that is at most `cap` (at least 1). */
+function largestDivisor(batch: number, cap: number): number {
+  for (let d = Math.max(1, Math.min(batch, cap)); d > 1; d--) if (batch % d === 0) return d;
+  return 1;
+}
+
+/** Rounds a byte count up to a multiple of 64 (regions start on cache lines; float64 parts need 8). */
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Whether the byte range [at, at + bytes) of the heap overlaps the view `a`. */
+function overlaps(at: number, bytes: number, a: Float32Array): boolean {
+  return at < a.byteOffset + a.byteLength && a.byteOffset < at + bytes;
+}
+
+/** Where a {@link WideConv} keeps its data and runs its tasks: the SharedHeap (runtime/heap.ts) or a {@link PrivateHeap}. */
+interface ConvHeap {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  /** Number of thread scratch areas needed (threads that can run tasks). */
+  readonly slots: number;
+  alloc(bytes: number, owner?: object): number;
+  free(address: number, owner?: object): void;
+  runTasks(op: number, desc: number, chunks: number): void;
+  /** The byte address of `array` when it lives in this heap (then the tasks read it in place), else −1. */
+  addressOf(array: Float32Array): number;
+}
+
+// gemm flags of the private heap's adapter, by (transB, accumulate).
+const HEAP_GEMM_FLAGS = [{}, { accumulate: true }, { transB: true }, { transB: true, accumulate: true }] as const;
+
+/**
+ * A heap of one layer's own, used where the WASM kernel has no shared memory (or the TypeScript gemm
+ * is selected): one ArrayBuffer laid out like the shared heap, tasks run on the calling thread, and
+ * the task's gemm goes through `gemm` (so it honours setGemmBackend). Bump allocation, sized up front.
+ */
+class PrivateHeap implements ConvHeap {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly slots = 1;
+  private top: number;
+  private readonly gemmAt: HeapGemm;
+  private readonly copyAt: HeapCopy;
+
+  constructor(bytes: number) {
+    const buffer = new ArrayBuffer(align64(bytes) + 64);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.top = 64; // address 0 means "none" in a descriptor
+    const f32 = this.f32;
+    this.gemmAt = (m, n, k, a, aRs, aCs, b, _bRs, bCs, c, _ldc, acc) => {
+      // The conv tasks only use op(a) = a and ldc = n; op(b) is b or bᵀ.
+      void aRs; void aCs;
+      gemm(f32.subarray(c >> 2, (c >> 2) + m * n), f32.subarray(a >> 2, (a >> 2) + m * k),
+        f32.subarray(b >> 2, (b >> 2) + k * n), m, n, k, HEAP_GEMM_FLAGS[(bCs !== 1 ? 2 : 0) + acc]);
+    };
+    // A plain buffer: copyWithin is a native memmove here.
+    this.copyAt = (dst, src, bytes) => { f32.copyWithin(dst >> 2, src >> 2, (src + bytes) >> 2); };
+  }
+
+  alloc(bytes: number): number {
+    const address = this.top;
+    this.top += align64(bytes);
+    if (this.top > this.f32.byteLength) throw new Error(`Conv2D: internal error, private heap of ${this.f32.byteLength} bytes is too small`);
+    return address;
+  }
+
+  free(): void {
+    // The whole heap goes with its layer scratch.
+  }
+
+  addressOf(): number {
+    return -1; // only the layer's own copies live here
+  }
+
+  runTasks(op: number, desc: number, chunks: number): void {
+    const task = op === CONV_FORWARD_TASK ? convForwardTask : convBackwardTask;
+    task(this.f32, this.f64, this.i32, desc, 0, chunks, 0, 0, this.gemmAt, this.copyAt, PRIVATE_HELPERS);
+  }
+}
+
+/** The WASM kernel's shared heap (one scratch slot per core), or null (TypeScript gemm selected, or no shared memory). */
+export function sharedConvHeap(): ConvHeap | null {
+  return getGemmBackend() === 'ts' ? null : sharedHeap();
+}
+
+/**
+ * Conv2D's stride-1 path for one batch size (see the Conv2D TSDoc): its data lives in a heap (the
+ * WASM kernel's shared memory, so that the per-chunk work of runtime/conv-tasks.ts runs on all threads,
+ * or a private heap), described by a descriptor the tasks read. Forward block: descriptor, x copy,
+ * y, weights, bias, and one scratch area per thread slot — xp[G, inC, Hp, Wp] (+ kW − 1 slack),
+ * dyp[G, filters, Hq, Wq] (+ kW − 1 slack), the column region (col[inC·kH·kW, G·outH·Wp] or
+ * dycol[filters·kH·kW, G·H·Wq]), y_wide, dy_wide and dx_wide. Backward block (allocated by the first
+ * backward): dy copy, dx, flipped kernels, per-chunk dW partials and float64 bias partials.
+ * Heap memory is zero-filled when allocated and the borders, slack and junk columns are never
+ * written, so they stay 0.
+ */
+export class WideConv {
+  readonly batch: number;
+  /** Whether the data is in the shared heap (false: a private heap). */
+  readonly shared: boolean;
+  /** Images per chunk (one gemm per chunk and pass). */
+  readonly group: number;
+  readonly chunks: number;
+  private readonly heap: ConvHeap;
+  private readonly g: ConvGeometry;
+  private readonly filters: number;
+  private readonly inSize: number;
+  private readonly outSize: number;
+  private readonly ckk: number;
+  private readonly forwardBlock: number;
+  private backwardBlock: number;
+  private readonly desc: number;
+  private readonly xAddr: number;
+  private readonly wAddr: number;
+  private readonly biasAddr: number;
+  /** Output y[batch, filters, outH, outW] (a view of the heap). */
+  readonly y: Tensor;
+  /** Heap views of the input copy, the weights and the bias (shared heap views stay valid as it grows). */
+  private readonly xView: Float32Array;
+  private readonly wView: Float32Array;
+  private readonly biasView: Float32Array;
+  private dyView: Float32Array;
+  /** Input gradient dx[batch, inC, H, W] (a view of the heap; null before the first backward). */
+  private dxTensor: Tensor | null;
+  private dyAddr: number;
+  private dxAddr: number;
+  private wFlipAddr: number;
+  private dWPartAddr: number;
+  private dWPartView: Float32Array;
+  private biasPartAddr: number;
+
+  constructor(batch: number, filters: number, useBias: boolean, g: ConvGeometry, heap: ConvHeap | null) {
+    const { channels, height, width, kH, kW, outH, outW, padH, padW } = g;
+    this.batch = batch;
+    this.g = g;
+    this.filters = filters;
+    this.inSize = channels * height * width;
+    this.outSize = filters * outH * outW;
+    this.ckk = channels * kH * kW;
+    const hp = height + 2 * padH;
+    const wp = width + 2 * padW;
+    const hq = outH + 2 * (kH - 1 - padH);
+    const wq = outW + 2 * (kW - 1 - padW);
+    const wideLen = outH * wp;
+    const fullLen = height * wq;
+    const fkk = filters * kH * kW;
+    const perImage = Math.max(this.ckk * wideLen, fkk * fullLen);
+    this.group = largestDivisor(batch, Math.floor(CONV_COLUMN_BUDGET / perImage));
+    this.chunks = batch / this.group;
+    const G = this.group;
+    // Per-slot scratch, float offsets.
+    const xpOff = 0;
+    const dypOff = xpOff + G * channels * hp * wp + kW - 1;
+    const regionOff = dypOff + G * filters * hq * wq + kW - 1;
+    const yWideOff = regionOff + Math.max(this.ckk * G * wideLen, fkk * G * fullLen);
+    const dyWideOff = yWideOff + filters * G * wideLen;
+    const dxWideOff = dyWideOff + filters * G * wideLen;
+    const slotBytes = align64(4 * (dxWideOff + channels * G * fullLen));
+    const fwd = [4 * CONV_DESC_WORDS, 4 * batch * this.inSize, 4 * batch * this.outSize, 4 * filters * this.ckk, 4 * filters];
+    const fwdBytes = fwd.reduce((sum, b) => sum + align64(b), 0);
+    const bwdBytes = this.backwardSizes().reduce((sum, b) => sum + align64(b), 0);
+    this.heap = heap ?? new PrivateHeap(fwdBytes + slotBytes + bwdBytes + 64);
+    this.shared = heap !== null;
+    const slots = this.heap.slots;
+    this.forwardBlock = this.heap.alloc(fwdBytes + slots * slotBytes, this);
+    let at = this.forwardBlock;
+    const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
+    this.desc = take(fwd[0]);
+    this.xAddr = take(fwd[1]);
+    const yAddr = take(fwd[2]);
+    this.wAddr = take(fwd[3]);
+    this.biasAddr = take(fwd[4]);
+    const scratch = at;
+    this.backwardBlock = 0;
+    this.dyAddr = 0;
+    this.dxAddr = 0;
+    this.wFlipAddr = 0;
+    this.dWPartAddr = 0;
+    this.dWPartView = new Float32Array(0);
+    this.biasPartAddr = 0;
+    this.dxTensor = null;
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    const words: [number, number][] = [
+      [D.channels, channels], [D.height, height], [D.width, width], [D.kH, kH], [D.kW, kW], [D.padH, padH],
+      [D.padW, padW], [D.outH, outH], [D.outW, outW], [D.filters, filters], [D.group, G], [D.hp, hp],
+      [D.wp, wp], [D.hq, hq], [D.wq, wq], [D.x, this.xAddr], [D.y, yAddr], [D.w, this.wAddr],
+      [D.bias, useBias ? this.biasAddr : 0], [D.scratch, scratch], [D.scratchStride, slotBytes], [D.xp, xpOff],
+      [D.dyp, dypOff], [D.region, regionOff], [D.yWide, yWideOff], [D.dyWide, dyWideOff], [D.dxWide, dxWideOff],
+    ];
+    for (const [word, value] of words) i32[d + word] = value;
+    const f32 = this.heap.f32;
+    this.y = new Tensor(f32.subarray(yAddr >> 2, (yAddr >> 2) + batch * this.outSize), [batch, filters, outH, outW]);
+    this.xView = f32.subarray(this.xAddr >> 2, (this.xAddr >> 2) + batch * this.inSize);
+    this.wView = f32.subarray(this.wAddr >> 2, (this.wAddr >> 2) + filters * this.ckk);
+    this.biasView = f32.subarray(this.biasAddr >> 2, (this.biasAddr >> 2) + filters);
+    this.dyView = this.biasView.subarray(0, 0);
+  }
+
+  /** Bytes of the backward block's regions: dy, dx, flipped kernels, dW partials, bias partials. */
+  private backwardSizes(): number[] {
+    const { channels, kH, kW } = this.g;
+    const chunks = this.chunks;
+    return [4 * this.batch * this.outSize, 4 * this.batch * this.inSize, 4 * channels * this.filters * kH * kW,
+      4 * chunks * this.filters * this.ckk, 8 * chunks * this.filters];
+  }
+
+  /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
+  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    i32[d + D.relu] = relu ? 1 : 0;
+    // x, w and bias that live in the heap (a previous layer's output, the layer's own parameters)
+    // are read in place; others are copied into the layer's block first.
+    i32[d + D.x] = this.inPlace(x, this.xView, this.xAddr);
+    i32[d + D.w] = this.inPlace(w, this.wView, this.wAddr);
+    i32[d + D.bias] = bias === null ? 0 : this.inPlace(bias, this.biasView, this.biasAddr);
+    this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
+    return this.y;
+  }
+
+  /**
+   * The heap address of `array` (its first view.length floats), copying it into `view` (at
+   * `address`) unless it lives in the heap outside this layer's own outputs (y, dx), which the tasks write.
+   */
+  private inPlace(array: Float32Array, view: Float32Array, address: number): number {
+    const at = this.heap.addressOf(array);
+    const bytes = 4 * view.length;
+    if (at >= 0 && !overlaps(at, bytes, this.y.data) && (this.dxTensor === null || !overlaps(at, bytes, this.dxTensor.data))) return at;
+    copyFloat32(view, array.length === view.length ? array : array.subarray(0, view.length));
+    return address;
+  }
+
+  /**
+   * Adds dW (and db) of the last forward's input and weights, given dy; returns dx, or null when
+   * `needInputGrad` is false.
+   */
+  backward(dy: Float32Array, gradW: Float32Array, gradB: Float32Array | null, needInputGrad: boolean): Tensor | null {
+    if (this.backwardBlock === 0) this.allocBackward();
+    const heap = this.heap;
+    const f32 = heap.f32;
+    const i32 = heap.i32;
+    const d = this.desc >> 2;
+    i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
+    i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
+    i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
+    if (needInputGrad) {
+      // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from the W forward read.
+      const { channels, kH, kW } = this.g;
+      const kk = kH * kW;
+      const rowLen = this.filters * kk;
+      const wF = i32[d + D.w] >> 2;
+      const flipF = this.wFlipAddr >> 2;
+      for (let o = 0; o < this.filters; o++) {
+        for (let c = 0; c < channels; c++) {
+          const src = wF + (o * channels + c) * kk;
+          const dst = flipF + c * rowLen + o * kk;
+          for (let t = 0; t < kk; t++) f32[dst + t] = f32[src + kk - 1 - t];
+        }
+      }
+    }
+    heap.runTasks(CONV_BACKWARD_TASK, this.desc, this.chunks);
+    // Sum the per-chunk partials in chunk order: the same bits whichever threads ran the chunks. On
+    // the shared heap the module's addParts does it, split over the threads by ranges of dW.
+    const size = this.filters * this.ckk;
+    ADD_PARTS.run(size, gradW, this.dWPartView, this.chunks, size);
+    if (gradB !== null) {
+      const f64 = heap.f64;
+      const partD = this.biasPartAddr >> 3;
+      for (let o = 0; o < this.filters; o++) {
+        let sum = 0;
+        for (let chunk = 0; chunk < this.chunks; chunk++) sum += f64[partD + chunk * this.filters + o];
+        gradB[o] += sum;
+      }
+    }
+    return needInputGrad ? this.dxTensor : null;
+  }
+
+  private allocBackward(): void {
+    const sizes = this.backwardSizes();
+    this.backwardBlock = this.heap.alloc(sizes.reduce((sum, b) => sum + align64(b), 0), this);
+    let at = this.backwardBlock;
+    const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
+    this.dyAddr = take(sizes[0]);
+    this.dyView = this.heap.f32.subarray(this.dyAddr >> 2, (this.dyAddr >> 2) + this.batch * this.outSize);
+    this.dxAddr = take(sizes[1]);
+    this.wFlipAddr = take(sizes[2]);
+    this.dWPartAddr = take(sizes[3]);
+    this.dWPartView = this.heap.f32.subarray(this.dWPartAddr >> 2, (this.dWPartAddr >> 2) + this.chunks * this.filters * this.ckk);
+    this.biasPartAddr = take(sizes[4]);
+    const i32 = this.heap.i32;
+    const d = this.desc >> 2;
+    i32[d + D.wFlip] = this.wFlipAddr;
+    i32[d + D.dWPart] = this.dWPartAddr;
+    const { channels, height, width } = this.g;
+    this.dxTensor = new Tensor(this.heap.f32.subarray(this.dxAddr >> 2, (this.dxAddr >> 2) + this.batch * this.inSize), [this.batch, channels, height, width]);
+  }
+
+  /** Returns the heap blocks (the tensors {@link y} and dx must not be used afterwards). */
+  release(): void {
+    this.heap.free(this.forwardBlock, this);
+    if (this.backwardBlock !== 0) this.heap.free(this.backwardBlock);
+  }
+}

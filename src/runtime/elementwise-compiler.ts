@@ -1,0 +1,697 @@
+// Compiles a user's elementwise expression (traced once with symbolic Values) into a WebAssembly
+// module running it with f32x4 SIMD over arrays in the shared heap, plus a TypeScript twin giving the
+// same bits on ordinary Float32Arrays. Owns the expression DAG, its macros (exp, erf, tanh) and both
+// code generators.
+import {
+  BLOCK_EMPTY, ByteWriter, encodeModule, MISC_I32_TRUNC_SAT_F32_S, MISC_PREFIX, OP, SIMD, TYPE, type ValType,
+} from './wasm-encoder.js';
+
+/** A traced value inside an elementwise body: float32 per element. */
+export interface Value {
+  /** `this + o`, rounded to float32. */
+  add(o: Value | number): Value;
+  /** `this − o`, rounded to float32. */
+  sub(o: Value | number): Value;
+  /** `this · o`, rounded to float32 (never fused with a neighbouring add). */
+  mul(o: Value | number): Value;
+  /** `this / o`, rounded to float32. */
+  div(o: Value | number): Value;
+  /** `−this` (flips the sign bit). */
+  neg(): Value;
+  /** `|this|` (clears the sign bit). */
+  abs(): Value;
+  /** √this, correctly rounded (NaN below zero, −0 for −0). */
+  sqrt(): Value;
+  /** WebAssembly `f32.min`: NaN if either is NaN, min(−0, +0) = −0. */
+  min(o: Value | number): Value;
+  /** WebAssembly `f32.max`: NaN if either is NaN, max(−0, +0) = +0. */
+  max(o: Value | number): Value;
+  /** −1 below zero, +1 above, +0 for ±0, NaN for NaN (torch.sign, except that −0 gives +0). */
+  sign(): Value;
+  /**
+   * Float32 eˣ: Cody–Waite reduction x = k·ln2 + r (ln 2 split in two, k = round-half-even(x·log₂e)),
+   * Cephes' degree-7 polynomial for eʳ, and 2ᵏ built from exponent bits as 2^⌊k/2⌋·2^(k−⌊k/2⌋) so that
+   * subnormal results round once. Maximum error 0.99 ulp against Math.exp (measured over every float32
+   * input, subnormal results included; the tests check a million of them against 1 ulp). x is clamped to [−104, 89]:
+   * +Inf (and anything above 88.7228) → +Inf, −Inf (and below −103.97) → +0, NaN → NaN.
+   */
+  exp(): Value;
+  /**
+   * erf by Abramowitz–Stegun 7.1.26 in PyTorch's vectorised CPU order (with every fused multiply-add
+   * split into a multiply and an add): t = 1/(1 + p·|x|), erf = sign(x)·(1 − t·(a₁ + t·(… + t·a₅))·e^(−x²)).
+   * The formula is within 1.4e-7 of erf in exact arithmetic; evaluated in float32 its alternating
+   * polynomial adds rounding error, and the measured maximum absolute error over every fifth float32
+   * input is 6.7e-7 (near |x| = 0.04; PyTorch's FMA evaluation of the same form reaches 5.3e-7).
+   * erf(+0) = +0, erf(−0) = −0, erf(±Inf) = ±1, NaN → NaN.
+   */
+  erf(): Value;
+  /**
+   * tanh in Cephes' form: |x| < 0.625 → x + x³·P(x²) (degree-4 P), else 1 − 2/(e^(2|x|) + 1) with
+   * this library's exp; the sign of x is copied onto the result, so tanh(−0) = −0. Maximum error
+   * 1.33 ulp against Math.tanh (measured over every fifth float32 input; the tests bound it by 2 ulp); tanh(±Inf) = ±1, NaN → NaN.
+   */
+  tanh(): Value;
+  /** `this > o` per element (false when either is NaN). */
+  gt(o: Value | number): Mask;
+  /** `this < o` per element (false when either is NaN). */
+  lt(o: Value | number): Mask;
+  /** `this ≥ o` per element (false when either is NaN). */
+  ge(o: Value | number): Mask;
+  /** `this ≤ o` per element (false when either is NaN). */
+  le(o: Value | number): Mask;
+  /** `this = o` per element (−0 equals +0; NaN equals nothing). */
+  eq(o: Value | number): Mask;
+}
+
+/** A per-element boolean inside an elementwise body. */
+export interface Mask {
+  /** `ifTrue` where the mask holds, else `ifFalse`. */
+  select(ifTrue: Value | number, ifFalse: Value | number): Value;
+  and(o: Mask): Mask;
+  or(o: Mask): Mask;
+  not(): Mask;
+}
+
+/** A user's elementwise kernel. */
+export interface ElementwiseDefinition {
+  readonly name: string;                     // kebab or camel, for error messages
+  readonly arrays: readonly string[];        // array operands in call order, e.g. ['p', 'g', 'm']
+  readonly scalars?: readonly string[];      // float32 scalar operands in call order, e.g. ['lr', 'beta1']
+  /** Traced once at compile time with symbolic Values; returns the new values of the arrays it writes
+   *  (keys ⊆ arrays; in-place update allowed: every read of an array sees its OLD value, i.e. all outputs
+   *  are computed from the inputs of the same element, then stored). */
+  readonly body: (arrays: Record<string, Value>, scalars: Record<string, Value>) => Record<string, Value>;
+}
+
+/** A compiled elementwise kernel: its WebAssembly module and its TypeScript twin. */
+export interface CompiledElementwise {
+  readonly name: string;
+  readonly arrays: number;       // count
+  readonly scalars: number;      // count
+  /** WebAssembly module bytes: imports env.memory (shared when options.shared, max 65536 pages, min 1),
+   *  exports function "run" with params (i32 byte address per array ..., i32 n, f32 per scalar ...):
+   *  processes elements [0, n) of each array (f32x4 main loop + scalar tail with the same ops). */
+  readonly wasm: Uint8Array;
+  /** Same computation on ordinary Float32Arrays, bit-identical to the wasm (NaN payloads aside):
+   *  twin(array0, array1, ..., n, scalar0, ...) over elements [0, n). */
+  readonly twin: (...args: (Float32Array | number)[]) => void;
+}
+
+/** A bad definition or a bad twin call; the message names the kernel and the problem. */
+export class ElementwiseError extends Error {
+  constructor(readonly kernel: string, problem: string) {
+    super(`elementwise kernel "${kernel}": ${problem}`);
+    this.name = 'ElementwiseError';
+  }
+}
+
+/** At most this many array operands. */
+export const MAX_ARRAYS = 8;
+/** At most this many scalar operands. */
+export const MAX_SCALARS = 12;
+/** At most this many distinct DAG nodes per kernel (each is a local in the module). */
+export const MAX_NODES = 4000;
+
+// ---------------------------------------------------------------------------------------------
+// The DAG: every node has a type (f: float32, i: int32 bits, m: mask) and is hash-consed, so equal
+// subexpressions are one node. Node ids grow with creation, so id order is a topological order.
+
+type Ty = 'f' | 'i' | 'm';
+
+interface OpSpec {
+  readonly ty: Ty;
+  readonly args: readonly Ty[];
+  readonly commutative: boolean;
+  /** SIMD opcode, or -1 when the op only reinterprets bits (nothing to do on a v128). */
+  readonly vec: number;
+  /** Scalar instruction bytes. */
+  readonly sc: readonly number[];
+  /** Twin expression from the operands' variable names (and the immediate). */
+  readonly twin: (a: readonly string[], imm: number) => string;
+  /** Takes an immediate shift count (pushed as i32.const before the op). */
+  readonly shift?: boolean;
+}
+
+const fbin = (vec: number, sc: number, sym: string, commutative: boolean): OpSpec => ({
+  ty: 'f', args: ['f', 'f'], commutative, vec, sc: [sc], twin: (a) => `fr(${a[0]} ${sym} ${a[1]})`,
+});
+const cmp = (vec: number, sc: number, sym: string, commutative: boolean): OpSpec => ({
+  ty: 'm', args: ['f', 'f'], commutative, vec, sc: [sc], twin: (a) => `(${a[0]} ${sym} ${a[1]})`,
+});
+const ibin = (vec: number, sc: number, js: (a: readonly string[]) => string, commutative: boolean): OpSpec => ({
+  ty: 'i', args: ['i', 'i'], commutative, vec, sc: [sc], twin: js,
+});
+
+const OPS: Record<string, OpSpec> = {
+  fadd: fbin(SIMD.f32x4Add, OP.f32Add, '+', true),
+  fsub: fbin(SIMD.f32x4Sub, OP.f32Sub, '-', false),
+  fmul: fbin(SIMD.f32x4Mul, OP.f32Mul, '*', true),
+  fdiv: fbin(SIMD.f32x4Div, OP.f32Div, '/', false),
+  // Math.min/max treat −0 as below +0 and return NaN for any NaN: exactly f32.min/f32.max.
+  fmin: { ty: 'f', args: ['f', 'f'], commutative: true, vec: SIMD.f32x4Min, sc: [OP.f32Min], twin: (a) => `mn(${a[0]}, ${a[1]})` },
+  fmax: { ty: 'f', args: ['f', 'f'], commutative: true, vec: SIMD.f32x4Max, sc: [OP.f32Max], twin: (a) => `mx(${a[0]}, ${a[1]})` },
+  fneg: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Neg, sc: [OP.f32Neg], twin: (a) => `(-${a[0]})` },
+  fabs: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Abs, sc: [OP.f32Abs], twin: (a) => `ab(${a[0]})` },
+  fsqrt: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Sqrt, sc: [OP.f32Sqrt], twin: (a) => `fr(sq(${a[0]}))` },
+  fnearest: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Nearest, sc: [OP.f32Nearest], twin: (a) => `rint(${a[0]})` },
+  gt: cmp(SIMD.f32x4Gt, OP.f32Gt, '>', false),
+  lt: cmp(SIMD.f32x4Lt, OP.f32Lt, '<', false),
+  ge: cmp(SIMD.f32x4Ge, OP.f32Ge, '>=', false),
+  le: cmp(SIMD.f32x4Le, OP.f32Le, '<=', false),
+  eq: cmp(SIMD.f32x4Eq, OP.f32Eq, '===', true),
+  and: { ty: 'm', args: ['m', 'm'], commutative: true, vec: SIMD.v128And, sc: [OP.i32And], twin: (a) => `(${a[0]} && ${a[1]})` },
+  or: { ty: 'm', args: ['m', 'm'], commutative: true, vec: SIMD.v128Or, sc: [OP.i32Or], twin: (a) => `(${a[0]} || ${a[1]})` },
+  not: { ty: 'm', args: ['m'], commutative: false, vec: SIMD.v128Not, sc: [OP.i32Eqz], twin: (a) => `(!${a[0]})` },
+  // operands in stack order: ifTrue, ifFalse, mask (v128.bitselect and select agree on it)
+  select: { ty: 'f', args: ['f', 'f', 'm'], commutative: false, vec: SIMD.v128Bitselect, sc: [OP.select], twin: (a) => `(${a[2]} ? ${a[0]} : ${a[1]})` },
+  f2i: { ty: 'i', args: ['f'], commutative: false, vec: SIMD.i32x4TruncSatF32x4S, sc: [MISC_PREFIX, MISC_I32_TRUNC_SAT_F32_S], twin: (a) => `tsat(${a[0]})` },
+  bits: { ty: 'i', args: ['f'], commutative: false, vec: -1, sc: [OP.i32ReinterpretF32], twin: () => 'I[0]' },
+  float: { ty: 'f', args: ['i'], commutative: false, vec: -1, sc: [OP.f32ReinterpretI32], twin: () => 'F[0]' },
+  iadd: ibin(SIMD.i32x4Add, OP.i32Add, (a) => `((${a[0]} + ${a[1]}) | 0)`, true),
+  isub: ibin(SIMD.i32x4Sub, OP.i32Sub, (a) => `((${a[0]} - ${a[1]}) | 0)`, false),
+  iand: ibin(SIMD.v128And, OP.i32And, (a) => `(${a[0]} & ${a[1]})`, true),
+  ior: ibin(SIMD.v128Or, OP.i32Or, (a) => `(${a[0]} | ${a[1]})`, true),
+  ixor: ibin(SIMD.v128Xor, OP.i32Xor, (a) => `(${a[0]} ^ ${a[1]})`, true),
+  ishl: { ty: 'i', args: ['i'], commutative: false, vec: SIMD.i32x4Shl, sc: [OP.i32Shl], shift: true, twin: (a, k) => `(${a[0]} << ${k})` },
+  ishr: { ty: 'i', args: ['i'], commutative: false, vec: SIMD.i32x4ShrS, sc: [OP.i32ShrS], shift: true, twin: (a, k) => `(${a[0]} >> ${k})` },
+};
+
+/** Leaves: an array element, a scalar operand, a float32 constant (imm = its bits), an int constant. */
+type Leaf = 'load' | 'scalar' | 'fconst' | 'iconst';
+const LEAF_TY: Record<Leaf, Ty> = { load: 'f', scalar: 'f', fconst: 'f', iconst: 'i' };
+
+interface Node {
+  readonly op: string;
+  readonly ty: Ty;
+  readonly args: readonly number[];
+  readonly imm: number;
+  /** Depends on no array element: computed once before the loops. */
+  readonly invariant: boolean;
+}
+
+const F32 = new Float32Array(1);
+const I32 = new Int32Array(F32.buffer);
+
+function f32Bits(v: number): number {
+  F32[0] = v;
+  return I32[0];
+}
+
+function bitsF32(b: number): number {
+  I32[0] = b;
+  return F32[0];
+}
+
+class Graph {
+  readonly nodes: Node[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(readonly kernel: string) {}
+
+  fail(problem: string): never {
+    throw new ElementwiseError(this.kernel, problem);
+  }
+
+  private intern(op: string, ty: Ty, args: number[], imm: number): number {
+    const key = `${op}:${args.join(',')}:${imm}`;
+    const hit = this.index.get(key);
+    if (hit !== undefined) return hit;
+    if (this.nodes.length >= MAX_NODES) this.fail(`the expression has more than ${MAX_NODES} distinct operations`);
+    const invariant = op !== 'load' && args.every((a) => this.nodes[a].invariant);
+    this.nodes.push({ op, ty, args, imm, invariant });
+    this.index.set(key, this.nodes.length - 1);
+    return this.nodes.length - 1;
+  }
+
+  leaf(op: Leaf, imm: number): number {
+    return this.intern(op, LEAF_TY[op], [], imm);
+  }
+
+  /** A float32 constant (the number rounded to float32). */
+  c(v: number): number {
+    return this.leaf('fconst', f32Bits(v));
+  }
+
+  /** An int32 constant. */
+  ic(v: number): number {
+    return this.leaf('iconst', v | 0);
+  }
+
+  op(name: string, args: number[], imm = 0): number {
+    const spec = OPS[name];
+    for (let i = 0; i < args.length; i++) {
+      if (this.nodes[args[i]].ty !== spec.args[i]) throw new Error(`internal: ${name} operand ${i} has the wrong type`);
+    }
+    const a = spec.commutative && args[0] > args[1] ? [args[1], args[0]] : args;
+    return this.intern(name, spec.ty, a, imm);
+  }
+
+  // shorthands used by the macros
+  add(a: number, b: number): number { return this.op('fadd', [a, b]); }
+  sub(a: number, b: number): number { return this.op('fsub', [a, b]); }
+  mul(a: number, b: number): number { return this.op('fmul', [a, b]); }
+  div(a: number, b: number): number { return this.op('fdiv', [a, b]); }
+
+  /** Horner's rule c[0]·xⁿ + … + c[n], one multiply and one add per step (no FMA). */
+  horner(x: number, c: readonly number[]): number {
+    let acc = this.c(c[0]);
+    for (let i = 1; i < c.length; i++) acc = this.add(this.mul(acc, x), this.c(c[i]));
+    return acc;
+  }
+
+  /** The float with a's magnitude and b's sign bit. */
+  copySign(a: number, b: number): number {
+    const signBit = this.op('iand', [this.op('bits', [b]), this.ic(0x80000000 | 0)]);
+    const mag = this.op('iand', [this.op('bits', [a]), this.ic(0x7fffffff)]);
+    return this.op('float', [this.op('ior', [mag, signBit])]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Macros: exp, erf, tanh and sign as DAGs of the primitive ops above.
+
+// Cephes expf: ln 2 = C1 − C2 with C1 = 355/512 exact in 9 bits (so k·C1 is exact for |k| ≤ 2¹⁵).
+const EXP_C1 = 0.693359375;
+const EXP_C2 = -2.12194440e-4;
+const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+function expNode(g: Graph, x: number): number {
+  // clamp: e^89 overflows and e^−104 rounds to 0 in float32; f32.min/max keep a NaN
+  const xc = g.op('fmax', [g.op('fmin', [x, g.c(89)]), g.c(-104)]);
+  const k = g.op('fnearest', [g.mul(xc, g.c(Math.LOG2E))]);
+  // x − k·C1 is exact (both near k·ln2, k·C1 exact); then the small correction
+  const r = g.sub(g.sub(xc, g.mul(k, g.c(EXP_C1))), g.mul(k, g.c(EXP_C2)));
+  const z = g.mul(r, r);
+  const y = g.add(g.add(g.mul(g.horner(r, EXP_P), z), r), g.c(1));
+  // 2ᵏ = 2^k1 · 2^k2 with k1 = k >> 1, k2 = k − k1 ∈ [−75, 64]: both scales are normal floats, y·2^k1
+  // is exact, and the last multiply rounds once (into a subnormal, to 0, or to +Inf as it should).
+  const ki = g.op('f2i', [k]);
+  const k1 = g.op('ishr', [ki], 1);
+  const k2 = g.op('isub', [ki, k1]);
+  const scale = (e: number): number => g.op('float', [g.op('ishl', [g.op('iadd', [e, g.ic(127)])], 23)]);
+  return g.mul(g.mul(y, scale(k1)), scale(k2));
+}
+
+// Abramowitz & Stegun 7.1.26, as in PyTorch's Vectorized<float>::erf
+const ERF_P = 0.3275911;
+const ERF_A = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592]; // a5 … a1
+
+function erfNode(g: Graph, x: number): number {
+  const ax = g.op('fabs', [x]);
+  const t = g.div(g.c(1), g.add(g.mul(g.c(ERF_P), ax), g.c(1)));
+  const r = g.horner(t, ERF_A);
+  const e = expNode(g, g.op('fneg', [g.mul(x, x)]));
+  const y = g.add(g.mul(g.mul(g.op('fneg', [e]), t), r), g.c(1));
+  // PyTorch xors x's sign bit into the result (y ≥ 0 for every x; y = +0 at x = ±0)
+  const signBit = g.op('iand', [g.op('bits', [x]), g.ic(0x80000000 | 0)]);
+  return g.op('float', [g.op('ixor', [g.op('bits', [y]), signBit])]);
+}
+
+// Cephes tanhf
+const TANH_P = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+
+function tanhNode(g: Graph, x: number): number {
+  const ax = g.op('fabs', [x]);
+  const z = g.mul(ax, ax);
+  const small = g.add(g.mul(g.mul(g.horner(z, TANH_P), z), ax), ax);
+  const e = expNode(g, g.add(ax, ax));
+  const big = g.sub(g.c(1), g.div(g.c(2), g.add(e, g.c(1))));
+  // a NaN fails the comparison and takes the exp branch, which keeps it NaN
+  const y = g.op('select', [small, big, g.op('lt', [ax, g.c(0.625)])]);
+  return g.copySign(y, x);
+}
+
+function signNode(g: Graph, x: number): number {
+  // x − x is +0 for ±0 and NaN for NaN (±Inf are caught by the comparisons first)
+  const zero = g.c(0);
+  const inner = g.op('select', [g.c(-1), g.sub(x, x), g.op('lt', [x, zero])]);
+  return g.op('select', [g.c(1), inner, g.op('gt', [x, zero])]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The traced Value and Mask handed to the body.
+
+class TracedValue implements Value {
+  constructor(readonly g: Graph, readonly id: number) {}
+
+  private operand(o: Value | number, what: string): number {
+    if (typeof o === 'number') {
+      if (!Number.isFinite(o)) this.g.fail(`${what}: numeric constant must be finite, got ${o}`);
+      return this.g.c(o);
+    }
+    if (o instanceof TracedValue) {
+      if (o.g !== this.g) this.g.fail(`${what}: operand is a Value from another kernel's body`);
+      return o.id;
+    }
+    if (o instanceof TracedMask) this.g.fail(`${what}: operand is a Mask, not a Value (use mask.select(a, b))`);
+    return this.g.fail(`${what}: operand must be a Value or a number, got ${describe(o)}`);
+  }
+
+  private bin(op: string, o: Value | number, what: string): TracedValue {
+    return new TracedValue(this.g, this.g.op(op, [this.id, this.operand(o, what)]));
+  }
+
+  private cmp(op: string, o: Value | number, what: string): TracedMask {
+    return new TracedMask(this.g, this.g.op(op, [this.id, this.operand(o, what)]));
+  }
+
+  private un(op: string): TracedValue {
+    return new TracedValue(this.g, this.g.op(op, [this.id]));
+  }
+
+  add(o: Value | number): Value { return this.bin('fadd', o, 'add'); }
+  sub(o: Value | number): Value { return this.bin('fsub', o, 'sub'); }
+  mul(o: Value | number): Value { return this.bin('fmul', o, 'mul'); }
+  div(o: Value | number): Value { return this.bin('fdiv', o, 'div'); }
+  min(o: Value | number): Value { return this.bin('fmin', o, 'min'); }
+  max(o: Value | number): Value { return this.bin('fmax', o, 'max'); }
+  neg(): Value { return this.un('fneg'); }
+  abs(): Value { return this.un('fabs'); }
+  sqrt(): Value { return this.un('fsqrt'); }
+  sign(): Value { return new TracedValue(this.g, signNode(this.g, this.id)); }
+  exp(): Value { return new TracedValue(this.g, expNode(this.g, this.id)); }
+  erf(): Value { return new TracedValue(this.g, erfNode(this.g, this.id)); }
+  tanh(): Value { return new TracedValue(this.g, tanhNode(this.g, this.id)); }
+  gt(o: Value | number): Mask { return this.cmp('gt', o, 'gt'); }
+  lt(o: Value | number): Mask { return this.cmp('lt', o, 'lt'); }
+  ge(o: Value | number): Mask { return this.cmp('ge', o, 'ge'); }
+  le(o: Value | number): Mask { return this.cmp('le', o, 'le'); }
+  eq(o: Value | number): Mask { return this.cmp('eq', o, 'eq'); }
+}
+
+class TracedMask implements Mask {
+  constructor(readonly g: Graph, readonly id: number) {}
+
+  private mask(o: Mask, what: string): number {
+    if (!(o instanceof TracedMask)) this.g.fail(`${what}: operand must be a Mask (from gt, lt, ge, le, eq), got ${describe(o)}`);
+    if (o.g !== this.g) this.g.fail(`${what}: operand is a Mask from another kernel's body`);
+    return o.id;
+  }
+
+  private value(o: Value | number, what: string): number {
+    if (typeof o === 'number') {
+      if (!Number.isFinite(o)) this.g.fail(`${what}: numeric constant must be finite, got ${o}`);
+      return this.g.c(o);
+    }
+    if (!(o instanceof TracedValue)) this.g.fail(`${what}: operand must be a Value or a number, got ${describe(o)}`);
+    if (o.g !== this.g) this.g.fail(`${what}: operand is a Value from another kernel's body`);
+    return o.id;
+  }
+
+  select(ifTrue: Value | number, ifFalse: Value | number): Value {
+    const a = this.value(ifTrue, 'select');
+    const b = this.value(ifFalse, 'select');
+    return new TracedValue(this.g, this.g.op('select', [a, b, this.id]));
+  }
+
+  and(o: Mask): Mask { return new TracedMask(this.g, this.g.op('and', [this.id, this.mask(o, 'and')])); }
+  or(o: Mask): Mask { return new TracedMask(this.g, this.g.op('or', [this.id, this.mask(o, 'or')])); }
+  not(): Mask { return new TracedMask(this.g, this.g.op('not', [this.id])); }
+}
+
+function describe(o: unknown): string {
+  if (o === null) return 'null';
+  if (Array.isArray(o)) return 'an array';
+  if (typeof o === 'number' || typeof o === 'boolean') return `${typeof o} ${String(o)}`;
+  if (typeof o === 'object') return `an object (${Object.prototype.toString.call(o)})`;
+  return typeof o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation and tracing
+
+interface Traced {
+  readonly g: Graph;
+  /** [array index, node id] per written array, in array order. */
+  readonly outputs: readonly (readonly [number, number])[];
+}
+
+function checkNames(g: Graph, list: unknown, what: string, max: number, min: number, seen: Set<string>): readonly string[] {
+  if (!Array.isArray(list)) g.fail(`${what} must be an array of names, got ${describe(list)}`);
+  if (list.length < min || list.length > max) {
+    g.fail(`${what} must hold ${min} to ${max} names, got ${list.length}`);
+  }
+  for (const name of list) {
+    if (typeof name !== 'string' || name.length === 0) g.fail(`${what} holds ${describe(name)}, expected a non-empty string`);
+    if (seen.has(name)) g.fail(`duplicate operand name "${name}"`);
+    seen.add(name);
+  }
+  return list as readonly string[];
+}
+
+function trace(def: ElementwiseDefinition): Traced {
+  if (def === null || typeof def !== 'object') throw new ElementwiseError('?', `definition must be an object, got ${describe(def)}`);
+  if (typeof def.name !== 'string' || def.name.trim().length === 0) {
+    throw new ElementwiseError('?', `name must be a non-empty string, got ${describe(def.name)}`);
+  }
+  const g: Graph = new Graph(def.name);
+  const seen = new Set<string>();
+  const arrays = checkNames(g, def.arrays, 'arrays', MAX_ARRAYS, 1, seen);
+  const scalars = checkNames(g, def.scalars ?? [], 'scalars', MAX_SCALARS, 0, seen);
+  if (typeof def.body !== 'function') g.fail(`body must be a function, got ${describe(def.body)}`);
+
+  const arrayValues: Record<string, Value> = {};
+  const scalarValues: Record<string, Value> = {};
+  arrays.forEach((name, i) => { arrayValues[name] = new TracedValue(g, g.leaf('load', i)); });
+  scalars.forEach((name, i) => { scalarValues[name] = new TracedValue(g, g.leaf('scalar', i)); });
+
+  const result: unknown = def.body(arrayValues, scalarValues);
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+    g.fail(`body must return an object mapping array names to Values, got ${describe(result)}`);
+  }
+  const out = result as Record<string, unknown>;
+  const keys = Object.keys(out);
+  if (keys.length === 0) g.fail('body returned no outputs; return e.g. { p: newP }');
+  const outputs: [number, number][] = [];
+  for (const key of keys) {
+    const at = arrays.indexOf(key);
+    if (at < 0) {
+      const kind = scalars.includes(key) ? 'a scalar (scalars cannot be written)' : 'not one of the arrays';
+      g.fail(`body returned "${key}", which is ${kind}; arrays: ${arrays.join(', ')}`);
+    }
+    const v = out[key];
+    if (v instanceof TracedMask) g.fail(`output "${key}" is a Mask; turn it into a Value with mask.select(a, b)`);
+    if (!(v instanceof TracedValue)) g.fail(`output "${key}" is ${describe(v)}, not a Value`);
+    if (v.g !== g) g.fail(`output "${key}" is a Value from another kernel's body`);
+    outputs.push([at, v.id]);
+  }
+  outputs.sort((a, b) => a[0] - b[0]);
+  return { g, outputs };
+}
+
+/** Marks the nodes the outputs depend on. */
+function live(g: Graph, outputs: readonly (readonly [number, number])[]): boolean[] {
+  const used = new Array<boolean>(g.nodes.length).fill(false);
+  for (const [, id] of outputs) used[id] = true;
+  for (let id = g.nodes.length - 1; id >= 0; id--) {
+    if (used[id]) for (const a of g.nodes[id].args) used[a] = true;
+  }
+  return used;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly: params (arrays…, n, scalars…); invariant nodes computed once as scalars and splatted;
+// a 4-lane loop over [0, n & ~3), then a scalar loop over the rest, both with the same ops.
+
+function generateWasm(t: Traced, nArrays: number, nScalars: number, shared: boolean): Uint8Array {
+  const { g, outputs } = t;
+  const used = live(g, outputs);
+  const params: ValType[] = [];
+  for (let i = 0; i < nArrays; i++) params.push(TYPE.i32);
+  params.push(TYPE.i32);
+  for (let i = 0; i < nScalars; i++) params.push(TYPE.f32);
+  const nParam = nArrays;
+  const locals: ValType[] = [];
+  const alloc = (ty: ValType): number => params.length + locals.push(ty) - 1;
+  const off = alloc(TYPE.i32);
+  const endVec = alloc(TYPE.i32);
+  const end = alloc(TYPE.i32);
+
+  // scalar and vector local of each live node
+  const sl = new Int32Array(g.nodes.length).fill(-1);
+  const vl = new Int32Array(g.nodes.length).fill(-1);
+  g.nodes.forEach((node, id) => {
+    if (!used[id]) return;
+    sl[id] = node.op === 'scalar' ? nArrays + 1 + node.imm : alloc(node.ty === 'f' ? TYPE.f32 : TYPE.i32);
+    vl[id] = OPS[node.op]?.vec === -1 ? vl[node.args[0]] : alloc(TYPE.v128);
+  });
+
+  const w = new ByteWriter();
+  const get = (l: number): void => { w.op(OP.localGet).u32(l); };
+  const set = (l: number): void => { w.op(OP.localSet).u32(l); };
+  const address = (array: number): void => { get(array); get(off); w.op(OP.i32Add); };
+
+  const emitScalar = (id: number): void => {
+    const node = g.nodes[id];
+    switch (node.op) {
+      case 'scalar': return;
+      case 'fconst': w.op(OP.f32Const).f32(bitsF32(node.imm)); break;
+      case 'iconst': w.op(OP.i32Const).s32(node.imm); break;
+      case 'load': address(node.imm); w.op(OP.f32Load).memarg(2, 0); break;
+      default: {
+        const spec = OPS[node.op];
+        for (const a of node.args) get(sl[a]);
+        if (spec.shift) w.op(OP.i32Const).s32(node.imm);
+        w.bytes(spec.sc);
+      }
+    }
+    set(sl[id]);
+  };
+
+  const emitVector = (id: number): void => {
+    const node = g.nodes[id];
+    if (node.op === 'load') {
+      address(node.imm);
+      w.simd(SIMD.v128Load).memarg(2, 0);
+    } else {
+      const spec = OPS[node.op];
+      if (spec.vec === -1) return;
+      for (const a of node.args) get(vl[a]);
+      if (spec.shift) w.op(OP.i32Const).s32(node.imm);
+      w.simd(spec.vec);
+    }
+    set(vl[id]);
+  };
+
+  // prologue: invariant nodes once, then splatted (a mask 0/1 becomes 0/−1 per lane)
+  g.nodes.forEach((node, id) => {
+    if (!used[id] || !node.invariant) return;
+    emitScalar(id);
+    if (OPS[node.op]?.vec === -1) return;
+    if (node.ty === 'm') {
+      w.op(OP.i32Const).s32(0);
+      get(sl[id]);
+      w.op(OP.i32Sub);
+    } else {
+      get(sl[id]);
+    }
+    w.simd(node.ty === 'f' ? SIMD.f32x4Splat : SIMD.i32x4Splat);
+    set(vl[id]);
+  });
+  // endVec = (n & ~3)·4 and end = n·4, in bytes
+  get(nParam); w.op(OP.i32Const).s32(-4); w.op(OP.i32And); w.op(OP.i32Const).s32(2); w.op(OP.i32Shl); set(endVec);
+  get(nParam); w.op(OP.i32Const).s32(2); w.op(OP.i32Shl); set(end);
+
+  const loop = (limit: number, step: number, body: () => void): void => {
+    w.op(OP.block).byte(BLOCK_EMPTY).op(OP.loop).byte(BLOCK_EMPTY);
+    get(off); get(limit); w.op(OP.i32GeU); w.op(OP.brIf).u32(1);
+    body();
+    get(off); w.op(OP.i32Const).s32(step); w.op(OP.i32Add); set(off);
+    w.op(OP.br).u32(0).op(OP.end).op(OP.end);
+  };
+  // every node (loads included) is computed before the first store, so in-place updates read old values
+  loop(endVec, 16, () => {
+    g.nodes.forEach((node, id) => { if (used[id] && !node.invariant) emitVector(id); });
+    for (const [array, id] of outputs) { address(array); get(vl[id]); w.simd(SIMD.v128Store).memarg(2, 0); }
+  });
+  loop(end, 4, () => {
+    g.nodes.forEach((node, id) => { if (used[id] && !node.invariant) emitScalar(id); });
+    for (const [array, id] of outputs) { address(array); get(sl[id]); w.op(OP.f32Store).memarg(2, 0); }
+  });
+
+  return encodeModule({ params, locals, code: w.finish(), exportName: 'run', shared });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The twin: JavaScript generated from the DAG (only from this file's op table: user strings never
+// reach the source), every float op rounded with Math.fround.
+
+/** Round half to even, keeping the sign of zero: WebAssembly f32.nearest on a float32 value. */
+function rint(v: number): number {
+  const r = Math.round(v); // ties go up
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** WebAssembly i32.trunc_sat_f32_s. */
+function tsat(v: number): number {
+  if (v !== v) return 0;
+  if (v >= 2147483647) return 2147483647;
+  if (v <= -2147483648) return -2147483648;
+  return Math.trunc(v) | 0;
+}
+
+function literal(v: number): string {
+  return Object.is(v, -0) ? '(-0)' : v < 0 ? `(${v})` : String(v);
+}
+
+type TwinFail = (what: number, index: number, value: unknown) => never;
+
+function generateTwin(t: Traced, nArrays: number, nScalars: number, fail: TwinFail): CompiledElementwise['twin'] {
+  const { g, outputs } = t;
+  const used = live(g, outputs);
+  const params: string[] = [];
+  for (let i = 0; i < nArrays; i++) params.push(`a${i}`);
+  params.push('n');
+  for (let i = 0; i < nScalars; i++) params.push(`s${i}`);
+
+  const lines: string[] = [];
+  lines.push(`if (arguments.length !== ${params.length}) fail(0, 0, arguments.length);`);
+  lines.push('if (typeof n !== "number" || !(n >= 0) || n !== Math.floor(n) || n > 1073741823) fail(1, 0, n);');
+  for (let i = 0; i < nArrays; i++) {
+    lines.push(`if (!(a${i} instanceof Float32Array)) fail(2, ${i}, a${i});`);
+    lines.push(`if (a${i}.length < n) fail(3, ${i}, a${i}.length);`);
+  }
+  for (let i = 0; i < nScalars; i++) lines.push(`if (typeof s${i} !== "number") fail(4, ${i}, s${i}); s${i} = fr(s${i});`);
+
+  const emit = (id: number, into: string[]): void => {
+    const node = g.nodes[id];
+    const v = `v${id}`;
+    switch (node.op) {
+      case 'load': into.push(`const ${v} = a${node.imm}[i];`); return;
+      case 'scalar': into.push(`const ${v} = s${node.imm};`); return;
+      case 'fconst': into.push(`const ${v} = ${literal(bitsF32(node.imm))};`); return;
+      case 'iconst': into.push(`const ${v} = ${literal(node.imm)};`); return;
+      case 'bits': into.push(`F[0] = v${node.args[0]};`); break;
+      case 'float': into.push(`I[0] = v${node.args[0]};`); break;
+      default: break;
+    }
+    into.push(`const ${v} = ${OPS[node.op].twin(node.args.map((a) => `v${a}`), node.imm)};`);
+  };
+  g.nodes.forEach((node, id) => { if (used[id] && node.invariant) emit(id, lines); });
+  const body: string[] = [];
+  g.nodes.forEach((node, id) => { if (used[id] && !node.invariant) emit(id, body); });
+  for (const [array, id] of outputs) body.push(`a${array}[i] = v${id};`);
+  lines.push('for (let i = 0; i < n; i++) {', ...body.map((l) => `  ${l}`), '}');
+
+  const source = `"use strict";\nreturn function twin(${params.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
+  const F = new Float32Array(1);
+  const I = new Int32Array(F.buffer);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('fr', 'mn', 'mx', 'ab', 'sq', 'rint', 'tsat', 'F', 'I', 'fail', source) as (
+    ...helpers: unknown[]
+  ) => CompiledElementwise['twin'];
+  return make(Math.fround, Math.min, Math.max, Math.abs, Math.sqrt, rint, tsat, F, I, fail);
+}
+
+/**
+ * Compiles an elementwise kernel: traces `def.body` once, hash-conses the expression (equal
+ * subexpressions computed once), and emits the WebAssembly module (`wasm`, export `run`) and the
+ * TypeScript twin (`twin`), which give the same float32 bits. Throws ElementwiseError for a bad
+ * definition (names, counts, outputs, non-finite constants). `options.shared` declares the memory
+ * import shared (for worker threads over one heap).
+ */
+export function compileElementwise(def: ElementwiseDefinition, options?: { shared?: boolean }): CompiledElementwise {
+  const traced = trace(def);
+  const nArrays = def.arrays.length;
+  const nScalars = def.scalars?.length ?? 0;
+  const arrayNames = [...def.arrays];
+  const scalarNames = [...(def.scalars ?? [])];
+  const kernel = def.name;
+  const fail: TwinFail = (what, index, value) => {
+    const problem = [
+      () => `twin takes ${nArrays} array(s), n and ${nScalars} scalar(s) (${nArrays + 1 + nScalars} arguments), got ${String(value)}`,
+      () => `twin: n must be an integer in [0, 2³⁰), got ${describe(value)}`,
+      () => `twin: array "${arrayNames[index]}" must be a Float32Array, got ${describe(value)}`,
+      () => `twin: array "${arrayNames[index]}" has ${String(value)} elements, fewer than n`,
+      () => `twin: scalar "${scalarNames[index]}" must be a number, got ${describe(value)}`,
+    ][what]();
+    throw new ElementwiseError(kernel, problem);
+  };
+  return {
+    name: kernel,
+    arrays: nArrays,
+    scalars: nScalars,
+    wasm: generateWasm(traced, nArrays, nScalars, options?.shared === true),
+    twin: generateTwin(traced, nArrays, nScalars, fail),
+  };
+}

@@ -5,10 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  BaseOptimizer, Dense, ReLU, Sequential, checkKeys, loadMnist, readBaseConfig, readNumber, registerOptimizer,
-  type StepContext,
-} from 'tensorkit';
+import { BaseOptimizer, Dense, ReLU, Sequential, loadMnist, readBaseConfig, registerOptimizer, type StepContext } from 'tensorkit';
+import { checkKeys, readNumber } from 'tensorkit/plugin';
 
 /** Eve's hyperparameters (the paper's defaults). */
 export interface EveConfig {

@@ -6,11 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  Conv2D, Dense, Flatten, ReLU, Rng, Sequential, Tensor, analyzeModel, createSchedule, loadFashionMnist,
-  loadModel, measureInference, modelSummaryWithFlops, pruneSchedule, saveModel, unitCounts, type EpochLogs, type InferenceTiming,
-  type PruneCriterion, type PruneRecord, type PruneStep,
-} from 'tensorkit';
+import { Conv2D, Dense, Flatten, ReLU, Rng, Sequential, Tensor, createSchedule, loadFashionMnist, loadModel, saveModel, type EpochLogs } from 'tensorkit';
+import { analyzeModel, measureInference, modelSummaryWithFlops, pruneSchedule, unitCounts, type InferenceTiming, type PruneCriterion, type PruneRecord, type PruneStep } from 'tensorkit/analysis';
 
 /** Learning-rate schedules of the unpruned model's training (see {@link PruneExampleOptions.schedule}). */
 export const LR_SCHEDULES = ['cosine', 'step', 'constant'] as const;

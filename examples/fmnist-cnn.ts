@@ -3,10 +3,8 @@
 // Writes metrics.json, history CSVs, predictions.csv, confusion matrix and learning-curve SVGs, and report.html.
 // Run: npm run train  (or: npx tsx examples/fmnist-cnn.ts --epochs 3 --out out/fmnist-cnn; --quick for a seconds-long slice)
 import { join } from 'node:path';
-import {
-  Conv2D, Dense, Flatten, ReLU, Sequential, Softmax, batchHistoryCsv, confusionMatrix, epochHistoryCsv, formatConfusion,
-  learningCurvesFromHistory, loadFashionMnist, plotConfusionMatrix, plotLearningCurves, predictionsCsv, writeRunReport,
-} from 'tensorkit';
+import { Conv2D, Dense, Flatten, ReLU, Sequential, Softmax, batchHistoryCsv, confusionMatrix, epochHistoryCsv, formatConfusion, loadFashionMnist, predictionsCsv } from 'tensorkit';
+import { learningCurvesFromHistory, plotConfusionMatrix, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
 import { parseExampleArgs, readInt, readPositive, readRange, runIfMain } from './lib/cli.js';
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
 

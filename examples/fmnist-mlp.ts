@@ -3,9 +3,8 @@
 // Run: npx tsx examples/fmnist-mlp.ts [--epochs N] [--out DIR]  (--quick for a seconds-long slice)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  parseCsv, plotCeVsMse, plotConfusionMatrix, plotLearningCurves, toCsv, writeRunReport, FASHION_MNIST_CLASSES,
-} from 'tensorkit';
+import { parseCsv, toCsv, FASHION_MNIST_CLASSES } from 'tensorkit';
+import { plotCeVsMse, plotConfusionMatrix, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
 import { runTrain } from '../src/cli/train.js';
 import { parseExampleArgs, readInt, runIfMain } from './lib/cli.js';
 import { outputDir, percent, writeJson, writeText } from './lib/output.js';

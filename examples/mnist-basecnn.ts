@@ -4,10 +4,8 @@
 // Run: npx tsx examples/mnist-basecnn.ts [--out DIR]  (--quick for a seconds-long slice)
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, loadFashionMnist, loadMnist, plotConfusionMatrix,
-  saveSafetensors, toCsv, writeRunReport, type Callback, type Tensor,
-} from 'tensorkit';
+import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, loadFashionMnist, loadMnist, saveSafetensors, toCsv, type Callback, type Tensor } from 'tensorkit';
+import { plotConfusionMatrix, writeRunReport } from 'tensorkit/plots';
 import { parseExampleArgs, readInt, readList, readPositive, runIfMain } from './lib/cli.js';
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
 

@@ -2,11 +2,8 @@
 // curves, mean ± std of the loss over 5 seeds, and a learning-rate study from 1e-5 to 5e-2.
 // Run: npx tsx examples/mnist-cnn-adam.ts [--epochs N] [--out DIR]  (--quick for a seconds-long slice)
 import { join } from 'node:path';
-import {
-  Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, epochHistoryCsv, learningCurvesFromHistory, loadMnist,
-  meanStd, plotAccuracyVsLearningRate, plotConfusionMatrix, plotLearningCurves, plotSeedBands, toCsv, writeRunReport,
-  type Dataset, type History,
-} from 'tensorkit';
+import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, epochHistoryCsv, loadMnist, toCsv, type Dataset, type History } from 'tensorkit';
+import { learningCurvesFromHistory, meanStd, plotAccuracyVsLearningRate, plotConfusionMatrix, plotLearningCurves, plotSeedBands, writeRunReport } from 'tensorkit/plots';
 import { parseExampleArgs, readInt, readList, readPositive, runIfMain } from './lib/cli.js';
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
 

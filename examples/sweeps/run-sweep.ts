@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { trainParameterNames } from '../../src/cli/sweep.js';
-import { listRuns, readSweepConfigFile, sweepProcesses, validateSweepConfig, writeSweepReport, type RunRecord, type SweepResult } from 'tensorkit';
+import { listRuns, readSweepConfigFile, sweepProcesses, validateSweepConfig, writeSweepReport, type RunRecord, type SweepResult } from 'tensorkit/experiments';
 
 /** The result of {@link main}: the sweep, its folder, the report, and the top-3 tables as Markdown. */
 export interface SweepExampleResult {

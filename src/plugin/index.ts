@@ -32,3 +32,7 @@ export {
   requireBuilt, checkInput, checkGrad, NO_PARAMS, unbuiltParam, resolveInit, copySpec, BatchBuffer, heapTensor, createParam,
   type ResolvedInit,
 } from './layer-helpers.js';
+// Config readers for a plugin's factory: defaults merged, every value validated with a named error.
+export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from '../config.js';
+// A plugin's own SIMD kernel from an elementwise expression.
+export { defineElementwise, type Value, type Mask, type ElementwiseDefinition } from './elementwise.js';

@@ -35,4 +35,4 @@ export {
 // Config readers for a plugin's factory: defaults merged, every value validated with a named error.
 export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from '../config.js';
 // A plugin's own SIMD kernel from an elementwise expression.
-export { defineElementwise, type Value, type Mask, type ElementwiseDefinition } from './elementwise.js';
+export { defineElementwise, type Value, type Mask, type ElementwiseDefinition } from '../runtime/define-elementwise.js';

@@ -1,6 +1,17 @@
 // Elementwise and broadcast kernels over flat Float32Arrays (destination first, allocation-free),
-// used by layers (bias add, bias gradient) and optimizers (scaled updates).
+// used by layers (bias add, bias gradient) and optimizers (scaled updates). The maps run as kernels of
+// the kernel table: SIMD and threaded on arrays in the shared heap.
+import { defineElementwise } from '../runtime/define-elementwise.js';
 import { RELU, RELU_BACKWARD } from '../runtime/kernel-table.js';
+
+// The maps as compiled kernels of the kernel table: SIMD on heap arrays (split over the threads when
+// large), the bit-identical twin elsewhere. Scalars are rounded to float32 first, like every kernel's.
+const ADD = defineElementwise({ name: 'add', arrays: ['out', 'a', 'b'], body: ({ a, b }) => ({ out: a.add(b) }) });
+const SUB = defineElementwise({ name: 'sub', arrays: ['out', 'a', 'b'], body: ({ a, b }) => ({ out: a.sub(b) }) });
+const MUL = defineElementwise({ name: 'mul', arrays: ['out', 'a', 'b'], body: ({ a, b }) => ({ out: a.mul(b) }) });
+const SCALE = defineElementwise({ name: 'scale', arrays: ['out', 'x'], scalars: ['alpha'], body: ({ x }, { alpha }) => ({ out: x.mul(alpha) }) });
+const ADD_SCALAR = defineElementwise({ name: 'add-scalar', arrays: ['out', 'x'], scalars: ['value'], body: ({ x }, { value }) => ({ out: x.add(value) }) });
+const AXPY = defineElementwise({ name: 'axpy', arrays: ['out', 'x'], scalars: ['alpha'], body: ({ out, x }, { alpha }) => ({ out: out.add(x.mul(alpha)) }) });
 
 function checkSameLength(what: string, out: Float32Array, a: Float32Array, b?: Float32Array): void {
   if (a.length !== out.length || (b !== undefined && b.length !== out.length)) {
@@ -25,45 +36,46 @@ function checkVector(what: string, v: Float32Array, len: number, name: string): 
 /** `out[i] = a[i] + b[i]`. All three have the same length; `out` may alias `a` and/or `b`. Returns `out`. */
 export function add(out: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   checkSameLength('add', out, a, b);
-  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  ADD.run(out.length, out, a, b);
   return out;
 }
 
 /** `out[i] = a[i] − b[i]`. All three have the same length; `out` may alias `a` and/or `b`. Returns `out`. */
 export function sub(out: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   checkSameLength('sub', out, a, b);
-  for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i];
+  SUB.run(out.length, out, a, b);
   return out;
 }
 
 /** `out[i] = a[i] · b[i]` (Hadamard product). Same lengths; `out` may alias `a` and/or `b`. Returns `out`. */
 export function mul(out: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   checkSameLength('mul', out, a, b);
-  for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i];
+  MUL.run(out.length, out, a, b);
   return out;
 }
 
-/** `out[i] = alpha · x[i]`. Same length; `out` may alias `x` (in-place scaling). Returns `out`. */
+/** `out[i] = alpha · x[i]` (alpha rounded to float32). Same length; `out` may alias `x` (in-place scaling). Returns `out`. */
 export function scale(out: Float32Array, alpha: number, x: Float32Array): Float32Array {
   checkSameLength('scale', out, x);
-  for (let i = 0; i < out.length; i++) out[i] = alpha * x[i];
+  SCALE.run(out.length, out, x, alpha);
   return out;
 }
 
-/** `out[i] = x[i] + value`. Same length; `out` may alias `x`. Returns `out`. */
+/** `out[i] = x[i] + value` (value rounded to float32). Same length; `out` may alias `x`. Returns `out`. */
 export function addScalar(out: Float32Array, x: Float32Array, value: number): Float32Array {
   checkSameLength('addScalar', out, x);
-  for (let i = 0; i < out.length; i++) out[i] = x[i] + value;
+  ADD_SCALAR.run(out.length, out, x, value);
   return out;
 }
 
 /**
- * `out[i] += alpha · x[i]` (BLAS axpy with the destination first). Same length. `out` may alias `x`
- * exactly (giving `out *= 1 + alpha`), but not a shifted overlapping view. Returns `out`.
+ * `out[i] += alpha · x[i]` (BLAS axpy with the destination first; the product rounded to float32, then
+ * the sum, no fused multiply-add; alpha rounded to float32). Same length. `out` may alias `x` exactly
+ * (giving `out *= 1 + alpha`), but not a shifted overlapping view. Returns `out`.
  */
 export function axpy(out: Float32Array, alpha: number, x: Float32Array): Float32Array {
   checkSameLength('axpy', out, x);
-  for (let i = 0; i < out.length; i++) out[i] += alpha * x[i];
+  AXPY.run(out.length, out, x, alpha);
   return out;
 }
 

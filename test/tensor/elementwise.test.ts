@@ -163,3 +163,46 @@ describe('relu / reluBackward (bit masks)', () => {
     expect(int32View(view)[0]).toBe(0xbf800000 | 0);
   });
 });
+
+describe('maps on the shared heap (kernel-table SIMD path, split over 2 threads)', () => {
+  it('give the bits of the same maps on ordinary arrays, aliasing included', async () => {
+    const { heapFloat32 } = await import('../../src/runtime/heap.js');
+    const { getThreads, setThreads } = await import('../../src/runtime/workers.js');
+    const before = getThreads();
+    setThreads(2);
+    try {
+      const n = 65536 * 2 + 5;
+      const rng = testRng(77);
+      const a = heapFloat32(n);
+      const b = heapFloat32(n);
+      for (let i = 0; i < n; i++) { a[i] = 4 * rng.next() - 2; b[i] = 4 * rng.next() - 2; }
+      b[3] = -0; a[4] = Number.NaN; b[5] = Infinity;
+      const pa = Float32Array.from(a);
+      const pb = Float32Array.from(b);
+      const bits = (x: Float32Array): number[] => Array.from(new Int32Array(x.buffer, x.byteOffset, x.length));
+      for (const [name, run] of [
+        ['add', (o: Float32Array, x: Float32Array, y: Float32Array) => add(o, x, y)],
+        ['sub', (o: Float32Array, x: Float32Array, y: Float32Array) => sub(o, x, y)],
+        ['mul', (o: Float32Array, x: Float32Array, y: Float32Array) => mul(o, x, y)],
+        ['scale', (o: Float32Array, x: Float32Array) => scale(o, 0.3, x)],
+        ['addScalar', (o: Float32Array, x: Float32Array) => addScalar(o, x, -1.7)],
+      ] as const) {
+        const heapOut = heapFloat32(n);
+        const plainOut = new Float32Array(n);
+        run(heapOut, a, b);
+        run(plainOut, pa, pb);
+        expect(bits(heapOut), name).toEqual(bits(plainOut));
+      }
+      const h = Float32Array.from(a);
+      const inHeap = heapFloat32(n);
+      inHeap.set(a);
+      axpy(inHeap, 0.7, b);
+      axpy(h, 0.7, pb);
+      expect(bits(inHeap)).toEqual(bits(h));
+      // axpy rounds the product, then the sum (no fused multiply-add).
+      expect(h[0]).toBe(Math.fround(pa[0] + Math.fround(Math.fround(0.7) * pb[0])));
+    } finally {
+      setThreads(before);
+    }
+  });
+});

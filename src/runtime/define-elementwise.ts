@@ -1,11 +1,11 @@
-// defineElementwise: a plugin's own SIMD kernel from an elementwise expression. The expression is
+// define-elementwise.ts: a plugin's (or a built-in's) own SIMD kernel from an elementwise expression. The expression is
 // compiled to a small WebAssembly module over the runtime's memory (and to a bit-identical TypeScript
 // twin) and declared in the kernel table, so it runs like a built-in: SIMD on heap arrays, split over
 // the worker threads, the twin on ordinary arrays.
-import { compileElementwise, type ElementwiseDefinition } from '../runtime/elementwise-compiler.js';
-import { defineKernel, type Kernel } from '../runtime/kernel-table.js';
+import { compileElementwise, type ElementwiseDefinition } from './elementwise-compiler.js';
+import { defineKernel, type Kernel } from './kernel-table.js';
 
-export type { Value, Mask, ElementwiseDefinition } from '../runtime/elementwise-compiler.js';
+export type { Value, Mask, ElementwiseDefinition } from './elementwise-compiler.js';
 
 /**
  * Compiles `def` and declares it as a kernel named `def.name`; returns the kernel, called as

@@ -1,6 +1,8 @@
 // Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Identity and Softmax (over the last axis).
 import { checkKeys, readNumber } from '../config.js';
-import { BatchBuffer, NO_PARAMS, SIGMOID, TANH, checkGrad, checkInput, relu, reluBackward, requireBuilt, softmaxRows } from '../plugin/index.js';
+import {
+  BatchBuffer, NO_PARAMS, SIGMOID, TANH, checkGrad, checkInput, defineElementwise, relu, reluBackward, requireBuilt, softmaxRows,
+} from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
@@ -134,28 +136,36 @@ export class LeakyReLU extends Activation {
     this.negativeSlope = readNumber('LeakyReLU', config, 'negativeSlope', 0.01);
   }
 
-  // Branch-free (see relu in elementwise.ts): s = +(x > 0) is 0 or 1 and s + (1 − s)·a is exactly 1 or a.
+  // x·slope where x ≤ 0 (NaN takes that side and stays NaN), x itself elsewhere.
   protected apply(y: Float32Array, x: Float32Array): void {
-    const a = this.negativeSlope;
-    for (let i = 0; i < y.length; i++) {
-      const v = x[i];
-      const s = +(v > 0);
-      y[i] = v * (s + (1 - s) * a);
-    }
+    LEAKY_RELU.run(y.length, y, x, this.negativeSlope);
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void {
-    const a = this.negativeSlope;
-    for (let i = 0; i < dx.length; i++) {
-      const s = +(x[i] > 0);
-      dx[i] = dy[i] * (s + (1 - s) * a);
-    }
+    LEAKY_RELU_BACKWARD.run(dx.length, dx, dy, x, this.negativeSlope);
   }
 
   override getConfig(): Record<string, unknown> {
     return { negativeSlope: this.negativeSlope };
   }
 }
+
+// The gradients as kernels compiled with the plugin kit (SIMD and threaded on heap buffers), each
+// operation rounded to float32 in the order written.
+const TANH_BACKWARD = defineElementwise({
+  name: 'tanh-backward', arrays: ['dx', 'dy', 'y'], body: ({ dy, y }) => ({ dx: dy.mul(y.mul(y).neg().add(1)) }),
+});
+const SIGMOID_BACKWARD = defineElementwise({
+  name: 'sigmoid-backward', arrays: ['dx', 'dy', 'y'], body: ({ dy, y }) => ({ dx: dy.mul(y).mul(y.neg().add(1)) }),
+});
+const LEAKY_RELU = defineElementwise({
+  name: 'leaky-relu', arrays: ['y', 'x'], scalars: ['slope'],
+  body: ({ x }, { slope }) => ({ y: x.gt(0).select(x, x.mul(slope)) }),
+});
+const LEAKY_RELU_BACKWARD = defineElementwise({
+  name: 'leaky-relu-backward', arrays: ['dx', 'dy', 'x'], scalars: ['slope'],
+  body: ({ dy, x }, { slope }) => ({ dx: x.gt(0).select(dy, dy.mul(slope)) }),
+});
 
 /** Tanh: y = tanh(x); dy/dx = 1 − y². No options. */
 export class Tanh extends Activation {
@@ -174,7 +184,7 @@ export class Tanh extends Activation {
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
-    for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+    TANH_BACKWARD.run(dx.length, dx, dy, y);
   }
 }
 
@@ -197,7 +207,7 @@ export class Sigmoid extends Activation {
   }
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
-    for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+    SIGMOID_BACKWARD.run(dx.length, dx, dy, y);
   }
 }
 

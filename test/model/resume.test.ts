@@ -61,7 +61,7 @@ describe('checkpoint and resume', () => {
   it('rejects a resume position outside the run', async () => {
     const model = makeModel();
     const schedule = compileFresh(model);
-    const bad: FitPosition = { epoch: 99, batch: 0, step: 0, epochRng: new Rng(1).getState(), modelRng: new Rng(1).getState() };
+    const bad: FitPosition = { epoch: 99, batch: 0, step: 0, shuffleRng: new Rng(1).getState(), modelRng: new Rng(1).getState() };
     await expect(model.fit(x, y, { ...fitOptions(schedule), resumeFrom: bad })).rejects.toThrow(/resumeFrom position epoch 99, batch 0 is outside 40 epochs of 6 batches/);
   });
 

@@ -69,8 +69,8 @@ export class Sequential implements Trainable {
   private metrics: string[];
   /** Runs steps and fits with `optimizer` and `loss`; made by `compile`. */
   private trainer: Trainer | null;
-  /** The Rng that initialised the weights; layers keep drawing from it (dropout masks). */
-  private readonly rng: Rng;
+  /** The model's Rng: it initialised the weights, and layers keep drawing from it (dropout masks). */
+  private readonly modelRng: Rng;
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: needs a non-empty array of layers');
@@ -79,7 +79,7 @@ export class Sequential implements Trainable {
       throw new Error(`Sequential: inputShape must be a non-empty array of positive integers (per sample, without the batch axis), got ${JSON.stringify(inputShape)}`);
     }
     const rng = new Rng(options.seed ?? 0);
-    this.rng = rng;
+    this.modelRng = rng;
     let shape: readonly number[] = inputShape.slice();
     const shapes: (readonly number[])[] = [];
     layers.forEach((layer, i) => {
@@ -121,13 +121,17 @@ export class Sequential implements Trainable {
     return new Sequential(layers, { inputShape: config.inputShape, seed: options.seed });
   }
 
-  /** State of the model's Rng (weight init, then dropout masks), for exact checkpoints. */
+  /**
+   * State of the model's Rng (weight init, then dropout masks), for exact checkpoints: fit positions
+   * and training states store it as `modelRng` (fit's own shuffling Rng is `shuffleRng`).
+   */
   getRngState(): RngState {
-    return this.rng.getState();
+    return this.modelRng.getState();
   }
 
+  /** Restores a state from {@link getRngState}. */
   setRngState(state: RngState): void {
-    this.rng.setState(state);
+    this.modelRng.setState(state);
   }
 
   getConfig(): SequentialConfig {

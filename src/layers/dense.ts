@@ -3,6 +3,7 @@ import { checkKeys, readBoolean, readNumber } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
 import { heapFloat32 } from '../tensor/gemm-wasm.js';
 import { gemm } from '../tensor/gemm.js';
+import { colSums } from '../tensor/elementwise.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
@@ -135,14 +136,8 @@ export class Dense implements Layer {
     const inF = this.inFeatures;
     gemm(this.weightParam.grad.data, dy.data, x.data, units, inF, batch, GRAD_WEIGHT);
     if (this.useBias) {
-      const gb = this.biasParam.grad.data;
-      const g = dy.data;
-      // dy[b, j] lives at b*units + j: column sums, accumulated in doubles.
-      for (let j = 0; j < units; j++) {
-        let s = 0;
-        for (let r = 0; r < batch; r++) s += g[r * units + j];
-        gb[j] += s;
-      }
+      // db[j] += Σ_b dy[b, j]: column sums of dy [batch, units], each in a double, added once.
+      colSums(this.biasParam.grad.data, dy.data, batch, units, true);
     }
     const dx = this.dx.get(batch);
     if (needInputGrad) gemm(dx.data, dy.data, this.weightParam.value.data, batch, inF, units, GRAD_INPUT);

@@ -261,7 +261,7 @@ export class Sequential implements Trainable {
   }
 
   /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`); see {@link Trainer.fit}. */
-  fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
+  async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
     return this.requireCompiled('fit').fit(x, y, options);
   }
 

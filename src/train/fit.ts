@@ -414,7 +414,7 @@ function checkValidationData(model: Trainable, data: readonly [Tensor, Tensor]):
  * the loop, {@link FitOptions} for the rest). Works for any {@link Trainable}; `Sequential.fit` is
  * this with the model's compiled optimizer and loss.
  */
-export function fit(model: Trainable, x: Tensor, y: Tensor, options: FitOptions & TrainerOptions): Promise<History> {
+export async function fit(model: Trainable, x: Tensor, y: Tensor, options: FitOptions & TrainerOptions): Promise<History> {
   return new Trainer(model, options).fit(x, y, options);
 }
 

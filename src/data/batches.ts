@@ -1,5 +1,5 @@
-// Mini-batch iteration over (x, y) with seeded reshuffling, optional augmentation, and batch buffers
-// allocated once and reused for every batch of every epoch.
+// Mini-batch iteration over (x, y) (the one batching implementation; fit runs on it): seeded per-epoch
+// shuffles, optional augmentation, and batch buffers allocated once and reused for every batch.
 import { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment } from './augment.js';
@@ -8,7 +8,7 @@ import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment
 export interface BatchOptions {
   /** Rows per batch (integer ≥ 1); the last batch may be shorter unless `dropLast`. */
   readonly batchSize: number;
-  /** Reshuffle the row order at the start of every epoch (default false). */
+  /** Shuffle the rows at the start of every epoch, afresh from the order 0 … N−1 (default false). */
   readonly shuffle?: boolean;
   /** Drop a short last batch (default false). */
   readonly dropLast?: boolean;
@@ -39,7 +39,7 @@ export interface Batch {
 }
 
 /** Batch buffers for one source tensor: the full-size buffer and a view per batch length (made once). */
-export class RowBuffer {
+class RowBuffer {
   readonly buf: Float32Array;
   private readonly per: number;
   private readonly views: Map<number, Tensor>;

@@ -115,7 +115,7 @@ const TRAINING = Object.freeze({ training: true });
 const INFERENCE = Object.freeze({ training: false });
 
 /** Throws unless `y` is a Tensor with `n` rows, naming the call (`what`) and the shapes. */
-export function checkTargets(what: string, y: Tensor, n: number): void {
+function checkTargets(what: string, y: Tensor, n: number): void {
   checkTensor(what, 'targets', y);
   if (y.rank === 0 || y.shape[0] !== n) throw new Error(`${what}: targets ${formatShape(y.shape)} do not match ${n} inputs`);
 }

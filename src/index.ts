@@ -49,8 +49,9 @@ export {
   type SequentialOptions, type CompileOptions, type FitOptions, type History, type EvaluateResult, type SequentialConfig,
 } from './model/index.js';
 
-// Training: callbacks, metrics, confusion matrices, CSV.
+// Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV.
 export {
+  fit, evaluate, predict, Trainer, type Trainable, type TrainerOptions, type EpochSchedule,
   progressCallback, EarlyStopping, CsvLogger, accuracy, confusionMatrix, classMetrics, formatConfusion,
   toCsv, parseCsv, predictionsCsv, epochHistoryCsv, batchHistoryCsv,
   type Callback, type BatchLogs, type EpochLogs, type FitPosition, type EarlyStoppingOptions, type CsvLoggerOptions, type ClassMetrics,

@@ -1,5 +1,5 @@
-// Mini-batch iteration over (x, y) with seeded reshuffling, optional augmentation, and batch buffers
-// allocated once and reused for every batch of every epoch.
+// Mini-batch iteration over (x, y) (the one batching implementation; fit runs on it): seeded per-epoch
+// shuffles, optional augmentation, and batch buffers allocated once and reused for every batch.
 import { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment } from './augment.js';
@@ -8,14 +8,20 @@ import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment
 export interface BatchOptions {
   /** Rows per batch (integer ≥ 1); the last batch may be shorter unless `dropLast`. */
   readonly batchSize: number;
-  /** Reshuffle the row order at the start of every epoch (default false). */
+  /** Shuffle the rows at the start of every epoch, afresh from the order 0 … N−1 (default false). */
   readonly shuffle?: boolean;
   /** Drop a short last batch (default false). */
   readonly dropLast?: boolean;
-  /** Source of the shuffles and augmentation draws (default `new Rng(0)`). */
+  /** Source of the shuffles (default `new Rng(0)`); each epoch draws N−1 numbers from it when `shuffle`. */
   readonly rng?: Rng;
   /** Augment each batch of images `[batch, C, H, W]` (see {@link augmentBatch}); off by default. */
   readonly augment?: AugmentOptions;
+  /**
+   * Seed of the augmentation draws (a finite number, used as a 32-bit integer; default 0). Batch `b` of epoch `e` draws from an Rng
+   * re-seeded from (augmentSeed, e, b) (see {@link augmentBatchSeed}), not from `rng`, so the
+   * augmentation neither shifts the shuffles nor depends on the batches before it.
+   */
+  readonly augmentSeed?: number;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface Batch {
 }
 
 /** Batch buffers for one source tensor: the full-size buffer and a view per batch length (made once). */
-export class RowBuffer {
+class RowBuffer {
   readonly buf: Float32Array;
   private readonly per: number;
   private readonly views: Map<number, Tensor>;
@@ -65,7 +71,13 @@ export class RowBuffer {
 /**
  * Iterates `x` `[N, ...]` and `y` `[N, ...]` in mini-batches, epoch after epoch. Every buffer (row
  * order, batch x and y, augmentation output) is allocated in the constructor and reused, so a
- * training loop over it allocates nothing per batch.
+ * training loop over it allocates nothing per batch but the small {@link Batch} record.
+ *
+ * Reproducible and resumable: each epoch starts from the identity order and shuffles it once from
+ * `rng`, so an epoch's order depends only on the Rng's state when {@link beginEpoch} runs; a batch's
+ * augmentation depends only on (`augmentSeed`, epoch index, batch index). Restoring the Rng state
+ * saved before an epoch began, then `beginEpoch(epoch)` and `batch(b)` for the remaining `b`,
+ * reproduces the rest of that epoch exactly (this is how `fit` resumes mid-epoch).
  */
 export class Batcher {
   readonly batchSize: number;
@@ -73,6 +85,8 @@ export class Batcher {
   readonly dropLast: boolean;
   /** Batches per epoch. */
   readonly count: number;
+  /** Seed of the per-batch augmentation draws (see {@link BatchOptions.augmentSeed}). */
+  readonly augmentSeed: number;
   private readonly x: Tensor;
   private readonly y: Tensor;
   private readonly rng: Rng;
@@ -81,6 +95,8 @@ export class Batcher {
   private readonly yb: RowBuffer;
   private readonly augment: ResolvedAugment | null;
   private readonly augmented: RowBuffer | null;
+  private readonly augmentRng: Rng;
+  private current: number;
 
   constructor(x: Tensor, y: Tensor, options: BatchOptions) {
     if (!(x instanceof Tensor) || !(y instanceof Tensor) || x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
@@ -88,11 +104,15 @@ export class Batcher {
     }
     const batchSize = options?.batchSize;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batches: batchSize must be an integer >= 1, got ${JSON.stringify(batchSize)}`);
+    const augmentSeed = options.augmentSeed ?? 0;
+    if (typeof augmentSeed !== 'number' || !Number.isFinite(augmentSeed)) throw new Error(`batches: augmentSeed must be a finite number, got ${String(augmentSeed)}`);
+    if (options.rng !== undefined && !(options.rng instanceof Rng)) throw new Error('batches: rng must be an Rng');
     const n = x.shape[0];
     this.batchSize = batchSize;
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
     this.count = this.dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+    this.augmentSeed = augmentSeed;
     this.x = x;
     this.y = y;
     this.rng = options.rng ?? new Rng(0);
@@ -105,21 +125,62 @@ export class Batcher {
     if (active && x.rank !== 4) throw new Error(`batches: augmentation needs images [N, C, H, W], got x ${formatShape(x.shape)}`);
     this.augment = active ? aug : null;
     this.augmented = active ? new RowBuffer(x, batchSize) : null;
+    this.augmentRng = new Rng(0);
+    this.current = -1;
   }
 
-  /** The batches of one epoch (reshuffled first when `shuffle`). */
-  *epoch(): Generator<Batch, void, undefined> {
-    if (this.shuffle) this.rng.shuffle(this.order);
-    const n = this.order.length;
-    for (let b = 0; b < this.count; b++) {
-      const start = b * this.batchSize;
-      const idx = this.order.subarray(start, Math.min(n, start + this.batchSize));
-      let xb = this.xb.gather(this.x.data, idx);
-      const yb = this.yb.gather(this.y.data, idx);
-      if (this.augment && this.augmented) xb = augmentBatch(this.augmented.view(idx.length), xb, this.augment, this.rng);
-      yield { x: xb, y: yb, indices: idx, index: b, count: this.count };
-    }
+  /** Index of the current epoch (−1 before the first {@link beginEpoch}). */
+  get epochIndex(): number {
+    return this.current;
   }
+
+  /**
+   * Starts epoch `index` (default: the one after the current): resets the row order to 0 … N−1 and,
+   * with `shuffle`, shuffles it with `rng` (N−1 draws). The index only seeds the augmentation.
+   */
+  beginEpoch(index: number = this.current + 1): void {
+    if (!Number.isInteger(index) || index < 0) throw new Error(`batches: epoch index must be a non-negative integer, got ${index}`);
+    this.current = index;
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.shuffle) this.rng.shuffle(order);
+  }
+
+  /**
+   * Batch `b` (0 ≤ b < count) of the current epoch: its rows gathered into the reused buffers and,
+   * with augmentation, transformed by draws from an Rng seeded from (augmentSeed, epoch, b).
+   */
+  batch(b: number): Batch {
+    if (this.current < 0) throw new Error('batches: call beginEpoch() before batch()');
+    if (!Number.isInteger(b) || b < 0 || b >= this.count) throw new Error(`batches: batch index must be an integer in [0, ${this.count}), got ${b}`);
+    const start = b * this.batchSize;
+    const idx = this.order.subarray(start, Math.min(this.order.length, start + this.batchSize));
+    let xb = this.xb.gather(this.x.data, idx);
+    const yb = this.yb.gather(this.y.data, idx);
+    if (this.augment && this.augmented) {
+      this.augmentRng.reseed(augmentBatchSeed(this.augmentSeed, this.current, b));
+      xb = augmentBatch(this.augmented.view(idx.length), xb, this.augment, this.augmentRng);
+    }
+    return { x: xb, y: yb, indices: idx, index: b, count: this.count };
+  }
+
+  /** Begins the next epoch ({@link beginEpoch}, at once) and returns its batches in order. */
+  epoch(): Generator<Batch, void, undefined> {
+    this.beginEpoch();
+    return this.batchesFrom(0);
+  }
+
+  private *batchesFrom(first: number): Generator<Batch, void, undefined> {
+    for (let b = first; b < this.count; b++) yield this.batch(b);
+  }
+}
+
+/**
+ * Seed of the augmentation Rng of batch `batch` of epoch `epoch`: a hash of the three, so any batch's
+ * augmentation can be redrawn on its own.
+ */
+export function augmentBatchSeed(seed: number, epoch: number, batch: number): number {
+  return ((seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b1) ^ Math.imul(batch + 1, 0x85ebca77)) >>> 0;
 }
 
 /** One epoch of mini-batches over `x`, `y` (see {@link Batcher}; make a Batcher to reuse buffers across epochs). */

@@ -1,4 +1,5 @@
 // Seeded shuffling and the shuffle-then-split train/validation split (optionally stratified by class).
+import { argmaxRows } from '../tensor/reduce.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 
@@ -56,13 +57,7 @@ export function classIds(y: Tensor): Int32Array {
     }
     return out;
   }
-  const classes = n === 0 ? 0 : y.size / n;
-  for (let i = 0; i < n; i++) {
-    const o = i * classes;
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (y.data[o + j] > y.data[o + best]) best = j;
-    out[i] = best;
-  }
+  argmaxRows(out, y.data, n, n === 0 ? 0 : y.size / n);
   return out;
 }
 

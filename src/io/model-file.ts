@@ -34,14 +34,22 @@ export const MODEL_MAX_SAMPLE_ELEMENTS = 2 ** 24;
 export const MODEL_CONFIG_INT_FLOOR = 4096;
 
 /**
- * The training position saved beside the weights so that training resumes exactly. `epoch` and
- * `step` count completed epochs and optimizer steps; `rng` is the shuffling Rng's state; `schedule`
- * a learning-rate schedule's `stateDict()`. Further JSON-serialisable fields are kept as they are
- * (numbers may be ±Infinity or NaN).
+ * The training position saved beside the weights so that training resumes exactly: usually a fit
+ * position (`control.position()`, see `FitPosition`) plus what a callback adds. `epoch` and `step`
+ * count completed epochs and optimizer steps; `shuffleRng` is the state of fit's shuffling Rng at the
+ * start of `epoch` and `modelRng` that of the model's Rng (dropout masks), the names `FitPosition`
+ * uses; `schedule` is a learning-rate schedule's `stateDict()`. Further JSON-serialisable fields are
+ * kept as they are (numbers may be ±Infinity or NaN).
  */
 export interface TrainingState {
   epoch: number;
   step: number;
+  shuffleRng?: RngState;
+  modelRng?: RngState;
+  /**
+   * The former name of `shuffleRng` (fit positions wrote it as `epochRng`). Files holding either still
+   * resume: `fit`'s `resumeFrom` reads them when `shuffleRng` is absent.
+   */
   rng?: RngState;
   schedule?: Record<string, number>;
   [key: string]: unknown;
@@ -237,19 +245,23 @@ function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: 
   return optimizer;
 }
 
+/** Training-state keys holding Rng states: the current names, then the former ones (see {@link TrainingState}). */
+const RNG_STATE_KEYS = ['shuffleRng', 'modelRng', 'rng', 'epochRng'] as const;
+
 function checkTrainingState(value: unknown, error: (problem: string) => Error): void {
-  if (!isRecord(value)) throw error('must be an object { epoch, step, rng?, schedule? }');
+  if (!isRecord(value)) throw error('must be an object { epoch, step, shuffleRng?, modelRng?, schedule? }');
   for (const key of ['epoch', 'step']) {
     const v = value[key];
     if (!Number.isSafeInteger(v) || (v as number) < 0) throw error(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
-  const rng = value.rng;
-  if (rng !== undefined) {
+  for (const key of RNG_STATE_KEYS) {
+    const rng = value[key];
+    if (rng === undefined) continue;
     const s = isRecord(rng) ? rng.s : undefined;
     const spare = isRecord(rng) ? rng.spare : undefined;
     const words = Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff);
     if (!words || !(spare === null || typeof spare === 'number')) {
-      throw error('rng must be an Rng state { s: four unsigned 32-bit integers, spare: number | null }');
+      throw error(`${key} must be an Rng state { s: four unsigned 32-bit integers, spare: number | null }`);
     }
   }
   const schedule = value.schedule;

@@ -1,7 +1,7 @@
 // Dense (fully connected) layer: y = x·Wᵀ + b, with PyTorch Linear's layout ([out, in]) and default init.
 import { checkKeys, readBoolean, readNumber } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { BatchBuffer, checkGrad, checkInput, copySpec, gemm, heapFloat32, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from '../plugin/index.js';
+import { BatchBuffer, checkGrad, checkInput, colSums, copySpec, gemm, heapFloat32, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
@@ -133,14 +133,8 @@ export class Dense implements Layer {
     const inF = this.inFeatures;
     gemm(this.weightParam.grad.data, dy.data, x.data, units, inF, batch, GRAD_WEIGHT);
     if (this.useBias) {
-      const gb = this.biasParam.grad.data;
-      const g = dy.data;
-      // dy[b, j] lives at b*units + j: column sums, accumulated in doubles.
-      for (let j = 0; j < units; j++) {
-        let s = 0;
-        for (let r = 0; r < batch; r++) s += g[r * units + j];
-        gb[j] += s;
-      }
+      // db[j] += Σ_b dy[b, j]: column sums of dy [batch, units], each in a double, added once.
+      colSums(this.biasParam.grad.data, dy.data, batch, units, true);
     }
     const dx = this.dx.get(batch);
     if (needInputGrad) gemm(dx.data, dy.data, this.weightParam.value.data, batch, inF, units, GRAD_INPUT);

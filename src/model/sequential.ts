@@ -1,17 +1,19 @@
-// Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and its training loop.
-import { augmentBatch, resolveAugment, type AugmentOptions, type ResolvedAugment } from '../data/augment.js';
-import { RowBuffer } from '../data/batches.js';
-import { gatherRows } from '../data/split.js';
+// Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys; fit / evaluate / predict
+// delegate to the training loop in src/train/fit.ts.
 import { createLayer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import { fillFloat32 } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
-import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
-import type { Callback, EpochLogs, TrainingControl, FitPosition } from '../train/callbacks.js';
-import { progressCallback } from '../train/callbacks.js';
-import { countCorrect, METRIC_NAMES } from '../train/metrics.js';
+import { formatShape, Tensor } from '../tensor/tensor.js';
+import { argmaxRows } from '../tensor/reduce.js';
+import {
+  evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
+} from '../train/fit.js';
+import { METRIC_NAMES } from '../train/metrics.js';
+
+export { NonFiniteError, type EpochSchedule, type EvaluateResult, type FitOptions, type History } from '../train/fit.js';
 
 /** Options of the {@link Sequential} constructor. */
 export interface SequentialOptions {
@@ -31,57 +33,6 @@ export interface CompileOptions {
   readonly metrics?: readonly string[];
 }
 
-/** Anything with a per-epoch `step`, e.g. the learning-rate schedules. */
-export interface EpochSchedule {
-  step(metric?: number): void;
-}
-
-export interface FitOptions {
-  readonly epochs?: number;
-  readonly batchSize?: number;
-  /** Reshuffle the training set every epoch (default true). */
-  readonly shuffle?: boolean;
-  /** Fraction held out for validation, taken after one seeded shuffle (default 0). */
-  readonly validationSplit?: number;
-  readonly validationData?: readonly [Tensor, Tensor];
-  /** Seed of the shuffling and splitting Rng (default 0). */
-  readonly seed?: number;
-  readonly callbacks?: readonly Callback[];
-  /** Print progress (a bar on a terminal, plain lines otherwise). Default false. */
-  readonly verbose?: boolean;
-  /** Stepped once per epoch with the validation loss (or the training loss without validation). */
-  readonly schedule?: EpochSchedule;
-  /**
-   * Continue an interrupted run from a position reported by `control.position()` (saved with the
-   * weights and optimizer state, which the caller restores first). With the same data and options the
-   * result is bit-identical to an uninterrupted run.
-   */
-  readonly resumeFrom?: FitPosition;
-  /**
-   * Also scan every gradient for NaN/Infinity after each backward pass (default false: the loss is
-   * always checked, and a non-finite loss names the first layer whose weights went bad).
-   */
-  readonly checkGradients?: boolean;
-  /**
-   * Random shifts / rotations / flips of each training batch (images `[N, C, H, W]` only). The draws
-   * come from an Rng re-seeded per batch from (seed, epoch, batch), so runs and resumes are reproducible.
-   */
-  readonly augment?: AugmentOptions;
-}
-
-
-
-/** Loss and accuracy per batch and per epoch (validation entries are NaN without validation data). */
-export interface History {
-  readonly batch: { loss: number[]; accuracy: number[] };
-  readonly epoch: { loss: number[]; accuracy: number[]; valLoss: number[]; valAccuracy: number[]; seconds: number[]; lr: number[] };
-}
-
-export interface EvaluateResult {
-  readonly loss: number;
-  readonly accuracy: number;
-}
-
 /** The serialisable architecture: registry names and configs, no code. */
 export interface SequentialConfig {
   readonly inputShape: number[];
@@ -98,21 +49,12 @@ function resolve<T>(what: string, spec: Spec<T>, create: (name: string, config: 
   throw new Error(`compile: ${what} must be a registered name, { name, ...config } or an instance, got ${JSON.stringify(spec)}`);
 }
 
-/** Throws unless `y` is a Tensor with `n` rows, naming the call (`what`) and the shapes. */
-function checkTargets(what: string, y: Tensor, n: number): void {
-  checkTensor(what, 'targets', y);
-  if (y.rank === 0 || y.shape[0] !== n) throw new Error(`${what}: targets ${formatShape(y.shape)} do not match ${n} inputs`);
-}
-
-/** `options.batchSize` (default `fallback`), checked to be a positive integer (0 would never advance a batch loop). */
-function readBatchSize(what: string, options: { batchSize?: number }, fallback: number): number {
-  const batchSize = options.batchSize ?? fallback;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer, got ${batchSize}`);
-  return batchSize;
-}
-
-/** A linear stack of layers. Activations are layers and count in the state-dict index, as in PyTorch. */
-export class Sequential {
+/**
+ * A linear stack of layers. Activations are layers and count in the state-dict index, as in PyTorch.
+ * It is a {@link Trainable}: `fit`, `evaluate`, `predict` and `trainStep` run the training loop of
+ * src/train/fit.ts with the optimizer and loss set by `compile`.
+ */
+export class Sequential implements Trainable {
   readonly layers: readonly Layer[];
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
@@ -123,12 +65,10 @@ export class Sequential {
   private readonly allParams: Param[];
   private readonly paramOwners: number[];
   private metrics: string[];
-  private stepCount: number;
-  private checkGradients: boolean;
-  private readonly stepContext: { loss: number };
-  private readonly stepResult: { loss: number; correct: number };
-  /** The Rng that initialised the weights; layers keep drawing from it (dropout masks). */
-  private readonly rng: Rng;
+  /** Runs steps and fits with `optimizer` and `loss`; made by `compile`. */
+  private trainer: Trainer | null;
+  /** The model's Rng: it initialised the weights, and layers keep drawing from it (dropout masks). */
+  private readonly modelRng: Rng;
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: needs a non-empty array of layers');
@@ -137,7 +77,7 @@ export class Sequential {
       throw new Error(`Sequential: inputShape must be a non-empty array of positive integers (per sample, without the batch axis), got ${JSON.stringify(inputShape)}`);
     }
     const rng = new Rng(options.seed ?? 0);
-    this.rng = rng;
+    this.modelRng = rng;
     let shape: readonly number[] = inputShape.slice();
     const shapes: (readonly number[])[] = [];
     layers.forEach((layer, i) => {
@@ -166,10 +106,7 @@ export class Sequential {
       }
     });
     this.metrics = [];
-    this.stepCount = 0;
-    this.checkGradients = false;
-    this.stepContext = { loss: 0 };
-    this.stepResult = { loss: 0, correct: 0 };
+    this.trainer = null;
   }
 
   /** Rebuilds a model from {@link getConfig} output through the layer registry. */
@@ -182,13 +119,17 @@ export class Sequential {
     return new Sequential(layers, { inputShape: config.inputShape, seed: options.seed });
   }
 
-  /** State of the model's Rng (weight init, then dropout masks), for exact checkpoints. */
+  /**
+   * State of the model's Rng (weight init, then dropout masks), for exact checkpoints: fit positions
+   * and training states store it as `modelRng` (fit's own shuffling Rng is `shuffleRng`).
+   */
   getRngState(): RngState {
-    return this.rng.getState();
+    return this.modelRng.getState();
   }
 
+  /** Restores a state from {@link getRngState}. */
   setRngState(state: RngState): void {
-    this.rng.setState(state);
+    this.modelRng.setState(state);
   }
 
   getConfig(): SequentialConfig {
@@ -205,23 +146,12 @@ export class Sequential {
     for (const p of this.allParams) fillFloat32(p.grad.data, 0);
   }
 
-  private checkInput(x: Tensor, what: string): void {
+  /** Throws (the message starting with `what`) unless `x` is a Tensor `[batch, ...inputShape]`. */
+  checkInput(x: Tensor, what: string): void {
     if (!(x instanceof Tensor)) throw new Error(`${what}: input must be a Tensor`);
     let ok = x.rank === this.inputShape.length + 1;
     for (let i = 0; ok && i < this.inputShape.length; i++) ok = x.shape[i + 1] === this.inputShape[i];
     if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
-  }
-
-  /**
-   * Checks fit's `validationData` up front, so a mistake fails before an epoch of training rather
-   * than at its end: `[inputs, targets]` of Tensors with matching rows, at least one row.
-   */
-  private checkValidationData(data: readonly [Tensor, Tensor]): void {
-    if (!Array.isArray(data) || data.length !== 2) throw new Error('fit: validationData must be [inputs, targets] (two Tensors)');
-    const [vx, vy] = data;
-    this.checkInput(vx, 'fit: validationData');
-    checkTargets('fit: validationData', vy, vx.shape[0]);
-    if (vx.shape[0] === 0) throw new Error('fit: validationData is empty (leave it out to train without validation)');
   }
 
   /** Runs every layer. The result is owned by the last layer and valid until the next forward. */
@@ -278,7 +208,7 @@ export class Sequential {
       if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new Error(`compile: unknown metric ${JSON.stringify(m)}; known: ${METRIC_NAMES.join(', ')}`);
     }
     this.metrics = metrics.slice();
-    this.stepCount = 0;
+    this.trainer = new Trainer(this, { optimizer: this.optimizer, loss: this.loss, metrics: this.metrics });
     return this;
   }
 
@@ -286,256 +216,69 @@ export class Sequential {
    * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy, whose fused
    * log-softmax on the logits is the stable path (softmax then log would underflow).
    */
-  private lossEnd(): number {
+  private lossEnd(loss: Loss): number {
     const n = this.layers.length;
-    return this.loss?.kind === 'cross-entropy' && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
+    return loss.kind === 'cross-entropy' && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
   }
 
-  private requireCompiled(what: string): { optimizer: Optimizer; loss: Loss } {
-    if (!this.optimizer || !this.loss) throw new Error(`${what}: call model.compile({ optimizer, loss }) first`);
-    return { optimizer: this.optimizer, loss: this.loss };
+  /** The Trainer of `compile`, carrying the current `optimizer` and `loss` (they are public fields). */
+  private requireCompiled(what: string): Trainer {
+    if (!this.optimizer || !this.loss || !this.trainer) throw new Error(`${what}: call model.compile({ optimizer, loss }) first`);
+    this.trainer.optimizer = this.optimizer;
+    this.trainer.loss = this.loss;
+    return this.trainer;
   }
 
   /**
-   * One optimizer step on a batch. Returns the batch loss and the number of correct predictions in
-   * an object reused by the next call. A NaN/Infinity loss (or, with `checkGradients`, gradient)
-   * throws a {@link NonFiniteError} naming the parameter and layer involved, before the update, so the
-   * weights stay those of the last good step.
+   * Forward for the loss (the {@link Trainable} fast path): every layer but a trailing Softmax under
+   * cross-entropy (see `lossEnd`), with Conv2D+ReLU fused. No input check (the callers check).
+   */
+  forwardForLoss(x: Tensor, loss: Loss, training: boolean): Tensor {
+    return this.forwardRange(x, this.lossEnd(loss), training);
+  }
+
+  /** Pair of {@link forwardForLoss}: parameter gradients only, stopping at the first layer with parameters. */
+  backwardForLoss(dy: Tensor, loss: Loss): void {
+    this.backwardFrom(dy, this.lossEnd(loss), false);
+  }
+
+  /** `"layer 3, dense"`: the layer owning `params()[index]`. */
+  describeParam(index: number): string {
+    const layer = this.paramOwners[index];
+    return `layer ${layer}, ${this.layers[layer].kind}`;
+  }
+
+  /**
+   * One optimizer step on a batch (see {@link Trainer.trainStep}). Returns the batch loss and the
+   * number of correct predictions in an object reused by the next call. A NaN/Infinity loss (or, with
+   * fit's `checkGradients`, gradient) throws a {@link NonFiniteError} naming the parameter and layer
+   * involved, before the update, so the weights stay those of the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
-    const { optimizer, loss } = this.requireCompiled('trainStep');
-    this.checkInput(x, 'trainStep');
-    checkTargets('trainStep', y, x.shape[0]);
-    const end = this.lossEnd();
-    this.zeroGrad();
-    const out = this.forwardRange(x, end, true);
-    const value = loss.forward(out, y);
-    if (!Number.isFinite(value)) {
-      throw new NonFiniteError(`the loss became ${value} at step ${this.stepCount + 1}${this.describeNonFinite('value')}; lower the learning rate or check the inputs`);
-    }
-    const correct = this.metrics.length > 0 ? countCorrect(out, y) : 0;
-    this.backwardFrom(loss.backward(), end, false);
-    if (this.checkGradients) {
-      const where = this.describeNonFinite('grad');
-      if (where) throw new NonFiniteError(`a gradient became NaN or Infinity at step ${this.stepCount + 1}${where}`);
-    }
-    this.stepCount++;
-    this.stepContext.loss = value;
-    optimizer.step(this.allParams, this.stepContext);
-    this.stepResult.loss = value;
-    this.stepResult.correct = correct;
-    return this.stepResult;
+    return this.requireCompiled('trainStep').trainStep(x, y);
   }
 
-  /** `" (first in "3.weight", layer 3, dense)"` for the first parameter whose value/grad is not finite, else `""`. */
-  private describeNonFinite(which: 'value' | 'grad'): string {
-    for (let i = 0; i < this.allParams.length; i++) {
-      const d = this.allParams[i][which].data;
-      let s = 0;
-      // s stays 0 unless some element is NaN or ±Infinity (Infinity·0 = NaN).
-      for (let j = 0; j < d.length; j++) s += d[j] * 0;
-      if (s !== 0) {
-        const layer = this.paramOwners[i];
-        return ` (non-finite ${which === 'grad' ? 'gradient' : 'weights'} first in "${this.allParams[i].name}", layer ${layer}, ${this.layers[layer].kind})`;
-      }
-    }
-    return '';
-  }
-
-  /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`). */
+  /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`); see {@link Trainer.fit}. */
   async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
-    const { optimizer } = this.requireCompiled('fit');
-    this.checkInput(x, 'fit');
-    const epochs = options.epochs ?? 1;
-    const batchSize = readBatchSize('fit', options, 32);
-    const split = options.validationSplit ?? 0;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
-    if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${split}`);
-    checkTargets('fit', y, x.shape[0]);
-    if (options.validationData !== undefined) this.checkValidationData(options.validationData);
-    this.checkGradients = options.checkGradients ?? false;
-    const rng = new Rng(options.seed ?? 0);
-    let trainX = x;
-    let trainY = y;
-    let valData = options.validationData;
-    if (split > 0) {
-      if (valData) throw new Error('fit: give validationSplit or validationData, not both');
-      const perm = rng.permutation(x.shape[0]);
-      const nVal = Math.round(x.shape[0] * split);
-      if (nVal < 1 || nVal >= x.shape[0]) throw new Error(`fit: validationSplit ${split} of ${x.shape[0]} samples leaves an empty split`);
-      valData = [gatherRows(x, perm.subarray(0, nVal)), gatherRows(y, perm.subarray(0, nVal))];
-      trainX = gatherRows(x, perm.subarray(nVal));
-      trainY = gatherRows(y, perm.subarray(nVal));
-    }
-    const n = trainX.shape[0];
-    if (n === 0) throw new Error('fit: no training samples');
-    const batches = Math.ceil(n / batchSize);
-    let firstEpoch = 0;
-    let firstBatch = 0;
-    const resume = options.resumeFrom;
-    if (resume) {
-      if (!Number.isInteger(resume.epoch) || resume.epoch < 0 || resume.epoch > epochs
-        || !Number.isInteger(resume.batch) || resume.batch < 0 || resume.batch > batches) {
-        throw new Error(`fit: resumeFrom position epoch ${resume.epoch}, batch ${resume.batch} is outside ${epochs} epochs of ${batches} batches`);
-      }
-      for (const key of ['lossSum', 'correctSum', 'seen'] as const) {
-        const v = resume[key];
-        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && (key === 'lossSum' || (Number.isInteger(v) && v >= 0)))) {
-          throw new Error(`fit: resumeFrom.${key} must be ${key === 'lossSum' ? 'a finite number' : 'a non-negative integer'}, got ${v}`);
-        }
-      }
-      rng.setState(resume.epochRng);
-      this.rng.setState(resume.modelRng);
-      firstEpoch = resume.epoch;
-      firstBatch = resume.batch;
-      this.stepCount = resume.step;
-    } else {
-      this.stepCount = 0;
-    }
-    const callbacks = [...(options.callbacks ?? []), ...(options.verbose ? [progressCallback()] : [])];
-    let stopRequested = false;
-    let epoch = firstEpoch;
-    let nextBatch = firstBatch;
-    let epochRng: RngState = rng.getState();
-    // After the last batch the epoch still owes its validation and schedule step; once those ran, the
-    // position moves to the start of the next epoch (whose Rng state is then the current one).
-    let epochFinished = false;
-    // The current epoch's running sums (part of the position, so a resumed epoch's mean is exact).
-    let lossSum = 0;
-    let correctSum = 0;
-    let seen = 0;
-    const control: TrainingControl = {
-      stop: () => { stopRequested = true; },
-      position: (): FitPosition => (epochFinished
-        ? { epoch: epoch + 1, batch: 0, step: this.stepCount, epochRng: rng.getState(), modelRng: this.rng.getState(), lossSum: 0, correctSum: 0, seen: 0 }
-        : { epoch, batch: nextBatch, step: this.stepCount, epochRng, modelRng: this.rng.getState(), lossSum, correctSum, seen }),
-    };
-    const history: History = {
-      batch: { loss: [], accuracy: [] },
-      epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
-    };
-    const xb = new RowBuffer(trainX, batchSize);
-    const yb = new RowBuffer(trainY, batchSize);
-    let augment: ResolvedAugment | null = null;
-    if (options.augment) {
-      if (trainX.rank !== 4) throw new Error(`fit: augment needs images [N, C, H, W], got inputs ${formatShape(trainX.shape)}`);
-      augment = resolveAugment(options.augment);
-    }
-    const augBuffer = augment ? new RowBuffer(trainX, batchSize) : null;
-    const augRng = new Rng(0);
-    const seed = options.seed ?? 0;
-    const order = new Int32Array(n);
-    for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
-    for (; epoch < epochs && !stopRequested; epoch++) {
-      for (const cb of callbacks) cb.onEpochBegin?.(epoch, control);
-      const t0 = performance.now();
-      // The order depends only on the Rng state at the epoch start, so a resumed run reproduces it.
-      epochRng = rng.getState();
-      epochFinished = false;
-      nextBatch = epoch === firstEpoch ? firstBatch : 0;
-      for (let i = 0; i < n; i++) order[i] = i;
-      if (options.shuffle ?? true) rng.shuffle(order);
-      const resumed = epoch === firstEpoch && resume !== undefined;
-      lossSum = resumed ? resume.lossSum ?? 0 : 0;
-      correctSum = resumed ? resume.correctSum ?? 0 : 0;
-      seen = resumed ? resume.seen ?? 0 : 0;
-      const startBatch = epoch === firstEpoch ? firstBatch : 0;
-      for (let b = startBatch; b < batches && !stopRequested; b++) {
-        const start = b * batchSize;
-        const rows = Math.min(batchSize, n - start);
-        const idx = order.subarray(start, start + rows);
-        let result: { loss: number; correct: number };
-        try {
-          let xBatch = xb.gather(trainX.data, idx);
-          if (augment && augBuffer) {
-            augRng.reseed(((seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0);
-            xBatch = augmentBatch(augBuffer.view(idx.length), xBatch, augment, augRng);
-          }
-          result = this.trainStep(xBatch, yb.gather(trainY.data, idx));
-        } catch (err) {
-          if (err instanceof NonFiniteError) throw new NonFiniteError(`fit: at epoch ${epoch + 1}, batch ${b + 1}: ${err.message}`);
-          throw err;
-        }
-        const { loss, correct } = result;
-        nextBatch = b + 1;
-        lossSum += loss * rows;
-        correctSum += correct;
-        seen += rows;
-        history.batch.loss.push(loss);
-        history.batch.accuracy.push(correct / rows);
-        for (const cb of callbacks) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.stepCount, loss, accuracy: correct / rows }, control);
-      }
-      // Stopped mid-epoch: the epoch is not finished, so no validation, schedule step or epoch-end
-      // callbacks (a checkpoint taken there would claim the rest of the epoch was trained).
-      if (nextBatch < batches) break;
-      const val = valData ? this.evaluate(valData[0], valData[1]) : { loss: NaN, accuracy: NaN };
-      const logs: EpochLogs = {
-        epoch, epochs, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN,
-        valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - t0) / 1000, lr: optimizer.lr,
-      };
-      history.epoch.loss.push(logs.loss);
-      history.epoch.accuracy.push(logs.accuracy);
-      history.epoch.valLoss.push(logs.valLoss);
-      history.epoch.valAccuracy.push(logs.valAccuracy);
-      history.epoch.seconds.push(logs.seconds);
-      history.epoch.lr.push(logs.lr);
-      // The schedule steps before the callbacks so that a checkpoint taken at epoch end holds its new state.
-      options.schedule?.step(valData ? val.loss : logs.loss);
-      epochFinished = true;
-      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
-      // Let timers, signals and output flush between epochs.
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    for (const cb of callbacks) cb.onTrainEnd?.(history);
-    return history;
+    return this.requireCompiled('fit').fit(x, y, options);
   }
 
   /** Mean loss (needs `compile`) and accuracy over `x`, `y`, in batches, in eval mode. */
   evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): EvaluateResult {
-    const { loss } = this.requireCompiled('evaluate');
-    this.checkInput(x, 'evaluate');
-    const n = x.shape[0];
-    checkTargets('evaluate', y, n);
-    const batchSize = readBatchSize('evaluate', options, 256);
-    const end = this.lossEnd();
-    let lossSum = 0;
-    let correct = 0;
-    for (let s = 0; s < n; s += batchSize) {
-      const e = Math.min(n, s + batchSize);
-      const out = this.forwardRange(x.slice0(s, e), end, false);
-      const yb = y.slice0(s, e);
-      lossSum += loss.forward(out, yb) * (e - s);
-      correct += countCorrect(out, yb);
-    }
-    return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN };
+    const trainer = this.requireCompiled('evaluate');
+    return evaluate(this, x, y, { batchSize: options.batchSize, loss: trainer.loss });
   }
 
   /** Outputs for `x` `[N, ...inputShape]` in eval mode, computed in batches, as a new tensor. */
   predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
-    this.checkInput(x, 'predict');
-    const n = x.shape[0];
-    const per = shapeSize(this.outputShape);
-    const batchSize = readBatchSize('predict', options, 256);
-    const out = new Tensor(new Float32Array(n * per), [n, ...this.outputShape]);
-    for (let s = 0; s < n; s += batchSize) {
-      const e = Math.min(n, s + batchSize);
-      out.data.set(this.forwardRange(x.slice0(s, e), this.layers.length, false).data, s * per);
-    }
-    return out;
+    return predict(this, x, options);
   }
 
-  /** Predicted class ids `[N]` (argmax of the outputs). */
+  /** Predicted class ids `[N]` (argmax of the outputs, first maximum on ties). */
   predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
     const probs = this.predict(x, options);
     const n = probs.shape[0];
-    const c = probs.size / Math.max(n, 1);
-    const out = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      let best = 0;
-      for (let j = 1; j < c; j++) if (probs.data[r * c + j] > probs.data[r * c + best]) best = j;
-      out[r] = best;
-    }
-    return out;
+    return argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
   }
 
   /** Copies of every parameter and buffer under PyTorch `nn.Sequential` keys. */
@@ -633,12 +376,4 @@ let summaryFormatter: ((model: Sequential) => string) | null = null;
  */
 export function setSummaryFormatter(formatter: ((model: Sequential) => string) | null): void {
   summaryFormatter = formatter;
-}
-
-/** Training stopped because a loss or a gradient became NaN or Infinity; the message names where. */
-export class NonFiniteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NonFiniteError';
-  }
 }

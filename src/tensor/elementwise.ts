@@ -115,37 +115,40 @@ export function addColVector(out: Float32Array, x: Float32Array, v: Float32Array
 let colAcc = new Float64Array(0);
 
 /**
- * Column sums (Dense bias gradient): `out[c] (+)= Σ_r x[r, c]` for `x[rows×cols]`, `out[cols]`.
- * Sums in doubles while walking `x` row by row, then rounds once. Overwrites `out` unless
- * `accumulate`. `out` must not overlap `x`. Returns `out`.
+ * Column sums (the Dense bias gradient): `out[c] (+)= Σ_r x[r, c]` for `x[rows×cols]`, `out[cols]`.
+ * Sums each column in a double while walking `x` row by row, then rounds once: overwriting `out`, or
+ * with `accumulate` adding the double sum to `out[c]` (one rounding, as `out[c] += s` with `s` a
+ * double). `out` must not overlap `x`. Returns `out`.
  */
 export function colSums(out: Float32Array, x: Float32Array, rows: number, cols: number, accumulate = false): Float32Array {
   checkMatrix('colSums', x, rows, cols);
   checkVector('colSums', out, cols, 'out (one value per column)');
   if (colAcc.length < cols) colAcc = new Float64Array(cols);
   const acc = colAcc;
-  for (let c = 0; c < cols; c++) acc[c] = accumulate ? out[c] : 0;
+  acc.fill(0, 0, cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) acc[c] += x[o + c];
   }
-  for (let c = 0; c < cols; c++) out[c] = acc[c];
+  if (accumulate) for (let c = 0; c < cols; c++) out[c] += acc[c];
+  else for (let c = 0; c < cols; c++) out[c] = acc[c];
   return out;
 }
 
 /**
- * Row sums (Conv2D bias gradient, one image `[outC, outH·outW]` at a time with `accumulate`):
- * `out[r] (+)= Σ_c x[r, c]` for `x[rows×cols]`, `out[rows]`. Sums in doubles. Overwrites `out` unless
- * `accumulate`. `out` must not overlap `x`. Returns `out`.
+ * Row sums: `out[r] (+)= Σ_c x[r, c]` for `x[rows×cols]`, `out[rows]`, each summed in a double and
+ * rounded once (added to `out[r]` with `accumulate`, as {@link colSums}). `out` must not overlap `x`.
+ * Returns `out`. (Conv2D does not use it: its bias gradient sums each channel over the whole batch
+ * in one double, inside its backward kernels, which per-image row sums would round differently.)
  */
 export function rowSums(out: Float32Array, x: Float32Array, rows: number, cols: number, accumulate = false): Float32Array {
   checkMatrix('rowSums', x, rows, cols);
   checkVector('rowSums', out, rows, 'out (one value per row)');
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let s = accumulate ? out[r] : 0;
+    let s = 0;
     for (let c = 0; c < cols; c++) s += x[o + c];
-    out[r] = s;
+    out[r] = accumulate ? out[r] + s : s;
   }
   return out;
 }

@@ -91,7 +91,12 @@ export function logSoftmaxRows(out: Float32Array, x: Float32Array, rows: number,
   return out;
 }
 
-/** Index of the largest value of each row of `x[rows×cols]` into `out[rows]` (first on ties). Returns `out`. */
+/**
+ * Index of the largest value of each row of `x[rows×cols]` into `out[0 … rows−1]` (`out` may be
+ * longer; the rest is untouched). The first maximum wins on ties; a NaN never compares greater, so
+ * it is skipped unless it is the row's first value (then the row's index is 0). The one argmax of the
+ * library: metrics, predictions, CSV outputs and class ids all use it. Returns `out`.
+ */
 export function argmaxRows(out: Int32Array | Float32Array, x: Float32Array, rows: number, cols: number): Int32Array | Float32Array {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;

@@ -34,7 +34,11 @@ export interface TrainingControl {
   position(): FitPosition;
 }
 
-/** A position in a `fit` run, enough to resume it exactly. */
+/**
+ * A position in a `fit` run, enough to resume it exactly. Its two Rng states keep one naming across
+ * fit, callbacks and checkpoint files: `shuffleRng` is fit's own Rng (validation split, then each
+ * epoch's order), `modelRng` the model's Rng (dropout masks; `Sequential.getRngState`).
+ */
 export interface FitPosition {
   /** Epoch to continue in (0-based). */
   readonly epoch: number;
@@ -42,10 +46,13 @@ export interface FitPosition {
   readonly batch: number;
   /** Optimizer steps taken so far in this fit. */
   readonly step: number;
-  /** State of fit's shuffling Rng at the start of `epoch`, before that epoch's shuffle. */
-  readonly epochRng: RngState;
-  /** State of the model's Rng (dropout masks) at this position. */
-  readonly modelRng: RngState;
+  /**
+   * State of fit's shuffling Rng at the start of `epoch`, before that epoch's shuffle. (Positions
+   * written before this name existed call it `epochRng`; fit's `resumeFrom` reads either.)
+   */
+  readonly shuffleRng: RngState;
+  /** State of the model's Rng (dropout masks) at this position; absent for a model without one. */
+  readonly modelRng?: RngState;
   /**
    * Running sums of `epoch` so far (Σ batch loss · rows, correct predictions, rows seen), so a resumed
    * epoch reports, and steps schedules and callbacks with, the same mean loss and accuracy as an

@@ -1,4 +1,5 @@
 // CSV text: a small RFC 4180 writer and reader, and the library's CSV outputs (predictions, history).
+import { argmaxRows } from '../tensor/reduce.js';
 import { formatShape, type Tensor } from '../tensor/tensor.js';
 
 /** One CSV field: numbers as JS prints them (NaN → empty), strings quoted when they hold , " or newlines. */
@@ -72,11 +73,10 @@ export function predictionsCsv(probs: Tensor, labels: ArrayLike<number> | Tensor
   for (let j = 0; j < c; j++) header.push(`p${j}`);
   const lines = [header.join(',')];
   const p = probs.data;
+  const predicted = argmaxRows(new Int32Array(n), p, n, c);
   for (let i = 0; i < n; i++) {
     const o = i * c;
-    let best = 0;
-    for (let j = 1; j < c; j++) if (p[o + j] > p[o + best]) best = j;
-    let line = `${i},${lab[i]},${best}`;
+    let line = `${i},${lab[i]},${predicted[i]}`;
     for (let j = 0; j < c; j++) line += `,${Number(p[o + j].toPrecision(digits))}`;
     lines.push(line);
   }

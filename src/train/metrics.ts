@@ -1,5 +1,11 @@
 // Classification metrics over prediction and target tensors.
+import { argmaxRows } from '../tensor/reduce.js';
 import { checkTensor, formatShape, type Tensor } from '../tensor/tensor.js';
+
+// Row argmaxes of the predictions and the one-hot targets, grown on demand and reused: countCorrect
+// runs on every training step, which allocates nothing in steady state.
+let predIds = new Int32Array(0);
+let targetIds = new Int32Array(0);
 
 /**
  * Number of rows of `pred[batch, classes]` whose argmax equals the target class. The target is
@@ -14,21 +20,15 @@ export function countCorrect(pred: Tensor, target: Tensor): number {
   if (target.shape[0] !== batch || (!byIndex && target.size !== pred.size)) {
     throw new Error(`accuracy: target ${formatShape(target.shape)} does not match predictions ${formatShape(pred.shape)}`);
   }
-  const p = pred.data;
+  if (predIds.length < batch) predIds = new Int32Array(batch);
+  argmaxRows(predIds, pred.data, batch, classes);
+  if (!byIndex) {
+    if (targetIds.length < batch) targetIds = new Int32Array(batch);
+    argmaxRows(targetIds, target.data, batch, classes);
+  }
   const t = target.data;
   let correct = 0;
-  for (let r = 0; r < batch; r++) {
-    const o = r * classes;
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (p[o + j] > p[o + best]) best = j;
-    let label: number;
-    if (byIndex) label = t[r];
-    else {
-      label = 0;
-      for (let j = 1; j < classes; j++) if (t[o + j] > t[o + label]) label = j;
-    }
-    if (best === label) correct++;
-  }
+  for (let r = 0; r < batch; r++) if (predIds[r] === (byIndex ? t[r] : targetIds[r])) correct++;
   return correct;
 }
 

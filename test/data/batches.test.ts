@@ -72,7 +72,7 @@ describe('batches', () => {
     expect(buffers.size).toBe(1);
   });
 
-  it('augments image batches deterministically per seed and leaves the source untouched', () => {
+  it('augments image batches deterministically per augmentSeed and leaves the source untouched', () => {
     const n = 6;
     const data = new Float32Array(n * 1 * 5 * 5);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 11;
@@ -81,7 +81,7 @@ describe('batches', () => {
     const before = data.slice();
     const run = (seed: number) => {
       const out: number[][] = [];
-      for (const b of batches(x, y, { batchSize: 4, rng: new Rng(seed), augment: { shift: 1, rotate: 10, flip: true } })) out.push(Array.from(b.x.data));
+      for (const b of batches(x, y, { batchSize: 4, augmentSeed: seed, augment: { shift: 1, rotate: 10, flip: true } })) out.push(Array.from(b.x.data));
       return out;
     };
     const a = run(3);
@@ -91,11 +91,63 @@ describe('batches', () => {
     expect(data).toEqual(before);
   });
 
+  it('each epoch\'s order depends only on the Rng state at beginEpoch, so a saved state replays an epoch from any batch', () => {
+    const { x, y } = rows(11);
+    const rng = new Rng(9);
+    const b = new Batcher(x, y, { batchSize: 3, shuffle: true, rng });
+    const epochs: number[][] = [];
+    const states = [];
+    for (let e = 0; e < 3; e++) {
+      states.push(rng.getState());
+      const order: number[] = [];
+      for (const batch of b.epoch()) order.push(...batch.y.data);
+      epochs.push(order);
+    }
+    expect(b.epochIndex).toBe(2);
+    // Epoch 1 again, from the state saved before it, starting at batch 2 (a resume mid-epoch).
+    const replay = new Batcher(x, y, { batchSize: 3, shuffle: true, rng: new Rng(0) });
+    const rng2 = new Rng(0);
+    rng2.setState(states[1]);
+    const again = new Batcher(x, y, { batchSize: 3, shuffle: true, rng: rng2 });
+    again.beginEpoch(1);
+    const tail: number[] = [];
+    for (let k = 2; k < again.count; k++) tail.push(...again.batch(k).y.data);
+    expect(tail).toEqual(epochs[1].slice(6));
+    // …and the epoch after it follows as in the uninterrupted run.
+    again.beginEpoch();
+    expect(again.epochIndex).toBe(2);
+    expect(Array.from({ length: again.count }, (_, k) => Array.from(again.batch(k).y.data)).flat()).toEqual(epochs[2]);
+    // One shuffle per epoch from the identity order: the first epoch is exactly rng.permutation(11).
+    expect(epochs[0]).toEqual(Array.from(new Rng(9).permutation(11)));
+    expect(() => replay.batch(0)).toThrow(/call beginEpoch\(\) before batch\(\)/);
+    replay.beginEpoch();
+    expect(() => replay.batch(4)).toThrow(/batch index must be an integer in \[0, 4\), got 4/);
+  });
+
+  it('augmentation of a batch depends only on (augmentSeed, epoch, batch), not on the shuffles or earlier batches', () => {
+    const n = 5;
+    const data = new Float32Array(n * 1 * 4 * 4);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 5) % 13;
+    const x = new Tensor(data, [n, 1, 4, 4]);
+    const y = new Tensor(Float32Array.from({ length: n }, (_, i) => i), [n]);
+    const opts = { batchSize: 2, augment: { shift: 1, flip: true }, augmentSeed: 4 };
+    const a = new Batcher(x, y, opts);
+    a.beginEpoch(3);
+    const direct = Array.from(a.batch(2).x.data);
+    const b = new Batcher(x, y, opts);
+    for (let e = 0; e <= 3; e++) for (const batch of b.epoch()) if (e === 3 && batch.index === 2) expect(Array.from(batch.x.data)).toEqual(direct);
+    a.beginEpoch(2);
+    expect(Array.from(a.batch(2).x.data)).not.toEqual(direct);
+  });
+
   it('rejects bad options with messages naming them', () => {
     const { x, y } = rows();
     expect(() => batches(x, y, { batchSize: 0 }).next()).toThrow(/batchSize must be an integer >= 1, got 0/);
     expect(() => new Batcher(x, new Tensor(new Float32Array(3), [3]), { batchSize: 2 })).toThrow(/same number of rows/);
     expect(() => new Batcher(x, y, { batchSize: 2, augment: { shift: 1 } })).toThrow(/augmentation needs images \[N, C, H, W\]/);
     expect(() => new Batcher(x, y, { batchSize: 2, augment: { shift: 1.5 } as never })).toThrow(/shift must be an integer/);
+    expect(() => new Batcher(x, y, { batchSize: 2, augmentSeed: NaN })).toThrow(/augmentSeed must be a finite number, got NaN/);
+    expect(() => new Batcher(x, y, { batchSize: 2, rng: {} as never })).toThrow(/rng must be an Rng/);
+    expect(() => new Batcher(x, y, { batchSize: 2 }).beginEpoch(-1)).toThrow(/epoch index must be a non-negative integer, got -1/);
   });
 });

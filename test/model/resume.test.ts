@@ -61,7 +61,7 @@ describe('checkpoint and resume', () => {
   it('rejects a resume position outside the run', async () => {
     const model = makeModel();
     const schedule = compileFresh(model);
-    const bad: FitPosition = { epoch: 99, batch: 0, step: 0, epochRng: new Rng(1).getState(), modelRng: new Rng(1).getState() };
+    const bad: FitPosition = { epoch: 99, batch: 0, step: 0, shuffleRng: new Rng(1).getState(), modelRng: new Rng(1).getState() };
     await expect(model.fit(x, y, { ...fitOptions(schedule), resumeFrom: bad })).rejects.toThrow(/resumeFrom position epoch 99, batch 0 is outside 40 epochs of 6 batches/);
   });
 
@@ -194,5 +194,55 @@ describe('stopping mid-epoch', () => {
     expect(history.batch.loss).toHaveLength(3);
     expect(model.optimizer!.lr).toBe(lrBefore);
     expect(positionAfterStop).toMatchObject({ epoch: 0, batch: 3, step: 3 });
+  });
+});
+
+describe('resume position naming (shuffleRng / modelRng)', () => {
+  it('reports shuffleRng and modelRng, and resumes bit-identically from files that call shuffleRng by its old names', async () => {
+    const reference = await uninterrupted();
+    const dir = mkdtempSync(join(tmpdir(), 'tk-names-'));
+    const path = join(dir, 'mid.safetensors');
+    const model = makeModel();
+    const schedule = compileFresh(model);
+    let position: FitPosition | null = null;
+    await model.fit(x, y, {
+      ...fitOptions(schedule),
+      callbacks: [{
+        onBatchEnd(logs, control) {
+          if (logs.step !== 15) return;
+          position = control.position();
+          // The model's Rng has moved on (dropout masks) from its seed; fit's Rng state is the one at the epoch start.
+          expect(position.modelRng).toEqual(model.getRngState());
+          saveModel(model, path, { optimizer: model.optimizer!, trainingState: { ...position, schedule: schedule.stateDict() } });
+          control.stop();
+        },
+      }],
+    });
+    const saved = position as unknown as FitPosition;
+    expect(Object.keys(saved)).toEqual(expect.arrayContaining(['shuffleRng', 'modelRng']));
+    expect(Object.keys(saved)).not.toContain('epochRng');
+    expectSameWeights(await resumeFrom(path), reference);
+    // The same checkpoint written under the former names: `epochRng` (older fit positions) and `rng` (TrainingState's old field).
+    for (const oldName of ['epochRng', 'rng']) {
+      const { model: m, optimizer, trainingState } = loadModel(path);
+      const { shuffleRng, ...rest } = trainingState!;
+      const legacyPath = join(dir, `legacy-${oldName}.safetensors`);
+      saveModel(m, legacyPath, { optimizer, trainingState: { ...rest, [oldName]: shuffleRng } });
+      expect(loadModel(legacyPath).trainingState).not.toHaveProperty('shuffleRng');
+      expectSameWeights(await resumeFrom(legacyPath), reference);
+    }
+  });
+
+  it('rejects a resume position without its Rng states, and a model file whose shuffleRng is not an Rng state', async () => {
+    const model = makeModel();
+    const schedule = compileFresh(model);
+    const state = new Rng(1).getState();
+    await expect(model.fit(x, y, { ...fitOptions(schedule), resumeFrom: { epoch: 1, batch: 0, step: 6, modelRng: state } as unknown as FitPosition }))
+      .rejects.toThrow(/fit: resumeFrom has no shuffleRng/);
+    await expect(model.fit(x, y, { ...fitOptions(schedule), resumeFrom: { epoch: 1, batch: 0, step: 6, shuffleRng: state } as unknown as FitPosition }))
+      .rejects.toThrow(/fit: resumeFrom has no modelRng/);
+    const path = join(mkdtempSync(join(tmpdir(), 'tk-badrng-')), 'bad.safetensors');
+    expect(() => saveModel(model, path, { trainingState: { epoch: 1, step: 6, shuffleRng: { s: [1, 2], spare: null } as never } }))
+      .toThrow(/trainingState shuffleRng must be an Rng state/);
   });
 });

@@ -4,6 +4,7 @@ import {
   AvgPool2D, BatchNorm1d, BatchNorm2d, Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Rng, Sequential,
   Sigmoid, Softmax, Tanh, Tensor, tensor, NonFiniteError, type Layer,
 } from '../../src/index.js';
+import { createOptimizer } from '../../src/optimizers/index.js';
 import { assertClose } from '../util/assert-close.js';
 import { randomTensor } from '../util/rng.js';
 
@@ -312,5 +313,40 @@ describe('trainStep backward', () => {
     manual.zeroGrad();
     manual.backward(manual.loss!.backward());
     manual.params().forEach((p, i) => expect(Array.from(stepped.params()[i].grad.data)).toEqual(Array.from(p.grad.data)));
+  });
+});
+
+describe('Sequential delegates to the training loop of src/train/fit.ts', () => {
+  it('fit before compile rejects (a promise, not a synchronous throw); trainStep counts steps from compile', async () => {
+    const model = new Sequential([new Dense({ units: 3 })], { inputShape: [2] });
+    const x = tensor([1, 0, 0, 1], [2, 2]);
+    const y = tensor([0, 2], [2]);
+    const pending = model.fit(x, y);
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toThrow(/fit: call model\.compile\(\{ optimizer, loss \}\) first/);
+    model.compile({ optimizer: 'sgd', loss: 'cross-entropy' });
+    const steps: number[] = [];
+    await model.fit(x, y, { epochs: 2, batchSize: 1, callbacks: [{ onBatchEnd: (logs) => steps.push(logs.step) }] });
+    expect(steps).toEqual([1, 2, 3, 4]);
+  });
+
+  it('uses the logits under cross-entropy with a trailing Softmax, and its public optimizer / loss fields', async () => {
+    const rng = new Rng(4);
+    const x = randomTensor([6, 4], rng);
+    const y = tensor([0, 1, 2, 0, 1, 2], [6]);
+    const withSoftmax = new Sequential([new Dense({ units: 3 }), new Softmax()], { inputShape: [4], seed: 1 });
+    const logitsOnly = new Sequential([new Dense({ units: 3 })], { inputShape: [4], seed: 1 });
+    withSoftmax.compile({ optimizer: { name: 'sgd', lr: 0.5 }, loss: 'cross-entropy' });
+    logitsOnly.compile({ optimizer: { name: 'sgd', lr: 0.5 }, loss: 'cross-entropy' });
+    const a = await withSoftmax.fit(x, y, { epochs: 2, batchSize: 4, seed: 3 });
+    const b = await logitsOnly.fit(x, y, { epochs: 2, batchSize: 4, seed: 3 });
+    expect(a.batch.loss).toEqual(b.batch.loss);
+    expect(Array.from(withSoftmax.params()[0].value.data)).toEqual(Array.from(logitsOnly.params()[0].value.data));
+    expect(withSoftmax.evaluate(x, y)).toEqual(logitsOnly.evaluate(x, y));
+    // A new optimizer assigned to the public field is the one the next step uses.
+    const frozen = logitsOnly.params()[0].value.data.slice();
+    logitsOnly.optimizer = createOptimizer('sgd', { lr: 0 });
+    logitsOnly.trainStep(x, y);
+    expect(Array.from(logitsOnly.params()[0].value.data)).toEqual(Array.from(frozen));
   });
 });

@@ -105,6 +105,14 @@ describe('broadcast kernels', () => {
     expect(Array.from(out)).toEqual([12, 30]);
   });
 
+  it('colSums / rowSums with accumulate add the double sum to out once (as Dense accumulates its bias gradient)', () => {
+    // Column/row [2^60, −2^60] sums to exactly 0 in doubles; starting the double sum from out (1)
+    // would lose the 1 against 2^60 and leave 0.
+    const big = f(2 ** 60, -(2 ** 60));
+    expect(Array.from(colSums(f(1), big, 2, 1, true))).toEqual([1]);
+    expect(Array.from(rowSums(f(1), big, 1, 2, true))).toEqual([1]);
+  });
+
   it('colSums and rowSums agree with a direct double sum on random data (atol 1e-5)', () => {
     const rng = testRng(5);
     const rows = 37;

@@ -97,4 +97,15 @@ describe('row softmax / log-softmax / argmax', () => {
     expect(argmaxRows(out, x, 3, 3)).toBe(out);
     expect(Array.from(out)).toEqual([1, 2, 0]);
   });
+
+  it('argmaxRows skips a NaN unless it leads the row, writes only out[0 … rows−1], and takes a Float32Array out', () => {
+    const x = f(1, NaN, 2, NaN, 5, 6, -Infinity, -Infinity, -1);
+    const out = Int32Array.from([9, 9, 9, 9]);
+    argmaxRows(out, x, 3, 3);
+    expect(Array.from(out)).toEqual([2, 0, 2, 9]);
+    const asFloat = new Float32Array(2);
+    expect(argmaxRows(asFloat, f(0, 1, 7, 7), 2, 2)).toBe(asFloat);
+    expect(Array.from(asFloat)).toEqual([1, 0]);
+    expect(Array.from(argmaxRows(Int32Array.from([4]), f(), 0, 3))).toEqual([4]);
+  });
 });

@@ -307,16 +307,20 @@ function planArchitecture(
       // A user's layer: nothing says what it allocates but building it, so first make sure every
       // earlier layer's weights are present, then build this one alone and check what it made.
       if (missing.length > 0) break;
+      let params: { name: string; shape: number[] }[];
+      let buffers: { name: string; shape: number[] }[];
       try {
         out = Array.from(layer.build(shape, rng));
+        params = layer.params().map((p) => ({ name: String(p.name), shape: Array.from(p.value.shape) }));
+        buffers = (layer.buffers?.() ?? []).map((b) => ({ name: String(b.name), shape: Array.from(b.value.shape) }));
       } catch (err) {
         return fail(`cannot build the architecture: layer ${i} (${kind}) cannot take input ${describeValue(shape)}: ${errorText(err)}`);
       }
-      for (const p of layer.params()) {
-        expectTensor(i, kind, `${i}.${p.name}`, p.value.shape);
-        spend(i, kind, p.value.size);
+      for (const p of params) {
+        expectTensor(i, kind, `${i}.${p.name}`, p.shape);
+        spend(i, kind, shapeSize(p.shape));
       }
-      for (const b of layer.buffers?.() ?? []) expectTensor(i, kind, `${i}.${b.name}`, b.value.shape);
+      for (const b of buffers) expectTensor(i, kind, `${i}.${b.name}`, b.shape);
     }
     if (!Array.isArray(out) || out.length > MODEL_MAX_RANK || out.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`cannot build the architecture: layer ${i} (${kind}) gives an invalid output shape ${describeValue(out)}`);

@@ -1,7 +1,7 @@
 // safetensors read/write (https://github.com/huggingface/safetensors): the byte-level codec, which
 // validates every header field of a hostile file before touching its data, and the file wrappers.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { formatShape, Tensor } from '../tensor/tensor.js';
+import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { clipText, describeValue, exceedsDepth, MAX_JSON_DEPTH } from './untrusted.js';
 
@@ -144,6 +144,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     if (needed !== span) {
       fail(`${where}: shape ${formatShape(shape as number[])} of ${dtype} needs ${needed > span ? `more than ${span}` : needed} bytes but data_offsets span ${span}`);
     }
+    // With a 0 among the dims, the others cost no bytes, but their product must still be countable.
+    if (!Number.isSafeInteger(shapeSize(shape as number[]))) fail(`${where}: shape ${describeValue(shape)} has an uncountable number of elements`);
     infos.push({ name, dtype: dtype as SafetensorsDtype, shape: (shape as number[]).slice(), begin, end });
   }
   const sorted = infos.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);

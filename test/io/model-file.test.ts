@@ -358,6 +358,21 @@ describe('hostile architectures are refused before anything large is allocated',
     expect(builds).toBe(2);
   });
 
+  it('deep nesting in any metadata JSON (architecture, optimizer, training state) is a ModelFileError naming the file', () => {
+    const a = new Sequential([createLayer('dense', { units: 2 })], { inputShape: [3] }).compile({ optimizer: 'adam', loss: 'mse' });
+    const { tensors, metadata } = decodeSafetensors(encodeModel(a, { optimizer: a.optimizer as Optimizer, trainingState: { epoch: 1, step: 2 } }));
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    for (const key of ['architecture', 'optimizer', 'training_state']) {
+      const bytes = encodeSafetensors(tensors, { ...metadata, [key]: deep });
+      expect(() => decodeModel(bytes, 'd.tkm'), key).toThrow(ModelFileError);
+      expect(() => decodeModel(bytes, 'd.tkm'), key).toThrow(`d.tkm: metadata "${key}" nests deeper than 64 levels`);
+      // Nested, but within the limit: an ordinary validation error, not a depth one.
+      const shallow = encodeSafetensors(tensors, { ...metadata, [key]: `${'['.repeat(60)}${']'.repeat(60)}` });
+      expect(() => decodeModel(shallow, 'd.tkm'), key).toThrow(ModelFileError);
+      expect(() => decodeModel(shallow, 'd.tkm'), key).not.toThrow(/nests deeper/);
+    }
+  });
+
   it('errors from hostile names and values stay short', () => {
     const longKind = 'k'.repeat(100_000);
     const bytes = modelBytes({ inputShape: [3], layers: [{ kind: longKind, config: {} }] });

@@ -1,6 +1,6 @@
 // Model files and interop: safetensors, tensorkit model files, ONNX export, ndarray views.
 export * from './safetensors.js';
-export { writeFileAtomic } from './atomic.js';
+export { ensureDirectory, FileWriteError, removeStaleTempFiles, writeFileAtomic } from './atomic.js';
 export * from './model-file.js';
 export * from './onnx.js';
 export * from './ndarray.js';

@@ -2,6 +2,7 @@
 export * from './safetensors.js';
 export { ensureDirectory, FileWriteError, removeStaleTempFiles, writeFileAtomic } from './atomic.js';
 export * from './model-file.js';
+export { inferLayerShapes, LayerShapeError, type LayerShapes } from './layer-shapes.js';
 export * from './onnx.js';
 export * from './ndarray.js';
 export { Checkpoint, type CheckpointOptions } from './checkpoint.js';

@@ -1,6 +1,7 @@
 // tensorkit model files: one safetensors file holding the weights under PyTorch keys, the optimizer
 // slots, and in `__metadata__` the architecture, optimizer and training position as JSON. Written
-// atomically; read back only through the registries (no code in a file is ever evaluated).
+// atomically; read back only through the registries (no code in a file is ever evaluated), with every
+// parameter shape checked against the file before anything is built.
 import { readFileSync } from 'node:fs';
 import { createLayer, layerRegistry, type Layer } from '../layers/layer.js';
 import { Sequential } from '../model/sequential.js';
@@ -50,8 +51,9 @@ export const MODEL_MAX_RANK = 8;
 /** Most layers a model file may declare. */
 export const MODEL_MAX_LAYERS = 10_000;
 /**
- * Most floats a model file may make the reader allocate when it builds the model: parameters,
- * buffers and build-time scratch (such as a strided Conv2D's im2col matrix) together, 1 GiB of float32.
+ * Most floats a model file may make the reader allocate when it builds the model (1 GiB of float32):
+ * each parameter counts twice (value and gradient), plus buffers and build-time scratch such as a
+ * strided Conv2D's im2col matrix. A model of up to about 134 million parameters fits.
  */
 export const MODEL_MAX_PARAMS = 2 ** 28;
 

@@ -15,7 +15,7 @@ import { clipText, describeValue, errorText, exceedsDepth, listNames, MAX_JSON_D
 
 /**
  * Error thrown for a model file whose contents do not describe a loadable model; names the file and
- * the problem, cut to {@link MAX_PROBLEM_LENGTH} characters.
+ * the problem, cut to 300 characters (`MAX_PROBLEM_LENGTH`).
  */
 export class ModelFileError extends Error {
   readonly problem: string;
@@ -162,8 +162,12 @@ export function readTrainingState(path: string): TrainingState | undefined {
  * Rebuilds a model (and optimizer and training state, when saved) from model-file bytes. Layers and
  * the optimizer are created by registry name from JSON configs; an unregistered name fails with a
  * message saying what to register. The weights must match the rebuilt model's parameters key for
- * key and shape for shape. Malformed bytes throw {@link SafetensorsError}; a well-formed file that
- * does not describe a loadable model throws {@link ModelFileError}.
+ * key and shape for shape, and this is checked before any layer is built: the parameter shapes
+ * come from the architecture (see `planArchitecture`), within {@link MODEL_MAX_LAYERS},
+ * {@link MODEL_MAX_PARAMS}, {@link MODEL_MAX_SAMPLE_ELEMENTS}, {@link MODEL_MAX_RANK} and
+ * {@link MODEL_MAX_METADATA_JSON}, so a small hostile file cannot make the reader allocate much.
+ * Malformed bytes throw {@link SafetensorsError}; a well-formed file that does not describe a
+ * loadable model throws {@link ModelFileError}. Messages are short whatever the file holds.
  */
 export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel {
   const fail = (problem: string): never => {

@@ -7,7 +7,7 @@ import { clipText, describeValue, exceedsDepth, MAX_JSON_DEPTH } from './untrust
 
 /**
  * Error thrown for a malformed or unreadable safetensors file; the message names the file and the
- * problem, cut to {@link MAX_PROBLEM_LENGTH} characters (a hostile file cannot make it long).
+ * problem, cut to 300 characters (`MAX_PROBLEM_LENGTH`) (a hostile file cannot make it long).
  */
 export class SafetensorsError extends Error {
   readonly problem: string;
@@ -90,8 +90,8 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
 
 /**
  * Parses safetensors bytes, converting every tensor to float32. Validates, in order: the header
- * length (≤ {@link SAFETENSORS_MAX_HEADER} and inside the buffer), UTF-8 and JSON syntax, no
- * duplicate keys, a top-level object, `__metadata__` of strings, each entry's keys, dtype, shape
+ * length (≤ {@link SAFETENSORS_MAX_HEADER} and inside the buffer), UTF-8 and JSON syntax, nesting at
+ * most 64 levels deep, no duplicate keys, a top-level object, `__metadata__` of strings, each entry's keys, dtype, shape
  * (non-negative integers) and offsets, that shape × dtype size equals the byte range, and that the
  * ranges, sorted, tile the data region exactly (no gap, no overlap, nothing after). Throws a
  * {@link SafetensorsError} naming `source` and the problem; nothing is allocated beyond the

@@ -265,10 +265,13 @@ function planArchitecture(
   const rng = new Rng(0);
   const built: Layer[] = [];
   let shape: number[] = (inputShape as number[]).slice();
+  // The first layer that takes the total over the limit; reported after missing tensors (the more
+  // telling problem of a forged file), but before any user layer is built.
+  let overBudget: string | null = null;
   const spend = (i: number, kind: string, floats: number): void => {
     budget += floats;
-    if (budget > MODEL_MAX_PARAMS) {
-      fail(`layer ${i} (${kind}) brings the parameters, buffers and scratch to more than ${MODEL_MAX_PARAMS} floats (the limit)`);
+    if (budget > MODEL_MAX_PARAMS && overBudget === null) {
+      overBudget = `layer ${i} (${kind}) brings the parameters, buffers and scratch to more than ${MODEL_MAX_PARAMS} floats (the limit)`;
     }
   };
   /** Checks one parameter or buffer the layer will have against the file's tensor of that key. */
@@ -312,7 +315,7 @@ function planArchitecture(
     } else {
       // A user's layer: nothing says what it allocates but building it, so first make sure every
       // earlier layer's weights are present, then build this one alone and check what it made.
-      if (missing.length > 0) break;
+      if (missing.length > 0 || overBudget !== null) break;
       let params: { name: string; shape: number[] }[];
       let buffers: { name: string; shape: number[] }[];
       try {
@@ -340,6 +343,7 @@ function planArchitecture(
   if (missing.length > 0) {
     fail(`the weights do not fit the architecture: the file lacks ${missing.length} tensor(s) it needs: ${listNames(missing)}`);
   }
+  if (overBudget !== null) fail(overBudget);
   const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
   if (unexpected.length > 0) {
     fail(`the weights do not fit the architecture: ${unexpected.length} tensor(s) belong to no layer: ${listNames(unexpected)}`);

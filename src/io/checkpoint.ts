@@ -1,12 +1,19 @@
 // Checkpoint callback: saves model files (weights, optimizer state, fit position, schedule state)
-// during training, so a run resumes exactly; keeps the last K periodic files and the best one.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+// during training, so a run resumes exactly; keeps the last K periodic files and the best one, also
+// across a kill and resume (files already in the folder count, the best value is read back).
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sequential } from '../model/sequential.js';
 import type { Schedule } from '../optimizers/schedules.js';
 import type { BatchLogs, Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
 import { checkMonitor, monitorMode, type Monitor } from '../train/early-stopping.js';
-import { saveModel } from './model-file.js';
+import { ensureDirectory, FileWriteError, removeStaleTempFiles } from './atomic.js';
+import { readTrainingState, saveModel } from './model-file.js';
+
+/** Periodic checkpoint file names: `epoch-NNNN.safetensors` (4 or more digits). */
+const EPOCH_FILE = /^epoch-(\d{4,})\.safetensors$/;
+const BEST_FILE = 'best.safetensors';
+const LAST_FILE = 'last.safetensors';
 
 /** Options of {@link Checkpoint}. */
 export interface CheckpointOptions {
@@ -34,6 +41,14 @@ export interface CheckpointOptions {
  * - `last.safetensors` after every saved epoch and, with `everySteps`, every N steps.
  * Every write is atomic, so a crash (or a NaN stop) leaves the last good files intact. Resume with
  * `loadModel(join(dir, 'last.safetensors'))` and `fit(…, { resumeFrom: trainingState })`.
+ *
+ * When training begins, the folder is created if needed, and temporary files that a killed save
+ * left behind (`.<name>.<pid>.<n>.tmp` of a process no longer running) are removed. The
+ * `epoch-NNNN` files already in the folder count towards `keepLast` (oldest epoch first, before the
+ * ones this run writes). On a resumed `fit` (its start position is not 0), the best value and its
+ * epoch are read back from `best.safetensors`'s training state, so a later epoch replaces that file
+ * only if it is better; the file records which metric it was chosen by (`monitor`), and a value
+ * chosen by another metric is not compared. Write failures throw a {@link FileWriteError} naming the file.
  */
 export class Checkpoint implements Callback {
   readonly dir: string;
@@ -47,6 +62,8 @@ export class Checkpoint implements Callback {
   /** Best monitored value so far and its 1-based epoch (0 before any). */
   best: number;
   bestEpoch: number;
+  /** The metric `best` was chosen by (after the NaN fallback); null when unknown (an older file). */
+  private bestMonitor: string | null;
   private readonly model: Sequential;
   private readonly schedule: Schedule | undefined;
 
@@ -68,30 +85,57 @@ export class Checkpoint implements Callback {
     this.saved = [];
     this.best = NaN;
     this.bestEpoch = 0;
+    this.bestMonitor = null;
     this.model = model;
     this.schedule = options.schedule;
   }
 
   get bestPath(): string {
-    return join(this.dir, 'best.safetensors');
+    return join(this.dir, BEST_FILE);
   }
 
   get lastPath(): string {
-    return join(this.dir, 'last.safetensors');
+    return join(this.dir, LAST_FILE);
   }
 
-  onTrainBegin(): void {
-    mkdirSync(this.dir, { recursive: true });
+  onTrainBegin(_info?: unknown, control?: TrainingControl): void {
+    ensureDirectory(this.dir);
+    removeStaleTempFiles(this.dir, (name) => name === BEST_FILE || name === LAST_FILE || EPOCH_FILE.test(name));
     this.saved.length = 0;
+    for (const path of existingEpochFiles(this.dir)) this.saved.push(path);
     this.best = NaN;
     this.bestEpoch = 0;
+    this.bestMonitor = null;
+    const start = control?.position();
+    const resumed = start !== undefined && (start.epoch > 0 || start.batch > 0 || start.step > 0);
+    if (resumed && this.saveBest) this.recoverBest();
   }
 
-  private save(path: string, control: TrainingControl, metrics: Record<string, number>): void {
+  /**
+   * Reads the best value, its epoch and its metric from `best.safetensors`'s training state (only
+   * the file's header is read). A missing or unreadable file leaves no best: the next epoch rewrites it.
+   */
+  private recoverBest(): void {
+    let state: Record<string, unknown> | undefined;
+    try {
+      state = readTrainingState(this.bestPath);
+    } catch {
+      return;
+    }
+    const metrics = state?.metrics as Record<string, unknown> | undefined;
+    const value = metrics?.best;
+    const epoch = metrics?.epoch;
+    if (typeof value !== 'number' || Number.isNaN(value) || !Number.isSafeInteger(epoch)) return;
+    this.best = value;
+    this.bestEpoch = epoch as number;
+    this.bestMonitor = typeof state?.monitor === 'string' ? state.monitor : null;
+  }
+
+  private save(path: string, control: TrainingControl, metrics: Record<string, number>, extra: Record<string, unknown> = {}): void {
     const optimizer = this.model.optimizer ?? undefined;
     saveModel(this.model, path, {
       optimizer,
-      trainingState: { ...control.position(), ...(this.schedule ? { schedule: this.schedule.stateDict() } : {}), metrics },
+      trainingState: { ...control.position(), ...(this.schedule ? { schedule: this.schedule.stateDict() } : {}), metrics, ...extra },
     });
   }
 
@@ -107,22 +151,47 @@ export class Checkpoint implements Callback {
     if (epoch % this.every === 0) {
       const path = join(this.dir, `epoch-${String(epoch).padStart(4, '0')}.safetensors`);
       this.save(path, control, metrics);
+      // A file of the same name from before a resume is now this run's newest.
+      const again = this.saved.indexOf(path);
+      if (again >= 0) this.saved.splice(again, 1);
       this.saved.push(path);
       while (this.saved.length > this.keepLast) {
         const old = this.saved.shift() as string;
-        if (existsSync(old)) rmSync(old);
+        try {
+          rmSync(old, { force: true });
+        } catch (err) {
+          throw new FileWriteError(old, err, 'remove');
+        }
       }
       this.save(this.lastPath, control, metrics);
     }
     if (this.saveBest) {
       const monitor: Monitor = Number.isNaN(logs[this.monitor]) && this.monitor.startsWith('val') ? (this.monitor === 'valLoss' ? 'loss' : 'accuracy') : this.monitor;
       const value = logs[monitor];
+      // A best chosen by another metric (recovered from a run with other settings) is not comparable.
+      const comparable = this.bestMonitor === null || this.bestMonitor === monitor;
       const better = monitorMode(monitor) === 'min' ? value < this.best : value > this.best;
-      if (Number.isNaN(this.best) || better) {
+      if (Number.isNaN(this.best) || !comparable || better) {
         this.best = value;
         this.bestEpoch = epoch;
-        this.save(this.bestPath, control, { ...metrics, best: value });
+        this.bestMonitor = monitor;
+        this.save(this.bestPath, control, { ...metrics, best: value }, { monitor });
       }
     }
   }
+}
+
+/** The `epoch-NNNN.safetensors` files in `dir`, oldest epoch first. */
+function existingEpochFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, match: EPOCH_FILE.exec(name) }))
+    .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null)
+    .sort((a, b) => Number(a.match[1]) - Number(b.match[1]))
+    .map((e) => join(dir, e.name));
 }

@@ -1,20 +1,29 @@
 // tensorkit model files: one safetensors file holding the weights under PyTorch keys, the optimizer
 // slots, and in `__metadata__` the architecture, optimizer and training position as JSON. Written
-// atomically; read back only through the registries (no code in a file is ever evaluated).
+// atomically; read back only through the registries (no code in a file is ever evaluated), with every
+// parameter shape checked against the file before anything is built.
 import { readFileSync } from 'node:fs';
-import { layerRegistry } from '../layers/layer.js';
-import { Sequential, type SequentialConfig } from '../model/sequential.js';
+import { createLayer, layerRegistry, type Layer } from '../layers/layer.js';
+import { Sequential } from '../model/sequential.js';
 import { optimizerRegistry, type Optimizer, type OptimizerState } from '../optimizers/optimizer.js';
-import type { RngState } from '../tensor/rng.js';
-import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
+import { Rng, type RngState } from '../tensor/rng.js';
+import { shapeSize, Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.js';
+import { inferLayerShapes } from './layer-shapes.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsMetadata, SafetensorsError } from './safetensors.js';
+import { clipText, describeValue, errorText, exceedsDepth, listNames, MAX_JSON_DEPTH } from './untrusted.js';
 
-/** Error thrown for a model file whose contents do not describe a loadable model; names the file and the problem. */
+/**
+ * Error thrown for a model file whose contents do not describe a loadable model; names the file and
+ * the problem, cut to 300 characters (`MAX_PROBLEM_LENGTH`).
+ */
 export class ModelFileError extends Error {
-  constructor(readonly source: string, readonly problem: string) {
-    super(`${source}: ${problem}`);
+  readonly problem: string;
+  constructor(readonly source: string, problem: string) {
+    const clipped = clipText(problem);
+    super(`${source}: ${clipped}`);
     this.name = 'ModelFileError';
+    this.problem = clipped;
   }
 }
 
@@ -32,6 +41,21 @@ export const MODEL_MAX_SAMPLE_ELEMENTS = 2 ** 24;
  * forged `units: 1e9` is refused before `build` would allocate for it.
  */
 export const MODEL_CONFIG_INT_FLOOR = 4096;
+/**
+ * Longest JSON text of a metadata entry (architecture, optimizer, training state), in UTF-16 code
+ * units: 8 Mi, room for {@link MODEL_MAX_LAYERS} layers with long configs, refused before parsing.
+ */
+export const MODEL_MAX_METADATA_JSON = 2 ** 23;
+/** Most axes of a per-sample shape (input or any layer's output) in a model file. */
+export const MODEL_MAX_RANK = 8;
+/** Most layers a model file may declare. */
+export const MODEL_MAX_LAYERS = 10_000;
+/**
+ * Most floats a model file may make the reader allocate when it builds the model (1 GiB of float32):
+ * each parameter counts twice (value and gradient), plus buffers and build-time scratch such as a
+ * strided Conv2D's im2col matrix. A model of up to about 134 million parameters fits.
+ */
+export const MODEL_MAX_PARAMS = 2 ** 28;
 
 /**
  * The training position saved beside the weights so that training resumes exactly: usually a fit
@@ -126,11 +150,32 @@ export function loadModel(path: string): LoadedModel {
 }
 
 /**
+ * Reads only the training state of a model file written by {@link saveModel}: the header is read,
+ * no weights are loaded and nothing is built (cheap for a large file). `undefined` when the file has
+ * none. Throws {@link SafetensorsError} or {@link ModelFileError}.
+ */
+export function readTrainingState(path: string): TrainingState | undefined {
+  const fail = (problem: string): never => {
+    throw new ModelFileError(path, problem);
+  };
+  const metadata = readSafetensorsMetadata(path);
+  if (metadata.format !== MODEL_FORMAT) fail(`not a tensorkit model file (metadata "format" is ${describeValue(metadata.format)})`);
+  if (metadata.training_state === undefined) return undefined;
+  const state = parseJson(metadata.training_state, 'training_state', fail);
+  checkTrainingState(state, (problem) => new ModelFileError(path, `training_state ${problem}`));
+  return state as TrainingState;
+}
+
+/**
  * Rebuilds a model (and optimizer and training state, when saved) from model-file bytes. Layers and
  * the optimizer are created by registry name from JSON configs; an unregistered name fails with a
  * message saying what to register. The weights must match the rebuilt model's parameters key for
- * key and shape for shape. Malformed bytes throw {@link SafetensorsError}; a well-formed file that
- * does not describe a loadable model throws {@link ModelFileError}.
+ * key and shape for shape, and this is checked before any layer is built: the parameter shapes
+ * come from the architecture (see `planArchitecture`), within {@link MODEL_MAX_LAYERS},
+ * {@link MODEL_MAX_PARAMS}, {@link MODEL_MAX_SAMPLE_ELEMENTS}, {@link MODEL_MAX_RANK} and
+ * {@link MODEL_MAX_METADATA_JSON}, so a small hostile file cannot make the reader allocate much.
+ * Malformed bytes throw {@link SafetensorsError}; a well-formed file that does not describe a
+ * loadable model throws {@link ModelFileError}. Messages are short whatever the file holds.
  */
 export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel {
   const fail = (problem: string): never => {
@@ -138,33 +183,33 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
   };
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (metadata.format !== MODEL_FORMAT) {
-    fail(`not a tensorkit model file (metadata "format" is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}"); plain weights load with loadSafetensors`);
+    fail(`not a tensorkit model file (metadata "format" is ${describeValue(metadata.format)}, expected "${MODEL_FORMAT}"); plain weights load with loadSafetensors`);
   }
   if (metadata.format_version !== MODEL_FORMAT_VERSION) {
-    fail(`unsupported format_version ${JSON.stringify(metadata.format_version)} (this tensorkit reads "${MODEL_FORMAT_VERSION}")`);
+    fail(`unsupported format_version ${describeValue(metadata.format_version)} (this tensorkit reads "${MODEL_FORMAT_VERSION}")`);
   }
   const architecture = parseJson(metadata.architecture, 'architecture', fail);
   let maxDim = MODEL_CONFIG_INT_FLOOR;
   // Only tensors with data count: an empty one costs no bytes, so its shape could name any size.
   for (const t of Object.values(tensors)) if (t.size > 0) for (const d of t.shape) maxDim = Math.max(maxDim, d);
-  const config = checkArchitecture(architecture, maxDim, fail);
   const weights: Record<string, Tensor> = {};
   const slotTensors: [string, Tensor][] = [];
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith(OPTIMIZER_TENSOR_PREFIX)) slotTensors.push([name, t]);
     else Object.defineProperty(weights, name, { value: t, enumerable: true, configurable: true, writable: true });
   }
+  const plan = planArchitecture(architecture, maxDim, weights, fail);
 
   let model: Sequential;
   try {
-    model = Sequential.fromConfig(config);
+    model = new Sequential(plan.layers, { inputShape: plan.inputShape });
   } catch (err) {
-    return fail(`cannot build the architecture: ${(err as Error).message}`);
+    return fail(`cannot build the architecture: ${errorText(err)}`);
   }
   try {
     model.loadStateDict(weights);
   } catch (err) {
-    return fail(`the weights do not fit the architecture: ${(err as Error).message}`);
+    return fail(`the weights do not fit the architecture: ${errorText(err)}`);
   }
 
   let optimizer: Optimizer | undefined;
@@ -182,35 +227,136 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
   return { model, optimizer, trainingState };
 }
 
-/** Validates the architecture JSON before anything is built: shapes, registered layer names, size bounds. */
-function checkArchitecture(value: unknown, maxInt: number, fail: (problem: string) => never): SequentialConfig {
+/**
+ * Validates the architecture JSON and checks it against the file's weights before anything large is
+ * allocated: the layer count, registered kinds and config sizes first; then, layer by layer, the
+ * parameter and buffer shapes the layer will build (derived without building for the built-in
+ * layers, see {@link inferLayerShapes}; a user's layer kind is built on its own and its parameters
+ * checked right after) must each be a tensor of the file with the same shape, and the total stays
+ * under {@link MODEL_MAX_PARAMS}. Returns the constructed (unbuilt) layers.
+ */
+function planArchitecture(
+  value: unknown, maxInt: number, weights: Record<string, Tensor>, fail: (problem: string) => never,
+): { inputShape: number[]; layers: Layer[] } {
   if (!isRecord(value)) return fail('architecture must be an object { inputShape, layers }');
   const { inputShape, layers } = value;
-  if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    fail(`architecture.inputShape must be a non-empty array of positive integers, got ${JSON.stringify(inputShape)}`);
+  if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.length > MODEL_MAX_RANK || inputShape.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    fail(`architecture.inputShape must be a non-empty array of positive integers (at most ${MODEL_MAX_RANK}), got ${describeValue(inputShape)}`);
   }
   const sample = shapeSize(inputShape as number[]);
   if (sample > MODEL_MAX_SAMPLE_ELEMENTS) {
-    fail(`architecture.inputShape ${formatShape(inputShape as number[])} has ${sample} elements per sample, over the limit of ${MODEL_MAX_SAMPLE_ELEMENTS}`);
+    fail(`architecture.inputShape ${describeValue(inputShape)} has ${sample} elements per sample, over the limit of ${MODEL_MAX_SAMPLE_ELEMENTS}`);
   }
   if (!Array.isArray(layers) || layers.length === 0) return fail('architecture.layers must be a non-empty array');
-  const out: SequentialConfig['layers'] = [];
-  layers.forEach((layer: unknown, i: number) => {
+  if (layers.length > MODEL_MAX_LAYERS) fail(`architecture has ${layers.length} layers, over the limit of ${MODEL_MAX_LAYERS}`);
+  // Cheap checks of every entry first, so a bad one late in the list costs nothing built.
+  for (let i = 0; i < layers.length; i++) {
+    const layer: unknown = layers[i];
     if (!isRecord(layer) || typeof layer.kind !== 'string' || !isRecord(layer.config)) {
-      fail(`architecture.layers[${i}] must be { kind: string, config: object }, got ${JSON.stringify(layer)}`);
+      fail(`architecture.layers[${i}] must be { kind: string, config: object }, got ${describeValue(layer)}`);
     }
     const { kind, config } = layer as { kind: string; config: Record<string, unknown> };
     if (!layerRegistry.has(kind)) {
-      fail(`layer ${i} has kind ${JSON.stringify(kind)}, which is not registered; call registerLayer(${JSON.stringify(kind)}, factory) ` +
-        `before loading (registered layers: ${layerRegistry.names().join(', ')})`);
+      const name = describeValue(kind);
+      fail(`layer ${i} has kind ${name}, which is not registered; call registerLayer(${name}, factory) ` +
+        `before loading (registered layers: ${listNames(layerRegistry.names(), 20)})`);
     }
     const big = largestInteger(config);
     if (big > maxInt) {
       fail(`layer ${i} (${kind}) has a config integer ${big}, larger than any tensor dimension in the file (limit ${maxInt})`);
     }
-    out.push({ kind, config });
-  });
-  return { inputShape: (inputShape as number[]).slice(), layers: out };
+  }
+
+  const expected = new Set<string>();
+  const missing: string[] = [];
+  let budget = 0;
+  const rng = new Rng(0);
+  const built: Layer[] = [];
+  let shape: number[] = (inputShape as number[]).slice();
+  // The first layer that takes the total over the limit; reported after missing tensors (the more
+  // telling problem of a forged file), but before any user layer is built.
+  let overBudget: string | null = null;
+  const spend = (i: number, kind: string, floats: number): void => {
+    budget += floats;
+    if (budget > MODEL_MAX_PARAMS && overBudget === null) {
+      overBudget = `layer ${i} (${kind}) brings the parameters, buffers and scratch to more than ${MODEL_MAX_PARAMS} floats (the limit)`;
+    }
+  };
+  /** Checks one parameter or buffer the layer will have against the file's tensor of that key. */
+  const expectTensor = (i: number, kind: string, key: string, tensorShape: readonly number[]): void => {
+    expected.add(key);
+    const size = shapeSize(tensorShape);
+    spend(i, kind, size);
+    const t = Object.hasOwn(weights, key) ? weights[key] : undefined;
+    if (t === undefined) {
+      missing.push(key);
+      return;
+    }
+    if (t.shape.length !== tensorShape.length || t.shape.some((d, j) => d !== tensorShape[j])) {
+      fail(`the weights do not fit the architecture: "${key}" has shape ${describeValue(t.shape)}, layer ${i} (${kind}) needs ${describeValue(tensorShape)}`);
+    }
+  };
+  for (let i = 0; i < layers.length; i++) {
+    const { kind, config } = layers[i] as { kind: string; config: Record<string, unknown> };
+    let layer: Layer;
+    try {
+      layer = createLayer(kind, config);
+    } catch (err) {
+      return fail(`cannot build the architecture: layer ${i} (${kind}): ${errorText(err)}`);
+    }
+    let out: number[];
+    let inferred;
+    try {
+      inferred = inferLayerShapes(layer, shape);
+    } catch (err) {
+      return fail(`cannot build the architecture: layer ${i} (${kind}) cannot take input ${describeValue(shape)}: ${errorText(err)}`);
+    }
+    if (inferred !== null) {
+      // Parameters and their gradients are allocated; buffers once.
+      for (const p of inferred.params) {
+        expectTensor(i, kind, `${i}.${p.name}`, p.shape);
+        spend(i, kind, shapeSize(p.shape));
+      }
+      for (const b of inferred.buffers) expectTensor(i, kind, `${i}.${b.name}`, b.shape);
+      spend(i, kind, inferred.scratch);
+      out = inferred.outputShape;
+    } else {
+      // A user's layer: nothing says what it allocates but building it, so first make sure every
+      // earlier layer's weights are present, then build this one alone and check what it made.
+      if (missing.length > 0 || overBudget !== null) break;
+      let params: { name: string; shape: number[] }[];
+      let buffers: { name: string; shape: number[] }[];
+      try {
+        out = Array.from(layer.build(shape, rng));
+        params = layer.params().map((p) => ({ name: String(p.name), shape: Array.from(p.value.shape) }));
+        buffers = (layer.buffers?.() ?? []).map((b) => ({ name: String(b.name), shape: Array.from(b.value.shape) }));
+      } catch (err) {
+        return fail(`cannot build the architecture: layer ${i} (${kind}) cannot take input ${describeValue(shape)}: ${errorText(err)}`);
+      }
+      for (const p of params) {
+        expectTensor(i, kind, `${i}.${p.name}`, p.shape);
+        spend(i, kind, shapeSize(p.shape));
+      }
+      for (const b of buffers) expectTensor(i, kind, `${i}.${b.name}`, b.shape);
+    }
+    if (!Array.isArray(out) || out.length > MODEL_MAX_RANK || out.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(`cannot build the architecture: layer ${i} (${kind}) gives an invalid output shape ${describeValue(out)}`);
+    }
+    if (shapeSize(out) > MODEL_MAX_SAMPLE_ELEMENTS) {
+      fail(`layer ${i} (${kind}) outputs ${describeValue(out)}, ${shapeSize(out)} elements per sample, over the limit of ${MODEL_MAX_SAMPLE_ELEMENTS}`);
+    }
+    built.push(layer);
+    shape = out;
+  }
+  if (missing.length > 0) {
+    fail(`the weights do not fit the architecture: the file lacks ${missing.length} tensor(s) it needs: ${listNames(missing)}`);
+  }
+  if (overBudget !== null) fail(overBudget);
+  const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
+  if (unexpected.length > 0) {
+    fail(`the weights do not fit the architecture: ${unexpected.length} tensor(s) belong to no layer: ${listNames(unexpected)}`);
+  }
+  return { inputShape: (inputShape as number[]).slice(), layers: built };
 }
 
 /** Creates the saved optimizer through its registry and loads its step, slots and globals. */
@@ -220,7 +366,7 @@ function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: 
   }
   const kind = value.kind;
   if (!optimizerRegistry.has(kind)) {
-    fail(`optimizer ${JSON.stringify(kind)} is not registered; call registerOptimizer(${JSON.stringify(kind)}, factory) ` +
+    fail(`optimizer ${describeValue(kind)} is not registered; call registerOptimizer(${describeValue(kind)}, factory) ` +
       `before loading (registered optimizers: ${optimizerRegistry.names().join(', ')})`);
   }
   const paramNames = new Set(model.params().map((p) => p.name));
@@ -230,7 +376,7 @@ function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: 
     const param = name.slice(OPTIMIZER_TENSOR_PREFIX.length, cut);
     const slot = name.slice(cut + 1);
     if (cut < OPTIMIZER_TENSOR_PREFIX.length || slot.length === 0 || !paramNames.has(param)) {
-      fail(`optimizer tensor ${JSON.stringify(name)} does not name a model parameter and slot (optimizer/<param>/<slot>)`);
+      fail(`optimizer tensor ${describeValue(name)} does not name a model parameter and slot (optimizer/<param>/<slot>)`);
     }
     if (!Object.hasOwn(slots, param)) Object.defineProperty(slots, param, { value: {}, enumerable: true });
     Object.defineProperty(slots[param], slot, { value: t.data, enumerable: true });
@@ -240,7 +386,7 @@ function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: 
     optimizer = optimizerRegistry.get(kind)(value.config);
     optimizer.loadStateDict({ step: value.step as number, slots, globals: value.globals as Record<string, number> });
   } catch (err) {
-    return fail(`cannot restore optimizer "${kind}": ${(err as Error).message}`);
+    return fail(`cannot restore optimizer ${describeValue(kind)}: ${errorText(err)}`);
   }
   return optimizer;
 }
@@ -252,7 +398,7 @@ function checkTrainingState(value: unknown, error: (problem: string) => Error): 
   if (!isRecord(value)) throw error('must be an object { epoch, step, shuffleRng?, modelRng?, schedule? }');
   for (const key of ['epoch', 'step']) {
     const v = value[key];
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw error(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw error(`${key} must be a non-negative integer, got ${describeValue(v)}`);
   }
   for (const key of RNG_STATE_KEYS) {
     const rng = value[key];
@@ -297,18 +443,44 @@ function stringifyJson(value: unknown): string {
     (typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE_TAG]: String(v) } : v));
 }
 
+/**
+ * Parses a metadata JSON string: no more than {@link MAX_JSON_DEPTH} levels deep (checked before any
+ * recursive walk), with `{"$number": "Infinity"}` tags turned back into numbers.
+ */
 function parseJson(text: string | undefined, what: string, fail: (problem: string) => never): unknown {
   if (text === undefined) return fail(`metadata "${what}" is missing`);
+  if (text.length > MODEL_MAX_METADATA_JSON) fail(`metadata "${what}" is ${text.length} characters long, over the limit of ${MODEL_MAX_METADATA_JSON}`);
+  let value: unknown;
   try {
-    return JSON.parse(text, (_key, v: unknown) => {
-      if (isRecord(v) && Object.keys(v).length === 1 && typeof v[NON_FINITE_TAG] === 'string') {
-        const n = Number(v[NON_FINITE_TAG]);
-        if (!Number.isFinite(n)) return n;
-      }
-      return v;
-    });
+    value = JSON.parse(text);
   } catch (err) {
-    return fail(`metadata "${what}" is not valid JSON (${(err as Error).message})`);
+    return fail(`metadata "${what}" is not valid JSON (${errorText(err)})`);
   }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) fail(`metadata "${what}" nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return reviveNonFinite(value);
 }
 
+/** Replaces every `{"$number": "Infinity" | "-Infinity" | "NaN"}` inside a parsed JSON value (iteratively). */
+function reviveNonFinite(value: unknown): unknown {
+  const tagged = (v: unknown): number | undefined => {
+    if (!isRecord(v) || typeof v[NON_FINITE_TAG] !== 'string') return undefined;
+    let keys = 0;
+    for (const k in v) if (Object.hasOwn(v, k) && ++keys > 1) return undefined;
+    const n = Number(v[NON_FINITE_TAG]);
+    return Number.isFinite(n) ? undefined : n;
+  };
+  const top = tagged(value);
+  if (top !== undefined) return top;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    const record = v as Record<string, unknown>;
+    for (const k of Object.keys(record)) {
+      const n = tagged(record[k]);
+      if (n !== undefined) Object.defineProperty(record, k, { value: n, enumerable: true, configurable: true, writable: true });
+      else if (record[k] !== null && typeof record[k] === 'object') stack.push(record[k]);
+    }
+  }
+  return value;
+}

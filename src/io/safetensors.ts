@@ -1,14 +1,21 @@
 // safetensors read/write (https://github.com/huggingface/safetensors): the byte-level codec, which
 // validates every header field of a hostile file before touching its data, and the file wrappers.
-import { readFileSync } from 'node:fs';
-import { formatShape, Tensor } from '../tensor/tensor.js';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { clipText, describeValue, exceedsDepth, MAX_JSON_DEPTH } from './untrusted.js';
 
-/** Error thrown for a malformed or unreadable safetensors file; the message names the file and the problem. */
+/**
+ * Error thrown for a malformed or unreadable safetensors file; the message names the file and the
+ * problem, cut to 300 characters (`MAX_PROBLEM_LENGTH`) (a hostile file cannot make it long).
+ */
 export class SafetensorsError extends Error {
-  constructor(readonly source: string, readonly problem: string) {
-    super(`${source}: ${problem}`);
+  readonly problem: string;
+  constructor(readonly source: string, problem: string) {
+    const clipped = clipText(problem);
+    super(`${source}: ${clipped}`);
     this.name = 'SafetensorsError';
+    this.problem = clipped;
   }
 }
 
@@ -54,7 +61,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
-    if (name.length === 0 || name === METADATA_KEY) throw new TypeError(`encodeSafetensors: invalid tensor name ${JSON.stringify(name)}`);
+    if (name.length === 0 || name === METADATA_KEY) throw new TypeError(`encodeSafetensors: invalid tensor name ${describeValue(name)}`);
     if (!(t instanceof Tensor)) throw new TypeError(`encodeSafetensors: "${name}" is not a Tensor`);
     entries.push([name, { dtype: 'F32', shape: t.shape.slice(), data_offsets: [offset, offset + 4 * t.size] }]);
     offset += 4 * t.size;
@@ -83,8 +90,8 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
 
 /**
  * Parses safetensors bytes, converting every tensor to float32. Validates, in order: the header
- * length (≤ {@link SAFETENSORS_MAX_HEADER} and inside the buffer), UTF-8 and JSON syntax, no
- * duplicate keys, a top-level object, `__metadata__` of strings, each entry's keys, dtype, shape
+ * length (≤ {@link SAFETENSORS_MAX_HEADER} and inside the buffer), UTF-8 and JSON syntax, nesting at
+ * most 64 levels deep, no duplicate keys, a top-level object, `__metadata__` of strings, each entry's keys, dtype, shape
  * (non-negative integers) and offsets, that shape × dtype size equals the byte range, and that the
  * ranges, sorted, tile the data region exactly (no gap, no overlap, nothing after). Throws a
  * {@link SafetensorsError} naming `source` and the problem; nothing is allocated beyond the
@@ -102,53 +109,27 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   const headerLen = hi * 0x100000000 + lo;
   if (hi !== 0 || headerLen > SAFETENSORS_MAX_HEADER) fail(`header length ${headerLen} exceeds the limit of ${SAFETENSORS_MAX_HEADER} bytes`);
   if (headerLen > bytes.length - 8) fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
-  let text = '';
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
-  } catch {
-    fail('header is not valid UTF-8');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    fail(`header is not valid JSON (${(err as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header must be a JSON object');
-  const duplicate = findDuplicateKey(text);
-  if (duplicate !== null) fail(`header has the key ${JSON.stringify(duplicate)} twice`);
-
-  const record = header as Record<string, unknown>;
+  const { entries, metadata } = decodeHeader(bytes.subarray(8, 8 + headerLen), fail);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const metadata: [string, string][] = [];
   const infos: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const name of Object.keys(record)) {
-    const entry = record[name];
-    if (name === METADATA_KEY) {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail('__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__ "${k}" must be a string, got ${JSON.stringify(v)}`);
-        metadata.push([k, v as string]);
-      }
-      continue;
-    }
-    const where = `tensor ${JSON.stringify(name)}`;
+  for (const [name, entry] of entries) {
+    const where = `tensor ${describeValue(name)}`;
     if (name.length === 0) fail('a tensor has an empty name');
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where}: entry must be an object { dtype, shape, data_offsets }`);
     const e = entry as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(`${where}: unknown field "${k}"`);
+    for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(`${where}: unknown field ${describeValue(k)}`);
     const dtype = e.dtype;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-      fail(`${where}: unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+      fail(`${where}: unsupported dtype ${describeValue(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(`${where}: shape must be an array of non-negative integers, got ${describeValue(shape)}`);
     }
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
-      fail(`${where}: data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+      fail(`${where}: data_offsets must be [begin, end] with non-negative integers, got ${describeValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data region`);
@@ -163,13 +144,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     if (needed !== span) {
       fail(`${where}: shape ${formatShape(shape as number[])} of ${dtype} needs ${needed > span ? `more than ${span}` : needed} bytes but data_offsets span ${span}`);
     }
+    // With a 0 among the dims, the others cost no bytes, but their product must still be countable.
+    if (!Number.isSafeInteger(shapeSize(shape as number[]))) fail(`${where}: shape ${describeValue(shape)} has an uncountable number of elements`);
     infos.push({ name, dtype: dtype as SafetensorsDtype, shape: (shape as number[]).slice(), begin, end });
   }
   const sorted = infos.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const info of sorted) {
-    if (info.begin < cursor) fail(`tensor ${JSON.stringify(info.name)}: data_offsets [${info.begin}, ${info.end}] overlap the previous tensor (which ends at ${cursor})`);
-    if (info.begin > cursor) fail(`tensor ${JSON.stringify(info.name)}: data_offsets start at ${info.begin}, leaving a gap after byte ${cursor}`);
+    if (info.begin < cursor) fail(`tensor ${describeValue(info.name)}: data_offsets [${info.begin}, ${info.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (info.begin > cursor) fail(`tensor ${describeValue(info.name)}: data_offsets start at ${info.begin}, leaving a gap after byte ${cursor}`);
     cursor = info.end;
   }
   if (cursor !== dataLen) fail(`tensors cover ${cursor} bytes but the data region has ${dataLen} (trailing bytes)`);
@@ -181,7 +164,47 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     tensors.push([info.name, new Tensor(data, info.shape)]);
     dtypes.push([info.name, info.dtype]);
   }
-  return { tensors: Object.fromEntries(tensors), metadata: Object.fromEntries(metadata), dtypes: Object.fromEntries(dtypes) };
+  return { tensors: Object.fromEntries(tensors), metadata, dtypes: Object.fromEntries(dtypes) };
+}
+
+/**
+ * Parses and checks the JSON header (UTF-8, syntax, nesting depth, no duplicate keys, a top-level
+ * object, `__metadata__` of strings); returns the tensor entries in file order and the metadata.
+ */
+function decodeHeader(headerBytes: Uint8Array, fail: (problem: string) => never): { entries: [string, unknown][]; metadata: Record<string, string> } {
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    fail('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    fail(`header is not valid JSON (${(err as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header must be a JSON object');
+  if (exceedsDepth(header, MAX_JSON_DEPTH)) fail(`header JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== null) fail(`header has the key ${describeValue(duplicate)} twice`);
+  const record = header as Record<string, unknown>;
+  const entries: [string, unknown][] = [];
+  const metadata: [string, string][] = [];
+  for (const name of Object.keys(record)) {
+    const entry = record[name];
+    if (name !== METADATA_KEY) {
+      entries.push([name, entry]);
+      continue;
+    }
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail('__metadata__ must be an object of strings');
+    for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof v !== 'string') fail(`__metadata__ ${describeValue(k)} must be a string, got ${describeValue(v)}`);
+      metadata.push([k, v as string]);
+    }
+  }
+  // Object.fromEntries defines own properties, so a key named "__proto__" is kept as data.
+  return { entries, metadata: Object.fromEntries(metadata) };
 }
 
 /**
@@ -201,6 +224,45 @@ export function readSafetensors(path: string): SafetensorsContents {
     throw new SafetensorsError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/**
+ * Reads only the `__metadata__` strings of a safetensors file: the 8-byte length and the JSON header,
+ * not the tensor data (cheap even for a large file). The header gets the same checks as in
+ * {@link decodeSafetensors} except the data offsets. Throws {@link SafetensorsError}.
+ */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fail = (problem: string): never => {
+    throw new SafetensorsError(path, problem);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    return fail(`cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(8);
+    if (size < 8 || readSync(fd, head, 0, 8, 0) !== 8) fail(`file is ${size} bytes, too short for the 8-byte header length`);
+    const view = new DataView(head.buffer);
+    const lo = view.getUint32(0, true);
+    const hi = view.getUint32(4, true);
+    const headerLen = hi * 0x100000000 + lo;
+    if (hi !== 0 || headerLen > SAFETENSORS_MAX_HEADER) fail(`header length ${headerLen} exceeds the limit of ${SAFETENSORS_MAX_HEADER} bytes`);
+    if (headerLen > size - 8) fail(`header length ${headerLen} runs past the end of the file (${size} bytes)`);
+    const header = new Uint8Array(8 + headerLen);
+    header.set(head);
+    let got = 0;
+    while (got < headerLen) {
+      const n = readSync(fd, header, 8 + got, headerLen - got, 8 + got);
+      if (n === 0) fail(`file ended inside the ${headerLen}-byte header`);
+      got += n;
+    }
+    return decodeHeader(header.subarray(8), fail).metadata;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a safetensors file as a record of name → float32 Tensor (for example a PyTorch state dict). */

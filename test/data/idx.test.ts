@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,5 +101,64 @@ describe('dataset loaders', () => {
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idx(0x08, [2], [1, 2]));
     expect(() => loadMnist({ dir })).toThrow(/train-labels-idx1-ubyte: 3 labels for 2 images/);
     expect(() => loadMnist({ dir: join(dir, 'nope') })).toThrow(/does not exist/);
+  });
+});
+
+/** Reads files in a child process (test/io/reader-child.ts); returns each result line with the peak RSS so far. */
+async function readIdxInChild(paths: string[]): Promise<{ error: string | null; message?: string; peakRssMb: number }[]> {
+  const child = new URL('../io/reader-child.ts', import.meta.url).pathname;
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...paths.flatMap((p) => ['idx', p])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  expect(code).toBe(0);
+  return out.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+describe('readIdx on gzip bombs and hostile gzip streams', () => {
+  const MB = 2 ** 20;
+  const zeroMember = gzipSync(new Uint8Array(MB)); // about 1 kB that inflates to 1 MiB
+  const emptyMembers = (n: number) => Buffer.concat(Array.from({ length: n }, () => gzipSync(new Uint8Array(0))));
+
+  it('in a child process: a 1 MB bomb (1000 members of 1 MiB of zeros after a 10-byte IDX) and one behind 100 empty members are refused within 300 MB peak RSS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tk-idx-bomb-'));
+    const head = gzipSync(idx(0x08, [10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    const bomb = Buffer.concat([head, ...Array.from({ length: 1000 }, () => zeroMember)]);
+    expect(bomb.length).toBeLessThan(2 * MB);
+    // The header sits behind 2 kB of empty gzip members, and the data right after it inflates past
+    // the probe cap: the header is found by bisecting the compressed prefix.
+    const hidden = Buffer.concat([emptyMembers(100), gzipSync(Buffer.concat([idx(0x08, [4], [1, 2, 3, 4]), new Uint8Array(64 * MB)]))]);
+    writeFileSync(join(dir, 'bomb.idx.gz'), bomb);
+    writeFileSync(join(dir, 'hidden.idx.gz'), hidden);
+    const [a, b] = await readIdxInChild([join(dir, 'bomb.idx.gz'), join(dir, 'hidden.idx.gz')]);
+    expect(a.error).toBe('IdxFormatError');
+    expect(a.message).toMatch(/bomb\.idx\.gz: has trailing bytes: dimensions \[10\] need 18 bytes, the gzip data holds more/);
+    expect(b.error).toBe('IdxFormatError');
+    expect(b.message).toMatch(/hidden\.idx\.gz: has trailing bytes: dimensions \[4\] need 12 bytes/);
+    expect(a.peakRssMb).toBeLessThan(300);
+    expect(b.peakRssMb).toBeLessThan(300);
+  }, 60_000);
+
+  it('reads a valid file whose header comes after empty gzip members or in several members', () => {
+    const bytes = idx(0x08, [2, 3], [9, 8, 7, 6, 5, 4]);
+    const split = Buffer.concat([emptyMembers(300), gzipSync(bytes.subarray(0, 3)), gzipSync(bytes.subarray(3, 9)), gzipSync(bytes.subarray(9))]);
+    const a = readIdx(split, 'split.gz');
+    expect(a.shape).toEqual([2, 3]);
+    expect(Array.from(a.data)).toEqual([9, 8, 7, 6, 5, 4]);
+  });
+
+  it('refuses, naming the file: extra data beyond the declared size, garbage after the stream, a size no gzip of that length can hold', () => {
+    const bytes = idx(0x08, [3], [1, 2, 3]);
+    const cases: [Uint8Array, RegExp][] = [
+      [gzipSync(Buffer.concat([bytes, new Uint8Array([0])])), /x\.gz: has trailing bytes: dimensions \[3\] need 11 bytes, the gzip data holds more/],
+      [Buffer.concat([gzipSync(bytes), Buffer.from('garbage!')]), /x\.gz: corrupt gzip data/],
+      [gzipSync(idx(0x08, [2 ** 30], [])), /x\.gz: truncated: dimensions \[1073741824\] need 1073741832 bytes, more than \d+ gzip bytes can hold/],
+      [gzipSync(idx(0x0e, [2 ** 29], [])), /x\.gz: dimensions \[536870912\] are too large/],
+      [gzipSync(bytes).subarray(0, 15), /x\.gz: (corrupt gzip data|file is \d+ bytes|truncated)/],
+    ];
+    for (const [gz, message] of cases) {
+      expect(() => readIdx(gz, 'x.gz')).toThrow(IdxFormatError);
+      expect(() => readIdx(gz, 'x.gz')).toThrow(message);
+    }
   });
 });

@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Checkpoint, createSchedule, Dense, loadModel, Rng, Sequential, Tanh, Tensor, type FitPosition } from '../../src/index.js';
+import { Checkpoint, createSchedule, Dense, loadModel, Rng, saveModel, Sequential, Tanh, Tensor, type FitPosition } from '../../src/index.js';
+import { BIG_CKPT, BIG_FIT, bigData, makeBigModel } from './checkpoint-setup.js';
 
 function makeModel(): Sequential {
   const m = new Sequential([new Dense({ units: 8 }), new Tanh(), new Dense({ units: 3 })], { inputShape: [4], seed: 1 });
@@ -71,4 +73,121 @@ describe('Checkpoint callback', () => {
     expect(new Checkpoint(makeModel(), { dir: tmp(), everySteps: 0 }).everySteps).toBe(0);
     expect(() => new Checkpoint(makeModel(), { dir: tmp(), monitor: 'val_acc' as never })).toThrow(/monitor/);
   });
+});
+
+/** Trains `model` from the position saved in `path` for `epochs` more epochs, with a fresh Checkpoint on `dir`. */
+async function resume(path: string, dir: string, options: ConstructorParameters<typeof Checkpoint>[1], fit: { epochs: number; batchSize: number; seed?: number; validationSplit?: number },
+  x: Tensor, y: Tensor, more: number, spy?: { onTrainBegin(): void }): Promise<Checkpoint> {
+  const loaded = loadModel(path);
+  loaded.model.compile({ optimizer: loaded.optimizer!, loss: 'cross-entropy' });
+  const ck = new Checkpoint(loaded.model, { ...options, dir });
+  const start = loaded.trainingState!.epoch;
+  const stopper = { onEpochEnd: (logs: { epoch: number }, control: { stop(): void }) => { if (logs.epoch + 1 >= start + more) control.stop(); } };
+  await loaded.model.fit(x, y, { ...fit, resumeFrom: loaded.trainingState as unknown as FitPosition, callbacks: [ck, ...(spy ? [spy] : []), stopper] });
+  return ck;
+}
+
+describe('Checkpoint across a stop and resume', () => {
+  it('keepLast counts the epoch files already in the folder: a resumed run leaves the newest K in all', async () => {
+    const dir = tmp();
+    const { x, y } = data();
+    const fit = { epochs: 20, batchSize: 8, seed: 1 };
+    const first = makeModel();
+    const stopAt4 = { onEpochEnd: (logs: { epoch: number }, control: { stop(): void }) => { if (logs.epoch === 3) control.stop(); } };
+    await first.fit(x, y, { ...fit, callbacks: [new Checkpoint(first, { dir, keepLast: 2 }), stopAt4] });
+    expect(readdirSync(dir).filter((f) => f.startsWith('epoch-')).sort()).toEqual(['epoch-0003.safetensors', 'epoch-0004.safetensors']);
+    const ck = await resume(join(dir, 'last.safetensors'), dir, { dir, keepLast: 2 }, fit, x, y, 3);
+    expect(readdirSync(dir).filter((f) => f.startsWith('epoch-')).sort()).toEqual(['epoch-0006.safetensors', 'epoch-0007.safetensors']);
+    expect(ck.saved.map((p) => p.slice(dir.length + 1))).toEqual(['epoch-0006.safetensors', 'epoch-0007.safetensors']);
+  });
+
+  it('the best value is read back from best.safetensors: a resumed run replaces it only with a better epoch', async () => {
+    const { x, y } = data();
+    const fit = { epochs: 20, batchSize: 8, seed: 1 };
+    for (const recorded of [1e-6, 1e6]) {
+      const dir = tmp();
+      const first = makeModel();
+      const stopAt2 = { onEpochEnd: (logs: { epoch: number }, control: { stop(): void }) => { if (logs.epoch === 1) control.stop(); } };
+      await first.fit(x, y, { ...fit, callbacks: [new Checkpoint(first, { dir, monitor: 'loss' }), stopAt2] });
+      // The first run's best, as it would be on disk: epoch 2 with the recorded loss.
+      const bestPath = join(dir, 'best.safetensors');
+      const before = loadModel(bestPath).trainingState!;
+      saveModel(first, bestPath, { optimizer: first.optimizer!, trainingState: { ...before, metrics: { ...(before.metrics as object), epoch: 2, best: recorded } } });
+      const bytes = readFileSync(bestPath);
+      let atStart = NaN;
+      let ck: Checkpoint | null = null;
+      const spy = { onTrainBegin: () => { atStart = ck!.best; } };
+      const loaded = loadModel(join(dir, 'last.safetensors'));
+      loaded.model.compile({ optimizer: loaded.optimizer!, loss: 'cross-entropy' });
+      ck = new Checkpoint(loaded.model, { dir, monitor: 'loss' });
+      const stopAt5 = { onEpochEnd: (logs: { epoch: number }, control: { stop(): void }) => { if (logs.epoch === 4) control.stop(); } };
+      await loaded.model.fit(x, y, { ...fit, resumeFrom: loaded.trainingState as unknown as FitPosition, callbacks: [ck, spy, stopAt5] });
+      expect(atStart).toBe(recorded);
+      if (recorded === 1e-6) {
+        // Nothing the resumed epochs reach beats it: the file and the record stay.
+        expect(ck.best).toBe(1e-6);
+        expect(ck.bestEpoch).toBe(2);
+        expect(readFileSync(bestPath).equals(bytes)).toBe(true);
+      } else {
+        // Any real loss beats 1e6: the first resumed epoch (3) replaces it, the last one (5, loss still falling) ends best.
+        expect(ck.bestEpoch).toBe(5);
+        expect(ck.best).toBeLessThan(2);
+        const saved = loadModel(bestPath).trainingState!;
+        expect(saved.monitor).toBe('loss');
+        expect((saved.metrics as { epoch: number; best: number }).epoch).toBe(5);
+        expect((saved.metrics as { best: number }).best).toBe(ck.best);
+      }
+    }
+  });
+
+  it('a fresh (not resumed) run does not inherit the best of an earlier run in the folder', async () => {
+    const dir = tmp();
+    const { x, y } = data();
+    const a = makeModel();
+    await a.fit(x, y, { epochs: 2, batchSize: 8, callbacks: [new Checkpoint(a, { dir, monitor: 'loss' })] });
+    const b = makeModel();
+    const ck = new Checkpoint(b, { dir, monitor: 'loss' });
+    let atStart = 0;
+    await b.fit(x, y, { epochs: 1, batchSize: 8, callbacks: [ck, { onTrainBegin: () => { atStart = ck.best; } }] });
+    expect(atStart).toBeNaN();
+    expect(ck.bestEpoch).toBe(1);
+  });
+
+  it('a training process killed with SIGKILL mid-save: the resumed Checkpoint removes its temporary files and keeps keepLast epoch files', async () => {
+    const dir = tmp();
+    const child = new URL('./checkpoint-child.ts', import.meta.url).pathname;
+    const temps = () => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+    let leftovers: string[] = [];
+    // A kill can land between two saves; try again (at most 5 times) until one leaves a temporary file.
+    for (let attempt = 0; attempt < 5 && leftovers.length === 0; attempt++) {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (!proc.killed && /epoch 3\n/.test(out)) {
+            // Kill while a save's temporary file exists (saves run back to back, so one soon does).
+            const deadline = Date.now() + 10_000;
+            while (Date.now() < deadline && temps().length === 0) { /* poll */ }
+            proc.kill('SIGKILL');
+          }
+        });
+        proc.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code}`))));
+      });
+      leftovers = temps();
+    }
+    expect(leftovers.length).toBeGreaterThan(0);
+    const epochFiles = () => readdirSync(dir).filter((f) => f.startsWith('epoch-')).sort();
+    const { x, y } = bigData();
+    let tempsAtStart: string[] = ['not called'];
+    const ck = await resume(join(dir, 'last.safetensors'), dir, { dir, ...BIG_CKPT }, BIG_FIT, x, y, 2, { onTrainBegin: () => { tempsAtStart = temps(); } });
+    expect(tempsAtStart).toEqual([]);
+    expect(temps()).toEqual([]);
+    expect(epochFiles()).toHaveLength(BIG_CKPT.keepLast);
+    expect(ck.saved).toHaveLength(BIG_CKPT.keepLast);
+    // The killed run's best was read back (not restarted), and the resumed epochs only improved it.
+    expect(Number.isNaN(ck.best)).toBe(false);
+    const bestState = loadModel(ck.bestPath).trainingState!;
+    expect((bestState.metrics as { best: number }).best).toBe(ck.best);
+  }, 120_000);
 });

@@ -262,3 +262,125 @@ describe('saveModel / loadModel', () => {
   });
 });
 
+
+/** Runs test/io/reader-child.ts on [reader, path] pairs; one parsed result line per file. */
+async function readInChild(cases: [string, string][]): Promise<{ reader: string; error: string | null; message?: string; peakRssMb: number }[]> {
+  const child = new URL('./reader-child.ts', import.meta.url).pathname;
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...cases.flat()], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  expect(code).toBe(0);
+  return out.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/** Model-file bytes with the given architecture and tensors (no optimizer). */
+function modelBytes(architecture: unknown, tensors: Record<string, Tensor> = {}): Uint8Array {
+  const text = typeof architecture === 'string' ? architecture : JSON.stringify(architecture);
+  return encodeSafetensors(tensors, { format: 'tensorkit-model', format_version: '1', architecture: text });
+}
+
+const dense = (units: number) => ({ kind: 'dense', config: { units } });
+
+describe('hostile architectures are refused before anything large is allocated', () => {
+  it('in a child process: tiny files declaring huge or many layers, a huge strided im2col, deep nesting — typed, short errors, peak RSS < 300 MB', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const files: Record<string, Uint8Array> = {
+      // 200 × Dense 4096 would build 25 GB of weights and gradients; the file holds no tensors.
+      wide: modelBytes({ inputShape: [4096], layers: Array.from({ length: 200 }, () => dense(4096)) }),
+      // A million layers (a 40 MB file): refused by size before parsing, with a message that does not list them.
+      million: modelBytes({ inputShape: [1], layers: Array.from({ length: 1_000_000 }, () => dense(1)) }),
+      // 20,000 layers: refused by count.
+      count: modelBytes({ inputShape: [1], layers: Array.from({ length: 20_000 }, () => dense(1)) }),
+      // Under the count cap, every tensor missing: the message lists three names and a count.
+      many: modelBytes({ inputShape: [1], layers: Array.from({ length: 9000 }, () => dense(1)) }),
+      // A 64×64 kernel at stride 2 on a 4096² image: its im2col matrix would be 4096·2017² floats (67 GB).
+      im2col: modelBytes({ inputShape: [1, 4096, 4096], layers: [{ kind: 'conv2d', config: { filters: 1, kernelSize: 64, stride: 2 } }] },
+        { '0.weight': zeros([1, 1, 64, 64]), '0.bias': zeros([1]) }),
+      // A config value nested 5000 deep.
+      deep: modelBytes(`{"inputShape":[3],"layers":[{"kind":"dense","config":{"units":${'['.repeat(5000)}2${']'.repeat(5000)}}}]}`),
+    };
+    const cases: [string, string][] = Object.entries(files).map(([name, bytes]) => {
+      const path = join(tmp, `${name}.tkm`);
+      writeFileSync(path, bytes);
+      return ['model', path];
+    });
+    expect(files.wide.length).toBeLessThan(10_000);
+    const results = await readInChild(cases);
+    const byName = Object.fromEntries(Object.keys(files).map((name, i) => [name, results[i]]));
+    for (const [name, r] of Object.entries(byName)) {
+      expect(r.error, name).toBe('ModelFileError');
+      expect(r.message!.length, name).toBeLessThan(600);
+      expect(r.peakRssMb, name).toBeLessThan(300);
+    }
+    expect(byName.wide.message).toMatch(/wide\.tkm: the weights do not fit the architecture: the file lacks 400 tensor\(s\) it needs: "0\.weight", "0\.bias", "1\.weight" … and 397 more$/);
+    expect(byName.million.message).toMatch(/metadata "architecture" is \d+ characters long, over the limit of 8388608/);
+    expect(byName.count.message).toMatch(/architecture has 20000 layers, over the limit of 10000/);
+    expect(byName.many.message).toMatch(/lacks 18000 tensor\(s\) it needs: "0\.weight", "0\.bias", "1\.weight" … and 17997 more/);
+    expect(byName.im2col.message).toMatch(/layer 0 \(conv2d\) brings the parameters, buffers and scratch to more than 268435456 floats/);
+    expect(byName.deep.message).toMatch(/metadata "architecture" nests deeper than 64 levels/);
+  }, 60_000);
+
+  it('a tensor of the wrong shape is named with both shapes before any layer is built', () => {
+    const bytes = modelBytes({ inputShape: [3], layers: [dense(4), { kind: 'relu', config: {} }, dense(2)] },
+      { '0.weight': zeros([4, 3]), '0.bias': zeros([4]), '2.weight': zeros([2, 5]), '2.bias': zeros([2]) });
+    expect(() => decodeModel(bytes, 'w.tkm')).toThrow(/w\.tkm: the weights do not fit the architecture: "2\.weight" has shape \[2, 5\], layer 2 \(dense\) needs \[2, 4\]/);
+    const extra = modelBytes({ inputShape: [3], layers: [dense(4)] }, { '0.weight': zeros([4, 3]), '0.bias': zeros([4]), '7.weight': zeros([1]) });
+    expect(() => decodeModel(extra, 'x.tkm')).toThrow(/1 tensor\(s\) belong to no layer: "7\.weight"/);
+  });
+
+  it('a user layer kind is built alone, only after every earlier layer\'s weights are known to be present', () => {
+    let builds = 0;
+    class Counting extends ScaleLayer {
+      override build(inputShape: readonly number[]): readonly number[] {
+        builds++;
+        return super.build(inputShape);
+      }
+    }
+    registerLayer('test-counting', (c = {}) => new Counting(c), { override: true });
+    const layers = [dense(4), { kind: 'test-counting', config: {} }, dense(2)];
+    // The first Dense's weights are missing: the user layer is never built.
+    expect(() => decodeModel(modelBytes({ inputShape: [3], layers }), 'c.tkm')).toThrow(/lacks 2 tensor\(s\) it needs: "0\.weight", "0\.bias"/);
+    expect(builds).toBe(0);
+    // Its own parameter is missing: it is built once (to learn its parameters), nothing after it is.
+    expect(() => decodeModel(modelBytes({ inputShape: [3], layers }, { '0.weight': zeros([4, 3]), '0.bias': zeros([4]) }), 'c.tkm'))
+      .toThrow(/lacks 3 tensor\(s\) it needs: "1\.scale", "2\.weight", "2\.bias"$/);
+    expect(builds).toBe(1);
+    // Its parameter has the wrong shape.
+    expect(() => decodeModel(modelBytes({ inputShape: [3], layers }, { '0.weight': zeros([4, 3]), '0.bias': zeros([4]), '1.scale': zeros([5]) }), 'c.tkm'))
+      .toThrow(/"1\.scale" has shape \[5\], layer 1 \(test-counting\) needs \[4\]/);
+    // Complete: it loads (the probe build, then the model's own build).
+    builds = 0;
+    const ok = modelBytes({ inputShape: [3], layers },
+      { '0.weight': zeros([4, 3]), '0.bias': zeros([4]), '1.scale': zeros([4]), '2.weight': zeros([2, 4]), '2.bias': zeros([2]) });
+    expect(decodeModel(ok).model.layers[1]).toBeInstanceOf(Counting);
+    expect(builds).toBe(2);
+  });
+
+  it('deep nesting in any metadata JSON (architecture, optimizer, training state) is a ModelFileError naming the file', () => {
+    const a = new Sequential([createLayer('dense', { units: 2 })], { inputShape: [3] }).compile({ optimizer: 'adam', loss: 'mse' });
+    const { tensors, metadata } = decodeSafetensors(encodeModel(a, { optimizer: a.optimizer as Optimizer, trainingState: { epoch: 1, step: 2 } }));
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    for (const key of ['architecture', 'optimizer', 'training_state']) {
+      const bytes = encodeSafetensors(tensors, { ...metadata, [key]: deep });
+      expect(() => decodeModel(bytes, 'd.tkm'), key).toThrow(ModelFileError);
+      expect(() => decodeModel(bytes, 'd.tkm'), key).toThrow(`d.tkm: metadata "${key}" nests deeper than 64 levels`);
+      // Nested, but within the limit: an ordinary validation error, not a depth one.
+      const shallow = encodeSafetensors(tensors, { ...metadata, [key]: `${'['.repeat(60)}${']'.repeat(60)}` });
+      expect(() => decodeModel(shallow, 'd.tkm'), key).toThrow(ModelFileError);
+      expect(() => decodeModel(shallow, 'd.tkm'), key).not.toThrow(/nests deeper/);
+    }
+  });
+
+  it('errors from hostile names and values stay short', () => {
+    const longKind = 'k'.repeat(100_000);
+    const bytes = modelBytes({ inputShape: [3], layers: [{ kind: longKind, config: {} }] });
+    const err = (() => { try { decodeModel(bytes, 'n.tkm'); } catch (e) { return e as Error; } return null; })();
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect(err!.message).toMatch(/^n\.tkm: layer 0 has kind "kkkk/);
+    expect(err!.message.length).toBeLessThan(400);
+    const badUnits = modelBytes({ inputShape: [3], layers: [{ kind: 'dense', config: { units: 'u'.repeat(100_000) } }] });
+    expect(() => decodeModel(badUnits)).toThrow(ModelFileError);
+    try { decodeModel(badUnits); } catch (e) { expect((e as Error).message.length).toBeLessThan(400); }
+  });
+});

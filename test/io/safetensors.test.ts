@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  decodeSafetensors, encodeSafetensors, loadSafetensors, readSafetensors, saveSafetensors, SafetensorsError,
+  decodeSafetensors, encodeSafetensors, loadSafetensors, readSafetensors, readSafetensorsMetadata, saveSafetensors, SafetensorsError,
   SAFETENSORS_MAX_HEADER,
 } from '../../src/io/index.js';
 import { createLayer } from '../../src/layers/index.js';
@@ -203,5 +203,76 @@ describe('PyTorch interop', () => {
     const back = readSafetensors(path);
     expect(back.metadata).toEqual({ a: 'b' });
     for (const k of Object.keys(sd)) expect(back.tensors[k].data).toEqual(sd[k].data);
+  });
+});
+
+/** Safetensors bytes around a raw header text (no data region). */
+function rawHeader(text: string): Uint8Array {
+  const json = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + json.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  return out;
+}
+
+describe('hostile headers: nesting, size and names', () => {
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  it('JSON nested 5000 deep anywhere in the header is a SafetensorsError naming the file (no stack overflow)', () => {
+    const headers = [
+      `{"t":{"dtype":"F32","shape":${deep(5000)},"data_offsets":[0,0]}}`,
+      `{"t":{"dtype":${deep(5000)},"shape":[0],"data_offsets":[0,0]}}`,
+      `{"t":{"dtype":"F32","shape":[0],"data_offsets":${deep(5000)}}}`,
+      `{"t":${deepObject(5000)}}`,
+      `{"__metadata__":{"k":${deep(5000)}}}`,
+      `{"__metadata__":${deepObject(5000)}}`,
+      deepObject(100_000),
+    ];
+    for (const text of headers) {
+      let err: unknown = null;
+      try {
+        decodeSafetensors(rawHeader(text), 'deep.safetensors');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text.slice(0, 40)).toBeInstanceOf(SafetensorsError);
+      expect((err as Error).message).toBe('deep.safetensors: header JSON nests deeper than 64 levels');
+    }
+  });
+
+  it('a shallow but hostile value in a message is shown cut, and every message stays under 400 characters', () => {
+    const long = 'x'.repeat(1_000_000);
+    const texts = [
+      `{"t":{"dtype":"F32","shape":[${Array(100_000).fill('"a"').join(',')}],"data_offsets":[0,0]}}`,
+      `{"${long}":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}`,
+      `{"t":{"dtype":"${long}","shape":[0],"data_offsets":[0,0]}}`,
+      `{"__metadata__":{"${long}":1}}`,
+      `{"t":{"dtype":"F32","shape":[0],"data_offsets":[0,0],"${long}":1}}`,
+      // 20 dims of 2^53 − 1 and a 0: no bytes, but a product no counter holds.
+      `{"t":{"dtype":"F32","shape":[${Array(20).fill(2 ** 53 - 1).join(',')},0],"data_offsets":[0,0]}}`,
+    ];
+    for (const text of texts) {
+      let err: unknown = null;
+      try {
+        decodeSafetensors(rawHeader(text), 'long.safetensors');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SafetensorsError);
+      expect((err as Error).message.startsWith('long.safetensors: ')).toBe(true);
+      expect((err as Error).message.length).toBeLessThan(400);
+    }
+  });
+
+  it('readSafetensorsMetadata reads the header alone, with the same checks', () => {
+    const path = join(tmp, 'meta.safetensors');
+    saveSafetensors(path, { w: tensor([1, 2, 3], [3]) }, { note: 'hi' });
+    expect(readSafetensorsMetadata(path)).toEqual({ note: 'hi' });
+    writeFileSync(path, rawHeader(`{"__metadata__":{"k":${deep(5000)}}}`));
+    expect(() => readSafetensorsMetadata(path)).toThrow(/meta\.safetensors: header JSON nests deeper than 64 levels/);
+    writeFileSync(path, new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 32]));
+    expect(() => readSafetensorsMetadata(path)).toThrow(/header length 200 runs past the end of the file \(9 bytes\)/);
+    expect(() => readSafetensorsMetadata(join(tmp, 'none'))).toThrow(/none: cannot read file \(ENOENT\)/);
   });
 });

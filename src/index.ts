@@ -67,6 +67,7 @@ export {
 // Files and interop.
 export {
   saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError,
-  saveModel, loadModel, encodeModel, decodeModel, ModelFileError, Checkpoint, exportOnnx, encodeOnnx, fromNdarray, toNdarray,
+  saveModel, loadModel, encodeModel, decodeModel, ModelFileError, FileWriteError, Checkpoint, exportOnnx, encodeOnnx, fromNdarray, toNdarray,
+  readSafetensorsMetadata, readTrainingState, MODEL_MAX_LAYERS, MODEL_MAX_PARAMS,
   type SafetensorsContents, type SafetensorsDtype, type TrainingState, type SaveModelOptions, type LoadedModel, type CheckpointOptions,
 } from './io/index.js';

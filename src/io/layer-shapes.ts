@@ -10,7 +10,7 @@ import { Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from '../layers/act
 import type { Layer } from '../layers/layer.js';
 import { AvgPool2D, MaxPool2D } from '../layers/pooling.js';
 import { convGeometry } from '../tensor/im2col.js';
-import { poolGeometry } from '../tensor/pool.js';
+import { poolGeometry } from '../tensor/pooling.js';
 
 /** What building one layer on a given per-sample input shape produces (shapes exclude the batch axis). */
 export interface LayerShapes {

@@ -64,7 +64,7 @@ export class Arena {
     this.shared = shared;
     this.base = base;
     this.heap = new Float32Array(memory.buffer);
-    this.heap64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
+    this.heap64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength / 8);
     this.heap32 = new Int32Array(memory.buffer);
     this.buffers = new WeakSet([memory.buffer]);
     this.arenaTop = base;
@@ -99,7 +99,7 @@ export class Arena {
     if (this.heap.byteLength !== this.memory.buffer.byteLength) {
       // Grown: the old view is detached (unshared) or too short (shared). Rebuild the views.
       this.heap = new Float32Array(this.memory.buffer);
-      this.heap64 = new Float64Array(this.memory.buffer, 0, this.memory.buffer.byteLength >> 3);
+      this.heap64 = new Float64Array(this.memory.buffer, 0, this.memory.buffer.byteLength / 8);
       this.heap32 = new Int32Array(this.memory.buffer);
       this.buffers.add(this.memory.buffer);
       this.onGrow?.();
@@ -146,7 +146,7 @@ export class Arena {
     }
     this.blocks.set(address, size);
     this.allocations++;
-    this.exports.fill(address, 0, size >> 2);
+    this.exports.fill(address, 0, size >>> 2);
     if (owner !== undefined) this.registry.register(owner, [address], owner);
     return address;
   }

@@ -75,12 +75,12 @@ export function convForwardTask(
   f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
   slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: TaskHelpers, X?: ConvExports,
 ): void {
-  const d = desc >> 2;
+  const d = desc >>> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
   const padH = i32[d + 5], padW = i32[d + 6], outH = i32[d + 7], outW = i32[d + 8], F = i32[d + 9], G = i32[d + 10];
   const hp = i32[d + 11], wp = i32[d + 12];
-  const xF = i32[d + 15] >> 2, yF = i32[d + 16] >> 2, wA = i32[d + 17], biasA = i32[d + 18];
-  const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
+  const xF = i32[d + 15] >>> 2, yF = i32[d + 16] >>> 2, wA = i32[d + 17], biasA = i32[d + 18];
+  const base = (i32[d + 24] + slot * i32[d + 25]) >>> 2;
   const xp = base + i32[d + 26], region = base + i32[d + 28], yWide = base + i32[d + 29];
   const fuseRelu = i32[d + 32] === 1;
   const wideLen = outH * wp;
@@ -95,7 +95,7 @@ export function convForwardTask(
     // y[b0 + gi, o, oh, ow] = y_wide[o, gi·L + oh·Wp + ow] + bias[o]
     for (let gi = 0; gi < G; gi++) {
       for (let o = 0; o < F; o++) {
-        const bo = biasA === 0 ? 0 : f32[(biasA >> 2) + o];
+        const bo = biasA === 0 ? 0 : f32[(biasA >>> 2) + o];
         let dst = yF + ((b0 + gi) * F + o) * ohw;
         let from = yWide + o * wideN + gi * wideLen;
         if (X !== undefined) {
@@ -133,14 +133,14 @@ export function convBackwardTask(
   f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
   slot: number, work: number, gemmAt: HeapGemm, copyAt: HeapCopy, K: TaskHelpers, X?: ConvExports,
 ): void {
-  const d = desc >> 2;
+  const d = desc >>> 2;
   const C = i32[d], H = i32[d + 1], W = i32[d + 2], kH = i32[d + 3], kW = i32[d + 4];
   const padH = i32[d + 5], padW = i32[d + 6], outH = i32[d + 7], outW = i32[d + 8], F = i32[d + 9], G = i32[d + 10];
   const hp = i32[d + 11], wp = i32[d + 12], hq = i32[d + 13], wq = i32[d + 14];
-  const xF = i32[d + 15] >> 2, yF = i32[d + 16] >> 2, dyF = i32[d + 19] >> 2, dxA = i32[d + 20], wFlipA = i32[d + 21];
+  const xF = i32[d + 15] >>> 2, yF = i32[d + 16] >>> 2, dyF = i32[d + 19] >>> 2, dxA = i32[d + 20], wFlipA = i32[d + 21];
   const fuseRelu = i32[d + 32] === 1;
   const dWPartA = i32[d + 22], biasPartA = i32[d + 23];
-  const base = (i32[d + 24] + slot * i32[d + 25]) >> 2;
+  const base = (i32[d + 24] + slot * i32[d + 25]) >>> 2;
   const xp = base + i32[d + 26], dyp = base + i32[d + 27], region = base + i32[d + 28];
   const dyWide = base + i32[d + 30], dxWide = base + i32[d + 31];
   const gradImageLen = F * hq * wq;
@@ -152,7 +152,7 @@ export function convBackwardTask(
   const fkk = F * kH * kW;
   const inSize = C * H * W;
   const ohw = outH * outW;
-  const dxF = dxA >> 2;
+  const dxF = dxA >>> 2;
   for (let chunk = lo; chunk < hi; chunk++) {
     const b0 = chunk * G;
     // dy → dyWide[o, gi·L + oh·Wp + ow] and dyp[gi, o, oh + kH−1−padH, ow + kW−1−padW]; per-channel sums.
@@ -189,7 +189,7 @@ export function convBackwardTask(
           for (let oh = 0; oh < outH; oh++, from += wp, pad += wq) copyAt(pad << 2, from << 2, outW << 2);
         }
       }
-      if (biasPartA !== 0) f64[(biasPartA >> 3) + chunk * F + o] = sum;
+      if (biasPartA !== 0) f64[(biasPartA >>> 3) + chunk * F + o] = sum;
     }
     // The chunk's input, padded and unfolded as in forward.
     K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);

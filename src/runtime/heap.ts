@@ -68,7 +68,7 @@ export function heapFloat32(length: number): Float32Array {
   } catch {
     return new Float32Array(length);
   }
-  const array = rt.arena.f32.subarray(address >> 2, (address >> 2) + length);
+  const array = rt.arena.f32.subarray(address >>> 2, (address >>> 2) + length);
   rt.arena.freeWith(array, address);
   return array;
 }

@@ -41,7 +41,7 @@ export function rangeTask(
   _f32: Float32Array, f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
   _slot: number, _work: number, _gemmAt: HeapGemm, _copyAt: HeapCopy, K: TaskHelpers,
 ): void {
-  const d = desc >> 2;
+  const d = desc >>> 2;
   const id = i32[d], n = i32[d + 1], chunk = i32[d + 2];
   const start = lo * chunk;
   const len = Math.min(n, hi * chunk) - start;
@@ -62,7 +62,7 @@ export function rangeTask(
   } else {
     args[k++] = len;
   }
-  const s = (desc + 48) >> 3;
+  const s = (desc + 48) >>> 3;
   for (let j = 0; j < scalars; j++) args[k++] = f64[s + j];
   args.length = k;
   fn.apply(null, args);
@@ -218,12 +218,12 @@ export class Runtime {
     if (this.rangeDesc === 0) this.rangeDesc = this.arena.alloc(RANGE_DESC_BYTES);
     const i32 = this.arena.i32;
     const f64 = this.arena.f64;
-    const w = this.rangeDesc >> 2;
+    const w = this.rangeDesc >>> 2;
     i32[w] = id;
     i32[w + 1] = n;
     i32[w + 2] = chunk;
     for (let a = 0; a < arrays; a++) i32[w + 3 + a] = addresses[a];
-    const s = (this.rangeDesc + 48) >> 3;
+    const s = (this.rangeDesc + 48) >>> 3;
     for (let j = 0; j < count; j++) f64[s + j] = scalars[j];
     this.runTasks(RANGE_TASK, this.rangeDesc, Math.ceil(n / chunk));
   }
@@ -275,7 +275,7 @@ export class Runtime {
     let view = this.outViews.get(size);
     if (view === undefined) {
       if (this.outViews.size >= MAX_CACHED_VIEWS) this.outViews.clear();
-      view = this.arena.f32.subarray(cBase >> 2, (cBase >> 2) + size);
+      view = this.arena.f32.subarray(cBase >>> 2, (cBase >>> 2) + size);
       this.outViews.set(size, view);
     }
     return view;
@@ -306,9 +306,9 @@ export class Runtime {
     if (!bHere) top += sizeB * 4;
     arena.reserve(top, `a gemm with m=${m}, n=${n}, k=${k}`);
     const heap = arena.f32;
-    if (!aHere) heap.set(a.length === sizeA ? a : a.subarray(0, sizeA), aBase >> 2);
-    if (!bHere) heap.set(b.length === sizeB ? b : b.subarray(0, sizeB), bBase >> 2);
-    if (accumulate && !cHere) heap.set(out.length === sizeC ? out : out.subarray(0, sizeC), cBase >> 2);
+    if (!aHere) heap.set(a.length === sizeA ? a : a.subarray(0, sizeA), aBase >>> 2);
+    if (!bHere) heap.set(b.length === sizeB ? b : b.subarray(0, sizeB), bBase >>> 2);
+    if (accumulate && !cHere) heap.set(out.length === sizeC ? out : out.subarray(0, sizeC), cBase >>> 2);
     // op(a)[i, p] at a + 4·(i·aRs + p·aCs); op(b)[p, j] at b + 4·(p·bRs + j·bCs).
     const aRs = transA ? 1 : k;
     const aCs = transA ? m : 1;
@@ -351,8 +351,8 @@ export class Runtime {
       this.runOnPool(threads, parts, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / parts);
     }
     const f32 = this.arena.f32;
-    const c = cBase >> 2;
-    const p = scratch >> 2;
+    const c = cBase >>> 2;
+    const p = scratch >>> 2;
     for (let i = 0; i < size; i++) {
       let sum = f32[p + i];
       for (let s = 1; s < parts; s++) sum = Math.fround(sum + f32[p + s * size + i]);

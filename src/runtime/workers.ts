@@ -123,7 +123,7 @@ function serve() {
           // The memory may have grown since the views were made (a shared memory's old views stay valid but short).
           if (f32 === undefined || f32.buffer.byteLength !== memory.buffer.byteLength) {
             f32 = new Float32Array(memory.buffer);
-            f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength >> 3);
+            f64 = new Float64Array(memory.buffer, 0, memory.buffer.byteLength / 8);
             i32 = new Int32Array(memory.buffer);
           }
           TASKS[op](f32, f64, i32, ctl[a], ctl[a + 1], ctl[a + 2], slot, work, gemm, copy, KERNELS, elementwise);

@@ -77,11 +77,11 @@ class PrivateHeap implements ConvHeap {
     this.gemmAt = (m, n, k, a, aRs, aCs, b, _bRs, bCs, c, _ldc, acc) => {
       // The conv tasks only use op(a) = a and ldc = n; op(b) is b or bᵀ.
       void aRs; void aCs;
-      gemm(f32.subarray(c >> 2, (c >> 2) + m * n), f32.subarray(a >> 2, (a >> 2) + m * k),
-        f32.subarray(b >> 2, (b >> 2) + k * n), m, n, k, HEAP_GEMM_FLAGS[(bCs !== 1 ? 2 : 0) + acc]);
+      gemm(f32.subarray(c >>> 2, (c >>> 2) + m * n), f32.subarray(a >>> 2, (a >>> 2) + m * k),
+        f32.subarray(b >>> 2, (b >>> 2) + k * n), m, n, k, HEAP_GEMM_FLAGS[(bCs !== 1 ? 2 : 0) + acc]);
     };
     // A plain buffer: copyWithin is a native memmove here.
-    this.copyAt = (dst, src, bytes) => { f32.copyWithin(dst >> 2, src >> 2, (src + bytes) >> 2); };
+    this.copyAt = (dst, src, bytes) => { f32.copyWithin(dst >>> 2, src >>> 2, (src + bytes) >>> 2); };
   }
 
   alloc(bytes: number): number {
@@ -207,7 +207,7 @@ export class WideConv {
     this.biasPartAddr = 0;
     this.dxTensor = null;
     const i32 = this.heap.i32;
-    const d = this.desc >> 2;
+    const d = this.desc >>> 2;
     const words: [number, number][] = [
       [D.channels, channels], [D.height, height], [D.width, width], [D.kH, kH], [D.kW, kW], [D.padH, padH],
       [D.padW, padW], [D.outH, outH], [D.outW, outW], [D.filters, filters], [D.group, G], [D.hp, hp],
@@ -217,10 +217,10 @@ export class WideConv {
     ];
     for (const [word, value] of words) i32[d + word] = value;
     const f32 = this.heap.f32;
-    this.y = new Tensor(f32.subarray(yAddr >> 2, (yAddr >> 2) + batch * this.outSize), [batch, filters, outH, outW]);
-    this.xView = f32.subarray(this.xAddr >> 2, (this.xAddr >> 2) + batch * this.inSize);
-    this.wView = f32.subarray(this.wAddr >> 2, (this.wAddr >> 2) + filters * this.ckk);
-    this.biasView = f32.subarray(this.biasAddr >> 2, (this.biasAddr >> 2) + filters);
+    this.y = new Tensor(f32.subarray(yAddr >>> 2, (yAddr >>> 2) + batch * this.outSize), [batch, filters, outH, outW]);
+    this.xView = f32.subarray(this.xAddr >>> 2, (this.xAddr >>> 2) + batch * this.inSize);
+    this.wView = f32.subarray(this.wAddr >>> 2, (this.wAddr >>> 2) + filters * this.ckk);
+    this.biasView = f32.subarray(this.biasAddr >>> 2, (this.biasAddr >>> 2) + filters);
     this.dyView = this.biasView.subarray(0, 0);
   }
 
@@ -235,7 +235,7 @@ export class WideConv {
   /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
   forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
     const i32 = this.heap.i32;
-    const d = this.desc >> 2;
+    const d = this.desc >>> 2;
     i32[d + D.relu] = relu ? 1 : 0;
     // x, w and bias that live in the heap (a previous layer's output, the layer's own parameters)
     // are read in place; others are copied into the layer's block first.
@@ -267,7 +267,7 @@ export class WideConv {
     const heap = this.heap;
     const f32 = heap.f32;
     const i32 = heap.i32;
-    const d = this.desc >> 2;
+    const d = this.desc >>> 2;
     i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
     i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
@@ -276,8 +276,8 @@ export class WideConv {
       const { channels, kH, kW } = this.g;
       const kk = kH * kW;
       const rowLen = this.filters * kk;
-      const wF = i32[d + D.w] >> 2;
-      const flipF = this.wFlipAddr >> 2;
+      const wF = i32[d + D.w] >>> 2;
+      const flipF = this.wFlipAddr >>> 2;
       for (let o = 0; o < this.filters; o++) {
         for (let c = 0; c < channels; c++) {
           const src = wF + (o * channels + c) * kk;
@@ -293,7 +293,7 @@ export class WideConv {
     ADD_PARTS.run(size, gradW, this.dWPartView, this.chunks, size);
     if (gradB !== null) {
       const f64 = heap.f64;
-      const partD = this.biasPartAddr >> 3;
+      const partD = this.biasPartAddr >>> 3;
       for (let o = 0; o < this.filters; o++) {
         let sum = 0;
         for (let chunk = 0; chunk < this.chunks; chunk++) sum += f64[partD + chunk * this.filters + o];
@@ -309,18 +309,18 @@ export class WideConv {
     let at = this.backwardBlock;
     const take = (bytes: number): number => { const a = at; at += align64(bytes); return a; };
     this.dyAddr = take(sizes[0]);
-    this.dyView = this.heap.f32.subarray(this.dyAddr >> 2, (this.dyAddr >> 2) + this.batch * this.outSize);
+    this.dyView = this.heap.f32.subarray(this.dyAddr >>> 2, (this.dyAddr >>> 2) + this.batch * this.outSize);
     this.dxAddr = take(sizes[1]);
     this.wFlipAddr = take(sizes[2]);
     this.dWPartAddr = take(sizes[3]);
-    this.dWPartView = this.heap.f32.subarray(this.dWPartAddr >> 2, (this.dWPartAddr >> 2) + this.chunks * this.filters * this.ckk);
+    this.dWPartView = this.heap.f32.subarray(this.dWPartAddr >>> 2, (this.dWPartAddr >>> 2) + this.chunks * this.filters * this.ckk);
     this.biasPartAddr = take(sizes[4]);
     const i32 = this.heap.i32;
-    const d = this.desc >> 2;
+    const d = this.desc >>> 2;
     i32[d + D.wFlip] = this.wFlipAddr;
     i32[d + D.dWPart] = this.dWPartAddr;
     const { channels, height, width } = this.g;
-    this.dxTensor = new Tensor(this.heap.f32.subarray(this.dxAddr >> 2, (this.dxAddr >> 2) + this.batch * this.inSize), [this.batch, channels, height, width]);
+    this.dxTensor = new Tensor(this.heap.f32.subarray(this.dxAddr >>> 2, (this.dxAddr >>> 2) + this.batch * this.inSize), [this.batch, channels, height, width]);
   }
 
   /** Returns the heap blocks (the tensors {@link y} and dx must not be used afterwards). */

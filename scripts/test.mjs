@@ -25,7 +25,10 @@ let skipped = 0;
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests;
-  failed = json.numFailedTests + (json.numFailedTestSuites ?? 0);
+  // A file that failed without a failed test (an import error, a failing hook) counts once; vitest's
+  // numFailedTestSuites would also count every describe block around a failed test.
+  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed')).length;
+  failed = json.numFailedTests + brokenFiles;
   skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
 } catch (err) {
   console.error(`could not read the vitest JSON report (${report}): ${err.message}`);

@@ -184,9 +184,19 @@ describe('npm packages', () => {
     const model = join(runDir, 'checkpoints/last.safetensors');
     expect(existsSync(model)).toBe(true);
 
+    // --import of a TypeScript plugin (Node 22 and 24 strip its types) that registers an optimizer by name.
+    writeFileSync(join(app, 'plugin.ts'), `import { createOptimizer, registerOptimizer, type Optimizer } from 'tensorkit';
+registerOptimizer('plain-sgd', (config: Record<string, unknown> = {}): Optimizer => createOptimizer('sgd', config));
+`);
+    const plugin = tensorkit('train', '--import', './plugin.ts', '-o', 'plain-sgd', '--quick', '-nhl', '0', '--name', 'plugin', '--threads', '1');
+    expect(plugin.status, plugin.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(app, 'runs/tensorkit/local/plugin/params.json'), 'utf8')).optimizer).toBe('plain-sgd');
+
     const list = tensorkit('runs', 'list');
     expect(list.status, list.err).toBe(0);
-    expect(list.out).toMatch(/quick/);
+    expect(list.out).toMatch(/tensorkit\/local\/quick\s+finished/);
+    expect(list.out).toMatch(/tensorkit\/local\/plugin\s+finished/);
+    expect(list.out).toMatch(/^2 runs$/m);
 
     // report renders its charts with vega and vega-lite: dependencies of the package, installed with it.
     const report = tensorkit('report', 'runs', '--out', 'report.html');

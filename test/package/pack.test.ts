@@ -2,10 +2,10 @@
 // together offline into an empty project, and there the library loads (import and require) and every
 // documented `tensorkit` command runs; the core alone loads with no other package installed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../..', import.meta.url).pathname;
 // Children run on the Node that runs the suite (CI runs it on 24 and on 22), whatever `node` PATH finds first.
@@ -113,6 +113,8 @@ describe('npm packages', () => {
     const bin = join(app, 'node_modules/.bin/tensorkit');
     tensorkit = (...args) => run(app, bin, args);
   }, 120_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true })); // about 70 MB: the datasets' tarball and its install
 
   it('packs the core small, without the datasets, and the datasets as their own package', () => {
     expect(packed.map((p) => p.name).sort()).toEqual(['@tensorkit/datasets', 'tensorkit']);

@@ -10,7 +10,7 @@ torch.set_num_threads(1)
 def load(p, off): 
     return np.frombuffer(gzip.open(p).read(), np.uint8, offset=off)
 import os
-d=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'fashion-mnist') + '/'
+d=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'packages', 'datasets', 'fashion-mnist') + '/'
 xtr=torch.tensor(load(d+'train-images-idx3-ubyte.gz',16).reshape(-1,1,28,28)/255.,dtype=torch.float32)
 ytr=torch.tensor(load(d+'train-labels-idx1-ubyte.gz',8).astype(np.int64))
 xte=torch.tensor(load(d+'t10k-images-idx3-ubyte.gz',16).reshape(-1,1,28,28)/255.,dtype=torch.float32)

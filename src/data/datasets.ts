@@ -1,7 +1,10 @@
-// Dataset locator: Fashion-MNIST and MNIST from the vendored data/ folder (or any directory of IDX files).
+// Dataset locator: Fashion-MNIST and MNIST from the @tensorkit/datasets package, the repository's copy of it,
+// Debian's /usr/share/datasets, or any directory of IDX files.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { cwd } from 'node:process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Tensor } from '../tensor/tensor.js';
 import { IdxFormatError, readIdx } from './idx.js';
 
@@ -19,7 +22,7 @@ export interface Dataset {
 }
 
 export interface LoadOptions {
-  /** Directory holding the IDX files (default: the package's vendored `data/<name>`). */
+  /** Directory holding the IDX files (default: the first of {@link datasetSearchPaths} that exists). */
   readonly dir?: string;
   /** Keep only the first N training / test examples (for quick runs). */
   readonly trainLimit?: number;
@@ -33,9 +36,70 @@ export const FASHION_MNIST_CLASSES = [
 ] as const;
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
-/** The package's vendored data folder (works from src/ under tsx and from dist/ after the build). */
+/** The npm package that holds the vendored IDX files (kept out of the `tensorkit` tarball to keep it small). */
+export const DATASETS_PACKAGE = '@tensorkit/datasets';
+
+/** Where Debian's `dataset-fashion-mnist` package puts the files; looked at last. */
+const SYSTEM_DATASETS = '/usr/share/datasets';
+
+/** Root of the installed datasets package as seen from `from` (a file URL), or null when it is not installed. */
+function resolveDatasetsPackage(from: string | URL): string | null {
+  try {
+    return dirname(createRequire(from).resolve(`${DATASETS_PACKAGE}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The folders where a dataset's IDX files are looked for, in order: the {@link DATASETS_PACKAGE} package
+ * as installed beside tensorkit, then as installed in the current directory's project, then the
+ * repository's own `packages/datasets` (a clone, from src/ under tsx or from dist/), then
+ * `/usr/share/datasets/<name>`. `name` is the dataset's folder, e.g. `fashion-mnist`.
+ */
+export function datasetSearchPaths(name: string): string[] {
+  const paths: string[] = [];
+  for (const root of [...vendoredRoots(), SYSTEM_DATASETS]) {
+    const p = join(root, name);
+    if (!paths.includes(p)) paths.push(p);
+  }
+  return paths;
+}
+
+/** Candidate roots of the vendored copy: the installed package (beside tensorkit, then in the cwd's project), then the repository's. */
+function vendoredRoots(): string[] {
+  const roots = [
+    resolveDatasetsPackage(import.meta.url),
+    resolveDatasetsPackage(pathToFileURL(join(cwd(), 'package.json'))),
+    fileURLToPath(new URL('../../packages/datasets/', import.meta.url)),
+  ];
+  return roots.filter((r): r is string => r !== null);
+}
+
+function notFound(name: string, looked: readonly string[]): Error {
+  return new Error(
+    `${name}: no data found; install the datasets package (npm install ${DATASETS_PACKAGE}) or point at a folder of ` +
+      `IDX files with { dir } (tensorkit train --data DIR). Looked in: ${looked.join(', ')}`,
+  );
+}
+
+/** The first existing folder of {@link datasetSearchPaths} for `name`; throws naming the fix when there is none. */
+export function locateDataset(name: string): string {
+  const looked = datasetSearchPaths(name);
+  const found = looked.find((p) => existsSync(p));
+  if (found === undefined) throw notFound(name, looked);
+  return found;
+}
+
+/**
+ * The folder holding the vendored `fashion-mnist/` and `mnist/` folders (the datasets package, or the
+ * repository's copy of it); throws naming `npm install @tensorkit/datasets` when neither is there.
+ */
 export function vendoredDataDir(): string {
-  return fileURLToPath(new URL('../../data/', import.meta.url));
+  const roots = vendoredRoots();
+  const found = roots.find((r) => existsSync(join(r, 'fashion-mnist')));
+  if (found === undefined) throw notFound('vendored datasets', roots);
+  return found;
 }
 
 function findFile(dir: string, stems: readonly string[]): string {
@@ -80,7 +144,7 @@ function loadSplit(dir: string, imageStems: string[], labelStems: string[], limi
 }
 
 function load(name: string, sub: string, trainStems: [string[], string[]], opts: LoadOptions, classNames: readonly string[]): Dataset {
-  const dir = opts.dir ?? join(vendoredDataDir(), sub);
+  const dir = opts.dir ?? locateDataset(sub);
   if (!existsSync(dir)) throw new Error(`${name}: data directory ${dir} does not exist`);
   const train = loadSplit(dir, trainStems[0], trainStems[1], opts.trainLimit);
   const test = loadSplit(dir, ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'], ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'], opts.testLimit);

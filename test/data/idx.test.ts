@@ -61,7 +61,7 @@ describe('dataset loaders', () => {
     expect(mnist.train.images.shape).toEqual([10000, 1, 28, 28]);
     expect(mnist.test.images.shape).toEqual([10000, 1, 28, 28]);
     expect(mnist.train.labels.shape).toEqual([10000]);
-    // Class counts of the vendored training slice, from data/README.md.
+    // Class counts of the vendored training slice, from packages/datasets/README.md.
     const counts = new Array(10).fill(0);
     for (const l of mnist.train.labels.data) counts[l]++;
     expect(counts).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);

@@ -41,6 +41,7 @@ export const OP = {
   f32Div: 0x95,
   f32Min: 0x96,
   f32Max: 0x97,
+  f32ConvertI32S: 0xb2,
   i32ReinterpretF32: 0xbc,
   f32ReinterpretI32: 0xbe,
 } as const;
@@ -84,6 +85,7 @@ export const SIMD = {
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
+  f32x4ConvertI32x4S: 0xfa,
 } as const;
 
 /** Value types. */

@@ -162,6 +162,7 @@ const UNARY: readonly UnaryCase[] = [
   // 6.7e-7 absolute (erf: A&S 7.1.26 evaluated in float32; PyTorch's FMA form reaches 5.3e-7)
   { op: 'exp', fn: (x) => x.exp(), check: withinUlp(Math.exp, 1) },
   { op: 'tanh', fn: (x) => x.tanh(), check: withinUlp(Math.tanh, 2) },
+  { op: 'log', fn: (x) => x.log(), check: withinUlp(Math.log, 1) },
   {
     op: 'erf', fn: (x) => x.erf(), check: (x, y) => {
       const e = erf64(x);
@@ -263,6 +264,56 @@ describe('compileElementwise: ops against the twin and a reference', () => {
       const bad = check(x[i], wy[i]);
       if (bad !== undefined) expect.fail(`exp(${x[i]}) = ${wy[i]}: ${bad}`);
     }
+  });
+
+  it('exp where x·log₂e is exactly k + ½: the wasm (f32x4.nearest) and twin round the tie to even alike', () => {
+    const log2e = fr(Math.LOG2E);
+    const ties: number[] = [];
+    for (let k = -150; k <= 128; k++) {
+      const b = (() => { F[0] = (k + 0.5) / log2e; return FI[0]; })();
+      for (let d = -64; d <= 64; d++) {
+        const x = fromBits(b + d);
+        if (fr(x * log2e) === k + 0.5) ties.push(x);
+      }
+    }
+    expect(ties.length).toBeGreaterThan(200);
+    const k = compileElementwise({ name: 'exp', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.exp() }) });
+    const x = Float32Array.from(ties);
+    const [wy] = runWasm(k, [new Float32Array(x.length), x], x.length);
+    const [ty] = runTwin(k, [new Float32Array(x.length), x], x.length);
+    expectSameBits(wy, ty, 'exp at ties');
+    const check = withinUlp(Math.exp, 1);
+    for (let i = 0; i < x.length; i++) {
+      const bad = check(x[i], wy[i]);
+      if (bad !== undefined) expect.fail(`exp(${x[i]}) = ${wy[i]}: ${bad}`);
+    }
+  });
+
+  it('log over a sample of every float32 bit pattern: wasm = twin, within 1 ulp of Math.log', () => {
+    const k = compileElementwise({ name: 'log', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.log() }) });
+    const n = Math.ceil(2 ** 32 / 4099);
+    const xi = new Int32Array(n);
+    for (let i = 0; i < n; i++) xi[i] = (i * 4099) | 0;
+    const x = new Float32Array(xi.buffer);
+    const [wy] = runWasm(k, [new Float32Array(n), x], n);
+    const [ty] = runTwin(k, [new Float32Array(n), x], n);
+    expectSameBits(wy, ty, 'log sample');
+    const check = withinUlp(Math.log, 1);
+    for (let i = 0; i < n; i++) {
+      const bad = check(x[i], wy[i]);
+      if (bad !== undefined) expect.fail(`log(${x[i]}) = ${wy[i]}: ${bad}`);
+    }
+  });
+
+  it('log special values: ±0 → −Inf, +Inf → +Inf, negatives and NaN → NaN, 1 → +0, subnormals', () => {
+    const k = compileElementwise({ name: 'log', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.log() }) });
+    const x = new Float32Array([0, -0, Infinity, -Infinity, NaN, -1, -(2 ** -149), 1, 2 ** -149, 2 ** -140, 3.4028234663852886e38]);
+    const [y] = runWasm(k, [new Float32Array(x.length), x], x.length);
+    expect(Array.from(y.subarray(0, 7))).toEqual([-Infinity, -Infinity, Infinity, NaN, NaN, NaN, NaN]);
+    expect(Object.is(y[7], 0)).toBe(true);
+    expect(y[8]).toBe(fr(Math.log(2 ** -149)));
+    expect(y[9]).toBe(fr(Math.log(2 ** -140)));
+    expect(y[10]).toBe(fr(Math.log(3.4028234663852886e38)));
   });
 
   it('exp, erf, tanh special values', () => {
@@ -430,7 +481,7 @@ describe('compileElementwise: code generation', () => {
     const k = compileElementwise({
       name: 'all-ops', arrays: ['y', 'a', 'b'],
       body: ({ a, b }) => ({
-        y: a.add(b).sub(b).mul(a).div(b).min(a).max(b).neg().abs().sqrt().exp().erf().tanh().sign()
+        y: a.add(b).sub(b).mul(a).div(b).min(a).max(b).neg().abs().sqrt().exp().erf().tanh().sign().log()
           .add(a.gt(b).and(a.lt(b)).or(a.ge(b).not()).or(a.le(b)).or(a.eq(b)).select(a, b)),
       }),
     });
@@ -439,7 +490,7 @@ describe('compileElementwise: code generation', () => {
       'f32x4.add', 'f32x4.sub', 'f32x4.mul', 'f32x4.div', 'f32x4.min', 'f32x4.max', 'f32x4.neg', 'f32x4.abs',
       'f32x4.sqrt', 'f32x4.nearest', 'f32x4.gt', 'f32x4.lt', 'f32x4.ge', 'f32x4.le', 'f32x4.eq', 'v128.and',
       'v128.or', 'v128.xor', 'v128.not', 'v128.bitselect', 'i32x4.trunc_sat_f32x4_s', 'i32x4.shl', 'i32x4.shr_s',
-      'i32x4.add', 'i32x4.sub', 'f32x4.splat', 'i32x4.splat', 'v128.load', 'v128.store',
+      'i32x4.add', 'i32x4.sub', 'f32x4.convert_i32x4_s', 'f32.convert_i32_s', 'f32x4.splat', 'i32x4.splat', 'v128.load', 'v128.store',
       'f32.add', 'f32.sub', 'f32.mul', 'f32.div', 'f32.min', 'f32.max', 'f32.neg', 'f32.abs', 'f32.sqrt',
       'f32.nearest', 'f32.gt', 'f32.lt', 'f32.ge', 'f32.le', 'f32.eq', 'i32.and', 'i32.or', 'i32.xor', 'i32.eqz',
       'select', 'i32.trunc_sat_f32_s', 'i32.shl', 'i32.shr_s', 'i32.add', 'i32.sub', 'i32.reinterpret_f32',

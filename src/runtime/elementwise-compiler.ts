@@ -106,8 +106,8 @@ export interface CompiledElementwise {
 
 /** A bad definition or a bad twin call; the message names the kernel and the problem. */
 export class ElementwiseError extends Error {
-  constructor(readonly kernel: string, problem: string) {
-    super(`elementwise kernel "${kernel}": ${problem}`);
+  constructor(readonly kernel: string, problem: string, options?: { cause?: unknown }) {
+    super(`elementwise kernel "${kernel}": ${problem}`, options);
     this.name = 'ElementwiseError';
   }
 }
@@ -431,6 +431,7 @@ class TracedMask implements Mask {
       if (!Number.isFinite(o)) this.g.fail(`${what}: numeric constant must be finite, got ${o}`);
       return this.g.c(o);
     }
+    if (o instanceof TracedMask) this.g.fail(`${what}: operand is a Mask, not a Value (nest another select)`);
     if (!(o instanceof TracedValue)) this.g.fail(`${what}: operand must be a Value or a number, got ${describe(o)}`);
     if (o.g !== this.g) this.g.fail(`${what}: operand is a Value from another kernel's body`);
     return o.id;
@@ -493,7 +494,14 @@ function trace(def: ElementwiseDefinition): Traced {
   arrays.forEach((name, i) => { arrayValues[name] = new TracedValue(g, g.leaf('load', i)); });
   scalars.forEach((name, i) => { scalarValues[name] = new TracedValue(g, g.leaf('scalar', i)); });
 
-  const result: unknown = def.body(arrayValues, scalarValues);
+  let result: unknown;
+  try {
+    result = def.body(arrayValues, scalarValues);
+  } catch (err) {
+    if (err instanceof ElementwiseError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ElementwiseError(def.name, `body threw while tracing: ${message}`, { cause: err });
+  }
   if (result === null || typeof result !== 'object' || Array.isArray(result)) {
     g.fail(`body must return an object mapping array names to Values, got ${describe(result)}`);
   }
@@ -704,10 +712,12 @@ function generateTwin(t: Traced, nArrays: number, nScalars: number, fail: TwinFa
 
 /**
  * Compiles an elementwise kernel: traces `def.body` once, hash-conses the expression (equal
- * subexpressions computed once), and emits the WebAssembly module (`wasm`, export `run`) and the
- * TypeScript twin (`twin`), which give the same float32 bits. Throws ElementwiseError for a bad
- * definition (names, counts, outputs, non-finite constants). `options.shared` declares the memory
- * import shared (for worker threads over one heap).
+ * subexpressions computed once; work that depends only on scalars and constants is hoisted before the
+ * loops), and emits the WebAssembly module (`wasm`, export `run`) and the TypeScript twin (`twin`),
+ * which give the same float32 bits. `run`'s addresses are byte addresses of float32 arrays (any
+ * 4-byte alignment) and n < 2³⁰; arrays may alias only as whole arrays (an output equal to an input).
+ * Throws ElementwiseError for a bad definition (names, counts, outputs, non-finite constants, a body
+ * that throws). `options.shared` declares the memory import shared (for worker threads over one heap).
  */
 export function compileElementwise(def: ElementwiseDefinition, options?: { shared?: boolean }): CompiledElementwise {
   const traced = trace(def);

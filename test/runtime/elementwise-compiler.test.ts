@@ -540,6 +540,14 @@ describe('compileElementwise: errors', () => {
     bad({ body: () => ({ x: 1 as unknown as Value }) }, /output "x" is number 1, not a Value/);
     bad({ body: () => ({}) }, /returned no outputs/);
     bad({ body: () => null as unknown as Record<string, Value> }, /must return an object .* got null/);
+    bad({ body: ({ x }) => ({ x: (x as unknown as { cube(): Value }).cube() }) }, /kernel "k": body threw while tracing: .*cube/);
+    bad({
+      body: ({ x }) => {
+        let y = x;
+        for (let i = 0; i < 3000; i++) y = y.add(i);
+        return { x: y };
+      },
+    }, /more than 4000 distinct operations/);
   });
 
   it('operands: non-finite constants, masks where values go, values from another kernel', () => {
@@ -547,6 +555,7 @@ describe('compileElementwise: errors', () => {
     bad({ body: ({ x }) => ({ x: x.mul(Infinity) }) }, /mul: numeric constant must be finite, got Infinity/);
     bad({ body: ({ x }) => ({ x: x.gt(0).select(-Infinity, x) }) }, /select: numeric constant must be finite/);
     bad({ body: ({ x }) => ({ x: x.add(x.gt(0) as unknown as Value) }) }, /add: operand is a Mask/);
+    bad({ body: ({ x }) => ({ x: x.gt(0).select(x.lt(1) as unknown as Value, 0) }) }, /select: operand is a Mask/);
     bad({ body: ({ x }) => ({ x: x.gt(0).and(x as unknown as ReturnType<Value['gt']>).select(1, 0) }) }, /and: operand must be a Mask/);
     bad({ body: ({ x }) => ({ x: x.add('1' as unknown as number) }) }, /add: operand must be a Value or a number, got string/);
     let stray: Value | undefined;

@@ -249,6 +249,20 @@ describe('compileElementwise: ops against the twin and a reference', () => {
     expectSameBits(wy, Float32Array.from(x, (v) => fr(fr(v * fr(s)) + fr(0.1))), 'scaled vs reference');
   });
 
+  it('work on scalars only (exp, tanh, a mask) is hoisted before the loops and gives the bits of the per-element path', () => {
+    const f = (x: Value, s: Value): Value => x.add(s.exp()).mul(s.gt(0).select(1, -1)).add(s.tanh()).add(s.log());
+    const hoisted = compileElementwise({ name: 'hoisted', arrays: ['y', 'x'], scalars: ['s'], body: ({ x }, { s }) => ({ y: f(x, s) }) });
+    const perElement = compileElementwise({ name: 'per-element', arrays: ['y', 'x', 's'], body: ({ x, s }) => ({ y: f(x, s) }) });
+    const x = inputs(21, new Rng(4));
+    for (const s of [0.75, -0.3, 0, 3]) {
+      const [wh] = runWasm(hoisted, [new Float32Array(21), x], 21, [s]);
+      const [th] = runTwin(hoisted, [new Float32Array(21), x], 21, [s]);
+      const [wp] = runWasm(perElement, [new Float32Array(21), x, new Float32Array(21).fill(s)], 21);
+      expectSameBits(wh, th, `s=${s}: wasm vs twin`);
+      expectSameBits(wh, wp, `s=${s}: hoisted vs per element`);
+    }
+  });
+
   it('exp over a sample of every float32 bit pattern: wasm = twin, within 1 ulp of Math.exp', () => {
     // every 4099th bit pattern (about a million inputs, all exponents, subnormal outputs and overflow)
     const k = compileElementwise({ name: 'exp', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.exp() }) });

@@ -250,7 +250,8 @@ describe('compileElementwise: ops against the twin and a reference', () => {
   });
 
   it('work on scalars only (exp, tanh, a mask) is hoisted before the loops and gives the bits of the per-element path', () => {
-    const f = (x: Value, s: Value): Value => x.add(s.exp()).mul(s.gt(0).select(1, -1)).add(s.tanh()).add(s.log());
+    const f = (x: Value, s: Value): Value =>
+      x.add(s.exp()).mul(s.gt(0).select(1, -1)).add(s.tanh()).add(s.log()).add(s.gt(0).select(x, x.neg()));
     const hoisted = compileElementwise({ name: 'hoisted', arrays: ['y', 'x'], scalars: ['s'], body: ({ x }, { s }) => ({ y: f(x, s) }) });
     const perElement = compileElementwise({ name: 'per-element', arrays: ['y', 'x', 's'], body: ({ x, s }) => ({ y: f(x, s) }) });
     const x = inputs(21, new Rng(4));

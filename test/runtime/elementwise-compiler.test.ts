@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileElementwise, ElementwiseError, type CompiledElementwise, type ElementwiseDefinition, type Value,
 } from '../../src/runtime/elementwise-compiler.js';
+import { ByteWriter } from '../../src/runtime/wasm-encoder.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 // The tsconfig lib (ES2022, no DOM) has no WebAssembly types: declare the little used here.
@@ -447,6 +448,26 @@ describe('compileElementwise: in-place updates and real kernels', () => {
     }
   });
 
+  it('split into ranges at any offset (as worker threads would run it) gives the bits of one run', () => {
+    const k = compileElementwise(lion);
+    const scal = [1e-3, 0.9, 0.99, 0.1];
+    const rng = new Rng(9);
+    const n = 103;
+    const arrays = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.uniform(-1, 1)));
+    const whole = runWasm(k, arrays, n, scal);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const run = new WebAssembly.Instance(new WebAssembly.Module(k.wasm), { env: { memory } }).exports.run as (...a: number[]) => void;
+    const views = arrays.map((a, j) => {
+      const v = new Float32Array(memory.buffer, 4096 * (j + 1), n);
+      v.set(a);
+      return v;
+    });
+    for (const [from, to] of [[0, 37], [37, 38], [38, 103]]) {
+      run(...views.map((v) => v.byteOffset + 4 * from), to - from, ...scal);
+    }
+    for (let j = 0; j < 3; j++) expectSameBits(views[j], whole[j], `array ${j}`);
+  });
+
   it('a shared-memory module validates and runs over a shared memory like the unshared one', () => {
     const def: ElementwiseDefinition = { name: 'lion', arrays: lion.arrays, scalars: lion.scalars, body: lion.body };
     const shared = compileElementwise(def, { shared: true });
@@ -517,6 +538,25 @@ describe('compileElementwise: code generation', () => {
     expect(text).toContain('(export "run" (func 0))');
     const shared = await disassemble(compileElementwise({ name: 'x', arrays: ['x'], body: ({ x }) => ({ x }) }, { shared: true }).wasm);
     expect(shared).toContain('(memory (;0;) 1 65536 shared)');
+  });
+
+  it('LEB128: the spec examples and the edges of the 32-bit ranges', () => {
+    const u = (v: number): number[] => Array.from(new ByteWriter().u32(v).finish());
+    const s = (v: number): number[] => Array.from(new ByteWriter().s32(v).finish());
+    expect(u(0)).toEqual([0]);
+    expect(u(127)).toEqual([0x7f]);
+    expect(u(128)).toEqual([0x80, 0x01]);
+    expect(u(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(u(0xffffffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(s(0)).toEqual([0]);
+    expect(s(63)).toEqual([0x3f]);
+    expect(s(64)).toEqual([0xc0, 0x00]);
+    expect(s(-1)).toEqual([0x7f]);
+    expect(s(-64)).toEqual([0x40]);
+    expect(s(-65)).toEqual([0xbf, 0x7f]);
+    expect(s(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(s(0x7fffffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x07]);
+    expect(s(-0x80000000)).toEqual([0x80, 0x80, 0x80, 0x80, 0x78]);
   });
 
   it('the module signature: arrays, n, then scalars', async () => {

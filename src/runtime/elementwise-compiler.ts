@@ -1,7 +1,6 @@
-// Compiles a user's elementwise expression (traced once with symbolic Values) into a WebAssembly
-// module running it with f32x4 SIMD over arrays in the shared heap, plus a TypeScript twin giving the
-// same bits on ordinary Float32Arrays. Owns the expression DAG, its macros (exp, erf, tanh) and both
-// code generators.
+// Compiles a user's elementwise expression (traced once with symbolic Values) into a WebAssembly module
+// running it with f32x4 SIMD over arrays in the heap, plus a TypeScript twin giving the same bits on
+// Float32Arrays. Owns the expression DAG, its macros (exp, log, erf, tanh, sign) and both code generators.
 import {
   BLOCK_EMPTY, ByteWriter, encodeModule, MISC_I32_TRUNC_SAT_F32_S, MISC_PREFIX, OP, SIMD, TYPE, type ValType,
 } from './wasm-encoder.js';

@@ -2,7 +2,7 @@
 // running it with f32x4 SIMD over arrays in the heap, plus a TypeScript twin giving the same bits on
 // Float32Arrays. Owns the expression DAG, its macros (exp, log, erf, tanh, sign) and both code generators.
 import {
-  BLOCK_EMPTY, ByteWriter, encodeModule, MISC_I32_TRUNC_SAT_F32_S, MISC_PREFIX, OP, SIMD, TYPE, type ValType,
+  BLOCK_EMPTY, ByteWriter, encodeModule, OP, SIMD, TYPE, type ValType,
 } from './wasm-encoder.js';
 
 /** A traced value inside an elementwise body: float32 per element. */
@@ -157,6 +157,10 @@ const OPS: Record<string, OpSpec> = {
   // Math.min/max treat −0 as below +0 and return NaN for any NaN: exactly f32.min/f32.max.
   fmin: { ty: 'f', args: ['f', 'f'], commutative: true, vec: SIMD.f32x4Min, sc: [OP.f32Min], twin: (a) => `mn(${a[0]}, ${a[1]})` },
   fmax: { ty: 'f', args: ['f', 'f'], commutative: true, vec: SIMD.f32x4Max, sc: [OP.f32Max], twin: (a) => `mx(${a[0]}, ${a[1]})` },
+  // Clamps against a constant (never NaN, never ±0): f32x4.pmin/pmax are one instruction each and, with
+  // the variable first, agree with f32.min/max there (a NaN in the first operand comes back out).
+  fclampmin: { ty: 'f', args: ['f', 'f'], commutative: false, vec: SIMD.f32x4Pmin, sc: [OP.f32Min], twin: (a) => `mn(${a[0]}, ${a[1]})` },
+  fclampmax: { ty: 'f', args: ['f', 'f'], commutative: false, vec: SIMD.f32x4Pmax, sc: [OP.f32Max], twin: (a) => `mx(${a[0]}, ${a[1]})` },
   fneg: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Neg, sc: [OP.f32Neg], twin: (a) => `(-${a[0]})` },
   fabs: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Abs, sc: [OP.f32Abs], twin: (a) => `ab(${a[0]})` },
   fsqrt: { ty: 'f', args: ['f'], commutative: false, vec: SIMD.f32x4Sqrt, sc: [OP.f32Sqrt], twin: (a) => `fr(sq(${a[0]}))` },
@@ -172,7 +176,6 @@ const OPS: Record<string, OpSpec> = {
   // operands in stack order: ifTrue, ifFalse, mask (v128.bitselect and select agree on it)
   select: { ty: 'f', args: ['f', 'f', 'm'], commutative: false, vec: SIMD.v128Bitselect, sc: [OP.select], twin: (a) => `(${a[2]} ? ${a[0]} : ${a[1]})` },
   i2f: { ty: 'f', args: ['i'], commutative: false, vec: SIMD.f32x4ConvertI32x4S, sc: [OP.f32ConvertI32S], twin: (a) => `fr(${a[0]})` },
-  f2i: { ty: 'i', args: ['f'], commutative: false, vec: SIMD.i32x4TruncSatF32x4S, sc: [MISC_PREFIX, MISC_I32_TRUNC_SAT_F32_S], twin: (a) => `tsat(${a[0]})` },
   bits: { ty: 'i', args: ['f'], commutative: false, vec: -1, sc: [OP.i32ReinterpretF32], twin: () => 'I[0]' },
   float: { ty: 'f', args: ['i'], commutative: false, vec: -1, sc: [OP.f32ReinterpretI32], twin: () => 'F[0]' },
   iadd: ibin(SIMD.i32x4Add, OP.i32Add, (a) => `((${a[0]} + ${a[1]}) | 0)`, true),
@@ -285,7 +288,7 @@ const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-
 
 function expNode(g: Graph, x: number): number {
   // clamp: e^89 overflows and e^−104 rounds to 0 in float32; f32.min/max keep a NaN
-  const xc = g.op('fmax', [g.op('fmin', [x, g.c(89)]), g.c(-104)]);
+  const xc = g.op('fclampmax', [g.op('fclampmin', [x, g.c(89)]), g.c(-104)]);
   const k = g.op('fnearest', [g.mul(xc, g.c(Math.LOG2E))]);
   // x − k·C1 is exact (both near k·ln2, k·C1 exact); then the small correction
   const r = g.sub(g.sub(xc, g.mul(k, g.c(EXP_C1))), g.mul(k, g.c(EXP_C2)));
@@ -293,7 +296,8 @@ function expNode(g: Graph, x: number): number {
   const y = g.add(g.add(g.mul(g.horner(r, EXP_P), z), r), g.c(1));
   // 2ᵏ = 2^k1 · 2^k2 with k1 = k >> 1, k2 = k − k1 ∈ [−75, 64]: both scales are normal floats, y·2^k1
   // is exact, and the last multiply rounds once (into a subnormal, to 0, or to +Inf as it should).
-  const ki = g.op('f2i', [k]);
+  // k as an int32: k + 1.5·2²³ is exact (|k| ≤ 150) and holds k in its low mantissa bits
+  const ki = g.op('isub', [g.op('bits', [g.add(k, g.c(12582912))]), g.ic(0x4b400000)]);
   const k1 = g.op('ishr', [ki], 1);
   const k2 = g.op('isub', [ki, k1]);
   const scale = (e: number): number => g.op('float', [g.op('ishl', [g.op('iadd', [e, g.ic(127)])], 23)]);
@@ -648,14 +652,6 @@ function rint(v: number): number {
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** WebAssembly i32.trunc_sat_f32_s. */
-function tsat(v: number): number {
-  if (v !== v) return 0;
-  if (v >= 2147483647) return 2147483647;
-  if (v <= -2147483648) return -2147483648;
-  return Math.trunc(v) | 0;
-}
-
 function literal(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   return Object.is(v, -0) ? '(-0)' : v < 0 ? `(${v})` : String(v);
@@ -704,10 +700,10 @@ function generateTwin(t: Traced, nArrays: number, nScalars: number, fail: TwinFa
   const F = new Float32Array(1);
   const I = new Int32Array(F.buffer);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('fr', 'mn', 'mx', 'ab', 'sq', 'rint', 'tsat', 'F', 'I', 'fail', source) as (
+  const make = new Function('fr', 'mn', 'mx', 'ab', 'sq', 'rint', 'F', 'I', 'fail', source) as (
     ...helpers: unknown[]
   ) => CompiledElementwise['twin'];
-  return make(Math.fround, Math.min, Math.max, Math.abs, Math.sqrt, rint, tsat, F, I, fail);
+  return make(Math.fround, Math.min, Math.max, Math.abs, Math.sqrt, rint, F, I, fail);
 }
 
 /**

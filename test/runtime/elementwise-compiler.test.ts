@@ -525,11 +525,11 @@ describe('compileElementwise: code generation', () => {
     for (const ins of [
       'f32x4.add', 'f32x4.sub', 'f32x4.mul', 'f32x4.div', 'f32x4.min', 'f32x4.max', 'f32x4.neg', 'f32x4.abs',
       'f32x4.sqrt', 'f32x4.nearest', 'f32x4.gt', 'f32x4.lt', 'f32x4.ge', 'f32x4.le', 'f32x4.eq', 'v128.and',
-      'v128.or', 'v128.xor', 'v128.not', 'v128.bitselect', 'i32x4.trunc_sat_f32x4_s', 'i32x4.shl', 'i32x4.shr_s',
+      'v128.or', 'v128.xor', 'v128.not', 'v128.bitselect', 'f32x4.pmin', 'f32x4.pmax', 'i32x4.shl', 'i32x4.shr_s',
       'i32x4.add', 'i32x4.sub', 'f32x4.convert_i32x4_s', 'f32.convert_i32_s', 'f32x4.splat', 'i32x4.splat', 'v128.load', 'v128.store',
       'f32.add', 'f32.sub', 'f32.mul', 'f32.div', 'f32.min', 'f32.max', 'f32.neg', 'f32.abs', 'f32.sqrt',
       'f32.nearest', 'f32.gt', 'f32.lt', 'f32.ge', 'f32.le', 'f32.eq', 'i32.and', 'i32.or', 'i32.xor', 'i32.eqz',
-      'select', 'i32.trunc_sat_f32_s', 'i32.shl', 'i32.shr_s', 'i32.add', 'i32.sub', 'i32.reinterpret_f32',
+      'select', 'i32.shl', 'i32.shr_s', 'i32.add', 'i32.sub', 'i32.reinterpret_f32',
       'f32.reinterpret_i32', 'f32.load', 'f32.store',
     ]) {
       expect(text, ins).toMatch(new RegExp(`\\b${ins.replace('.', '\\.')}\\b`));

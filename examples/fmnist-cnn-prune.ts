@@ -154,9 +154,9 @@ export function accuracyPlot(title: string, series: { name: string; color: strin
   const top = 36;
   const bottom = 44;
   const all = series.flatMap((s) => s.points);
-  const xMax = Math.max(1, ...all.map((p) => p[0]));
-  const yLo = Math.min(...all.map((p) => p[1]));
-  const yHi = Math.max(...all.map((p) => p[1]));
+  const xMax = all.reduce((m, p) => Math.max(m, p[0]), 1);
+  const yLo = all.reduce((m, p) => Math.min(m, p[1]), Infinity);
+  const yHi = all.reduce((m, p) => Math.max(m, p[1]), -Infinity);
   const y0 = Math.max(0, Math.floor(yLo * 50) / 50 - 0.02);
   const y1 = Math.min(1, Math.ceil(yHi * 50) / 50 + 0.02);
   const px = (x: number) => left + (x / xMax) * (width - left - right);

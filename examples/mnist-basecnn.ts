@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
       charts.push(file);
       if (!best || row.testAccuracy > best.row.testAccuracy) best = { row, model };
     }
-    grid.push(...rows);
+    for (const row of rows) grid.push(row);
   }
   if (!best) throw new Error('mnist-basecnn: no run was measured');
 

@@ -173,7 +173,7 @@ export function formatAnalysis(analysis: ModelAnalysis | readonly LayerAnalysis[
   ]);
   const total = ['', 'Total', '', int(totals.params), int(totals.macs), int(totals.flops), int(totals.trainFlops), bytes(totals.activationBytes)];
   const all = [header, ...body, total];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const widths = header.map((_, c) => all.reduce((m, r) => Math.max(m, r[c].length), 0));
   // Text columns (kind, shape) are left-aligned, numbers right-aligned.
   const line = (r: string[]) => r.map((cell, c) => (c === 1 || c === 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const rule = '-'.repeat(line(header).length);

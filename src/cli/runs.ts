@@ -36,7 +36,7 @@ export function formatTable(columns: readonly string[], rows: readonly (readonly
     return typeof v === 'string' ? v : JSON.stringify(v);
   };
   const text = rows.map((r) => r.map(cell));
-  const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => (r[i] ?? '').length)));
+  const widths = columns.map((c, i) => text.reduce((m, r) => Math.max(m, (r[i] ?? '').length), c.length));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n') + '\n';
 }

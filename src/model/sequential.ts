@@ -609,10 +609,10 @@ export class Sequential {
       counts.push(c);
       rows.push([String(i), layer.kind, `[batch, ${this.layerShapes[i].join(', ')}]`]);
     });
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(...rows.map((r) => r[1].length));
-    const w2 = Math.max(...rows.map((r) => r[2].length));
-    const w3 = Math.max('Params'.length, ...counts.map((c) => c.toLocaleString('en-US').length));
+    const w0 = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
+    const w1 = rows.reduce((m, r) => Math.max(m, r[1].length), 0);
+    const w2 = rows.reduce((m, r) => Math.max(m, r[2].length), 0);
+    const w3 = counts.reduce((m, c) => Math.max(m, c.toLocaleString('en-US').length), 'Params'.length);
     const line = (a: string, b: string, c: string, d: string) => `${a.padStart(w0)}  ${b.padEnd(w1)}  ${c.padEnd(w2)}  ${d.padStart(w3)}`;
     const out = [line(rows[0][0], rows[0][1], rows[0][2], 'Params')];
     const rule = '-'.repeat(out[0].length);

@@ -9,6 +9,7 @@ import {
   BaseOptimizer, Dense, ReLU, Sequential, checkKeys, loadMnist, readBaseConfig, readNumber, registerOptimizer,
   type StepContext,
 } from 'tensorkit';
+import { normalizeArgv } from './lib/cli.js';
 
 /** Eve's hyperparameters (the paper's defaults). */
 export interface EveConfig {
@@ -176,8 +177,7 @@ export async function main(options: ExampleOptions): Promise<Record<string, unkn
 }
 
 function parseCli(): ExampleOptions {
-  const { values: args } = parseArgs({
-    options: {
+  const options = {
       epochs: { type: 'string', default: '5' },
       'batch-size': { type: 'string', default: '64' },
       seed: { type: 'string', default: '0' },
@@ -185,8 +185,8 @@ function parseCli(): ExampleOptions {
       data: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  } as const;
+  const { values: args } = parseArgs({ args: normalizeArgv(process.argv.slice(2), Object.keys(options)), options });
   if (args.help) {
     console.log('usage: npx tsx examples/custom-optimizer.ts [--epochs N] [--batch-size N] [--seed N] [--out DIR] [--data DIR] [--quick]');
     process.exit(0);

@@ -11,6 +11,7 @@ import {
   loadModel, measureInference, modelSummaryWithFlops, pruneSchedule, saveModel, unitCounts, type EpochLogs, type InferenceTiming,
   type PruneCriterion, type PruneRecord, type PruneStep,
 } from 'tensorkit';
+import { normalizeArgv } from './lib/cli.js';
 
 /** Learning-rate schedules of the unpruned model's training (see {@link PruneExampleOptions.schedule}). */
 export const LR_SCHEDULES = ['cosine', 'step', 'constant'] as const;
@@ -325,8 +326,7 @@ export async function main(options: PruneExampleOptions): Promise<Record<string,
 }
 
 function parseCli(): PruneExampleOptions {
-  const { values: args } = parseArgs({
-    options: {
+  const options = {
       epochs: { type: 'string', default: '10' },
       'batch-size': { type: 'string', default: '32' },
       lr: { type: 'string', default: '0.01' },
@@ -344,8 +344,8 @@ function parseCli(): PruneExampleOptions {
       threads: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  } as const;
+  const { values: args } = parseArgs({ args: normalizeArgv(process.argv.slice(2), Object.keys(options)), options });
   if (args.help) {
     console.log(`usage: npx tsx examples/fmnist-cnn-prune.ts [--epochs N] [--batch-size N] [--lr X] [--momentum X]
          [--schedule cosine|step|constant] [--seed N] [--tolerance X] [--fine-tune-batches N] [--fine-tune-lr X]

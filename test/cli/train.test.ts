@@ -300,7 +300,7 @@ describe('tensorkit train: ranges, sizes, names and spellings (issue 13)', () =>
     expect(activationNames()).not.toContain('softmax');
     await expect(parse(['-a', 'cli-test-tanh'])).rejects.toThrow(/-a\/--activation; allowed values: identity, sigmoid, tanh, ReLU/);
     class CliTestTanh extends Tanh {
-      override readonly kind = 'cli-test-tanh';
+      override readonly kind = 'cli-test-tanh' as 'tanh';
     }
     registerLayer('cli-test-tanh', (c = {}) => new CliTestTanh(c), { override: true });
     const opts = await parse(['-a', 'cli-test-tanh', '-nhl', '1', '-sz', '4']);

@@ -285,12 +285,14 @@ export class Sequential {
   }
 
   /**
-   * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy, whose fused
-   * log-softmax on the logits is the stable path (softmax then log would underflow).
+   * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy on logits,
+   * whose fused log-softmax is the stable path (softmax then log would underflow). A cross-entropy
+   * created with `fromLogits: false` takes the Softmax's probabilities instead.
    */
   private lossEnd(): number {
     const n = this.layers.length;
-    return this.loss?.kind === 'cross-entropy' && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
+    const onLogits = this.loss?.kind === 'cross-entropy' && (this.loss as { fromLogits?: boolean }).fromLogits !== false;
+    return onLogits && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
   }
 
   private requireCompiled(what: string): { optimizer: Optimizer; loss: Loss } {

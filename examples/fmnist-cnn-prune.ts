@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   Conv2D, Dense, Flatten, ReLU, Rng, Sequential, Tensor, analyzeModel, createSchedule, loadFashionMnist,
-  loadModel, measureInference, modelSummaryWithFlops, pruneSchedule, saveModel, unitCounts, type EpochLogs, type InferenceTiming,
+  loadModel, measureInference, modelSummaryWithFlops, pruneSchedule, saveModel, unitCounts, writeRunReport, type EpochLogs, type InferenceTiming,
   type PruneCriterion, type PruneRecord, type PruneStep,
 } from 'tensorkit';
 import { normalizeArgv } from './lib/cli.js';
@@ -309,6 +309,7 @@ export async function main(options: PruneExampleOptions): Promise<Record<string,
   const csv = rows.map((r) => [r.step, r.layer, r.accepted, r.removedUnit, r.c1, r.c2, r.f1, r.valAccuracy, r.testAccuracy, r.flops].join(','));
   writeFileSync(join(options.out, 'pruning-steps.csv'), `${[header, ...csv].join('\n')}\n`);
   writeFileSync(join(options.out, 'summary.txt'), `Unpruned\n${modelSummaryWithFlops(model)}\n\nPruned\n${modelSummaryWithFlops(pruned)}\n`);
+  const charts: string[] = [];
   for (const name of Object.values(PRUNED)) {
     // x = units removed from this layer so far; the first point is the state before its first step.
     const mine = rows.filter((r) => r.layer === name);
@@ -320,8 +321,26 @@ export async function main(options: PruneExampleOptions): Promise<Record<string,
       { name: 'test', color: '#d62728', points: series('testAccuracy') },
     ]);
     writeFileSync(join(options.out, `prune-${name}.svg`), svg);
+    charts.push(`prune-${name}.svg`);
   }
-  console.log(`wrote results.json, pruning-steps.csv, summary.txt, plots and both models (*.safetensors) to ${options.out} (${result.seconds.toFixed(1)} s)`);
+  writeRunReport(options.out, {
+    title: 'fmnist-cnn-prune: structured pruning of the Fashion-MNIST CNN',
+    description: 'Conv channels and dense neurons with the smallest weight norm are removed one at a time while validation accuracy stays within the tolerance; the physically smaller model is timed against the original.',
+    params: { ...options, trainImages: xTrain.shape[0], validationImages: nVal, testImages: xTest.shape[0] },
+    metrics: {
+      'unpruned test accuracy': `${(100 * baseTest).toFixed(2)}%`, 'pruned test accuracy': `${(100 * prunedTest).toFixed(2)}%`,
+      'pruned units (c1, c2, f1)': `(${finalShape.c1}, ${finalShape.c2}, ${finalShape.f1})`,
+      'FLOPs per image': `${flopsOriginal.toLocaleString('en-US')} → ${flopsPruned.toLocaleString('en-US')}`, 'FLOP ratio': flopsOriginal / flopsPruned,
+      'inference speedup': speedup, 'train seconds': trainSeconds,
+    },
+    tables: [{
+      title: 'Pruning steps',
+      columns: ['step', 'layer', 'accepted', 'c1', 'c2', 'f1', 'validation accuracy', 'test accuracy', 'FLOPs'],
+      rows: rows.map((r) => [r.step, r.layer, String(r.accepted), r.c1, r.c2, r.f1, r.valAccuracy, r.testAccuracy, r.flops]),
+    }],
+    charts,
+  });
+  console.log(`wrote results.json, pruning-steps.csv, summary.txt, ${charts.length} charts, report.html and both models (*.safetensors) to ${options.out} (${result.seconds.toFixed(1)} s)`);
   return result;
 }
 

@@ -12,6 +12,7 @@ import { main as fmnistMlp } from '../../examples/fmnist-mlp.js';
 import { main as mnistBaseCnn } from '../../examples/mnist-basecnn.js';
 import { main as mnistCnnAdam } from '../../examples/mnist-cnn-adam.js';
 import { normalizeArgv, UsageError } from '../../examples/lib/cli.js';
+import { main as runSweep, QUICK_DEFAULT_CONFIG } from '../../examples/sweeps/run-sweep.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tensorkit-examples-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -128,6 +129,21 @@ describe('examples (--quick)', () => {
     await expect(fmnistCnn(['--momentum', '1.5'])).rejects.toThrow('--momentum must be a number in [0, 1], got "1.5"');
     await expect(fmnistCnn(['--bogus'])).rejects.toThrow(UsageError);
   });
+
+  it('sweeps/run-sweep.ts --quick without a config runs the architecture grid\'s first 2 trials (exit 0); no config without --quick is a usage error', async () => {
+    await expect(runSweep([])).rejects.toThrow(UsageError);
+    await expect(runSweep([])).rejects.toThrow(/run-sweep: give one sweep config\nusage: /);
+    await expect(runSweep(['a.json', 'b.json'])).rejects.toThrow(UsageError);
+    await expect(runSweep(['--bogus'])).rejects.toThrow(UsageError);
+    expect(QUICK_DEFAULT_CONFIG).toMatch(/examples\/sweeps\/fmnist-cnn-arch-grid\.json$/);
+    const out = join(root, 'sweep-quick');
+    const { dir, result, report } = await runSweep(['--quick', '--parallel', '2', '--threads', '2', '--out', out]);
+    expect(dir).toBe(join(out, 'fmnist-cnn-arch-grid-quick'));
+    expect(result.state.trials).toHaveLength(2);
+    for (const t of result.state.trials) expect(t.status, `${t.name}: ${t.error}`).toBe('finished');
+    expect(existsSync(report)).toBe(true);
+    expect(existsSync(join(dir, 'top3.md'))).toBe(true);
+  }, 60_000);
 
   it('take the tensorkit train spellings of shared flags (-lr, --learning_rate, -e, -b, --snake_case)', async () => {
     const flags = ['lr', 'epochs', 'batch-size', 'momentum', 'fine-tune-lr', 'out'];

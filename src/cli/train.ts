@@ -179,6 +179,10 @@ summary.txt, and model.safetensors: the trained model (architecture, weights, op
 tensorkit summary, tensorkit export-onnx and loadModel read. PROJECT, ENTITY and RUN are reduced to
 letters, digits, '.', '_' and '-' (path separators and '..' are dropped), so every output stays in OUT.
 
+Epochs are counted from 1 in every file and line this command writes (progress, CSV files,
+metrics.jsonl, summary.json, metrics.json, checkpoint names); the library's callback objects use
+0-based epoch indices (EpochLogs.epoch), documented there.
+
 Multi-letter short flags work as written (-lr 0.01, -w_d 0.0005); long options take the snake_case
 form of the assignment or kebab-case (--learning_rate or --learning-rate); choice values take either
 spelling (-l cross_entropy or cross-entropy, -d fashion_mnist or fashion-mnist); values may also

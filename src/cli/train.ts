@@ -60,16 +60,28 @@ export const ACTIVATION_LAYERS: Readonly<Record<(typeof ACTIVATIONS)[number], st
 /** Registered layers that are param-free and keep the shape but are not activations. */
 const NOT_ACTIVATIONS = new Set(['softmax', 'dropout']);
 
-/** Whether the registered layer `name` works as an activation: built with no config, it has no parameters and keeps a `[2, 3, 3]` input's shape. */
+/**
+ * Whether the registered layer `name` works as an activation: created with no config and built on a
+ * vector `[4]` and an image `[2, 3, 3]`, it has no parameters and keeps the shape of every input it
+ * accepts (at least one). Flatten (which reshapes images) and pooling are thereby excluded.
+ */
 function isActivationLayer(name: string): boolean {
   if (NOT_ACTIVATIONS.has(name)) return false;
-  try {
-    const layer = createLayer(name);
-    const out = layer.build([2, 3, 3], new Rng(0));
-    return layer.params().length === 0 && out.length === 3 && out[0] === 2 && out[1] === 3 && out[2] === 3;
-  } catch {
-    return false;
+  let accepted = 0;
+  for (const shape of [[4], [2, 3, 3]]) {
+    let out: readonly number[];
+    let params: number;
+    try {
+      const layer = createLayer(name);
+      out = layer.build(shape, new Rng(0));
+      params = layer.params().length;
+    } catch {
+      continue;
+    }
+    if (params !== 0 || out.length !== shape.length || out.some((d, i) => d !== shape[i])) return false;
+    accepted++;
   }
+  return accepted > 0;
 }
 
 /**

@@ -307,6 +307,16 @@ describe('tensorkit train: ranges, sizes, names and spellings (issue 13)', () =>
     expect(opts.activation).toBe('cli-test-tanh');
     expect(buildModel(opts).layers.map((l) => l.kind)).toEqual(['dense', 'cli-test-tanh', 'dense', 'softmax']);
     await expect(parse(['-a', 'dense'])).rejects.toThrow(/-a\/--activation/);
+    // An activation that only takes vectors (MLP use) is accepted too.
+    class VectorOnly extends Tanh {
+      override readonly kind = 'cli-test-vector-act' as 'tanh';
+      override build(shape: readonly number[]): readonly number[] {
+        if (shape.length !== 1) throw new Error('vectors only');
+        return shape.slice();
+      }
+    }
+    registerLayer('cli-test-vector-act', (c = {}) => new VectorOnly(c), { override: true });
+    expect(activationNames()).toContain('cli-test-vector-act');
   });
 
   it('counts epochs from 1 in every file and log line of a run', async () => {

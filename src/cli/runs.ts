@@ -254,7 +254,7 @@ export async function runRuns(argv: readonly string[], io: CliIo): Promise<numbe
         if (rest.length < 2) throw new UsageError('runs compare takes two or more run folders');
         const runs = rest.map((r) => findRun(r, root));
         const rows = runs.map(runRow);
-        const keys = columnsOf(rows).filter((k) => k !== 'name' && !/^metrics\.(started_at|updated_at)$/.test(k));
+        const keys = columnsOf(rows).filter((k) => k !== 'name' && !/^metrics\.(started_at|updated_at|owner_pid|owner_host|owner_start)$/.test(k));
         const differs = (k: string) => new Set(rows.map((r) => JSON.stringify(r[k] ?? null))).size > 1;
         const body = keys.map((k) => [differs(k) ? `* ${k}` : `  ${k}`, ...rows.map((r) => r[k])]);
         io.stdout.write(formatTable(['key (* differs)', ...runs.map((r) => r.name)], body, table));

@@ -166,7 +166,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'quick', long: 'quick', type: 'flag', help: 'a seconds-long slice: 1000 training and 500 test images, at most 1 epoch' },
 ];
 
-/** File name of the trained model in the run folder (a model file: architecture, weights, optimizer state). */
+/** File name of the trained model in the run folder (a model file: architecture and weights). */
 export const MODEL_FILE = 'model.safetensors';
 
 /** Parsed and validated `tensorkit train` options (keys as in {@link TRAIN_OPTIONS}). */
@@ -187,8 +187,9 @@ Trains a classifier on Fashion-MNIST or MNIST (the second assignment's train.py)
 test set and writes OUT/PROJECT/ENTITY/RUN/: params.json, metrics.json (per-epoch history, test loss and
 accuracy, train and test time), history_epoch.csv, history_batch.csv, predictions.csv
 (index,true,predicted,p0..p9), confusion.txt and confusion.csv (rows = true, columns = predicted),
-summary.txt, and model.safetensors: the trained model (architecture, weights, optimizer state), which
-tensorkit summary, tensorkit export-onnx and loadModel read. PROJECT, ENTITY and RUN are reduced to
+summary.txt, and model.safetensors: the trained model (architecture and weights; the optimizer state
+is in the checkpoints of --checkpoint_every), which tensorkit summary, tensorkit export-onnx and
+loadModel read. PROJECT, ENTITY and RUN are reduced to
 letters, digits, '.', '_' and '-' (path separators and '..' are dropped), so every output stays in OUT.
 
 Epochs are counted from 1 in every file and line this command writes (progress, CSV files,
@@ -498,9 +499,10 @@ async function trainInRun(
     confusion: matrix,
   }));
   // The trained model (best weights when early stopping restored them), loadable by `tensorkit summary`,
-  // `export-onnx` and loadModel; the optimizer state is kept so that training can continue from it.
+  // `export-onnx` and loadModel. Weights only: the optimizer state would triple the file in every
+  // sweep trial; --checkpoint_every keeps it for resuming.
   const modelPath = join(dir, MODEL_FILE);
-  saveModel(model, modelPath, { optimizer: model.optimizer ?? undefined });
+  saveModel(model, modelPath);
   run.finish({ test_accuracy: test.accuracy, test_loss: test.loss, train_seconds: trainSeconds, test_seconds: testSeconds });
   io.stdout.write(`test accuracy ${(100 * test.accuracy).toFixed(2)}%, test loss ${test.loss.toFixed(4)}, train time ${trainSeconds.toFixed(1)}s\n`);
   io.stdout.write(`model saved to ${modelPath}\noutputs in ${dir}\n`);

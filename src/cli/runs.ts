@@ -62,6 +62,8 @@ export interface TableOptions {
   readonly width?: number;
   /** Narrowest a cut column gets (default 8). */
   readonly minCell?: number;
+  /** Leading columns never cut (default 1: a run's name or the key column stays whole, so it can be copied). */
+  readonly fixedColumns?: number;
 }
 
 /** `text` cut to `width` characters, the last being `…` when cut. */
@@ -72,20 +74,22 @@ export function truncate(text: string, width: number): string {
 
 /**
  * Aligned text table. Numbers use {@link formatNumber}. Multi-line cells are joined into one line.
- * With `maxCell` / `width` the columns are capped (see {@link TableOptions}), so that a long value
- * (an architecture JSON) cannot make the table hundreds of characters wide.
+ * With `maxCell` / `width` the columns after the first `fixedColumns` are capped (see
+ * {@link TableOptions}), so that a long value (an architecture JSON) cannot make the table hundreds of
+ * characters wide.
  */
 export function formatTable(columns: readonly string[], rows: readonly (readonly unknown[])[], options: TableOptions = {}): string {
   const text = rows.map((r) => columns.map((_c, i) => formatCell(r[i]).replace(/\s*\n\s*/g, ' ')));
   const widths = columns.map((c, i) => text.reduce((m, r) => Math.max(m, r[i].length), c.length));
-  if (options.maxCell !== undefined) for (let i = 0; i < widths.length; i++) widths[i] = Math.min(widths[i], Math.max(1, options.maxCell));
+  const fixed = options.fixedColumns ?? 1;
+  if (options.maxCell !== undefined) for (let i = fixed; i < widths.length; i++) widths[i] = Math.min(widths[i], Math.max(1, options.maxCell));
   if (options.width !== undefined) {
     const minCell = options.minCell ?? 8;
     const total = () => widths.reduce((a, w) => a + w, 0) + 2 * (widths.length - 1);
     // Narrow the widest column one character at a time until the table fits (or all are at minCell).
     while (total() > options.width) {
       let widest = -1;
-      for (let i = 0; i < widths.length; i++) if (widths[i] > minCell && (widest < 0 || widths[i] > widths[widest])) widest = i;
+      for (let i = fixed; i < widths.length; i++) if (widths[i] > minCell && (widest < 0 || widths[i] > widths[widest])) widest = i;
       if (widest < 0) break;
       widths[widest]--;
     }

@@ -116,6 +116,8 @@ describe('tensorkit runs: issue 13', () => {
     expect(truncate('abc', 4)).toBe('abc');
     const long = 'x'.repeat(500);
     const capped = formatTable(['key', 'a', 'b'], [['k', long, long]], { maxCell: 40 });
+    // The first column (a run name to copy) is never cut.
+    expect(formatTable(['name', 'v'], [['n'.repeat(60), long]], { maxCell: 40, width: 80 })).toContain('n'.repeat(60));
     for (const line of capped.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(3 + 2 + 40 + 2 + 40);
     expect(capped).toContain(`${'x'.repeat(39)}…`);
     const fitted = formatTable(['key', 'a', 'b'], [['k', long, long]], { maxCell: 40, width: 60 });

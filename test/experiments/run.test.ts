@@ -148,3 +148,28 @@ process.kill(process.pid, 'SIGKILL');
     if (process.platform === 'linux') expect(effectiveStatus({ status: 'running', owner_pid: process.pid, owner_host: (await import('node:os')).hostname(), owner_start: 'not-this-start' })).toBe('killed');
   }, 30_000);
 });
+
+describe('run heartbeat', () => {
+  it('rewrites summary.json during long epochs (at most HEARTBEAT_SECONDS apart while batches run)', async () => {
+    const { HEARTBEAT_SECONDS } = await import('../../src/experiments/run.js');
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({ toFake: ['performance', 'Date'] });
+    try {
+      const root = mkdtempSync(join(tmpdir(), 'tk-heartbeat-'));
+      const run = createRun({ root, name: 'hb', params: {} });
+      const read = () => JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8'));
+      const first = read().updated_at;
+      run.logBatch({ epoch: 0, batch: 0, batches: 100, step: 1, loss: 1, accuracy: 0.5 });
+      expect(read().updated_at).toBe(first); // no rewrite per batch
+      vi.advanceTimersByTime((HEARTBEAT_SECONDS + 1) * 1000);
+      run.logBatch({ epoch: 0, batch: 1, batches: 100, step: 2, loss: 1, accuracy: 0.5 });
+      const beat = read();
+      expect(beat.updated_at).not.toBe(first);
+      expect(beat.steps).toBe(2);
+      expect(beat.status).toBe('running');
+      run.finish();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

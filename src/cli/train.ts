@@ -189,8 +189,8 @@ accuracy, train and test time), history_epoch.csv, history_batch.csv, prediction
 (index,true,predicted,p0..p9), confusion.txt and confusion.csv (rows = true, columns = predicted),
 summary.txt, and model.safetensors: the trained model (architecture and weights; the optimizer state
 is in the checkpoints of --checkpoint_every), which tensorkit summary, tensorkit export-onnx and
-loadModel read. PROJECT, ENTITY and RUN are reduced to
-letters, digits, '.', '_' and '-' (path separators and '..' are dropped), so every output stays in OUT.
+loadModel read. PROJECT, ENTITY and RUN are each made one folder name
+(path separators and '..' are dropped), so every output stays in OUT.
 
 Epochs are counted from 1 in every file and line this command writes (progress, CSV files,
 metrics.jsonl, summary.json, metrics.json, checkpoint names); the library's callback objects use
@@ -231,7 +231,7 @@ export async function parseTrainArgs(argv: readonly string[]): Promise<TrainOpti
     const given = opts[key];
     if (given === undefined) continue;
     const safe = safeSegment(given);
-    if (safe === '') throw new UsageError(`--${key === 'name' ? 'name' : key === 'wandbProject' ? 'wandb_project' : 'wandb_entity'} ${JSON.stringify(given)} has no usable characters for a folder name (letters, digits, . _ -)`);
+    if (safe === '') throw new UsageError(`--${key === 'name' ? 'name' : key === 'wandbProject' ? 'wandb_project' : 'wandb_entity'} ${JSON.stringify(given)} has no usable characters for a folder name`);
     opts[key] = safe;
   }
   if (opts.model === 'cnn' && opts.kernelSizes.length !== 1 && opts.kernelSizes.length !== opts.filters.length) {

@@ -159,18 +159,20 @@ export function ownerAlive(owner: { pid?: unknown; host?: unknown; start?: unkno
 
 /**
  * A user-given name as one safe folder name: path separators split it into parts, `.`, `..` and empty
- * parts are dropped, characters outside `[A-Za-z0-9._-]` become `_`, the parts join with `-`, leading
- * dots and dashes go (no hidden folders, no option look-alikes), and at most 120 characters remain.
- * `'../../escape'` → `'escape'`, `'a/b c'` → `'a-b_c'`. May return `''` (nothing usable).
+ * parts are dropped, control characters and the characters Windows forbids in names (`<>:"|?*`)
+ * become `_`, the parts join with `-`, leading dots, dashes and spaces go (no hidden folders, no
+ * option look-alikes) and at most 120 characters remain. Other characters (spaces, letters of any
+ * script) are kept. `'../../escape'` → `'escape'`, `'a/b c'` → `'a-b c'`. May return `''` (nothing usable).
  */
 export function safeSegment(name: string): string {
   return name
     .split(/[\\/]+/)
     .filter((p) => p !== '' && p !== '.' && p !== '..')
-    .map((p) => p.replace(/[^A-Za-z0-9._-]/g, '_'))
+    .map((p) => p.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_'))
     .join('-')
-    .replace(/^[.-]+/, '')
-    .slice(0, 120);
+    .replace(/^[.\s-]+/, '')
+    .slice(0, 120)
+    .trimEnd();
 }
 
 /** Short parameter key: initials of a multi-word name (`batch_size`, `batchSize` → `bs`), else the first two letters. */
@@ -388,7 +390,7 @@ export function createRun(options: RunOptions): Run {
   } else {
     if (options.root === undefined) throw new Error('createRun: give root (runs folder) or dir (run folder)');
     const name = options.name === undefined ? runNameFromParams(options.params) : safeSegment(options.name);
-    if (name === '') throw new Error(`createRun: run name ${JSON.stringify(options.name)} has no usable characters (letters, digits, . _ -)`);
+    if (name === '') throw new Error(`createRun: run name ${JSON.stringify(options.name)} has no usable characters for a folder name`);
     dir = claimDir(options.root, name);
   }
   return new Run(dir, options);

@@ -80,7 +80,10 @@ describe('safe run folder names (issue 13: paths outside --out)', () => {
   it('reduces a name to one segment without separators, dot segments or leading dots', async () => {
     const { safeSegment } = await import('../../src/experiments/run.js');
     expect(safeSegment('../../escape')).toBe('escape');
-    expect(safeSegment('a/b c')).toBe('a-b_c');
+    expect(safeSegment('a/b c')).toBe('a-b c');
+    expect(safeSegment('My sweep: v2?')).toBe('My sweep_ v2_');
+    expect(safeSegment('nul\u0000byte')).toBe('nul_byte');
+    expect(safeSegment(' . /x')).toBe('x');
     expect(safeSegment('..\\..\\win')).toBe('win');
     expect(safeSegment('/etc/passwd')).toBe('etc-passwd');
     expect(safeSegment('.hidden')).toBe('hidden');

@@ -28,7 +28,7 @@ export {
 
 // Losses.
 export {
-  SoftmaxCrossEntropy, MeanSquaredError, registerLoss, createLoss, lossNames, type Loss, type LossFactory, type CrossEntropyConfig,
+  SoftmaxCrossEntropy, MeanSquaredError, registerLoss, createLoss, lossNames, setLossWarningHandler, type Loss, type LossFactory, type CrossEntropyConfig,
 } from './losses/index.js';
 
 // Optimizers and learning-rate schedules.

@@ -128,7 +128,7 @@ export const LOSS_NAMES: Readonly<Record<(typeof LOSSES)[number], string>> = {
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'wandbProject', long: 'wandb_project', short: 'wp', type: 'string', default: 'tensorkit', metavar: 'NAME', help: 'project name: first level of the output folder (OUT/PROJECT/ENTITY/RUN);\nno data leaves the machine' },
   { key: 'wandbEntity', long: 'wandb_entity', short: 'we', type: 'string', default: 'local', metavar: 'NAME', help: 'entity / run group: second level of the output folder' },
-  { key: 'dataset', long: 'dataset', short: 'd', type: 'choice', choices: DATASETS, default: 'fashion_mnist', help: 'dataset (vendored in data/, or read from --data)' },
+  { key: 'dataset', long: 'dataset', short: 'd', type: 'choice', choices: DATASETS, default: 'fashion_mnist', help: 'dataset (from the @tensorkit/datasets package, or read from --data)' },
   { key: 'epochs', long: 'epochs', short: 'e', type: 'int', min: 1, max: 10000, default: 30, help: 'number of epochs (at most; see --patience)' },
   { key: 'batchSize', long: 'batch_size', short: 'b', type: 'int', min: 1, max: 65536, default: 64, help: 'mini-batch size' },
   { key: 'loss', long: 'loss', short: 'l', type: 'choice', choices: LOSSES, default: 'cross_entropy', help: 'loss: cross_entropy (fused softmax) or mean_squared_error\n(squared error between softmax probabilities and one-hot labels)' },
@@ -153,7 +153,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'seed', long: 'seed', type: 'int', min: 0, max: 4294967295, default: 1, help: 'seed of initialisation, split and shuffling (same seed ⇒ same run)' },
   { key: 'threads', long: 'threads', type: 'int', min: 0, max: 256, default: 0, help: 'gemm worker threads (0: TENSORKIT_THREADS if set, else all cores);\nresults are bit-identical for any count' },
   { key: 'valSplit', long: 'val_split', type: 'number', min: 0, max: 0.9, default: 0.1, help: 'fraction of the training set held out for validation (stratified; 0: none)' },
-  { key: 'data', long: 'data', type: 'string', metavar: 'DIR', help: 'folder with the dataset\'s IDX files (default: the vendored data/<dataset>)' },
+  { key: 'data', long: 'data', type: 'string', metavar: 'DIR', help: 'folder with the dataset\'s IDX files (default: the <dataset> folder of the @tensorkit/datasets package)' },
   { key: 'out', long: 'out', type: 'string', default: 'runs', metavar: 'DIR', help: 'output root folder' },
   { key: 'name', long: 'name', type: 'string', metavar: 'RUN', help: 'run folder name (default: from the config; -2, -3, … appended if taken)' },
   { key: 'augmentShift', long: 'augment_shift', type: 'int', min: 0, max: 14, default: 0, help: 'augmentation (--model cnn): shift each training image by up to N pixels' },

@@ -112,6 +112,8 @@ export function validateParameter(raw: unknown, where: string): ParameterSpec {
   }
   switch (dist) {
     case 'constant':
+      // A validated config (values of one entry) validates again to itself.
+      if (raw.value === undefined && Array.isArray(raw.values) && raw.values.length === 1) return { distribution: 'constant', values: raw.values };
       if (raw.value === undefined) throw new SweepConfigError(`${where}.value`, 'is required for a constant');
       return { distribution: 'constant', values: [raw.value] };
     case 'categorical': {

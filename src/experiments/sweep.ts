@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Callback } from '../train/callbacks.js';
 import { Hyperband } from './hyperband.js';
 import { createRun, runCallback, runNameFromParams, type Run, type RunSummary } from './run.js';
-import { expandParams, gridPoint, randomPoint, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
+import { expandParams, gridPoint, randomPoint, samplePrior, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
 import { gridSize, type SweepConfig } from './sweep-config.js';
 
 /** Where a trial stands. `stopped`: ended early by hyperband; `failed`: threw or exited non-zero. */
@@ -181,7 +181,21 @@ export function suggestTrial(config: SweepConfig, seed: number, index: number, t
   if (config.method === 'random') return randomPoint(config, seed, index);
   const maximize = config.metric.goal === 'maximize';
   const done = trials.filter((t) => t.value !== null && t.status !== 'running');
-  if (done.length < (config.startup_trials ?? 10)) return randomPoint(config, seed, index);
+  if (done.length < (config.startup_trials ?? 10)) {
+    // A start-up draw that repeats a configuration already tried or running is drawn again (same
+    // trial's Rng, so still seeded), unless the space seems exhausted.
+    const point = randomPoint(config, seed, index);
+    const key = (p: TrialParams) => JSON.stringify(Object.keys(config.parameters).map((n) => p[n] ?? null));
+    const seen = new Set(trials.map((t) => key(t.params)));
+    if (!seen.has(key(point))) return point;
+    const rng = trialRng(seed + 0x5bd1e995, index);
+    for (let tries = 0; tries < 256; tries++) {
+      const again: TrialParams = {};
+      for (const [name, spec] of Object.entries(config.parameters)) again[name] = samplePrior(spec, rng);
+      if (!seen.has(key(again))) return again;
+    }
+    return point;
+  }
   const obs: Observation[] = done.map((t) => ({ params: t.params, loss: maximize ? -(t.value as number) : (t.value as number) }));
   // Every configuration tried so far (finished, stopped, failed or still running) is excluded.
   return tpePoint(config, obs, trialRng(seed, index), { exclude: trials.map((t) => t.params) });

@@ -8,7 +8,7 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { expandParams } from '../search.js';
 import type { SweepConfig, ValidateOptions } from '../sweep-config.js';
-import { endOrphan, processExecutor, type TrialRecord } from '../sweep.js';
+import { processExecutor, type TrialRecord } from '../sweep.js';
 import { connect, redisOptions, watchConnection, type RedisTarget } from './connection.js';
 import {
   assignTrial, doneCount, DONE_STATES, hyperbandDecide, KEY_PREFIX, markRunning, MAX_FILE_BYTES, queueName, readMeta, recordEnd, recordEpoch,
@@ -96,6 +96,28 @@ export interface AgentResult {
   readonly sweepFinished: boolean;
 }
 
+/**
+ * Ends process `pid` if it is still an earlier attempt of trial `name` of sweep `id` (its arguments
+ * name `--run_dir …/<id>/runs/<name>`, or both `<id>` and `<name>` as `tensorkit train` gets them).
+ * Without /proc (not Linux) nothing is ended.
+ */
+function endOrphanAttempt(pid: number, name: string, id: string): void {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return;
+  }
+  const tail = join(id, 'runs', name);
+  if (args.some((a) => a.endsWith(`/${tail}`)) || (args.includes(name) && args.includes(id))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // It exited in between.
+    }
+  }
+}
+
 /** A finished run's files to keep in Redis: the run folder's plain files up to {@link MAX_FILE_BYTES}. */
 function runFiles(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -160,7 +182,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     const name = trial.name as string;
     const runDir = join(sweepDir, 'runs', name);
     // An earlier attempt's process on this host (its agent was killed) is ended before the rerun.
-    if (trial.host === hostname() && trial.pid !== null) endOrphan(trial.pid, runDir, name, meta.id);
+    if (trial.host === hostname() && trial.pid !== null) endOrphanAttempt(trial.pid, name, meta.id);
     rmSync(runDir, { recursive: true, force: true });
     await markRunning(client, meta, index, agentName, hostname());
     log(`trial ${index + 1}/${meta.total} ${name} started${trial.attempts > 0 ? ` (attempt ${trial.attempts + 1})` : ''}`);

@@ -255,7 +255,7 @@ export async function withLock<T>(client: Redis, id: string, fn: () => Promise<T
   const key = keys(id).lock;
   const token = randomUUID();
   const deadline = Date.now() + waitMs;
-  for (let delay = 5; (await client.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK'; delay = Math.min(200, delay * 2)) {
+  for (let delay = 5; (await client.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK'; delay = Math.min(50, delay * 2)) {
     if (Date.now() > deadline) throw new Error(`sweep ${id}: waited ${Math.round(waitMs / 1000)} s for the sweep lock`);
     await new Promise((r) => setTimeout(r, delay));
   }

@@ -55,7 +55,7 @@ export async function runAgentCommand(argv: readonly string[], io: CliIo): Promi
       target, sweepId: id, count: values.count as number | undefined, threads: values.threads as number,
       artifacts: values.artifacts as string | undefined, program: values.program as string | undefined,
       stallTimeoutMs: Math.round((values.stallTimeout as number) * 1000), redisTimeoutMs: Math.round((values.redisTimeout as number) * 1000),
-      revalidate: (_raw, program) => sweepValidation(program),
+      revalidate: (raw, program) => sweepValidation(program, raw),
       log: (line) => io.stdout.write(`${line}\n`),
     });
     io.stdout.write(`agent: ran ${result.trials} trial(s); the sweep is ${result.sweepFinished ? 'finished' : 'not finished'}\n`);

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { ValidateOptions } from '../experiments/sweep-config.js';
 import { readSweepConfigFile, sweepProcesses, validateSweepConfig, writeSweepReport, type SweepConfig } from '../experiments/index.js';
-import { convertArgs, formatOptions, scanArgs, UsageError, type OptionSpec } from './args.js';
+import { convertArgs, convertValue, formatOptions, scanArgs, UsageError, type OptionSpec } from './args.js';
 import { formatTable, splitPositionals } from './runs.js';
 import { TRAIN_OPTIONS, type CliIo } from './train.js';
 
@@ -33,9 +33,37 @@ const PULL_OPTIONS: readonly OptionSpec[] = [
 
 const RESERVED = ['out', 'name', 'wandb_project', 'wandb_entity', 'wp', 'we', 'threads', 'resume', 'quick'];
 
-/** Validation options of a sweep config: a `program` config's parameters are free, others must be train options. */
-export function sweepValidation(program: boolean): ValidateOptions {
-  return program ? { reservedParameters: ['run_dir', 'threads'] } : { knownParameters: trainParameterNames(), reservedParameters: RESERVED };
+/**
+ * Validation options of a sweep config (`raw`, as parsed): a `program` config's parameters are free;
+ * otherwise each parameter must be a `tensorkit train` option and every value it can take must pass
+ * that option's rule (type, range, choices) up front. Optimizer and initializer names are only
+ * checked against the built-in registry when no `import` parameter may register more.
+ */
+export function sweepValidation(program: boolean, raw?: unknown): ValidateOptions {
+  if (program) return { reservedParameters: ['run_dir', 'threads'] };
+  const params = raw !== null && typeof raw === 'object' ? (raw as { parameters?: unknown }).parameters : undefined;
+  const imports = params !== null && typeof params === 'object' && 'import' in params;
+  return { knownParameters: trainParameterNames(), reservedParameters: RESERVED, checkValue: (name, value) => checkTrainValue(name, value, imports) };
+}
+
+/**
+ * Checks one swept value against the `tensorkit train` option it becomes (as the trial will pass it:
+ * lists comma-joined, `true` a bare switch); throws naming the option, the value and what is allowed.
+ */
+export function checkTrainValue(name: string, value: unknown, imports = false): void {
+  const spec = TRAIN_OPTIONS.find((o) => o.long === name || o.short === name);
+  if (!spec) return; // Unknown names are reported by the config validation itself.
+  const spelling = spec.short ? `-${spec.short}/--${spec.long}` : `--${spec.long}`;
+  if (spec.type === 'flag') {
+    if (typeof value !== 'boolean') throw new UsageError(`invalid value ${JSON.stringify(value)} for ${spelling}; true or false`);
+    return;
+  }
+  if (typeof value === 'boolean' || value === null || (typeof value === 'object' && !(Array.isArray(value) && spec.type === 'int-list'))) {
+    throw new UsageError(`invalid value ${JSON.stringify(value)} for ${spelling}; ${spec.type === 'int-list' ? 'a list of integers' : spec.type === 'choice' ? 'a name' : spec.type === 'string' ? 'text' : 'a number'}`);
+  }
+  if (spec.type === 'choice' && typeof spec.choices === 'function' && imports) return; // An imported module may register the name.
+  if ((spec.type === 'int' || spec.type === 'number') && typeof value !== 'number') throw new UsageError(`invalid value ${JSON.stringify(value)} for ${spelling}; a number, not text`);
+  convertValue(spec, Array.isArray(value) ? value.join(',') : String(value));
 }
 
 /** Parameter names `tensorkit train` accepts in a sweep config (long and short spellings). */
@@ -83,7 +111,7 @@ export async function runSweepCommand(argv: readonly string[], io: CliIo): Promi
     values = convertArgs(scanned, SWEEP_OPTIONS).values;
     const raw = readSweepConfigFile(file);
     const program = raw !== null && typeof raw === 'object' && 'program' in raw;
-    config = validateSweepConfig(raw, sweepValidation(program));
+    config = validateSweepConfig(raw, sweepValidation(program, raw));
   } catch (err) {
     io.stderr.write(`tensorkit sweep: ${(err as Error).message}\n`);
     return 2;
@@ -165,7 +193,7 @@ async function runQueueQuery(command: 'status' | 'pull', argv: readonly string[]
   }
   let client;
   try {
-    const opened = await openSweep(target, id, (_raw: unknown, program: boolean) => sweepValidation(program));
+    const opened = await openSweep(target, id, (raw: unknown, program: boolean) => sweepValidation(program, raw));
     client = opened.client;
     const meta = opened.meta;
     if (command === 'pull') {

@@ -1,6 +1,6 @@
 // `tensorkit sweep`: bad configs rejected naming the key (exit 2), a program sweep with --report, and a real
 // `tensorkit train` trial in a child process.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,11 +33,23 @@ describe('tensorkit sweep', () => {
       ['d.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { depth: { values: [1, 2] } } }), /sweep config: parameters\.depth: unknown parameter of the trainer; known: .*learning_rate/],
       ['e.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { out: { value: 'x' } } }), /parameters\.out: is set by the sweep itself/],
       ['f.json', '{ "method": ', /f\.json: not valid JSON/],
+      // Every value is checked against tensorkit train's option rules before any trial starts.
+      ['g.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { epochs: { values: [2, -1] } } }), /sweep config: parameters\.epochs\.values\[1\]: invalid value "-1" for -e\/--epochs; an integer >= 1/],
+      ['h.yaml', 'method: grid\nmetric: {name: val_accuracy}\nparameters:\n  optimizer: {values: [adam, adamax]}\n', /parameters\.optimizer\.values\[1\]: invalid value "adamax" for -o\/--optimizer; allowed values: sgd, momentum, nag, rmsprop, adam, nadam/],
+      ['i.json', '{"method":"random","run_cap":2,"metric":{"name":"val_accuracy"},"parameters":{"learning_rate":{"values":[1e400]}}}', /parameters\.learning_rate\.values\[0\]: must be a finite number, got Infinity/],
+      ['j.json', JSON.stringify({ method: 'random', run_cap: 2, metric: { name: 'val_accuracy' }, parameters: { learning_rate: { min: 0, max: 0.1 } } }), /parameters\.learning_rate\.min: invalid value "0" for -lr\/--learning_rate; a number > 0/],
+      ['k.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { momentum: { values: [0.9, 1] } } }), /parameters\.momentum\.values\[1\]: invalid value "1" for -m\/--momentum; a number >= 0 and < 1/],
+      ['l.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { pair: { values: [{ learning_rate: 0.1, batch_size: 0 }] } } }), /parameters\.pair\.values\[0\]\.batch_size: invalid value "0" for -b\/--batch_size; an integer >= 1/],
+      ['m.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { filters: { values: [[8, 16], [8, 0]] } } }), /parameters\.filters\.values\[1\]: invalid value "8,0" for --filters; comma-separated integers >= 1/],
+      ['n.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { batch_size: { values: ['32'] } } }), /parameters\.batch_size\.values\[0\]: invalid value "32" for -b\/--batch_size; a number, not text/],
+      ['o.json', JSON.stringify({ method: 'grid', metric: { name: 'val_accuracy' }, parameters: { augment_flip: { values: [true, 1] } } }), /parameters\.augment_flip\.values\[1\]: invalid value 1 for --augment_flip; true or false/],
     ];
     for (const [file, text, message] of cases) {
       const r = await cli('sweep', writeConfig(work, file, text), '--out', work);
       expect(r.code, file).toBe(2);
       expect(r.err, file).toMatch(message);
+      // Nothing started: no sweep folder was made.
+      expect(existsSync(join(work, file.replace(/\.\w+$/, ''))), file).toBe(false);
     }
     expect((await cli('sweep')).err).toMatch(/give one sweep config file, got none/);
     expect((await cli('sweep', '--help')).out).toMatch(/usage: tensorkit sweep CONFIG/);

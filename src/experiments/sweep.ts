@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Callback } from '../train/callbacks.js';
 import { Hyperband } from './hyperband.js';
+import { acquireSweepLock } from './sweep-lock.js';
 import { createRun, runCallback, runNameFromParams, type Run, type RunSummary } from './run.js';
 import { expandParams, gridPoint, randomPoint, samplePrior, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
 import { gridSize, type SweepConfig } from './sweep-config.js';
@@ -217,7 +218,8 @@ export function trialName(config: SweepConfig, params: TrialParams, taken: Set<s
 }
 
 /**
- * Runs (or resumes) a sweep with `executor`. A state file in `options.dir` from an earlier call with
+ * Runs (or resumes) a sweep with `executor`, holding `<dir>/sweep.lock` (see sweep-lock.ts): a
+ * folder in use by another live sweep is refused with {@link SweepLockedError}. A state file in `options.dir` from an earlier call with
  * the same config is continued: finished / stopped / failed trials are kept, trials that were running
  * are run again from scratch under the same name and parameters, and new trials follow.
  */
@@ -234,6 +236,18 @@ async function runSweep(config: SweepConfig, executor: Executor, options: SweepO
   const dir = options.dir;
   const runsDir = join(dir, 'runs');
   mkdirSync(runsDir, { recursive: true });
+  // One process per sweep folder: a second sweep would take the first one's running trials for orphans.
+  const lock = acquireSweepLock(dir);
+  try {
+    return await runLockedSweep(config, executor, options, { parallel, threads, runCap, log, dir, runsDir });
+  } finally {
+    lock.release();
+  }
+}
+
+/** {@link runSweep} once the folder is locked. */
+async function runLockedSweep(config: SweepConfig, executor: Executor, options: SweepOptions, settings: { parallel: number; threads: number; runCap: number; log: (line: string) => void; dir: string; runsDir: string }): Promise<SweepResult> {
+  const { parallel, threads, runCap, log, dir, runsDir } = settings;
 
   let state = loadSweepState(dir);
   if (state && JSON.stringify(state.config) !== JSON.stringify(config)) {

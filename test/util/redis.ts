@@ -42,10 +42,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
+function launch(port: number, dir: string, password?: string): Promise<ChildProcess> {
   const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
-    '--protected-mode', 'no', '--logfile', '',
+    '--protected-mode', 'no', '--logfile', '', ...(password ? ['--requirepass', password] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -72,12 +72,12 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
   });
 }
 
-/** Starts a redis-server for a test (see the file comment). */
-export async function startRedis(): Promise<TestRedis> {
+/** Starts a redis-server for a test (see the file comment); with `password`, clients must give it (`redis://:PASSWORD@…`). */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   if (!HAVE_REDIS) throw new Error('redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'tk-redis-'));
   const port = await freePort();
-  let child: ChildProcess | null = await launch(port, dir);
+  let child: ChildProcess | null = await launch(port, dir, options.password);
   const kill = async () => {
     const c = child;
     child = null;
@@ -88,12 +88,12 @@ export async function startRedis(): Promise<TestRedis> {
   };
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     dir,
     kill,
     async start() {
       if (child) throw new Error('redis-server is already running');
-      child = await launch(port, dir);
+      child = await launch(port, dir, options.password);
     },
     async stop() {
       await kill();

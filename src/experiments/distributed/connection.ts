@@ -88,6 +88,11 @@ export async function connect(target: RedisTarget, timeoutMs: number): Promise<R
   client.connect().catch(() => {});
   const deadline = Date.now() + timeoutMs;
   while (client.status !== 'ready') {
+    // A refused password will not get better by waiting.
+    if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(lastError)) {
+      client.disconnect();
+      throw new QueueError(`Redis at ${target.display} refused the credentials: ${lastError}`);
+    }
     if (Date.now() > deadline) {
       client.disconnect();
       throw new QueueError(`cannot reach Redis at ${target.display} within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}; is redis-server running?`);

@@ -3,7 +3,7 @@
 // survived, a lost Redis ends an agent with a clear message, TPE proposes no duplicates across agents,
 // and hyperband stops the trials it stops locally.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,7 +98,8 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
     };
     const id = await register(redis, config, ['--quick']);
     expect(id).toMatch(/^equal-\d{8}T\d{4}-[0-9a-f]{4}$/);
-    const agents = [0, 1, 2].map(() => tensorkit(['agent', id, '--queue', redis.url, '--threads', '1']));
+    const artifacts = mkdtempSync(join(tmpdir(), 'tk-dist-art-'));
+    const agents = [0, 1, 2].map(() => tensorkit(['agent', id, '--queue', redis.url, '--threads', '1', '--artifacts', artifacts]));
     for (const a of agents) expect(await exited(a, 90_000), a.out()).toBe(0);
     const st = await status(redis, id);
     expect(st.finished).toBe(true);
@@ -115,6 +116,9 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
       // Same seeds, same data: bit-identical metrics.
       for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'test_accuracy', 'test_loss', 'steps']) expect(b[key], `${t.name} ${key}`).toBe(a[key]);
       expect(st.trials.find((x) => x.name === t.name)?.value).toBe(a.val_accuracy);
+      // The whole run folder (model files included) went to the shared artifacts folder.
+      expect(JSON.parse(readFileSync(join(artifacts, id, 'runs', t.name, 'summary.json'), 'utf8')).val_accuracy).toBe(a.val_accuracy);
+      expect(readdirSync(join(artifacts, id, 'runs', t.name))).toEqual(expect.arrayContaining(['params.json', 'metrics.jsonl', 'predictions.csv', 'artifacts']));
     }
     // The pulled folder is an ordinary sweep folder: runs lists it.
     const listed = await run(['runs', 'list', join(out, 'pulled')]);

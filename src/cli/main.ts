@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   if (cmd === 'report') return runReport(rest, io);
   if (cmd === 'summary') return runSummary(rest, io);
   if (cmd === 'export-onnx') return runExportOnnx(rest, io);
-  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, sweep, agent, runs, report, summary, export-onnx, version, help\n`);
+  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, sweep, runs, report, summary, export-onnx, version, help, agent\n`);
   return 2;
 }
 

@@ -112,10 +112,10 @@ describe('sweep in child processes', () => {
     expect(JSON.parse(readFileSync(join(dir, 'runs', good.name, 'params.json'), 'utf8'))).toMatchObject({ threads: 1, envThreads: '1', seed: 1 });
   }, 60_000);
 
-  /** A sweep process on `dir`'s folder with the trial log; resolves its exit code and output. */
-  function sweepProcess(work: string, configPath: string, log: string) {
+  /** A sweep process on `work`/shared with the trial log (and a gate that holds each trial after epoch 1 until the file exists). */
+  function sweepProcess(work: string, configPath: string, log: string, gate?: string) {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sweep', configPath, '--out', work, '--parallel', '1', '--threads', '1'], {
-      cwd: root, env: { ...process.env, FAKE_TRAINER_LOG: log }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root, env: { ...process.env, FAKE_TRAINER_LOG: log, ...(gate ? { FAKE_TRAINER_GATE: gate } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -151,7 +151,9 @@ describe('sweep in child processes', () => {
     const work = mkdtempSync(join(tmpdir(), 'tk-sweep-lock-later-'));
     const configPath = lockConfig(work);
     const log = join(work, 'executions.log');
-    const first = sweepProcess(work, configPath, log);
+    // The first sweep's trial waits at the gate after epoch 1, so it is surely running while the second starts.
+    const gate = join(work, 'gate');
+    const first = sweepProcess(work, configPath, log, gate);
     const dir = join(work, 'shared');
     const deadline = Date.now() + 60_000;
     let runningPid: number | null = null;
@@ -165,6 +167,7 @@ describe('sweep in child processes', () => {
     expect(await second.exit).toBe(1);
     expect(second.out()).toMatch(new RegExp(`sweep\\.lock is held by another sweep: pid ${first.child.pid} on host [^,]+, started \\d{4}-`));
     expect(alive(runningPid), 'the first sweep\'s running trial').toBe(true);
+    writeFileSync(gate, '');
     expect(await first.exit, first.out()).toBe(0);
     ranOnce(work, log);
   }, 120_000);

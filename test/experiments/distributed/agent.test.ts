@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { connect, parseRedisUrl } from '../../../src/experiments/distributed/connection.js';
+import { keys } from '../../../src/experiments/distributed/store.js';
 import { validateSweepConfig } from '../../../src/experiments/sweep-config.js';
 import { sweepProcesses } from '../../../src/experiments/sweep.js';
 import { REDIS_TESTS, startRedis, type TestRedis } from '../../util/redis.js';
@@ -16,6 +18,31 @@ const root = new URL('../../..', import.meta.url).pathname;
 const program = join(root, 'test/experiments/fake-trainer.ts');
 const cli = join(root, 'src/cli/main.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether `pid` runs (a zombie counts as ended). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** The process id an agent recorded for trial `index` (the hash field the status JSON leaves out). */
+async function readTrialPid(redis: TestRedis, id: string, index: number): Promise<string> {
+  const client = await connect(parseRedisUrl(redis.url), 5000);
+  try {
+    return (await client.hget(keys(id).trial(index), 'pid')) ?? '';
+  } finally {
+    client.disconnect();
+  }
+}
 
 interface Proc {
   readonly child: ChildProcess;
@@ -132,7 +159,9 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
       parameters: { x: { values: [0.1, 0.2, 0.3] }, epochs: { value: 5 }, delay: { value: 300 } },
     });
     const args = ['agent', id, '--queue', redis.url, '--program', program, '--stall_timeout', '1.5'];
-    const victim = tensorkit(args);
+    // Trials wait at the gate after epoch 1 until the file exists: the victim is surely mid-trial when killed.
+    const gate = join(mkdtempSync(join(tmpdir(), 'tk-dist-gate-')), 'gate');
+    const victim = tensorkit(args, { FAKE_TRAINER_GATE: gate });
     // Kill the first agent once its trial has streamed an epoch (the trial is mid-way).
     const trial = await waitFor('a running trial with a streamed epoch', 30_000, async () => {
       const st = await status(redis, id);
@@ -141,7 +170,8 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
     expect(trial.metrics?.val_accuracy).toBeTypeOf('number'); // Live metrics of a running trial.
     victim.child.kill('SIGKILL');
     await victim.exit;
-    const survivor = tensorkit(args);
+    writeFileSync(gate, '');
+    const survivor = tensorkit(args, { FAKE_TRAINER_GATE: gate });
     expect(await exited(survivor, 90_000), survivor.out()).toBe(0);
     const st = await status(redis, id);
     expect(st.trials.map((t) => t.state)).toEqual(['finished', 'finished', 'finished']);
@@ -186,12 +216,18 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
       name: 'lost', method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' },
       parameters: { x: { values: [0, 0.1] }, epochs: { value: 50 }, delay: { value: 200 } },
     });
-    const agent = tensorkit(['agent', id, '--queue', redis.url, '--program', program, '--redis_timeout', '1.5']);
-    await waitFor('a running trial', 30_000, async () => ((await status(redis, id)).trials.some((t) => t.state === 'running') ? true : undefined));
+    // The trial waits at a gate that never opens: it is still running when Redis goes away.
+    const gate = join(mkdtempSync(join(tmpdir(), 'tk-dist-gate-')), 'never');
+    const agent = tensorkit(['agent', id, '--queue', redis.url, '--program', program, '--redis_timeout', '1.5'], { FAKE_TRAINER_GATE: gate });
+    const trial = await waitFor('a running trial past epoch 1', 30_000, async () => (await status(redis, id)).trials.find((x) => x.state === 'running' && x.epochs >= 1));
+    const pid = Number(await readTrialPid(redis, id, trial.index));
+    expect(pid).toBeGreaterThan(0);
     await redis.kill();
     try {
       expect(await exited(agent, 30_000)).toBe(1);
       expect(agent.out()).toMatch(/lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ for more than 2 s/);
+      // The agent ended its trial's process on the way out.
+      await waitFor('the trial process to end', 10_000, async () => (processAlive(pid) ? undefined : true));
     } finally {
       await redis.start();
     }
@@ -217,7 +253,7 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
     // whatever the order, but only if the rung records are shared: alone, an agent's first trial is kept.
     const config = {
       name: 'hb', method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' }, early_terminate: { type: 'hyperband', min_iter: 1, eta: 3 },
-      parameters: { x: { values: [0.3, 0.9, 0.95] }, epochs: { value: 3 }, delay: { value: 300 } },
+      parameters: { x: { values: [0.3, 0.9, 0.95] }, epochs: { value: 8 }, delay: { value: 200 } },
     };
     const local = await sweepProcesses(validateSweepConfig(config), { dir: join(mkdtempSync(join(tmpdir(), 'tk-dist-hb-')), 'hb'), parallel: 1, threads: 1, poll: 50, cwd: root });
     const expected = local.state.trials.map((t) => t.status);
@@ -231,6 +267,6 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
     for (const a of agents) expect(await exited(a, 90_000), a.out()).toBe(0);
     const st = await status(redis, id);
     expect(st.trials.map((t) => t.state)).toEqual(expected);
-    for (const t of st.trials.filter((x) => x.state === 'stopped')) expect(t.epochs).toBeLessThan(3);
+    for (const t of st.trials.filter((x) => x.state === 'stopped')) expect(t.epochs).toBeLessThan(8);
   }, 150_000);
 });

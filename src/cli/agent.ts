@@ -20,7 +20,7 @@ const HELP = `usage: tensorkit agent SWEEP_ID --queue URL [--count N] [--threads
 Runs trials of a sweep registered with \`tensorkit sweep CONFIG --queue URL\` until the sweep is
 finished (or N trials ran here). Start any number of agents on any number of machines; each takes
 the next trial from the queue. A trial whose agent dies runs again on another agent after the stall
-timeout. Exit status: 0 done (failed trials are recorded in the sweep), 1 no such sweep or Redis
+timeout; Ctrl-C or SIGTERM ends the running trial and puts it back in the queue at once. Exit status: 0 done (failed trials are recorded in the sweep), 1 no such sweep or Redis
 stayed unreachable, 2 bad command line.
 
 options:

@@ -4,14 +4,14 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { expandParams } from '../search.js';
 import type { SweepConfig, ValidateOptions } from '../sweep-config.js';
 import { processExecutor, type TrialRecord } from '../sweep.js';
 import { connect, redisOptions, watchConnection, type RedisTarget } from './connection.js';
 import {
-  assignTrial, doneCount, DONE_STATES, hyperbandDecide, KEY_PREFIX, markRunning, MAX_FILE_BYTES, queueName, readMeta, recordEnd, recordEpoch,
+  assignTrial, doneCount, DONE_STATES, hyperbandDecide, KEY_PREFIX, keys, markRunning, MAX_FILE_BYTES, queueName, readMeta, recordEnd, recordEpoch,
   recordPid, storeSweep, type RegisterOptions, type SweepMeta, type TrialState,
 } from './store.js';
 
@@ -135,7 +135,9 @@ function runFiles(dir: string): Record<string, string> {
  * `count` trials ran here. Each trial is a BullMQ job; BullMQ's lock renewal and stalled-job check
  * hand the trial of a vanished agent to another one after {@link AgentOptions.stallTimeoutMs}, and
  * the rerun replaces the lost attempt (a trial counts once). Rejects with a clear message when Redis
- * stays unreachable longer than {@link AgentOptions.redisTimeoutMs}, ending its running trial.
+ * stays unreachable longer than {@link AgentOptions.redisTimeoutMs}, ending its running trial. On
+ * SIGINT or SIGTERM it ends its running trial, puts that trial back in the queue at once (not after
+ * the stall timeout) and rejects.
  */
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const log = options.log ?? (() => {});
@@ -165,8 +167,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let ran = 0;
   let running: { pid: number | null } | null = null;
   let fatal: Error | null = null;
+  // Set by SIGINT / SIGTERM: the running trial is ended and handed back to the queue at once.
+  let leaving: NodeJS.Signals | null = null;
+  let finishRun: (err: Error | null, sweepFinished: boolean) => void = () => {};
 
-  const worker = new Worker(queueName(meta.id), async (job: Job) => {
+  const worker = new Worker(queueName(meta.id), async (job: Job, token?: string) => {
     const index = (job.data as { index?: unknown }).index;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= meta.total) throw new Error(`job ${job.id}: bad trial index ${JSON.stringify(index)}`);
     let trial;
@@ -184,6 +189,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     // An earlier attempt's process on this host (its agent was killed) is ended before the rerun.
     if (trial.host === hostname() && trial.pid !== null) endOrphanAttempt(trial.pid, name, meta.id);
     rmSync(runDir, { recursive: true, force: true });
+    if (leaving) {
+      // A signal came while the job was being fetched: hand it back untouched (closing first, so that
+      // this worker does not fetch it again).
+      void worker.close();
+      await job.moveToWait(token);
+      finishRun(new Error(`stopped by ${leaving}`), false);
+      throw new WaitingError();
+    }
     await markRunning(client, meta, index, agentName, hostname());
     log(`trial ${index + 1}/${meta.total} ${name} started${trial.attempts > 0 ? ` (attempt ${trial.attempts + 1})` : ''}`);
     const expanded = expandParams(trial.params as Record<string, unknown>);
@@ -204,6 +217,16 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     const outcome = await done;
     running = null;
     if (fatal) throw fatal;
+    if (leaving) {
+      // Back to the queue now rather than after the stall timeout; the next agent starts it afresh.
+      // The worker closes first, or it would fetch the job straight back.
+      void worker.close();
+      await client.hset(keys(meta.id).trial(index), { state: 'queued', agent: '', host: '', pid: '', epochs: '0', metrics: '' });
+      await job.moveToWait(token);
+      rmSync(runDir, { recursive: true, force: true });
+      finishRun(new Error(`stopped by ${leaving}; trial ${index + 1} (${name}) went back to the queue`), false);
+      throw new WaitingError();
+    }
     const value = typeof outcome.summary[config.metric.name] === 'number' && Number.isFinite(outcome.summary[config.metric.name]) ? (outcome.summary[config.metric.name] as number) : null;
     const finalEpochs = typeof outcome.summary.epochs === 'number' ? outcome.summary.epochs : epochs;
     if (options.artifacts !== undefined && existsSync(runDir)) {
@@ -240,6 +263,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       settled = true;
       clearInterval(poller);
       unwatch();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       const cleanup = () => {
         client.disconnect();
         rmSync(work, { recursive: true, force: true });
@@ -259,6 +284,24 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         void worker.close().then(cleanup, cleanup).then(() => resolveRun({ trials: ran, sweepFinished }));
       }
     };
+    finishRun = finish;
+    // A signal ends the running trial (its job goes back to the queue, see the processor) or, idle, the agent.
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (leaving) return;
+      leaving = signal;
+      const pid = running?.pid;
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      } else {
+        finish(new Error(`stopped by ${signal}`), false);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const unwatch = watchConnection(client, options.target, redisTimeout, (message) => {
       fatal = new Error(message);
       finish(fatal, false);

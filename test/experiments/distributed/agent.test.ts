@@ -233,6 +233,30 @@ describe.skipIf(!REDIS_TESTS)('distributed sweep agents', () => {
     }
   }, 60_000);
 
+  it('an agent stopped with SIGTERM ends its trial and puts it back in the queue at once', async () => {
+    const id = await register(redis, {
+      name: 'term', method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' },
+      parameters: { x: { values: [0.1, 0.2] }, epochs: { value: 3 }, delay: { value: 50 } },
+    });
+    const gate = join(mkdtempSync(join(tmpdir(), 'tk-dist-gate-')), 'gate');
+    // The default stall timeout (30 s) is longer than this test may wait: the trial must come back by hand-over.
+    const args = ['agent', id, '--queue', redis.url, '--program', program];
+    const first = tensorkit(args, { FAKE_TRAINER_GATE: gate });
+    const trial = await waitFor('a running trial past epoch 1', 30_000, async () => (await status(redis, id)).trials.find((x) => x.state === 'running' && x.epochs >= 1));
+    const pid = Number(await readTrialPid(redis, id, trial.index));
+    first.child.kill('SIGTERM');
+    expect(await exited(first, 20_000)).toBe(1);
+    expect(first.out()).toMatch(new RegExp(`stopped by SIGTERM; trial ${trial.index + 1} \\(${trial.name.replace(/\./g, '\\.')}\\) went back to the queue`));
+    await waitFor('the trial process to end', 10_000, async () => (processAlive(pid) ? undefined : true));
+    expect((await status(redis, id)).trials[trial.index].state).toBe('queued');
+    writeFileSync(gate, '');
+    const second = tensorkit(args, { FAKE_TRAINER_GATE: gate });
+    expect(await exited(second, 25_000), second.out()).toBe(0);
+    const st = await status(redis, id);
+    expect(st.trials.map((t) => t.state)).toEqual(['finished', 'finished']);
+    expect(st.trials[trial.index].attempts).toBe(2);
+  }, 90_000);
+
   it('a bayes (TPE) sweep with 2 agents proposes no configuration twice', async () => {
     // 9 configurations, 9 trials: with no duplicates every configuration runs exactly once.
     const id = await register(redis, {

@@ -76,8 +76,17 @@ function launch(port: number, dir: string, password?: string): Promise<ChildProc
 export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   if (!HAVE_REDIS) throw new Error('redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'tk-redis-'));
-  const port = await freePort();
-  let child: ChildProcess | null = await launch(port, dir, options.password);
+  // The port is free when freePort returns, but another process may take it before redis-server binds: try again then.
+  let port = 0;
+  let child: ChildProcess | null = null;
+  for (let attempt = 1; child === null; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(port, dir, options.password);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
   const kill = async () => {
     const c = child;
     child = null;

@@ -2,6 +2,7 @@
 // The `tensorkit` command: dispatches subcommands (thin: each parses its arguments and calls the library).
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runAgentCommand } from './agent.js';
 import { runExportOnnx, runSummary } from './model-tools.js';
 import { quietEpipe } from './epipe.js';
 import { runReport } from './report.js';
@@ -18,7 +19,9 @@ usage: tensorkit <command> [options]
 commands:
   train          train an MLP or CNN on Fashion-MNIST / MNIST and write its outputs
                  (tensorkit train --help lists every option)
-  sweep          run or resume a grid / random / bayes hyperparameter sweep (wandb config shape)
+  sweep          run or resume a grid / random / bayes hyperparameter sweep (wandb config shape);
+                 with --queue redis://HOST:PORT register it for agents on many machines
+  agent          run trials of a sweep registered on Redis (tensorkit agent SWEEP_ID --queue URL)
   runs           list, show, compare and export tracked runs (with --where filters)
   report         write an HTML report comparing the runs of a folder or sweep
   summary        print a saved model's layers, parameters, FLOPs and activation memory
@@ -42,11 +45,12 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
   }
   if (cmd === 'train') return runTrain(rest, io);
   if (cmd === 'sweep') return runSweepCommand(rest, io);
+  if (cmd === 'agent') return runAgentCommand(rest, io);
   if (cmd === 'runs') return runRuns(rest, io);
   if (cmd === 'report') return runReport(rest, io);
   if (cmd === 'summary') return runSummary(rest, io);
   if (cmd === 'export-onnx') return runExportOnnx(rest, io);
-  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, sweep, runs, report, summary, export-onnx, version, help\n`);
+  io.stderr.write(`tensorkit: unknown command ${JSON.stringify(cmd)}; known commands: train, sweep, runs, report, summary, export-onnx, version, help, agent\n`);
   return 2;
 }
 

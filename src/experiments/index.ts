@@ -14,4 +14,5 @@ export {
   sweep, sweepProcesses, loadSweepState, cliCommand,
   type SweepOptions, type ProcessOptions, type SweepResult, type SweepState, type TrialRecord, type TrialStatus, type TrialContext, type TrainFn,
 } from './sweep.js';
+export { acquireSweepLock, ownerAlive, SweepLockedError, type SweepLock, type SweepLockOwner } from './sweep-lock.js';
 export { writeSweepReport, parameterImportance, paretoFront, type SweepReportOptions } from './report.js';

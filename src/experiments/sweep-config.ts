@@ -72,6 +72,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A value for messages: numbers as numbers (JSON would print Infinity as null), the rest as JSON. */
+function show(v: unknown): string {
+  return typeof v === 'number' ? (Number.isFinite(v) ? String(v) : `${v} (a literal such as 1e400 overflows a double)`) : JSON.stringify(v);
+}
+
+/** Throws if a value (or a nested list / object entry) holds a number that is not finite. */
+function checkFinite(v: unknown, key: string): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new SweepConfigError(key, `must be a finite number, got ${show(v)}`);
+  if (Array.isArray(v)) v.forEach((x, i) => checkFinite(x, `${key}[${i}]`));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) checkFinite(x, `${key}.${k}`);
+}
+
 function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) throw new SweepConfigError(where ? `${where}.${k}` : k, `unknown key; allowed keys: ${allowed.join(', ')}`);
@@ -81,7 +93,7 @@ function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], whe
 function num(obj: Record<string, unknown>, key: string, where: string): number | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SweepConfigError(`${where}.${key}`, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SweepConfigError(`${where}.${key}`, `must be a finite number, got ${show(v)}`);
   return v;
 }
 
@@ -112,12 +124,16 @@ export function validateParameter(raw: unknown, where: string): ParameterSpec {
   }
   switch (dist) {
     case 'constant':
+      checkFinite(raw.value ?? raw.values, `${where}.value`);
+      // A validated config (values of one entry) validates again to itself.
+      if (raw.value === undefined && Array.isArray(raw.values) && raw.values.length === 1) return { distribution: 'constant', values: raw.values };
       if (raw.value === undefined) throw new SweepConfigError(`${where}.value`, 'is required for a constant');
       return { distribution: 'constant', values: [raw.value] };
     case 'categorical': {
       const values = raw.values;
       if (!Array.isArray(values)) throw new SweepConfigError(`${where}.values`, `must be a list, got ${JSON.stringify(values)}`);
       if (values.length === 0) throw new SweepConfigError(`${where}.values`, 'is empty; give at least one value');
+      checkFinite(values, `${where}.values`);
       return { distribution: 'categorical', values };
     }
     case 'uniform':
@@ -148,6 +164,42 @@ export interface ValidateOptions {
   readonly knownParameters?: readonly string[];
   /** Parameter names the sweep sets itself (rejected with that reason). */
   readonly reservedParameters?: readonly string[];
+  /**
+   * The trainer's rule for one value of parameter `name`: throws an error naming the value and what
+   * is allowed. Called up front for every value a parameter can take: each `values` entry (each key
+   * of an object entry), a constant, both ends of a range; a normal distribution reaches any number,
+   * so it is checked at ±Number.MAX_VALUE.
+   */
+  readonly checkValue?: (name: string, value: unknown) => void;
+}
+
+/** Runs `options.checkValue` on every value `spec` can produce; errors name the entry. */
+function checkValues(name: string, spec: ParameterSpec, where: string, options: ValidateOptions): void {
+  const check = options.checkValue;
+  if (!check) return;
+  const run = (param: string, value: unknown, key: string, note = '') => {
+    try {
+      check(param, value);
+    } catch (err) {
+      throw new SweepConfigError(key, `${note}${(err as Error).message}`);
+    }
+  };
+  if (spec.values) {
+    spec.values.forEach((v, i) => {
+      const key = spec.distribution === 'constant' ? `${where}.value` : `${where}.values[${i}]`;
+      if (isObject(v)) for (const [k, x] of Object.entries(v)) run(k, x, `${key}.${k}`);
+      else run(name, v, key);
+    });
+    return;
+  }
+  if (spec.distribution === 'normal' || spec.distribution === 'q_normal') {
+    const note = `a ${spec.distribution} distribution reaches any number, use a bounded one: `;
+    run(name, -Number.MAX_VALUE, `${where}.distribution`, note);
+    run(name, Number.MAX_VALUE, `${where}.distribution`, note);
+    return;
+  }
+  run(name, spec.min, `${where}.min`);
+  run(name, spec.max, `${where}.max`);
 }
 
 /** Validates a parsed config (JSON/YAML object); throws {@link SweepConfigError} naming the key. */
@@ -183,6 +235,7 @@ export function validateSweepConfig(raw: unknown, options: ValidateOptions = {})
         }
       });
     }
+    checkValues(name, spec, where, options);
     if (method === 'grid' && spec.values === undefined && spec.distribution !== 'int_uniform') {
       throw new SweepConfigError(where, `grid search needs values (or an int_uniform range), got distribution ${spec.distribution}`);
     }

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Callback } from '../train/callbacks.js';
 import { Hyperband } from './hyperband.js';
+import { acquireSweepLock } from './sweep-lock.js';
 import { createRun, runCallback, runNameFromParams, type Run, type RunSummary } from './run.js';
-import { expandParams, gridPoint, randomPoint, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
+import { expandParams, gridPoint, randomPoint, samplePrior, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
 import { gridSize, type SweepConfig } from './sweep-config.js';
 
 /** Where a trial stands. `stopped`: ended early by hyperband; `failed`: threw or exited non-zero. */
@@ -96,16 +97,27 @@ export interface SweepResult {
   readonly best: TrialRecord | null;
 }
 
-/** Executes a trial; resolves with the run summary (as written) when it ends. */
-interface Executor {
-  start(trial: TrialRecord, dir: string, hooks: TrialHooks): { done: Promise<{ status: TrialStatus; summary: Record<string, unknown>; error?: string }>; pid: number | null };
+/** How a trial ended, with its run summary (as written). */
+export interface TrialOutcome {
+  readonly status: TrialStatus;
+  readonly summary: Record<string, unknown>;
+  readonly error?: string;
 }
 
-interface TrialHooks {
+/** Executes a trial in run folder `dir`; `done` resolves when it ends, `pid` is its process (null in-process). */
+export interface Executor {
+  start(trial: TrialRecord, dir: string, hooks: TrialHooks): { done: Promise<TrialOutcome>; pid: number | null };
+}
+
+/** What an executor is told about a trial besides its parameters. */
+export interface TrialHooks {
   readonly seed: number;
   readonly threads: number;
-  /** Called per finished epoch; false = stop the trial. */
-  onEpoch(epoch: number, metrics: Readonly<Record<string, number>>): boolean;
+  /**
+   * Called per finished epoch with the epoch line; false = stop the trial. A process executor also
+   * accepts a promise (a distributed sweep asks Redis) and handles the epoch lines one at a time.
+   */
+  onEpoch(epoch: number, metrics: Readonly<Record<string, number>>): boolean | Promise<boolean>;
 }
 
 const now = () => new Date().toISOString();
@@ -136,7 +148,7 @@ function saveState(dir: string, state: SweepState): void {
  * arguments name the run folder (`--run_dir DIR`) or the trial and sweep (`--name TRIAL … -wp SWEEP`).
  * Without /proc (not Linux) nothing is ended.
  */
-function endOrphan(pid: number, runDir: string, trial: string, sweepName: string): void {
+export function endOrphan(pid: number, runDir: string, trial: string, sweepName: string): void {
   let args: string[];
   try {
     args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -159,7 +171,55 @@ function metricOf(summary: Record<string, unknown>, metric: string): number | nu
 }
 
 /**
- * Runs (or resumes) a sweep with `executor`. A state file in `options.dir` from an earlier call with
+ * The parameters of trial `index`: grid point `index`, random draw `index`, or for bayes a random draw
+ * until `startup_trials` trials have a metric value, then a TPE suggestion from those (maximized
+ * metrics are negated) that avoids every configuration in `trials` (ended or still running). Null past
+ * the end of a grid. The same inputs give the same suggestion, so a distributed sweep that calls this
+ * with the shared history under a lock proposes what a local sweep would from the same history.
+ */
+export function suggestTrial(config: SweepConfig, seed: number, index: number, trials: readonly Pick<TrialRecord, 'params' | 'status' | 'value'>[]): TrialParams | null {
+  if (config.method === 'grid') return gridPoint(config, index);
+  if (config.method === 'random') return randomPoint(config, seed, index);
+  const maximize = config.metric.goal === 'maximize';
+  const done = trials.filter((t) => t.value !== null && t.status !== 'running');
+  if (done.length < (config.startup_trials ?? 10)) {
+    // A start-up draw that repeats a configuration already tried or running is drawn again (same
+    // trial's Rng, so still seeded), unless the space seems exhausted.
+    const point = randomPoint(config, seed, index);
+    const key = (p: TrialParams) => JSON.stringify(Object.keys(config.parameters).map((n) => p[n] ?? null));
+    const seen = new Set(trials.map((t) => key(t.params)));
+    if (!seen.has(key(point))) return point;
+    const rng = trialRng(seed + 0x5bd1e995, index);
+    for (let tries = 0; tries < 256; tries++) {
+      const again: TrialParams = {};
+      for (const [name, spec] of Object.entries(config.parameters)) again[name] = samplePrior(spec, rng);
+      if (!seen.has(key(again))) return again;
+    }
+    return point;
+  }
+  const obs: Observation[] = done.map((t) => ({ params: t.params, loss: maximize ? -(t.value as number) : (t.value as number) }));
+  // Every configuration tried so far (finished, stopped, failed or still running) is excluded.
+  return tpePoint(config, obs, trialRng(seed, index), { exclude: trials.map((t) => t.params) });
+}
+
+/**
+ * A trial's run-folder name: {@link runNameFromParams} of the parameters that vary (constants would
+ * make every name long and alike), with `-2`, `-3`, … appended when `taken` has it; the name is added
+ * to `taken`.
+ */
+export function trialName(config: SweepConfig, params: TrialParams, taken: Set<string>): string {
+  const varying: TrialParams = {};
+  for (const [k, spec] of Object.entries(config.parameters)) if (!(spec.values && spec.values.length === 1)) varying[k] = params[k];
+  const base = runNameFromParams(expandParams(Object.keys(varying).length > 0 ? varying : params));
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}-${k}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * Runs (or resumes) a sweep with `executor`, holding `<dir>/sweep.lock` (see sweep-lock.ts): a
+ * folder in use by another live sweep is refused with {@link SweepLockedError}. A state file in `options.dir` from an earlier call with
  * the same config is continued: finished / stopped / failed trials are kept, trials that were running
  * are run again from scratch under the same name and parameters, and new trials follow.
  */
@@ -176,6 +236,18 @@ async function runSweep(config: SweepConfig, executor: Executor, options: SweepO
   const dir = options.dir;
   const runsDir = join(dir, 'runs');
   mkdirSync(runsDir, { recursive: true });
+  // One process per sweep folder: a second sweep would take the first one's running trials for orphans.
+  const lock = acquireSweepLock(dir);
+  try {
+    return await runLockedSweep(config, executor, options, { parallel, threads, runCap, log, dir, runsDir });
+  } finally {
+    lock.release();
+  }
+}
+
+/** {@link runSweep} once the folder is locked. */
+async function runLockedSweep(config: SweepConfig, executor: Executor, options: SweepOptions, settings: { parallel: number; threads: number; runCap: number; log: (line: string) => void; dir: string; runsDir: string }): Promise<SweepResult> {
+  const { parallel, threads, runCap, log, dir, runsDir } = settings;
 
   let state = loadSweepState(dir);
   if (state && JSON.stringify(state.config) !== JSON.stringify(config)) {
@@ -196,27 +268,13 @@ async function runSweep(config: SweepConfig, executor: Executor, options: SweepO
   saveState(dir, state);
 
   const names = new Set(state.trials.map((t) => t.name));
-  const suggest = (index: number): TrialParams | null => {
-    if (config.method === 'grid') return gridPoint(config, index);
-    if (config.method === 'random') return randomPoint(config, state.seed, index);
-    const done = state.trials.filter((t) => t.value !== null && t.status !== 'running');
-    if (done.length < (config.startup_trials ?? 10)) return randomPoint(config, state.seed, index);
-    const obs: Observation[] = done.map((t) => ({ params: t.params, loss: maximize ? -(t.value as number) : (t.value as number) }));
-    // Every configuration tried so far (finished, stopped, failed or still running) is excluded.
-    return tpePoint(config, obs, trialRng(state.seed, index), { exclude: state.trials.map((t) => t.params) });
-  };
+  const suggest = (index: number): TrialParams | null => suggestTrial(config, state.seed, index, state.trials);
   const newTrial = (): TrialRecord | null => {
     const index = state.trials.length;
     if (index >= runCap) return null;
     const params = suggest(index);
     if (params === null) return null;
-    // Named by the parameters that vary: constants would make every name long and alike.
-    const varying: TrialParams = {};
-    for (const [k, spec] of Object.entries(config.parameters)) if (!(spec.values && spec.values.length === 1)) varying[k] = params[k];
-    const base = runNameFromParams(expandParams(Object.keys(varying).length > 0 ? varying : params));
-    let name = base;
-    for (let k = 2; names.has(name); k++) name = `${base}-${k}`;
-    names.add(name);
+    const name = trialName(config, params, names);
     const t: TrialRecord = { index, name, params, status: 'running', value: null, epochs: 0, started_at: now(), ended_at: null, pid: null, error: null };
     state.trials.push(t);
     return t;
@@ -287,7 +345,8 @@ export function sweep(config: SweepConfig, trainFn: TrainFn, options: SweepOptio
       const run = createRun({ dir, params: expandParams(trial.params), threads: hooks.threads });
       let stopped = false;
       const report = (epoch: number, metrics: Readonly<Record<string, number>>) => {
-        if (!hooks.onEpoch(epoch, metrics)) stopped = true;
+        // runSweep's hooks answer synchronously.
+        if (!(hooks.onEpoch(epoch, metrics) as boolean)) stopped = true;
         return !stopped;
       };
       const ctx: TrialContext = {
@@ -378,10 +437,20 @@ function readNewLines(path: string, offset: number): { lines: Record<string, unk
  * `TENSORKIT_THREADS` environment variable).
  */
 export function sweepProcesses(config: SweepConfig, options: ProcessOptions): Promise<SweepResult> {
+  return runSweep(config, processExecutor(config, options), options);
+}
+
+/**
+ * The executor of {@link sweepProcesses}, also used by distributed-sweep agents: `options.dir` is the
+ * sweep folder (the run folder given to `start` must be `<dir>/runs/<trial name>`), stderr logs go to
+ * `<dir>/logs/`. Epoch lines reach `hooks.onEpoch` in order, one at a time, even when it answers
+ * with a promise.
+ */
+export function processExecutor(config: SweepConfig, options: Pick<ProcessOptions, 'dir' | 'extraArgs' | 'cwd' | 'poll'>): Executor {
   const sweepName = options.dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop() as string;
   const root = resolve(options.dir, '..');
   const poll = options.poll ?? 250;
-  const executor: Executor = {
+  return {
     start(trial, dir, hooks) {
       const params = expandParams(trial.params);
       const args: string[] = [];
@@ -407,25 +476,37 @@ export function sweepProcesses(config: SweepConfig, options: ProcessOptions): Pr
       closeSync(errFd);
       let offset = 0;
       let stopped = false;
+      // Epoch lines are handed over in order through one promise chain (onEpoch may be asynchronous).
+      let chain: Promise<void> = Promise.resolve();
       const follow = () => {
         const next = readNewLines(join(dir, 'metrics.jsonl'), offset);
         offset = next.offset;
         for (const line of next.lines) {
-          if (line.type !== 'epoch' || stopped) continue;
-          if (!hooks.onEpoch(line.epoch as number, line as Record<string, number>)) {
-            stopped = true;
-            child.kill('SIGTERM');
-          }
+          if (line.type !== 'epoch') continue;
+          chain = chain.then(async () => {
+            if (stopped) return;
+            let keep: boolean;
+            try {
+              keep = await hooks.onEpoch(line.epoch as number, line as Record<string, number>);
+            } catch {
+              keep = true; // A failed report must not end a healthy trial.
+            }
+            if (!keep) {
+              stopped = true;
+              child.kill('SIGTERM');
+            }
+          });
         }
       };
       const timer = setInterval(follow, poll);
-      const done = new Promise<{ status: TrialStatus; summary: Record<string, unknown>; error?: string }>((resolveDone) => {
+      const done = new Promise<TrialOutcome>((resolveDone) => {
         let ended = false;
-        const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        const finish = async (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
           if (ended) return;
           ended = true;
           clearInterval(timer);
           if (!spawnError) follow();
+          await chain;
           const summaryPath = join(dir, 'summary.json');
           const summary = readJson(summaryPath) as Partial<RunSummary> & Record<string, unknown>;
           if (stopped) {
@@ -438,11 +519,10 @@ export function sweepProcesses(config: SweepConfig, options: ProcessOptions): Pr
             resolveDone({ status: 'failed', summary, error: spawnError?.message ?? `exit ${code ?? signal}${tail ? `: ${tail}` : ''}` });
           }
         };
-        child.once('error', (err) => finish(null, null, err));
-        child.once('exit', (code, signal) => finish(code, signal));
+        child.once('error', (err) => void finish(null, null, err));
+        child.once('exit', (code, signal) => void finish(code, signal));
       });
       return { done, pid: child.pid ?? null };
     },
   };
-  return runSweep(config, executor, options);
 }

@@ -59,4 +59,36 @@ describe('validateSweepConfig', () => {
     rejects({ ...base, paramaters: {} }, 'paramaters', /unknown key; allowed keys: name, /);
     rejects({ ...base, name: 'a b', parameters: { a: { value: 1 } } }, 'name', /folder-safe/);
   });
+
+  it('rejects numbers that are not finite (1e400 parses to Infinity) with the value named', () => {
+    rejects(JSON.parse('{"method":"random","run_cap":2,"metric":{"name":"m"},"parameters":{"lr":{"values":[0.1,1e400]}}}'), 'parameters.lr.values[1]', /must be a finite number, got Infinity \(a literal such as 1e400 overflows a double\)/);
+    rejects(JSON.parse('{"method":"random","run_cap":2,"metric":{"name":"m"},"parameters":{"lr":{"min":0,"max":1e400}}}'), 'parameters.lr.max', /got Infinity/);
+    rejects(JSON.parse('{"method":"random","run_cap":2,"metric":{"name":"m"},"parameters":{"lr":{"value":-1e400}}}'), 'parameters.lr.value', /got -Infinity/);
+    rejects({ ...base, parameters: { pair: { values: [{ lr: 0.1, momentum: NaN }] } } }, 'parameters.pair.values[0].momentum', /got NaN/);
+  });
+
+  it('checks every value a parameter can take with the trainer\'s rule, up front', () => {
+    const seen: [string, unknown][] = [];
+    const checkValue = (name: string, value: unknown) => {
+      seen.push([name, value]);
+      if (typeof value === 'number' && value < 0) throw new Error(`invalid value ${JSON.stringify(String(value))} for --${name}; a number >= 0`);
+    };
+    const config = validateSweepConfig({
+      ...base, parameters: { epochs: { values: [1, 2] }, lr: { min: 0.001, max: 0.1 }, wd: { value: 0 }, pair: { values: [{ lr: 0.1, momentum: 0.9 }] } },
+    }, { checkValue });
+    expect(config.parameters.epochs.values).toEqual([1, 2]);
+    expect(seen).toEqual([['epochs', 1], ['epochs', 2], ['lr', 0.001], ['lr', 0.1], ['wd', 0], ['lr', 0.1], ['momentum', 0.9]]);
+    rejects({ ...base, parameters: { epochs: { values: [3, -1] } } }, 'parameters.epochs.values[1]', /invalid value "-1" for --epochs; a number >= 0/, { checkValue });
+    rejects({ ...base, parameters: { lr: { min: -0.5, max: 1 } } }, 'parameters.lr.min', /invalid value "-0.5" for --lr/, { checkValue });
+    rejects({ ...base, parameters: { lr: { value: -2 } } }, 'parameters.lr.value', /"-2"/, { checkValue });
+    rejects({ ...base, parameters: { pair: { values: [{ lr: 0.1 }, { lr: -3 }] } } }, 'parameters.pair.values[1].lr', /"-3"/, { checkValue });
+    rejects({ ...base, parameters: { lr: { distribution: 'normal', mu: 1, sigma: 0.1 } } }, 'parameters.lr.distribution', /a normal distribution reaches any number, use a bounded one: invalid value/, { checkValue });
+  });
+
+  it('validates its own output again to the same config (what a distributed agent does)', () => {
+    const config = validateSweepConfig({
+      ...base, early_terminate: { type: 'hyperband', min_iter: 1 }, parameters: { a: { value: 3 }, b: { values: [1, 2] }, c: { min: 1, max: 4 }, d: { distribution: 'q_uniform', min: 0, max: 1 }, e: { distribution: 'normal' } },
+    });
+    expect(validateSweepConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
+  });
 });

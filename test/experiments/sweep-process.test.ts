@@ -1,5 +1,6 @@
-// Sweeps in child processes: a sweep killed with SIGKILL resumes without repeating finished trials, and
-// hyperband ends a child process early. The trials run test/experiments/fake-trainer.ts as the sweep program.
+// Sweeps in child processes: a sweep killed with SIGKILL resumes without repeating finished trials,
+// hyperband ends a child process early, and a second sweep on a folder in use is refused (started later
+// or at the same moment) without touching the first. The trials run test/experiments/fake-trainer.ts.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,4 +111,78 @@ describe('sweep in child processes', () => {
     // The thread budget reaches the child as --threads and TENSORKIT_THREADS.
     expect(JSON.parse(readFileSync(join(dir, 'runs', good.name, 'params.json'), 'utf8'))).toMatchObject({ threads: 1, envThreads: '1', seed: 1 });
   }, 60_000);
+
+  /** A sweep process on `work`/shared with the trial log (and a gate that holds each trial after epoch 1 until the file exists). */
+  function sweepProcess(work: string, configPath: string, log: string, gate?: string) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sweep', configPath, '--out', work, '--parallel', '1', '--threads', '1'], {
+      cwd: root, env: { ...process.env, FAKE_TRAINER_LOG: log, ...(gate ? { FAKE_TRAINER_GATE: gate } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { child, exit, out: () => out };
+  }
+
+  function lockConfig(work: string): string {
+    const configPath = join(work, 'shared.json');
+    writeFileSync(configPath, JSON.stringify({
+      name: 'shared', method: 'grid', program, metric: { name: 'val_accuracy', goal: 'maximize' },
+      parameters: { x: { values: [0.1, 0.2, 0.3] }, epochs: { value: 3 }, delay: { value: 150 } },
+    }));
+    return configPath;
+  }
+
+  /** Every trial ran exactly once (one start and one end line each in the trainer log) and finished. */
+  function ranOnce(work: string, log: string): void {
+    const dir = join(work, 'shared');
+    const state = loadSweepState(dir)!;
+    expect(state.trials.map((t) => t.status)).toEqual(['finished', 'finished', 'finished']);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    for (const t of state.trials) {
+      const runDir = join(dir, 'runs', t.name);
+      expect(lines.filter((l) => l === `${runDir} start`), t.name).toHaveLength(1);
+      expect(lines.filter((l) => l === `${runDir} end`), t.name).toHaveLength(1);
+    }
+    expect(existsSync(join(dir, 'sweep.lock'))).toBe(false);
+  }
+
+  it('refuses a second sweep started on a folder whose sweep is running, leaving the first untouched', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tk-sweep-lock-later-'));
+    const configPath = lockConfig(work);
+    const log = join(work, 'executions.log');
+    // The first sweep's trial waits at the gate after epoch 1, so it is surely running while the second starts.
+    const gate = join(work, 'gate');
+    const first = sweepProcess(work, configPath, log, gate);
+    const dir = join(work, 'shared');
+    const deadline = Date.now() + 60_000;
+    let runningPid: number | null = null;
+    while (runningPid === null) {
+      if (Date.now() > deadline) throw new Error(`the first sweep did not start a trial in time: ${first.out()}`);
+      await sleep(50);
+      const state = existsSync(join(dir, 'sweep.json')) ? loadSweepState(dir) : null;
+      runningPid = state?.trials.find((t) => t.status === 'running' && t.pid !== null)?.pid ?? null;
+    }
+    const second = sweepProcess(work, configPath, log);
+    expect(await second.exit).toBe(1);
+    expect(second.out()).toMatch(new RegExp(`sweep\\.lock is held by another sweep: pid ${first.child.pid} on host [^,]+, started \\d{4}-`));
+    expect(alive(runningPid), 'the first sweep\'s running trial').toBe(true);
+    writeFileSync(gate, '');
+    expect(await first.exit, first.out()).toBe(0);
+    ranOnce(work, log);
+  }, 120_000);
+
+  it('of two sweeps started together on one folder, one runs every trial once and the other is refused', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'tk-sweep-lock-together-'));
+    const configPath = lockConfig(work);
+    const log = join(work, 'executions.log');
+    const a = sweepProcess(work, configPath, log);
+    const b = sweepProcess(work, configPath, log);
+    const codes = await Promise.all([a.exit, b.exit]);
+    expect([...codes].sort()).toEqual([0, 1]);
+    const refused = codes[0] === 1 ? a : b;
+    const owner = codes[0] === 1 ? b : a;
+    expect(refused.out()).toMatch(new RegExp(`held by another sweep: pid ${owner.child.pid} on host`));
+    ranOnce(work, log);
+  }, 120_000);
 });

@@ -9,7 +9,7 @@ import { Rng, type RngState } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import { argmaxRows } from '../tensor/reduce.js';
 import {
-  evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
+  NonFiniteError, evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
 } from '../train/fit.js';
 import { METRIC_NAMES } from '../train/metrics.js';
 
@@ -252,7 +252,8 @@ export class Sequential implements Trainable {
    * One optimizer step on a batch (see {@link Trainer.trainStep}). Returns the batch loss and the
    * number of correct predictions in an object reused by the next call. A NaN/Infinity loss (or, with
    * fit's `checkGradients`, gradient) throws a {@link NonFiniteError} naming the parameter and layer
-   * involved, before the update, so the weights stay those of the last good step.
+   * involved, before the update; an update that makes a weight NaN or infinite is undone (weights and
+   * optimizer state) and throws too. Either way the model stays as it was after the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     return this.requireCompiled('trainStep').trainStep(x, y);
@@ -274,11 +275,23 @@ export class Sequential implements Trainable {
     return predict(this, x, options);
   }
 
-  /** Predicted class ids `[N]` (argmax of the outputs, first maximum on ties). */
+  /**
+   * Predicted class ids `[N]` (argmax of the outputs, first maximum on ties). An input whose outputs
+   * hold a NaN (a NaN or infinite input, or non-finite weights) has no class: this throws a
+   * {@link NonFiniteError} naming how many rows and the first one, rather than invent a class.
+   * (`predict` returns those NaN outputs as they are; `argmaxRows` marks such rows −1.)
+   */
   predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
     const probs = this.predict(x, options);
     const n = probs.shape[0];
-    return argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
+    const ids = argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
+    const first = ids.indexOf(-1);
+    if (first >= 0) {
+      let count = 0;
+      for (let i = first; i < n; i++) if (ids[i] === -1) count++;
+      throw new NonFiniteError(`predictClasses: the outputs of ${count} of ${n} inputs are NaN (first: input ${first}), so they have no class; check those inputs (NaN or infinite values) and the weights`);
+    }
+    return ids;
   }
 
   /** Copies of every parameter and buffer under PyTorch `nn.Sequential` keys. */

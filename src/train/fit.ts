@@ -10,6 +10,7 @@ import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
 import { progressCallback, type Callback, type EpochLogs, type FitPosition, type TrainingControl } from './callbacks.js';
 import { countCorrect, METRIC_NAMES } from './metrics.js';
+import { StepGuard } from './step-guard.js';
 
 /**
  * What the training loop needs from a model. `forward`, `backward`, `params` and `zeroGrad` are
@@ -103,7 +104,11 @@ export interface TrainerOptions {
   readonly metrics?: readonly string[];
 }
 
-/** Training stopped because a loss or a gradient became NaN or Infinity; the message names where. */
+/**
+ * A NaN or an infinity where numbers must be finite: training stopped because a loss, a gradient or
+ * an updated weight became non-finite (the message names the epoch, batch, step and parameter; the
+ * weights and optimizer state are those of the last good step), or a prediction is NaN.
+ */
 export class NonFiniteError extends Error {
   constructor(message: string) {
     super(message);
@@ -172,6 +177,7 @@ export class Trainer {
   checkGradients: boolean;
   private readonly stepContext: { loss: number };
   private readonly stepResult: { loss: number; correct: number };
+  private readonly guard: StepGuard;
 
   constructor(model: Trainable, options: TrainerOptions) {
     checkModel('Trainer', model);
@@ -190,13 +196,19 @@ export class Trainer {
     this.checkGradients = false;
     this.stepContext = { loss: 0 };
     this.stepResult = { loss: 0, correct: 0 };
+    this.guard = new StepGuard();
   }
 
   /**
    * One optimizer step on a batch: zero grads, forward in training mode, loss, backward, step. Returns
-   * the batch loss and the number of correct predictions in an object reused by the next call. A
-   * NaN/Infinity loss (or, with `checkGradients`, gradient) throws a {@link NonFiniteError} naming the
-   * parameter involved, before the update, so the weights stay those of the last good step.
+   * the batch loss and the number of correct predictions in an object reused by the next call.
+   *
+   * A NaN/Infinity loss (or, with `checkGradients`, gradient) throws a {@link NonFiniteError} naming the
+   * parameter involved, before the update. The update itself is guarded too: the weights and the
+   * optimizer state are copied before `optimizer.step` (one memcpy per buffer) and the updated weights
+   * checked in one read-only pass; if any became NaN or infinite (a too-large learning rate overflows
+   * them with a finite loss and finite gradients), both are restored and a {@link NonFiniteError} names
+   * the parameter. Either way, after the error the model and optimizer are those of the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     const model = this.model;
@@ -216,9 +228,18 @@ export class Trainer {
       const where = this.describeNonFinite('grad');
       if (where) throw new NonFiniteError(`a gradient became NaN or Infinity at step ${this.step + 1}${where}`);
     }
-    this.step++;
+    const params = model.params();
+    this.guard.capture(params, this.optimizer);
     this.stepContext.loss = value;
-    this.optimizer.step(model.params(), this.stepContext);
+    this.optimizer.step(params, this.stepContext);
+    const bad = this.guard.firstNonFinite(params);
+    if (bad >= 0) {
+      this.guard.restore(params, this.optimizer);
+      const owner = model.describeParam?.(bad);
+      throw new NonFiniteError(`the update of step ${this.step + 1} made the weights of "${params[bad].name}"${owner ? ` (${owner})` : ''} `
+        + `NaN or infinite (loss ${value}); weights and optimizer state are restored to the last good step; lower the learning rate`);
+    }
+    this.step++;
     this.stepResult.loss = value;
     this.stepResult.correct = correct;
     return this.stepResult;

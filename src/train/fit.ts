@@ -8,7 +8,9 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
-import { progressCallback, type Callback, type EpochLogs, type FitPosition, type TrainingControl } from './callbacks.js';
+import {
+  progressCallback, type Callback, type CallbackState, type EpochLogs, type FitPosition, type TrainingControl,
+} from './callbacks.js';
 import { countCorrect, METRIC_NAMES } from './metrics.js';
 import { StepGuard } from './step-guard.js';
 
@@ -45,9 +47,14 @@ export interface Trainable {
   backwardForLoss?(dy: Tensor, loss: Loss): void;
 }
 
-/** Anything with a per-epoch `step`, e.g. the learning-rate schedules. */
+/**
+ * Anything with a per-epoch `step`, e.g. the learning-rate schedules. With `stateDict` /
+ * `loadStateDict` (every built-in schedule), its state is part of fit's positions and restored on resume.
+ */
 export interface EpochSchedule {
   step(metric?: number): void;
+  stateDict?(): Record<string, number>;
+  loadStateDict?(state: Record<string, number>): void;
 }
 
 /** Options of {@link fit} (and `Sequential.fit`). */
@@ -68,8 +75,11 @@ export interface FitOptions {
   readonly schedule?: EpochSchedule;
   /**
    * Continue an interrupted run from a position reported by `control.position()` (saved with the
-   * weights and optimizer state, which the caller restores first). With the same data and options the
-   * result is bit-identical to an uninterrupted run. Positions saved under the old name of
+   * weights and optimizer state, which the caller restores first). The position also restores the
+   * schedule's state and every stateful callback's (EarlyStopping's best value, wait and best weights,
+   * Checkpoint's best record, CsvLogger's files, the progress sums). With the same data, options and
+   * callbacks the result is bit-identical to an uninterrupted run (a run that early stopping had ended
+   * stays ended: the restored EarlyStopping stops it again at once). Positions saved under the old name of
    * `shuffleRng` (`epochRng`, or a training state's `rng`) are read too.
    */
   readonly resumeFrom?: FitPosition;
@@ -330,6 +340,18 @@ export class Trainer {
       this.step = 0;
     }
     const callbacks = [...(options.callbacks ?? []), ...(options.verbose ? [progressCallback()] : [])];
+    // At batch and epoch ends, callbacks that save positions run last, so the states they save are
+    // the other callbacks' after that batch or epoch.
+    const endOrder = [...callbacks.filter((cb) => cb.savesPosition !== true), ...callbacks.filter((cb) => cb.savesPosition === true)];
+    const stateful = statefulCallbacks(callbacks);
+    const schedule = options.schedule;
+    const callbackStates = (): Record<string, CallbackState> | undefined => {
+      if (stateful.length === 0) return undefined;
+      const states: Record<string, CallbackState> = {};
+      for (const [key, cb] of stateful) states[key] = (cb.getState as () => CallbackState)();
+      return states;
+    };
+    const scheduleState = (): Record<string, number> | undefined => schedule?.stateDict?.();
     const modelRng = (): RngState | undefined => model.getRngState?.();
     let stopRequested = false;
     let epoch = firstEpoch;
@@ -342,17 +364,36 @@ export class Trainer {
     let lossSum = 0;
     let correctSum = 0;
     let seen = 0;
+    const extras = (): Partial<FitPosition> => {
+      const states = callbackStates();
+      const sched = scheduleState();
+      return {
+        ...(states === undefined ? {} : { callbacks: states }),
+        ...(sched === undefined ? {} : { schedule: sched }),
+      };
+    };
     const control: TrainingControl = {
       stop: () => { stopRequested = true; },
       position: (): FitPosition => (epochFinished
-        ? { epoch: epoch + 1, batch: 0, step: this.step, shuffleRng: shuffleRng.getState(), modelRng: modelRng(), lossSum: 0, correctSum: 0, seen: 0 }
-        : { epoch, batch: nextBatch, step: this.step, shuffleRng: epochShuffleRng, modelRng: modelRng(), lossSum, correctSum, seen }),
+        ? { epoch: epoch + 1, batch: 0, step: this.step, shuffleRng: shuffleRng.getState(), modelRng: modelRng(), lossSum: 0, correctSum: 0, seen: 0, ...extras() }
+        : { epoch, batch: nextBatch, step: this.step, shuffleRng: epochShuffleRng, modelRng: modelRng(), lossSum, correctSum, seen, ...extras() }),
     };
     const history: History = {
       batch: { loss: [], accuracy: [] },
       epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
     };
     for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
+    if (resume) {
+      const saved = resume.callbacks ?? {};
+      for (const [key, cb] of stateful) {
+        const state = saved[key];
+        if (state !== undefined) {
+          if (state === null || typeof state !== 'object') throw new Error(`fit: resumeFrom.callbacks.${key} must be an object, got ${JSON.stringify(state)}`);
+          (cb.setState as (s: CallbackState) => void)(state);
+        }
+      }
+      if (resume.schedule !== undefined && schedule?.loadStateDict) schedule.loadStateDict({ ...resume.schedule });
+    }
     for (; epoch < epochs && !stopRequested; epoch++) {
       for (const cb of callbacks) cb.onEpochBegin?.(epoch, control);
       const t0 = performance.now();
@@ -383,7 +424,7 @@ export class Trainer {
         seen += rows;
         history.batch.loss.push(loss);
         history.batch.accuracy.push(correct / rows);
-        for (const cb of callbacks) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.step, loss, accuracy: correct / rows }, control);
+        for (const cb of endOrder) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.step, loss, accuracy: correct / rows }, control);
       }
       // Stopped mid-epoch: the epoch is not finished, so no validation, schedule step or epoch-end
       // callbacks (a checkpoint taken there would claim the rest of the epoch was trained).
@@ -402,13 +443,29 @@ export class Trainer {
       // The schedule steps before the callbacks so that a checkpoint taken at epoch end holds its new state.
       options.schedule?.step(valData ? val.loss : logs.loss);
       epochFinished = true;
-      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
+      for (const cb of endOrder) await cb.onEpochEnd?.(logs, control);
       // Let timers, signals and output flush between epochs.
       await yieldToEventLoop();
     }
     for (const cb of callbacks) cb.onTrainEnd?.(history);
     return history;
   }
+}
+
+/**
+ * The callbacks with state (a `stateKey` and both `getState` and `setState`), each with its key; a
+ * key given twice gets `#2`, `#3`, … in callback order, so two EarlyStopping callbacks keep apart.
+ */
+function statefulCallbacks(callbacks: readonly Callback[]): [string, Callback][] {
+  const out: [string, Callback][] = [];
+  const seen = new Map<string, number>();
+  for (const cb of callbacks) {
+    if (typeof cb.stateKey !== 'string' || typeof cb.getState !== 'function' || typeof cb.setState !== 'function') continue;
+    const count = (seen.get(cb.stateKey) ?? 0) + 1;
+    seen.set(cb.stateKey, count);
+    out.push([count === 1 ? cb.stateKey : `${cb.stateKey}#${count}`, cb]);
+  }
+  return out;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Activation, Dense, Flatten, Sequential, Tanh, createLayer, loadFashionMnist, registerLayer, type History } from 'tensorkit';
 import { checkKeys, defineElementwise } from 'tensorkit/plugin';
 import { learningCurvesFromHistory, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
+import { normalizeArgv } from './lib/cli.js';
 import { outputDir, percent, writeJson } from './lib/output.js';
 
 /** 1/√(2π), the standard normal density at 0. */
@@ -110,16 +111,15 @@ export async function main(options: ExampleOptions): Promise<Record<string, unkn
 }
 
 function parseCli(): ExampleOptions {
-  const { values: args } = parseArgs({
-    options: {
-      epochs: { type: 'string', default: '3' },
-      seed: { type: 'string', default: '0' },
-      out: { type: 'string', default: 'out/custom-layer' },
-      data: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const options = {
+    epochs: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'out/custom-layer' },
+    data: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const;
+  const { values: args } = parseArgs({ args: normalizeArgv(process.argv.slice(2), Object.keys(options)), options });
   if (args.help) {
     console.log('usage: npx tsx examples/custom-layer.ts [--epochs N] [--seed N] [--out DIR] [--data DIR] [--quick]');
     process.exit(0);

@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Conv2D, Dense, Flatten, ReLU, Rng, Sequential, Tensor, createSchedule, loadFashionMnist, loadModel, saveModel, type EpochLogs } from 'tensorkit';
 import { analyzeModel, measureInference, modelSummaryWithFlops, pruneSchedule, unitCounts, type InferenceTiming, type PruneCriterion, type PruneRecord, type PruneStep } from 'tensorkit/analysis';
+import { writeRunReport } from 'tensorkit/plots';
+import { normalizeArgv } from './lib/cli.js';
 
 /** Learning-rate schedules of the unpruned model's training (see {@link PruneExampleOptions.schedule}). */
 export const LR_SCHEDULES = ['cosine', 'step', 'constant'] as const;
@@ -151,9 +153,9 @@ export function accuracyPlot(title: string, series: { name: string; color: strin
   const top = 36;
   const bottom = 44;
   const all = series.flatMap((s) => s.points);
-  const xMax = Math.max(1, ...all.map((p) => p[0]));
-  const yLo = Math.min(...all.map((p) => p[1]));
-  const yHi = Math.max(...all.map((p) => p[1]));
+  const xMax = all.reduce((m, p) => Math.max(m, p[0]), 1);
+  const yLo = all.reduce((m, p) => Math.min(m, p[1]), Infinity);
+  const yHi = all.reduce((m, p) => Math.max(m, p[1]), -Infinity);
   const y0 = Math.max(0, Math.floor(yLo * 50) / 50 - 0.02);
   const y1 = Math.min(1, Math.ceil(yHi * 50) / 50 + 0.02);
   const px = (x: number) => left + (x / xMax) * (width - left - right);
@@ -305,6 +307,7 @@ export async function main(options: PruneExampleOptions): Promise<Record<string,
   const csv = rows.map((r) => [r.step, r.layer, r.accepted, r.removedUnit, r.c1, r.c2, r.f1, r.valAccuracy, r.testAccuracy, r.flops].join(','));
   writeFileSync(join(options.out, 'pruning-steps.csv'), `${[header, ...csv].join('\n')}\n`);
   writeFileSync(join(options.out, 'summary.txt'), `Unpruned\n${modelSummaryWithFlops(model)}\n\nPruned\n${modelSummaryWithFlops(pruned)}\n`);
+  const charts: string[] = [];
   for (const name of Object.values(PRUNED)) {
     // x = units removed from this layer so far; the first point is the state before its first step.
     const mine = rows.filter((r) => r.layer === name);
@@ -316,14 +319,31 @@ export async function main(options: PruneExampleOptions): Promise<Record<string,
       { name: 'test', color: '#d62728', points: series('testAccuracy') },
     ]);
     writeFileSync(join(options.out, `prune-${name}.svg`), svg);
+    charts.push(`prune-${name}.svg`);
   }
-  console.log(`wrote results.json, pruning-steps.csv, summary.txt, plots and both models (*.safetensors) to ${options.out} (${result.seconds.toFixed(1)} s)`);
+  writeRunReport(options.out, {
+    title: 'fmnist-cnn-prune: structured pruning of the Fashion-MNIST CNN',
+    description: 'Conv channels and dense neurons with the smallest weight norm are removed one at a time while validation accuracy stays within the tolerance; the physically smaller model is timed against the original.',
+    params: { ...options, trainImages: xTrain.shape[0], validationImages: nVal, testImages: xTest.shape[0] },
+    metrics: {
+      'unpruned test accuracy': `${(100 * baseTest).toFixed(2)}%`, 'pruned test accuracy': `${(100 * prunedTest).toFixed(2)}%`,
+      'pruned units (c1, c2, f1)': `(${finalShape.c1}, ${finalShape.c2}, ${finalShape.f1})`,
+      'FLOPs per image': `${flopsOriginal.toLocaleString('en-US')} → ${flopsPruned.toLocaleString('en-US')}`, 'FLOP ratio': flopsOriginal / flopsPruned,
+      'inference speedup': speedup, 'train seconds': trainSeconds,
+    },
+    tables: [{
+      title: 'Pruning steps',
+      columns: ['step', 'layer', 'accepted', 'c1', 'c2', 'f1', 'validation accuracy', 'test accuracy', 'FLOPs'],
+      rows: rows.map((r) => [r.step, r.layer, String(r.accepted), r.c1, r.c2, r.f1, r.valAccuracy, r.testAccuracy, r.flops]),
+    }],
+    charts,
+  });
+  console.log(`wrote results.json, pruning-steps.csv, summary.txt, ${charts.length} charts, report.html and both models (*.safetensors) to ${options.out} (${result.seconds.toFixed(1)} s)`);
   return result;
 }
 
 function parseCli(): PruneExampleOptions {
-  const { values: args } = parseArgs({
-    options: {
+  const options = {
       epochs: { type: 'string', default: '10' },
       'batch-size': { type: 'string', default: '32' },
       lr: { type: 'string', default: '0.01' },
@@ -341,8 +361,8 @@ function parseCli(): PruneExampleOptions {
       threads: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  } as const;
+  const { values: args } = parseArgs({ args: normalizeArgv(process.argv.slice(2), Object.keys(options)), options });
   if (args.help) {
     console.log(`usage: npx tsx examples/fmnist-cnn-prune.ts [--epochs N] [--batch-size N] [--lr X] [--momentum X]
          [--schedule cosine|step|constant] [--seed N] [--tolerance X] [--fine-tune-batches N] [--fine-tune-lr X]

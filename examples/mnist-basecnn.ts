@@ -4,7 +4,7 @@
 // Run: npx tsx examples/mnist-basecnn.ts [--out DIR]  (--quick for a seconds-long slice)
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, loadFashionMnist, loadMnist, saveSafetensors, toCsv, type Callback, type Tensor } from 'tensorkit';
+import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, confusionMatrix, loadFashionMnist, loadMnist, saveModel, toCsv, type Callback, type Tensor } from 'tensorkit';
 import { plotConfusionMatrix, writeRunReport } from 'tensorkit/plots';
 import { parseExampleArgs, readInt, readList, readPositive, runIfMain } from './lib/cli.js';
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
@@ -115,14 +115,15 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
       charts.push(file);
       if (!best || row.testAccuracy > best.row.testAccuracy) best = { row, model };
     }
-    grid.push(...rows);
+    for (const row of rows) grid.push(row);
   }
   if (!best) throw new Error('mnist-basecnn: no run was measured');
 
-  // Model size: parameter bytes as float32, and the safetensors file of the best model.
+  // Model size: parameter bytes as float32, and the model file of the best model (architecture and
+  // weights, without optimizer state: what `tensorkit summary` / `export-onnx` and loadModel read).
   const params = best.model.countParams();
   const weightsPath = join(out, 'model.safetensors');
-  const { seconds: saveSeconds } = await timed(() => saveSafetensors(weightsPath, best!.model.stateDict(), { lr: String(best!.row.lr) }));
+  const { seconds: saveSeconds } = await timed(() => saveModel(best!.model, weightsPath));
   const fileBytes = statSync(weightsPath).size;
 
   // Outliers: clothing images through the digit model; softmax still picks a digit, often confidently.

@@ -3,6 +3,10 @@
 // written with), `tensorkit/experiments`, `tensorkit/plots`, `tensorkit/analysis`, and
 // `tensorkit/internals` (tuning constants). The CLI is a command, not an export.
 
+// Loaded for its side effect only: it gives Sequential.summary() its FLOP columns (analysis sits above
+// the model in the module graph, so it registers the formatter rather than being imported by it).
+import './analysis/index.js';
+
 // Tensors, randomness, threads.
 export { Tensor, tensor, zeros, ones, full, randn, rand, shapeSize, formatShape } from './tensor/tensor.js';
 export { Rng, type RngState } from './tensor/rng.js';
@@ -24,7 +28,7 @@ export {
 
 // Losses.
 export {
-  SoftmaxCrossEntropy, MeanSquaredError, registerLoss, createLoss, lossNames, type Loss, type LossFactory, type CrossEntropyConfig,
+  SoftmaxCrossEntropy, MeanSquaredError, registerLoss, createLoss, lossNames, setLossWarningHandler, type Loss, type LossFactory, type CrossEntropyConfig,
 } from './losses/index.js';
 
 // Optimizers and learning-rate schedules.
@@ -59,7 +63,7 @@ export {
 
 // Data.
 export {
-  loadFashionMnist, loadMnist, readIdx, IdxFormatError, FASHION_MNIST_CLASSES, MNIST_CLASSES,
+  loadFashionMnist, loadMnist, vendoredDataDir, locateDataset, DATASETS_PACKAGE, readIdx, IdxFormatError, FASHION_MNIST_CLASSES, MNIST_CLASSES,
   Batcher, trainValSplit, augmentBatch,
   type Dataset, type Split, type LoadOptions, type IdxArray, type BatchOptions, type Batch, type SplitOptions, type AugmentOptions,
 } from './data/index.js';

@@ -1,4 +1,6 @@
 // Argument parsing shared by the examples: the common flags, validated numbers, and run-when-executed.
+// Flags are kebab-case (`--batch-size`); the `tensorkit train` spellings of the same settings work too
+// (`-lr`, `--learning_rate`, `--learning-rate`, `-e`, `-b`, `-m`, and any `--snake_case` form).
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -35,10 +37,39 @@ export type FlagValues<F extends FlagSpec> = {
   [K in keyof F]: F[K] extends { type: 'boolean' } ? boolean : F[K] extends { default: string } ? string : string | undefined;
 };
 
+/** `tensorkit train` spellings of settings the examples share, and the example flag each one means. */
+export const TRAIN_ALIASES: Readonly<Record<string, string>> = {
+  '-lr': 'lr', '--learning-rate': 'lr', '--learning_rate': 'lr',
+  '-e': 'epochs', '-b': 'batch-size', '-m': 'momentum',
+};
+
+/**
+ * Rewrites the `tensorkit train` spellings in `argv` to an example's own long flags: the aliases of
+ * {@link TRAIN_ALIASES} and `--snake_case` → `--snake-case`, each only when the example declares the
+ * target flag (so unknown flags still fail, naming what was typed). `=value` forms are kept.
+ */
+export function normalizeArgv(argv: readonly string[], flags: readonly string[]): string[] {
+  const declared = new Set(flags);
+  return argv.map((token) => {
+    if (!token.startsWith('-')) return token;
+    const eq = token.indexOf('=');
+    const name = eq > 0 ? token.slice(0, eq) : token;
+    const rest = eq > 0 ? token.slice(eq) : '';
+    const alias = TRAIN_ALIASES[name];
+    if (alias !== undefined && declared.has(alias)) return `--${alias}${rest}`;
+    if (name.startsWith('--') && name.includes('_')) {
+      const kebab = name.slice(2).replace(/_/g, '-');
+      if (declared.has(kebab)) return `--${kebab}${rest}`;
+    }
+    return token;
+  });
+}
+
 /** Parses `argv` with the common flags plus `flags`; unknown flags and bad values throw a {@link UsageError}. */
 export function parseExampleArgs<const F extends FlagSpec>(example: string, argv: readonly string[], flags: F): { values: FlagValues<F>; common: CommonArgs; help: boolean } {
   try {
-    const { values } = parseArgs({ args: argv.slice(), options: { ...COMMON_FLAGS, ...flags }, strict: true, allowPositionals: false });
+    const options = { ...COMMON_FLAGS, ...flags };
+    const { values } = parseArgs({ args: normalizeArgv(argv, Object.keys(options)), options, strict: true, allowPositionals: false });
     const v = values as Record<string, string | boolean | undefined>;
     const common: CommonArgs = {
       out: typeof v.out === 'string' ? v.out : `out/${example}`,

@@ -1,13 +1,15 @@
 // Runs one of the assignment sweeps in this folder with `tensorkit train` trials in child processes, then
 // writes the sweep's report.html and top-3 tables (by the metric and by training time) as Markdown.
 // Run:  npx tsx examples/sweeps/run-sweep.ts examples/sweeps/fmnist-cnn-arch-grid.json --parallel 2
-//       (--quick: the first 2 trials, each on the 1000-image slice for at most 1 epoch; --out DIR, default out/sweeps)
+//       (--quick: the first 2 trials, each on the 1000-image slice for at most 1 epoch; without a config it runs
+//       fmnist-cnn-arch-grid.json; --out DIR, default out/sweeps)
 // A killed run resumes when started again with the same arguments.
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { trainParameterNames } from '../../src/cli/sweep.js';
+import { UsageError } from '../lib/cli.js';
 import { listRuns, readSweepConfigFile, sweepProcesses, validateSweepConfig, writeSweepReport, type RunRecord, type SweepResult } from 'tensorkit/experiments';
 
 /** The result of {@link main}: the sweep, its folder, the report, and the top-3 tables as Markdown. */
@@ -28,15 +30,30 @@ function top3(runs: readonly RunRecord[], key: string, order: 1 | -1, metric: st
   return lines.join('\n');
 }
 
-/** Runs the sweep of `argv[0]` (a config in this folder); `--quick` runs 2 trials on a data slice. */
+/** The sweep `--quick` runs when no config is given. */
+export const QUICK_DEFAULT_CONFIG = join(dirname(fileURLToPath(import.meta.url)), 'fmnist-cnn-arch-grid.json');
+
+const USAGE = 'usage: npx tsx examples/sweeps/run-sweep.ts CONFIG [--parallel N] [--threads N] [--out DIR] [--quick]\n' +
+  '  CONFIG   a sweep config, e.g. examples/sweeps/fmnist-cnn-arch-grid.json (optional with --quick)';
+
+/** Runs the sweep of `argv[0]` (a config in this folder); `--quick` runs 2 trials on a data slice (of fmnist-cnn-arch-grid.json without a config). */
 export async function main(argv: readonly string[]): Promise<SweepExampleResult> {
-  const { values, positionals } = parseArgs({
-    args: argv.slice(),
-    allowPositionals: true,
-    options: { quick: { type: 'boolean', default: false }, parallel: { type: 'string', default: '1' }, threads: { type: 'string' }, out: { type: 'string', default: 'out/sweeps' } },
-  });
-  if (positionals.length !== 1) throw new Error('run-sweep: give one sweep config, e.g. examples/sweeps/fmnist-cnn-arch-grid.json');
-  const file = positionals[0];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(),
+      allowPositionals: true,
+      options: {
+        quick: { type: 'boolean', default: false }, parallel: { type: 'string', default: '1' }, threads: { type: 'string' },
+        out: { type: 'string', default: 'out/sweeps' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`run-sweep: ${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1 || (positionals.length === 0 && !values.quick)) throw new UsageError(`run-sweep: give one sweep config\n${USAGE}`);
+  const file = positionals[0] ?? QUICK_DEFAULT_CONFIG;
   const config = validateSweepConfig(readSweepConfigFile(file), { knownParameters: trainParameterNames() });
   const name = `${config.name ?? basename(file).replace(/\.(json|ya?ml)$/, '')}${values.quick ? '-quick' : ''}`;
   const dir = join(values.out, name);
@@ -55,9 +72,11 @@ export async function main(argv: readonly string[]): Promise<SweepExampleResult>
   return { dir, report, result, markdown };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && (process.argv.includes('--help') || process.argv.includes('-h'))) {
+  console.log(USAGE);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     console.error((err as Error).message);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   });
 }

@@ -70,6 +70,20 @@ export interface LayerAnalysis extends LayerCost {
   readonly trainFlops: number;
   /** `activations` × 4 bytes (float32). */
   readonly activationBytes: number;
+  /**
+   * False for a layer kind without a registered cost function (analysed with `unknownCosts: 'mark'`):
+   * its MACs, FLOPs and activations are then NaN (shown as "?") and left out of the totals.
+   */
+  readonly costKnown: boolean;
+}
+
+/** Options of {@link analyzeModel}. */
+export interface AnalyzeOptions {
+  /**
+   * What a layer kind without a cost function does: `'throw'` (default; the error names the kind and
+   * {@link registerLayerCost}) or `'mark'` (the row gets NaN costs and `costKnown: false`).
+   */
+  readonly unknownCosts?: 'throw' | 'mark';
 }
 
 /** Whole-model sums of the rows (per sample). */
@@ -83,6 +97,8 @@ export interface AnalysisTotals {
   readonly trainFlops: number;
   readonly activations: number;
   readonly activationBytes: number;
+  /** Rows whose costs are unknown (left out of the sums above). */
+  readonly unknownRows: number;
 }
 
 /** {@link analyzeModel}'s result. */
@@ -98,17 +114,23 @@ function countElements(tensors: readonly { value: { size: number } }[]): number 
   return n;
 }
 
+const UNKNOWN_COST: LayerCost = { macs: NaN, flops: NaN, trainForwardFlops: NaN, backwardFlops: NaN, activations: NaN };
+
 /** Per-layer and total parameters, MACs, FLOPs and activation memory of a built model, per sample. */
-export function analyzeModel(model: Sequential): ModelAnalysis {
+export function analyzeModel(model: Sequential, options: AnalyzeOptions = {}): ModelAnalysis {
   const rows: LayerAnalysis[] = [];
   let inputShape = model.inputShape;
   model.layers.forEach((layer, index) => {
     const outputShape = model.layerShapes[index];
     let cost: LayerCost;
-    try {
-      cost = layerCost(layer, inputShape, outputShape);
-    } catch (e) {
-      throw new Error(`analyzeModel: layer ${index}: ${(e as Error).message}`);
+    const known = layerCostRegistry.has(layer.kind);
+    if (!known && options.unknownCosts === 'mark') cost = UNKNOWN_COST;
+    else {
+      try {
+        cost = layerCost(layer, inputShape, outputShape);
+      } catch (e) {
+        throw new Error(`analyzeModel: layer ${index}: ${(e as Error).message}`);
+      }
     }
     rows.push({
       index,
@@ -124,6 +146,7 @@ export function analyzeModel(model: Sequential): ModelAnalysis {
       trainFlops: cost.trainForwardFlops + cost.backwardFlops,
       activations: cost.activations,
       activationBytes: 4 * cost.activations,
+      costKnown: known,
     });
     inputShape = outputShape;
   });
@@ -132,10 +155,14 @@ export function analyzeModel(model: Sequential): ModelAnalysis {
 
 /** Sums the numeric columns of analysis rows. */
 export function sumRows(rows: readonly LayerAnalysis[]): AnalysisTotals {
-  const t = { params: 0, bufferElements: 0, macs: 0, flops: 0, trainForwardFlops: 0, backwardFlops: 0, trainFlops: 0, activations: 0, activationBytes: 0 };
+  const t = { params: 0, bufferElements: 0, macs: 0, flops: 0, trainForwardFlops: 0, backwardFlops: 0, trainFlops: 0, activations: 0, activationBytes: 0, unknownRows: 0 };
   for (const r of rows) {
     t.params += r.params;
     t.bufferElements += r.bufferElements;
+    if (r.costKnown === false) {
+      t.unknownRows++;
+      continue;
+    }
     t.macs += r.macs;
     t.flops += r.flops;
     t.trainForwardFlops += r.trainForwardFlops;
@@ -147,13 +174,14 @@ export function sumRows(rows: readonly LayerAnalysis[]): AnalysisTotals {
   return t;
 }
 
-/** An integer with thousands separators (`4,646,400`). */
+/** An integer with thousands separators (`4,646,400`); `?` for NaN (an unknown cost). */
 function int(n: number): string {
-  return n.toLocaleString('en-US');
+  return Number.isNaN(n) ? '?' : n.toLocaleString('en-US');
 }
 
-/** Bytes as B / KiB / MiB. */
+/** Bytes as B / KiB / MiB; `?` for NaN. */
 function bytes(n: number): string {
+  if (Number.isNaN(n)) return '?';
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / (1024 * 1024)).toFixed(2)} MiB`;
@@ -171,20 +199,29 @@ export function formatAnalysis(analysis: ModelAnalysis | readonly LayerAnalysis[
     String(r.index), r.kind, `[batch, ${r.outputShape.join(', ')}]`, int(r.params), int(r.macs), int(r.flops),
     int(r.trainFlops), bytes(r.activationBytes),
   ]);
-  const total = ['', 'Total', '', int(totals.params), int(totals.macs), int(totals.flops), int(totals.trainFlops), bytes(totals.activationBytes)];
+  // With unknown rows the sums are lower bounds: "+?" says so.
+  const more = totals.unknownRows > 0 ? '+?' : '';
+  const total = ['', 'Total', '', int(totals.params), int(totals.macs) + more, int(totals.flops) + more, int(totals.trainFlops) + more, bytes(totals.activationBytes) + more];
   const all = [header, ...body, total];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const widths = header.map((_, c) => all.reduce((m, r) => Math.max(m, r[c].length), 0));
   // Text columns (kind, shape) are left-aligned, numbers right-aligned.
   const line = (r: string[]) => r.map((cell, c) => (c === 1 || c === 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const rule = '-'.repeat(line(header).length);
   const out = [line(header), rule, ...body.map(line), rule, line(total)];
   if (!Array.isArray(analysis)) out.push(`Input: [batch, ${(analysis as ModelAnalysis).inputShape.join(', ')}]`);
   out.push('Counts are per sample; FLOPs = forward (inference), Train FLOPs = training forward + backward.');
+  if (totals.unknownRows > 0) {
+    const kinds = [...new Set(rows.filter((r) => r.costKnown === false).map((r) => r.kind))];
+    out.push(`? = no cost function for ${kinds.join(', ')} (register one with registerLayerCost); totals leave ${totals.unknownRows === 1 ? 'that row' : 'those rows'} out.`);
+  }
   return out.join('\n');
 }
 
-/** `model.summary()` with MAC, FLOP and activation-memory columns: `formatAnalysis(analyzeModel(model))`. */
+/**
+ * `model.summary()` with MAC, FLOP and activation-memory columns: `formatAnalysis(analyzeModel(model))`.
+ * A layer kind without a cost function (a custom layer) keeps its row with "?" in the cost columns.
+ */
 export function modelSummaryWithFlops(model: Sequential): string {
-  return formatAnalysis(analyzeModel(model));
+  return formatAnalysis(analyzeModel(model, { unknownCosts: 'mark' }));
 }
 

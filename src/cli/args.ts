@@ -1,6 +1,7 @@
 // A small argv parser for the tensorkit commands. node:util's parseArgs cannot take multi-letter
 // single-dash flags such as `-lr` or `-w_d`, which the assignment's train.py uses, so this one matches
-// every spelling exactly as declared: `-lr 0.1`, `-lr=0.1`, `--learning_rate 0.1`, `--learning_rate=0.1`.
+// every spelling exactly as declared: `-lr 0.1`, `-lr=0.1`, `--learning_rate 0.1`, `--learning_rate=0.1`,
+// and the kebab-case long form `--learning-rate`. Choice values match ignoring case and `-` vs `_`.
 
 /** Value kinds: text, integer, number, one of a set of names, an on/off switch, or a comma list of integers. */
 export type OptionType = 'string' | 'int' | 'number' | 'choice' | 'flag' | 'int-list';
@@ -9,12 +10,15 @@ export type OptionType = 'string' | 'int' | 'number' | 'choice' | 'flag' | 'int-
 export interface OptionSpec {
   /** Key in the parsed result (camelCase). */
   readonly key: string;
-  /** Long spelling without dashes (`learning_rate` → `--learning_rate`). */
+  /** Long spelling without dashes (`learning_rate` → `--learning_rate`; `--learning-rate` is accepted too). */
   readonly long: string;
   /** Short spelling without the dash (`lr` → `-lr`); may be several letters. */
   readonly short?: string;
   readonly type: OptionType;
-  /** For `'choice'`: the allowed names, as shown; matched case-insensitively. A function is called at validation time (for registries). */
+  /**
+   * For `'choice'`: the allowed names, as shown; matched ignoring case and treating `-` and `_` alike
+   * (`cross-entropy` = `cross_entropy`). A function is called at validation time (for registries).
+   */
   readonly choices?: readonly string[] | (() => readonly string[]);
   /** Default value (`undefined`: unset). */
   readonly default?: string | number | boolean | readonly number[];
@@ -23,6 +27,8 @@ export interface OptionSpec {
   readonly minExclusive?: boolean;
   readonly max?: number;
   readonly maxExclusive?: boolean;
+  /** For `'int-list'`: most entries allowed. */
+  readonly maxItems?: number;
   /** Placeholder in the help (default from the type). */
   readonly metavar?: string;
   /** Help text (one or more lines). */
@@ -53,6 +59,16 @@ function spelling(spec: OptionSpec): string {
   return spec.short ? `-${spec.short}/--${spec.long}` : `--${spec.long}`;
 }
 
+/** The kebab-case long form of a snake_case long spelling (`learning_rate` → `learning-rate`). */
+export function kebabLong(long: string): string {
+  return long.replace(/_/g, '-');
+}
+
+/** A choice value in comparable form: lower case, `_` read as `-`. */
+export function choiceKey(value: string): string {
+  return value.toLowerCase().replace(/_/g, '-');
+}
+
 /**
  * Splits argv into option values (strings; flags `true`). Each option may appear once; the value is
  * the next token even when it starts with `-` (so `-lr -1` reaches validation and is rejected there
@@ -62,6 +78,7 @@ export function scanArgs(argv: readonly string[], specs: readonly OptionSpec[]):
   const byName = new Map<string, OptionSpec>();
   for (const s of specs) {
     byName.set(`--${s.long}`, s);
+    byName.set(`--${kebabLong(s.long)}`, s);
     if (s.short) byName.set(`-${s.short}`, s);
   }
   const raw = new Map<string, string | true>();
@@ -133,10 +150,16 @@ export function choicesOf(spec: OptionSpec): readonly string[] {
   return typeof c === 'function' ? c() : (c ?? []);
 }
 
-function rangeText(spec: OptionSpec): string {
-  const lo = spec.min === undefined ? '' : `${spec.minExclusive ? '>' : '>='} ${spec.min}`;
-  const hi = spec.max === undefined ? '' : `${spec.maxExclusive ? '<' : '<='} ${spec.max}`;
-  return [lo, hi].filter(Boolean).join(' and ');
+/**
+ * The allowed range of a numeric option in interval notation, e.g. `[1, 65536]` or `(0, 10]`; `''`
+ * for non-numeric options. Shown in the help and in the error of a value outside it.
+ */
+export function rangeOf(spec: OptionSpec): string {
+  if (spec.type !== 'int' && spec.type !== 'number' && spec.type !== 'int-list') return '';
+  if (spec.min === undefined && spec.max === undefined) return '';
+  const lo = spec.min === undefined ? '(-∞' : `${spec.minExclusive ? '(' : '['}${spec.min}`;
+  const hi = spec.max === undefined ? '∞)' : `${spec.max}${spec.maxExclusive ? ')' : ']'}`;
+  return `${lo}, ${hi}`;
 }
 
 function describeAllowed(spec: OptionSpec): string {
@@ -144,11 +167,11 @@ function describeAllowed(spec: OptionSpec): string {
     case 'choice':
       return `; allowed values: ${choicesOf(spec).join(', ')}`;
     case 'int':
-      return `; an integer${rangeText(spec) ? ` ${rangeText(spec)}` : ''}`;
+      return `; an integer${rangeOf(spec) ? ` in ${rangeOf(spec)}` : ''}`;
     case 'number':
-      return `; a number${rangeText(spec) ? ` ${rangeText(spec)}` : ''}`;
+      return `; a number${rangeOf(spec) ? ` in ${rangeOf(spec)}` : ''}`;
     case 'int-list':
-      return `; comma-separated integers${rangeText(spec) ? ` ${rangeText(spec)}` : ''}`;
+      return `; comma-separated integers${rangeOf(spec) ? ` in ${rangeOf(spec)}` : ''}${spec.maxItems !== undefined ? `, at most ${spec.maxItems} of them` : ''}`;
     default:
       return '';
   }
@@ -173,7 +196,7 @@ export function convertValue(spec: OptionSpec, value: string | true): unknown {
       return text;
     case 'choice': {
       const allowed = choicesOf(spec);
-      const hit = allowed.find((c) => c === text) ?? allowed.find((c) => c.toLowerCase() === text.toLowerCase());
+      const hit = allowed.find((c) => c === text) ?? allowed.find((c) => choiceKey(c) === choiceKey(text));
       if (hit === undefined) bad();
       return hit;
     }
@@ -191,6 +214,7 @@ export function convertValue(spec: OptionSpec, value: string | true): unknown {
       const parts = text.split(',').map((s) => s.trim());
       const list = parts.map((s) => (/^[+-]?\d+$/.test(s) ? Number(s) : NaN));
       if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || !inRange(spec, n))) bad();
+      if (spec.maxItems !== undefined && list.length > spec.maxItems) bad();
       return list;
     }
     default:
@@ -220,17 +244,25 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   return { ...convertArgs(scanned, specs), help: scanned.help };
 }
 
-/** The option table of a help text: spellings, value placeholder, help lines, allowed values and default. */
+/**
+ * The option table of a help text: spellings, value placeholder, help lines, allowed values, the
+ * range of numeric options and the default. Long options are shown in their declared (snake_case)
+ * form; the kebab-case form is accepted as well.
+ */
 export function formatOptions(specs: readonly OptionSpec[]): string {
   const heads = specs.map((s) => {
     const meta = s.type === 'flag' ? '' : ` ${s.metavar ?? (s.type === 'choice' ? 'NAME' : s.type === 'int-list' ? 'N,N,...' : s.type === 'string' ? 'TEXT' : s.type === 'int' ? 'N' : 'X')}`;
     return `  ${s.short ? `-${s.short}, ` : ''}--${s.long}${meta}`;
   });
-  const width = Math.min(40, Math.max(...heads.map((h) => h.length)) + 2);
+  let longest = 0;
+  for (const h of heads) longest = Math.max(longest, h.length);
+  const width = Math.min(40, longest + 2);
   const lines: string[] = [];
   specs.forEach((s, i) => {
     const text = s.help.split('\n');
     if (s.type === 'choice') text.push(`one of: ${choicesOf(s).join(', ')}`);
+    const range = rangeOf(s);
+    if (range) text.push(`range: ${range}${s.maxItems !== undefined ? `, at most ${s.maxItems} values` : ''}`);
     if (s.default !== undefined && s.type !== 'flag') text.push(`default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}`);
     const head = heads[i];
     if (head.length + 1 > width) {

@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runExportOnnx, runSummary } from './model-tools.js';
+import { quietEpipe } from './epipe.js';
 import { runReport } from './report.js';
 import { runRuns } from './runs.js';
 import { runSweepCommand } from './sweep.js';
@@ -60,4 +61,7 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) process.exitCode = await main(process.argv.slice(2));
+if (isEntry()) {
+  quietEpipe(process.stdout);
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -2,27 +2,69 @@
 import { modelSummaryWithFlops } from '../analysis/index.js';
 import { loadModel } from '../io/model-file.js';
 import { exportOnnx } from '../io/onnx.js';
+import '../layers/index.js';
+import '../optimizers/index.js';
+import { UsageError } from './args.js';
+import { importModule } from './import-module.js';
 import type { CliIo } from './train.js';
 
-const SUMMARY_HELP = `usage: tensorkit summary MODEL_FILE
+const IMPORT_HELP = `options:
+  --import MODULE   import a module first (a file path or package), e.g. one that registers the
+                    custom layers or optimizer the file names; .ts files need Node 22.18+ or 24
+  -h, --help        show this help`;
 
-Prints the layers of a saved model (saveModel / checkpoint file) with output shapes, parameters,
-multiply-accumulates, forward and training-step FLOPs and activation memory per sample, and what
-else the file holds (optimizer state, training position).
+const SUMMARY_HELP = `usage: tensorkit summary [--import MODULE] MODEL_FILE
+
+Prints the layers of a saved model (saveModel / checkpoint file, or RUN/model.safetensors of
+tensorkit train) with output shapes, parameters, multiply-accumulates, forward and training-step
+FLOPs and activation memory per sample, and what else the file holds (optimizer state, training
+position). A layer whose costs are unknown (a custom layer) shows "?" in its FLOP columns.
+
+${IMPORT_HELP}
 `;
 
-const ONNX_HELP = `usage: tensorkit export-onnx MODEL_FILE OUT.onnx
+const ONNX_HELP = `usage: tensorkit export-onnx [--import MODULE] MODEL_FILE OUT.onnx
 
 Writes a saved model as an ONNX graph (opset 13) for ONNX runtimes.
+
+${IMPORT_HELP}
 `;
 
-function wantsHelp(args: readonly string[]): boolean {
-  return args.includes('--help') || args.includes('-h');
+/** The positional arguments after `--import MODULE` (also `--import=MODULE`) is taken out and loaded; `null` for --help. */
+async function readToolArgs(args: readonly string[]): Promise<string[] | null> {
+  if (args.includes('--help') || args.includes('-h')) return null;
+  const rest: string[] = [];
+  let imported = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    let spec: string | undefined;
+    if (a === '--import') {
+      if (i + 1 >= args.length) throw new UsageError('option --import needs a value (a module file or package)');
+      spec = args[++i];
+    } else if (a.startsWith('--import=')) spec = a.slice('--import='.length);
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}; see --help`);
+    else {
+      rest.push(a);
+      continue;
+    }
+    if (imported) throw new UsageError('option --import is given more than once');
+    if (spec === '') throw new UsageError('option --import needs a value (a module file or package)');
+    imported = true;
+    await importModule(spec);
+  }
+  return rest;
 }
 
 /** `tensorkit summary`. Exit status: 0 ok, 1 unreadable file, 2 usage. */
-export function runSummary(args: readonly string[], io: CliIo): number {
-  if (wantsHelp(args)) {
+export async function runSummary(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: string[] | null;
+  try {
+    args = await readToolArgs(argv);
+  } catch (err) {
+    io.stderr.write(`tensorkit summary: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args === null) {
     io.stdout.write(SUMMARY_HELP);
     return 0;
   }
@@ -43,8 +85,15 @@ export function runSummary(args: readonly string[], io: CliIo): number {
 }
 
 /** `tensorkit export-onnx`. Exit status: 0 ok, 1 failure, 2 usage. */
-export function runExportOnnx(args: readonly string[], io: CliIo): number {
-  if (wantsHelp(args)) {
+export async function runExportOnnx(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: string[] | null;
+  try {
+    args = await readToolArgs(argv);
+  } catch (err) {
+    io.stderr.write(`tensorkit export-onnx: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args === null) {
     io.stdout.write(ONNX_HELP);
     return 0;
   }

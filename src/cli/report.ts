@@ -9,8 +9,8 @@ const REPORT_OPTIONS: readonly OptionSpec[] = [
   { key: 'metric', long: 'metric', short: 'm', type: 'string', metavar: 'NAME', help: 'summary metric to compare (default: the sweep\'s metric, else val_accuracy,\nelse test_accuracy)' },
   { key: 'goal', long: 'goal', type: 'choice', choices: ['maximize', 'minimize'], help: 'whether higher or lower is better (default: the sweep\'s goal, else maximize)' },
   { key: 'time', long: 'time', type: 'string', default: 'train_seconds', metavar: 'NAME', help: 'summary value used as the training time' },
-  { key: 'top', long: 'top', type: 'int', min: 1, default: 5, help: 'rows of the top-k tables' },
-  { key: 'curves', long: 'curves', type: 'int', min: 0, default: 5, help: 'runs whose per-epoch curves are drawn (the best N)' },
+  { key: 'top', long: 'top', type: 'int', min: 1, max: 1000, default: 5, help: 'rows of the top-k tables' },
+  { key: 'curves', long: 'curves', type: 'int', min: 0, max: 1000, default: 5, help: 'runs whose per-epoch curves are drawn (the best N)' },
   { key: 'title', long: 'title', type: 'string', metavar: 'TEXT', help: 'page title' },
 ];
 

@@ -1,7 +1,7 @@
 // Data: IDX files, the dataset locator, shuffling and splits, mini-batches, augmentation.
 export { readIdx, IdxFormatError, IDX_MAX_ELEMENTS, type IdxArray } from './idx.js';
 export {
-  loadFashionMnist, loadMnist, vendoredDataDir, FASHION_MNIST_CLASSES, MNIST_CLASSES,
+  loadFashionMnist, loadMnist, vendoredDataDir, locateDataset, datasetSearchPaths, DATASETS_PACKAGE, FASHION_MNIST_CLASSES, MNIST_CLASSES,
   type Dataset, type Split, type LoadOptions,
 } from './datasets.js';
 export { gatherRows, shuffleRows, classIds, trainValSplit, type SplitOptions, type SplitPart } from './split.js';

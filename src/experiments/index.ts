@@ -1,8 +1,8 @@
 // Experiments: tracked runs, run queries and exports, sweeps (grid / random / bayes-TPE with hyperband),
 // and HTML comparison reports.
 export { createRun, runCallback, runNameFromParams, abbreviate, environment, gitCommit, Run, type RunOptions, type RunParams, type RunStatus, type RunSummary, type MetricLine } from './run.js';
-export { listRuns, readRun, readMetrics, epochSeries, getPath, flatten, runRow, columnsOf, runsToCsv, runsToJson, type RunRecord } from './store.js';
-export { parseWhere, evaluateWhere, compileWhere, WhereSyntaxError, type WhereNode } from './where.js';
+export { listRuns, readRun, effectiveStatus, readMetrics, epochSeries, getPath, flatten, runRow, columnsOf, runsToCsv, runsToJson, type RunRecord } from './store.js';
+export { parseWhere, evaluateWhere, compileWhere, resolveRunName, wherePaths, mapWherePaths, WhereSyntaxError, WhereNameError, RUN_ROOTS, type WhereNode } from './where.js';
 export { parseYaml, YamlError } from './yaml.js';
 export {
   validateSweepConfig, validateParameter, readSweepConfigFile, gridSize, SweepConfigError, SWEEP_METHODS, DISTRIBUTIONS,

@@ -207,8 +207,8 @@ export async function writeSweepReport(runsDir: string, options: SweepReportOpti
       let norm: number;
       if (p.numeric) {
         const nums = p.values.filter((x): x is number => typeof x === 'number');
-        const lo = Math.min(...nums);
-        const hi = Math.max(...nums);
+        const lo = nums.reduce((m, x) => Math.min(m, x), Infinity);
+        const hi = nums.reduce((m, x) => Math.max(m, x), -Infinity);
         norm = v === null ? 0 : hi === lo ? 0.5 : ((v as number) - lo) / (hi - lo);
       } else {
         const cats = [...new Set(p.values.map(String))].sort();
@@ -217,8 +217,8 @@ export async function writeSweepReport(runsDir: string, options: SweepReportOpti
       pcRows.push({ run: r.name, axis: p.key, norm, value: fmt(v), metric: metricOf(r) });
     }
     const ms = scored.map((s) => metricOf(s) as number);
-    const lo = Math.min(...ms);
-    const hi = Math.max(...ms);
+    const lo = ms.reduce((m, x) => Math.min(m, x), Infinity);
+    const hi = ms.reduce((m, x) => Math.max(m, x), -Infinity);
     pcRows.push({ run: r.name, axis: metric, norm: hi === lo ? 0.5 : ((metricOf(r) as number) - lo) / (hi - lo), value: fmt(metricOf(r)), metric: metricOf(r) });
   });
   charts.push({

@@ -1,17 +1,22 @@
 // Run tracking: a run is a folder holding params.json, metrics.jsonl (one JSON line per batch / epoch,
-// appended as training goes), summary.json (rewritten atomically), env.json and artifacts/.
+// appended as training goes), summary.json (rewritten atomically; it names the owning process, so a
+// reader can tell a run that is still training from one whose process died), env.json and artifacts/.
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { availableParallelism, cpus, platform } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, cpus, hostname, platform } from 'node:os';
+import { join, relative, resolve, isAbsolute } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BatchLogs, Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
 
 /** A run's parameters: JSON values (nested objects and lists are kept as given). */
 export type RunParams = Readonly<Record<string, unknown>>;
 
-/** How a run ended (`running` while it trains; `stopped` = ended early by a sweep's early termination). */
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+/**
+ * How a run ended (`running` while it trains; `stopped` = ended early by a sweep's early termination).
+ * Readers ({@link readRun}) also report `killed` (the owning process is gone without finishing the
+ * run) and `crashed` (gone after recording an `error`); a run never writes those itself.
+ */
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'killed' | 'crashed';
 
 /**
  * summary.json. Epoch metrics appear under their snake_case names with their final value
@@ -34,9 +39,15 @@ export interface RunSummary {
   target_accuracy: number;
   /** Seconds from the start of training until the running train accuracy first reached the target; absent if never. */
   time_to_target?: number;
-  /** Wall-clock start and last update, ISO 8601. */
+  /** Wall-clock start and last update, ISO 8601. `updated_at` is also a heartbeat: rewritten at least every {@link HEARTBEAT_SECONDS} while batches run. */
   started_at: string;
   updated_at: string;
+  /** The process that writes the run: its pid, host name and start time (see {@link processStartTime}). */
+  owner_pid: number;
+  owner_host: string;
+  owner_start: string;
+  /** Set by {@link Run.recordError} or a failed finish. */
+  error?: string;
   [metric: string]: number | string | undefined;
 }
 
@@ -44,7 +55,10 @@ export interface RunSummary {
 export interface RunOptions {
   /** Runs root: the run folder is created inside it. */
   readonly root?: string;
-  /** Folder name; default {@link runNameFromParams}`(params)`. A taken name gets `-2`, `-3`, … appended. */
+  /**
+   * Folder name, reduced to one safe segment by {@link safeSegment} (so the run stays inside `root`);
+   * default {@link runNameFromParams}`(params)`. A taken name gets `-2`, `-3`, … appended.
+   */
   readonly name?: string;
   /** Use exactly this folder instead of root/name (created if missing; its old metrics are kept and appended to). */
   readonly dir?: string;
@@ -102,6 +116,65 @@ export function environment(threads?: number, extra: Readonly<Record<string, unk
   };
 }
 
+/** Longest time between two summary.json writes while batches run (the run's heartbeat), in seconds. */
+export const HEARTBEAT_SECONDS = 30;
+
+/**
+ * An identifier of the start of process `pid` that survives pid reuse: on Linux the start time in
+ * clock ticks since boot (field 22 of /proc/PID/stat); elsewhere `''`. `null` when no such process
+ * exists (Linux only; elsewhere liveness is tested with signal 0).
+ */
+export function processStartTime(pid: number): string | null {
+  if (platform() !== 'linux') return '';
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? '';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process that wrote a run (pid, host, start identifier from summary.json) is alive.
+ * Only a process on this host can be checked: for another host (or a summary without an owner) the
+ * answer is `true` (unknown counts as alive, so a reader never declares a live run dead).
+ */
+export function ownerAlive(owner: { pid?: unknown; host?: unknown; start?: unknown }): boolean {
+  const { pid, host, start } = owner;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || host !== hostname()) return true;
+  if (platform() === 'linux') {
+    const now = processStartTime(pid);
+    if (now === null) return false;
+    return typeof start !== 'string' || start === '' || now === start;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A user-given name as one safe folder name: path separators split it into parts, `.`, `..` and empty
+ * parts are dropped, control characters and the characters Windows forbids in names (`<>:"|?*`)
+ * become `_`, the parts join with `-`, leading dots, dashes and spaces go (no hidden folders, no
+ * option look-alikes) and at most 120 characters remain. Other characters (spaces, letters of any
+ * script) are kept. `'../../escape'` → `'escape'`, `'a/b c'` → `'a-b c'`. May return `''` (nothing usable).
+ */
+export function safeSegment(name: string): string {
+  return name
+    .split(/[\\/]+/)
+    .filter((p) => p !== '' && p !== '.' && p !== '..')
+    .map((p) => p.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_'))
+    .join('-')
+    .replace(/^[.\s-]+/, '')
+    .slice(0, 120)
+    .trimEnd();
+}
+
 /** Short parameter key: initials of a multi-word name (`batch_size`, `batchSize` → `bs`), else the first two letters. */
 export function abbreviate(key: string): string {
   const words = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
@@ -134,6 +207,8 @@ export function runNameFromParams(params: RunParams, keys: readonly string[] = O
 
 /** Creates `root/name`, or `root/name-2`, … if taken (mkdir without `recursive` makes the claim race-free). */
 function claimDir(root: string, name: string): string {
+  const rel = relative(resolve(root), resolve(root, name));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || /[\\/]/.test(rel)) throw new Error(`createRun: run name ${JSON.stringify(name)} is not a single folder name inside ${root}`);
   mkdirSync(root, { recursive: true });
   for (let k = 1; ; k++) {
     const dir = join(root, k === 1 ? name : `${name}-${k}`);
@@ -167,6 +242,7 @@ export class Run {
   private windowCount: number;
   private trainStart: number;
   private closed: boolean;
+  private lastWrite = 0;
 
   /** Use {@link createRun}. */
   constructor(dir: string, options: RunOptions) {
@@ -186,7 +262,11 @@ export class Run {
     this.trainStart = -1;
     this.closed = false;
     const now = new Date().toISOString();
-    this.summary = { status: 'running', epochs: 0, steps: 0, train_seconds: 0, target_accuracy: target, started_at: now, updated_at: now };
+    this.summary = {
+      status: 'running', epochs: 0, steps: 0, train_seconds: 0, target_accuracy: target, started_at: now, updated_at: now,
+      owner_pid: process.pid, owner_host: hostname(), owner_start: processStartTime(process.pid) ?? '',
+    };
+    this.lastWrite = performance.now();
     writeFileAtomic(join(dir, 'params.json'), Buffer.from(jsonText(options.params)));
     writeFileAtomic(join(dir, 'env.json'), Buffer.from(jsonText(environment(options.threads, options.env))));
     this.writeSummary();
@@ -227,6 +307,10 @@ export class Run {
     if (this.batchEvery > 0 && logs.step % this.batchEvery === 0) {
       this.log({ type: 'batch', step: logs.step, epoch: logs.epoch + 1, batch: logs.batch + 1, loss: logs.loss, accuracy: logs.accuracy });
     }
+    if (performance.now() - this.lastWrite > HEARTBEAT_SECONDS * 1000) {
+      this.summary.train_seconds = this.trainSeconds();
+      this.writeSummary();
+    }
   }
 
   /** Records one epoch (1-based `epoch` in the line) and rewrites summary.json with the latest and best values. */
@@ -251,6 +335,15 @@ export class Run {
   /** Adds numbers (e.g. `test_accuracy`) or strings to summary.json and rewrites it. */
   setSummary(values: Readonly<Record<string, number | string>>): void {
     Object.assign(this.summary, values);
+    this.writeSummary();
+  }
+
+  /**
+   * Records an error in summary.json without ending the run, for a process about to die: a reader
+   * then shows the run as `crashed` rather than `killed`.
+   */
+  recordError(message: string): void {
+    this.summary.error = message;
     this.writeSummary();
   }
 
@@ -279,6 +372,7 @@ export class Run {
   }
 
   private writeSummary(): void {
+    this.lastWrite = performance.now();
     this.summary.updated_at = new Date().toISOString();
     writeFileAtomic(join(this.dir, 'summary.json'), Buffer.from(jsonText(this.summary)));
   }
@@ -295,7 +389,9 @@ export function createRun(options: RunOptions): Run {
     mkdirSync(dir, { recursive: true });
   } else {
     if (options.root === undefined) throw new Error('createRun: give root (runs folder) or dir (run folder)');
-    dir = claimDir(options.root, options.name ?? runNameFromParams(options.params));
+    const name = options.name === undefined ? runNameFromParams(options.params) : safeSegment(options.name);
+    if (name === '') throw new Error(`createRun: run name ${JSON.stringify(options.name)} has no usable characters for a folder name`);
+    dir = claimDir(options.root, name);
   }
   return new Run(dir, options);
 }

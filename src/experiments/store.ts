@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { toCsv } from '../train/csv.js';
-import type { MetricLine } from './run.js';
+import { ownerAlive, type MetricLine } from './run.js';
 
 /** A run as read from disk. `metrics` is summary.json (final / best values and timings). */
 export interface RunRecord {
@@ -26,13 +26,33 @@ function readJsonFile(path: string): Record<string, unknown> {
   }
 }
 
-/** Reads one run folder (params.json, summary.json, env.json; missing files read as `{}`). */
+/**
+ * The status a reader should show: summary.json's `status`, except that a `running` run whose owning
+ * process (`owner_pid` on `owner_host`, same start time) no longer exists is `crashed` when it
+ * recorded an `error` and `killed` otherwise. Runs of other hosts keep `running` (they cannot be checked).
+ */
+export function effectiveStatus(summary: Record<string, unknown>): unknown {
+  if (summary.status !== 'running') return summary.status;
+  if (ownerAlive({ pid: summary.owner_pid, host: summary.owner_host, start: summary.owner_start })) return 'running';
+  return typeof summary.error === 'string' && summary.error !== '' ? 'crashed' : 'killed';
+}
+
+/**
+ * Reads one run folder (params.json, summary.json, env.json; missing files read as `{}`). The
+ * summary's `status` is the {@link effectiveStatus}; a corrected one keeps the written value as `recorded_status`.
+ */
 export function readRun(dir: string, root = dir): RunRecord {
+  const metrics = readJsonFile(join(dir, 'summary.json'));
+  const status = effectiveStatus(metrics);
+  if (status !== metrics.status) {
+    metrics.recorded_status = metrics.status;
+    metrics.status = status;
+  }
   return {
     name: relative(root, dir).split('\\').join('/') || '.',
     dir,
     params: readJsonFile(join(dir, 'params.json')),
-    metrics: readJsonFile(join(dir, 'summary.json')),
+    metrics,
     env: readJsonFile(join(dir, 'env.json')),
   };
 }

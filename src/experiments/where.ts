@@ -203,8 +203,91 @@ export function evaluateWhere(node: WhereNode, subject: unknown): boolean {
   }
 }
 
-/** Parses `source` once and returns a predicate over subjects. */
-export function compileWhere(source: string): (subject: unknown) => boolean {
-  const tree = parseWhere(source);
+/** A name in an expression that {@link resolveRunName} cannot place; the message lists the known names. */
+export class WhereNameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WhereNameError';
+  }
+}
+
+/** Every path of a tree, in order. */
+export function wherePaths(node: WhereNode, out: string[] = []): string[] {
+  switch (node.kind) {
+    case 'path':
+      out.push(node.path);
+      break;
+    case 'compare':
+    case 'and':
+    case 'or':
+      wherePaths(node.left, out);
+      wherePaths(node.right, out);
+      break;
+    case 'not':
+      wherePaths(node.operand, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** The tree with every path replaced by `resolve(path)`. */
+export function mapWherePaths(node: WhereNode, resolve: (path: string) => string): WhereNode {
+  switch (node.kind) {
+    case 'path':
+      return { kind: 'path', path: resolve(node.path) };
+    case 'compare':
+      return { kind: 'compare', op: node.op, left: mapWherePaths(node.left, resolve), right: mapWherePaths(node.right, resolve) };
+    case 'and':
+    case 'or':
+      return { kind: node.kind, left: mapWherePaths(node.left, resolve), right: mapWherePaths(node.right, resolve) };
+    case 'not':
+      return { kind: 'not', operand: mapWherePaths(node.operand, resolve) };
+    default:
+      return node;
+  }
+}
+
+/** Top-level names of a run subject that a path may start with. */
+export const RUN_ROOTS = ['name', 'params', 'metrics', 'summary', 'env'] as const;
+
+/** A name in comparable form: lower case without `_` and `-` (`learning_rate` = `learningRate`). */
+function looseKey(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
+}
+
+/**
+ * Resolves a bare name of a run expression against the names the runs have: a path starting with
+ * `name`, `params.`, `metrics.`, `summary.` or `env.` stays as it is; `optimizer` becomes
+ * `params.optimizer` and `val_accuracy` becomes `metrics.val_accuracy` (summary.json). Names match
+ * exactly first, then ignoring case, `_` and `-` (`learning_rate` finds `params.learningRate`).
+ * A name found in both params and metrics, or in neither, throws {@link WhereNameError} listing the
+ * known names. `params` and `metrics` are the dotted keys present in at least one run.
+ */
+export function resolveRunName(path: string, known: { readonly params: ReadonlySet<string>; readonly metrics: ReadonlySet<string> }): string {
+  const head = path.split('.')[0];
+  if ((RUN_ROOTS as readonly string[]).includes(head)) return path;
+  const find = (keys: ReadonlySet<string>): string[] => {
+    if (keys.has(path)) return [path];
+    return [...keys].filter((k) => looseKey(k) === looseKey(path));
+  };
+  const hits = [...find(known.params).map((k) => `params.${k}`), ...find(known.metrics).map((k) => `metrics.${k}`)];
+  if (hits.length === 1) return hits[0];
+  if (hits.length > 1) throw new WhereNameError(`"${path}" is ambiguous: it could be ${hits.join(' or ')}; write the full path`);
+  const list = (prefix: string, keys: ReadonlySet<string>) => {
+    const all = [...keys].sort();
+    return `${prefix}: ${all.length === 0 ? '(none)' : all.slice(0, 60).join(', ')}${all.length > 60 ? ', …' : ''}`;
+  };
+  throw new WhereNameError(`unknown name "${path}"; known names — ${list('params', known.params)}; ${list('metrics', known.metrics)}`);
+}
+
+/**
+ * Parses `source` once and returns a predicate over subjects. With `resolve`, every path of the
+ * expression is first passed through it (e.g. {@link resolveRunName}), which may throw for unknown names.
+ */
+export function compileWhere(source: string, resolve?: (path: string) => string): (subject: unknown) => boolean {
+  const parsed = parseWhere(source);
+  const tree = resolve === undefined ? parsed : mapWherePaths(parsed, resolve);
   return (subject) => evaluateWhere(tree, subject);
 }

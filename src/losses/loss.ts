@@ -28,3 +28,24 @@ export function createLoss(name: string, config: Record<string, unknown> = {}): 
 export function lossNames(): string[] {
   return lossRegistry.names();
 }
+
+/** Receives the losses' warnings (e.g. probabilities given to a logits loss); `null` drops them. */
+export type LossWarningHandler = ((message: string) => void) | null;
+
+let warningHandler: LossWarningHandler = (message) => console.warn(`tensorkit: ${message}`);
+
+/**
+ * Sets where the built-in losses' warnings go and returns the previous handler. The default prints
+ * them with `console.warn` (prefixed "tensorkit: "); pass a function to collect or raise them, or
+ * `null` to silence them. Each loss instance warns at most once per kind of problem.
+ */
+export function setLossWarningHandler(handler: LossWarningHandler): LossWarningHandler {
+  const previous = warningHandler;
+  warningHandler = handler;
+  return previous;
+}
+
+/** Sends a warning to the handler set by {@link setLossWarningHandler}. */
+export function lossWarning(message: string): void {
+  warningHandler?.(message);
+}

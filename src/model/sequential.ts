@@ -213,12 +213,14 @@ export class Sequential implements Trainable {
   }
 
   /**
-   * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy, whose fused
-   * log-softmax on the logits is the stable path (softmax then log would underflow).
+   * Number of layers the loss sees: a trailing Softmax is skipped under cross-entropy on logits,
+   * whose fused log-softmax is the stable path (softmax then log would underflow). A cross-entropy
+   * created with `fromLogits: false` takes the Softmax's probabilities instead.
    */
   private lossEnd(loss: Loss): number {
     const n = this.layers.length;
-    return loss.kind === 'cross-entropy' && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
+    const onLogits = loss.kind === 'cross-entropy' && (loss as { fromLogits?: boolean }).fromLogits !== false;
+    return onLogits && this.layers[n - 1].kind === 'softmax' ? n - 1 : n;
   }
 
   /** The Trainer of `compile`, carrying the current `optimizer` and `loss` (they are public fields). */
@@ -363,10 +365,10 @@ export class Sequential implements Trainable {
       counts.push(c);
       rows.push([String(i), layer.kind, `[batch, ${this.layerShapes[i].join(', ')}]`]);
     });
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(...rows.map((r) => r[1].length));
-    const w2 = Math.max(...rows.map((r) => r[2].length));
-    const w3 = Math.max('Params'.length, ...counts.map((c) => c.toLocaleString('en-US').length));
+    const w0 = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
+    const w1 = rows.reduce((m, r) => Math.max(m, r[1].length), 0);
+    const w2 = rows.reduce((m, r) => Math.max(m, r[2].length), 0);
+    const w3 = counts.reduce((m, c) => Math.max(m, c.toLocaleString('en-US').length), 'Params'.length);
     const line = (a: string, b: string, c: string, d: string) => `${a.padStart(w0)}  ${b.padEnd(w1)}  ${c.padEnd(w2)}  ${d.padStart(w3)}`;
     const out = [line(rows[0][0], rows[0][1], rows[0][2], 'Params')];
     const rule = '-'.repeat(out[0].length);

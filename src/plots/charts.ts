@@ -231,8 +231,8 @@ export async function plotAccuracyVsLearningRate(dest: string, points: readonly 
   // Label decades only: vega's log ticks between decades (2e-5, 3e-5, …) crowd the axis.
   const decades: number[] = [];
   if (values.length > 0) {
-    const lo = Math.floor(Math.log10(Math.min(...values.map((v) => v.lr))));
-    const hi = Math.ceil(Math.log10(Math.max(...values.map((v) => v.lr))));
+    const lo = Math.floor(Math.log10(values.reduce((m, v) => Math.min(m, v.lr), Infinity)));
+    const hi = Math.ceil(Math.log10(values.reduce((m, v) => Math.max(m, v.lr), -Infinity)));
     for (let e = lo; e <= hi; e++) decades.push(Number(`1e${e}`));
   }
   return writeSvg(dest, {

@@ -22,7 +22,7 @@ interface VegaLiteModule {
 /** Imports a module by name; injectable so the missing-package path can be tested. */
 export type ModuleImporter = (name: string) => Promise<unknown>;
 
-const MISSING_MESSAGE = 'install vega and vega-lite to render plots (npm install --save-dev vega vega-lite)';
+const MISSING_MESSAGE = 'vega and vega-lite (dependencies of tensorkit) are not installed: reinstall tensorkit (npm install tensorkit) to render plots';
 
 /** Loaded once, on the first chart. */
 let cached: Promise<{ vega: VegaModule; vegaLite: VegaLiteModule }> | null = null;

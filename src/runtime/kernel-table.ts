@@ -132,6 +132,8 @@ export class Kernel {
     for (let a = 0; a < this.arrays; a++) {
       const array = ops[a];
       if (typeof array !== 'object' || array === null) throw new TypeError(`kernel ${this.name}: operand ${a} must be a typed array, got ${typeof array}`);
+      // An elements kernel touches [0, n) of every array: refuse a short one (on the heap it would write into its neighbours).
+      if (!this.planes && array.length < n) throw new RangeError(`kernel ${this.name}: operand ${a} has ${array.length} elements, fewer than n = ${n}`);
       if (inHeap && !(rt as Runtime).arena.inHeap(array)) inHeap = false;
     }
     for (let s = 0; s < this.scalars; s++) {

@@ -41,14 +41,10 @@ export const OP = {
   f32Div: 0x95,
   f32Min: 0x96,
   f32Max: 0x97,
+  f32ConvertI32S: 0xb2,
   i32ReinterpretF32: 0xbc,
   f32ReinterpretI32: 0xbe,
 } as const;
-
-/** Prefix of the saturating truncations (`0xFC n`). */
-export const MISC_PREFIX = 0xfc;
-/** `i32.trunc_sat_f32_s` after MISC_PREFIX. */
-export const MISC_I32_TRUNC_SAT_F32_S = 0;
 
 /** Prefix of the 128-bit SIMD instructions (`0xFD` then the opcode as unsigned LEB128). */
 export const SIMD_PREFIX = 0xfd;
@@ -83,7 +79,9 @@ export const SIMD = {
   f32x4Div: 0xe7,
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
-  i32x4TruncSatF32x4S: 0xf8,
+  f32x4Pmin: 0xea,
+  f32x4Pmax: 0xeb,
+  f32x4ConvertI32x4S: 0xfa,
 } as const;
 
 /** Value types. */

@@ -100,8 +100,41 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * The values and the shape, like PyTorch's repr: `tensor([[1.0000, 2.5000], [3.0000, 4.0000]], shape=[2, 2])`
+   * (one row per line for rank ≥ 2). Above 1000 elements each axis shows its first and last 3 entries
+   * around `...`. Numbers share one format: integers as integers, else 4 decimals, else (very large or
+   * small magnitudes) 4-digit exponents.
+   */
   toString(): string {
-    return `Tensor(${formatShape(this.shape)})`;
+    const { data, shape } = this;
+    const summarise = data.length > 1000;
+    let allInt = true;
+    let maxAbs = 0;
+    let minAbs = Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const a = Math.abs(data[i]);
+      if (!Number.isInteger(data[i])) allInt = false;
+      if (Number.isFinite(a)) maxAbs = a > maxAbs ? a : maxAbs;
+      if (a > 0 && a < minAbs) minAbs = a;
+    }
+    const sci = !allInt && (maxAbs >= 1e8 || minAbs < 1e-4);
+    const num = (v: number) => (Number.isNaN(v) ? 'nan' : !Number.isFinite(v) ? (v > 0 ? 'inf' : '-inf') : allInt ? String(v) : sci ? v.toExponential(4) : v.toFixed(4));
+    let width = 0;
+    for (let i = 0; i < data.length; i++) width = Math.max(width, num(data[i]).length);
+    const pad = 'tensor('.length;
+    const build = (dim: number, offset: number): string => {
+      if (dim === shape.length) return num(data[offset]).padStart(width);
+      const n = shape[dim];
+      const stride = shapeSize(shape.slice(dim + 1));
+      const idx: number[] = [];
+      for (let i = 0; i < n; i++) if (!summarise || n <= 6 || i < 3 || i >= n - 3) idx.push(i);
+      const parts = idx.map((i) => build(dim + 1, offset + i * stride));
+      if (summarise && n > 6) parts.splice(3, 0, '...');
+      const sep = dim === shape.length - 1 ? ', ' : `,${'\n'.repeat(shape.length - 1 - dim)}${' '.repeat(pad + dim + 1)}`;
+      return `[${parts.join(sep)}]`;
+    };
+    return `tensor(${data.length === 0 ? '[]' : build(0, 0)}, shape=${formatShape(shape)})`;
   }
 }
 

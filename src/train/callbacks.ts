@@ -2,8 +2,14 @@
 import type { RngState } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Numbers reported after a batch. */
+/**
+ * Numbers reported after a batch. Epoch numbering: in these objects `epoch` is a 0-based index (it
+ * indexes the history arrays); everything written for people — progress lines, CSV files, run
+ * metrics.jsonl / summary.json, checkpoint names, the CLI's metrics.json — counts epochs from 1
+ * (`epoch + 1`).
+ */
 export interface BatchLogs {
+  /** 0-based epoch index (shown as `epoch + 1`). */
   readonly epoch: number;
   /** Batch index within the epoch (0-based). */
   readonly batch: number;
@@ -17,6 +23,7 @@ export interface BatchLogs {
 
 /** Numbers reported after an epoch (validation values are NaN without validation data). */
 export interface EpochLogs {
+  /** 0-based epoch index (shown as `epoch + 1`; see {@link BatchLogs}). */
   readonly epoch: number;
   readonly epochs: number;
   readonly loss: number;

@@ -81,8 +81,8 @@ export function formatConfusion(matrix: readonly (readonly number[])[], classNam
   if (names.length !== k) throw new Error(`formatConfusion: ${names.length} class names for ${k} classes`);
   const metrics = classMetrics(matrix);
   const pct = (v: number) => (Number.isNaN(v) ? '-' : `${(100 * v).toFixed(1)}%`);
-  const labelW = Math.max('true \\ predicted'.length, ...names.map((n) => n.length));
-  const cellW = Math.max(...names.map((n) => n.length), ...matrix.flat().map((v) => String(v).length));
+  const labelW = names.reduce((m, n) => Math.max(m, n.length), 'true \\ predicted'.length);
+  const cellW = matrix.reduce((m, row) => row.reduce((w, v) => Math.max(w, String(v).length), m), names.reduce((m, n) => Math.max(m, n.length), 0));
   const header = ['true \\ predicted'.padEnd(labelW), ...names.map((n) => n.padStart(cellW)), 'accuracy'.padStart(8)].join('  ');
   const lines = [header, '-'.repeat(header.length)];
   matrix.forEach((row, t) => {

@@ -128,3 +128,21 @@ describe('layer cost registry', () => {
     expect(() => registerLayerCost('relu', () => ({ macs: 0, flops: 0, trainForwardFlops: 0, backwardFlops: 0, activations: 0 }))).toThrow('already registered');
   });
 });
+
+describe('a layer without a cost function (issue 13: custom layers keep the FLOP columns)', () => {
+  it('unknownCosts: mark keeps the row with NaN costs; the summary shows ? and partial totals', () => {
+    const custom: Layer = { kind: 'mystery-test', build: (s) => s.slice(), forward: (x) => x, backward: (d) => d, params: () => [], getConfig: () => ({}) };
+    const model = new Sequential([new Dense({ units: 4 }), custom, new ReLU()], { inputShape: [3] });
+    expect(() => analyzeModel(model)).toThrow(/no cost function for layer kind "mystery-test"/);
+    const a = analyzeModel(model, { unknownCosts: 'mark' });
+    expect(a.rows.map((r) => r.costKnown)).toEqual([true, false, true]);
+    expect(a.rows[1].flops).toBeNaN();
+    // Dense 3→4: 12 MACs, 24 + 4 = 28 FLOPs; ReLU on 4: 4 FLOPs. The unknown row is left out of the sums.
+    expect(a.totals).toMatchObject({ params: 16, macs: 12, flops: 32, unknownRows: 1 });
+    const text = modelSummaryWithFlops(model);
+    expect(text).toMatch(/^\s*1\s+mystery-test\s+\[batch, 4\]\s+0\s+\?\s+\?\s+\?\s+\?$/m);
+    expect(text).toMatch(/Total\s+16\s+12\+\?\s+32\+\?/);
+    expect(text).toMatch(/\? = no cost function for mystery-test \(register one with registerLayerCost\)/);
+    expect(model.summary()).toMatch(/mystery-test\s+\[batch, 4\]\s+0\s+\?/);
+  });
+});

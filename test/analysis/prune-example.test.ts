@@ -67,6 +67,11 @@ describe('examples/fmnist-cnn-prune (--quick)', () => {
         expect(existsSync(join(out, `prune-${name}.svg`)), name).toBe(true);
         expect(readFileSync(join(out, `prune-${name}.svg`), 'utf8')).toMatch(/^<svg [^]*<polyline [^]*<\/svg>\n$/);
       }
+      // report.html inlines every plot and shows the pruning steps.
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      for (const name of ['conv1', 'conv2', 'fc1']) expect(html).toContain(`data-file="prune-${name}.svg"`);
+      expect(html).toContain('Pruning steps');
+      expect(html).toContain('pruned units (c1, c2, f1)');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -33,6 +33,23 @@ describe('parseArgs', () => {
     expect(parseArgs(['-a', 'relu'], SPECS).values.act).toBe('ReLU');
   });
 
+  it('accepts the kebab-case long form and - or _ in choice values', () => {
+    const specs: OptionSpec[] = [...SPECS, { key: 'loss', long: 'loss_name', type: 'choice', choices: ['cross_entropy', 'fashion-mnist'], help: 'l' }];
+    const a = parseArgs(['--learning-rate', '0.5', '--weight-decay=0.1', '--loss-name', 'cross-entropy'], specs);
+    expect(a.values).toMatchObject({ lr: 0.5, wd: 0.1, loss: 'cross_entropy' });
+    expect(parseArgs(['--loss_name', 'FASHION_MNIST'], specs).values.loss).toBe('fashion-mnist');
+    expect(() => parseArgs(['--loss_name', 'crossentropy'], specs)).toThrow(/allowed values: cross_entropy, fashion-mnist/);
+  });
+
+  it('limits int lists to maxItems and shows ranges in the help', () => {
+    const specs: OptionSpec[] = [{ key: 'f', long: 'filters', type: 'int-list', min: 1, max: 64, maxItems: 3, help: 'f' }];
+    expect(parseArgs(['--filters', '1,2,3'], specs).values.f).toEqual([1, 2, 3]);
+    expect(() => parseArgs(['--filters', '1,2,3,4'], specs)).toThrow('invalid value "1,2,3,4" for --filters; comma-separated integers in [1, 64], at most 3 of them');
+    expect(formatOptions(specs)).toMatch(/range: \[1, 64\], at most 3 values/);
+    expect(formatOptions(SPECS)).toMatch(/range: \(0, ∞\)/);
+    expect(formatOptions(SPECS)).toMatch(/range: \[1, 5\]/);
+  });
+
   it('reports help anywhere', () => {
     expect(parseArgs(['-lr', '1', '--help'], SPECS).help).toBe(true);
     expect(parseArgs(['-h'], SPECS).help).toBe(true);
@@ -47,13 +64,13 @@ describe('parseArgs', () => {
   });
 
   it('rejects bad values naming the option and what is allowed', () => {
-    expect(usage(['-lr', '0'])).toBe('invalid value "0" for -lr/--learning_rate; a number > 0');
-    expect(usage(['-lr', 'fast'])).toMatch(/a number > 0/);
+    expect(usage(['-lr', '0'])).toBe('invalid value "0" for -lr/--learning_rate; a number in (0, ∞)');
+    expect(usage(['-lr', 'fast'])).toMatch(/a number in \(0, ∞\)/);
     expect(usage(['-lr', '-1'])).toMatch(/invalid value "-1"/);
-    expect(usage(['--num', '2.5'])).toBe('invalid value "2.5" for --num; an integer >= 1 and <= 5');
-    expect(usage(['--num', '6'])).toMatch(/<= 5/);
+    expect(usage(['--num', '2.5'])).toBe('invalid value "2.5" for --num; an integer in [1, 5]');
+    expect(usage(['--num', '6'])).toMatch(/in \[1, 5\]/);
     expect(usage(['-a', 'gelu'])).toBe('invalid value "gelu" for -a/--activation; allowed values: identity, ReLU');
-    expect(usage(['--filters', '4,x'])).toMatch(/comma-separated integers >= 1/);
+    expect(usage(['--filters', '4,x'])).toMatch(/comma-separated integers in \[1, ∞\)/);
     expect(usage(['--quick=maybe'])).toMatch(/is a switch/);
   });
 

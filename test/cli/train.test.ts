@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildModel, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type TrainOptions } from '../../src/cli/train.js';
+import { rangeOf } from '../../src/cli/args.js';
+import {
+  activationNames, buildModel, MAX_ACTIVATION_BYTES, MAX_PARAMETERS, modelSize, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type TrainOptions,
+} from '../../src/cli/train.js';
+import { loadModel } from '../../src/io/model-file.js';
+import { registerLayer } from '../../src/layers/layer.js';
+import { Tanh } from '../../src/layers/activations.js';
 import { registerOptimizer } from '../../src/optimizers/optimizer.js';
 import { Sgd } from '../../src/optimizers/sgd.js';
 import { parseCsv } from '../../src/train/csv.js';
@@ -161,28 +167,32 @@ describe('tensorkit train: errors exit with status 2', () => {
 
   it('states the range of every numeric option', async () => {
     const cases: [string[], RegExp][] = [
-      [['-e', '0'], /-e\/--epochs; an integer >= 1/],
-      [['-e', '2.5'], /-e\/--epochs; an integer >= 1/],
-      [['-b', '-4'], /-b\/--batch_size; an integer >= 1/],
-      [['-lr', '0'], /-lr\/--learning_rate; a number > 0/],
-      [['-lr', 'abc'], /-lr\/--learning_rate; a number > 0/],
-      [['-m', '1'], /-m\/--momentum; a number >= 0 and < 1/],
-      [['-beta', '1.5'], /-beta\/--beta; a number >= 0 and < 1/],
-      [['-beta1', '-0.1'], /-beta1\/--beta1; a number >= 0 and < 1/],
-      [['-beta2', '1'], /-beta2\/--beta2; a number >= 0 and < 1/],
-      [['-eps', '-1e-8'], /-eps\/--epsilon; a number >= 0/],
-      [['-w_d', '-0.1'], /-w_d\/--weight_decay; a number >= 0/],
-      [['-nhl', '-1'], /-nhl\/--num_layers; an integer >= 0/],
-      [['-sz', '0'], /-sz\/--hidden_size; an integer >= 1/],
-      [['--filters', '8,0'], /--filters; comma-separated integers >= 1/],
-      [['--kernel_sizes', 'three'], /--kernel_sizes; comma-separated integers >= 1/],
-      [['--padding', '-1'], /--padding; an integer >= 0/],
-      [['--dense_units', ''], /--dense_units; comma-separated integers >= 1/],
-      [['--seed', '-3'], /--seed; an integer >= 0/],
-      [['--threads', 'many'], /--threads; an integer >= 0/],
-      [['--val_split', '1'], /--val_split; a number >= 0 and < 1/],
-      [['--patience', '1.5'], /--patience; an integer >= 0/],
-      [['--checkpoint_every', '-2'], /--checkpoint_every; an integer >= 0/],
+      [['-e', '0'], /-e\/--epochs; an integer in \[1, 10000\]/],
+      [['-e', '2.5'], /-e\/--epochs; an integer in \[1, 10000\]/],
+      [['-b', '-4'], /-b\/--batch_size; an integer in \[1, 65536\]/],
+      [['-lr', '0'], /-lr\/--learning_rate; a number in \(0, 10\]/],
+      [['-lr', 'abc'], /-lr\/--learning_rate; a number in \(0, 10\]/],
+      [['-lr', '11'], /-lr\/--learning_rate; a number in \(0, 10\]/],
+      [['-m', '1'], /-m\/--momentum; a number in \[0, 1\)/],
+      [['-beta', '1.5'], /-beta\/--beta; a number in \[0, 1\)/],
+      [['-beta1', '-0.1'], /-beta1\/--beta1; a number in \[0, 1\)/],
+      [['-beta2', '1'], /-beta2\/--beta2; a number in \[0, 1\)/],
+      [['-eps', '-1e-8'], /-eps\/--epsilon; a number in \[0, 1\]/],
+      [['-w_d', '-0.1'], /-w_d\/--weight_decay; a number in \[0, 1\]/],
+      [['-nhl', '-1'], /-nhl\/--num_layers; an integer in \[0, 100\]/],
+      [['-nhl', '100000'], /-nhl\/--num_layers; an integer in \[0, 100\]/],
+      [['-sz', '0'], /-sz\/--hidden_size; an integer in \[1, 65536\]/],
+      [['-sz', '1000000000'], /-sz\/--hidden_size; an integer in \[1, 65536\]/],
+      [['--filters', '8,0'], /--filters; comma-separated integers in \[1, 4096\], at most 16 of them/],
+      [['--filters', Array(17).fill(1).join(',')], /--filters; comma-separated integers in \[1, 4096\], at most 16 of them/],
+      [['--kernel_sizes', 'three'], /--kernel_sizes; comma-separated integers in \[1, 28\]/],
+      [['--padding', '-1'], /--padding; an integer in \[0, 14\]/],
+      [['--dense_units', ''], /--dense_units; comma-separated integers in \[1, 65536\]/],
+      [['--seed', '-3'], /--seed; an integer in \[0, 4294967295\]/],
+      [['--threads', 'many'], /--threads; an integer in \[0, 256\]/],
+      [['--val_split', '1'], /--val_split; a number in \[0, 0\.9\]/],
+      [['--patience', '1.5'], /--patience; an integer in \[0, 10000\]/],
+      [['--checkpoint_every', '-2'], /--checkpoint_every; an integer in \[0, 10000\]/],
       [['-wp', ''], /invalid value "" for -wp\/--wandb_project/],
       [['-we', ''], /invalid value "" for -we\/--wandb_entity/],
       [['--out', ''], /--out/],
@@ -193,12 +203,160 @@ describe('tensorkit train: errors exit with status 2', () => {
   });
 
   it('rejects unknown options, missing values, mismatched conv lists and impossible networks', async () => {
-    await fails(['--learning-rate', '0.1'], /unknown option --learning-rate \(did you mean --learning_rate\?\)/);
+    await fails(['--learning-rat', '0.1'], /unknown option --learning-rat \(did you mean --learning-rate\?\)|unknown option --learning-rat \(did you mean --learning_rate\?\)/);
     await fails(['-x'], /unknown option -x/);
     await fails(['-lr'], /-lr\/--learning_rate needs a value/);
     await fails(['--model', 'cnn', '--filters', '4,4,4', '--kernel_sizes', '3,3'], /--kernel_sizes has 2 values for 3 conv layers/);
-    await fails(['--model', 'cnn', '--filters', '4,4,4,4,4', '--kernel_sizes', '3', '--pool', 'max'], /invalid configuration|cannot take input/);
+    await fails(['--model', 'cnn', '--filters', '4,4,4,4,4', '--kernel_sizes', '3', '--pool', 'max'], /conv layer 4 \(kernel 3, padding 0\) does not fit its 1×1 input/);
     await fails(['--import', './does-not-exist.mjs'], /--import \.\/does-not-exist\.mjs/);
+  });
+});
+
+describe('tensorkit train: ranges, sizes, names and spellings (issue 13)', () => {
+  it('gives every numeric option a bounded range, shown in --help', () => {
+    const help = trainHelp();
+    for (const spec of TRAIN_OPTIONS) {
+      if (spec.type !== 'int' && spec.type !== 'number' && spec.type !== 'int-list') continue;
+      expect(spec.min, spec.long).toBeDefined();
+      expect(spec.max, spec.long).toBeDefined();
+      expect(help).toContain(`range: ${rangeOf(spec)}`);
+    }
+    expect(help).toContain(`range: [0, 100]`); // -nhl
+    expect(help).toMatch(/--learning-rate/);
+  });
+
+  it('-nhl 100000 -sz 1 and -sz 1000000000 exit 2 naming the range, before any work', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-range-'));
+    for (const [argv, pattern] of [
+      [['-nhl', '100000', '-sz', '1'], /invalid value "100000" for -nhl\/--num_layers; an integer in \[0, 100\]/],
+      [['-sz', '1000000000'], /invalid value "1000000000" for -sz\/--hidden_size; an integer in \[1, 65536\]/],
+    ] as const) {
+      const io = captureIo();
+      expect(await runTrain([...argv, '--out', out], io)).toBe(2);
+      expect(io.err()).toMatch(pattern);
+      expect(io.err()).not.toMatch(/stack|RangeError|typed array/i);
+    }
+    expect(existsSync(join(out, 'tensorkit'))).toBe(false);
+  });
+
+  it('refuses a model over the parameter or activation limit before allocating it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-size-'));
+    const io = captureIo();
+    // 100 hidden layers of 65536: 784·65536 + 65536 + 99·(65536² + 65536) + 65536·10 + 10 parameters.
+    const expected = 785 * 65536 + 99 * 65537 * 65536 + 65537 * 10;
+    expect(await runTrain(['-nhl', '100', '-sz', '65536', '--out', out], io)).toBe(2);
+    expect(io.err()).toContain(`model too large: ${expected} parameters, limit ${MAX_PARAMETERS}`);
+    const io2 = captureIo();
+    expect(await runTrain(['-nhl', '2', '-sz', '4000', '-b', '65536', '--out', out], io2)).toBe(2);
+    expect(io2.err()).toMatch(/model too large: a batch of 65536 needs [\d.]+ GiB of activations, limit 2 GiB/);
+    expect(existsSync(join(out, 'tensorkit'))).toBe(false);
+    expect(MAX_ACTIVATION_BYTES).toBe(2 ** 31);
+  });
+
+  it('computes the same parameter count as the built model (MLP, CNN with padding and pooling)', async () => {
+    for (const argv of [['-nhl', '3', '-sz', '17'], ['-nhl', '0'], ['--model', 'cnn', '--filters', '4,6', '--kernel_sizes', '5,3', '--padding', '1', '--pool', 'avg', '--dense_units', '12,7'], ['--model', 'cnn', '--filters', '3', '--kernel_sizes', '3']]) {
+      const opts = await parse(argv);
+      expect(modelSize(opts).parameters, argv.join(' ')).toBe(buildModel(opts).countParams());
+    }
+    await expect(parse(['--model', 'cnn', '--filters', '4,4,4', '--kernel_sizes', '3,3,5', '--pool', 'max'])).rejects.toThrow(/the 2×2 pooling after conv layer 3 gets a 1×1 input/);
+  });
+
+  it('a 100-layer MLP trains and writes its summary (no spread of rows into Math.max)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-deep-'));
+    const io = captureIo();
+    expect(await runTrain(['--quick', '-nhl', '100', '-sz', '1', '-b', '500', '--val_split', '0', '--out', out, '--name', 'deep'], io)).toBe(0);
+    expect(readFileSync(join(out, 'tensorkit', 'local', 'deep', 'summary.txt'), 'utf8')).toMatch(/^ *201 +softmax/m);
+  });
+
+  it('keeps every output under --out: --name, -wp and -we are reduced to one safe folder name', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'tk-paths-'));
+    const out = join(parent, 'out');
+    const io = captureIo();
+    expect(await runTrain(['--quick', '-nhl', '0', '--val_split', '0', '--out', out, '--name', '../../escape', '-wp', '../proj', '-we', 'a/../../b'], io)).toBe(0);
+    const dir = join(out, 'proj', 'a-b', 'escape');
+    expect(io.out()).toContain(`outputs in ${dir}`);
+    expect(existsSync(join(dir, 'metrics.json'))).toBe(true);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(parent)).toEqual(['out']);
+    for (const [flag, value] of [['--name', '../..'], ['-wp', '..'], ['-we', '/']]) {
+      const bad = captureIo();
+      expect(await runTrain(['--quick', '--out', out, flag, value], bad)).toBe(2);
+      expect(bad.err()).toMatch(/has no usable characters for a folder name/);
+    }
+  });
+
+  it('accepts kebab-case long options and both spellings of choice values', async () => {
+    const o = await parse(['--learning-rate', '0.01', '--batch-size=16', '--weight-decay', '0', '--weight-init', 'xavier-uniform', '--num-layers', '2', '--hidden-size', '8', '-l', 'cross-entropy', '-d', 'fashion-mnist']);
+    expect(o).toMatchObject({ learningRate: 0.01, batchSize: 16, weightDecay: 0, weightInit: 'xavier-uniform', numLayers: 2, hiddenSize: 8, loss: 'cross_entropy', dataset: 'fashion_mnist' });
+    expect((await parse(['-l', 'mean-squared-error'])).loss).toBe('mean_squared_error');
+    expect((await parse(['--loss', 'cross_entropy', '-d', 'FASHION_MNIST'])).dataset).toBe('fashion_mnist');
+    await expect(parse(['--learning-rate', '1', '--learning_rate', '2'])).rejects.toThrow(/given more than once/);
+  });
+
+  it('takes -a from the layer registry: a registered activation is accepted, other layers are not', async () => {
+    expect(activationNames()).toEqual(expect.arrayContaining(['identity', 'sigmoid', 'tanh', 'ReLU', 'leaky-relu']));
+    expect(activationNames()).not.toContain('dense');
+    expect(activationNames()).not.toContain('flatten');
+    expect(activationNames()).not.toContain('softmax');
+    await expect(parse(['-a', 'cli-test-tanh'])).rejects.toThrow(/-a\/--activation; allowed values: identity, sigmoid, tanh, ReLU/);
+    class CliTestTanh extends Tanh {
+      override readonly kind = 'cli-test-tanh' as 'tanh';
+    }
+    registerLayer('cli-test-tanh', (c = {}) => new CliTestTanh(c), { override: true });
+    const opts = await parse(['-a', 'cli-test-tanh', '-nhl', '1', '-sz', '4']);
+    expect(opts.activation).toBe('cli-test-tanh');
+    expect(buildModel(opts).layers.map((l) => l.kind)).toEqual(['dense', 'cli-test-tanh', 'dense', 'softmax']);
+    await expect(parse(['-a', 'dense'])).rejects.toThrow(/-a\/--activation/);
+    // An activation that only takes vectors (MLP use) is accepted too.
+    class VectorOnly extends Tanh {
+      override readonly kind = 'cli-test-vector-act' as 'tanh';
+      override build(shape: readonly number[]): readonly number[] {
+        if (shape.length !== 1) throw new Error('vectors only');
+        return shape.slice();
+      }
+    }
+    registerLayer('cli-test-vector-act', (c = {}) => new VectorOnly(c), { override: true });
+    expect(activationNames()).toContain('cli-test-vector-act');
+  });
+
+  it('counts epochs from 1 in every file and log line of a run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-epochs-'));
+    const io = captureIo();
+    expect(await runTrain(['--quick', '-nhl', '0', '--patience', '1', '--checkpoint_every', '1', '--out', out, '--name', 'ep'], io)).toBe(0);
+    const dir = join(out, 'tensorkit', 'local', 'ep');
+    expect(io.err()).toMatch(/^epoch 1\/1 /m);
+    const { readMetrics } = await import('../../src/experiments/store.js');
+    const lines = readMetrics(dir);
+    expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual([1]);
+    expect(new Set(lines.filter((l) => l.type === 'batch').map((l) => l.epoch))).toEqual(new Set([1]));
+    const epochCsv = parseCsv(readFileSync(join(dir, 'history_epoch.csv'), 'utf8'));
+    expect(epochCsv[1][0]).toBe('1');
+    expect(parseCsv(readFileSync(join(dir, 'history_batch.csv'), 'utf8'))[1][1]).toBe('1');
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))).toMatchObject({ epochs: 1, best_epoch: 1 });
+    expect(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))).toMatchObject({ epochsRun: 1, earlyStopping: { bestEpoch: 1 } });
+    expect(existsSync(join(dir, 'checkpoints', 'epoch-0001.safetensors'))).toBe(true);
+    expect(trainHelp()).toMatch(/Epochs are counted from 1 in every file and line/);
+  });
+
+  it('leaves a loadable model.safetensors in every finished run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tk-model-'));
+    expect(await runTrain(['--quick', '-nhl', '1', '-sz', '8', '--out', out, '--name', 'm'], captureIo())).toBe(0);
+    const dir = join(out, 'tensorkit', 'local', 'm');
+    const loaded = loadModel(join(dir, 'model.safetensors'));
+    expect(loaded.model.layers.map((l) => l.kind)).toEqual(['dense', 'relu', 'dense', 'softmax']);
+    expect(loaded.optimizer).toBeUndefined(); // weights only; checkpoints keep the optimizer state
+    // The saved weights are the trained ones: they reproduce the reported test accuracy.
+    const { loadFashionMnist } = await import('../../src/data/datasets.js');
+    const test = loadFashionMnist({ testLimit: 500, trainLimit: 1 }).test;
+    loaded.model.compile({ optimizer: 'sgd', loss: 'cross-entropy', metrics: ['accuracy'] });
+    const acc = loaded.model.evaluate(test.images.reshape([500, 784]), test.labels).accuracy;
+    expect(acc).toBeCloseTo(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).test.accuracy, 10);
+    const { main } = await import('../../src/cli/main.js');
+    const io = captureIo();
+    expect(await main(['summary', join(dir, 'model.safetensors')], io)).toBe(0);
+    expect(io.out()).toMatch(/dense/);
+    expect(await main(['export-onnx', join(dir, 'model.safetensors'), join(dir, 'model.onnx')], captureIo())).toBe(0);
+    expect(existsSync(join(dir, 'model.onnx'))).toBe(true);
   });
 });
 

@@ -123,6 +123,13 @@ describe('examples/custom-optimizer: Eve', () => {
       // One epoch on 1800 images at lr 1e-3 reaches ~60%; chance is 10%.
       expect(runs[0].testAccuracy).toBeGreaterThan(0.3);
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).example).toBe('custom-optimizer');
+      // As the README says of every example: charts and a report.html that inlines them.
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      for (const chart of ['curves-eve.svg', 'curves-adam.svg', 'eve-vs-adam.svg']) {
+        expect(readFileSync(join(out, chart), 'utf8')).toMatch(/<svg/);
+        expect(html).toContain(`data-file="${chart}"`);
+      }
+      expect(html).toMatch(/<td>eve<\/td><td>[\d.]+%<\/td>/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

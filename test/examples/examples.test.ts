@@ -4,12 +4,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsv } from 'tensorkit';
+import { loadModel, parseCsv } from 'tensorkit';
+import { main as tensorkitMain } from '../../src/cli/main.js';
+import { captureIo } from '../util/capture-io.js';
 import { main as fmnistCnn } from '../../examples/fmnist-cnn.js';
 import { main as fmnistMlp } from '../../examples/fmnist-mlp.js';
 import { main as mnistBaseCnn } from '../../examples/mnist-basecnn.js';
 import { main as mnistCnnAdam } from '../../examples/mnist-cnn-adam.js';
-import { UsageError } from '../../examples/lib/cli.js';
+import { normalizeArgv, UsageError } from '../../examples/lib/cli.js';
+import { main as runSweep, QUICK_DEFAULT_CONFIG } from '../../examples/sweeps/run-sweep.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tensorkit-examples-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -83,9 +86,16 @@ describe('examples (--quick)', () => {
     const size = result.modelSize as { params: number; parameterBytes: number; safetensorsBytes: number };
     expect(size.params).toBe(144266);
     expect(size.parameterBytes).toBe(577064);
-    // safetensors = 8-byte length + JSON header + the float32 data.
+    // safetensors = 8-byte length + JSON header (keys, shapes, architecture) + the float32 data.
     expect(size.safetensorsBytes).toBeGreaterThan(577064 + 8);
-    expect(size.safetensorsBytes).toBeLessThan(577064 + 8 + 2048);
+    expect(size.safetensorsBytes).toBeLessThan(577064 + 8 + 4096);
+    // A real model file: loadModel rebuilds the network, and tensorkit summary / export-onnx read it.
+    const modelPath = join(out, 'model.safetensors');
+    expect(loadModel(modelPath).model.layers.map((l) => l.kind)).toEqual(['conv2d', 'relu', 'conv2d', 'max-pool2d', 'flatten', 'dense']);
+    const io = captureIo();
+    expect(await tensorkitMain(['summary', modelPath], io)).toBe(0);
+    expect(io.out()).toMatch(/Total +144,266/);
+    expect(await tensorkitMain(['export-onnx', modelPath, join(out, 'model.onnx')], captureIo())).toBe(0);
     const outliers = result.outliers as { predictedDigit: number; confidence: number }[];
     expect(outliers).toHaveLength(10);
     for (const o of outliers) {
@@ -118,5 +128,32 @@ describe('examples (--quick)', () => {
     await expect(fmnistCnn(['--epochs', 'two'])).rejects.toThrow(new UsageError('--epochs must be an integer >= 1, got "two"'));
     await expect(fmnistCnn(['--momentum', '1.5'])).rejects.toThrow('--momentum must be a number in [0, 1], got "1.5"');
     await expect(fmnistCnn(['--bogus'])).rejects.toThrow(UsageError);
+  });
+
+  it('sweeps/run-sweep.ts --quick without a config runs the architecture grid\'s first 2 trials (exit 0); no config without --quick is a usage error', async () => {
+    await expect(runSweep([])).rejects.toThrow(UsageError);
+    await expect(runSweep([])).rejects.toThrow(/run-sweep: give one sweep config\nusage: /);
+    await expect(runSweep(['a.json', 'b.json'])).rejects.toThrow(UsageError);
+    await expect(runSweep(['--bogus'])).rejects.toThrow(UsageError);
+    expect(QUICK_DEFAULT_CONFIG).toMatch(/examples\/sweeps\/fmnist-cnn-arch-grid\.json$/);
+    const out = join(root, 'sweep-quick');
+    const { dir, result, report } = await runSweep(['--quick', '--parallel', '2', '--threads', '2', '--out', out]);
+    expect(dir).toBe(join(out, 'fmnist-cnn-arch-grid-quick'));
+    expect(result.state.trials).toHaveLength(2);
+    for (const t of result.state.trials) expect(t.status, `${t.name}: ${t.error}`).toBe('finished');
+    expect(existsSync(report)).toBe(true);
+    expect(existsSync(join(dir, 'top3.md'))).toBe(true);
+  }, 60_000);
+
+  it('take the tensorkit train spellings of shared flags (-lr, --learning_rate, -e, -b, --snake_case)', async () => {
+    const flags = ['lr', 'epochs', 'batch-size', 'momentum', 'fine-tune-lr', 'out'];
+    expect(normalizeArgv(['-lr', '0.01', '-e=3', '-b', '8', '-m', '0.5', '--learning_rate=1', '--learning-rate', '2', '--fine_tune_lr', '0.1', '--out', 'x'], flags))
+      .toEqual(['--lr', '0.01', '--epochs=3', '--batch-size', '8', '--momentum', '0.5', '--lr=1', '--lr', '2', '--fine-tune-lr', '0.1', '--out', 'x']);
+    // Undeclared targets stay as typed, so the error names what the user wrote.
+    expect(normalizeArgv(['-lr', '1', '--some_flag'], ['epochs'])).toEqual(['-lr', '1', '--some_flag']);
+    // The value reaches the example's own check (no training starts: the value is refused first).
+    await expect(fmnistCnn(['-lr', '0'])).rejects.toThrow('--lr must be a positive number, got "0"');
+    await expect(fmnistCnn(['--learning-rate', 'x'])).rejects.toThrow('--lr must be a positive number, got "x"');
+    await expect(fmnistCnn(['--batch_size', '0'])).rejects.toThrow('--batch-size must be an integer >= 1, got "0"');
   });
 });

@@ -1,6 +1,6 @@
 // The --where filter language: precedence, literals, missing paths, numeric strings, and syntax errors with positions.
 import { describe, expect, it } from 'vitest';
-import { compileWhere, parseWhere, WhereSyntaxError } from '../../src/experiments/where.js';
+import { compileWhere, parseWhere, resolveRunName, WhereNameError, WhereSyntaxError } from '../../src/experiments/where.js';
 
 const run = { name: 'a', params: { optimizer: 'adam', lr: 0.001, batch: '32', nested: { act: 'relu' } }, metrics: { val_accuracy: 0.87, status: 'finished' } };
 
@@ -42,5 +42,33 @@ describe('where expressions', () => {
     bad('a == 1 b', /unexpected "b" at position 8/);
     bad('process.exit(1)', /unexpected "\(" at position 13/);
     bad('a == 1 and', /expected a value, found the end/);
+  });
+});
+
+describe('bare names in run expressions (resolveRunName)', () => {
+  const known = { params: new Set(['optimizer', 'learningRate', 'resolved', 'resolved.loss', 'lr']), metrics: new Set(['val_accuracy', 'status', 'lr']) };
+  const resolve = (p: string) => resolveRunName(p, known);
+
+  it('places a bare name in params or metrics, exactly or ignoring case, _ and -', () => {
+    expect(resolve('optimizer')).toBe('params.optimizer');
+    expect(resolve('val_accuracy')).toBe('metrics.val_accuracy');
+    expect(resolve('learning_rate')).toBe('params.learningRate');
+    expect(resolve('LEARNING-RATE')).toBe('params.learningRate');
+    expect(resolve('resolved.loss')).toBe('params.resolved.loss');
+    for (const full of ['params.x', 'metrics.y', 'summary.z', 'env.node', 'name']) expect(resolve(full)).toBe(full);
+  });
+
+  it('rejects ambiguous and unknown names, listing the known ones', () => {
+    expect(() => resolve('lr')).toThrow(new WhereNameError('"lr" is ambiguous: it could be params.lr or metrics.lr; write the full path'));
+    expect(() => resolve('optimiser')).toThrow(/unknown name "optimiser"; known names — params: learningRate, lr, optimizer, resolved, resolved\.loss; metrics: lr, status, val_accuracy/);
+  });
+
+  it('compileWhere resolves every path of the expression before evaluating', () => {
+    const keep = compileWhere("optimizer == 'adam' and (val_accuracy > 0.8 or not status == 'finished')", resolve);
+    expect(keep({ params: { optimizer: 'adam' }, metrics: { val_accuracy: 0.9, status: 'finished' } })).toBe(true);
+    expect(keep({ params: { optimizer: 'adam' }, metrics: { val_accuracy: 0.5, status: 'finished' } })).toBe(false);
+    expect(keep({ params: { optimizer: 'sgd' }, metrics: { val_accuracy: 0.9, status: 'running' } })).toBe(false);
+    // Without a resolver a bare name is a top-level path (matches nothing in a run subject).
+    expect(compileWhere("optimizer == 'adam'")({ params: { optimizer: 'adam' } })).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ describe('loss registry', () => {
     expect(lossNames()).toEqual(expect.arrayContaining(['cross-entropy', 'mse']));
     const ce = createLoss('cross-entropy', { labelSmoothing: 0.1 });
     expect(ce).toBeInstanceOf(SoftmaxCrossEntropy);
-    expect(ce.getConfig()).toEqual({ labelSmoothing: 0.1 });
+    expect(ce.getConfig()).toEqual({ labelSmoothing: 0.1, fromLogits: true });
     expect(createLoss('MSE')).toBeInstanceOf(MeanSquaredError);
     expect(() => createLoss('cross-entropy', { lr: 1 })).toThrow(/unknown option "lr"/);
     expect(() => createLoss('hinge')).toThrow(/unknown loss "hinge"; known: .*cross-entropy.*mse/);

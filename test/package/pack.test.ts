@@ -194,11 +194,38 @@ registerOptimizer('plain-sgd', (config: Record<string, unknown> = {}): Optimizer
     expect(plugin.status, plugin.err).toBe(0);
     expect(JSON.parse(readFileSync(join(app, 'runs/tensorkit/local/plugin/params.json'), 'utf8')).optimizer).toBe('plain-sgd');
 
+    // A TypeScript plugin layer written with the installed kit: train with it by name, then summary and
+    // export-onnx load that run's model with --import (ONNX has no op for it: the error names the layer).
+    writeFileSync(join(app, 'layer.ts'), `import { Activation, registerLayer } from 'tensorkit';
+import { defineElementwise } from 'tensorkit/plugin';
+const SOFTSIGN = defineElementwise({ name: 'softsign', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.div(x.abs().add(1)) }) });
+const SOFTSIGN_GRAD = defineElementwise({ name: 'softsign-grad', arrays: ['dx', 'dy', 'x'], body: ({ dy, x }) => {
+  const d = x.abs().add(1);
+  return { dx: dy.div(d.mul(d)) };
+} });
+class Softsign extends Activation {
+  readonly kind = 'softsign';
+  constructor() { super('Softsign'); }
+  protected apply(y: Float32Array, x: Float32Array): void { SOFTSIGN.run(y.length, y, x); }
+  protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void { SOFTSIGN_GRAD.run(dx.length, dx, dy, x); }
+}
+registerLayer('softsign', () => new Softsign());
+`);
+    const soft = tensorkit('train', '--import', './layer.ts', '-a', 'softsign', '--quick', '-nhl', '1', '-sz', '16', '--name', 'soft', '--threads', '1');
+    expect(soft.status, soft.err).toBe(0);
+    const softModel = join(app, 'runs/tensorkit/local/soft/model.safetensors');
+    expect(tensorkit('summary', softModel).status).not.toBe(0); // softsign is unknown without the plugin
+    const softSum = tensorkit('summary', '--import', './layer.ts', softModel);
+    expect(softSum.status, softSum.err).toBe(0);
+    expect(softSum.out).toMatch(/softsign +\[batch, 16\] +0 +\?/);
+    const softOnnx = tensorkit('export-onnx', '--import', './layer.ts', softModel, 'soft.onnx');
+    expect(softOnnx.err).toMatch(/softsign/);
+
     const list = tensorkit('runs', 'list');
     expect(list.status, list.err).toBe(0);
     expect(list.out).toMatch(/tensorkit\/local\/quick\s+finished/);
     expect(list.out).toMatch(/tensorkit\/local\/plugin\s+finished/);
-    expect(list.out).toMatch(/^2 runs$/m);
+    expect(list.out).toMatch(/^3 runs$/m);
 
     // report renders its charts with vega and vega-lite: dependencies of the package, installed with it.
     const report = tensorkit('report', 'runs', '--out', 'report.html');

@@ -47,7 +47,7 @@ describe('plot helpers', () => {
     const missing = async (name: string) => {
       throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' });
     };
-    await expect(loadVega(missing)).rejects.toThrow('plots: cannot load "vega": install vega and vega-lite to render plots');
+    await expect(loadVega(missing)).rejects.toThrow('plots: cannot load "vega": vega and vega-lite (dependencies of tensorkit) are not installed');
     const broken = async () => { throw new Error('boom'); };
     await expect(loadVega(broken)).rejects.toThrow('boom');
   });

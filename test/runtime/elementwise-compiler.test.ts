@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileElementwise, ElementwiseError, type CompiledElementwise, type ElementwiseDefinition, type Value,
 } from '../../src/runtime/elementwise-compiler.js';
+import { ByteWriter } from '../../src/runtime/wasm-encoder.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 // The tsconfig lib (ES2022, no DOM) has no WebAssembly types: declare the little used here.
@@ -17,7 +18,8 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
 };
 
-const LENGTHS = [0, 1, 3, 4, 5, 17, 1000];
+// 13 = one 8-element step of the unrolled loop, one 4-lane step and a scalar tail of 1
+const LENGTHS = [0, 1, 3, 4, 5, 13, 17, 1000];
 const SENTINEL = 12345.5;
 
 /**
@@ -162,6 +164,7 @@ const UNARY: readonly UnaryCase[] = [
   // 6.7e-7 absolute (erf: A&S 7.1.26 evaluated in float32; PyTorch's FMA form reaches 5.3e-7)
   { op: 'exp', fn: (x) => x.exp(), check: withinUlp(Math.exp, 1) },
   { op: 'tanh', fn: (x) => x.tanh(), check: withinUlp(Math.tanh, 2) },
+  { op: 'log', fn: (x) => x.log(), check: withinUlp(Math.log, 1) },
   {
     op: 'erf', fn: (x) => x.erf(), check: (x, y) => {
       const e = erf64(x);
@@ -248,6 +251,21 @@ describe('compileElementwise: ops against the twin and a reference', () => {
     expectSameBits(wy, Float32Array.from(x, (v) => fr(fr(v * fr(s)) + fr(0.1))), 'scaled vs reference');
   });
 
+  it('work on scalars only (exp, tanh, a mask) is hoisted before the loops and gives the bits of the per-element path', () => {
+    const f = (x: Value, s: Value): Value =>
+      x.add(s.exp()).mul(s.gt(0).select(1, -1)).add(s.tanh()).add(s.log()).add(s.gt(0).select(x, x.neg()));
+    const hoisted = compileElementwise({ name: 'hoisted', arrays: ['y', 'x'], scalars: ['s'], body: ({ x }, { s }) => ({ y: f(x, s) }) });
+    const perElement = compileElementwise({ name: 'per-element', arrays: ['y', 'x', 's'], body: ({ x, s }) => ({ y: f(x, s) }) });
+    const x = inputs(21, new Rng(4));
+    for (const s of [0.75, -0.3, 0, 3]) {
+      const [wh] = runWasm(hoisted, [new Float32Array(21), x], 21, [s]);
+      const [th] = runTwin(hoisted, [new Float32Array(21), x], 21, [s]);
+      const [wp] = runWasm(perElement, [new Float32Array(21), x, new Float32Array(21).fill(s)], 21);
+      expectSameBits(wh, th, `s=${s}: wasm vs twin`);
+      expectSameBits(wh, wp, `s=${s}: hoisted vs per element`);
+    }
+  });
+
   it('exp over a sample of every float32 bit pattern: wasm = twin, within 1 ulp of Math.exp', () => {
     // every 4099th bit pattern (about a million inputs, all exponents, subnormal outputs and overflow)
     const k = compileElementwise({ name: 'exp', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.exp() }) });
@@ -263,6 +281,56 @@ describe('compileElementwise: ops against the twin and a reference', () => {
       const bad = check(x[i], wy[i]);
       if (bad !== undefined) expect.fail(`exp(${x[i]}) = ${wy[i]}: ${bad}`);
     }
+  });
+
+  it('exp where x·log₂e is exactly k + ½: the wasm (f32x4.nearest) and twin round the tie to even alike', () => {
+    const log2e = fr(Math.LOG2E);
+    const ties: number[] = [];
+    for (let k = -150; k <= 128; k++) {
+      const b = (() => { F[0] = (k + 0.5) / log2e; return FI[0]; })();
+      for (let d = -64; d <= 64; d++) {
+        const x = fromBits(b + d);
+        if (fr(x * log2e) === k + 0.5) ties.push(x);
+      }
+    }
+    expect(ties.length).toBeGreaterThan(200);
+    const k = compileElementwise({ name: 'exp', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.exp() }) });
+    const x = Float32Array.from(ties);
+    const [wy] = runWasm(k, [new Float32Array(x.length), x], x.length);
+    const [ty] = runTwin(k, [new Float32Array(x.length), x], x.length);
+    expectSameBits(wy, ty, 'exp at ties');
+    const check = withinUlp(Math.exp, 1);
+    for (let i = 0; i < x.length; i++) {
+      const bad = check(x[i], wy[i]);
+      if (bad !== undefined) expect.fail(`exp(${x[i]}) = ${wy[i]}: ${bad}`);
+    }
+  });
+
+  it('log over a sample of every float32 bit pattern: wasm = twin, within 1 ulp of Math.log', () => {
+    const k = compileElementwise({ name: 'log', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.log() }) });
+    const n = Math.ceil(2 ** 32 / 4099);
+    const xi = new Int32Array(n);
+    for (let i = 0; i < n; i++) xi[i] = (i * 4099) | 0;
+    const x = new Float32Array(xi.buffer);
+    const [wy] = runWasm(k, [new Float32Array(n), x], n);
+    const [ty] = runTwin(k, [new Float32Array(n), x], n);
+    expectSameBits(wy, ty, 'log sample');
+    const check = withinUlp(Math.log, 1);
+    for (let i = 0; i < n; i++) {
+      const bad = check(x[i], wy[i]);
+      if (bad !== undefined) expect.fail(`log(${x[i]}) = ${wy[i]}: ${bad}`);
+    }
+  });
+
+  it('log special values: ±0 → −Inf, +Inf → +Inf, negatives and NaN → NaN, 1 → +0, subnormals', () => {
+    const k = compileElementwise({ name: 'log', arrays: ['y', 'x'], body: ({ x }) => ({ y: x.log() }) });
+    const x = new Float32Array([0, -0, Infinity, -Infinity, NaN, -1, -(2 ** -149), 1, 2 ** -149, 2 ** -140, 3.4028234663852886e38]);
+    const [y] = runWasm(k, [new Float32Array(x.length), x], x.length);
+    expect(Array.from(y.subarray(0, 7))).toEqual([-Infinity, -Infinity, Infinity, NaN, NaN, NaN, NaN]);
+    expect(Object.is(y[7], 0)).toBe(true);
+    expect(y[8]).toBe(fr(Math.log(2 ** -149)));
+    expect(y[9]).toBe(fr(Math.log(2 ** -140)));
+    expect(y[10]).toBe(fr(Math.log(3.4028234663852886e38)));
   });
 
   it('exp, erf, tanh special values', () => {
@@ -381,6 +449,26 @@ describe('compileElementwise: in-place updates and real kernels', () => {
     }
   });
 
+  it('split into ranges at any offset (as worker threads would run it) gives the bits of one run', () => {
+    const k = compileElementwise(lion);
+    const scal = [1e-3, 0.9, 0.99, 0.1];
+    const rng = new Rng(9);
+    const n = 103;
+    const arrays = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.uniform(-1, 1)));
+    const whole = runWasm(k, arrays, n, scal);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const run = new WebAssembly.Instance(new WebAssembly.Module(k.wasm), { env: { memory } }).exports.run as (...a: number[]) => void;
+    const views = arrays.map((a, j) => {
+      const v = new Float32Array(memory.buffer, 4096 * (j + 1), n);
+      v.set(a);
+      return v;
+    });
+    for (const [from, to] of [[0, 37], [37, 38], [38, 103]]) {
+      run(...views.map((v) => v.byteOffset + 4 * from), to - from, ...scal);
+    }
+    for (let j = 0; j < 3; j++) expectSameBits(views[j], whole[j], `array ${j}`);
+  });
+
   it('a shared-memory module validates and runs over a shared memory like the unshared one', () => {
     const def: ElementwiseDefinition = { name: 'lion', arrays: lion.arrays, scalars: lion.scalars, body: lion.body };
     const shared = compileElementwise(def, { shared: true });
@@ -417,20 +505,22 @@ describe('compileElementwise: code generation', () => {
     });
     const text = await disassemble(k.wasm);
     const count = (re: RegExp): number => (text.match(re) ?? []).length;
-    expect(count(/f32x4\.mul/g), 'a·b and b·a are one 4-lane multiply').toBe(1);
-    expect(count(/f32x4\.sqrt/g)).toBe(1);
+    // three vector bodies: two in the unrolled 8-element loop, one in the 4-lane loop
+    expect(count(/f32x4\.mul/g), 'a·b and b·a are one 4-lane multiply per body').toBe(3);
+    expect(count(/f32x4\.sqrt/g)).toBe(3);
     // s·2 is loop-invariant: one scalar multiply before the loops, none per element in either loop
     expect(count(/f32\.mul/g), 'f32.mul: a·b in the tail, s·2 once before the loops').toBe(2);
     expect(count(/f32x4\.splat/g), 's, 2 and s·2 splatted once each').toBe(3);
-    expect(count(/v128\.load/g)).toBe(2);
-    expect(count(/v128\.store/g)).toBe(1);
+    expect(count(/v128\.load/g)).toBe(6);
+    expect(count(/v128\.store/g)).toBe(3);
+    expect(count(/v128\.load offset=16/g), 'the unrolled loop\'s second half').toBe(2);
   });
 
   it('the opcodes disassemble to the intended instructions (numbering checked against wabt)', async () => {
     const k = compileElementwise({
       name: 'all-ops', arrays: ['y', 'a', 'b'],
       body: ({ a, b }) => ({
-        y: a.add(b).sub(b).mul(a).div(b).min(a).max(b).neg().abs().sqrt().exp().erf().tanh().sign()
+        y: a.add(b).sub(b).mul(a).div(b).min(a).max(b).neg().abs().sqrt().exp().erf().tanh().sign().log()
           .add(a.gt(b).and(a.lt(b)).or(a.ge(b).not()).or(a.le(b)).or(a.eq(b)).select(a, b)),
       }),
     });
@@ -438,11 +528,11 @@ describe('compileElementwise: code generation', () => {
     for (const ins of [
       'f32x4.add', 'f32x4.sub', 'f32x4.mul', 'f32x4.div', 'f32x4.min', 'f32x4.max', 'f32x4.neg', 'f32x4.abs',
       'f32x4.sqrt', 'f32x4.nearest', 'f32x4.gt', 'f32x4.lt', 'f32x4.ge', 'f32x4.le', 'f32x4.eq', 'v128.and',
-      'v128.or', 'v128.xor', 'v128.not', 'v128.bitselect', 'i32x4.trunc_sat_f32x4_s', 'i32x4.shl', 'i32x4.shr_s',
-      'i32x4.add', 'i32x4.sub', 'f32x4.splat', 'i32x4.splat', 'v128.load', 'v128.store',
+      'v128.or', 'v128.xor', 'v128.not', 'v128.bitselect', 'f32x4.pmin', 'f32x4.pmax', 'i32x4.shl', 'i32x4.shr_s',
+      'i32x4.add', 'i32x4.sub', 'f32x4.convert_i32x4_s', 'f32.convert_i32_s', 'f32x4.splat', 'i32x4.splat', 'v128.load', 'v128.store',
       'f32.add', 'f32.sub', 'f32.mul', 'f32.div', 'f32.min', 'f32.max', 'f32.neg', 'f32.abs', 'f32.sqrt',
       'f32.nearest', 'f32.gt', 'f32.lt', 'f32.ge', 'f32.le', 'f32.eq', 'i32.and', 'i32.or', 'i32.xor', 'i32.eqz',
-      'select', 'i32.trunc_sat_f32_s', 'i32.shl', 'i32.shr_s', 'i32.add', 'i32.sub', 'i32.reinterpret_f32',
+      'select', 'i32.shl', 'i32.shr_s', 'i32.add', 'i32.sub', 'i32.reinterpret_f32',
       'f32.reinterpret_i32', 'f32.load', 'f32.store',
     ]) {
       expect(text, ins).toMatch(new RegExp(`\\b${ins.replace('.', '\\.')}\\b`));
@@ -451,6 +541,25 @@ describe('compileElementwise: code generation', () => {
     expect(text).toContain('(export "run" (func 0))');
     const shared = await disassemble(compileElementwise({ name: 'x', arrays: ['x'], body: ({ x }) => ({ x }) }, { shared: true }).wasm);
     expect(shared).toContain('(memory (;0;) 1 65536 shared)');
+  });
+
+  it('LEB128: the spec examples and the edges of the 32-bit ranges', () => {
+    const u = (v: number): number[] => Array.from(new ByteWriter().u32(v).finish());
+    const s = (v: number): number[] => Array.from(new ByteWriter().s32(v).finish());
+    expect(u(0)).toEqual([0]);
+    expect(u(127)).toEqual([0x7f]);
+    expect(u(128)).toEqual([0x80, 0x01]);
+    expect(u(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(u(0xffffffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(s(0)).toEqual([0]);
+    expect(s(63)).toEqual([0x3f]);
+    expect(s(64)).toEqual([0xc0, 0x00]);
+    expect(s(-1)).toEqual([0x7f]);
+    expect(s(-64)).toEqual([0x40]);
+    expect(s(-65)).toEqual([0xbf, 0x7f]);
+    expect(s(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(s(0x7fffffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x07]);
+    expect(s(-0x80000000)).toEqual([0x80, 0x80, 0x80, 0x80, 0x78]);
   });
 
   it('the module signature: arrays, n, then scalars', async () => {
@@ -489,6 +598,14 @@ describe('compileElementwise: errors', () => {
     bad({ body: () => ({ x: 1 as unknown as Value }) }, /output "x" is number 1, not a Value/);
     bad({ body: () => ({}) }, /returned no outputs/);
     bad({ body: () => null as unknown as Record<string, Value> }, /must return an object .* got null/);
+    bad({ body: ({ x }) => ({ x: (x as unknown as { cube(): Value }).cube() }) }, /kernel "k": body threw while tracing: .*cube/);
+    bad({
+      body: ({ x }) => {
+        let y = x;
+        for (let i = 0; i < 3000; i++) y = y.add(i);
+        return { x: y };
+      },
+    }, /more than 4000 distinct operations/);
   });
 
   it('operands: non-finite constants, masks where values go, values from another kernel', () => {
@@ -496,6 +613,7 @@ describe('compileElementwise: errors', () => {
     bad({ body: ({ x }) => ({ x: x.mul(Infinity) }) }, /mul: numeric constant must be finite, got Infinity/);
     bad({ body: ({ x }) => ({ x: x.gt(0).select(-Infinity, x) }) }, /select: numeric constant must be finite/);
     bad({ body: ({ x }) => ({ x: x.add(x.gt(0) as unknown as Value) }) }, /add: operand is a Mask/);
+    bad({ body: ({ x }) => ({ x: x.gt(0).select(x.lt(1) as unknown as Value, 0) }) }, /select: operand is a Mask/);
     bad({ body: ({ x }) => ({ x: x.gt(0).and(x as unknown as ReturnType<Value['gt']>).select(1, 0) }) }, /and: operand must be a Mask/);
     bad({ body: ({ x }) => ({ x: x.add('1' as unknown as number) }) }, /add: operand must be a Value or a number, got string/);
     let stray: Value | undefined;

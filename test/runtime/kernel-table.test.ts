@@ -115,6 +115,7 @@ describe('the kernel table', () => {
     expect(() => SGD.run(4, new Float32Array(4), 'g' as unknown as Float32Array, 0.1)).toThrow(/operand 1 must be a typed array/);
     expect(() => SGD.run(4, new Float32Array(4), new Float32Array(4), 'lr' as unknown as number)).toThrow(/operand 2 must be a number/);
     expect(() => MAX_POOL2.run(4, new Float32Array(4))).toThrow(/runPlanes/);
+    expect(() => SGD.run(5, heapFloat32(5), heapFloat32(4), 0.1)).toThrow(/operand 1 has 4 elements, fewer than n = 5/);
   });
 
   it('a user kernel declared with only a twin runs it on heap and ordinary arrays alike', () => {

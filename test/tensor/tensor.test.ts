@@ -28,7 +28,27 @@ describe('constructors', () => {
     const u = tensor(srcF);
     expect(u.shape).toEqual([2]);
     expect(u.data).not.toBe(srcF);
-    expect(t.toString()).toBe('Tensor([2, 3])');
+    expect(t.toString()).toBe('tensor([[1, 2, 3],\n        [4, 5, 6]], shape=[2, 3])');
+  });
+
+  it('toString shows values like PyTorch: one format, rows per line, first/last 3 per axis above 1000 elements', () => {
+    expect(String(tensor([1, 2.5, 3, 4], [2, 2]))).toBe('tensor([[1.0000, 2.5000],\n        [3.0000, 4.0000]], shape=[2, 2])');
+    expect(String(tensor([1e-6, 2]))).toBe('tensor([1.0000e-6, 2.0000e+0], shape=[2])');
+    expect(String(tensor([NaN, -Infinity, 0.5]))).toBe('tensor([   nan,   -inf, 0.5000], shape=[3])');
+    expect(String(tensor([5], []))).toBe('tensor(5, shape=[])');
+    expect(String(zeros([0, 3]))).toBe('tensor([], shape=[0, 3])');
+    const c = zeros([2, 1, 2]);
+    c.data.set([0, 1, 2, 3]);
+    expect(String(c)).toBe('tensor([[[0, 1]],\n\n        [[2, 3]]], shape=[2, 1, 2])');
+    const big = zeros([40, 50]);
+    for (let i = 0; i < big.size; i++) big.data[i] = i;
+    const lines = String(big).split('\n');
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toBe('tensor([[   0,    1,    2, ...,   47,   48,   49],');
+    expect(lines[3]).toBe('        ...,');
+    expect(lines[6]).toBe('        [1950, 1951, 1952, ..., 1997, 1998, 1999]], shape=[40, 50])');
+    // 10⁶ elements: bounded output.
+    expect(String(zeros([1000, 1000])).split('\n')).toHaveLength(7);
   });
 
   it('zeros / ones / full fill with the right value and shape; scalar shape [] has one element', () => {

@@ -1,6 +1,6 @@
 // Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys; fit / evaluate / predict
 // delegate to the training loop in src/train/fit.ts.
-import { createLayer, type Layer } from '../layers/index.js';
+import { createLayer, type Buffer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import { fillFloat32 } from '../plugin/index.js';
@@ -63,6 +63,7 @@ export class Sequential implements Trainable {
   optimizer: Optimizer | null;
   loss: Loss | null;
   private readonly allParams: Param[];
+  private readonly allBuffers: Buffer[];
   private readonly paramOwners: number[];
   private metrics: string[];
   /** Runs steps and fits with `optimizer` and `loss`; made by `compile`. */
@@ -98,12 +99,14 @@ export class Sequential implements Trainable {
     this.optimizer = null;
     this.loss = null;
     this.allParams = [];
+    this.allBuffers = [];
     this.paramOwners = [];
     this.layers.forEach((layer, i) => {
       for (const p of layer.params()) {
         this.allParams.push({ name: `${i}.${p.name}`, value: p.value, grad: p.grad, decayMul: p.decayMul });
         this.paramOwners.push(i);
       }
+      for (const b of layer.buffers?.() ?? []) this.allBuffers.push({ name: `${i}.${b.name}`, value: b.value });
     });
     this.metrics = [];
     this.trainer = null;
@@ -139,6 +142,11 @@ export class Sequential implements Trainable {
   /** Trainable parameters with `nn.Sequential` names (`"0.weight"`, `"0.bias"`, `"3.weight"`, …). */
   params(): readonly Param[] {
     return this.allParams;
+  }
+
+  /** Non-trainable state (batch-norm running statistics) with `nn.Sequential` names (`"1.running_mean"`, …). */
+  buffers(): readonly Buffer[] {
+    return this.allBuffers;
   }
 
   /** Zeroes every parameter gradient. */

@@ -28,6 +28,11 @@ export interface Trainable {
   params(): readonly Param[];
   /** Zeroes every parameter gradient. */
   zeroGrad(): void;
+  /**
+   * Non-trainable state a training forward updates (batch-norm running statistics); a step that fails
+   * on a non-finite value puts them back. Should return the same array on every call.
+   */
+  buffers?(): readonly { readonly value: Tensor }[];
   /** Per-sample output shape, so `predict` can size an empty result. */
   readonly outputShape?: readonly number[];
   /** State of the model's own Rng (dropout masks), saved in fit positions as `modelRng`. */
@@ -218,7 +223,8 @@ export class Trainer {
    * optimizer state are copied before `optimizer.step` (one memcpy per buffer) and the updated weights
    * checked in one read-only pass; if any became NaN or infinite (a too-large learning rate overflows
    * them with a finite loss and finite gradients), both are restored and a {@link NonFiniteError} names
-   * the parameter. Either way, after the error the model and optimizer are those of the last good step.
+   * the parameter. Either way, after the error the model (weights and buffers such as batch-norm
+   * running statistics) and the optimizer are those of the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     const model = this.model;
@@ -226,9 +232,13 @@ export class Trainer {
     checkInput(model, x, 'trainStep');
     checkTargets('trainStep', y, x.shape[0]);
     model.zeroGrad();
+    // The training forward updates running statistics: keep them, so a rejected step leaves none behind.
+    const buffers = model.buffers?.();
+    if (buffers !== undefined) this.guard.captureBuffers(buffers);
     const out = lossForward(model, x, loss, true);
     const value = loss.forward(out, y);
     if (!Number.isFinite(value)) {
+      if (buffers !== undefined) this.guard.restoreBuffers(buffers);
       throw new NonFiniteError(`the loss became ${value} at step ${this.step + 1}${this.describeNonFinite('value')}; lower the learning rate or check the inputs`);
     }
     const correct = this.accuracy ? countCorrect(out, y) : 0;
@@ -236,6 +246,7 @@ export class Trainer {
     else model.backward(loss.backward());
     if (this.checkGradients) {
       const where = this.describeNonFinite('grad');
+      if (where && buffers !== undefined) this.guard.restoreBuffers(buffers);
       if (where) throw new NonFiniteError(`a gradient became NaN or Infinity at step ${this.step + 1}${where}`);
     }
     const params = model.params();
@@ -245,6 +256,7 @@ export class Trainer {
     const bad = this.guard.firstNonFinite(params);
     if (bad >= 0) {
       this.guard.restore(params, this.optimizer);
+      if (buffers !== undefined) this.guard.restoreBuffers(buffers);
       const owner = model.describeParam?.(bad);
       throw new NonFiniteError(`the update of step ${this.step + 1} made the weights of "${params[bad].name}"${owner ? ` (${owner})` : ''} `
         + `NaN or infinite (loss ${value}); weights and optimizer state are restored to the last good step; lower the learning rate`);

@@ -3,6 +3,7 @@
 // after the step one read-only pass checks the updated weights, and a NaN or infinity restores both.
 import type { Optimizer, OptimizerState } from '../optimizers/optimizer.js';
 import type { Param } from '../tensor/param.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * What a guard needs from the optimizer to snapshot its state without allocating: the slot buffers
@@ -55,6 +56,22 @@ export class StepGuard {
   private step = 0;
   private globals: Record<string, number> | null = null;
   private fallback: OptimizerState | null = null;
+  private bufferCopies: Float32Array[] = [];
+
+  /** Copies the model's buffers (running statistics), before the training forward changes them. */
+  captureBuffers(buffers: readonly { readonly value: Tensor }[]): void {
+    if (this.bufferCopies.length !== buffers.length) this.bufferCopies = buffers.map((b) => new Float32Array(b.value.size));
+    for (let i = 0; i < buffers.length; i++) {
+      const v = buffers[i].value.data;
+      if (this.bufferCopies[i].length !== v.length) this.bufferCopies[i] = new Float32Array(v.length);
+      this.bufferCopies[i].set(v);
+    }
+  }
+
+  /** Puts back the buffers of the last {@link captureBuffers}. */
+  restoreBuffers(buffers: readonly { readonly value: Tensor }[]): void {
+    for (let i = 0; i < buffers.length; i++) buffers[i].value.data.set(this.bufferCopies[i]);
+  }
 
   /** Copies every `params[i].value` and the optimizer's state into the guard's buffers. */
   capture(params: readonly Param[], optimizer: Optimizer): void {

@@ -6,6 +6,7 @@ import { Dense } from '../../src/layers/dense.js';
 import { ReLU, Softmax, Tanh } from '../../src/layers/activations.js';
 import { Conv2D } from '../../src/layers/conv2d.js';
 import { Flatten } from '../../src/layers/flatten.js';
+import { BatchNorm1d } from '../../src/layers/batch-norm.js';
 import type { Layer } from '../../src/layers/layer.js';
 import { createLoss } from '../../src/losses/index.js';
 import { Sequential } from '../../src/model/sequential.js';
@@ -231,6 +232,22 @@ describe('non-finite values in training and prediction', () => {
       expect(v.data.every(Number.isFinite), k).toBe(true);
       expect(v.data, k).toEqual(before[k].data); // the weights of step 9, the last good one
     }
+  });
+
+  it('a rejected step leaves no trace in batch-norm running statistics (buffers restored with the weights)', async () => {
+    const model = new Sequential([new Dense({ units: 5 }), new BatchNorm1d(), new ReLU(), new Dense({ units: 3 })], { inputShape: [4], seed: 2 });
+    model.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'cross-entropy' });
+    const rng = new Rng(4);
+    const x = new Tensor(new Float32Array(64 * 4).map(() => rng.normal()), [64, 4]);
+    const y = new Tensor(new Float32Array(64).map((_, i) => i % 3), [64]);
+    x.data[40 * 4 + 1] = Number.NaN; // batch 3 of 16
+    let before: Record<string, Tensor> = {};
+    const keep = { onBatchEnd: (): void => { before = model.stateDict(); } };
+    await expect(model.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, callbacks: [keep] })).rejects.toThrow(/^fit: at epoch 1, batch 3: the loss became NaN/);
+    const after = model.stateDict();
+    expect(Object.keys(after)).toContain('1.running_mean');
+    for (const [k, v] of Object.entries(after)) expect(Array.from(v.data), k).toEqual(Array.from(before[k].data));
+    expect(Array.from(after['1.num_batches_tracked'].data)).toEqual([2]);
   });
 
   it('predict gives NaN probabilities for a NaN input (and only for it); predictClasses throws a NonFiniteError naming it', () => {

@@ -58,7 +58,7 @@ export {
   fit, evaluate, predict, Trainer, type Trainable, type TrainerOptions, type EpochSchedule,
   progressCallback, EarlyStopping, CsvLogger, accuracy, confusionMatrix, classMetrics, formatConfusion,
   toCsv, parseCsv, predictionsCsv, epochHistoryCsv, batchHistoryCsv,
-  type Callback, type BatchLogs, type EpochLogs, type FitPosition, type EarlyStoppingOptions, type CsvLoggerOptions, type ClassMetrics,
+  type Callback, type CallbackState, type TrainingControl, type BatchLogs, type EpochLogs, type FitPosition, type EarlyStoppingOptions, type CsvLoggerOptions, type ClassMetrics,
 } from './train/index.js';
 
 // Data.

@@ -5,7 +5,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sequential } from '../model/sequential.js';
 import type { Schedule } from '../optimizers/schedules.js';
-import type { BatchLogs, Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
+import type { BatchLogs, Callback, CallbackState, EpochLogs, TrainingControl } from '../train/callbacks.js';
 import { checkMonitor, monitorMode, type Monitor } from '../train/early-stopping.js';
 import { ensureDirectory, FileWriteError, removeStaleTempFiles } from './atomic.js';
 import { readTrainingState, saveModel } from './model-file.js';
@@ -49,8 +49,17 @@ export interface CheckpointOptions {
  * epoch are read back from `best.safetensors`'s training state, so a later epoch replaces that file
  * only if it is better; the file records which metric it was chosen by (`monitor`), and a value
  * chosen by another metric is not compared. Write failures throw a {@link FileWriteError} naming the file.
+ *
+ * The best record (value, epoch, metric) is also part of every saved position (`checkpoint`), and a
+ * resumed `fit` restores it from there — the record as it was at the resumed position, whatever
+ * `best.safetensors` holds by then. `best.safetensors` is written before `last.safetensors` at an
+ * epoch end, so a kill between the two never leaves a `last` whose epoch's best file is missing.
+ * It runs after the other callbacks (`savesPosition`), so the positions it saves hold their states
+ * after the epoch (EarlyStopping's wait and best weights, CsvLogger's rows).
  */
 export class Checkpoint implements Callback {
+  readonly stateKey = 'checkpoint';
+  readonly savesPosition = true;
   readonly dir: string;
   readonly every: number;
   readonly everySteps: number;
@@ -131,6 +140,25 @@ export class Checkpoint implements Callback {
     this.bestMonitor = typeof state?.monitor === 'string' ? state.monitor : null;
   }
 
+  /** The best record: `{ best, bestEpoch, bestMonitor }` (best is NaN before any epoch). */
+  getState(): CallbackState {
+    return { best: this.best, bestEpoch: this.bestEpoch, bestMonitor: this.bestMonitor };
+  }
+
+  /** Restores the best record of a resumed position (see {@link getState}). */
+  setState(state: CallbackState): void {
+    if (typeof state.best !== 'number') throw new Error(`Checkpoint: the saved state's best must be a number, got ${JSON.stringify(state.best)}`);
+    if (!Number.isSafeInteger(state.bestEpoch) || (state.bestEpoch as number) < 0) {
+      throw new Error(`Checkpoint: the saved state's bestEpoch must be an integer >= 0, got ${JSON.stringify(state.bestEpoch)}`);
+    }
+    if (state.bestMonitor !== null && typeof state.bestMonitor !== 'string') {
+      throw new Error(`Checkpoint: the saved state's bestMonitor must be a metric name or null, got ${JSON.stringify(state.bestMonitor)}`);
+    }
+    this.best = state.best;
+    this.bestEpoch = state.bestEpoch as number;
+    this.bestMonitor = state.bestMonitor as string | null;
+  }
+
   private save(path: string, control: TrainingControl, metrics: Record<string, number>, extra: Record<string, unknown> = {}): void {
     const optimizer = this.model.optimizer ?? undefined;
     saveModel(this.model, path, {
@@ -148,6 +176,21 @@ export class Checkpoint implements Callback {
   onEpochEnd(logs: EpochLogs, control: TrainingControl): void {
     const epoch = logs.epoch + 1;
     const metrics = { epoch, loss: logs.loss, accuracy: logs.accuracy, valLoss: logs.valLoss, valAccuracy: logs.valAccuracy };
+    // The best file first: a kill before the periodic files leaves the previous `last`, whose position
+    // records the previous best, so the resumed run redoes this epoch and rewrites the best file.
+    if (this.saveBest) {
+      const monitor: Monitor = Number.isNaN(logs[this.monitor]) && this.monitor.startsWith('val') ? (this.monitor === 'valLoss' ? 'loss' : 'accuracy') : this.monitor;
+      const value = logs[monitor];
+      // A best chosen by another metric (recovered from a run with other settings) is not comparable.
+      const comparable = this.bestMonitor === null || this.bestMonitor === monitor;
+      const better = monitorMode(monitor) === 'min' ? value < this.best : value > this.best;
+      if (Number.isNaN(this.best) || !comparable || better) {
+        this.best = value;
+        this.bestEpoch = epoch;
+        this.bestMonitor = monitor;
+        this.save(this.bestPath, control, { ...metrics, best: value }, { monitor });
+      }
+    }
     if (epoch % this.every === 0) {
       const path = join(this.dir, `epoch-${String(epoch).padStart(4, '0')}.safetensors`);
       this.save(path, control, metrics);
@@ -164,19 +207,6 @@ export class Checkpoint implements Callback {
         }
       }
       this.save(this.lastPath, control, metrics);
-    }
-    if (this.saveBest) {
-      const monitor: Monitor = Number.isNaN(logs[this.monitor]) && this.monitor.startsWith('val') ? (this.monitor === 'valLoss' ? 'loss' : 'accuracy') : this.monitor;
-      const value = logs[monitor];
-      // A best chosen by another metric (recovered from a run with other settings) is not comparable.
-      const comparable = this.bestMonitor === null || this.bestMonitor === monitor;
-      const better = monitorMode(monitor) === 'min' ? value < this.best : value > this.best;
-      if (Number.isNaN(this.best) || !comparable || better) {
-        this.best = value;
-        this.bestEpoch = epoch;
-        this.bestMonitor = monitor;
-        this.save(this.bestPath, control, { ...metrics, best: value }, { monitor });
-      }
     }
   }
 }

@@ -33,6 +33,12 @@ export const MODEL_FORMAT = 'tensorkit-model';
 export const MODEL_FORMAT_VERSION = '1';
 /** Prefix of optimizer-slot tensors: `optimizer/<param name>/<slot>`. Layer keys start with a digit, so they never collide. */
 export const OPTIMIZER_TENSOR_PREFIX = 'optimizer/';
+/**
+ * Prefix of callback-state tensors: `state/<callback key>/<name>` for the `tensors` of
+ * `trainingState.callbacks.<key>` (EarlyStopping's best weights). The JSON keeps their names as
+ * `tensors: ["<name>", …]`; reading puts the tensors back.
+ */
+export const STATE_TENSOR_PREFIX = 'state/';
 /** Largest per-sample input (elements) a model file may declare; bounds the buffers built before the weights are checked. */
 export const MODEL_MAX_SAMPLE_ELEMENTS = 2 ** 24;
 /**
@@ -101,7 +107,8 @@ export interface LoadedModel {
  * - `format`: `"tensorkit-model"`, `format_version`: `"1"`;
  * - `architecture`: JSON of `model.getConfig()` (input shape, layer registry names and configs);
  * - `optimizer` (optional): JSON `{ kind, config, step, globals }`;
- * - `training_state` (optional): JSON of the {@link TrainingState}.
+ * - `training_state` (optional): JSON of the {@link TrainingState}; the tensors of its callback
+ *   states are stored as `state/<key>/<name>` tensors (see {@link STATE_TENSOR_PREFIX}).
  * Non-finite numbers in the JSON are written as `{"$number": "Infinity"}` (JSON has no Infinity).
  */
 export function encodeModel(model: Sequential, options: SaveModelOptions = {}): Uint8Array {
@@ -124,7 +131,7 @@ export function encodeModel(model: Sequential, options: SaveModelOptions = {}): 
   }
   if (options.trainingState !== undefined) {
     checkTrainingState(options.trainingState, (problem) => new TypeError(`saveModel: trainingState ${problem}`));
-    metadata.training_state = stringifyJson(options.trainingState);
+    metadata.training_state = stringifyJson(moveStateTensors(options.trainingState, tensors));
   }
   return encodeSafetensors(tensors, metadata);
 }
@@ -194,8 +201,10 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
   for (const t of Object.values(tensors)) if (t.size > 0) for (const d of t.shape) maxDim = Math.max(maxDim, d);
   const weights: Record<string, Tensor> = {};
   const slotTensors: [string, Tensor][] = [];
+  const stateTensors = new Map<string, Tensor>();
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith(OPTIMIZER_TENSOR_PREFIX)) slotTensors.push([name, t]);
+    else if (name.startsWith(STATE_TENSOR_PREFIX)) stateTensors.set(name, t);
     else Object.defineProperty(weights, name, { value: t, enumerable: true, configurable: true, writable: true });
   }
   const plan = planArchitecture(architecture, maxDim, weights, fail);
@@ -222,8 +231,9 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
   if (metadata.training_state !== undefined) {
     const state = parseJson(metadata.training_state, 'training_state', fail);
     checkTrainingState(state, (problem) => new ModelFileError(source, `training_state ${problem}`));
-    trainingState = state as TrainingState;
+    trainingState = restoreStateTensors(state as TrainingState, stateTensors, fail);
   }
+  if (stateTensors.size > 0) fail(`has state tensors (${stateTensors.keys().next().value}, …) that no callback state in training_state names`);
   return { model, optimizer, trainingState };
 }
 
@@ -393,6 +403,53 @@ function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: 
 
 /** Training-state keys holding Rng states: the current names, then the former ones (see {@link TrainingState}). */
 const RNG_STATE_KEYS = ['shuffleRng', 'modelRng', 'rng', 'epochRng'] as const;
+
+/**
+ * A copy of `state` whose callback states name their tensors (`tensors: [names]`) instead of holding
+ * them; the tensors go into `tensors` as `state/<key>/<name>`.
+ */
+function moveStateTensors(state: TrainingState, tensors: Record<string, Tensor>): TrainingState {
+  const callbacks = state.callbacks;
+  if (!isRecord(callbacks)) return state;
+  const out: Record<string, unknown> = {};
+  for (const [key, cbState] of Object.entries(callbacks)) {
+    if (!isRecord(cbState) || !isRecord(cbState.tensors)) {
+      out[key] = cbState;
+      continue;
+    }
+    if (key.includes('/')) throw new TypeError(`saveModel: trainingState callback key ${JSON.stringify(key)} must not contain "/"`);
+    const names: string[] = [];
+    for (const [name, t] of Object.entries(cbState.tensors)) {
+      if (!(t instanceof Tensor)) throw new TypeError(`saveModel: trainingState.callbacks.${key}.tensors.${name} must be a Tensor`);
+      tensors[`${STATE_TENSOR_PREFIX}${key}/${name}`] = t;
+      names.push(name);
+    }
+    out[key] = { ...cbState, tensors: names };
+  }
+  return { ...state, callbacks: out };
+}
+
+/** Puts the `state/<key>/<name>` tensors back into the callback states that name them (removed from `pool`). */
+function restoreStateTensors(state: TrainingState, pool: Map<string, Tensor>, fail: (problem: string) => never): TrainingState {
+  const callbacks = state.callbacks;
+  if (callbacks === undefined) return state;
+  if (!isRecord(callbacks)) return fail('training_state callbacks must be an object of callback states');
+  for (const [key, cbState] of Object.entries(callbacks)) {
+    if (!isRecord(cbState) || cbState.tensors === undefined) continue;
+    const names = cbState.tensors;
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) fail(`training_state callbacks.${key}.tensors must be a list of tensor names`);
+    const found: Record<string, Tensor> = {};
+    for (const name of names as string[]) {
+      const full = `${STATE_TENSOR_PREFIX}${key}/${name}`;
+      const t = pool.get(full);
+      if (t === undefined) fail(`training_state callbacks.${key} names tensor ${describeValue(name)}, but the file has no ${describeValue(full)}`);
+      Object.defineProperty(found, name, { value: t, enumerable: true, configurable: true, writable: true });
+      pool.delete(full);
+    }
+    cbState.tensors = found;
+  }
+  return state;
+}
 
 function checkTrainingState(value: unknown, error: (problem: string) => Error): void {
   if (!isRecord(value)) throw error('must be an object { epoch, step, shuffleRng?, modelRng?, schedule? }');

@@ -100,7 +100,10 @@ export abstract class Activation implements Layer {
   protected abstract gradient(dx: Float32Array, dy: Float32Array, x: Float32Array, y: Float32Array): void;
 }
 
-/** ReLU: y = max(0, x); dy/dx = 1 where x > 0, else 0 (PyTorch's choice at 0). No options. */
+/**
+ * ReLU: y = max(0, x) with NaN kept (torch.relu); dx = 0 where x ≤ 0, else dy (torch's
+ * threshold_backward: 0 at 0, and a NaN x passes dy). No options.
+ */
 export class ReLU extends Activation {
   readonly kind = 'relu';
 

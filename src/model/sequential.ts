@@ -1,6 +1,6 @@
 // Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys; fit / evaluate / predict
 // delegate to the training loop in src/train/fit.ts.
-import { createLayer, type Layer } from '../layers/index.js';
+import { createLayer, type Buffer, type Layer } from '../layers/index.js';
 import { createLoss, type Loss } from '../losses/index.js';
 import { createOptimizer, type Optimizer } from '../optimizers/index.js';
 import { fillFloat32 } from '../plugin/index.js';
@@ -9,7 +9,7 @@ import { Rng, type RngState } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
 import { argmaxRows } from '../tensor/reduce.js';
 import {
-  evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
+  NonFiniteError, evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
 } from '../train/fit.js';
 import { METRIC_NAMES } from '../train/metrics.js';
 
@@ -63,6 +63,7 @@ export class Sequential implements Trainable {
   optimizer: Optimizer | null;
   loss: Loss | null;
   private readonly allParams: Param[];
+  private readonly allBuffers: Buffer[];
   private readonly paramOwners: number[];
   private metrics: string[];
   /** Runs steps and fits with `optimizer` and `loss`; made by `compile`. */
@@ -98,12 +99,14 @@ export class Sequential implements Trainable {
     this.optimizer = null;
     this.loss = null;
     this.allParams = [];
+    this.allBuffers = [];
     this.paramOwners = [];
     this.layers.forEach((layer, i) => {
       for (const p of layer.params()) {
         this.allParams.push({ name: `${i}.${p.name}`, value: p.value, grad: p.grad, decayMul: p.decayMul });
         this.paramOwners.push(i);
       }
+      for (const b of layer.buffers?.() ?? []) this.allBuffers.push({ name: `${i}.${b.name}`, value: b.value });
     });
     this.metrics = [];
     this.trainer = null;
@@ -139,6 +142,11 @@ export class Sequential implements Trainable {
   /** Trainable parameters with `nn.Sequential` names (`"0.weight"`, `"0.bias"`, `"3.weight"`, …). */
   params(): readonly Param[] {
     return this.allParams;
+  }
+
+  /** Non-trainable state (batch-norm running statistics) with `nn.Sequential` names (`"1.running_mean"`, …). */
+  buffers(): readonly Buffer[] {
+    return this.allBuffers;
   }
 
   /** Zeroes every parameter gradient. */
@@ -254,7 +262,8 @@ export class Sequential implements Trainable {
    * One optimizer step on a batch (see {@link Trainer.trainStep}). Returns the batch loss and the
    * number of correct predictions in an object reused by the next call. A NaN/Infinity loss (or, with
    * fit's `checkGradients`, gradient) throws a {@link NonFiniteError} naming the parameter and layer
-   * involved, before the update, so the weights stay those of the last good step.
+   * involved, before the update; an update that makes a weight NaN or infinite is undone (weights and
+   * optimizer state) and throws too. Either way the model stays as it was after the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     return this.requireCompiled('trainStep').trainStep(x, y);
@@ -276,11 +285,23 @@ export class Sequential implements Trainable {
     return predict(this, x, options);
   }
 
-  /** Predicted class ids `[N]` (argmax of the outputs, first maximum on ties). */
+  /**
+   * Predicted class ids `[N]` (argmax of the outputs, first maximum on ties). An input whose outputs
+   * hold a NaN (a NaN or infinite input, or non-finite weights) has no class: this throws a
+   * {@link NonFiniteError} naming how many rows and the first one, rather than invent a class.
+   * (`predict` returns those NaN outputs as they are; `argmaxRows` marks such rows −1.)
+   */
   predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
     const probs = this.predict(x, options);
     const n = probs.shape[0];
-    return argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
+    const ids = argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
+    const first = ids.indexOf(-1);
+    if (first >= 0) {
+      let count = 0;
+      for (let i = first; i < n; i++) if (ids[i] === -1) count++;
+      throw new NonFiniteError(`predictClasses: the outputs of ${count} of ${n} inputs are NaN (first: input ${first}), so they have no class; check those inputs (NaN or infinite values) and the weights`);
+    }
+    return ids;
   }
 
   /** Copies of every parameter and buffer under PyTorch `nn.Sequential` keys. */

@@ -67,7 +67,7 @@ export const D = {
  * Forward of chunks [lo, hi): for each chunk of G images, pads them into the thread's xp, unfolds
  * one contiguous run per kernel tap into col (the region), y_wide = W · col (one gemm), and writes
  * the valid columns plus the bias into y in NCHW, through a ReLU when descriptor word `relu` is 1
- * (max(v, 0) with +0 for v ≤ 0 and NaN, the bits of reluKernel). Descriptor at byte `desc` (int32 words, see D):
+ * (+0 for v ≤ 0, v elsewhere so a NaN passes, the bits of the relu kernel). Descriptor at byte `desc` (int32 words, see D):
  * geometry, x / y / w / bias addresses (bias 0 = none), and the thread scratch at
  * scratch + slot·scratchStride with the float offsets xp, region and yWide inside it.
  */
@@ -104,7 +104,7 @@ export function convForwardTask(
           for (let oh = 0; oh < outH; oh++, from += wp) {
             for (let ow = 0; ow < outW; ow++) {
               const v = f32[from + ow] + bo;
-              f32[dst++] = v > 0 ? v : 0;
+              f32[dst++] = v <= 0 ? 0 : v;
             }
           }
         } else {
@@ -118,8 +118,8 @@ export function convForwardTask(
 }
 
 /**
- * Backward of chunks [lo, hi): for each chunk, copies dy — masked by y > 0 when the forward fused a
- * ReLU (word `relu`), the bits of reluBackwardKernel — into the wide layout (dyWide; junk columns
+ * Backward of chunks [lo, hi): for each chunk, copies dy — zeroed where y ≤ 0 when the forward fused a
+ * ReLU (word `relu`; a NaN y passes dy), the bits of the reluBackward kernel — into the wide layout (dyWide; junk columns
  * stay 0) and, when dx is wanted, into the padded dyp (border stays 0), sums each channel into the chunk's float64 bias
  * partial (biasPart[chunk·F + o], when bias ≠ 0; with the module's exports X, its maskRows does the
  * load and sums each image's rows in its fixed order), re-unfolds the chunk's input into col, writes the
@@ -169,7 +169,7 @@ export function convBackwardTask(
           for (let oh = 0; oh < outH; oh++, dst += wp) {
             if (fuseRelu) {
               for (let ow = 0; ow < outW; ow++, src++, yAt++) {
-                const v = f32[yAt] > 0 ? f32[src] : 0;
+                const v = f32[yAt] <= 0 ? 0 : f32[src];
                 f32[dst + ow] = v;
                 sum += v;
               }

@@ -194,9 +194,9 @@ export function kernelNames(): string[] {
 
 // ---- The built-in kernels: one entry each (the export of kernels.wat and its twin in twins.ts). ----
 
-/** relu(out, x, n): out = x > 0 ? x : +0. */
+/** relu(out, x, n): out = x ≤ 0 ? +0 : x (NaN passes through, as torch.relu). */
 export const RELU = defineKernel({ name: 'relu', arrays: 2, scalars: 0, twin: reluTwin, wasmExport: 'relu' });
-/** reluBackward(dx, dy, x, n): dx = x > 0 ? dy : +0. */
+/** reluBackward(dx, dy, x, n): dx = x ≤ 0 ? +0 : dy (torch's threshold_backward; a NaN x passes dy). */
 export const RELU_BACKWARD = defineKernel({ name: 'relu-backward', arrays: 3, scalars: 0, twin: reluBackwardTwin, wasmExport: 'reluBackward' });
 /** tanh(y, x, n). */
 export const TANH = defineKernel({ name: 'tanh', arrays: 2, scalars: 0, twin: tanhTwin, wasmExport: 'tanh' });

@@ -690,7 +690,8 @@
   ;; ---- Conv2D's per-chunk passes over activations (conv-tasks.ts, convForwardTask / convBackwardTask).
 
   ;; Forward store: dst[r·cols + c] = src[r·stride + c] + bias for r < rows, c < cols (dst, src byte
-  ;; addresses; stride in floats), through a ReLU when relu ≠ 0: +0 for v ≤ 0 and NaN, like reluKernel.
+  ;; addresses; stride in floats), through a ReLU when relu ≠ 0: +0 for v ≤ 0, v itself elsewhere (NaN
+  ;; passes through, as torch.relu), like the relu export.
   ;; The float32 add is the TypeScript store's (a float32 sum rounded once), so the bits match it.
   (func (export "biasRows")
     (param $dst i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $bias f32) (param $relu i32)
@@ -707,7 +708,7 @@
             (br_if $vecs (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $end)))
             (local.set $v (f32x4.add (v128.load (local.get $s)) (local.get $vb)))
             (if (local.get $relu)
-              (then (local.set $v (v128.and (local.get $v) (f32x4.gt (local.get $v) (local.get $zero))))))
+              (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
             (v128.store (local.get $dst) (local.get $v))
             (local.set $s (i32.add (local.get $s) (i32.const 16)))
             (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
@@ -717,7 +718,7 @@
             (br_if $tail (i32.ge_u (local.get $s) (local.get $end)))
             (local.set $x (f32.add (f32.load (local.get $s)) (local.get $bias)))
             (if (local.get $relu)
-              (then (local.set $x (select (local.get $x) (f32.const 0) (f32.gt (local.get $x) (f32.const 0))))))
+              (then (local.set $x (select (f32.const 0) (local.get $x) (f32.le (local.get $x) (f32.const 0))))))
             (f32.store (local.get $dst) (local.get $x))
             (local.set $s (i32.add (local.get $s) (i32.const 4)))
             (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
@@ -726,10 +727,10 @@
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row))))
 
-  ;; Backward load: dst[r·stride + c] = src[r·cols + c], or, when mask ≠ 0, that where y[r·cols + c] > 0
-  ;; and +0 elsewhere (NaN too; the bits of reluBackwardKernel); returns the float64 sum of the values
-  ;; written: per row, lanes 0-1 and 2-3 of each vector into two float64x2 sums and the tail into a
-  ;; scalar, combined as ((s₀ + s₁) + (s₂ + s₃)) + tail, rows added in order. A fixed order, so the
+  ;; Backward load: dst[r·stride + c] = src[r·cols + c], or, when mask ≠ 0, +0 where y[r·cols + c] ≤ 0 and
+  ;; that elsewhere (a NaN y passes dy, as torch's threshold_backward; the bits of reluBackward);
+  ;; returns the float64 sum of the values written: per row, lanes 0-1 and 2-3 of each vector into two
+  ;; float64x2 sums and the tail into a scalar, combined as ((s₀ + s₁) + (s₂ + s₃)) + tail, rows added in order. A fixed order, so the
   ;; sum depends on the data and (rows, cols) alone.
   (func (export "maskRows")
     (param $dst i32) (param $stride i32) (param $src i32) (param $y i32) (param $rows i32) (param $cols i32) (param $mask i32)
@@ -750,7 +751,7 @@
             (br_if $vecs (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end)))
             (local.set $v (v128.load (local.get $src)))
             (if (local.get $mask)
-              (then (local.set $v (v128.and (local.get $v) (f32x4.gt (v128.load (local.get $y)) (local.get $zero))))))
+              (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (v128.load (local.get $y)) (local.get $zero))))))
             (v128.store (local.get $d) (local.get $v))
             (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
             (local.set $a1 (f64x2.add (local.get $a1)
@@ -764,7 +765,7 @@
             (br_if $tailDone (i32.ge_u (local.get $src) (local.get $end)))
             (local.set $x (f32.load (local.get $src)))
             (if (local.get $mask)
-              (then (local.set $x (select (local.get $x) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0))))))
+              (then (local.set $x (select (f32.const 0) (local.get $x) (f32.le (f32.load (local.get $y)) (f32.const 0))))))
             (f32.store (local.get $d) (local.get $x))
             (local.set $tail (f64.add (local.get $tail) (f64.promote_f32 (local.get $x))))
             (local.set $src (i32.add (local.get $src) (i32.const 4)))
@@ -1105,8 +1106,9 @@
         (br $one))))
 
   ;; ---- ReLU and its backward (twins.ts relu / reluBackward; the same bits):
-  ;; out = x where x > 0, else +0 (NaN too); dx = dy where x > 0, else +0 — a mask of the comparison
-  ;; ANDed with the bits. Four lanes at a time, then one float at a time.
+  ;; out = +0 where x ≤ 0, else x (NaN passes through with its bits, as torch.relu = clamp_min(x, 0));
+  ;; dx = +0 where x ≤ 0, else dy (a NaN x passes dy: torch's threshold_backward is x ≤ 0 ? 0 : dy) —
+  ;; the comparison's mask cleared from the bits (andnot). Four lanes at a time, then one float at a time.
   (func (export "relu") (param $out i32) (param $x i32) (param $n i32)
     (local $end i32) (local $v v128) (local $zero v128) (local $s f32)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
@@ -1114,7 +1116,7 @@
       (loop $vec
         (br_if $done (i32.gt_u (i32.add (local.get $out) (i32.const 16)) (local.get $end)))
         (local.set $v (v128.load (local.get $x)))
-        (v128.store (local.get $out) (v128.and (local.get $v) (f32x4.gt (local.get $v) (local.get $zero))))
+        (v128.store (local.get $out) (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (br $vec)))
@@ -1122,7 +1124,7 @@
       (loop $one
         (br_if $tail (i32.ge_u (local.get $out) (local.get $end)))
         (local.set $s (f32.load (local.get $x)))
-        (f32.store (local.get $out) (select (local.get $s) (f32.const 0) (f32.gt (local.get $s) (f32.const 0))))
+        (f32.store (local.get $out) (select (f32.const 0) (local.get $s) (f32.le (local.get $s) (f32.const 0))))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $one))))
@@ -1133,7 +1135,7 @@
     (block $done
       (loop $vec
         (br_if $done (i32.gt_u (i32.add (local.get $dx) (i32.const 16)) (local.get $end)))
-        (v128.store (local.get $dx) (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $x)) (local.get $zero))))
+        (v128.store (local.get $dx) (v128.andnot (v128.load (local.get $dy)) (f32x4.le (v128.load (local.get $x)) (local.get $zero))))
         (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -1142,7 +1144,7 @@
       (loop $one
         (br_if $tail (i32.ge_u (local.get $dx) (local.get $end)))
         (i32.store (local.get $dx)
-          (select (i32.load (local.get $dy)) (i32.const 0) (f32.gt (f32.load (local.get $x)) (f32.const 0))))
+          (select (i32.const 0) (i32.load (local.get $dy)) (f32.le (f32.load (local.get $x)) (f32.const 0))))
         (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))

@@ -21,20 +21,25 @@ export function int32View(x: Float32Array): Int32Array {
 }
 
 /**
- * ReLU: out = x where x > 0, else +0 (NaN and −0 too), bit for bit and branch-free: the comparison
- * becomes an all-ones / all-zeros mask on the float's bits (a ternary mispredicts on coin-flip signs).
+ * ReLU: out = +0 where x ≤ 0, else x — a NaN passes through with its bits (torch.relu is
+ * clamp_min(x, 0), which keeps NaN), −0 becomes +0. Bit for bit and branch-free: the comparison
+ * becomes an all-ones / all-zeros mask cleared from the float's bits (a ternary mispredicts on
+ * coin-flip signs).
  */
 export function reluTwin(out: Float32Array, x: Float32Array, n: number): void {
   const o = int32View(out);
   const xi = int32View(x);
-  for (let i = 0; i < n; i++) o[i] = xi[i] & -(x[i] > 0);
+  for (let i = 0; i < n; i++) o[i] = xi[i] & (-(x[i] <= 0) ^ -1);
 }
 
-/** ReLU backward: dx = dy where x > 0, else +0 (x the forward input or output), bit for bit. */
+/**
+ * ReLU backward: dx = +0 where x ≤ 0, else dy (x the forward input or output), bit for bit. This is
+ * torch's threshold_backward(dy, x, 0) = x ≤ 0 ? 0 : dy exactly, so a NaN x passes dy through.
+ */
 export function reluBackwardTwin(dx: Float32Array, dy: Float32Array, x: Float32Array, n: number): void {
   const o = int32View(dx);
   const g = int32View(dy);
-  for (let i = 0; i < n; i++) o[i] = g[i] & -(x[i] > 0);
+  for (let i = 0; i < n; i++) o[i] = g[i] & (-(x[i] <= 0) ^ -1);
 }
 
 /** SGD: p ← p − lr·g (float32). */

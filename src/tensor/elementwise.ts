@@ -154,7 +154,8 @@ export function rowSums(out: Float32Array, x: Float32Array, rows: number, cols: 
 }
 
 /**
- * ReLU: `out[i] = x[i] > 0 ? x[i] : 0` (NaN gives 0, like the comparison; never −0). Same length;
+ * ReLU: `out[i] = x[i] <= 0 ? 0 : x[i]` (never −0; a NaN passes through, as torch.relu, so a bad
+ * value is never silently turned into a valid activation). Same length;
  * `out` may alias `x`. Returns `out`.
  *
  * Branch-free: the comparison becomes an all-ones / all-zeros mask applied to the float's bits. On
@@ -167,8 +168,9 @@ export function relu(out: Float32Array, x: Float32Array): Float32Array {
 }
 
 /**
- * ReLU backward: `dx[i] = x[i] > 0 ? dy[i] : 0` with `x` the forward input (bit-exact, NaN and
- * infinities in `dy` included where `x > 0`). Same lengths; `dx` may alias `dy`. Branch-free like
+ * ReLU backward: `dx[i] = x[i] <= 0 ? 0 : dy[i]` with `x` the forward input — torch's
+ * threshold_backward exactly, so a NaN `x` passes `dy` through (bit-exact, NaN and infinities in `dy`
+ * included). Same lengths; `dx` may alias `dy`. Branch-free like
  * {@link relu}. Returns `dx`.
  */
 export function reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): Float32Array {

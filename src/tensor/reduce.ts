@@ -93,22 +93,27 @@ export function logSoftmaxRows(out: Float32Array, x: Float32Array, rows: number,
 
 /**
  * Index of the largest value of each row of `x[rows×cols]` into `out[0 … rows−1]` (`out` may be
- * longer; the rest is untouched). The first maximum wins on ties; a NaN never compares greater, so
- * it is skipped unless it is the row's first value (then the row's index is 0). The one argmax of the
- * library: metrics, predictions, CSV outputs and class ids all use it. Returns `out`.
+ * longer; the rest is untouched). The first maximum wins on ties. A row holding a NaN has no
+ * largest value: its index is −1 ("no class"), never a valid-looking class id — accuracy counts it
+ * wrong, `predictClasses` throws on it. (torch.argmax returns the NaN's index instead, which would
+ * turn a corrupted output into a confident class.) The one argmax of the library: metrics,
+ * predictions, CSV outputs and class ids all use it. Returns `out`.
  */
 export function argmaxRows(out: Int32Array | Float32Array, x: Float32Array, rows: number, cols: number): Int32Array | Float32Array {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let best = 0;
     let max = x[o];
+    // nan becomes 1 at the row's first NaN (v !== v holds for NaN only; ±Infinity compare normally).
+    let nan = max !== max ? 1 : 0;
     for (let j = 1; j < cols; j++) {
-      if (x[o + j] > max) {
-        max = x[o + j];
+      const v = x[o + j];
+      if (v > max) {
+        max = v;
         best = j;
-      }
+      } else if (v !== v) nan = 1;
     }
-    out[r] = best;
+    out[r] = nan === 0 ? best : -1;
   }
   return out;
 }

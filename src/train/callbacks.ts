@@ -1,5 +1,6 @@
 // Training callbacks: the hook interface used by fit, and a progress reporter.
 import type { RngState } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * Numbers reported after a batch. Epoch numbering: in these objects `epoch` is a 0-based index (it
@@ -68,11 +69,45 @@ export interface FitPosition {
   readonly lossSum?: number;
   readonly correctSum?: number;
   readonly seen?: number;
+  /**
+   * The states of the stateful callbacks (those with a `stateKey`: EarlyStopping, Checkpoint,
+   * CsvLogger, the progress reporter), by key, so a resumed run continues them where they were.
+   */
+  readonly callbacks?: Readonly<Record<string, CallbackState>>;
+  /** The state of fit's `schedule` (its `stateDict()`, e.g. ReduceOnPlateau's best and wait), when it has one. */
+  readonly schedule?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A callback's state inside a {@link FitPosition}: JSON-serialisable values (numbers may be ±Infinity
+ * or NaN), plus optional `tensors` (EarlyStopping's best weights), which model files store as tensors
+ * of their own (`state/<key>/<name>`) and give back on load.
+ */
+export interface CallbackState {
+  readonly tensors?: Readonly<Record<string, Tensor>>;
+  readonly [key: string]: unknown;
 }
 
 
-/** Optional hooks called by `fit`. */
+/**
+ * Optional hooks called by `fit`, in the order the callbacks are given — except that callbacks with
+ * `savesPosition` (Checkpoint) run after all the others at each batch and epoch end, so the position
+ * they save holds the other callbacks' states after that batch or epoch.
+ *
+ * A stateful callback gives a `stateKey` with `getState` / `setState`: fit puts `getState()` into
+ * every position (`position.callbacks[stateKey]`), and on resume calls `setState` with the saved
+ * state right after `onTrainBegin`. That is what makes a killed and resumed run end as the
+ * uninterrupted one would.
+ */
 export interface Callback {
+  /** Key of this callback's state in `position.callbacks` (unique among a run's callbacks). */
+  readonly stateKey?: string;
+  /** The callback's state now (see {@link CallbackState}); called whenever a position is taken. */
+  getState?(): CallbackState;
+  /** Restores a state from {@link getState}, on resume (after `onTrainBegin`). */
+  setState?(state: CallbackState): void;
+  /** Saves `control.position()` (a checkpoint): runs after the other callbacks at batch and epoch ends. */
+  readonly savesPosition?: boolean;
   onTrainBegin?(info: { epochs: number; batches: number; samples: number }, control: TrainingControl): void;
   onEpochBegin?(epoch: number, control: TrainingControl): void;
   onBatchEnd?(logs: BatchLogs, control: TrainingControl): void;
@@ -101,15 +136,33 @@ export function progressCallback(opts: { stream?: NodeJS.WriteStream; logEvery?:
   let accSum = 0;
   let seen = 0;
   let lastDraw = 0;
+  let restored = false;
   return {
+    // The running means shown during an epoch, so a resumed epoch shows what the uninterrupted one did.
+    stateKey: 'progress',
+    getState: () => ({ lossSum, accSum, seen }),
+    setState(state) {
+      for (const key of ['lossSum', 'accSum', 'seen'] as const) {
+        if (typeof state[key] !== 'number') throw new Error(`progress: saved state ${key} must be a number, got ${JSON.stringify(state[key])}`);
+      }
+      lossSum = state.lossSum as number;
+      accSum = state.accSum as number;
+      seen = state.seen as number;
+      restored = true;
+    },
     onTrainBegin(info) {
       epochs = info.epochs;
     },
     onEpochBegin() {
       epochStart = performance.now();
-      lossSum = 0;
-      accSum = 0;
-      seen = 0;
+      // A resumed epoch keeps the running sums setState restored (zeros at an epoch boundary, as
+      // onEpochEnd leaves them).
+      if (!restored) {
+        lossSum = 0;
+        accSum = 0;
+        seen = 0;
+      }
+      restored = false;
       lastDraw = 0;
     },
     onBatchEnd(logs) {
@@ -135,6 +188,9 @@ export function progressCallback(opts: { stream?: NodeJS.WriteStream; logEvery?:
     onEpochEnd(logs) {
       const val = Number.isNaN(logs.valLoss) ? '' : ` val_loss ${logs.valLoss.toFixed(4)} val_acc ${logs.valAccuracy.toFixed(4)}`;
       stream.write(`${tty ? '\r\x1b[K' : ''}epoch ${logs.epoch + 1}/${logs.epochs} ${logs.seconds.toFixed(1)}s loss ${logs.loss.toFixed(4)} acc ${logs.accuracy.toFixed(4)}${val}\n`);
+      lossSum = 0;
+      accSum = 0;
+      seen = 0;
     },
   };
 }

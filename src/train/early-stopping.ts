@@ -1,7 +1,7 @@
 // Early stopping callback: stops training when a monitored metric stops improving, and can restore the
 // weights of the best epoch.
-import type { Tensor } from '../tensor/tensor.js';
-import type { Callback, EpochLogs, TrainingControl } from './callbacks.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Callback, CallbackState, EpochLogs, TrainingControl } from './callbacks.js';
 
 /** A model whose weights can be copied out and back (Sequential satisfies it). */
 export interface StatefulModel {
@@ -44,8 +44,13 @@ export interface EarlyStoppingOptions {
  * training stops once `wait >= patience` (patience 0 stops on the first epoch without improvement).
  * At train end the best weights are loaded back unless the last epoch was the best. A NaN value
  * (validation metrics without validation data) throws.
+ *
+ * Its state (best value and epoch, wait, last and stopped epochs, and the best weights) is part of
+ * fit's positions under `earlyStopping`, so a checkpointed run that is killed and resumed stops at
+ * the same epoch with the same weights as the uninterrupted run.
  */
 export class EarlyStopping implements Callback {
+  readonly stateKey = 'earlyStopping';
   readonly monitor: Monitor;
   readonly patience: number;
   readonly minDelta: number;
@@ -95,6 +100,11 @@ export class EarlyStopping implements Callback {
     this.bestWeights = null;
   }
 
+  /** A resumed run whose saved state had already stopped (a checkpoint after the stopping epoch) stops again at once. */
+  onEpochBegin(_epoch: number, control: TrainingControl): void {
+    if (this.stoppedEpoch >= 0) control.stop();
+  }
+
   onEpochEnd(logs: EpochLogs, control: TrainingControl): void {
     const value = logs[this.monitor];
     if (Number.isNaN(value)) throw new Error(`EarlyStopping: ${this.monitor} is NaN at epoch ${logs.epoch + 1}; give validation data or monitor 'loss'/'accuracy'`);
@@ -112,6 +122,40 @@ export class EarlyStopping implements Callback {
       this.stoppedEpoch = logs.epoch;
       control.stop();
     }
+  }
+
+  /** best, bestEpoch, wait, lastEpoch, stoppedEpoch, and the best weights as `tensors` (when kept). */
+  getState(): CallbackState {
+    return {
+      monitor: this.monitor, best: this.best, bestEpoch: this.bestEpoch, wait: this.wait, lastEpoch: this.lastEpoch,
+      stoppedEpoch: this.stoppedEpoch, ...(this.bestWeights === null ? {} : { tensors: this.bestWeights }),
+    };
+  }
+
+  /** Restores a {@link getState} state (on resume); throws naming a field that is missing or of the wrong kind. */
+  setState(state: CallbackState): void {
+    const fail = (what: string): never => {
+      throw new Error(`EarlyStopping: the saved state's ${what}`);
+    };
+    if (state.monitor !== this.monitor) fail(`monitor ${JSON.stringify(state.monitor)} differs from this callback's ${JSON.stringify(this.monitor)}`);
+    if (typeof state.best !== 'number') fail(`best must be a number, got ${JSON.stringify(state.best)}`);
+    for (const key of ['bestEpoch', 'wait', 'lastEpoch', 'stoppedEpoch'] as const) {
+      const v = state[key];
+      if (!Number.isSafeInteger(v) || (v as number) < (key === 'wait' ? 0 : -1)) fail(`${key} must be an integer, got ${JSON.stringify(v)}`);
+    }
+    let weights: Record<string, Tensor> | null = null;
+    if (state.tensors !== undefined) {
+      if (state.tensors === null || typeof state.tensors !== 'object') fail('tensors must be an object of tensors');
+      for (const [k, t] of Object.entries(state.tensors as Record<string, unknown>)) if (!(t instanceof Tensor)) fail(`tensor ${JSON.stringify(k)} is not a Tensor`);
+      weights = { ...(state.tensors as Record<string, Tensor>) };
+    }
+    if (this.restoreBestWeights && weights === null && (state.bestEpoch as number) >= 0) fail('best weights are missing (restoreBestWeights is on)');
+    this.best = state.best as number;
+    this.bestEpoch = state.bestEpoch as number;
+    this.wait = state.wait as number;
+    this.lastEpoch = state.lastEpoch as number;
+    this.stoppedEpoch = state.stoppedEpoch as number;
+    this.bestWeights = this.restoreBestWeights ? weights : null;
   }
 
   onTrainEnd(): void {

@@ -8,8 +8,11 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
-import { progressCallback, type Callback, type EpochLogs, type FitPosition, type TrainingControl } from './callbacks.js';
+import {
+  progressCallback, type Callback, type CallbackState, type EpochLogs, type FitPosition, type TrainingControl,
+} from './callbacks.js';
 import { countCorrect, METRIC_NAMES } from './metrics.js';
+import { StepGuard } from './step-guard.js';
 
 /**
  * What the training loop needs from a model. `forward`, `backward`, `params` and `zeroGrad` are
@@ -25,6 +28,11 @@ export interface Trainable {
   params(): readonly Param[];
   /** Zeroes every parameter gradient. */
   zeroGrad(): void;
+  /**
+   * Non-trainable state a training forward updates (batch-norm running statistics); a step that fails
+   * on a non-finite value puts them back. Should return the same array on every call.
+   */
+  buffers?(): readonly { readonly value: Tensor }[];
   /** Per-sample output shape, so `predict` can size an empty result. */
   readonly outputShape?: readonly number[];
   /** State of the model's own Rng (dropout masks), saved in fit positions as `modelRng`. */
@@ -44,9 +52,14 @@ export interface Trainable {
   backwardForLoss?(dy: Tensor, loss: Loss): void;
 }
 
-/** Anything with a per-epoch `step`, e.g. the learning-rate schedules. */
+/**
+ * Anything with a per-epoch `step`, e.g. the learning-rate schedules. With `stateDict` /
+ * `loadStateDict` (every built-in schedule), its state is part of fit's positions and restored on resume.
+ */
 export interface EpochSchedule {
   step(metric?: number): void;
+  stateDict?(): Record<string, number>;
+  loadStateDict?(state: Record<string, number>): void;
 }
 
 /** Options of {@link fit} (and `Sequential.fit`). */
@@ -67,8 +80,11 @@ export interface FitOptions {
   readonly schedule?: EpochSchedule;
   /**
    * Continue an interrupted run from a position reported by `control.position()` (saved with the
-   * weights and optimizer state, which the caller restores first). With the same data and options the
-   * result is bit-identical to an uninterrupted run. Positions saved under the old name of
+   * weights and optimizer state, which the caller restores first). The position also restores the
+   * schedule's state and every stateful callback's (EarlyStopping's best value, wait and best weights,
+   * Checkpoint's best record, CsvLogger's files, the progress sums). With the same data, options and
+   * callbacks the result is bit-identical to an uninterrupted run (a run that early stopping had ended
+   * stays ended: the restored EarlyStopping stops it again at once). Positions saved under the old name of
    * `shuffleRng` (`epochRng`, or a training state's `rng`) are read too.
    */
   readonly resumeFrom?: FitPosition;
@@ -103,7 +119,11 @@ export interface TrainerOptions {
   readonly metrics?: readonly string[];
 }
 
-/** Training stopped because a loss or a gradient became NaN or Infinity; the message names where. */
+/**
+ * A NaN or an infinity where numbers must be finite: training stopped because a loss, a gradient or
+ * an updated weight became non-finite (the message names the epoch, batch, step and parameter; the
+ * weights and optimizer state are those of the last good step), or a prediction is NaN.
+ */
 export class NonFiniteError extends Error {
   constructor(message: string) {
     super(message);
@@ -172,6 +192,7 @@ export class Trainer {
   checkGradients: boolean;
   private readonly stepContext: { loss: number };
   private readonly stepResult: { loss: number; correct: number };
+  private readonly guard: StepGuard;
 
   constructor(model: Trainable, options: TrainerOptions) {
     checkModel('Trainer', model);
@@ -190,13 +211,20 @@ export class Trainer {
     this.checkGradients = false;
     this.stepContext = { loss: 0 };
     this.stepResult = { loss: 0, correct: 0 };
+    this.guard = new StepGuard();
   }
 
   /**
    * One optimizer step on a batch: zero grads, forward in training mode, loss, backward, step. Returns
-   * the batch loss and the number of correct predictions in an object reused by the next call. A
-   * NaN/Infinity loss (or, with `checkGradients`, gradient) throws a {@link NonFiniteError} naming the
-   * parameter involved, before the update, so the weights stay those of the last good step.
+   * the batch loss and the number of correct predictions in an object reused by the next call.
+   *
+   * A NaN/Infinity loss (or, with `checkGradients`, gradient) throws a {@link NonFiniteError} naming the
+   * parameter involved, before the update. The update itself is guarded too: the weights and the
+   * optimizer state are copied before `optimizer.step` (one memcpy per buffer) and the updated weights
+   * checked in one read-only pass; if any became NaN or infinite (a too-large learning rate overflows
+   * them with a finite loss and finite gradients), both are restored and a {@link NonFiniteError} names
+   * the parameter. Either way, after the error the model (weights and buffers such as batch-norm
+   * running statistics) and the optimizer are those of the last good step.
    */
   trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     const model = this.model;
@@ -204,9 +232,13 @@ export class Trainer {
     checkInput(model, x, 'trainStep');
     checkTargets('trainStep', y, x.shape[0]);
     model.zeroGrad();
+    // The training forward updates running statistics: keep them, so a rejected step leaves none behind.
+    const buffers = model.buffers?.();
+    if (buffers !== undefined) this.guard.captureBuffers(buffers);
     const out = lossForward(model, x, loss, true);
     const value = loss.forward(out, y);
     if (!Number.isFinite(value)) {
+      if (buffers !== undefined) this.guard.restoreBuffers(buffers);
       throw new NonFiniteError(`the loss became ${value} at step ${this.step + 1}${this.describeNonFinite('value')}; lower the learning rate or check the inputs`);
     }
     const correct = this.accuracy ? countCorrect(out, y) : 0;
@@ -214,11 +246,22 @@ export class Trainer {
     else model.backward(loss.backward());
     if (this.checkGradients) {
       const where = this.describeNonFinite('grad');
+      if (where && buffers !== undefined) this.guard.restoreBuffers(buffers);
       if (where) throw new NonFiniteError(`a gradient became NaN or Infinity at step ${this.step + 1}${where}`);
     }
-    this.step++;
+    const params = model.params();
+    this.guard.capture(params, this.optimizer);
     this.stepContext.loss = value;
-    this.optimizer.step(model.params(), this.stepContext);
+    this.optimizer.step(params, this.stepContext);
+    const bad = this.guard.firstNonFinite(params);
+    if (bad >= 0) {
+      this.guard.restore(params, this.optimizer);
+      if (buffers !== undefined) this.guard.restoreBuffers(buffers);
+      const owner = model.describeParam?.(bad);
+      throw new NonFiniteError(`the update of step ${this.step + 1} made the weights of "${params[bad].name}"${owner ? ` (${owner})` : ''} `
+        + `NaN or infinite (loss ${value}); weights and optimizer state are restored to the last good step; lower the learning rate`);
+    }
+    this.step++;
     this.stepResult.loss = value;
     this.stepResult.correct = correct;
     return this.stepResult;
@@ -309,6 +352,18 @@ export class Trainer {
       this.step = 0;
     }
     const callbacks = [...(options.callbacks ?? []), ...(options.verbose ? [progressCallback()] : [])];
+    // At batch and epoch ends, callbacks that save positions run last, so the states they save are
+    // the other callbacks' after that batch or epoch.
+    const endOrder = [...callbacks.filter((cb) => cb.savesPosition !== true), ...callbacks.filter((cb) => cb.savesPosition === true)];
+    const stateful = statefulCallbacks(callbacks);
+    const schedule = options.schedule;
+    const callbackStates = (): Record<string, CallbackState> | undefined => {
+      if (stateful.length === 0) return undefined;
+      const states: Record<string, CallbackState> = {};
+      for (const [key, cb] of stateful) states[key] = (cb.getState as () => CallbackState)();
+      return states;
+    };
+    const scheduleState = (): Record<string, number> | undefined => schedule?.stateDict?.();
     const modelRng = (): RngState | undefined => model.getRngState?.();
     let stopRequested = false;
     let epoch = firstEpoch;
@@ -321,17 +376,36 @@ export class Trainer {
     let lossSum = 0;
     let correctSum = 0;
     let seen = 0;
+    const extras = (): Partial<FitPosition> => {
+      const states = callbackStates();
+      const sched = scheduleState();
+      return {
+        ...(states === undefined ? {} : { callbacks: states }),
+        ...(sched === undefined ? {} : { schedule: sched }),
+      };
+    };
     const control: TrainingControl = {
       stop: () => { stopRequested = true; },
       position: (): FitPosition => (epochFinished
-        ? { epoch: epoch + 1, batch: 0, step: this.step, shuffleRng: shuffleRng.getState(), modelRng: modelRng(), lossSum: 0, correctSum: 0, seen: 0 }
-        : { epoch, batch: nextBatch, step: this.step, shuffleRng: epochShuffleRng, modelRng: modelRng(), lossSum, correctSum, seen }),
+        ? { epoch: epoch + 1, batch: 0, step: this.step, shuffleRng: shuffleRng.getState(), modelRng: modelRng(), lossSum: 0, correctSum: 0, seen: 0, ...extras() }
+        : { epoch, batch: nextBatch, step: this.step, shuffleRng: epochShuffleRng, modelRng: modelRng(), lossSum, correctSum, seen, ...extras() }),
     };
     const history: History = {
       batch: { loss: [], accuracy: [] },
       epoch: { loss: [], accuracy: [], valLoss: [], valAccuracy: [], seconds: [], lr: [] },
     };
     for (const cb of callbacks) cb.onTrainBegin?.({ epochs, batches, samples: n }, control);
+    if (resume) {
+      const saved = resume.callbacks ?? {};
+      for (const [key, cb] of stateful) {
+        const state = saved[key];
+        if (state !== undefined) {
+          if (state === null || typeof state !== 'object') throw new Error(`fit: resumeFrom.callbacks.${key} must be an object, got ${JSON.stringify(state)}`);
+          (cb.setState as (s: CallbackState) => void)(state);
+        }
+      }
+      if (resume.schedule !== undefined && schedule?.loadStateDict) schedule.loadStateDict({ ...resume.schedule });
+    }
     for (; epoch < epochs && !stopRequested; epoch++) {
       for (const cb of callbacks) cb.onEpochBegin?.(epoch, control);
       const t0 = performance.now();
@@ -362,7 +436,7 @@ export class Trainer {
         seen += rows;
         history.batch.loss.push(loss);
         history.batch.accuracy.push(correct / rows);
-        for (const cb of callbacks) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.step, loss, accuracy: correct / rows }, control);
+        for (const cb of endOrder) cb.onBatchEnd?.({ epoch, batch: b, batches, step: this.step, loss, accuracy: correct / rows }, control);
       }
       // Stopped mid-epoch: the epoch is not finished, so no validation, schedule step or epoch-end
       // callbacks (a checkpoint taken there would claim the rest of the epoch was trained).
@@ -381,13 +455,29 @@ export class Trainer {
       // The schedule steps before the callbacks so that a checkpoint taken at epoch end holds its new state.
       options.schedule?.step(valData ? val.loss : logs.loss);
       epochFinished = true;
-      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
+      for (const cb of endOrder) await cb.onEpochEnd?.(logs, control);
       // Let timers, signals and output flush between epochs.
       await yieldToEventLoop();
     }
     for (const cb of callbacks) cb.onTrainEnd?.(history);
     return history;
   }
+}
+
+/**
+ * The callbacks with state (a `stateKey` and both `getState` and `setState`), each with its key; a
+ * key given twice gets `#2`, `#3`, … in callback order, so two EarlyStopping callbacks keep apart.
+ */
+function statefulCallbacks(callbacks: readonly Callback[]): [string, Callback][] {
+  const out: [string, Callback][] = [];
+  const seen = new Map<string, number>();
+  for (const cb of callbacks) {
+    if (typeof cb.stateKey !== 'string' || typeof cb.getState !== 'function' || typeof cb.setState !== 'function') continue;
+    const count = (seen.get(cb.stateKey) ?? 0) + 1;
+    seen.set(cb.stateKey, count);
+    out.push([count === 1 ? cb.stateKey : `${cb.stateKey}#${count}`, cb]);
+  }
+  return out;
 }
 
 function yieldToEventLoop(): Promise<void> {

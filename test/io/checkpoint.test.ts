@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Checkpoint, createSchedule, Dense, loadModel, Rng, saveModel, Sequential, Tanh, Tensor, type FitPosition } from '../../src/index.js';
+import { Checkpoint, createSchedule, readTrainingState, Dense, loadModel, Rng, saveModel, Sequential, Tanh, Tensor, type FitPosition } from '../../src/index.js';
 import { BIG_CKPT, BIG_FIT, bigData, makeBigModel } from './checkpoint-setup.js';
 
 function makeModel(): Sequential {
@@ -101,7 +101,7 @@ describe('Checkpoint across a stop and resume', () => {
     expect(ck.saved.map((p) => p.slice(dir.length + 1))).toEqual(['epoch-0006.safetensors', 'epoch-0007.safetensors']);
   });
 
-  it('the best value is read back from best.safetensors: a resumed run replaces it only with a better epoch', async () => {
+  it('a position without the Checkpoint state (an older file): the best value is read back from best.safetensors, and a resumed run replaces it only with a better epoch', async () => {
     const { x, y } = data();
     const fit = { epochs: 20, batchSize: 8, seed: 1 };
     for (const recorded of [1e-6, 1e6]) {
@@ -114,6 +114,11 @@ describe('Checkpoint across a stop and resume', () => {
       const before = loadModel(bestPath).trainingState!;
       saveModel(first, bestPath, { optimizer: first.optimizer!, trainingState: { ...before, metrics: { ...(before.metrics as object), epoch: 2, best: recorded } } });
       const bytes = readFileSync(bestPath);
+      // An older last.safetensors: its position has no callback states.
+      const lastPath = join(dir, 'last.safetensors');
+      const last = loadModel(lastPath);
+      const { callbacks: _states, ...olderPosition } = last.trainingState!;
+      saveModel(last.model, lastPath, { optimizer: last.optimizer!, trainingState: olderPosition });
       let atStart = NaN;
       let ck: Checkpoint | null = null;
       const spy = { onTrainBegin: () => { atStart = ck!.best; } };
@@ -138,6 +143,33 @@ describe('Checkpoint across a stop and resume', () => {
         expect((saved.metrics as { best: number }).best).toBe(ck.best);
       }
     }
+  });
+
+  it('the best record comes from the resumed position, not from a best.safetensors written later (a resume from an older checkpoint)', async () => {
+    const { x, y } = data();
+    const fit = { epochs: 20, batchSize: 8, seed: 1 };
+    const dir = tmp();
+    const first = makeModel();
+    const stopAt4 = { onEpochEnd: (logs: { epoch: number }, control: { stop(): void }) => { if (logs.epoch === 3) control.stop(); } };
+    await first.fit(x, y, { ...fit, callbacks: [new Checkpoint(first, { dir, monitor: 'loss', keepLast: 5 }), stopAt4] });
+    const atEpoch2 = loadModel(join(dir, 'epoch-0002.safetensors')).trainingState!;
+    expect((atEpoch2.callbacks as Record<string, { bestEpoch: number }>).checkpoint.bestEpoch).toBe(2);
+    // best.safetensors now holds epoch 4 (the loss keeps falling); resume from epoch 2's file.
+    expect((readTrainingState(join(dir, 'best.safetensors'))!.metrics as { epoch: number }).epoch).toBe(4);
+    let atResume = NaN;
+    let ck: Checkpoint | null = null;
+    const spy = { onEpochBegin: () => { if (Number.isNaN(atResume)) atResume = ck!.bestEpoch; } };
+    const loaded = loadModel(join(dir, 'epoch-0002.safetensors'));
+    loaded.model.compile({ optimizer: loaded.optimizer!, loss: 'cross-entropy' });
+    ck = new Checkpoint(loaded.model, { dir, monitor: 'loss', keepLast: 5 });
+    await loaded.model.fit(x, y, { ...fit, resumeFrom: loaded.trainingState as unknown as FitPosition, callbacks: [ck, spy, stopAt4] });
+    expect(atResume).toBe(2);
+    // Epochs 3 and 4 are replayed, each better than the last: the record and the file end at epoch 4,
+    // with the bits of the uninterrupted run's.
+    expect(ck.bestEpoch).toBe(4);
+    const best = loadModel(join(dir, 'best.safetensors'));
+    const sd = best.model.stateDict();
+    for (const [k, v] of Object.entries(first.stateDict())) expect(Array.from(sd[k].data), k).toEqual(Array.from(v.data));
   });
 
   it('a fresh (not resumed) run does not inherit the best of an earlier run in the folder', async () => {

@@ -357,6 +357,30 @@ describe('hostile architectures are refused before anything large is allocated',
     expect(builds).toBe(2);
   });
 
+  it('callback-state tensors (EarlyStopping\'s best weights) are stored as state/<key>/<name> and given back on load; orphans and missing ones are refused', () => {
+    const a = new Sequential([createLayer('dense', { units: 2 })], { inputShape: [3] }).compile({ optimizer: 'adam', loss: 'mse' });
+    const best = a.stateDict();
+    best['0.weight'].data.fill(7);
+    const state: TrainingState = { epoch: 3, step: 9, callbacks: { earlyStopping: { best: 0.25, wait: 1, tensors: best }, csvLogger: { epochBytes: 10, batchBytes: 0 } } };
+    const bytes = encodeModel(a, { optimizer: a.optimizer as Optimizer, trainingState: state });
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    expect(Object.keys(tensors).filter((k) => k.startsWith('state/')).sort()).toEqual(['state/earlyStopping/0.bias', 'state/earlyStopping/0.weight']);
+    expect(JSON.parse(metadata.training_state).callbacks.earlyStopping.tensors).toEqual(['0.weight', '0.bias']);
+    const loaded = decodeModel(bytes, 's.tkm');
+    const back = (loaded.trainingState!.callbacks as Record<string, { tensors: Record<string, Tensor> }>).earlyStopping.tensors;
+    expect(Object.keys(back)).toEqual(['0.weight', '0.bias']);
+    expect(Array.from(back['0.weight'].data)).toEqual(new Array(6).fill(7));
+    expect(loaded.trainingState!.callbacks).toMatchObject({ earlyStopping: { best: 0.25, wait: 1 }, csvLogger: { epochBytes: 10, batchBytes: 0 } });
+    // The model's own weights are not taken from the state tensors.
+    expect(Array.from(loaded.model.stateDict()['0.weight'].data)).toEqual(Array.from(a.stateDict()['0.weight'].data));
+    // A state tensor no callback names, and a named one that is missing.
+    const orphan = encodeSafetensors({ ...tensors, 'state/other/x': zeros([2]) }, metadata);
+    expect(() => decodeModel(orphan, 's.tkm')).toThrow('s.tkm: has state tensors (state/other/x, …) that no callback state in training_state names');
+    const { 'state/earlyStopping/0.bias': _gone, ...missing } = tensors;
+    expect(() => decodeModel(encodeSafetensors(missing, metadata), 's.tkm'))
+      .toThrow('s.tkm: training_state callbacks.earlyStopping names tensor "0.bias", but the file has no "state/earlyStopping/0.bias"');
+  });
+
   it('deep nesting in any metadata JSON (architecture, optimizer, training state) is a ModelFileError naming the file', () => {
     const a = new Sequential([createLayer('dense', { units: 2 })], { inputShape: [3] }).compile({ optimizer: 'adam', loss: 'mse' });
     const { tensors, metadata } = decodeSafetensors(encodeModel(a, { optimizer: a.optimizer as Optimizer, trainingState: { epoch: 1, step: 2 } }));

@@ -40,6 +40,13 @@ describe('hand-derived values (x = [-2, -0.5, 0.5, 3], dy = [1, 2, 3, 4])', () =
     expect(run(built('relu', [4]), x, dy)).toEqual({ y: [0, 0, 0.5, 3], dx: [0, 0, 3, 4] });
   });
 
+  it('ReLU keeps NaN and infinities (torch.relu) and passes dy where x is NaN (torch threshold_backward: x ≤ 0 ? 0 : dy)', () => {
+    const { y, dx } = run(built('relu', [4]), tensor([Number.NaN, -Infinity, Infinity, -0], [1, 4]), dy);
+    expect(y).toEqual([Number.NaN, 0, Infinity, 0]);
+    expect(Object.is(y[3], 0)).toBe(true);
+    expect(dx).toEqual([1, 0, 3, 0]);
+  });
+
   it('LeakyReLU(0.25): y = x or 0.25x, dx = dy or 0.25dy', () => {
     expect(run(built('leaky-relu', [4], { negativeSlope: 0.25 }), x, dy)).toEqual({ y: [-0.5, -0.125, 0.5, 3], dx: [0.25, 0.5, 3, 4] });
   });
@@ -130,7 +137,8 @@ describe('numerical stability', () => {
     const dyValues = values.map((_, i) => (i % 7 === 0 ? NaN : i % 11 === 0 ? Infinity : Math.sin(i)));
     const dy = tensor(dyValues, [1, n]);
     const expected: Record<string, (v: number, g: number) => [number, number]> = {
-      relu: (v, g) => [v > 0 ? v : 0, v > 0 ? g : 0],
+      // torch.relu keeps NaN (clamp_min); threshold_backward is x ≤ 0 ? 0 : dy, so a NaN x passes dy.
+      relu: (v, g) => [v <= 0 ? 0 : v, v <= 0 ? 0 : g],
       'leaky-relu': (v, g) => [v > 0 ? v : 0.25 * v, v > 0 ? g : 0.25 * g],
       tanh: (v) => [Math.tanh(v), NaN],
       sigmoid: (v) => [v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)), NaN],

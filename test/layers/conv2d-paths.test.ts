@@ -158,6 +158,44 @@ describe('Conv2D stride-1 paths', () => {
     }
   });
 
+  it('a NaN pixel stays NaN through the fused ReLU (SIMD store and TypeScript store, 1 and 2 threads) and reaches dW, with the separate layers\' bits', () => {
+    const c = CASES[3];
+    const outcome = (fused: boolean): Float32Array[] => {
+      const rng = testRng(11);
+      const conv = new Conv2D({ filters: c.filters, kernelSize: c.k, padding: c.pad });
+      conv.build([c.inC, c.H, c.W], rng);
+      const relu = new ReLU();
+      relu.build([c.filters, c.H - 2, c.W - 2], rng);
+      const x = randomTensor([c.batch, c.inC, c.H, c.W], rng);
+      x.data[1 * c.inC * c.H * c.W + 5 * c.W + 7] = Number.NaN; // image 1, channel 0, row 5, column 7
+      const y = fused ? relu.passThrough(conv.forwardRelu(x, true)) : relu.forward(conv.forward(x, true), true);
+      const dy = randomTensor(y.shape, rng);
+      const dx = conv.backward(relu.backward(dy));
+      const [w, b] = conv.params();
+      return [y.data, dx.data, w.grad.data, b.grad.data].map((a) => Float32Array.from(a));
+    };
+    const nanCount = (a: Float32Array): number => a.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
+    const runs: [number, 'auto' | 'ts'][] = [[1, 'auto'], [2, 'auto'], [1, 'ts']];
+    for (const [threads, backend] of runs) {
+      setThreads(threads);
+      setGemmBackend(backend);
+      const separate = outcome(false);
+      const [y, dx, dW, db] = outcome(true);
+      // The NaN pixel touches a 3×3 window of each of the 16 output planes of image 1, all of them NaN
+      // after the ReLU (torch.relu keeps NaN), and no other output.
+      expect(nanCount(y), `${threads} threads, ${backend}`).toBe(16 * 9);
+      expect(nanCount(separate[0])).toBe(16 * 9);
+      // Backward: a NaN y passes its (finite) dy (threshold_backward), so db and dx stay finite, as in
+      // torch; dW = Σ dy·x is NaN exactly for input channel 0 (every tap meets the interior pixel).
+      const taps = c.k[0] * c.k[1];
+      for (let i = 0; i < dW.length; i++) expect(Number.isNaN(dW[i]), `dW[${i}]`).toBe(Math.floor(i / taps) % c.inC === 0);
+      expect(db.every(Number.isFinite) && dx.every(Number.isFinite)).toBe(true);
+      for (const [got, want] of [[y, separate[0]], [dx, separate[1]], [dW, separate[2]], [db, separate[3]]]) {
+        for (let i = 0; i < want.length; i++) expect(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i]))).toBe(true);
+      }
+    }
+  });
+
   it('keeps the outputs of the last three batch sizes valid (training, evaluation and a last partial batch alternate)', () => {
     const rng = testRng(3);
     const layer = new Conv2D({ filters: 4, kernelSize: 3 });

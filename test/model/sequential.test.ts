@@ -218,11 +218,34 @@ describe('Sequential', () => {
     await expect(model.fit(x, y, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
     await expect(model.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow(/validationSplit must be in \[0, 1\), got 1\.5/);
     await expect(model.fit(x, tensor([0], [1]))).rejects.toThrow(/targets \[1\] do not match 2 inputs/);
-    // lr 1e30 blows the weights up on the first step, so the second step's loss is not finite; the error
-    // names the epoch and the batch (and the first layer whose weights are non-finite, if any).
+    // lr 1e30 blows the weights up (to finite values) on the first step, so the second step's loss is not
+    // finite; the error names the epoch and the batch, and the weights stay those of step 1 (finite).
     await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(
-      /^fit: at epoch 1, batch 2: the loss became (NaN|Infinity) at step 2( \(non-finite weights first in "\d\.(weight|bias)", layer \d, dense\))?; lower the learning rate/,
+      /^fit: at epoch 1, batch 2: the loss became (NaN|Infinity) at step 2; lower the learning rate/,
     );
+    expect(model.params().every((p) => p.value.data.every(Number.isFinite))).toBe(true);
+    // An update that overflows with a finite loss and finite gradients (lr 1e36 on inputs of 50: step 1
+    // makes huge but finite weights, step 2's update overflows them) is caught after optimizer.step:
+    // weights and optimizer state (momentum buffers, NAdam's step count and μ product) are restored to
+    // those after step 1, and the error names the epoch, the batch, the step and the parameter.
+    const big = tensor(new Array(8).fill(50), [2, 4]);
+    for (const name of ['momentum', 'nadam']) {
+      const overflow = mlp();
+      overflow.compile({ optimizer: { name, lr: 1e36 }, loss: 'mse' });
+      let afterStep1: Record<string, Tensor> = {};
+      let optimizerAfterStep1 = overflow.optimizer!.stateDict();
+      const keep = { onBatchEnd: (): void => { afterStep1 = overflow.stateDict(); optimizerAfterStep1 = overflow.optimizer!.stateDict(); } };
+      await expect(overflow.fit(big, y, { epochs: 5, batchSize: 1, callbacks: [keep] })).rejects.toThrow(
+        /^fit: at epoch 1, batch 2: the update of step 2 made the weights of "\d\.(weight|bias)" \(layer \d, dense\) NaN or infinite \(loss [0-9.e+]+\); weights and optimizer state are restored to the last good step; lower the learning rate/,
+      );
+      expect(Object.keys(afterStep1).length).toBe(4);
+      for (const [k, v] of Object.entries(overflow.stateDict())) {
+        expect(v.data.every(Number.isFinite), `${name} ${k} finite`).toBe(true);
+        expect(v.data, `${name} ${k}`).toEqual(afterStep1[k].data);
+      }
+      expect(overflow.optimizer!.stateDict(), name).toEqual(optimizerAfterStep1);
+      expect(overflow.optimizer!.stateDict().step).toBe(1);
+    }
     await expect(model.fit(x, y, { epochs: 5, batchSize: 1 })).rejects.toThrow(NonFiniteError);
     // With checkGradients, a non-finite gradient is caught before any weight changes.
     // One linear layer: outputs ~1e30 give a finite loss (~1e60, summed in doubles) but dW = dyᵀx ~ 1e60

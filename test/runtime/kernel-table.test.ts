@@ -197,9 +197,13 @@ describe.skipIf(!multiCore)('built-in kernels on 1 and 2 threads', () => {
         RELU.run(len, r, g);
         reluTwin(rWant, g, len);
         expect(bits(r)).toEqual(bits(rWant));
+        // A NaN passes through the forward (torch.relu) in the 4-lane body and in the tail alike, and
+        // the backward passes dy where x is NaN (threshold_backward: x ≤ 0 ? 0 : dy).
+        if (len > 2) expect(Number.isNaN(r[len - 1]), `relu(NaN) at len ${len}`).toBe(true);
         RELU_BACKWARD.run(len, r, p, g);
         reluBackwardTwin(rWant, p, g, len);
         expect(bits(r)).toEqual(bits(rWant));
+        if (len > 2) expect(r[len - 1]).toBe(p[len - 1]);
         const y = heapFloat32(len);
         const yWant = new Float32Array(len);
         TANH.run(len, y, g);
@@ -299,15 +303,19 @@ describe.skipIf(!multiCore)('built-in kernels on 1 and 2 threads', () => {
     const x = randomHeap(n, 4);
     x[5] = -0;
     x[6] = Number.NaN;
+    new Int32Array(x.buffer, x.byteOffset + 7 * 4, 1)[0] = 0xffc00001 | 0; // a negative NaN with a payload
     const dy = randomHeap(n, 5);
     const out = heapFloat32(n);
     const want = new Float32Array(n);
     RELU.run(n, out, x);
     reluTwin(want, x, n);
     expect(bits(out)).toEqual(bits(want));
+    // NaN keeps its bits (sign and payload included); −0 becomes +0.
+    expect([bits(out)[6], bits(out)[7], bits(out)[5]]).toEqual([bits(x)[6], bits(x)[7], 0]);
     RELU_BACKWARD.run(n, out, dy, x);
     reluBackwardTwin(want, dy, x, n);
     expect(bits(out)).toEqual(bits(want));
+    expect([out[5], out[6], out[7]]).toEqual([0, dy[6], dy[7]]);
     const p = randomHeap(n, 6);
     const pWant = Float32Array.from(p);
     SGD.run(n, p, dy, 0.1);

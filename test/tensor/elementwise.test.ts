@@ -152,8 +152,8 @@ describe('relu / reluBackward (bit masks)', () => {
     const dx = new Float32Array(x.length);
     expect(reluBackward(dx, dy, x)).toBe(dx);
     for (let i = 0; i < x.length; i++) {
-      expect(Object.is(y[i], x[i] > 0 ? x[i] : 0), `relu(${x[i]}) = ${y[i]}`).toBe(true);
-      expect(Object.is(dx[i], x[i] > 0 ? dy[i] : 0), `relu'(${x[i]})·${dy[i]} = ${dx[i]}`).toBe(true);
+      expect(Object.is(y[i], x[i] <= 0 ? 0 : x[i]), `relu(${x[i]}) = ${y[i]}`).toBe(true);
+      expect(Object.is(dx[i], x[i] <= 0 ? 0 : dy[i]), `relu'(${x[i]})·${dy[i]} = ${dx[i]}`).toBe(true);
     }
     // In place, on a view into a larger buffer.
     const big = f(9, -1, 2, -3, 9);

@@ -98,11 +98,11 @@ describe('row softmax / log-softmax / argmax', () => {
     expect(Array.from(out)).toEqual([1, 2, 0]);
   });
 
-  it('argmaxRows skips a NaN unless it leads the row, writes only out[0 … rows−1], and takes a Float32Array out', () => {
-    const x = f(1, NaN, 2, NaN, 5, 6, -Infinity, -Infinity, -1);
-    const out = Int32Array.from([9, 9, 9, 9]);
-    argmaxRows(out, x, 3, 3);
-    expect(Array.from(out)).toEqual([2, 0, 2, 9]);
+  it('argmaxRows gives −1 (no class) for a row holding a NaN wherever it sits, writes only out[0 … rows−1], and takes a Float32Array out', () => {
+    const x = f(1, NaN, 2, NaN, 5, 6, -Infinity, -Infinity, -1, 3, 9, NaN, Infinity, 1, Infinity);
+    const out = Int32Array.from([9, 9, 9, 9, 9, 9]);
+    argmaxRows(out, x, 5, 3);
+    expect(Array.from(out)).toEqual([-1, -1, 2, -1, 0, 9]);
     const asFloat = new Float32Array(2);
     expect(argmaxRows(asFloat, f(0, 1, 7, 7), 2, 2)).toBe(asFloat);
     expect(Array.from(asFloat)).toEqual([1, 0]);

@@ -89,6 +89,80 @@ describe('EarlyStopping', () => {
   });
 });
 
+describe('callback states (resume)', () => {
+  it('EarlyStopping: getState carries best, wait and the best weights; setState on a fresh callback continues exactly', () => {
+    const model = tinyModel();
+    const w = model.params()[0].value.data;
+    const a = new EarlyStopping(model, { patience: 3 });
+    const c = control();
+    a.onTrainBegin();
+    w.fill(1);
+    a.onEpochEnd(logs(0, 0.5), c); // best, weights 1
+    w.fill(2);
+    a.onEpochEnd(logs(1, 0.7), c); // wait 1
+    const state = a.getState();
+    expect(state).toMatchObject({ monitor: 'valLoss', best: 0.5, bestEpoch: 0, wait: 1, lastEpoch: 1, stoppedEpoch: -1 });
+    expect(Array.from(state.tensors!['0.weight'].data).every((v) => v === 1)).toBe(true);
+    // A fresh callback (a resumed process) restored from the state stops where the first one would.
+    const b = new EarlyStopping(model, { patience: 3 });
+    b.onTrainBegin();
+    b.setState(state);
+    for (const [es, ctl] of [[a, c], [b, control()]] as const) {
+      es.onEpochEnd(logs(2, 0.6), ctl);
+      expect(ctl.stopped).toBe(false);
+      es.onEpochEnd(logs(3, 0.55), ctl);
+      expect(ctl.stopped).toBe(true);
+      expect([es.stoppedEpoch, es.bestEpoch]).toEqual([3, 0]);
+    }
+    b.onTrainEnd();
+    expect(b.restored).toBe(true);
+    expect(Array.from(w).every((v) => v === 1)).toBe(true);
+    // A state saved after the stopping epoch (a checkpoint at its end) stops a resumed run at once.
+    const again = new EarlyStopping(model, { patience: 3 });
+    again.onTrainBegin();
+    again.setState(a.getState());
+    const ctl = control();
+    again.onEpochBegin(4, ctl);
+    expect(ctl.stopped).toBe(true);
+  });
+
+  it('EarlyStopping.setState names a wrong or missing field', () => {
+    const model = tinyModel();
+    const es = new EarlyStopping(model, { patience: 3 });
+    const good = { monitor: 'valLoss', best: 0.5, bestEpoch: 0, wait: 1, lastEpoch: 1, stoppedEpoch: -1, tensors: model.stateDict() };
+    expect(() => es.setState({ ...good, monitor: 'loss' })).toThrow('EarlyStopping: the saved state\'s monitor "loss" differs from this callback\'s "valLoss"');
+    expect(() => es.setState({ ...good, wait: -1 })).toThrow('EarlyStopping: the saved state\'s wait must be an integer, got -1');
+    expect(() => es.setState({ ...good, best: 'x' })).toThrow(/best must be a number, got "x"/);
+    const { tensors: _t, ...noWeights } = good;
+    expect(() => es.setState(noWeights)).toThrow(/best weights are missing \(restoreBestWeights is on\)/);
+    expect(() => es.setState({ ...good, tensors: { w: [1, 2] as never } })).toThrow(/tensor "w" is not a Tensor/);
+  });
+
+  it('CsvLogger: a resumed run keeps the rows up to its position and cuts off the rest', async () => {
+    const dir = tmp();
+    const epochFile = join(dir, 'e.csv');
+    const batchFile = join(dir, 'b.csv');
+    const model = tinyModel();
+    const { x, y } = tinyData(20);
+    const logger = new CsvLogger({ epochFile, batchFile });
+    let saved: ReturnType<CsvLogger['getState']> | null = null;
+    let position: ReturnType<TrainingControl['position']> | null = null;
+    const keep = { onBatchEnd: (l: { step: number }, c: TrainingControl) => { if (l.step === 4) { position = c.position(); saved = position.callbacks!.csvLogger; } } };
+    await model.fit(x, y, { epochs: 3, batchSize: 8, callbacks: [logger, keep] });
+    // At step 4 (epoch 2, batch 1) the files held epoch 1's row and batch rows 1-4 (pending rows flushed).
+    expect(saved).toEqual({ epochBytes: expect.any(Number), batchBytes: expect.any(Number) });
+    const full = readFileSync(batchFile, 'utf8').split('\n');
+    expect(full.length - 2).toBe(9);
+    const resumed = new CsvLogger({ epochFile, batchFile });
+    resumed.onTrainBegin(undefined, { stop() {}, position: () => position! });
+    expect(readFileSync(batchFile, 'utf8').split('\n').length - 2).toBe(9); // not truncated by onTrainBegin
+    resumed.setState(saved!);
+    expect(parseCsv(readFileSync(batchFile, 'utf8')).slice(1).map((r) => Number(r[0]))).toEqual([1, 2, 3, 4]);
+    expect(parseCsv(readFileSync(epochFile, 'utf8')).slice(1).map((r) => Number(r[0]))).toEqual([1]);
+    expect(() => resumed.setState({ epochBytes: -3, batchBytes: 0 })).toThrow('CsvLogger: the saved state\'s epochBytes must be a byte count, got -3');
+  });
+});
+
 describe('CsvLogger', () => {
   it('writes one row per epoch and per batch, matching the fit history', async () => {
     const dir = tmp();

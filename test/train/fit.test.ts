@@ -3,7 +3,10 @@
 // resuming a model without an Rng, evaluate / predict helpers, and argument errors.
 import { describe, expect, it } from 'vitest';
 import { Dense } from '../../src/layers/dense.js';
-import { Tanh } from '../../src/layers/activations.js';
+import { ReLU, Softmax, Tanh } from '../../src/layers/activations.js';
+import { Conv2D } from '../../src/layers/conv2d.js';
+import { Flatten } from '../../src/layers/flatten.js';
+import { BatchNorm1d } from '../../src/layers/batch-norm.js';
 import type { Layer } from '../../src/layers/layer.js';
 import { createLoss } from '../../src/losses/index.js';
 import { Sequential } from '../../src/model/sequential.js';
@@ -200,5 +203,65 @@ describe('Trainer, evaluate and predict', () => {
     await expect(fit(model, x, y, { optimizer: adam(), loss: xent(), resumeFrom: { epoch: 0, batch: 0, step: 0 } as unknown as FitPosition }))
       .rejects.toThrow(/fit: resumeFrom has no shuffleRng/);
     await expect(fit(model, x, tensor([0, 1]), { optimizer: adam(), loss: xent() })).rejects.toThrow(/fit: targets \[2\] do not match 4 inputs/);
+  });
+});
+
+describe('non-finite values in training and prediction', () => {
+  // Conv 3×3 (4) → ReLU → Flatten → Dense 10 → Softmax on 512 images 1×8×8, one of them with one NaN pixel.
+  const cnn = (): Sequential => new Sequential(
+    [new Conv2D({ filters: 4, kernelSize: 3 }), new ReLU(), new Flatten(), new Dense({ units: 10 }), new Softmax()],
+    { inputShape: [1, 8, 8], seed: 3 },
+  );
+  const images = (): { x: Tensor; y: Tensor } => {
+    const rng = new Rng(9);
+    const x = new Tensor(new Float32Array(512 * 64).map(() => rng.uniform(0, 1)), [512, 1, 8, 8]);
+    const y = new Tensor(new Float32Array(512).map((_, i) => i % 10), [512]);
+    x.data[300 * 64 + 27] = Number.NaN; // image 300: in batch 10 of 32 (no shuffling)
+    return { x, y };
+  };
+
+  it('one NaN pixel in 512 training images stops fit at its batch with every weight finite (ReLU keeps the NaN)', async () => {
+    const { x, y } = images();
+    const model = cnn();
+    model.compile({ optimizer: { name: 'momentum', lr: 0.01 }, loss: 'cross-entropy' });
+    let before: Record<string, Tensor> = {};
+    const keep = { onBatchEnd: (): void => { before = model.stateDict(); } };
+    await expect(model.fit(x, y, { epochs: 2, batchSize: 32, shuffle: false, callbacks: [keep] }))
+      .rejects.toThrow(/^fit: at epoch 1, batch 10: the loss became NaN at step 10; lower the learning rate or check the inputs/);
+    for (const [k, v] of Object.entries(model.stateDict())) {
+      expect(v.data.every(Number.isFinite), k).toBe(true);
+      expect(v.data, k).toEqual(before[k].data); // the weights of step 9, the last good one
+    }
+  });
+
+  it('a rejected step leaves no trace in batch-norm running statistics (buffers restored with the weights)', async () => {
+    const model = new Sequential([new Dense({ units: 5 }), new BatchNorm1d(), new ReLU(), new Dense({ units: 3 })], { inputShape: [4], seed: 2 });
+    model.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'cross-entropy' });
+    const rng = new Rng(4);
+    const x = new Tensor(new Float32Array(64 * 4).map(() => rng.normal()), [64, 4]);
+    const y = new Tensor(new Float32Array(64).map((_, i) => i % 3), [64]);
+    x.data[40 * 4 + 1] = Number.NaN; // batch 3 of 16
+    let before: Record<string, Tensor> = {};
+    const keep = { onBatchEnd: (): void => { before = model.stateDict(); } };
+    await expect(model.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, callbacks: [keep] })).rejects.toThrow(/^fit: at epoch 1, batch 3: the loss became NaN/);
+    const after = model.stateDict();
+    expect(Object.keys(after)).toContain('1.running_mean');
+    for (const [k, v] of Object.entries(after)) expect(Array.from(v.data), k).toEqual(Array.from(before[k].data));
+    expect(Array.from(after['1.num_batches_tracked'].data)).toEqual([2]);
+  });
+
+  it('predict gives NaN probabilities for a NaN input (and only for it); predictClasses throws a NonFiniteError naming it', () => {
+    const { x } = images();
+    const model = cnn();
+    const probs = model.predict(x);
+    for (let i = 0; i < 512; i++) {
+      const row = probs.data.subarray(i * 10, i * 10 + 10);
+      expect(row.every(Number.isNaN) || i !== 300, `row ${i}`).toBe(true);
+      if (i !== 300) expect(row.every(Number.isFinite), `row ${i}`).toBe(true);
+    }
+    expect(() => model.predictClasses(x)).toThrow(NonFiniteError);
+    expect(() => model.predictClasses(x)).toThrow('predictClasses: the outputs of 1 of 512 inputs are NaN (first: input 300), so they have no class');
+    // Without the bad image, classes come back as usual.
+    expect(model.predictClasses(x.slice0(0, 300)).length).toBe(300);
   });
 });

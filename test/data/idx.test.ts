@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IdxFormatError, readIdx } from '../../src/data/idx.js';
+import { IdxFormatError } from '../../src/data/idx.js';
+import { readIdx } from '../../src/data/idx-file.js';
 import { loadFashionMnist, loadMnist } from '../../src/data/datasets.js';
 
 /** Builds an IDX byte array: magic 0 0 type rank, big-endian u32 dims, payload. */

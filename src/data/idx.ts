@@ -108,6 +108,8 @@ export function decodeRawIdx(bytes: Uint8Array, label: string): IdxArray {
 /**
  * Decodes an IDX file held in memory, raw or gzip-compressed (detected by its magic bytes 1f 8b), in
  * a browser or in Node: gzip goes through the platform's `DecompressionStream`, read chunk by chunk.
+ * That stream reads one gzip member, as `gzip` writes and every MNIST mirror serves; concatenated
+ * members are refused as trailing data (Node's `readIdx` reads them).
  * The header is checked as soon as it is out, and decompression stops with an error the moment the
  * output passes the size the dimensions declare, so a gzip bomb costs at most that much memory.
  * Throws {@link IdxFormatError} naming `name` (default `<bytes>`).
@@ -124,6 +126,7 @@ export async function decodeIdxAsync(bytes: Uint8Array, name = '<bytes>'): Promi
   const chunks: Uint8Array[] = [];
   let got = 0;
   let expected = -1; // the declared total size once the header is out (-2: the header is invalid)
+  let dims = '';
   try {
     for (;;) {
       let step: Awaited<ReturnType<typeof reader.read>>;
@@ -135,10 +138,14 @@ export async function decodeIdxAsync(bytes: Uint8Array, name = '<bytes>'): Promi
       if (step.done) break;
       chunks.push(step.value);
       got += step.value.length;
-      if (expected === -1) expected = declaredIdxSize(concat(chunks, got), bytes.length, fail);
+      if (expected === -1) {
+        const head = concat(chunks, got);
+        expected = declaredIdxSize(head, bytes.length, fail);
+        if (expected >= 0) dims = `[${idxDims(head).join(', ')}]`;
+      }
       if (expected === -2) break; // not an IDX header: decodeRawIdx says what is wrong with it
       if (expected >= 0 && got > expected) {
-        fail(`has trailing bytes: the dimensions need ${expected} bytes, the gzip data holds more`);
+        fail(`has trailing bytes: dimensions ${dims} need ${expected} bytes, the gzip data holds more`);
       }
     }
   } finally {
@@ -157,13 +164,9 @@ function declaredIdxSize(head: Uint8Array, gzipBytes: number, fail: (problem: st
   if (head[0] !== 0 || head[1] !== 0 || type === undefined || head[3] === 0) return -2;
   const headerLen = 4 + 4 * head[3];
   if (head.length < headerLen) return -1;
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const dims: number[] = [];
+  const dims = idxDims(head);
   let count = 1;
-  for (let i = 0; i < head[3]; i++) {
-    dims.push(view.getUint32(4 + 4 * i, false));
-    count *= dims[i];
-  }
+  for (const d of dims) count *= d;
   const expected = headerLen + count * type.bytes;
   if (count > IDX_MAX_ELEMENTS || expected > IDX_MAX_BYTES) {
     fail(`dimensions [${dims.join(', ')}] are too large (limits: ${IDX_MAX_ELEMENTS} elements, ${IDX_MAX_BYTES} bytes)`);
@@ -172,6 +175,14 @@ function declaredIdxSize(head: Uint8Array, gzipBytes: number, fail: (problem: st
     fail(`truncated: dimensions [${dims.join(', ')}] need ${expected} bytes, more than ${gzipBytes} gzip bytes can hold`);
   }
   return expected;
+}
+
+/** The dimensions in a complete IDX header (big-endian u32s after the 4 magic bytes). */
+function idxDims(head: Uint8Array): number[] {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims: number[] = [];
+  for (let i = 0; i < head[3]; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  return dims;
 }
 
 /** The first `total` bytes of `chunks` as one array (the only chunk itself when there is one). */

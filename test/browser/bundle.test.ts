@@ -109,6 +109,9 @@ describe('the browser entry', () => {
       const error = await page.evaluate(() => (globalThis as { tensorkitError?: string }).tensorkitError);
       expect(error).toBeUndefined();
       fromPage = await page.evaluate(() => (globalThis as unknown as { tensorkitResult: MlpRunResult }).tensorkitResult);
+      expect(await page.evaluate(() => (globalThis as unknown as { tensorkitFiles: string[] }).tensorkitFiles)).toEqual([
+        expect.stringMatching(/^model file round trip: \d+ bytes, same predictions$/), 'gzipped IDX decoded: shape [2, 3]',
+      ]);
       const shot = process.env.TENSORKIT_BROWSER_SCREENSHOT ?? join(dir, 'page.png');
       mkdirSync(dirname(shot), { recursive: true });
       await page.screenshot({ path: shot });

@@ -25,6 +25,11 @@ const CLASSES = 3;
 
 /** Trains the MLP for `steps` full-batch Adam steps (seed 7 for data and weights) and reports it. */
 export function trainMlp(tk: typeof Core, plugin: typeof Plugin, steps = 50): MlpRunResult {
+  return trainMlpModel(tk, plugin, steps).result;
+}
+
+/** {@link trainMlp}, also handing back the trained model and its optimizer. */
+export function trainMlpModel(tk: typeof Core, plugin: typeof Plugin, steps = 50): { result: MlpRunResult; model: Core.Sequential } {
   const rng = new tk.Rng(7);
   // Labels from a fixed random linear map of the inputs, so the problem is learnable.
   const x = tk.randn([SAMPLES, FEATURES], rng);
@@ -62,8 +67,9 @@ export function trainMlp(tk: typeof Core, plugin: typeof Plugin, steps = 50): Ml
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
   }
-  return {
+  const result = {
     firstLoss, lastLoss, variant: tk.wasmGemmVariant(), threads: plugin.getThreads(),
     checksum: hash.toString(16).padStart(8, '0'), weightSumSquares, weights,
   };
+  return { result, model };
 }

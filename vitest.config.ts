@@ -5,6 +5,7 @@ export default defineConfig({
     // Examples import the package by its public names; inside the repo that is the source tree.
     alias: [
       { find: /^tensorkit\/(plugin|experiments|plots|analysis)$/, replacement: new URL('./src/$1/index.ts', import.meta.url).pathname },
+      { find: /^tensorkit\/node$/, replacement: new URL('./src/node.ts', import.meta.url).pathname },
       { find: /^tensorkit\/internals$/, replacement: new URL('./src/internals.ts', import.meta.url).pathname },
       { find: /^tensorkit$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
     ],

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../src/io/model-file.js';
-import { IdxFormatError, readIdx } from '../src/data/idx.js';
+import { IdxFormatError } from '../src/data/idx.js';
+import { readIdx } from '../src/data/idx-file.js';
 import {
   decodeModel, decodeSafetensors, encodeModel, encodeSafetensors, ModelFileError, SafetensorsError,
 } from '../src/io/index.js';

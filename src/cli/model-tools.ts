@@ -1,7 +1,7 @@
 // `tensorkit summary MODEL` and `tensorkit export-onnx MODEL OUT`: inspect and convert saved model files.
 import { modelSummaryWithFlops } from '../analysis/index.js';
-import { loadModel } from '../io/model-file.js';
-import { exportOnnx } from '../io/onnx.js';
+import { loadModel } from '../io/files.js';
+import { exportOnnx } from '../io/files.js';
 import '../layers/index.js';
 import '../optimizers/index.js';
 import { UsageError } from './args.js';

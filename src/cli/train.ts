@@ -14,7 +14,7 @@ import { optimizerNames } from '../optimizers/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { progressCallback, type Callback } from '../train/callbacks.js';
 import { Checkpoint } from '../io/checkpoint.js';
-import { loadModel, saveModel } from '../io/model-file.js';
+import { loadModel, saveModel } from '../io/files.js';
 import { Rng } from '../tensor/rng.js';
 import { classMetrics, confusionMatrix, formatConfusion } from '../train/confusion.js';
 import { CsvLogger } from '../train/csv-logger.js';

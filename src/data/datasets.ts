@@ -6,20 +6,11 @@ import { dirname, join } from 'node:path';
 import { cwd } from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Tensor } from '../tensor/tensor.js';
-import { IdxFormatError, readIdx } from './idx.js';
+import { IdxFormatError } from './idx.js';
+import { readIdx } from './idx-file.js';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES, type Dataset, type Split } from './dataset.js';
 
-/** Images `[N, 1, 28, 28]` scaled to [0, 1] (or standardised) and labels `[N]` (class ids as numbers). */
-export interface Split {
-  readonly images: Tensor;
-  readonly labels: Tensor;
-}
-
-export interface Dataset {
-  readonly name: string;
-  readonly train: Split;
-  readonly test: Split;
-  readonly classNames: readonly string[];
-}
+export { FASHION_MNIST_CLASSES, MNIST_CLASSES, type Dataset, type Split };
 
 export interface LoadOptions {
   /** Directory holding the IDX files (default: the first of {@link datasetSearchPaths} that exists). */
@@ -30,11 +21,6 @@ export interface LoadOptions {
   /** Standardise with the training set's mean and std instead of plain [0, 1] scaling. */
   readonly standardize?: boolean;
 }
-
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-] as const;
-export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
 /** The npm package that holds the vendored IDX files (kept out of the `tensorkit` tarball to keep it small). */
 export const DATASETS_PACKAGE = '@tensorkit/datasets';

@@ -1,7 +1,6 @@
-// IDX reader: the big-endian format of MNIST / Fashion-MNIST (raw or gzip), validated field by field;
-// a gzip stream is decompressed only as far as its header first, then to exactly the declared size.
-import { readFileSync } from 'node:fs';
-import { constants, gunzipSync } from 'node:zlib';
+// IDX decoding from bytes: the big-endian format of MNIST / Fashion-MNIST, validated field by field.
+// Raw bytes decode synchronously; gzip goes through `decodeIdxAsync` (the platform's DecompressionStream,
+// output capped at the size the header declares). Reading paths, with Node's zlib, is in idx-file.ts.
 
 /** A decoded IDX array: element type, dimensions and the values (uint8 data stays a Uint8Array). */
 export interface IdxArray {
@@ -18,7 +17,8 @@ export class IdxFormatError extends Error {
   }
 }
 
-const TYPES: Record<number, { dtype: IdxArray['dtype']; bytes: number }> = {
+/** IDX type codes (the third magic byte) → element type and size. */
+export const IDX_TYPES: Record<number, { dtype: IdxArray['dtype']; bytes: number }> = {
   0x08: { dtype: 'uint8', bytes: 1 },
   0x09: { dtype: 'int8', bytes: 1 },
   0x0b: { dtype: 'int16', bytes: 2 },
@@ -32,32 +32,30 @@ export const IDX_MAX_ELEMENTS = 2 ** 31 - 1;
 /** The largest decoded file (header + payload) accepted, in bytes: 2 GiB − 1. */
 export const IDX_MAX_BYTES = 2 ** 31 - 1;
 /** Deflate's best ratio is 1032:1, so a gzip stream of n bytes never inflates past this many times n. */
-const DEFLATE_MAX_RATIO = 1032;
-/** Output cap of each header probe (see {@link gunzipHead}). */
-const PROBE_LIMIT = 1 << 20;
+export const DEFLATE_MAX_RATIO = 1032;
+
+/** True when `bytes` start with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
 
 /**
- * Reads an IDX file from a path or from bytes (gzip detected by its magic bytes 1f 8b).
- * Validates the magic, the type code, the dimensions and that the payload length matches exactly.
+ * Decodes an uncompressed IDX file held in memory. Validates the magic, the type code, the
+ * dimensions and that the payload length matches exactly; `name` labels errors (default `<bytes>`).
+ * Gzip bytes throw {@link IdxFormatError} pointing at {@link decodeIdxAsync} (or, in Node, `readIdx`).
  */
-export function readIdx(source: string | Uint8Array, name?: string): IdxArray {
-  const label = name ?? (typeof source === 'string' ? source : '<bytes>');
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = readFileSync(source);
-    } catch (err) {
-      throw new IdxFormatError(label, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  } else {
-    bytes = source;
-  }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipIdx(bytes, label);
+export function decodeIdx(bytes: Uint8Array, name = '<bytes>'): IdxArray {
+  if (isGzip(bytes)) throw new IdxFormatError(name, 'is gzip-compressed: decode it with decodeIdxAsync (or readIdx in Node)');
+  return decodeRawIdx(bytes, name);
+}
+
+/** {@link decodeIdx} without the gzip check (the bytes are already decompressed). */
+export function decodeRawIdx(bytes: Uint8Array, label: string): IdxArray {
   if (bytes.length < 4) throw new IdxFormatError(label, `file is ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new IdxFormatError(label, `bad magic: first two bytes must be 0, got ${bytes[0]}, ${bytes[1]} (not an IDX file)`);
   }
-  const type = TYPES[bytes[2]];
+  const type = IDX_TYPES[bytes[2]];
   if (!type) throw new IdxFormatError(label, `unknown IDX type code 0x${bytes[2].toString(16)}`);
   const rank = bytes[3];
   if (rank === 0) throw new IdxFormatError(label, 'IDX rank is 0');
@@ -106,84 +104,95 @@ export function readIdx(source: string | Uint8Array, name?: string): IdxArray {
   return { dtype: type.dtype, shape, data };
 }
 
+
 /**
- * Decompresses a gzipped IDX file within a bound set by its own header: the header is inflated
- * first ({@link gunzipHead}), then the whole stream with its output capped at the size the
- * dimensions declare, so a gzip bomb costs at most that much memory. More data than declared, or
- * anything after the gzip stream, is an error.
+ * Decodes an IDX file held in memory, raw or gzip-compressed (detected by its magic bytes 1f 8b), in
+ * a browser or in Node: gzip goes through the platform's `DecompressionStream`, read chunk by chunk.
+ * That stream reads one gzip member, as `gzip` writes and every MNIST mirror serves; concatenated
+ * members are refused as trailing data (Node's `readIdx` reads them).
+ * The header is checked as soon as it is out, and decompression stops with an error the moment the
+ * output passes the size the dimensions declare, so a gzip bomb costs at most that much memory.
+ * Throws {@link IdxFormatError} naming `name` (default `<bytes>`).
  */
-function gunzipIdx(gz: Uint8Array, label: string): Uint8Array {
+export async function decodeIdxAsync(bytes: Uint8Array, name = '<bytes>'): Promise<IdxArray> {
+  if (!isGzip(bytes)) return decodeRawIdx(bytes, name);
   const fail = (problem: string): never => {
-    throw new IdxFormatError(label, problem);
+    throw new IdxFormatError(name, problem);
   };
-  const head4 = gunzipHead(gz, 4, fail);
-  if (head4.length < 4 || head4[0] !== 0 || head4[1] !== 0 || TYPES[head4[2]] === undefined || head4[3] === 0) {
-    // Not a valid IDX start: readIdx reports exactly what is wrong from these first bytes.
-    return head4;
+  if (typeof DecompressionStream !== 'function') fail('is gzip-compressed, and this platform has no DecompressionStream');
+  // Copied so the stream owns its input (the caller's buffer may be shared or later reused).
+  const input = new Blob([bytes.slice()]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const reader = input.getReader();
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  let expected = -1; // the declared total size once the header is out (-2: the header is invalid)
+  let dims = '';
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (err) {
+        return fail(`corrupt gzip data (${(err as Error).message})`);
+      }
+      if (step.done) break;
+      chunks.push(step.value);
+      got += step.value.length;
+      if (expected === -1) {
+        const head = concat(chunks, got);
+        expected = declaredIdxSize(head, bytes.length, fail);
+        if (expected >= 0) dims = `[${idxDims(head).join(', ')}]`;
+      }
+      if (expected === -2) break; // not an IDX header: decodeRawIdx says what is wrong with it
+      if (expected >= 0 && got > expected) {
+        fail(`has trailing bytes: dimensions ${dims} need ${expected} bytes, the gzip data holds more`);
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
   }
-  const type = TYPES[head4[2]];
-  const headerLen = 4 + 4 * head4[3];
-  const head = gunzipHead(gz, headerLen, fail);
-  if (head.length < headerLen) return head;
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return decodeRawIdx(concat(chunks, got), name);
+}
+
+/**
+ * The total size (header + payload) an IDX header declares, from the first decompressed bytes; -1
+ * while the header is still incomplete, -2 when its first four bytes are not an IDX start.
+ */
+function declaredIdxSize(head: Uint8Array, gzipBytes: number, fail: (problem: string) => never): number {
+  if (head.length < 4) return -1;
+  const type = IDX_TYPES[head[2]];
+  if (head[0] !== 0 || head[1] !== 0 || type === undefined || head[3] === 0) return -2;
+  const headerLen = 4 + 4 * head[3];
+  if (head.length < headerLen) return -1;
+  const dims = idxDims(head);
   let count = 1;
-  const dims: number[] = [];
-  for (let i = 0; i < head4[3]; i++) {
-    dims.push(view.getUint32(4 + 4 * i, false));
-    count *= dims[i];
-  }
+  for (const d of dims) count *= d;
   const expected = headerLen + count * type.bytes;
   if (count > IDX_MAX_ELEMENTS || expected > IDX_MAX_BYTES) {
     fail(`dimensions [${dims.join(', ')}] are too large (limits: ${IDX_MAX_ELEMENTS} elements, ${IDX_MAX_BYTES} bytes)`);
   }
-  if (expected > gz.length * DEFLATE_MAX_RATIO) {
-    fail(`truncated: dimensions [${dims.join(', ')}] need ${expected} bytes, more than ${gz.length} gzip bytes can hold`);
+  if (expected > gzipBytes * DEFLATE_MAX_RATIO) {
+    fail(`truncated: dimensions [${dims.join(', ')}] need ${expected} bytes, more than ${gzipBytes} gzip bytes can hold`);
   }
-  try {
-    return gunzipSync(gz, { maxOutputLength: expected });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      return fail(`has trailing bytes: dimensions [${dims.join(', ')}] need ${expected} bytes, the gzip data holds more`);
-    }
-    return fail(`corrupt gzip data (${(err as Error).message})`);
-  }
+  return expected;
 }
 
-/**
- * The first `need` decompressed bytes of a gzip stream (or all of it, if shorter), inflating only
- * prefixes of the compressed bytes (a cut stream is not an error under Z_SYNC_FLUSH) with each
- * output capped at {@link PROBE_LIMIT}: prefixes grow 4× until enough comes out; if one overshoots
- * the cap (a bomb right after the header), a bisection finds a prefix in between, which exists
- * because one compressed byte adds at most a few kilobytes of output.
- */
-function gunzipHead(gz: Uint8Array, need: number, fail: (problem: string) => never): Uint8Array {
-  const inflate = (len: number): Uint8Array | null => {
-    try {
-      return gunzipSync(gz.subarray(0, len), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: PROBE_LIMIT });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
-      return fail(`corrupt gzip data (${(err as Error).message})`);
-    }
-  };
-  let short = 0; // a prefix length known to give fewer than `need` bytes
-  let len = Math.min(gz.length, 256);
-  let over = -1; // a prefix length known to give more than PROBE_LIMIT bytes
-  for (;;) {
-    const out = inflate(len);
-    if (out === null) {
-      over = len;
-      break;
-    }
-    if (out.length >= need || len === gz.length) return out;
-    short = len;
-    len = Math.min(gz.length, len * 4);
+/** The dimensions in a complete IDX header (big-endian u32s after the 4 magic bytes). */
+function idxDims(head: Uint8Array): number[] {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims: number[] = [];
+  for (let i = 0; i < head[3]; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  return dims;
+}
+
+/** The first `total` bytes of `chunks` as one array (the only chunk itself when there is one). */
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
-  while (over - short > 1) {
-    const mid = short + Math.floor((over - short) / 2);
-    const out = inflate(mid);
-    if (out === null) over = mid;
-    else if (out.length >= need) return out;
-    else short = mid;
-  }
-  return fail('corrupt gzip data (the header cannot be decompressed on its own)');
+  return out;
 }

@@ -1,5 +1,6 @@
 // Data: IDX files, the dataset locator, shuffling and splits, mini-batches, augmentation.
-export { readIdx, IdxFormatError, IDX_MAX_ELEMENTS, type IdxArray } from './idx.js';
+export { decodeIdx, decodeIdxAsync, IdxFormatError, IDX_MAX_ELEMENTS, type IdxArray } from './idx.js';
+export { readIdx } from './idx-file.js';
 export {
   loadFashionMnist, loadMnist, vendoredDataDir, locateDataset, datasetSearchPaths, DATASETS_PACKAGE, FASHION_MNIST_CLASSES, MNIST_CLASSES,
   type Dataset, type Split, type LoadOptions,

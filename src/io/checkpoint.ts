@@ -8,7 +8,7 @@ import type { Schedule } from '../optimizers/schedules.js';
 import type { BatchLogs, Callback, CallbackState, EpochLogs, TrainingControl } from '../train/callbacks.js';
 import { checkMonitor, monitorMode, type Monitor } from '../train/early-stopping.js';
 import { ensureDirectory, FileWriteError, removeStaleTempFiles } from './atomic.js';
-import { readTrainingState, saveModel } from './model-file.js';
+import { readTrainingState, saveModel } from './files.js';
 
 /** Periodic checkpoint file names: `epoch-NNNN.safetensors` (4 or more digits). */
 const EPOCH_FILE = /^epoch-(\d{4,})\.safetensors$/;

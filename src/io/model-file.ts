@@ -2,15 +2,13 @@
 // slots, and in `__metadata__` the architecture, optimizer and training position as JSON. Written
 // atomically; read back only through the registries (no code in a file is ever evaluated), with every
 // parameter shape checked against the file before anything is built.
-import { readFileSync } from 'node:fs';
 import { createLayer, layerRegistry, type Layer } from '../layers/layer.js';
 import { Sequential } from '../model/sequential.js';
 import { optimizerRegistry, type Optimizer, type OptimizerState } from '../optimizers/optimizer.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { shapeSize, Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
 import { inferLayerShapes } from './layer-shapes.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensorsMetadata, SafetensorsError } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.js';
 import { clipText, describeValue, errorText, exceedsDepth, listNames, MAX_JSON_DEPTH } from './untrusted.js';
 
 /**
@@ -137,39 +135,17 @@ export function encodeModel(model: Sequential, options: SaveModelOptions = {}): 
 }
 
 /**
- * Saves a model (and optionally its optimizer and training position) to one file, atomically: the
- * bytes go to a temporary file in the same directory, which is fsynced and renamed over `path`, so
- * a crash or a kill at any moment leaves the previous file at `path` intact. Layout: {@link encodeModel}.
+ * The training state held in a model file's `__metadata__` (as read by `readSafetensorsMetadata`),
+ * or `undefined` when it has none. Throws {@link ModelFileError} naming `source`.
  */
-export function saveModel(model: Sequential, path: string, options: SaveModelOptions = {}): void {
-  writeFileAtomic(path, encodeModel(model, options));
-}
-
-/** Reads a model file written by {@link saveModel}. Throws {@link SafetensorsError} or {@link ModelFileError}. */
-export function loadModel(path: string): LoadedModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new ModelFileError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return decodeModel(bytes, path);
-}
-
-/**
- * Reads only the training state of a model file written by {@link saveModel}: the header is read,
- * no weights are loaded and nothing is built (cheap for a large file). `undefined` when the file has
- * none. Throws {@link SafetensorsError} or {@link ModelFileError}.
- */
-export function readTrainingState(path: string): TrainingState | undefined {
+export function trainingStateFromMetadata(metadata: Record<string, string>, source: string): TrainingState | undefined {
   const fail = (problem: string): never => {
-    throw new ModelFileError(path, problem);
+    throw new ModelFileError(source, problem);
   };
-  const metadata = readSafetensorsMetadata(path);
   if (metadata.format !== MODEL_FORMAT) fail(`not a tensorkit model file (metadata "format" is ${describeValue(metadata.format)})`);
   if (metadata.training_state === undefined) return undefined;
   const state = parseJson(metadata.training_state, 'training_state', fail);
-  checkTrainingState(state, (problem) => new ModelFileError(path, `training_state ${problem}`));
+  checkTrainingState(state, (problem) => new ModelFileError(source, `training_state ${problem}`));
   return state as TrainingState;
 }
 

@@ -3,7 +3,6 @@
 import type { Layer } from '../layers/layer.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
 import { ProtoWriter } from './protobuf.js';
 
 /** The ONNX operator-set version the exporter targets (Softmax over the last axis needs ≥ 13). */
@@ -69,11 +68,6 @@ export function encodeOnnx(model: Sequential): Uint8Array {
   });
   w.message(8, (o) => o.string(1, '').int(2, ONNX_OPSET));
   return w.finish();
-}
-
-/** Writes {@link encodeOnnx}'s model to `path` (atomically). Load it with any ONNX runtime, e.g. onnxruntime-web. */
-export function exportOnnx(model: Sequential, path: string): void {
-  writeFileAtomic(path, encodeOnnx(model));
 }
 
 /** The ONNX node for layer `i`, adding its weights to `initializers`. */

@@ -1,8 +1,6 @@
-// safetensors read/write (https://github.com/huggingface/safetensors): the byte-level codec, which
-// validates every header field of a hostile file before touching its data, and the file wrappers.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+// safetensors encode/decode (https://github.com/huggingface/safetensors): the byte-level codec, which
+// validates every header field of a hostile file before touching its data. Paths are in files.ts (Node).
 import { formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
 import { clipText, describeValue, exceedsDepth, MAX_JSON_DEPTH } from './untrusted.js';
 
 /**
@@ -171,7 +169,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
  * Parses and checks the JSON header (UTF-8, syntax, nesting depth, no duplicate keys, a top-level
  * object, `__metadata__` of strings); returns the tensor entries in file order and the metadata.
  */
-function decodeHeader(headerBytes: Uint8Array, fail: (problem: string) => never): { entries: [string, unknown][]; metadata: Record<string, string> } {
+export function decodeHeader(headerBytes: Uint8Array, fail: (problem: string) => never): { entries: [string, unknown][]; metadata: Record<string, string> } {
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
@@ -205,69 +203,6 @@ function decodeHeader(headerBytes: Uint8Array, fail: (problem: string) => never)
   }
   // Object.fromEntries defines own properties, so a key named "__proto__" is kept as data.
   return { entries, metadata: Object.fromEntries(metadata) };
-}
-
-/**
- * Writes float32 tensors to a safetensors file, atomically (temporary file, fsync, rename): a crash
- * mid-write leaves any previous file at `path` intact. See {@link encodeSafetensors} for the layout.
- */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/** Reads a safetensors file and its `__metadata__`; every dtype is converted to float32. Throws {@link SafetensorsError}. */
-export function readSafetensors(path: string): SafetensorsContents {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new SafetensorsError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return decodeSafetensors(bytes, path);
-}
-
-/**
- * Reads only the `__metadata__` strings of a safetensors file: the 8-byte length and the JSON header,
- * not the tensor data (cheap even for a large file). The header gets the same checks as in
- * {@link decodeSafetensors} except the data offsets. Throws {@link SafetensorsError}.
- */
-export function readSafetensorsMetadata(path: string): Record<string, string> {
-  const fail = (problem: string): never => {
-    throw new SafetensorsError(path, problem);
-  };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    return fail(`cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const head = new Uint8Array(8);
-    if (size < 8 || readSync(fd, head, 0, 8, 0) !== 8) fail(`file is ${size} bytes, too short for the 8-byte header length`);
-    const view = new DataView(head.buffer);
-    const lo = view.getUint32(0, true);
-    const hi = view.getUint32(4, true);
-    const headerLen = hi * 0x100000000 + lo;
-    if (hi !== 0 || headerLen > SAFETENSORS_MAX_HEADER) fail(`header length ${headerLen} exceeds the limit of ${SAFETENSORS_MAX_HEADER} bytes`);
-    if (headerLen > size - 8) fail(`header length ${headerLen} runs past the end of the file (${size} bytes)`);
-    const header = new Uint8Array(8 + headerLen);
-    header.set(head);
-    let got = 0;
-    while (got < headerLen) {
-      const n = readSync(fd, header, 8 + got, headerLen - got, 8 + got);
-      if (n === 0) fail(`file ended inside the ${headerLen}-byte header`);
-      got += n;
-    }
-    return decodeHeader(header.subarray(8), fail).metadata;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads a safetensors file as a record of name → float32 Tensor (for example a PyTorch state dict). */
-export function loadSafetensors(path: string): Record<string, Tensor> {
-  return readSafetensors(path).tensors;
 }
 
 /** Decodes `length` bytes at `offset` holding little-endian `dtype` elements into a new Float32Array. */

@@ -7,7 +7,7 @@ import { rangeOf } from '../../src/cli/args.js';
 import {
   activationNames, buildModel, MAX_ACTIVATION_BYTES, MAX_PARAMETERS, modelSize, optimizerConfig, parseTrainArgs, runTrain, trainHelp, TRAIN_OPTIONS, type TrainOptions,
 } from '../../src/cli/train.js';
-import { loadModel } from '../../src/io/model-file.js';
+import { loadModel } from '../../src/io/files.js';
 import { registerLayer } from '../../src/layers/layer.js';
 import { Tanh } from '../../src/layers/activations.js';
 import { registerOptimizer } from '../../src/optimizers/optimizer.js';

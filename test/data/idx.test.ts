@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IdxFormatError, readIdx } from '../../src/data/idx.js';
+import { decodeIdx, decodeIdxAsync, IdxFormatError } from '../../src/data/idx.js';
+import { readIdx } from '../../src/data/idx-file.js';
 import { loadFashionMnist, loadMnist } from '../../src/data/datasets.js';
 
 /** Builds an IDX byte array: magic 0 0 type rank, big-endian u32 dims, payload. */
@@ -159,6 +160,59 @@ describe('readIdx on gzip bombs and hostile gzip streams', () => {
     for (const [gz, message] of cases) {
       expect(() => readIdx(gz, 'x.gz')).toThrow(IdxFormatError);
       expect(() => readIdx(gz, 'x.gz')).toThrow(message);
+    }
+  });
+});
+
+describe('decodeIdx and decodeIdxAsync (bytes, browser-safe)', () => {
+  const MB = 2 ** 20;
+  const emptyMembers = (n: number) => Buffer.concat(Array.from({ length: n }, () => gzipSync(new Uint8Array(0))));
+
+  it('decodeIdx decodes raw bytes like readIdx and sends gzip to decodeIdxAsync', () => {
+    const bytes = idx(0x0c, [2], [0xff, 0xff, 0xff, 0xfe, 0, 0, 1, 0]);
+    const a = decodeIdx(bytes);
+    expect(a.dtype).toBe('int32');
+    expect(Array.from(a.data)).toEqual([-2, 256]);
+    expect(() => decodeIdx(gzipSync(bytes), 'x.gz')).toThrow(IdxFormatError);
+    expect(() => decodeIdx(gzipSync(bytes), 'x.gz')).toThrow('x.gz: is gzip-compressed: decode it with decodeIdxAsync (or readIdx in Node)');
+    expect(() => decodeIdx(idx(0x08, [2, 2], [1, 2, 3]))).toThrow('<bytes>: truncated: dimensions [2, 2] need 16 bytes, file has 15');
+  });
+
+  it('decodeIdxAsync decodes raw and gzipped bytes to what readIdx gives, and refuses multi-member gzip', async () => {
+    const bytes = idx(0x08, [2, 3], [9, 8, 7, 6, 5, 4]);
+    for (const src of [bytes, gzipSync(bytes)]) {
+      const a = await decodeIdxAsync(src);
+      expect(a).toEqual(readIdx(src));
+      expect(Array.from(a.data)).toEqual([9, 8, 7, 6, 5, 4]);
+    }
+    // Big enough to come out of the stream in several chunks.
+    const big = idx(0x0d, [30000, 7], Array.from({ length: 840000 }, (_, i) => (i * 37) % 256));
+    expect(await decodeIdxAsync(gzipSync(big), 'big.gz')).toEqual(readIdx(big));
+    // DecompressionStream reads one member; what follows it is refused, not silently dropped.
+    const split = Buffer.concat([gzipSync(bytes.subarray(0, 9)), gzipSync(bytes.subarray(9))]);
+    await expect(decodeIdxAsync(split, 'split.gz')).rejects.toThrow(/split\.gz: corrupt gzip data \(.*junk/i);
+    await expect(decodeIdxAsync(Buffer.concat([emptyMembers(3), gzipSync(bytes)]), 'e.gz')).rejects.toThrow(IdxFormatError);
+  });
+
+  it('decodeIdxAsync stops a gzip bomb at the declared size and refuses hostile streams, naming the source', async () => {
+    // One member: a 10-byte IDX followed by 256 MiB of zeros (about 256 kB compressed), refused at the first
+    // chunk past 18 bytes (decodeRawIdx would word it "file has N" after inflating it all).
+    const bomb = gzipSync(Buffer.concat([idx(0x08, [10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), new Uint8Array(256 * MB)]), { level: 1 });
+    expect(bomb.length).toBeLessThan(2 * MB);
+    await expect(decodeIdxAsync(bomb, 'bomb.gz')).rejects.toThrow('bomb.gz: has trailing bytes: dimensions [10] need 18 bytes, the gzip data holds more');
+    const bytes = idx(0x08, [3], [1, 2, 3]);
+    const cases: [Uint8Array, RegExp][] = [
+      [gzipSync(Buffer.concat([bytes, new Uint8Array([0])])), /x\.gz: has trailing bytes: dimensions \[3\] need 11 bytes, the gzip data holds more/],
+      [gzipSync(idx(0x08, [2 ** 30], [])), /x\.gz: truncated: dimensions \[1073741824\] need 1073741832 bytes, more than \d+ gzip bytes can hold/],
+      [gzipSync(idx(0x0e, [2 ** 29], [])), /x\.gz: dimensions \[536870912\] are too large/],
+      [gzipSync(new Uint8Array([7, 0, 8, 1, 0, 0, 0, 1, 5])), /x\.gz: bad magic/],
+      [gzipSync(bytes).subarray(0, 15), /x\.gz: (corrupt gzip data|file is \d+ bytes|truncated)/],
+      [new Uint8Array([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), /x\.gz: corrupt gzip data/],
+    ];
+    for (const [gz, message] of cases) {
+      const err = await decodeIdxAsync(gz, 'x.gz').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(IdxFormatError);
+      expect((err as Error).message).toMatch(message);
     }
   });
 });

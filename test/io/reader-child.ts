@@ -1,7 +1,7 @@
 // Child process for the memory-bound tests: reads each file named on the command line with the
 // reader given before it (`model PATH`, `safetensors PATH`, `idx PATH`) and prints one JSON line per
 // file: the error's class and message (or "loaded"), and the process's peak resident memory so far.
-import { readIdx } from '../../src/data/idx.js';
+import { readIdx } from '../../src/data/idx-file.js';
 import { loadModel, readSafetensors } from '../../src/io/index.js';
 
 const args = process.argv.slice(2);

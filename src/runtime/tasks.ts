@@ -7,7 +7,8 @@ import {
   convBackwardTask, convColumnsKernel, convForwardTask, type ConvExports, type HeapCopy, type HeapGemm, type TaskHelpers,
 } from './conv-tasks.js';
 import {
-  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares, planSharesOfC,
+  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
+  planSharesOfC,
 } from './gemm-plan.js';
 import { loadKernelModule, instantiateOver, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
 import { platform } from './platform.js';
@@ -187,7 +188,7 @@ export class Runtime {
    */
   runTasks(op: number, desc: number, chunks: number): void {
     const threads = this.shared ? getThreads() : 1;
-    const shares = Math.min(chunks, threads * 4, MAX_SHARES);
+    const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
       const a = this.arena;
       const task = op === CONV_FORWARD_TASK ? convForwardTask : op === CONV_BACKWARD_TASK ? convBackwardTask : rangeTask;

@@ -427,9 +427,10 @@
         (br $jloop))))
 
   ;; ---- Elementwise kernels: the optimizer updates and tanh over n consecutive floats (byte
-  ;; addresses), called by the kernel table (kernel-table.ts) through rangeTask on ranges of arrays in this memory (it gets the
-  ;; exports as `X`, see HeapElementwise there). Float32 arithmetic, every operation rounded in the order written and no
-  ;; fused multiply-add, so the TypeScript twins (twins.ts) (the same operations, each rounded
+  ;; addresses). Each is declared in the kernel table (kernel-table.ts), whose dispatch calls it on
+  ;; ranges of arrays in this memory (rangeTask in tasks.ts, on every thread) with the signature
+  ;; (arrays…, n, scalars…). Float32 arithmetic, every operation rounded in the order written and no
+  ;; fused multiply-add, so the TypeScript twins (twins.ts; the same operations, each rounded
   ;; with Math.fround) give the same bits on arrays outside this memory. The products are written as
   ;; (f32x4.add (f32x4.mul …) (local.get …)), not the shape the build's relaxed-SIMD rewrite matches.
   ;; Four lanes at a time, then one float at a time for the last n mod 4.

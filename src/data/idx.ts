@@ -108,8 +108,10 @@ export function decodeRawIdx(bytes: Uint8Array, label: string): IdxArray {
 /**
  * Decodes an IDX file held in memory, raw or gzip-compressed (detected by its magic bytes 1f 8b), in
  * a browser or in Node: gzip goes through the platform's `DecompressionStream`, read chunk by chunk.
- * That stream reads one gzip member, as `gzip` writes and every MNIST mirror serves; concatenated
- * members are refused as trailing data (Node's `readIdx` reads them).
+ * One gzip member is what `gzip` writes and every MNIST mirror serves. Concatenated members depend on
+ * the engine's stream: where it reads only the first (Chromium, Node 24), what follows is refused as
+ * trailing data; where it reads them all (Node 22), they are decoded whole. Never dropped silently
+ * (Node's `readIdx` always reads them).
  * The header is checked as soon as it is out, and decompression stops with an error the moment the
  * output passes the size the dimensions declare, so a gzip bomb costs at most that much memory.
  * Throws {@link IdxFormatError} naming `name` (default `<bytes>`).

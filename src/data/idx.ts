@@ -109,7 +109,7 @@ export function decodeRawIdx(bytes: Uint8Array, label: string): IdxArray {
  * Decodes an IDX file held in memory, raw or gzip-compressed (detected by its magic bytes 1f 8b), in
  * a browser or in Node: gzip goes through the platform's `DecompressionStream`, read chunk by chunk.
  * One gzip member is what `gzip` writes and every MNIST mirror serves. Concatenated members depend on
- * the engine's stream: where it reads only the first (Chromium, Node 24), what follows is refused as
+ * the engine's stream: where it reads only the first (Node 24 here), what follows is refused as
  * trailing data; where it reads them all (Node 22), they are decoded whole. Never dropped silently
  * (Node's `readIdx` always reads them).
  * The header is checked as soon as it is out, and decompression stops with an error the moment the

@@ -44,7 +44,10 @@ const budgetMs = QUICK ? 100 : 600;
 const rounds = QUICK ? 1 : 2;
 const threadCounts = [...new Set([1, Math.min(2, availableCores())])];
 const nets = NETWORKS.filter((n) => filter === undefined || n.name.includes(filter));
-if (nets.length === 0) throw new Error(`bench:compare: --filter ${filter} matches no network; known: ${NETWORKS.map((n) => n.name).join(', ')}`);
+if (nets.length === 0) {
+  console.error(`bench:compare: --filter ${filter} matches no network; known: ${NETWORKS.map((n) => n.name).join(', ')}`);
+  process.exit(2);
+}
 
 const headerLine = header(`threads ${threadCounts.join(' and ')} alternated`);
 console.log(headerLine);

@@ -1149,4 +1149,288 @@
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $one))))
+
+  ;; ---- Thin convolution: Conv2D with few input channels (the first conv of a network), stride 1, as a
+  ;; direct convolution, f32x4 along the output row. Each output is Σ over the taps (c, i, j), in that
+  ;; order, of x[c, oh + i − padH, ow + j − padW]·w[c, i, j] (float32, each product and sum rounded),
+  ;; taps outside the image skipped; SIMD lanes only run where every column tap is inside, so a lane does
+  ;; exactly the adds of the scalar code. twins.ts (thinConvTwin, thinConvGradTwin) holds the same bits.
+  ;; No multiply-add is written as (add acc (mul a b)) over locals: the relaxed build must not fuse them.
+
+  ;; One output (oh, ow) of one image x (byte address of its [C, H, W]) and filter w (of its [C, kH, kW]).
+  (func $thinPoint (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (result f32)
+    (local $acc f32) (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $iw i32) (local $wAt i32)
+    (local.set $wAt (local.get $w))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            ;; unsigned compare: a negative row is out too
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW)))
+                    (local.set $iw (i32.sub (i32.add (local.get $ow) (local.get $j)) (local.get $padW)))
+                    (if (i32.lt_u (local.get $iw) (local.get $W))
+                      (then
+                        (local.set $acc (f32.add (local.get $acc)
+                          (f32.mul
+                            (f32.load (i32.add (local.get $x) (i32.shl
+                              (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iw))
+                              (i32.const 2))))
+                            (f32.load (i32.add (local.get $wAt) (i32.shl (local.get $j) (i32.const 2)))))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (i32.shl (local.get $kW) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (local.get $acc))
+
+  ;; Outputs (oh, ow … ow + 3), every column tap of which is inside the image (padW ≤ ow, ow + 3 + kW − 1 − padW < W).
+  (func $thinQuad (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (result v128)
+    (local $acc v128) (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $row i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $wAt (local.get $w))
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $row (i32.add (local.get $x) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))
+                           (i32.sub (local.get $ow) (local.get $padW)))
+                  (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+                    (local.set $acc (f32x4.add (local.get $acc)
+                      (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $j)))
+                                 (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (local.get $acc))
+
+  ;; y[b, o] = conv(x[b], w[o]) + bias[o] (then +0 where ≤ 0 if relu = 1, a NaN passing) for the planes
+  ;; p = b·F + o in [p0, p1). x [batch, C, H, W], w [F, C, kH, kW], y [batch, F, outH, outW], bias [F]
+  ;; (zeros when the layer has none). Rows run in quads where every column tap is inside, the last one
+  ;; shifted left to end at the last such column (it rewrites a few outputs with the same bits), and
+  ;; point by point at the borders.
+  (func (export "thinConv")
+    (param $y i32) (param $x i32) (param $w i32) (param $bias i32) (param $p0 i32) (param $p1 i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $outH i32) (param $outW i32) (param $F i32) (param $relu i32)
+    (local $p i32) (local $o i32) (local $xImg i32) (local $wO i32) (local $yRow i32) (local $bo f32) (local $vb v128)
+    (local $oh i32) (local $ow i32) (local $end i32) (local $v v128) (local $s f32) (local $q i32)
+    ;; the last output column whose every tap is inside (may be < padW: then no quads)
+    (local.set $end (i32.add (i32.sub (local.get $W) (local.get $kW)) (local.get $padW)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $plane
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $o (i32.rem_u (local.get $p) (local.get $F)))
+        (local.set $xImg (i32.add (local.get $x) (i32.shl
+          (i32.mul (i32.div_u (local.get $p) (local.get $F)) (i32.mul (local.get $C) (i32.mul (local.get $H) (local.get $W))))
+          (i32.const 2))))
+        (local.set $wO (i32.add (local.get $w) (i32.shl
+          (i32.mul (local.get $o) (i32.mul (local.get $C) (i32.mul (local.get $kH) (local.get $kW))))
+          (i32.const 2))))
+        (local.set $yRow (i32.add (local.get $y) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $outH) (local.get $outW))) (i32.const 2))))
+        (local.set $bo (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
+        (local.set $vb (f32x4.splat (local.get $bo)))
+        (local.set $oh (i32.const 0))
+        (block $rows
+          (loop $row
+            (br_if $rows (i32.ge_u (local.get $oh) (local.get $outH)))
+            (local.set $ow (i32.const 0))
+            (block $cols
+              (loop $col
+                (br_if $cols (i32.ge_s (local.get $ow) (local.get $outW)))
+                ;; q = where a quad covering ow starts, or −1 (point by point)
+                (local.set $q (i32.const -1))
+                (if (i32.and (i32.ge_s (local.get $ow) (local.get $padW)) (i32.le_s (local.get $ow) (local.get $end)))
+                  (then
+                    (if (i32.le_s (i32.add (local.get $ow) (i32.const 3)) (local.get $end))
+                      (then (local.set $q (local.get $ow)))
+                      (else
+                        (if (i32.ge_s (i32.sub (local.get $end) (i32.const 3)) (local.get $padW))
+                          (then (local.set $q (i32.sub (local.get $end) (i32.const 3)))))))))
+                (if (i32.ge_s (local.get $q) (i32.const 0))
+                  (then
+                    (local.set $v (f32x4.add
+                      (call $thinQuad (local.get $xImg) (local.get $wO) (local.get $oh) (local.get $q)
+                        (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW))
+                      (local.get $vb)))
+                    (if (local.get $relu)
+                      (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
+                    (v128.store (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
+                    (local.set $ow (i32.add (local.get $q) (i32.const 4))))
+                  (else
+                    (local.set $s (f32.add
+                      (call $thinPoint (local.get $xImg) (local.get $wO) (local.get $oh) (local.get $ow)
+                        (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW))
+                      (local.get $bo)))
+                    (if (i32.and (local.get $relu) (f32.le (local.get $s) (f32.const 0)))
+                      (then (local.set $s (f32.const 0))))
+                    (f32.store (i32.add (local.get $yRow) (i32.shl (local.get $ow) (i32.const 2))) (local.get $s))
+                    (local.set $ow (i32.add (local.get $ow) (i32.const 1)))))
+                (br $col)))
+            (local.set $yRow (i32.add (local.get $yRow) (i32.shl (local.get $outW) (i32.const 2))))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br $row)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $plane))))
+
+  ;; Lanes l0 … l3 of a float32 sum, then a scalar tail: ((l0 + l1) + (l2 + l3)) + tail.
+  (func $thinSum (param $v v128) (param $tail f32) (result f32)
+    (f32.add
+      (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+        (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v))))
+      (local.get $tail)))
+
+  ;; Weight and bias gradient partials of the thin convolution for the planes p = chunk·F + o in [p0, p1):
+  ;; chunk = images [chunk·G, min(batch, chunk·G + G)). dW[p·C·kH·kW + (c·kH + i)·kW + j] = Σ over the
+  ;; chunk's images b, rows oh and columns ow (those whose tap is inside) of dy[b, o, oh, ow]·x[b, c,
+  ;; oh + i − padH, ow + j − padW], and db[p] = Σ dy[b, o] over the chunk: in 4 lanes (columns in quads
+  ;; from the first valid one) plus a scalar tail (the columns left), summed by $thinSum.
+  (func (export "thinConvGrad")
+    (param $dW i32) (param $db i32) (param $dy i32) (param $x i32) (param $p0 i32) (param $p1 i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $outH i32) (param $outW i32) (param $F i32) (param $batch i32) (param $G i32)
+    (local $p i32) (local $o i32) (local $b i32) (local $b0 i32) (local $b1 i32) (local $c i32) (local $i i32) (local $j i32)
+    (local $oh i32) (local $ohLo i32) (local $ohHi i32) (local $owLo i32) (local $owHi i32) (local $ow i32)
+    (local $acc v128) (local $tail f32) (local $dyRow i32) (local $xRow i32) (local $k i32) (local $n i32) (local $dWAt i32)
+    (local.set $n (i32.mul (local.get $outH) (local.get $outW)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $plane
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $o (i32.rem_u (local.get $p) (local.get $F)))
+        (local.set $b0 (i32.mul (i32.div_u (local.get $p) (local.get $F)) (local.get $G)))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $G)))
+        (if (i32.gt_u (local.get $b1) (local.get $batch)) (then (local.set $b1 (local.get $batch))))
+        ;; db: the chunk's dy planes, each in quads then a tail
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $tail (f32.const 0))
+        (local.set $b (local.get $b0))
+        (block $dbImages
+          (loop $dbImage
+            (br_if $dbImages (i32.ge_u (local.get $b) (local.get $b1)))
+            (local.set $dyRow (i32.add (local.get $dy) (i32.shl
+              (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o)) (local.get $n)) (i32.const 2))))
+            (local.set $k (i32.const 0))
+            (block $quads
+              (loop $quad
+                (br_if $quads (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $n)))
+                (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $dyRow) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $quad)))
+            (block $ones
+              (loop $one
+                (br_if $ones (i32.ge_u (local.get $k) (local.get $n)))
+                (local.set $tail (f32.add (local.get $tail) (f32.load (i32.add (local.get $dyRow) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $one)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $dbImage)))
+        (f32.store (i32.add (local.get $db) (i32.shl (local.get $p) (i32.const 2))) (call $thinSum (local.get $acc) (local.get $tail)))
+        ;; dW, tap by tap
+        (local.set $dWAt (i32.add (local.get $dW) (i32.shl
+          (i32.mul (local.get $p) (i32.mul (local.get $C) (i32.mul (local.get $kH) (local.get $kW)))) (i32.const 2))))
+        (local.set $c (i32.const 0))
+        (block $cs
+          (loop $cl
+            (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+            (local.set $i (i32.const 0))
+            (block $is
+              (loop $il
+                (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+                ;; rows oh with 0 ≤ oh + i − padH < H
+                (local.set $ohLo (i32.sub (local.get $padH) (local.get $i)))
+                (if (i32.lt_s (local.get $ohLo) (i32.const 0)) (then (local.set $ohLo (i32.const 0))))
+                (local.set $ohHi (i32.sub (i32.add (local.get $H) (local.get $padH)) (local.get $i)))
+                (if (i32.gt_s (local.get $ohHi) (local.get $outH)) (then (local.set $ohHi (local.get $outH))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW)))
+                    (local.set $owLo (i32.sub (local.get $padW) (local.get $j)))
+                    (if (i32.lt_s (local.get $owLo) (i32.const 0)) (then (local.set $owLo (i32.const 0))))
+                    (local.set $owHi (i32.sub (i32.add (local.get $W) (local.get $padW)) (local.get $j)))
+                    (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
+                    (local.set $acc (v128.const f32x4 0 0 0 0))
+                    (local.set $tail (f32.const 0))
+                    (local.set $b (local.get $b0))
+                    (block $images
+                      (loop $image
+                        (br_if $images (i32.ge_u (local.get $b) (local.get $b1)))
+                        (local.set $oh (local.get $ohLo))
+                        (block $rows
+                          (loop $row
+                            (br_if $rows (i32.ge_s (local.get $oh) (local.get $ohHi)))
+                            (local.set $dyRow (i32.add (local.get $dy) (i32.shl
+                              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o)) (local.get $outH)) (local.get $oh)) (local.get $outW))
+                              (i32.const 2))))
+                            ;; x at column ow − padW + j of row oh + i − padH, as a row base indexed by ow
+                            (local.set $xRow (i32.add (local.get $x) (i32.shl
+                              (i32.add
+                                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $C)) (local.get $c)) (local.get $H))
+                                                  (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+                                         (local.get $W))
+                                (i32.sub (local.get $j) (local.get $padW)))
+                              (i32.const 2))))
+                            (local.set $ow (local.get $owLo))
+                            (block $quads2
+                              (loop $quad2
+                                (br_if $quads2 (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $owHi)))
+                                (local.set $acc (f32x4.add (local.get $acc)
+                                  (f32x4.mul (v128.load (i32.add (local.get $dyRow) (i32.shl (local.get $ow) (i32.const 2))))
+                                             (v128.load (i32.add (local.get $xRow) (i32.shl (local.get $ow) (i32.const 2)))))))
+                                (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                                (br $quad2)))
+                            (block $ones2
+                              (loop $one2
+                                (br_if $ones2 (i32.ge_s (local.get $ow) (local.get $owHi)))
+                                (local.set $tail (f32.add (local.get $tail)
+                                  (f32.mul (f32.load (i32.add (local.get $dyRow) (i32.shl (local.get $ow) (i32.const 2))))
+                                           (f32.load (i32.add (local.get $xRow) (i32.shl (local.get $ow) (i32.const 2)))))))
+                                (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                                (br $one2)))
+                            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+                            (br $row)))
+                        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                        (br $image)))
+                    (f32.store (local.get $dWAt) (call $thinSum (local.get $acc) (local.get $tail)))
+                    (local.set $dWAt (i32.add (local.get $dWAt) (i32.const 4)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jl)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $il)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cl)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $plane))))
 )

@@ -71,10 +71,10 @@ const WIDE_CACHE = 3;
  * Without a shared heap (or with the TypeScript gemm selected) the same tasks run on the calling
  * thread over a heap of the layer's own.
  *
- * Thin inputs (at most THIN_CONV_MAX_CHANNELS input channels, e.g. a network's first conv on gray
- * images) on that stride-1 domain run a direct SIMD convolution instead ({@link ThinConv},
- * tensor/conv2d-engine.ts): an im2col gemm of depth inC·kH·kW = 9 is mostly overhead. Same fused ReLU,
- * bits independent of the thread count; the wide path stays the reference its tests compare against.
+ * Thin inputs on that stride-1 domain (at most setThinConvMaxChannels input channels; 0, i.e. none,
+ * by default, as measured) can run a direct SIMD convolution instead ({@link ThinConv},
+ * tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
+ * stays the reference its tests compare against.
  *
  * Other strides and paddings use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW],
  * gemm, and in backward dW += dy_b · colᵀ, dcol = Wᵀ · dy_b, col2im(dcol) → dx_b.

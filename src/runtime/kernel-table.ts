@@ -230,7 +230,7 @@ export const MAX_POOL2_BACKWARD = defineKernel({
 });
 /**
  * thinConv(y, x, w, bias, lo, hi, C, H, W, kH, kW, padH, padW, outH, outW, F, relu): the direct
- * stride-1 convolution of planes (image, filter) [lo, hi), plus bias, through a ReLU when relu = 1
+ * stride-1 convolution of planes (image, block of 4 filters) [lo, hi), ⌈F/4⌉ per image, plus bias, through a ReLU when relu = 1
  * (Conv2D's thin path, tensor/conv2d-engine.ts).
  */
 export const THIN_CONV = defineKernel({ name: 'thin-conv', arrays: 4, scalars: 11, planes: true, twin: thinConvTwin, wasmExport: 'thinConv' });

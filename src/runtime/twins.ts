@@ -277,7 +277,8 @@ export function maxPool2BackwardTwin(
 /**
  * One output of the thin convolution (see {@link thinConvTwin}): Σ over the taps (c, i, j) in order
  * of x[xAt + (c·H + ih)·W + iw]·w[wAt + (c·kH + i)·kW + j], ih = oh + i − padH, iw = ow + j − padW,
- * taps outside the image skipped, every product and sum rounded to float32.
+ * every product and sum rounded to float32; rows outside the image are skipped, columns outside read
+ * as 0 (zero padding; the SIMD lanes of border quads read 0 there too).
  */
 function thinPoint(
   x: Float32Array, xAt: number, w: Float32Array, wAt: number, oh: number, ow: number,
@@ -293,8 +294,7 @@ function thinPoint(
       const wRow = wAt + (c * kH + i) * kW;
       for (let j = 0; j < kW; j++) {
         const iw = ow + j - padW;
-        if (iw < 0 || iw >= W) continue;
-        acc = f(acc + f(x[row + iw] * w[wRow + j]));
+        acc = f(acc + f((iw < 0 || iw >= W ? 0 : x[row + iw]) * w[wRow + j]));
       }
     }
   }
@@ -302,11 +302,12 @@ function thinPoint(
 }
 
 /**
- * Thin convolution (Conv2D with few input channels, stride 1), planes p = b·F + o in [p0, p1):
- * y[b, o] = conv(x[b], w[o]) + bias[o], then +0 where ≤ 0 when `relu` is 1 (a NaN passes). x is
- * [batch, C, H, W], w [F, C, kH, kW], bias [F] (zeros for none), y [batch, F, outH, outW]. Each
- * output's sum runs over the taps in (c, i, j) order, skipping taps outside the image: the SIMD
- * export thinConv does exactly these float32 operations per output, lane by lane.
+ * Thin convolution (Conv2D with few input channels, stride 1), planes p = b·⌈F/4⌉ + blk in [p0, p1),
+ * a plane being image b's filters 4·blk … min(F, 4·blk + 4) − 1: y[b, o] = conv(x[b], w[o]) + bias[o],
+ * then +0 where ≤ 0 when `relu` is 1 (a NaN passes). x is [batch, C, H, W], w [F, C, kH, kW], bias [F]
+ * (zeros for none), y [batch, F, outH, outW]. Each output's sum runs over the taps in (c, i, j)
+ * order (rows outside the image skipped, columns outside read as 0): the SIMD export thinConv does exactly these float32
+ * operations per output, lane by lane.
  */
 export function thinConvTwin(
   y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array, p0: number, p1: number,
@@ -314,16 +315,20 @@ export function thinConvTwin(
   outH: number, outW: number, F: number, relu: number,
 ): void {
   const f = Math.fround;
+  const blocks = Math.ceil(F / 4);
   for (let p = p0; p < p1; p++) {
-    const o = p % F;
-    const xAt = ((p - o) / F) * C * H * W;
-    const wAt = o * C * kH * kW;
-    const bo = bias[o];
-    let at = p * outH * outW;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const v = f(thinPoint(x, xAt, w, wAt, oh, ow, C, H, W, kH, kW, padH, padW) + bo);
-        y[at++] = relu === 1 && v <= 0 ? 0 : v;
+    const blk = p % blocks;
+    const b = (p - blk) / blocks;
+    const xAt = b * C * H * W;
+    for (let o = 4 * blk; o < Math.min(F, 4 * blk + 4); o++) {
+      const wAt = o * C * kH * kW;
+      const bo = bias[o];
+      let at = (b * F + o) * outH * outW;
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          const v = f(thinPoint(x, xAt, w, wAt, oh, ow, C, H, W, kH, kW, padH, padW) + bo);
+          y[at++] = relu === 1 && v <= 0 ? 0 : v;
+        }
       }
     }
   }

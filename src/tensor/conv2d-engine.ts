@@ -332,26 +332,43 @@ export class WideConv {
 }
 
 /**
- * Most input channels for which Conv2D's stride-1 convolutions run the direct {@link ThinConv} rather
- * than {@link WideConv} (im2col + gemm, whose gemm has depth inC·kH·kW: tiny for thin inputs).
- * Measured with bench/conv.ts (see bench/RESULTS.md).
+ * Default of {@link setThinConvMaxChannels}: 0, i.e. the thin path is never chosen. Measured with
+ * bench/conv.ts (see bench/RESULTS.md): on the assignment networks' first convs (1 → 16 / 32, 3×3,
+ * 28², batch 1 to 64) the direct kernel reaches 4–9 GFLOP/s and the im2col gemm 20+, so no shape
+ * qualifies yet; the rule stays in place for a faster direct kernel.
  */
-export const THIN_CONV_MAX_CHANNELS = 3;
+export const THIN_CONV_MAX_CHANNELS = 0;
+
+let thinMaxChannels = THIN_CONV_MAX_CHANNELS;
+
+/**
+ * Sets the most input channels for which Conv2D's stride-1 convolutions run the direct
+ * {@link ThinConv} rather than {@link WideConv} (0 = never); returns the previous value. Layers pick
+ * their path at each forward. For tests and benchmarks; the default is the measured rule.
+ */
+export function setThinConvMaxChannels(channels: number): number {
+  if (!(Number.isInteger(channels) && channels >= 0)) {
+    throw new RangeError(`setThinConvMaxChannels: channels must be an integer ≥ 0, got ${String(channels)}`);
+  }
+  const previous = thinMaxChannels;
+  thinMaxChannels = channels;
+  return previous;
+}
 
 /** Images per weight-gradient partial of {@link ThinConv} (fixed: the bits do not depend on the thread count). */
 export const THIN_CONV_GROUP = 4;
 
 /**
  * Whether a convolution runs the thin path: stride 1, padding ≤ kernel − 1 (the wide path's domain)
- * and at most {@link THIN_CONV_MAX_CHANNELS} input channels.
+ * and at most the input channels set by {@link setThinConvMaxChannels}.
  */
 export function isThinConv(g: ConvGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1 && g.channels <= THIN_CONV_MAX_CHANNELS;
+  return g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1 && g.channels <= thinMaxChannels;
 }
 
 /**
  * Conv2D's direct path for thin inputs (few channels, stride 1), for one batch size: forward is the
- * thin-conv kernel over the (image, filter) planes, f32x4 along output rows, bias and an optional
+ * thin-conv kernel over the (image, block of 4 filters) planes, f32x4 along output rows, bias and an optional
  * fused ReLU applied in the same pass; backward masks dy by the ReLU (relu-backward kernel), computes
  * per-chunk ({@link THIN_CONV_GROUP} images) weight and bias partials with thin-conv-grad, sums them in
  * chunk order (add-parts; the bias in float64), and, when asked, dx as the thin convolution of the
@@ -416,7 +433,7 @@ export class ThinConv {
     this.relu = relu;
     const wUsed = this.inHeap(w, this.wCopy);
     const bUsed = bias === null ? this.zeros : this.inHeap(bias, this.biasCopy);
-    THIN_CONV.runPlanes(this.batch * F, outH * outW * channels * kH * kW, this.y.data, this.x, wUsed, bUsed,
+    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), outH * outW * Math.min(F, 4) * channels * kH * kW, this.y.data, this.x, wUsed, bUsed,
       channels, height, width, kH, kW, padH, padW, outH, outW, F, relu ? 1 : 0);
     return this.y;
   }
@@ -470,7 +487,7 @@ export class ThinConv {
         for (let t = 0; t < kk; t++) flip[dst + t] = w[src + kk - 1 - t];
       }
     }
-    THIN_CONV.runPlanes(batch * channels, height * width * F * kk, this.dxTensor.data, dyUsed, flip, this.zeros,
+    THIN_CONV.runPlanes(batch * Math.ceil(channels / 4), height * width * Math.min(channels, 4) * F * kk, this.dxTensor.data, dyUsed, flip, this.zeros,
       F, outH, outW, kH, kW, kH - 1 - padH, kW - 1 - padW, height, width, channels, 0);
     return this.dxTensor;
   }

@@ -1409,6 +1409,47 @@
   ;; nine weights held in registers, the quads' partial sums kept in y between channels (each output
   ;; still gets its taps' adds in (c, i, j) order), plus the bias (and ReLU) at the last channel; the
   ;; columns past the last whole quad, point by point over all channels. W ≥ 4 and outW ≥ 4.
+  ;; The clamped column base of $thinBorderLoad for columns s … s + 3 of a row of W ≥ 4.
+  (func $thinBorderBase (param $s i32) (param $W i32) (result i32)
+    (if (i32.lt_s (local.get $s) (i32.const 0)) (then (return (i32.const 0))))
+    (if (i32.gt_s (local.get $s) (i32.sub (local.get $W) (i32.const 4))) (then (return (i32.sub (local.get $W) (i32.const 4)))))
+    (local.get $s))
+
+  ;; The swizzle index of $thinBorderLoad for columns s … s + 3 (lanes outside [0, W) get 0).
+  (func $thinBorderIndex (param $s i32) (param $W i32) (result v128)
+    (local $sv v128) (local $valid v128)
+    (local.set $sv (i32x4.add (i32x4.splat (local.get $s)) (v128.const i32x4 0 1 2 3)))
+    (local.set $valid (v128.and
+      (i32x4.ge_s (local.get $sv) (v128.const i32x4 0 0 0 0))
+      (i32x4.lt_s (local.get $sv) (i32x4.splat (local.get $W)))))
+    (v128.bitselect
+      (i32x4.add
+        (i32x4.mul (i32x4.shl (i32x4.sub (local.get $sv) (i32x4.splat (call $thinBorderBase (local.get $s) (local.get $W)))) (i32.const 2))
+                   (v128.const i32x4 0x01010101 0x01010101 0x01010101 0x01010101))
+        (v128.const i32x4 0x03020100 0x03020100 0x03020100 0x03020100))
+      (v128.const i32x4 -1 -1 -1 -1) (local.get $valid)))
+
+  ;; The first n (1 … 3) floats at `at` in the low lanes, the others 0.
+  (func $thinLoadPart (param $at i32) (param $n i32) (result v128)
+    (local $v v128)
+    (local.set $v (f32x4.replace_lane 0 (v128.const f32x4 0 0 0 0) (f32.load (local.get $at))))
+    (if (i32.gt_s (local.get $n) (i32.const 1)) (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load offset=4 (local.get $at))))))
+    (if (i32.gt_s (local.get $n) (i32.const 2)) (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load offset=8 (local.get $at))))))
+    (local.get $v))
+
+  ;; Stores the low n (1 … 3) lanes of v at `at`.
+  (func $thinStorePart (param $at i32) (param $v v128) (param $n i32)
+    (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.gt_s (local.get $n) (i32.const 1)) (then (f32.store offset=4 (local.get $at) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.gt_s (local.get $n) (i32.const 2)) (then (f32.store offset=8 (local.get $at) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; A quad plus the bias, through a ReLU (+0 where ≤ 0, a NaN passing) when relu = 1.
+  (func $thinFinish (param $v v128) (param $bias f32) (param $relu i32) (result v128)
+    (local.set $v (f32x4.add (local.get $v) (f32x4.splat (local.get $bias))))
+    (if (local.get $relu)
+      (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
+    (local.get $v))
+
   (func $thinPlane3 (param $x i32) (param $w i32) (param $y i32)
     (param $C i32) (param $H i32) (param $W i32) (param $padH i32) (param $padW i32) (param $outH i32) (param $outW i32)
     (param $bias f32) (param $relu i32)
@@ -1416,9 +1457,11 @@
     (local $acc v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128)
     (local $w6 v128) (local $w7 v128) (local $w8 v128)
     (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $v0 i32) (local $v1 i32) (local $v2 i32)
+    (local $rem i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $i0 v128) (local $i1 v128) (local $i2 v128)
     (local $last i32) (local $ow i32) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
     (local.set $end (i32.add (i32.sub (local.get $W) (i32.const 3)) (local.get $padW)))
-    (local.set $nq (i32.and (local.get $outW) (i32.const -4)))
+    ;; quads cover the row, the last one partial when outW is not a multiple of 4 (a border quad)
+    (local.set $nq (i32.and (i32.add (local.get $outW) (i32.const 3)) (i32.const -4)))
     (block $cs (loop $cl
       (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
       (local.set $xc (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
@@ -1510,23 +1553,33 @@
                 (else (v128.store offset=48 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $g3))))
               (local.set $q (i32.add (local.get $q) (i32.const 16)))
               (br $ql)))
+          (local.set $rem (i32.sub (local.get $outW) (local.get $q)))
+          (local.set $acc (v128.const f32x4 0 0 0 0))
           (if (local.get $c)
-            (then (local.set $acc (v128.load (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))))
-            (else (local.set $acc (v128.const f32x4 0 0 0 0))))
+            (then
+              (if (i32.ge_s (local.get $rem) (i32.const 4))
+                (then (local.set $acc (v128.load (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))))
+                (else (local.set $acc (call $thinLoadPart (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $rem)))))))
           (if (i32.or (i32.lt_s (local.get $q) (local.get $padW)) (i32.gt_s (i32.add (local.get $q) (i32.const 3)) (local.get $end)))
             (then
+              (local.set $b0 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)) (i32.const 2)))
+              (local.set $i0 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)))
+              (local.set $b1 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)) (i32.const 2)))
+              (local.set $i1 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)))
+              (local.set $b2 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)) (i32.const 2)))
+              (local.set $i2 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)))
             (if (local.get $v0) (then
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s0) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)) (local.get $w0))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s0) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)) (local.get $w1))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s0) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)) (local.get $w2))))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b0))) (local.get $i0)) (local.get $w0))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b1))) (local.get $i1)) (local.get $w1))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b2))) (local.get $i2)) (local.get $w2))))))
             (if (local.get $v1) (then
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s1) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)) (local.get $w3))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s1) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)) (local.get $w4))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s1) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)) (local.get $w5))))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b0))) (local.get $i0)) (local.get $w3))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b1))) (local.get $i1)) (local.get $w4))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b2))) (local.get $i2)) (local.get $w5))))))
             (if (local.get $v2) (then
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s2) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)) (local.get $w6))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s2) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)) (local.get $w7))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (call $thinBorderLoad (local.get $s2) (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)) (local.get $w8)))))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b0))) (local.get $i0)) (local.get $w6))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b1))) (local.get $i1)) (local.get $w7))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b2))) (local.get $i2)) (local.get $w8)))))))
             (else
             (if (local.get $v0) (then
               (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
@@ -1541,8 +1594,10 @@
               (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
               (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))))))
           (if (local.get $last)
-            (then (call $thinStoreQuad (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc) (local.get $bias) (local.get $relu)))
-            (else (v128.store (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc))))
+            (then (local.set $acc (call $thinFinish (local.get $acc) (local.get $bias) (local.get $relu)))))
+          (if (i32.ge_s (local.get $rem) (i32.const 4))
+            (then (v128.store (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc)))
+            (else (call $thinStorePart (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc) (local.get $rem))))
           (local.set $q (i32.add (local.get $q) (i32.const 4)))
           (br $ql)))
         (local.set $oh (i32.add (local.get $oh) (i32.const 1)))

@@ -1,13 +1,18 @@
 // Conv2D forward and backward per layer shape of the assignment networks (whole batch, the layer as
 // training uses it), GFLOP/s from 2·batch·filters·inC·kH·kW·outH·outW per pass (backward = 2 passes:
-// dW and dx). Writes bench/results/conv.json.
-// Usage: npx tsx bench/conv.ts [--quick] [--filter net004]
+// dW and dx). For the thin shapes (few input channels) the direct ThinConv and the im2col WideConv
+// engines are also timed side by side in the same process (ratios = wide / thin). Writes
+// bench/results/conv.json.
+// Usage: npx tsx bench/conv.ts [--quick] [--filter net004] [--threads N]
 import { Conv2D } from '../src/layers/conv2d.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import '../src/init/index.js';
 import { argValue, header, Table, time, writeResults } from './lib/harness.js';
-import { getThreads } from '../src/runtime/workers.js';
+import { getThreads, setThreads } from '../src/runtime/workers.js';
+import { ThinConv, WideConv, sharedConvHeap } from '../src/tensor/conv2d-engine.js';
+import { convGeometry } from '../src/tensor/im2col.js';
+import { heapFloat32 } from '../src/runtime/heap.js';
 
 interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number }
 const CASES: readonly Case[] = [
@@ -20,6 +25,8 @@ const CASES: readonly Case[] = [
 ];
 
 const filter = argValue('--filter');
+const threadsArg = argValue('--threads');
+if (threadsArg !== undefined) setThreads(Number(threadsArg));
 const headerLine = header(`${getThreads()} gemm thread${getThreads() === 1 ? '' : 's'}`);
 console.log(headerLine);
 const table = new Table([['case', 14, 'l'], ['shape', 26, 'l'], ['pass', 8, 'l'], ['median ms', 10, 'r'], ['min ms', 10, 'r'], ['GFLOP/s', 8, 'r']]);
@@ -44,4 +51,40 @@ for (const c of CASES) {
     table.row([c.name, shape, pass, t.medianMs.toFixed(3), t.minMs.toFixed(3), gflops.toFixed(2)]);
   }
 }
-writeResults('conv', headerLine, { note: 'backward = (forward + backward) − forward medians', rows });
+
+// Thin shapes: the two engines on the same data (x, weights, gradients in the shared heap, as Conv2D
+// keeps them), forward with the fused ReLU and backward without dx (a first layer), then with dx.
+const engineTable = new Table([['case', 14, 'l'], ['pass', 16, 'l'], ['wide ms', 9, 'r'], ['thin ms', 9, 'r'], ['wide/thin', 9, 'r'], ['thin GFLOP/s', 12, 'r']]);
+const engineRows: Record<string, unknown>[] = [];
+for (const c of CASES) {
+  if (c.inC > 3 || (filter !== undefined && !c.name.includes(filter))) continue;
+  const g = convGeometry(c.inC, c.size, c.size, 3, 3, 1, 1, c.padding, c.padding);
+  const rng = new Rng(3);
+  const fill = (n: number): Float32Array => { const a = heapFloat32(n); for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1); return a; };
+  const x = fill(c.batch * c.inC * c.size * c.size);
+  const w = fill(c.filters * c.inC * 9);
+  const b = fill(c.filters);
+  const dy = fill(c.batch * c.filters * g.outH * g.outW);
+  const gw = heapFloat32(w.length);
+  const gb = heapFloat32(b.length);
+  const wide = new WideConv(c.batch, c.filters, true, g, sharedConvHeap());
+  const thin = new ThinConv(c.batch, c.filters, g);
+  const flop = 2 * c.batch * c.filters * c.inC * 9 * g.outH * g.outW;
+  const passes: [string, number, () => unknown, () => unknown][] = [
+    ['forward+relu', flop, () => wide.forward(x, w, b, true), () => thin.forward(x, w, b, true)],
+    ['fwd+bwd (no dx)', 2 * flop, () => { wide.forward(x, w, b, true); wide.backward(dy, gw, gb, false); },
+      () => { thin.forward(x, w, b, true); thin.backward(dy, w, gw, gb, false); }],
+    ['fwd+bwd (dx)', 3 * flop, () => { wide.forward(x, w, b, true); wide.backward(dy, gw, gb, true); },
+      () => { thin.forward(x, w, b, true); thin.backward(dy, w, gw, gb, true); }],
+  ];
+  for (const [pass, f, runWide, runThin] of passes) {
+    const tw = await time(runWide);
+    const tt = await time(runThin);
+    const ratio = tw.medianMs / tt.medianMs;
+    const gflops = f / (tt.medianMs * 1e6);
+    engineRows.push({ case: c.name, pass, wideMs: tw.medianMs, thinMs: tt.medianMs, ratio, thinGflops: gflops });
+    engineTable.row([c.name, pass, tw.medianMs.toFixed(3), tt.medianMs.toFixed(3), ratio.toFixed(2), gflops.toFixed(2)]);
+  }
+  wide.release();
+}
+writeResults('conv', headerLine, { note: 'backward = (forward + backward) − forward medians; engines: wide/thin = ratio of medians', rows, engines: engineRows });

@@ -2,6 +2,7 @@
 import { checkKeys, readBoolean, readChoice, readNumber, readPair } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
 import { BatchBuffer, WideConv, checkGrad, checkInput, col2im, convGeometry, copySpec, gemm, heapFloat32, im2col, requireBuilt, resolveInit, sharedConvHeap, unbuiltParam, type ConvGeometry, type ResolvedInit } from '../plugin/index.js';
+import { ThinConv, isThinConv } from '../tensor/conv2d-engine.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
@@ -70,6 +71,11 @@ const WIDE_CACHE = 3;
  * Without a shared heap (or with the TypeScript gemm selected) the same tasks run on the calling
  * thread over a heap of the layer's own.
  *
+ * Thin inputs on that stride-1 domain (at most setThinConvMaxChannels input channels; 0, i.e. none,
+ * by default, as measured) can run a direct SIMD convolution instead ({@link ThinConv},
+ * tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
+ * stays the reference its tests compare against.
+ *
  * Other strides and paddings use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW],
  * gemm, and in backward dW += dy_b · colᵀ, dcol = Wᵀ · dy_b, col2im(dcol) → dx_b.
  *
@@ -101,8 +107,12 @@ export class Conv2D implements Layer {
   private col: Float32Array;
   /** Stride-1 path: one {@link WideConv} per recent batch size, most recently used first. */
   private wide: WideConv[];
-  /** The WideConv of the last forward (null: the per-image path ran). */
+  /** The WideConv of the last forward (null: another path ran). */
   private lastWide: WideConv | null;
+  /** Thin path: one {@link ThinConv} per recent batch size, most recently used first. */
+  private thin: ThinConv[];
+  /** The ThinConv of the last forward (null: another path ran). */
+  private lastThin: ThinConv | null;
   private out: BatchBuffer;
   private dx: BatchBuffer;
   private input: Tensor | null;
@@ -151,6 +161,8 @@ export class Conv2D implements Layer {
     this.col = new Float32Array(0);
     this.wide = [];
     this.lastWide = null;
+    this.thin = [];
+    this.lastThin = null;
     this.out = new BatchBuffer([0]);
     this.dx = new BatchBuffer([0]);
     this.input = null;
@@ -195,6 +207,8 @@ export class Conv2D implements Layer {
     for (const w of this.wide) w.release();
     this.wide = [];
     this.lastWide = null;
+    this.thin = [];
+    this.lastThin = null;
     this.out = new BatchBuffer([this.filters, g.outH, g.outW]);
     this.dx = new BatchBuffer(this.inShape);
     this.input = null;
@@ -237,7 +251,13 @@ export class Conv2D implements Layer {
     checkInput('Conv2D', x, this.inShape);
     const g = this.geom as ConvGeometry;
     let y: Tensor;
-    if (this.isWide(g)) {
+    this.lastThin = null;
+    if (isThinConv(g)) {
+      const thin = this.thinFor(x.shape[0], g);
+      y = thin.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null, relu);
+      this.lastThin = thin;
+      this.lastWide = null;
+    } else if (this.isWide(g)) {
       const wide = this.wideFor(x.shape[0], g);
       y = wide.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null, relu);
       this.lastWide = wide;
@@ -257,6 +277,11 @@ export class Conv2D implements Layer {
     const g = this.geom as ConvGeometry;
     const x = this.input as Tensor;
     const batch = dy.shape[0];
+    if (this.lastThin !== null) {
+      const w = this.weightParam;
+      const dx = this.lastThin.backward(dy.data, w.value.data, w.grad.data, this.useBias ? this.biasParam.grad.data : null, needInputGrad);
+      return dx ?? this.dx.get(batch);
+    }
     if (this.lastWide !== null) {
       const dx = this.lastWide.backward(dy.data, this.weightParam.grad.data, this.useBias ? this.biasParam.grad.data : null, needInputGrad);
       // Without an input gradient the caller ignores the result; keep the contract of returning a tensor.
@@ -298,6 +323,24 @@ export class Conv2D implements Layer {
     const made = new WideConv(batch, this.filters, this.useBias, g, heap);
     list.unshift(made);
     while (list.length > WIDE_CACHE) (list.pop() as WideConv).release();
+    return made;
+  }
+
+  /** The thin-path state for `batch`, kept for the {@link WIDE_CACHE} most recent batch sizes. */
+  private thinFor(batch: number, g: ConvGeometry): ThinConv {
+    const list = this.thin;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      if (t.batch !== batch) continue;
+      if (i > 0) {
+        list.splice(i, 1);
+        list.unshift(t);
+      }
+      return t;
+    }
+    const made = new ThinConv(batch, this.filters, g);
+    list.unshift(made);
+    if (list.length > WIDE_CACHE) list.pop();
     return made;
   }
 

@@ -7,7 +7,7 @@ import { compileModule, type WasmModule } from './module.js';
 import { MAX_KERNEL_ARRAYS, MAX_KERNEL_SCALARS, onRuntimeLoad, sharedRuntime, type Runtime } from './tasks.js';
 import {
   adamTwin, addPartsTwin, decayTwin, maxPool2BackwardTwin, maxPool2Twin, momentumTwin, nadamTwin, nagTwin, reluBackwardTwin,
-  reluTwin, rmspropMomentumTwin, rmspropTwin, sgdTwin, shrinkTwin, sigmoidTwin, tanhTwin,
+  reluTwin, rmspropMomentumTwin, rmspropTwin, sgdTwin, shrinkTwin, sigmoidTwin, tanhTwin, thinConvGradTwin, thinConvTwin,
 } from './twins.js';
 
 /** Elements per chunk of a kernel job split over threads. */
@@ -227,4 +227,17 @@ export const MAX_POOL2 = defineKernel({ name: 'max-pool2', arrays: 3, scalars: 4
 /** maxPool2Backward(dx, dy, argmax, lo, hi, H, W, outH, outW). */
 export const MAX_POOL2_BACKWARD = defineKernel({
   name: 'max-pool2-backward', arrays: 3, scalars: 4, planes: true, twin: maxPool2BackwardTwin, wasmExport: 'maxPool2Backward',
+});
+/**
+ * thinConv(y, x, w, bias, lo, hi, C, H, W, kH, kW, padH, padW, outH, outW, F, relu): the direct
+ * stride-1 convolution of planes (image, block of 4 filters) [lo, hi), ⌈F/4⌉ per image, plus bias, through a ReLU when relu = 1
+ * (Conv2D's thin path, tensor/conv2d-engine.ts).
+ */
+export const THIN_CONV = defineKernel({ name: 'thin-conv', arrays: 4, scalars: 11, planes: true, twin: thinConvTwin, wasmExport: 'thinConv' });
+/**
+ * thinConvGrad(dW, db, dy, x, lo, hi, C, H, W, kH, kW, padH, padW, outH, outW, F, batch, G): the
+ * per-chunk (G images) weight and bias gradient partials of planes (chunk, filter) [lo, hi).
+ */
+export const THIN_CONV_GRAD = defineKernel({
+  name: 'thin-conv-grad', arrays: 4, scalars: 12, planes: true, twin: thinConvGradTwin, wasmExport: 'thinConvGrad',
 });

@@ -1150,4 +1150,728 @@
         (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (br $one))))
+
+  ;; ---- Thin convolution: Conv2D with few input channels (the first conv of a network), stride 1, as a
+  ;; direct convolution, f32x4 along the output row. Each output is Σ over the taps (c, i, j), in that
+  ;; order, of x[c, oh + i − padH, ow + j − padW]·w[c, i, j] (float32, each product and sum rounded),
+  ;; rows outside the image skipped, columns outside it read as 0 (zero padding: a product 0·w, which
+  ;; leaves the sum as it is for finite w, as the sum never is −0), so a SIMD lane does exactly the adds
+  ;; of the scalar code. twins.ts (thinConvTwin, thinConvGradTwin) holds the same bits.
+  ;; No multiply-add is written as (add acc (mul a b)) over locals: the relaxed build must not fuse them.
+
+  ;; One output (oh, ow) of one image x (byte address of its [C, H, W]) and filter w (of its [C, kH, kW]).
+  (func $thinPoint (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (result f32)
+    (local $acc f32) (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $iw i32) (local $wAt i32)
+    (local.set $wAt (local.get $w))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            ;; unsigned compare: a negative row is out too
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW)))
+                    (local.set $iw (i32.sub (i32.add (local.get $ow) (local.get $j)) (local.get $padW)))
+                    (local.set $acc (f32.add (local.get $acc)
+                      (f32.mul
+                        (if (result f32) (i32.lt_u (local.get $iw) (local.get $W))
+                          (then
+                            (f32.load (i32.add (local.get $x) (i32.shl
+                              (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iw))
+                              (i32.const 2)))))
+                          (else (f32.const 0)))
+                        (f32.load (i32.add (local.get $wAt) (i32.shl (local.get $j) (i32.const 2)))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (i32.shl (local.get $kW) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (local.get $acc))
+
+  ;; Columns s … s + 3 of an image row (byte address `row`, W ≥ 4 columns), those outside [0, W) as 0:
+  ;; one in-row load at the clamped column, its lanes moved into place by a swizzle (index ≥ 16 gives 0).
+  (func $thinBorderLoad (param $row i32) (param $s i32) (param $W i32) (result v128)
+    (local $base i32) (local $sv v128) (local $valid v128) (local $idx v128)
+    (local.set $base (local.get $s))
+    (if (i32.lt_s (local.get $base) (i32.const 0)) (then (local.set $base (i32.const 0))))
+    (if (i32.gt_s (local.get $base) (i32.sub (local.get $W) (i32.const 4))) (then (local.set $base (i32.sub (local.get $W) (i32.const 4)))))
+    (local.set $sv (i32x4.add (i32x4.splat (local.get $s)) (v128.const i32x4 0 1 2 3)))
+    (local.set $valid (v128.and
+      (i32x4.ge_s (local.get $sv) (v128.const i32x4 0 0 0 0))
+      (i32x4.lt_s (local.get $sv) (i32x4.splat (local.get $W)))))
+    ;; lane l takes bytes 4k … 4k + 3 of the load, k = s + l − base
+    (local.set $idx (i32x4.add
+      (i32x4.mul (i32x4.shl (i32x4.sub (local.get $sv) (i32x4.splat (local.get $base))) (i32.const 2)) (v128.const i32x4 0x01010101 0x01010101 0x01010101 0x01010101))
+      (v128.const i32x4 0x03020100 0x03020100 0x03020100 0x03020100)))
+    (i8x16.swizzle
+      (v128.load (i32.add (local.get $row) (i32.shl (local.get $base) (i32.const 2))))
+      (v128.bitselect (local.get $idx) (v128.const i32x4 -1 -1 -1 -1) (local.get $valid))))
+
+  ;; Outputs (oh, ow … ow + 3) of one filter, every column tap inside the image (padW ≤ ow,
+  ;; ow + 3 + kW − 1 − padW < W).
+  (func $thinQuad (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+   
+    (result v128)
+    (local $xv v128) (local $rowStart i32) (local $acc v128) (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $row i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $wAt (local.get $w))
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $rowStart (i32.add (local.get $x) (i32.shl
+                  (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))
+                  (i32.const 2))))
+                (local.set $row (i32.add (local.get $rowStart) (i32.shl (i32.sub (local.get $ow) (local.get $padW)) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+                    (local.set $xv (v128.load (i32.add (local.get $row) (local.get $j))))
+                    (local.set $acc (f32x4.add (local.get $acc)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))) (local.get $xv))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (local.get $acc))
+
+  ;; The same with the column taps outside the image read as 0 ($thinBorderLoad).
+  (func $thinQuadBorder (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+   
+    (result v128)
+    (local $xv v128) (local $rowStart i32) (local $acc v128) (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $row i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $wAt (local.get $w))
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $rowStart (i32.add (local.get $x) (i32.shl
+                  (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))
+                  (i32.const 2))))
+                (local.set $row (i32.add (local.get $rowStart) (i32.shl (i32.sub (local.get $ow) (local.get $padW)) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+                    (local.set $xv (call $thinBorderLoad (local.get $rowStart)
+                      (i32.add (i32.sub (local.get $ow) (local.get $padW)) (i32.shr_u (local.get $j) (i32.const 2))) (local.get $W)))
+                    (local.set $acc (f32x4.add (local.get $acc)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))) (local.get $xv))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (local.get $acc))
+
+  ;; Stores a quad of outputs plus the bias, through a ReLU (+0 where ≤ 0, a NaN passing) when relu = 1.
+  (func $thinStoreQuad (param $at i32) (param $v v128) (param $bias f32) (param $relu i32)
+    (local.set $v (f32x4.add (local.get $v) (f32x4.splat (local.get $bias))))
+    (if (local.get $relu)
+      (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
+    (v128.store (local.get $at) (local.get $v)))
+
+  ;; Stores one output plus the bias, through a ReLU when relu = 1.
+  (func $thinStorePoint (param $at i32) (param $s f32) (param $bias f32) (param $relu i32)
+    (local.set $s (f32.add (local.get $s) (local.get $bias)))
+    (if (i32.and (local.get $relu) (f32.le (local.get $s) (f32.const 0)))
+      (then (local.set $s (f32.const 0))))
+    (f32.store (local.get $at) (local.get $s)))
+
+  ;; Four filters' quads at once ($thinQuad's adds for each, one x load per tap for the four): filter
+  ;; f's kernel at w + f·wStep bytes, its output quad stored at y + f·yStep bytes (bias at bias + 4f).
+  (func $thinQuad4 (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
+    (local $rowStart i32) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $xv v128)
+    (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $row i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $wAt (local.get $w))
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $rowStart (i32.add (local.get $x) (i32.shl
+                  (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))
+                  (i32.const 2))))
+                (local.set $row (i32.add (local.get $rowStart) (i32.shl (i32.sub (local.get $ow) (local.get $padW)) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+                    (local.set $xv (v128.load (i32.add (local.get $row) (local.get $j))))
+                    (local.set $a0 (f32x4.add (local.get $a0)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))) (local.get $xv))))
+                    (local.set $a1 (f32x4.add (local.get $a1)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (local.get $wStep)) (local.get $j))) (local.get $xv))))
+                    (local.set $a2 (f32x4.add (local.get $a2)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (i32.shl (local.get $wStep) (i32.const 1))) (local.get $j))) (local.get $xv))))
+                    (local.set $a3 (f32x4.add (local.get $a3)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (i32.mul (local.get $wStep) (i32.const 3))) (local.get $j))) (local.get $xv))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (call $thinStoreQuad (local.get $y) (local.get $a0) (f32.load (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (local.get $yStep)) (local.get $a1) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.shl (local.get $yStep) (i32.const 1))) (local.get $a2) (f32.load offset=8 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 3))) (local.get $a3) (f32.load offset=12 (local.get $bias)) (local.get $relu)))
+
+  ;; The same with the column taps outside the image read as 0 ($thinBorderLoad).
+  (func $thinQuad4Border (param $x i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
+    (local $rowStart i32) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $xv v128)
+    (local $c i32) (local $i i32) (local $j i32) (local $ih i32) (local $row i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $wAt (local.get $w))
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (block $cs
+      (loop $cl
+        (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $i (i32.const 0))
+        (block $is
+          (loop $il
+            (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $ih (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (local.set $rowStart (i32.add (local.get $x) (i32.shl
+                  (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))
+                  (i32.const 2))))
+                (local.set $row (i32.add (local.get $rowStart) (i32.shl (i32.sub (local.get $ow) (local.get $padW)) (i32.const 2))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+                    (local.set $xv (call $thinBorderLoad (local.get $rowStart)
+                      (i32.add (i32.sub (local.get $ow) (local.get $padW)) (i32.shr_u (local.get $j) (i32.const 2))) (local.get $W)))
+                    (local.set $a0 (f32x4.add (local.get $a0)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))) (local.get $xv))))
+                    (local.set $a1 (f32x4.add (local.get $a1)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (local.get $wStep)) (local.get $j))) (local.get $xv))))
+                    (local.set $a2 (f32x4.add (local.get $a2)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (i32.shl (local.get $wStep) (i32.const 1))) (local.get $j))) (local.get $xv))))
+                    (local.set $a3 (f32x4.add (local.get $a3)
+                      (f32x4.mul (v128.load32_splat (i32.add (i32.add (local.get $wAt) (i32.mul (local.get $wStep) (i32.const 3))) (local.get $j))) (local.get $xv))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jl)))))
+            (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cl)))
+    (call $thinStoreQuad (local.get $y) (local.get $a0) (f32.load (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (local.get $yStep)) (local.get $a1) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.shl (local.get $yStep) (i32.const 1))) (local.get $a2) (f32.load offset=8 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 3))) (local.get $a3) (f32.load offset=12 (local.get $bias)) (local.get $relu)))
+
+  ;; A 3×3 filter's whole output plane (y, byte address of [outH, outW]): channel by channel with the
+  ;; nine weights held in registers, the quads' partial sums kept in y between channels (each output
+  ;; still gets its taps' adds in (c, i, j) order), plus the bias (and ReLU) at the last channel; the
+  ;; columns past the last whole quad, point by point over all channels. W ≥ 4 and outW ≥ 4.
+  ;; The clamped column base of $thinBorderLoad for columns s … s + 3 of a row of W ≥ 4.
+  (func $thinBorderBase (param $s i32) (param $W i32) (result i32)
+    (if (i32.lt_s (local.get $s) (i32.const 0)) (then (return (i32.const 0))))
+    (if (i32.gt_s (local.get $s) (i32.sub (local.get $W) (i32.const 4))) (then (return (i32.sub (local.get $W) (i32.const 4)))))
+    (local.get $s))
+
+  ;; The swizzle index of $thinBorderLoad for columns s … s + 3 (lanes outside [0, W) get 0).
+  (func $thinBorderIndex (param $s i32) (param $W i32) (result v128)
+    (local $sv v128) (local $valid v128)
+    (local.set $sv (i32x4.add (i32x4.splat (local.get $s)) (v128.const i32x4 0 1 2 3)))
+    (local.set $valid (v128.and
+      (i32x4.ge_s (local.get $sv) (v128.const i32x4 0 0 0 0))
+      (i32x4.lt_s (local.get $sv) (i32x4.splat (local.get $W)))))
+    (v128.bitselect
+      (i32x4.add
+        (i32x4.mul (i32x4.shl (i32x4.sub (local.get $sv) (i32x4.splat (call $thinBorderBase (local.get $s) (local.get $W)))) (i32.const 2))
+                   (v128.const i32x4 0x01010101 0x01010101 0x01010101 0x01010101))
+        (v128.const i32x4 0x03020100 0x03020100 0x03020100 0x03020100))
+      (v128.const i32x4 -1 -1 -1 -1) (local.get $valid)))
+
+  ;; The first n (1 … 3) floats at `at` in the low lanes, the others 0.
+  (func $thinLoadPart (param $at i32) (param $n i32) (result v128)
+    (local $v v128)
+    (local.set $v (f32x4.replace_lane 0 (v128.const f32x4 0 0 0 0) (f32.load (local.get $at))))
+    (if (i32.gt_s (local.get $n) (i32.const 1)) (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load offset=4 (local.get $at))))))
+    (if (i32.gt_s (local.get $n) (i32.const 2)) (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load offset=8 (local.get $at))))))
+    (local.get $v))
+
+  ;; Stores the low n (1 … 3) lanes of v at `at`.
+  (func $thinStorePart (param $at i32) (param $v v128) (param $n i32)
+    (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.gt_s (local.get $n) (i32.const 1)) (then (f32.store offset=4 (local.get $at) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.gt_s (local.get $n) (i32.const 2)) (then (f32.store offset=8 (local.get $at) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; A quad plus the bias, through a ReLU (+0 where ≤ 0, a NaN passing) when relu = 1.
+  (func $thinFinish (param $v v128) (param $bias f32) (param $relu i32) (result v128)
+    (local.set $v (f32x4.add (local.get $v) (f32x4.splat (local.get $bias))))
+    (if (local.get $relu)
+      (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
+    (local.get $v))
+
+  (func $thinPlane3 (param $x i32) (param $w i32) (param $y i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $padH i32) (param $padW i32) (param $outH i32) (param $outW i32)
+    (param $bias f32) (param $relu i32)
+    (local $c i32) (local $oh i32) (local $q i32) (local $nq i32) (local $end i32) (local $xc i32) (local $wc i32) (local $yRow i32)
+    (local $acc v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128) (local $w5 v128)
+    (local $w6 v128) (local $w7 v128) (local $w8 v128)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $v0 i32) (local $v1 i32) (local $v2 i32)
+    (local $rem i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $i0 v128) (local $i1 v128) (local $i2 v128)
+    (local $last i32) (local $ow i32) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
+    (local.set $end (i32.add (i32.sub (local.get $W) (i32.const 3)) (local.get $padW)))
+    ;; quads cover the row, the last one partial when outW is not a multiple of 4 (a border quad)
+    (local.set $nq (i32.and (i32.add (local.get $outW) (i32.const 3)) (i32.const -4)))
+    (block $cs (loop $cl
+      (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+      (local.set $xc (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
+      (local.set $wc (i32.add (local.get $w) (i32.mul (local.get $c) (i32.const 36))))
+      (local.set $w0 (v128.load32_splat offset=0 (local.get $wc)))
+      (local.set $w1 (v128.load32_splat offset=4 (local.get $wc)))
+      (local.set $w2 (v128.load32_splat offset=8 (local.get $wc)))
+      (local.set $w3 (v128.load32_splat offset=12 (local.get $wc)))
+      (local.set $w4 (v128.load32_splat offset=16 (local.get $wc)))
+      (local.set $w5 (v128.load32_splat offset=20 (local.get $wc)))
+      (local.set $w6 (v128.load32_splat offset=24 (local.get $wc)))
+      (local.set $w7 (v128.load32_splat offset=28 (local.get $wc)))
+      (local.set $w8 (v128.load32_splat offset=32 (local.get $wc)))
+      (local.set $last (i32.eq (local.get $c) (i32.sub (local.get $C) (i32.const 1))))
+      (local.set $oh (i32.const 0))
+      (block $rs (loop $rl
+        (br_if $rs (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $s0 (i32.add (local.get $xc) (i32.shl (i32.mul (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 0)) (local.get $W)) (i32.const 2))))
+        (local.set $r0 (i32.sub (local.get $s0) (i32.shl (local.get $padW) (i32.const 2))))
+        (local.set $v0 (i32.lt_u (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 0)) (local.get $H)))
+        (local.set $s1 (i32.add (local.get $xc) (i32.shl (i32.mul (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 1)) (local.get $W)) (i32.const 2))))
+        (local.set $r1 (i32.sub (local.get $s1) (i32.shl (local.get $padW) (i32.const 2))))
+        (local.set $v1 (i32.lt_u (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 1)) (local.get $H)))
+        (local.set $s2 (i32.add (local.get $xc) (i32.shl (i32.mul (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 2)) (local.get $W)) (i32.const 2))))
+        (local.set $r2 (i32.sub (local.get $s2) (i32.shl (local.get $padW) (i32.const 2))))
+        (local.set $v2 (i32.lt_u (i32.add (i32.sub (local.get $oh) (local.get $padH)) (i32.const 2)) (local.get $H)))
+        (local.set $yRow (i32.add (local.get $y) (i32.shl (i32.mul (local.get $oh) (local.get $outW)) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        (block $qs (loop $ql
+          (br_if $qs (i32.ge_s (local.get $q) (local.get $nq)))
+          ;; four inner quads at once: four independent chains of adds in flight
+          (if (i32.and (i32.and (i32.le_s (i32.add (local.get $q) (i32.const 16)) (local.get $nq)) (i32.ge_s (local.get $q) (local.get $padW)))
+                       (i32.le_s (i32.add (local.get $q) (i32.const 15)) (local.get $end)))
+            (then
+              (local.set $g0 (if (result v128) (local.get $c) (then (v128.load offset=0 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))) (else (v128.const f32x4 0 0 0 0))))
+              (local.set $g1 (if (result v128) (local.get $c) (then (v128.load offset=16 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))) (else (v128.const f32x4 0 0 0 0))))
+              (local.set $g2 (if (result v128) (local.get $c) (then (v128.load offset=32 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))) (else (v128.const f32x4 0 0 0 0))))
+              (local.set $g3 (if (result v128) (local.get $c) (then (v128.load offset=48 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))) (else (v128.const f32x4 0 0 0 0))))
+              (if (local.get $v0) (then
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w1))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=20 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w1))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=36 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w1))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=52 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w1))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w2))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=24 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w2))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=40 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w2))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=56 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w2))))))
+              (if (local.get $v1) (then
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w3))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w3))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w3))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w3))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w4))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=20 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w4))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=36 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w4))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=52 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w4))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w5))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=24 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w5))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=40 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w5))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=56 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w5))))))
+              (if (local.get $v2) (then
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w6))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w6))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w6))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w6))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=20 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=36 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=52 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
+                (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))
+                (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (v128.load offset=24 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))
+                (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (v128.load offset=40 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))
+                (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (v128.load offset=56 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))))
+              (if (local.get $last)
+                (then (call $thinStoreQuad (i32.add (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (i32.const 0)) (local.get $g0) (local.get $bias) (local.get $relu)))
+                (else (v128.store offset=0 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $g0))))
+              (if (local.get $last)
+                (then (call $thinStoreQuad (i32.add (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (i32.const 16)) (local.get $g1) (local.get $bias) (local.get $relu)))
+                (else (v128.store offset=16 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $g1))))
+              (if (local.get $last)
+                (then (call $thinStoreQuad (i32.add (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (i32.const 32)) (local.get $g2) (local.get $bias) (local.get $relu)))
+                (else (v128.store offset=32 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $g2))))
+              (if (local.get $last)
+                (then (call $thinStoreQuad (i32.add (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (i32.const 48)) (local.get $g3) (local.get $bias) (local.get $relu)))
+                (else (v128.store offset=48 (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $g3))))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (br $ql)))
+          (local.set $rem (i32.sub (local.get $outW) (local.get $q)))
+          (local.set $acc (v128.const f32x4 0 0 0 0))
+          (if (local.get $c)
+            (then
+              (if (i32.ge_s (local.get $rem) (i32.const 4))
+                (then (local.set $acc (v128.load (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))))))
+                (else (local.set $acc (call $thinLoadPart (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $rem)))))))
+          (if (i32.or (i32.lt_s (local.get $q) (local.get $padW)) (i32.gt_s (i32.add (local.get $q) (i32.const 3)) (local.get $end)))
+            (then
+              (local.set $b0 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)) (i32.const 2)))
+              (local.set $i0 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 0)) (local.get $W)))
+              (local.set $b1 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)) (i32.const 2)))
+              (local.set $i1 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 1)) (local.get $W)))
+              (local.set $b2 (i32.shl (call $thinBorderBase (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)) (i32.const 2)))
+              (local.set $i2 (call $thinBorderIndex (i32.add (i32.sub (local.get $q) (local.get $padW)) (i32.const 2)) (local.get $W)))
+            (if (local.get $v0) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b0))) (local.get $i0)) (local.get $w0))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b1))) (local.get $i1)) (local.get $w1))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s0) (local.get $b2))) (local.get $i2)) (local.get $w2))))))
+            (if (local.get $v1) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b0))) (local.get $i0)) (local.get $w3))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b1))) (local.get $i1)) (local.get $w4))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s1) (local.get $b2))) (local.get $i2)) (local.get $w5))))))
+            (if (local.get $v2) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b0))) (local.get $i0)) (local.get $w6))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b1))) (local.get $i1)) (local.get $w7))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (i8x16.swizzle (v128.load (i32.add (local.get $s2) (local.get $b2))) (local.get $i2)) (local.get $w8)))))))
+            (else
+            (if (local.get $v0) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w0))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w1))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w2))))))
+            (if (local.get $v1) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w3))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w4))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r1) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w5))))))
+            (if (local.get $v2) (then
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=0 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w6))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=4 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w7))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=8 (i32.add (local.get $r2) (i32.shl (local.get $q) (i32.const 2)))) (local.get $w8))))))))
+          (if (local.get $last)
+            (then (local.set $acc (call $thinFinish (local.get $acc) (local.get $bias) (local.get $relu)))))
+          (if (i32.ge_s (local.get $rem) (i32.const 4))
+            (then (v128.store (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc)))
+            (else (call $thinStorePart (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $acc) (local.get $rem))))
+          (local.set $q (i32.add (local.get $q) (i32.const 4)))
+          (br $ql)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rl)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cl)))
+    ;; the columns past the last whole quad
+    (local.set $oh (i32.const 0))
+    (block $rs2 (loop $rl2
+      (br_if $rs2 (i32.ge_u (local.get $oh) (local.get $outH)))
+      (local.set $ow (local.get $nq))
+      (block $ps (loop $pl
+        (br_if $ps (i32.ge_u (local.get $ow) (local.get $outW)))
+        (call $thinStorePoint
+          (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $oh) (local.get $outW)) (local.get $ow)) (i32.const 2)))
+          (call $thinPoint (local.get $x) (local.get $w) (local.get $oh) (local.get $ow)
+            (local.get $C) (local.get $H) (local.get $W) (i32.const 3) (i32.const 3) (local.get $padH) (local.get $padW))
+          (local.get $bias) (local.get $relu))
+        (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+        (br $pl)))
+      (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+      (br $rl2))))
+
+  ;; y[b, o] = conv(x[b], w[o]) + bias[o] (then +0 where ≤ 0 if relu = 1, a NaN passing) for the planes
+  ;; p = b·⌈F/4⌉ + blk in [p0, p1), a plane being image b's filters 4·blk … min(F, 4·blk + 4) − 1.
+  ;; x [batch, C, H, W], w [F, C, kH, kW], y [batch, F, outH, outW], bias [F] (zeros when the layer has
+  ;; none). Rows run in quads, the last one shifted left to end the row (it rewrites a few outputs with
+  ;; the same bits), point by point only when the row or image is narrower than 4; a block of four
+  ;; filters shares each x load ($thinQuad4).
+  (func (export "thinConv")
+    (param $y i32) (param $x i32) (param $w i32) (param $bias i32) (param $p0 i32) (param $p1 i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $outH i32) (param $outW i32) (param $F i32) (param $relu i32)
+    (local $p i32) (local $o i32) (local $o0 i32) (local $o1 i32) (local $blocks i32) (local $b i32) (local $xImg i32)
+    (local $wO i32) (local $yRow i32) (local $bo f32)
+    (local $oh i32) (local $ow i32) (local $end i32) (local $q i32) (local $plane i32) (local $wStep i32) (local $border i32)
+    ;; the last output column whose every tap is inside (may be < padW: then no quads)
+    (local.set $end (i32.add (i32.sub (local.get $W) (local.get $kW)) (local.get $padW)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $F) (i32.const 3)) (i32.const 2)))
+    (local.set $plane (i32.shl (i32.mul (local.get $outH) (local.get $outW)) (i32.const 2)))
+    (local.set $wStep (i32.shl (i32.mul (local.get $C) (i32.mul (local.get $kH) (local.get $kW))) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $b (i32.div_u (local.get $p) (local.get $blocks)))
+        (local.set $o0 (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
+        (local.set $o1 (i32.add (local.get $o0) (i32.const 4)))
+        (if (i32.gt_u (local.get $o1) (local.get $F)) (then (local.set $o1 (local.get $F))))
+        (local.set $xImg (i32.add (local.get $x) (i32.shl
+          (i32.mul (local.get $b) (i32.mul (local.get $C) (i32.mul (local.get $H) (local.get $W))))
+          (i32.const 2))))
+        (local.set $oh (i32.const 0))
+        (if (i32.and (i32.and (i32.eq (local.get $kH) (i32.const 3)) (i32.eq (local.get $kW) (i32.const 3)))
+                     (i32.and (i32.ge_s (local.get $W) (i32.const 4)) (i32.ge_s (local.get $outW) (i32.const 4))))
+          (then
+            ;; 3×3 kernels: filter by filter ($thinPlane3); the general loop below then finds no rows
+            (local.set $oh (local.get $outH))
+            (local.set $o (local.get $o0))
+            (block $fs3 (loop $fl3
+              (br_if $fs3 (i32.ge_u (local.get $o) (local.get $o1)))
+              (call $thinPlane3 (local.get $xImg) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $wStep)))
+                (i32.add (local.get $y) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o)) (local.get $plane)))
+                (local.get $C) (local.get $H) (local.get $W) (local.get $padH) (local.get $padW) (local.get $outH) (local.get $outW)
+                (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))) (local.get $relu))
+              (local.set $o (i32.add (local.get $o) (i32.const 1)))
+              (br $fl3)))))
+        (block $rows
+          (loop $row
+            (br_if $rows (i32.ge_u (local.get $oh) (local.get $outH)))
+            ;; row oh of filter o0's output plane
+            (local.set $yRow (i32.add (local.get $y) (i32.add
+              (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o0)) (local.get $plane))
+              (i32.shl (i32.mul (local.get $oh) (local.get $outW)) (i32.const 2)))))
+            (local.set $ow (i32.const 0))
+            (block $cols
+              (loop $col
+                (br_if $cols (i32.ge_s (local.get $ow) (local.get $outW)))
+                ;; q = where the quad covering ow starts (the last one shifted to end the row), or −1 when the
+                ;; row or the image is narrower than 4 (point by point); border: a column tap falls outside
+                (local.set $q (i32.const -1))
+                (if (i32.and (i32.ge_s (local.get $outW) (i32.const 4)) (i32.ge_s (local.get $W) (i32.const 4)))
+                  (then
+                    (local.set $q (local.get $ow))
+                    (if (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $outW))
+                      (then (local.set $q (i32.sub (local.get $outW) (i32.const 4)))))
+                    (local.set $border (i32.or (i32.lt_s (local.get $q) (local.get $padW))
+                                               (i32.gt_s (i32.add (local.get $q) (i32.const 3)) (local.get $end))))))
+                (if (i32.ge_s (local.get $q) (i32.const 0))
+                  (then
+                    (if (i32.eq (i32.sub (local.get $o1) (local.get $o0)) (i32.const 4))
+                      (then
+                        (if (local.get $border)
+                          (then (call $thinQuad4Border (local.get $xImg)
+                          (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
+                          (local.get $oh) (local.get $q)
+                          (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW)
+                          (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $plane) (local.get $wStep)
+                          (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu)))
+                          (else (call $thinQuad4 (local.get $xImg)
+                          (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
+                          (local.get $oh) (local.get $q)
+                          (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW)
+                          (i32.add (local.get $yRow) (i32.shl (local.get $q) (i32.const 2))) (local.get $plane) (local.get $wStep)
+                          (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu)))))
+                      (else
+                        (local.set $o (local.get $o0))
+                        (block $fs
+                          (loop $fl
+                            (br_if $fs (i32.ge_u (local.get $o) (local.get $o1)))
+                            (call $thinStoreQuad
+                              (i32.add (i32.add (local.get $yRow) (i32.mul (i32.sub (local.get $o) (local.get $o0)) (local.get $plane)))
+                                       (i32.shl (local.get $q) (i32.const 2)))
+                              (if (result v128) (local.get $border)
+                                (then (call $thinQuadBorder (local.get $xImg) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $wStep)))
+                                (local.get $oh) (local.get $q)
+                                (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW)))
+                                (else (call $thinQuad (local.get $xImg) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $wStep)))
+                                (local.get $oh) (local.get $q)
+                                (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW))))
+                              (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))) (local.get $relu))
+                            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                            (br $fl)))))
+                    (local.set $ow (i32.add (local.get $q) (i32.const 4))))
+                  (else
+                    (local.set $o (local.get $o0))
+                    (block $ps
+                      (loop $pl
+                        (br_if $ps (i32.ge_u (local.get $o) (local.get $o1)))
+                        (call $thinStorePoint
+                          (i32.add (i32.add (local.get $yRow) (i32.mul (i32.sub (local.get $o) (local.get $o0)) (local.get $plane)))
+                                   (i32.shl (local.get $ow) (i32.const 2)))
+                          (call $thinPoint (local.get $xImg) (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $wStep)))
+                            (local.get $oh) (local.get $ow)
+                            (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padH) (local.get $padW))
+                          (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))) (local.get $relu))
+                        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                        (br $pl)))
+                    (local.set $ow (i32.add (local.get $ow) (i32.const 1)))))
+                (br $col)))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br $row)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; Lanes l0 … l3 of a float32 sum, then a scalar tail: ((l0 + l1) + (l2 + l3)) + tail.
+  (func $thinSum (param $v v128) (param $tail f32) (result f32)
+    (f32.add
+      (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+        (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v))))
+      (local.get $tail)))
+
+  ;; Weight and bias gradient partials of the thin convolution for the planes p = chunk·F + o in [p0, p1):
+  ;; chunk = images [chunk·G, min(batch, chunk·G + G)). dW[p·C·kH·kW + (c·kH + i)·kW + j] = Σ over the
+  ;; chunk's images b, rows oh and columns ow (those whose tap is inside) of dy[b, o, oh, ow]·x[b, c,
+  ;; oh + i − padH, ow + j − padW], and db[p] = Σ dy[b, o] over the chunk: in 4 lanes (columns in quads
+  ;; from the first valid one) plus a scalar tail (the columns left), summed by $thinSum.
+  (func (export "thinConvGrad")
+    (param $dW i32) (param $db i32) (param $dy i32) (param $x i32) (param $p0 i32) (param $p1 i32)
+    (param $C i32) (param $H i32) (param $W i32) (param $kH i32) (param $kW i32) (param $padH i32) (param $padW i32)
+    (param $outH i32) (param $outW i32) (param $F i32) (param $batch i32) (param $G i32)
+    (local $p i32) (local $o i32) (local $b i32) (local $b0 i32) (local $b1 i32) (local $c i32) (local $i i32) (local $j i32)
+    (local $oh i32) (local $ohLo i32) (local $ohHi i32) (local $owLo i32) (local $owHi i32) (local $ow i32)
+    (local $acc v128) (local $tail f32) (local $dyRow i32) (local $xRow i32) (local $k i32) (local $n i32) (local $dWAt i32)
+    (local.set $n (i32.mul (local.get $outH) (local.get $outW)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $plane
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $o (i32.rem_u (local.get $p) (local.get $F)))
+        (local.set $b0 (i32.mul (i32.div_u (local.get $p) (local.get $F)) (local.get $G)))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $G)))
+        (if (i32.gt_u (local.get $b1) (local.get $batch)) (then (local.set $b1 (local.get $batch))))
+        ;; db: the chunk's dy planes, each in quads then a tail
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $tail (f32.const 0))
+        (local.set $b (local.get $b0))
+        (block $dbImages
+          (loop $dbImage
+            (br_if $dbImages (i32.ge_u (local.get $b) (local.get $b1)))
+            (local.set $dyRow (i32.add (local.get $dy) (i32.shl
+              (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o)) (local.get $n)) (i32.const 2))))
+            (local.set $k (i32.const 0))
+            (block $quads
+              (loop $quad
+                (br_if $quads (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $n)))
+                (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $dyRow) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $quad)))
+            (block $ones
+              (loop $one
+                (br_if $ones (i32.ge_u (local.get $k) (local.get $n)))
+                (local.set $tail (f32.add (local.get $tail) (f32.load (i32.add (local.get $dyRow) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $one)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $dbImage)))
+        (f32.store (i32.add (local.get $db) (i32.shl (local.get $p) (i32.const 2))) (call $thinSum (local.get $acc) (local.get $tail)))
+        ;; dW, tap by tap
+        (local.set $dWAt (i32.add (local.get $dW) (i32.shl
+          (i32.mul (local.get $p) (i32.mul (local.get $C) (i32.mul (local.get $kH) (local.get $kW)))) (i32.const 2))))
+        (local.set $c (i32.const 0))
+        (block $cs
+          (loop $cl
+            (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+            (local.set $i (i32.const 0))
+            (block $is
+              (loop $il
+                (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+                ;; rows oh with 0 ≤ oh + i − padH < H
+                (local.set $ohLo (i32.sub (local.get $padH) (local.get $i)))
+                (if (i32.lt_s (local.get $ohLo) (i32.const 0)) (then (local.set $ohLo (i32.const 0))))
+                (local.set $ohHi (i32.sub (i32.add (local.get $H) (local.get $padH)) (local.get $i)))
+                (if (i32.gt_s (local.get $ohHi) (local.get $outH)) (then (local.set $ohHi (local.get $outH))))
+                (local.set $j (i32.const 0))
+                (block $js
+                  (loop $jl
+                    (br_if $js (i32.ge_u (local.get $j) (local.get $kW)))
+                    (local.set $owLo (i32.sub (local.get $padW) (local.get $j)))
+                    (if (i32.lt_s (local.get $owLo) (i32.const 0)) (then (local.set $owLo (i32.const 0))))
+                    (local.set $owHi (i32.sub (i32.add (local.get $W) (local.get $padW)) (local.get $j)))
+                    (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
+                    (local.set $acc (v128.const f32x4 0 0 0 0))
+                    (local.set $tail (f32.const 0))
+                    (local.set $b (local.get $b0))
+                    (block $images
+                      (loop $image
+                        (br_if $images (i32.ge_u (local.get $b) (local.get $b1)))
+                        (local.set $oh (local.get $ohLo))
+                        (block $rows
+                          (loop $row
+                            (br_if $rows (i32.ge_s (local.get $oh) (local.get $ohHi)))
+                            (local.set $dyRow (i32.add (local.get $dy) (i32.shl
+                              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $F)) (local.get $o)) (local.get $outH)) (local.get $oh)) (local.get $outW))
+                              (i32.const 2))))
+                            ;; x at column ow − padW + j of row oh + i − padH, as a row base indexed by ow
+                            (local.set $xRow (i32.add (local.get $x) (i32.shl
+                              (i32.add
+                                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $C)) (local.get $c)) (local.get $H))
+                                                  (i32.sub (i32.add (local.get $oh) (local.get $i)) (local.get $padH)))
+                                         (local.get $W))
+                                (i32.sub (local.get $j) (local.get $padW)))
+                              (i32.const 2))))
+                            (local.set $ow (local.get $owLo))
+                            (block $quads2
+                              (loop $quad2
+                                (br_if $quads2 (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $owHi)))
+                                (local.set $acc (f32x4.add (local.get $acc)
+                                  (f32x4.mul (v128.load (i32.add (local.get $dyRow) (i32.shl (local.get $ow) (i32.const 2))))
+                                             (v128.load (i32.add (local.get $xRow) (i32.shl (local.get $ow) (i32.const 2)))))))
+                                (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                                (br $quad2)))
+                            (block $ones2
+                              (loop $one2
+                                (br_if $ones2 (i32.ge_s (local.get $ow) (local.get $owHi)))
+                                (local.set $tail (f32.add (local.get $tail)
+                                  (f32.mul (f32.load (i32.add (local.get $dyRow) (i32.shl (local.get $ow) (i32.const 2))))
+                                           (f32.load (i32.add (local.get $xRow) (i32.shl (local.get $ow) (i32.const 2)))))))
+                                (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                                (br $one2)))
+                            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+                            (br $row)))
+                        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                        (br $image)))
+                    (f32.store (local.get $dWAt) (call $thinSum (local.get $acc) (local.get $tail)))
+                    (local.set $dWAt (i32.add (local.get $dWAt) (i32.const 4)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jl)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $il)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cl)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $plane))))
 )

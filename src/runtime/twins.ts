@@ -273,3 +273,122 @@ export function maxPool2BackwardTwin(
     for (let k = 2 * outH * W; k < hw; k++) dx[xp + k] = 0;
   }
 }
+
+/**
+ * One output of the thin convolution (see {@link thinConvTwin}): Σ over the taps (c, i, j) in order
+ * of x[xAt + (c·H + ih)·W + iw]·w[wAt + (c·kH + i)·kW + j], ih = oh + i − padH, iw = ow + j − padW,
+ * every product and sum rounded to float32; rows outside the image are skipped, columns outside read
+ * as 0 (zero padding; the SIMD lanes of border quads read 0 there too).
+ */
+function thinPoint(
+  x: Float32Array, xAt: number, w: Float32Array, wAt: number, oh: number, ow: number,
+  C: number, H: number, W: number, kH: number, kW: number, padH: number, padW: number,
+): number {
+  const f = Math.fround;
+  let acc = 0;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kH; i++) {
+      const ih = oh + i - padH;
+      if (ih < 0 || ih >= H) continue;
+      const row = xAt + (c * H + ih) * W;
+      const wRow = wAt + (c * kH + i) * kW;
+      for (let j = 0; j < kW; j++) {
+        const iw = ow + j - padW;
+        acc = f(acc + f((iw < 0 || iw >= W ? 0 : x[row + iw]) * w[wRow + j]));
+      }
+    }
+  }
+  return acc;
+}
+
+/**
+ * Thin convolution (Conv2D with few input channels, stride 1), planes p = b·⌈F/4⌉ + blk in [p0, p1),
+ * a plane being image b's filters 4·blk … min(F, 4·blk + 4) − 1: y[b, o] = conv(x[b], w[o]) + bias[o],
+ * then +0 where ≤ 0 when `relu` is 1 (a NaN passes). x is [batch, C, H, W], w [F, C, kH, kW], bias [F]
+ * (zeros for none), y [batch, F, outH, outW]. Each output's sum runs over the taps in (c, i, j)
+ * order (rows outside the image skipped, columns outside read as 0): the SIMD export thinConv does exactly these float32
+ * operations per output, lane by lane.
+ */
+export function thinConvTwin(
+  y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array, p0: number, p1: number,
+  C: number, H: number, W: number, kH: number, kW: number, padH: number, padW: number,
+  outH: number, outW: number, F: number, relu: number,
+): void {
+  const f = Math.fround;
+  const blocks = Math.ceil(F / 4);
+  for (let p = p0; p < p1; p++) {
+    const blk = p % blocks;
+    const b = (p - blk) / blocks;
+    const xAt = b * C * H * W;
+    for (let o = 4 * blk; o < Math.min(F, 4 * blk + 4); o++) {
+      const wAt = o * C * kH * kW;
+      const bo = bias[o];
+      let at = (b * F + o) * outH * outW;
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          const v = f(thinPoint(x, xAt, w, wAt, oh, ow, C, H, W, kH, kW, padH, padW) + bo);
+          y[at++] = relu === 1 && v <= 0 ? 0 : v;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Weight and bias gradient partials of the thin convolution, planes p = chunk·F + o in [p0, p1), the
+ * chunk being images [chunk·G, min(batch, chunk·G + G)): dW[p·C·kH·kW + (c·kH + i)·kW + j] = Σ over
+ * the chunk's images, rows and the columns whose tap is inside of dy[b, o, oh, ow]·x[b, c, oh + i − padH,
+ * ow + j − padW]; db[p] = Σ dy[b, o] over the chunk. Float32 sums in four lanes (columns in runs of
+ * four from the first valid one; for db, the plane's elements in runs of four) plus a tail for the
+ * columns left, combined as ((l0 + l1) + (l2 + l3)) + tail: the bits of the SIMD export thinConvGrad.
+ */
+export function thinConvGradTwin(
+  dW: Float32Array, db: Float32Array, dy: Float32Array, x: Float32Array, p0: number, p1: number,
+  C: number, H: number, W: number, kH: number, kW: number, padH: number, padW: number,
+  outH: number, outW: number, F: number, batch: number, G: number,
+): void {
+  const f = Math.fround;
+  const n = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const o = p % F;
+    const b0 = ((p - o) / F) * G;
+    const b1 = Math.min(batch, b0 + G);
+    let l0 = 0, l1 = 0, l2 = 0, l3 = 0, tail = 0;
+    for (let b = b0; b < b1; b++) {
+      const at = (b * F + o) * n;
+      let k = 0;
+      for (; k + 4 <= n; k += 4) {
+        l0 = f(l0 + dy[at + k]); l1 = f(l1 + dy[at + k + 1]); l2 = f(l2 + dy[at + k + 2]); l3 = f(l3 + dy[at + k + 3]);
+      }
+      for (; k < n; k++) tail = f(tail + dy[at + k]);
+    }
+    db[p] = f(f(f(l0 + l1) + f(l2 + l3)) + tail);
+    let dWAt = p * C * kH * kW;
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < kH; i++) {
+        const ohLo = Math.max(0, padH - i);
+        const ohHi = Math.min(outH, H + padH - i);
+        for (let j = 0; j < kW; j++) {
+          const owLo = Math.max(0, padW - j);
+          const owHi = Math.min(outW, W + padW - j);
+          l0 = 0; l1 = 0; l2 = 0; l3 = 0; tail = 0;
+          for (let b = b0; b < b1; b++) {
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const dyRow = ((b * F + o) * outH + oh) * outW;
+              const xRow = ((b * C + c) * H + oh + i - padH) * W + j - padW;
+              let ow = owLo;
+              for (; ow + 4 <= owHi; ow += 4) {
+                l0 = f(l0 + f(dy[dyRow + ow] * x[xRow + ow]));
+                l1 = f(l1 + f(dy[dyRow + ow + 1] * x[xRow + ow + 1]));
+                l2 = f(l2 + f(dy[dyRow + ow + 2] * x[xRow + ow + 2]));
+                l3 = f(l3 + f(dy[dyRow + ow + 3] * x[xRow + ow + 3]));
+              }
+              for (; ow < owHi; ow++) tail = f(tail + f(dy[dyRow + ow] * x[xRow + ow]));
+            }
+          }
+          dW[dWAt++] = f(f(f(l0 + l1) + f(l2 + l3)) + tail);
+        }
+      }
+    }
+  }
+}

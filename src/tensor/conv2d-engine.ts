@@ -1,9 +1,10 @@
 // conv2d-engine.ts: the stride-1 "wide" convolution engine behind Conv2D (and any plugin layer that
 // wants it): per batch size, its data laid out in the shared heap (or a private one), the chunk tasks
-// of runtime/conv-tasks.ts run over all threads, and the partial sums reduced in chunk order.
+// of runtime/conv-tasks.ts run over all threads, and the partial sums reduced in chunk order; and the
+// "thin" engine for few input channels: a direct SIMD convolution (kernel table: thin-conv, thin-conv-grad).
 import { type HeapCopy, type HeapGemm, type TaskHelpers, convBackwardTask, convForwardTask, convColumnsKernel, CONV_DESC_WORDS, D } from '../runtime/conv-tasks.js';
-import { copyFloat32, sharedHeap } from '../runtime/heap.js';
-import { ADD_PARTS } from '../runtime/kernel-table.js';
+import { copyFloat32, heapFloat32, isHeapArray, sharedHeap } from '../runtime/heap.js';
+import { ADD_PARTS, RELU_BACKWARD, THIN_CONV, THIN_CONV_GRAD } from '../runtime/kernel-table.js';
 import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
 import { gemm, getGemmBackend } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
@@ -327,5 +328,167 @@ export class WideConv {
   release(): void {
     this.heap.free(this.forwardBlock, this);
     if (this.backwardBlock !== 0) this.heap.free(this.backwardBlock);
+  }
+}
+
+/**
+ * Default of {@link setThinConvMaxChannels}: 0, i.e. the thin path is never chosen. Measured with
+ * bench/conv.ts (see bench/RESULTS.md): on the assignment networks' first convs (1 → 16 / 32, 3×3,
+ * 28², batch 1 to 64) the direct kernel reaches 4–9 GFLOP/s and the im2col gemm 20+, so no shape
+ * qualifies yet; the rule stays in place for a faster direct kernel.
+ */
+export const THIN_CONV_MAX_CHANNELS = 0;
+
+let thinMaxChannels = THIN_CONV_MAX_CHANNELS;
+
+/**
+ * Sets the most input channels for which Conv2D's stride-1 convolutions run the direct
+ * {@link ThinConv} rather than {@link WideConv} (0 = never); returns the previous value. Layers pick
+ * their path at each forward. For tests and benchmarks; the default is the measured rule.
+ */
+export function setThinConvMaxChannels(channels: number): number {
+  if (!(Number.isInteger(channels) && channels >= 0)) {
+    throw new RangeError(`setThinConvMaxChannels: channels must be an integer ≥ 0, got ${String(channels)}`);
+  }
+  const previous = thinMaxChannels;
+  thinMaxChannels = channels;
+  return previous;
+}
+
+/** Images per weight-gradient partial of {@link ThinConv} (fixed: the bits do not depend on the thread count). */
+export const THIN_CONV_GROUP = 4;
+
+/**
+ * Whether a convolution runs the thin path: stride 1, padding ≤ kernel − 1 (the wide path's domain)
+ * and at most the input channels set by {@link setThinConvMaxChannels}.
+ */
+export function isThinConv(g: ConvGeometry): boolean {
+  return g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1 && g.channels <= thinMaxChannels;
+}
+
+/**
+ * Conv2D's direct path for thin inputs (few channels, stride 1), for one batch size: forward is the
+ * thin-conv kernel over the (image, block of 4 filters) planes, f32x4 along output rows, bias and an optional
+ * fused ReLU applied in the same pass; backward masks dy by the ReLU (relu-backward kernel), computes
+ * per-chunk ({@link THIN_CONV_GROUP} images) weight and bias partials with thin-conv-grad, sums them in
+ * chunk order (add-parts; the bias in float64), and, when asked, dx as the thin convolution of the
+ * padded dy with the flipped, transposed kernels. Every kernel splits over threads by planes, each
+ * plane computed by one thread, so the bits do not depend on the thread count. Buffers live in the
+ * shared heap when there is one (the SIMD code runs there; operands outside it are copied in), else
+ * the kernels' TypeScript twins run with the same bits.
+ */
+export class ThinConv {
+  readonly batch: number;
+  private readonly g: ConvGeometry;
+  private readonly filters: number;
+  private readonly chunks: number;
+  /** Output y[batch, filters, outH, outW]. */
+  readonly y: Tensor;
+  private readonly xCopy: Float32Array;
+  private readonly wCopy: Float32Array;
+  private readonly biasCopy: Float32Array;
+  /** Zeros standing for "no bias" (filters floats, or inC for dx's convolution). */
+  private readonly zeros: Float32Array;
+  private x: Float32Array;
+  private relu: boolean;
+  private dyCopy: Float32Array | null;
+  private dxTensor: Tensor | null;
+  private wFlip: Float32Array;
+  private dWPart: Float32Array;
+  private dbPart: Float32Array;
+
+  constructor(batch: number, filters: number, g: ConvGeometry) {
+    const { channels, height, width, kH, kW, outH, outW } = g;
+    this.batch = batch;
+    this.g = g;
+    this.filters = filters;
+    this.chunks = Math.ceil(batch / THIN_CONV_GROUP);
+    this.y = new Tensor(heapFloat32(batch * filters * outH * outW), [batch, filters, outH, outW]);
+    this.xCopy = heapFloat32(batch * channels * height * width);
+    this.wCopy = heapFloat32(filters * channels * kH * kW);
+    this.biasCopy = heapFloat32(filters);
+    this.zeros = heapFloat32(Math.max(filters, channels));
+    this.x = this.xCopy;
+    this.relu = false;
+    this.dyCopy = null;
+    this.dxTensor = null;
+    this.wFlip = new Float32Array(0);
+    this.dWPart = new Float32Array(0);
+    this.dbPart = new Float32Array(0);
+  }
+
+  /** `array` itself when it is in the shared heap (or there is none), else its copy in `copy`. */
+  private inHeap(array: Float32Array, copy: Float32Array): Float32Array {
+    if (isHeapArray(array) || !isHeapArray(copy)) return array;
+    copyFloat32(copy, array.length === copy.length ? array : array.subarray(0, copy.length));
+    return copy;
+  }
+
+  /** y = conv(x) + bias (through a ReLU if `relu`; backward then masks dy) for the whole batch; returns {@link y}. */
+  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
+    const { channels, height, width, kH, kW, padH, padW, outH, outW } = this.g;
+    const F = this.filters;
+    // The input is kept (by reference when it lives in the heap) for the weight gradient.
+    this.x = this.inHeap(x, this.xCopy);
+    this.relu = relu;
+    const wUsed = this.inHeap(w, this.wCopy);
+    const bUsed = bias === null ? this.zeros : this.inHeap(bias, this.biasCopy);
+    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), outH * outW * Math.min(F, 4) * channels * kH * kW, this.y.data, this.x, wUsed, bUsed,
+      channels, height, width, kH, kW, padH, padW, outH, outW, F, relu ? 1 : 0);
+    return this.y;
+  }
+
+  /**
+   * Adds dW (and db) of the last forward's input, given dy (dL/d(ReLU output) when forward fused a
+   * ReLU); returns dx (a layer-owned tensor) or null when `needInputGrad` is false.
+   */
+  backward(dy: Float32Array, w: Float32Array, gradW: Float32Array, gradB: Float32Array | null, needInputGrad: boolean): Tensor | null {
+    const { channels, height, width, kH, kW, padH, padW, outH, outW } = this.g;
+    const F = this.filters;
+    const batch = this.batch;
+    const ckk = channels * kH * kW;
+    if (this.dyCopy === null) {
+      this.dyCopy = heapFloat32(this.y.size);
+      this.dWPart = heapFloat32(this.chunks * F * ckk);
+      this.dbPart = heapFloat32(this.chunks * F);
+    }
+    let dyUsed: Float32Array;
+    if (this.relu) {
+      // dL/dy = 0 where the fused ReLU's output is ≤ 0 (the bits of the separate ReLU layer's backward).
+      dyUsed = this.dyCopy;
+      RELU_BACKWARD.run(this.y.size, dyUsed, dy, this.y.data);
+    } else {
+      dyUsed = this.inHeap(dy, this.dyCopy);
+    }
+    THIN_CONV_GRAD.runPlanes(this.chunks * F, THIN_CONV_GROUP * outH * outW * ckk, this.dWPart, this.dbPart, dyUsed, this.x,
+      channels, height, width, kH, kW, padH, padW, outH, outW, F, batch, THIN_CONV_GROUP);
+    const size = F * ckk;
+    ADD_PARTS.run(size, gradW, this.dWPart, this.chunks, size);
+    if (gradB !== null) {
+      const part = this.dbPart;
+      for (let o = 0; o < F; o++) {
+        let sum = 0;
+        for (let chunk = 0; chunk < this.chunks; chunk++) sum += part[chunk * F + o];
+        gradB[o] += sum;
+      }
+    }
+    if (!needInputGrad) return null;
+    if (this.dxTensor === null) {
+      this.dxTensor = new Tensor(heapFloat32(batch * channels * height * width), [batch, channels, height, width]);
+      this.wFlip = heapFloat32(F * ckk);
+    }
+    // dx = the thin convolution of dy (F channels, padded by k − 1 − pad) with wFlip[c, o, i, j] = W[o, c, kH−1−i, kW−1−j].
+    const kk = kH * kW;
+    const flip = this.wFlip;
+    for (let o = 0; o < F; o++) {
+      for (let c = 0; c < channels; c++) {
+        const src = (o * channels + c) * kk;
+        const dst = (c * F + o) * kk;
+        for (let t = 0; t < kk; t++) flip[dst + t] = w[src + kk - 1 - t];
+      }
+    }
+    THIN_CONV.runPlanes(batch * Math.ceil(channels / 4), height * width * Math.min(channels, 4) * F * kk, this.dxTensor.data, dyUsed, flip, this.zeros,
+      F, outH, outW, kH, kW, kH - 1 - padH, kW - 1 - padW, height, width, channels, 0);
+    return this.dxTensor;
   }
 }

@@ -4,6 +4,9 @@
 import { heapFloat32 } from '../runtime/heap.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
+// ops.ts imports this file too; the cycle is safe because neither uses the other while loading.
+import * as ops from './ops.js';
+import type { Operand, ReduceOptions } from './ops.js';
 
 /** Options of {@link Variable.backward}. */
 export interface BackwardOptions {
@@ -128,6 +131,49 @@ export class Variable {
   markModified(): void {
     this.versionBox.value++;
   }
+
+  // ---- The ops as methods (PyTorch style): x.matmul(w).add(b).relu() ----
+
+  /** {@link ops.add}: this + o, broadcasting. */
+  add(o: Operand): Variable { return ops.add(this, o); }
+  /** {@link ops.sub}: this − o, broadcasting. */
+  sub(o: Operand): Variable { return ops.sub(this, o); }
+  /** {@link ops.mul}: this · o elementwise, broadcasting. */
+  mul(o: Operand): Variable { return ops.mul(this, o); }
+  /** {@link ops.div}: this / o, broadcasting. */
+  div(o: Operand): Variable { return ops.div(this, o); }
+  /** {@link ops.neg}. */
+  neg(): Variable { return ops.neg(this); }
+  /** {@link ops.exp}. */
+  exp(): Variable { return ops.exp(this); }
+  /** {@link ops.log}. */
+  log(): Variable { return ops.log(this); }
+  /** {@link ops.sqrt}. */
+  sqrt(): Variable { return ops.sqrt(this); }
+  /** {@link ops.pow}: this^p for a number p. */
+  pow(p: number): Variable { return ops.pow(this, p); }
+  /** {@link ops.matmul}. */
+  matmul(o: Operand): Variable { return ops.matmul(this, o); }
+  /** {@link ops.sum} over `axes` (all when omitted). */
+  sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.sum(this, axes, options); }
+  /** {@link ops.mean} over `axes` (all when omitted). */
+  mean(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.mean(this, axes, options); }
+  /** {@link ops.reshape}: a view sharing data and version counter. */
+  reshape(shape: readonly number[]): Variable { return ops.reshape(this, shape); }
+  /** {@link ops.transpose} of a 2-D variable. */
+  t(): Variable { return ops.transpose(this); }
+  /** {@link ops.relu}. */
+  relu(): Variable { return ops.relu(this); }
+  /** {@link ops.tanh}. */
+  tanh(): Variable { return ops.tanh(this); }
+  /** {@link ops.sigmoid}. */
+  sigmoid(): Variable { return ops.sigmoid(this); }
+  /** {@link ops.gelu} (erf form). */
+  gelu(): Variable { return ops.gelu(this); }
+  /** {@link ops.softmax} over the last axis. */
+  softmax(): Variable { return ops.softmax(this); }
+  /** {@link ops.logSoftmax} over the last axis. */
+  logSoftmax(): Variable { return ops.logSoftmax(this); }
 
   /** Internal: adds `g` (flat, this size) into `.grad`, allocating it (in the shared heap) on first use. */
   accumulateGrad(g: Float32Array): void {

@@ -281,3 +281,31 @@ describe('input errors', () => {
     expect(() => ops.reshape(input([2, 3], 1), [4, 2])).toThrow(/cannot reshape/);
   });
 });
+
+describe('Variable methods', () => {
+  test('x.matmul(w).add(b).relu().sum() matches the functions, values and gradients', () => {
+    // x = [[1, −2]], w = [[1, 2], [3, 4]], b = [0.5, 10]: xw = [−5, −6], + b = [−4.5, 4], relu = [0, 4] → 4;
+    // only column 1 passes: dw = xᵀ·[0, 1] = [[0, 1], [0, −2]], db = [0, 1], dx = [0, 1]·wᵀ = [2, 4]
+    const x = variable([1, -2], { shape: [1, 2], requiresGrad: true });
+    const w = variable([1, 2, 3, 4], { shape: [2, 2], requiresGrad: true });
+    const b = variable([0.5, 10], { requiresGrad: true });
+    const y = x.matmul(w).add(b).relu().sum();
+    expect(y.item()).toBe(4);
+    y.backward();
+    close(w.grad!.data, [0, 1, 0, -2]); close(b.grad!.data, [0, 1]); close(x.grad!.data, [2, 4]);
+  });
+
+  test('every method is its function', () => {
+    const x = variable([0.5, 1, 1.5, 2, 2.5, 3], { shape: [2, 3] });
+    const pairs: [Variable, Variable][] = [
+      [x.sub(1).mul(2).div(3).neg(), ops.neg(ops.div(ops.mul(ops.sub(x, 1), 2), 3))],
+      [x.exp().log().sqrt().pow(3), ops.pow(ops.sqrt(ops.log(ops.exp(x))), 3)],
+      [x.tanh().sigmoid().gelu().softmax().logSoftmax(), ops.logSoftmax(ops.softmax(ops.gelu(ops.sigmoid(ops.tanh(x)))))],
+      [x.t().reshape([3, 2]).sum(0).mean(), ops.mean(ops.sum(ops.reshape(ops.transpose(x), [3, 2]), 0))],
+    ];
+    for (const [m, f] of pairs) {
+      expect(m.shape).toEqual(f.shape);
+      expect(Array.from(m.data)).toEqual(Array.from(f.data));
+    }
+  });
+});

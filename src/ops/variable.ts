@@ -34,18 +34,23 @@ export class Variable {
   readonly node: Node | null;
   private requires: boolean;
   private readonly versionBox: VersionBox;
+  /** The variable whose data this one views (reshape), or null. */
+  private readonly base: Variable | null;
 
   /**
    * A leaf variable over `value` (not copied). `requiresGrad` makes backward compute its gradient.
    * The internal third argument links an op's result to its node and shares a view's version counter.
    */
-  constructor(value: Tensor, options: { requiresGrad?: boolean } = {}, node: Node | null = null, versionBox?: VersionBox) {
+  constructor(
+    value: Tensor, options: { requiresGrad?: boolean } = {}, node: Node | null = null, versionBox?: VersionBox, base: Variable | null = null,
+  ) {
     if (!(value instanceof Tensor)) throw new Error(`Variable: value must be a Tensor, got ${Array.isArray(value) ? 'an array' : String(value)}`);
     this.value = value;
     this.grad = null;
     this.node = node;
     this.requires = node !== null || options.requiresGrad === true;
     this.versionBox = versionBox ?? { value: 0 };
+    this.base = base;
   }
 
   /** Shape of the value. */
@@ -108,19 +113,23 @@ export class Variable {
     this.grad = null;
   }
 
-  /** A variable over the same data and version counter, outside the graph (requires no grad). */
+  /** A variable over the same data and version counter, outside the graph (requires no grad; may be modified in place). */
   detach(): Variable {
+    // As in PyTorch, a detached alias may be changed in place in grad mode; the shared version
+    // counter still makes a backward that saved the original fail.
     return new Variable(this.value, {}, null, this.versionBox);
   }
 
   /**
    * Changes the value in place: `fn` writes into the data, then the version is bumped, so a backward
    * through an op that saved this variable before the change fails instead of using the new values.
-   * A leaf that requires grad can be modified only inside {@link noGrad} (as PyTorch forbids it).
+   * A leaf that requires grad, or a view of one, can be modified only inside {@link noGrad} (as PyTorch forbids it).
    */
   modify(fn: (data: Float32Array) => void): this {
-    if (this.node === null && this.requires && isGradEnabled()) {
-      throw new AutogradError('modify: a leaf variable that requires grad is being changed in place; do it inside noGrad(() => …)');
+    const owner = this.base ?? this;
+    if (owner.node === null && owner.requires && isGradEnabled()) {
+      const what = owner === this ? 'a leaf variable' : 'a view of a leaf variable';
+      throw new AutogradError(`modify: ${what} that requires grad is being changed in place; do it inside noGrad(() => …)`);
     }
     fn(this.value.data);
     this.versionBox.value++;
@@ -189,7 +198,7 @@ export class Variable {
 
   /** Internal: a variable over `value` sharing this one's version counter (for views such as reshape). */
   viewOf(value: Tensor, node: Node | null): Variable {
-    return new Variable(value, {}, node, this.versionBox);
+    return new Variable(value, {}, node, this.versionBox, this.base ?? this);
   }
 }
 

@@ -125,6 +125,13 @@ describe('in-place modification of saved variables', () => {
     noGrad(() => w.modify((d) => { d[0] -= 0.5; }));
     expect(Array.from(w.data)).toEqual([0.5, 2]);
     expect(w.version).toBe(1);
+    // Nor through a reshape view; a detached alias may be changed (as in PyTorch) and bumps the shared version.
+    expect(() => ops.reshape(w, [1, 2]).modify((d) => d.fill(0))).toThrow(/view of a leaf variable that requires grad/);
+    expect(Array.from(w.data)).toEqual([0.5, 2]);
+    const loss = ops.sum(ops.log(w));
+    w.detach().modify((d) => { d[1] = 4; });
+    expect(w.version).toBe(2);
+    expect(() => loss.backward()).toThrow(/saved by log/);
   });
 });
 

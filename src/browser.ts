@@ -28,7 +28,7 @@ export {
 // Autograd: Variables, differentiable ops (the `ops` namespace, also Variable methods), backward, noGrad, grad/valueAndGrad.
 export {
   Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops,
-  type BackwardOptions, type ArgNums, type ValueAndGrad, type Operand, type ReduceOptions,
+  type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
 } from './ops/index.js';
 
 // Losses.

@@ -10,7 +10,7 @@ import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable } from './variable.js';
 
 /** What an op accepts: a Variable, a Tensor (a constant) or a number (a scalar constant). */
-export type Operand = Variable | Tensor | number;
+export type OpInput = Variable | Tensor | number;
 
 // ---- Kernels: compiled on first use (not at import, so loading the library compiles nothing). ----
 
@@ -55,7 +55,7 @@ const K = {
 
 // ---- Helpers ----
 
-function asVariable(x: Operand, op: string, what: string): Variable {
+function asVariable(x: OpInput, op: string, what: string): Variable {
   if (x instanceof Variable) return x;
   if (x instanceof Tensor) return new Variable(x);
   if (typeof x === 'number') return new Variable(new Tensor(new Float32Array([x]), []));
@@ -187,7 +187,7 @@ function scaled(x: Float32Array, s: number): Float32Array {
 type BinaryGrads = (g: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array) => [Float32Array | null, Float32Array | null];
 
 function binary(
-  op: string, aIn: Operand, bIn: Operand, forward: () => Kernel,
+  op: string, aIn: OpInput, bIn: OpInput, forward: () => Kernel,
   saveA: boolean, saveB: boolean, grads: (needA: boolean, needB: boolean) => BinaryGrads,
 ): Variable {
   const a = asVariable(aIn, op, 'a');
@@ -217,17 +217,17 @@ function binary(
 }
 
 /** a + b with NumPy broadcasting. */
-export function add(a: Operand, b: Operand): Variable {
+export function add(a: OpInput, b: OpInput): Variable {
   return binary('add', a, b, K.add, false, false, () => (g) => [g, g]);
 }
 
 /** a − b with NumPy broadcasting. */
-export function sub(a: Operand, b: Operand): Variable {
+export function sub(a: OpInput, b: OpInput): Variable {
   return binary('sub', a, b, K.sub, false, false, (_, needB) => (g) => [g, needB ? run1(K.neg(), g) : null]);
 }
 
 /** a · b (elementwise) with NumPy broadcasting. */
-export function mul(a: Operand, b: Operand): Variable {
+export function mul(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'mul', 'a');
   const bv = asVariable(b, 'mul', 'b');
   return binary('mul', av, bv, K.mul, bv.requiresGrad, av.requiresGrad, (needA, needB) => (g, ae, be) => [
@@ -237,7 +237,7 @@ export function mul(a: Operand, b: Operand): Variable {
 }
 
 /** a / b (elementwise) with NumPy broadcasting. */
-export function div(a: Operand, b: Operand): Variable {
+export function div(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'div', 'a');
   const bv = asVariable(b, 'div', 'b');
   return binary('div', av, bv, K.div, bv.requiresGrad, true, (needA, needB) => (g, ae, be) => {
@@ -252,7 +252,7 @@ export function div(a: Operand, b: Operand): Variable {
 
 // ---- Unary maps ----
 
-function unary(op: string, xIn: Operand, forward: (x: Float32Array) => Float32Array, saveInput: boolean,
+function unary(op: string, xIn: OpInput, forward: (x: Float32Array) => Float32Array, saveInput: boolean,
   grad: (g: Float32Array, x: Float32Array, y: Float32Array) => Float32Array): Variable {
   const x = asVariable(xIn, op, 'x');
   const y = forward(x.data);
@@ -260,22 +260,22 @@ function unary(op: string, xIn: Operand, forward: (x: Float32Array) => Float32Ar
 }
 
 /** −x. */
-export function neg(x: Operand): Variable {
+export function neg(x: OpInput): Variable {
   return unary('neg', x, (d) => run1(K.neg(), d), false, (g) => run1(K.neg(), g));
 }
 
 /** eˣ (float32 exp: ≤ 1 ulp). */
-export function exp(x: Operand): Variable {
+export function exp(x: OpInput): Variable {
   return unary('exp', x, (d) => run1(K.exp(), d), false, (g, _, y) => run2(K.mul(), g, y));
 }
 
 /** Natural log (NaN below zero, −Inf at zero). */
-export function log(x: Operand): Variable {
+export function log(x: OpInput): Variable {
   return unary('log', x, (d) => run1(K.log(), d), true, (g, xd) => run2(K.div(), g, xd));
 }
 
 /** √x. */
-export function sqrt(x: Operand): Variable {
+export function sqrt(x: OpInput): Variable {
   return unary('sqrt', x, (d) => run1(K.sqrt(), d), false, (g, _, y) => run2(K.sqrtGrad(), g, y));
 }
 
@@ -283,7 +283,7 @@ export function sqrt(x: Operand): Variable {
  * x^p for a number exponent p (Math.pow per element, rounded to float32; negative bases work for
  * integer p). Gradient p·x^(p−1) (0 when p = 0).
  */
-export function pow(xIn: Operand, p: number): Variable {
+export function pow(xIn: OpInput, p: number): Variable {
   if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`pow: the exponent must be a number, got ${String(p)}`);
   return unary('pow', xIn, (d) => {
     const y = alloc(d.length);
@@ -298,7 +298,7 @@ export function pow(xIn: Operand, p: number): Variable {
 }
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
-export function relu(x: Operand): Variable {
+export function relu(x: OpInput): Variable {
   return unary('relu', x, (d) => {
     const y = alloc(d.length);
     RELU.run(d.length, y, d);
@@ -311,7 +311,7 @@ export function relu(x: Operand): Variable {
 }
 
 /** tanh(x); gradient 1 − tanh². */
-export function tanh(x: Operand): Variable {
+export function tanh(x: OpInput): Variable {
   return unary('tanh', x, (d) => {
     const y = alloc(d.length);
     TANH.run(d.length, y, d);
@@ -320,7 +320,7 @@ export function tanh(x: Operand): Variable {
 }
 
 /** 1 / (1 + e^(−x)); gradient σ·(1 − σ). */
-export function sigmoid(x: Operand): Variable {
+export function sigmoid(x: OpInput): Variable {
   return unary('sigmoid', x, (d) => {
     const y = alloc(d.length);
     SIGMOID.run(d.length, y, d);
@@ -329,7 +329,7 @@ export function sigmoid(x: Operand): Variable {
 }
 
 /** GELU, exact (erf) form: x·Φ(x) = x·0.5·(1 + erf(x/√2)), as torch.nn.functional.gelu (approximate='none'). */
-export function gelu(x: Operand): Variable {
+export function gelu(x: OpInput): Variable {
   return unary('gelu', x, (d) => run1(K.gelu(), d), true, (g, xd) => run2(K.geluGrad(), g, xd));
 }
 
@@ -356,7 +356,7 @@ export interface ReduceOptions {
   readonly keepDims?: boolean;
 }
 
-function reduce(op: 'sum' | 'mean', xIn: Operand, axes: number | readonly number[] | undefined, options: ReduceOptions): Variable {
+function reduce(op: 'sum' | 'mean', xIn: OpInput, axes: number | readonly number[] | undefined, options: ReduceOptions): Variable {
   const x = asVariable(xIn, op, 'x');
   const shape = x.shape;
   const list = x.value.rank === 0 ? [] : normalizeAxes(axes, shape.length, op);
@@ -383,19 +383,19 @@ function reduce(op: 'sum' | 'mean', xIn: Operand, axes: number | readonly number
 }
 
 /** Sum over `axes` (all when omitted; negative axes count from the end), summed in doubles. */
-export function sum(x: Operand, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
+export function sum(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
   return reduce('sum', x, axes, options);
 }
 
 /** Mean over `axes` (all when omitted); NaN over an empty axis. */
-export function mean(x: Operand, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
+export function mean(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
   return reduce('mean', x, axes, options);
 }
 
 // ---- Shape ops ----
 
 /** A view with a new shape (one dimension may be −1), sharing the data and the version counter. */
-export function reshape(xIn: Operand, shape: readonly number[]): Variable {
+export function reshape(xIn: OpInput, shape: readonly number[]): Variable {
   const x = asVariable(xIn, 'reshape', 'x');
   const value = x.value.reshape(shape);
   if (!isGradEnabled() || !x.requiresGrad) return x.viewOf(value, null);
@@ -413,7 +413,7 @@ function transposeData(x: Float32Array, rows: number, cols: number): Float32Arra
 }
 
 /** Transpose of a 2-D variable (a copy). */
-export function transpose(xIn: Operand): Variable {
+export function transpose(xIn: OpInput): Variable {
   const x = asVariable(xIn, 'transpose', 'x');
   if (x.value.rank !== 2) throw new Error(`transpose: needs a 2-D variable, got shape ${formatShape(x.shape)}`);
   const [rows, cols] = x.shape;
@@ -428,7 +428,7 @@ export function transpose(xIn: Operand): Variable {
  * and [B, m, k]·[k, n] → [B, m, n] (one weight for every batch entry). Backward uses gemm's
  * transposes: dA = dY·Bᵀ, dB = Aᵀ·dY (summed over the batch when B was shared).
  */
-export function matmul(aIn: Operand, bIn: Operand): Variable {
+export function matmul(aIn: OpInput, bIn: OpInput): Variable {
   const a = asVariable(aIn, 'matmul', 'a');
   const b = asVariable(bIn, 'matmul', 'b');
   const ra = a.value.rank;
@@ -481,7 +481,7 @@ function lastAxis(x: Variable, op: string): { rows: number; cols: number } {
 }
 
 /** Softmax over the last axis (max-subtracted). Gradient y·(g − Σ g·y) per row. */
-export function softmax(xIn: Operand): Variable {
+export function softmax(xIn: OpInput): Variable {
   const x = asVariable(xIn, 'softmax', 'x');
   const { rows, cols } = lastAxis(x, 'softmax');
   const y = softmaxRows(alloc(x.size), x.data, rows, cols);
@@ -498,7 +498,7 @@ export function softmax(xIn: Operand): Variable {
 }
 
 /** log softmax over the last axis. Gradient g − softmax·Σ g per row. */
-export function logSoftmax(xIn: Operand): Variable {
+export function logSoftmax(xIn: OpInput): Variable {
   const x = asVariable(xIn, 'logSoftmax', 'x');
   const { rows, cols } = lastAxis(x, 'logSoftmax');
   const y = logSoftmaxRows(alloc(x.size), x.data, rows, cols);
@@ -536,7 +536,7 @@ function readLabels(labels: ArrayLike<number> | Tensor, rows: number, cols: numb
  * [0, C)), mean over the N rows: −(1/N)·Σ log softmax(logits)[i, labelᵢ]. A scalar; gradient
  * (softmax − onehot)/N. Same as torch.nn.functional.cross_entropy with reduction 'mean'.
  */
-export function crossEntropy(logitsIn: Operand, labels: ArrayLike<number> | Tensor): Variable {
+export function crossEntropy(logitsIn: OpInput, labels: ArrayLike<number> | Tensor): Variable {
   const x = asVariable(logitsIn, 'crossEntropy', 'logits');
   if (x.value.rank !== 2) throw new Error(`crossEntropy: logits must be 2-D [N, C], got shape ${formatShape(x.shape)}`);
   const [rows, cols] = x.shape;
@@ -560,7 +560,7 @@ export function crossEntropy(logitsIn: Operand, labels: ArrayLike<number> | Tens
 }
 
 /** Mean squared error mean((pred − target)²) over every element (same shapes). A scalar. */
-export function mse(predIn: Operand, targetIn: Operand): Variable {
+export function mse(predIn: OpInput, targetIn: OpInput): Variable {
   const p = asVariable(predIn, 'mse', 'pred');
   const t = asVariable(targetIn, 'mse', 'target');
   if (!sameShape(p.shape, t.shape)) throw new Error(`mse: pred has shape ${formatShape(p.shape)} but target has ${formatShape(t.shape)}`);

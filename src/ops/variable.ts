@@ -6,7 +6,7 @@ import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
 // ops.ts imports this file too; the cycle is safe because neither uses the other while loading.
 import * as ops from './ops.js';
-import type { Operand, ReduceOptions } from './ops.js';
+import type { OpInput, ReduceOptions } from './ops.js';
 
 /** Options of {@link Variable.backward}. */
 export interface BackwardOptions {
@@ -144,13 +144,13 @@ export class Variable {
   // ---- The ops as methods (PyTorch style): x.matmul(w).add(b).relu() ----
 
   /** {@link ops.add}: this + o, broadcasting. */
-  add(o: Operand): Variable { return ops.add(this, o); }
+  add(o: OpInput): Variable { return ops.add(this, o); }
   /** {@link ops.sub}: this − o, broadcasting. */
-  sub(o: Operand): Variable { return ops.sub(this, o); }
+  sub(o: OpInput): Variable { return ops.sub(this, o); }
   /** {@link ops.mul}: this · o elementwise, broadcasting. */
-  mul(o: Operand): Variable { return ops.mul(this, o); }
+  mul(o: OpInput): Variable { return ops.mul(this, o); }
   /** {@link ops.div}: this / o, broadcasting. */
-  div(o: Operand): Variable { return ops.div(this, o); }
+  div(o: OpInput): Variable { return ops.div(this, o); }
   /** {@link ops.neg}. */
   neg(): Variable { return ops.neg(this); }
   /** {@link ops.exp}. */
@@ -162,7 +162,7 @@ export class Variable {
   /** {@link ops.pow}: this^p for a number p. */
   pow(p: number): Variable { return ops.pow(this, p); }
   /** {@link ops.matmul}. */
-  matmul(o: Operand): Variable { return ops.matmul(this, o); }
+  matmul(o: OpInput): Variable { return ops.matmul(this, o); }
   /** {@link ops.sum} over `axes` (all when omitted). */
   sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.sum(this, axes, options); }
   /** {@link ops.mean} over `axes` (all when omitted). */

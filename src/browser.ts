@@ -25,6 +25,12 @@ export {
   type DropoutOptions, type BatchNormConfig, type LeakyReLUOptions, type Size2,
 } from './layers/index.js';
 
+// Autograd: Variables, differentiable ops (the `ops` namespace, also Variable methods), backward, noGrad, grad/valueAndGrad.
+export {
+  Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops,
+  type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
+} from './ops/index.js';
+
 // Losses.
 export {
   SoftmaxCrossEntropy, MeanSquaredError, registerLoss, createLoss, lossNames, setLossWarningHandler, type Loss, type LossFactory, type CrossEntropyConfig,

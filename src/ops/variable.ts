@@ -1,0 +1,216 @@
+// variable.ts: Variable, a Tensor in the autograd graph: requiresGrad, the accumulated .grad, the op
+// that produced it (its Node), backward(), and the version counter that catches in-place changes to
+// values saved for backward. Views made by reshape share the data and the version counter.
+import { heapFloat32 } from '../runtime/heap.js';
+import { Tensor, formatShape } from '../tensor/tensor.js';
+import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
+// ops.ts imports this file too; the cycle is safe because neither uses the other while loading.
+import * as ops from './ops.js';
+import type { OpInput, ReduceOptions } from './ops.js';
+
+/** Options of {@link Variable.backward}. */
+export interface BackwardOptions {
+  /** Keep the graph (saved values, backward closures) so backward can run through it again. Default false. */
+  readonly retainGraph?: boolean;
+}
+
+/** Version counter shared by a variable and its views. */
+interface VersionBox {
+  value: number;
+}
+
+/**
+ * A tensor in the autograd graph. Leaves are made by the user (`new Variable(tensor, { requiresGrad: true })`
+ * or {@link variable}); every op on variables returns a new Variable that remembers its op when grad
+ * mode is on and an input requires grad. `.grad` accumulates (+=) across backward calls, like PyTorch;
+ * reset it with {@link Variable.zeroGrad}.
+ */
+export class Variable {
+  /** The value (float32, contiguous row-major). Do not write into `value.data` directly: use {@link Variable.modify}. */
+  readonly value: Tensor;
+  /** Gradient of the last backward passes (summed), same shape as `value`; null until a backward reaches it. */
+  grad: Tensor | null;
+  /** The op that produced this variable (null for leaves and for results computed without tracking). */
+  readonly node: Node | null;
+  private requires: boolean;
+  private readonly versionBox: VersionBox;
+  /** The variable whose data this one views (reshape), or null. */
+  private readonly base: Variable | null;
+
+  /**
+   * A leaf variable over `value` (not copied). `requiresGrad` makes backward compute its gradient.
+   * The internal third argument links an op's result to its node and shares a view's version counter.
+   */
+  constructor(
+    value: Tensor, options: { requiresGrad?: boolean } = {}, node: Node | null = null, versionBox?: VersionBox, base: Variable | null = null,
+  ) {
+    if (!(value instanceof Tensor)) throw new Error(`Variable: value must be a Tensor, got ${Array.isArray(value) ? 'an array' : String(value)}`);
+    this.value = value;
+    this.grad = null;
+    this.node = node;
+    this.requires = node !== null || options.requiresGrad === true;
+    this.versionBox = versionBox ?? { value: 0 };
+    this.base = base;
+  }
+
+  /** Shape of the value. */
+  get shape(): readonly number[] { return this.value.shape; }
+  /** Number of elements. */
+  get size(): number { return this.value.size; }
+  /** The value's data (read it; write through {@link Variable.modify}). */
+  get data(): Float32Array { return this.value.data; }
+  /** Bumped by every in-place change; backward compares it with the version saved by each op. */
+  get version(): number { return this.versionBox.value; }
+  /** True for variables created by the user rather than by an op. */
+  get isLeaf(): boolean { return this.node === null; }
+
+  /** Whether backward computes a gradient for this variable. Settable on leaves only. */
+  get requiresGrad(): boolean { return this.requires; }
+  set requiresGrad(value: boolean) {
+    if (this.node !== null && !value) {
+      throw new AutogradError('requiresGrad: cannot turn it off on a variable computed by an op; use detach()');
+    }
+    this.requires = value;
+  }
+
+  /** The single value of a one-element variable. */
+  item(): number {
+    if (this.value.size !== 1) throw new Error(`item: the variable has shape ${formatShape(this.value.shape)}, not one element`);
+    return this.value.data[0];
+  }
+
+  /**
+   * Backpropagates from this variable: for a one-element variable the upstream gradient defaults
+   * to 1; otherwise pass `gradient` (same shape). Leaves that require grad get dL/dleaf added into
+   * `.grad`. The graph is freed afterwards unless `{ retainGraph: true }`.
+   */
+  backward(gradient?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+    let upstream: Float32Array;
+    let opts = options;
+    if (gradient instanceof Tensor) {
+      if (gradient.size !== this.value.size || gradient.rank !== this.value.rank || gradient.shape.some((d, i) => d !== this.value.shape[i])) {
+        throw new Error(`backward: gradient has shape ${formatShape(gradient.shape)} but the variable has shape ${formatShape(this.value.shape)}`);
+      }
+      upstream = gradient.data;
+    } else {
+      if (gradient !== undefined) opts = gradient;
+      if (this.value.size !== 1) {
+        throw new AutogradError(`backward: the variable has shape ${formatShape(this.value.shape)}; backward without a gradient needs one element (pass a gradient of the same shape)`);
+      }
+      upstream = new Float32Array([1]);
+    }
+    runBackward(this, upstream, opts.retainGraph === true);
+  }
+
+  /** Keeps this (non-leaf) variable's gradient in `.grad` during backward, as leaves do. */
+  retainGrad(): this {
+    if (this.node !== null) this.node.retained = this;
+    return this;
+  }
+
+  /** Sets `.grad` to null (the next backward starts from zero). */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /** A variable over the same data and version counter, outside the graph (requires no grad; may be modified in place). */
+  detach(): Variable {
+    // As in PyTorch, a detached alias may be changed in place in grad mode; the shared version
+    // counter still makes a backward that saved the original fail.
+    return new Variable(this.value, {}, null, this.versionBox);
+  }
+
+  /**
+   * Changes the value in place: `fn` writes into the data, then the version is bumped, so a backward
+   * through an op that saved this variable before the change fails instead of using the new values.
+   * A leaf that requires grad, or a view of one, can be modified only inside {@link noGrad} (as PyTorch forbids it).
+   */
+  modify(fn: (data: Float32Array) => void): this {
+    const owner = this.base ?? this;
+    if (owner.node === null && owner.requires && isGradEnabled()) {
+      const what = owner === this ? 'a leaf variable' : 'a view of a leaf variable';
+      throw new AutogradError(`modify: ${what} that requires grad is being changed in place; do it inside noGrad(() => …)`);
+    }
+    fn(this.value.data);
+    this.versionBox.value++;
+    return this;
+  }
+
+  /** Records an in-place change made to `data` by other code (bumps the version). */
+  markModified(): void {
+    this.versionBox.value++;
+  }
+
+  // ---- The ops as methods (PyTorch style): x.matmul(w).add(b).relu() ----
+
+  /** {@link ops.add}: this + o, broadcasting. */
+  add(o: OpInput): Variable { return ops.add(this, o); }
+  /** {@link ops.sub}: this − o, broadcasting. */
+  sub(o: OpInput): Variable { return ops.sub(this, o); }
+  /** {@link ops.mul}: this · o elementwise, broadcasting. */
+  mul(o: OpInput): Variable { return ops.mul(this, o); }
+  /** {@link ops.div}: this / o, broadcasting. */
+  div(o: OpInput): Variable { return ops.div(this, o); }
+  /** {@link ops.neg}. */
+  neg(): Variable { return ops.neg(this); }
+  /** {@link ops.exp}. */
+  exp(): Variable { return ops.exp(this); }
+  /** {@link ops.log}. */
+  log(): Variable { return ops.log(this); }
+  /** {@link ops.sqrt}. */
+  sqrt(): Variable { return ops.sqrt(this); }
+  /** {@link ops.pow}: this^p for a number p. */
+  pow(p: number): Variable { return ops.pow(this, p); }
+  /** {@link ops.matmul}. */
+  matmul(o: OpInput): Variable { return ops.matmul(this, o); }
+  /** {@link ops.sum} over `axes` (all when omitted). */
+  sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.sum(this, axes, options); }
+  /** {@link ops.mean} over `axes` (all when omitted). */
+  mean(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.mean(this, axes, options); }
+  /** {@link ops.reshape}: a view sharing data and version counter. */
+  reshape(shape: readonly number[]): Variable { return ops.reshape(this, shape); }
+  /** {@link ops.transpose} of a 2-D variable. */
+  t(): Variable { return ops.transpose(this); }
+  /** {@link ops.relu}. */
+  relu(): Variable { return ops.relu(this); }
+  /** {@link ops.tanh}. */
+  tanh(): Variable { return ops.tanh(this); }
+  /** {@link ops.sigmoid}. */
+  sigmoid(): Variable { return ops.sigmoid(this); }
+  /** {@link ops.gelu} (erf form). */
+  gelu(): Variable { return ops.gelu(this); }
+  /** {@link ops.softmax} over the last axis. */
+  softmax(): Variable { return ops.softmax(this); }
+  /** {@link ops.logSoftmax} over the last axis. */
+  logSoftmax(): Variable { return ops.logSoftmax(this); }
+
+  /** Internal: adds `g` (flat, this size) into `.grad`, allocating it (in the shared heap) on first use. */
+  accumulateGrad(g: Float32Array): void {
+    if (this.grad === null) {
+      const data = heapFloat32(this.value.size);
+      data.set(g);
+      this.grad = new Tensor(data, this.value.shape);
+      return;
+    }
+    const d = this.grad.data;
+    for (let i = 0; i < d.length; i++) d[i] += g[i];
+  }
+
+  /** Internal: a variable over `value` sharing this one's version counter (for views such as reshape). */
+  viewOf(value: Tensor, node: Node | null): Variable {
+    return new Variable(value, {}, node, this.versionBox, this.base ?? this);
+  }
+}
+
+/** A leaf variable over a copy of `value` (a Tensor, or numbers with a shape). */
+export function variable(value: Tensor | ArrayLike<number> | number, options: { requiresGrad?: boolean; shape?: readonly number[] } = {}): Variable {
+  let t: Tensor;
+  if (value instanceof Tensor) {
+    t = new Tensor(value.data.slice(), value.shape);
+  } else if (typeof value === 'number') {
+    t = new Tensor(new Float32Array([value]), options.shape ?? []);
+  } else {
+    t = new Tensor(Float32Array.from(value), options.shape ?? [value.length]);
+  }
+  return new Variable(t, { requiresGrad: options.requiresGrad });
+}

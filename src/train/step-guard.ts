@@ -1,7 +1,9 @@
 // StepGuard: makes an optimizer step all-or-nothing with respect to non-finite weights. Before the
-// step it copies every parameter (one memcpy each) and the optimizer's slots into buffers it owns;
+// step it copies every parameter and the optimizer's slots into buffers it owns (in the shared heap,
+// so a copy is one memory.copy: engines copy a shared buffer with TypedArray.set element by element);
 // after the step one read-only pass checks the updated weights, and a NaN or infinity restores both.
 import type { Optimizer, OptimizerState } from '../optimizers/optimizer.js';
+import { copyFloat32, heapFloat32 } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -76,14 +78,14 @@ export class StepGuard {
   /** Copies every `params[i].value` and the optimizer's state into the guard's buffers. */
   capture(params: readonly Param[], optimizer: Optimizer): void {
     if (this.values.length !== params.length) {
-      this.values = params.map((p) => new Float32Array(p.value.size));
+      this.values = params.map((p) => heapFloat32(p.value.size));
       this.slots = params.map(() => null);
       this.slotsPresent = params.map(() => false);
     }
     for (let i = 0; i < params.length; i++) {
       const v = params[i].value.data;
-      if (this.values[i].length !== v.length) this.values[i] = new Float32Array(v.length);
-      this.values[i].set(v);
+      if (this.values[i].length !== v.length) this.values[i] = heapFloat32(v.length);
+      copyFloat32(this.values[i], v);
     }
     if (!isSlotted(optimizer)) {
       this.fallback = optimizer.stateDict();
@@ -108,10 +110,10 @@ export class StepGuard {
         const src = live[name];
         let dst = mine[name];
         if (dst === undefined || dst.length !== src.length) {
-          dst = new Float32Array(src.length);
+          dst = heapFloat32(src.length);
           mine[name] = dst;
         }
-        dst.set(src);
+        copyFloat32(dst, src);
       }
     }
   }
@@ -127,7 +129,7 @@ export class StepGuard {
 
   /** Puts back the weights and the optimizer state of the last {@link capture}. */
   restore(params: readonly Param[], optimizer: Optimizer): void {
-    for (let i = 0; i < params.length; i++) params[i].value.data.set(this.values[i]);
+    for (let i = 0; i < params.length; i++) copyFloat32(params[i].value.data, this.values[i]);
     if (this.fallback !== null && !isSlotted(optimizer)) {
       optimizer.loadStateDict(this.fallback);
       return;

@@ -7,10 +7,9 @@ import {
 } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
-import { Variable } from './variable.js';
+import { installVariableOps, Variable, type OpInput, type ReduceOptions } from './variable.js';
 
-/** What an op accepts: a Variable, a Tensor (a constant) or a number (a scalar constant). */
-export type OpInput = Variable | Tensor | number;
+export type { OpInput, ReduceOptions } from './variable.js';
 
 // ---- Kernels: compiled on first use (not at import, so loading the library compiles nothing). ----
 
@@ -351,10 +350,6 @@ function normalizeAxes(axes: number | readonly number[] | undefined, rank: numbe
 }
 
 /** Options of {@link sum} and {@link mean}. */
-export interface ReduceOptions {
-  /** Keep the reduced axes with size 1. Default false. */
-  readonly keepDims?: boolean;
-}
 
 function reduce(op: 'sum' | 'mean', xIn: OpInput, axes: number | readonly number[] | undefined, options: ReduceOptions): Variable {
   const x = asVariable(xIn, op, 'x');
@@ -580,3 +575,8 @@ export function mse(predIn: OpInput, targetIn: OpInput): Variable {
     return [p.requiresGrad ? gp : null, t.requiresGrad ? run1(K.neg(), gp) : null];
   });
 }
+
+// Variable's methods (x.add(y), x.relu(), …) call these through the table variable.ts keeps.
+installVariableOps({
+  add, sub, mul, div, neg, exp, log, sqrt, pow, matmul, sum, mean, reshape, transpose, relu, tanh, sigmoid, gelu, softmax, logSoftmax,
+});

@@ -1,7 +1,6 @@
 // tape.ts: the recorded graph of differentiable ops and the engine that walks it backward: grad mode
 // (noGrad scopes), one Node per recorded op with the variables it saved and their versions, gradient
 // accumulation into leaves, and freeing the graph after a backward pass unless it is retained.
-import type { Variable } from './variable.js';
 
 /** Any misuse of autograd: backward through a freed graph, a saved tensor modified in place, a non-scalar backward without a gradient. */
 export class AutogradError extends Error {
@@ -45,18 +44,31 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
  */
 export type BackwardFn = (gradOutput: Float32Array) => readonly (Float32Array | null)[];
 
+/**
+ * What the tape needs of a variable (Variable in variable.ts has all of it): its node, whether it wants a
+ * gradient, its version and shape for the in-place check, and where its gradient goes. Structural, so the
+ * tape sits below variable.ts instead of importing it.
+ */
+export interface TapeVariable {
+  readonly node: Node | null;
+  readonly requiresGrad: boolean;
+  readonly version: number;
+  readonly shape: readonly number[];
+  accumulateGrad(gradient: Float32Array): void;
+}
+
 /** One recorded op: its inputs, what it saved for backward (with the versions at save time), its backward. */
 export class Node {
   readonly op: string;
-  inputs: readonly Variable[];
-  saved: readonly Variable[];
+  inputs: readonly TapeVariable[];
+  saved: readonly TapeVariable[];
   savedVersions: readonly number[];
   backwardFn: BackwardFn | null;
-  /** The output, when it asked to keep its gradient ({@link Variable.retainGrad}). */
-  retained: Variable | null;
+  /** The output, when it asked to keep its gradient (Variable.retainGrad). */
+  retained: TapeVariable | null;
   outputSize: number;
 
-  constructor(op: string, inputs: readonly Variable[], saved: readonly Variable[], backwardFn: BackwardFn, outputSize: number) {
+  constructor(op: string, inputs: readonly TapeVariable[], saved: readonly TapeVariable[], backwardFn: BackwardFn, outputSize: number) {
     this.op = op;
     this.inputs = inputs;
     this.saved = saved;
@@ -105,7 +117,7 @@ function addInto(target: Float32Array, g: Float32Array): void {
  * Runs backward from `root` with upstream gradient `gradient` (flat, root's size): gradients of
  * leaves that require grad are added into their `.grad`; the graph is freed unless `retainGraph`.
  */
-export function runBackward(root: Variable, gradient: Float32Array, retainGraph: boolean): void {
+export function runBackward(root: TapeVariable, gradient: Float32Array, retainGraph: boolean): void {
   if (root.node === null) {
     if (!root.requiresGrad) {
       throw new AutogradError('backward: the variable does not require grad and has no graph (was it computed inside noGrad, or from inputs without requiresGrad?)');

@@ -4,9 +4,54 @@
 import { heapFloat32 } from '../runtime/heap.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
-// ops.ts imports this file too; the cycle is safe because neither uses the other while loading.
-import * as ops from './ops.js';
-import type { OpInput, ReduceOptions } from './ops.js';
+
+/** An op's operand: a variable, a plain tensor (a constant), or a number (broadcast). */
+export type OpInput = Variable | Tensor | number;
+
+/** Options of the reductions (sum, mean). */
+export interface ReduceOptions {
+  /** Keep the reduced axes with size 1. Default false. */
+  readonly keepDims?: boolean;
+}
+
+/**
+ * The ops behind Variable's methods (`x.add(y)` is `add(x, y)`). ops.ts installs them when it loads:
+ * it imports this file, and this file does not import it, so the method calls go through this table.
+ */
+export interface VariableOps {
+  add(a: OpInput, b: OpInput): Variable;
+  sub(a: OpInput, b: OpInput): Variable;
+  mul(a: OpInput, b: OpInput): Variable;
+  div(a: OpInput, b: OpInput): Variable;
+  neg(x: OpInput): Variable;
+  exp(x: OpInput): Variable;
+  log(x: OpInput): Variable;
+  sqrt(x: OpInput): Variable;
+  pow(x: OpInput, p: number): Variable;
+  matmul(a: OpInput, b: OpInput): Variable;
+  sum(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
+  mean(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
+  reshape(x: OpInput, shape: readonly number[]): Variable;
+  transpose(x: OpInput): Variable;
+  relu(x: OpInput): Variable;
+  tanh(x: OpInput): Variable;
+  sigmoid(x: OpInput): Variable;
+  gelu(x: OpInput): Variable;
+  softmax(x: OpInput): Variable;
+  logSoftmax(x: OpInput): Variable;
+}
+
+let installed: VariableOps | null = null;
+
+/** Installs the ops behind Variable's methods (called once by ops.ts). */
+export function installVariableOps(table: VariableOps): void {
+  installed = table;
+}
+
+function opsTable(): VariableOps {
+  if (installed === null) throw new Error('Variable methods need the ops module: import from tensorkit (or src/ops/index.ts), which loads it');
+  return installed;
+}
 
 /** Options of {@link Variable.backward}. */
 export interface BackwardOptions {
@@ -144,45 +189,45 @@ export class Variable {
   // ---- The ops as methods (PyTorch style): x.matmul(w).add(b).relu() ----
 
   /** {@link ops.add}: this + o, broadcasting. */
-  add(o: OpInput): Variable { return ops.add(this, o); }
+  add(o: OpInput): Variable { return opsTable().add(this, o); }
   /** {@link ops.sub}: this − o, broadcasting. */
-  sub(o: OpInput): Variable { return ops.sub(this, o); }
+  sub(o: OpInput): Variable { return opsTable().sub(this, o); }
   /** {@link ops.mul}: this · o elementwise, broadcasting. */
-  mul(o: OpInput): Variable { return ops.mul(this, o); }
+  mul(o: OpInput): Variable { return opsTable().mul(this, o); }
   /** {@link ops.div}: this / o, broadcasting. */
-  div(o: OpInput): Variable { return ops.div(this, o); }
+  div(o: OpInput): Variable { return opsTable().div(this, o); }
   /** {@link ops.neg}. */
-  neg(): Variable { return ops.neg(this); }
+  neg(): Variable { return opsTable().neg(this); }
   /** {@link ops.exp}. */
-  exp(): Variable { return ops.exp(this); }
+  exp(): Variable { return opsTable().exp(this); }
   /** {@link ops.log}. */
-  log(): Variable { return ops.log(this); }
+  log(): Variable { return opsTable().log(this); }
   /** {@link ops.sqrt}. */
-  sqrt(): Variable { return ops.sqrt(this); }
+  sqrt(): Variable { return opsTable().sqrt(this); }
   /** {@link ops.pow}: this^p for a number p. */
-  pow(p: number): Variable { return ops.pow(this, p); }
+  pow(p: number): Variable { return opsTable().pow(this, p); }
   /** {@link ops.matmul}. */
-  matmul(o: OpInput): Variable { return ops.matmul(this, o); }
+  matmul(o: OpInput): Variable { return opsTable().matmul(this, o); }
   /** {@link ops.sum} over `axes` (all when omitted). */
-  sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.sum(this, axes, options); }
+  sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().sum(this, axes, options); }
   /** {@link ops.mean} over `axes` (all when omitted). */
-  mean(axes?: number | readonly number[], options?: ReduceOptions): Variable { return ops.mean(this, axes, options); }
+  mean(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().mean(this, axes, options); }
   /** {@link ops.reshape}: a view sharing data and version counter. */
-  reshape(shape: readonly number[]): Variable { return ops.reshape(this, shape); }
+  reshape(shape: readonly number[]): Variable { return opsTable().reshape(this, shape); }
   /** {@link ops.transpose} of a 2-D variable. */
-  t(): Variable { return ops.transpose(this); }
+  t(): Variable { return opsTable().transpose(this); }
   /** {@link ops.relu}. */
-  relu(): Variable { return ops.relu(this); }
+  relu(): Variable { return opsTable().relu(this); }
   /** {@link ops.tanh}. */
-  tanh(): Variable { return ops.tanh(this); }
+  tanh(): Variable { return opsTable().tanh(this); }
   /** {@link ops.sigmoid}. */
-  sigmoid(): Variable { return ops.sigmoid(this); }
+  sigmoid(): Variable { return opsTable().sigmoid(this); }
   /** {@link ops.gelu} (erf form). */
-  gelu(): Variable { return ops.gelu(this); }
+  gelu(): Variable { return opsTable().gelu(this); }
   /** {@link ops.softmax} over the last axis. */
-  softmax(): Variable { return ops.softmax(this); }
+  softmax(): Variable { return opsTable().softmax(this); }
   /** {@link ops.logSoftmax} over the last axis. */
-  logSoftmax(): Variable { return ops.logSoftmax(this); }
+  logSoftmax(): Variable { return opsTable().logSoftmax(this); }
 
   /** Internal: adds `g` (flat, this size) into `.grad`, allocating it (in the shared heap) on first use. */
   accumulateGrad(g: Float32Array): void {

@@ -4,12 +4,10 @@
 // by name, then used in a Fashion-MNIST MLP beside the built-in tanh.
 // Run: npx tsx examples/custom-layer.ts [--epochs 3] [--out out/custom-layer] [--quick]
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Activation, Dense, Flatten, Sequential, Tanh, createLayer, loadFashionMnist, registerLayer, type History } from 'tensorkit';
 import { checkKeys, defineElementwise } from 'tensorkit/plugin';
 import { learningCurvesFromHistory, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
-import { normalizeArgv } from './lib/cli.js';
+import { parseExampleArgs, readInt, runIfMain } from './lib/cli.js';
 import { outputDir, percent, writeJson } from './lib/output.js';
 
 /** 1/√(2π), the standard normal density at 0. */
@@ -110,38 +108,15 @@ export async function main(options: ExampleOptions): Promise<Record<string, unkn
   return result;
 }
 
-function parseCli(): ExampleOptions {
-  const options = {
-    epochs: { type: 'string', default: '3' },
-    seed: { type: 'string', default: '0' },
-    out: { type: 'string', default: 'out/custom-layer' },
-    data: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  } as const;
-  const { values: args } = parseArgs({ args: normalizeArgv(process.argv.slice(2), Object.keys(options)), options });
-  if (args.help) {
+/** Parses the command line (the shared example flags plus --epochs) and runs {@link main}. */
+async function cli(argv: string[]): Promise<unknown> {
+  const { values, common, help } = parseExampleArgs('custom-layer', argv, { epochs: { type: 'string', default: '3' } });
+  if (help) {
     console.log('usage: npx tsx examples/custom-layer.ts [--epochs N] [--seed N] [--out DIR] [--data DIR] [--quick]');
-    process.exit(0);
+    return {};
   }
-  const int = (name: string, value: string, min: number): number => {
-    const v = Number(value);
-    if (!Number.isInteger(v) || v < min) {
-      console.error(`custom-layer: --${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
-      process.exit(2);
-    }
-    return v;
-  };
-  return {
-    epochs: args.quick ? 1 : int('epochs', args.epochs, 1),
-    seed: int('seed', args.seed, 0),
-    out: args.out,
-    data: args.data,
-    quick: args.quick,
-  };
+  return main({ epochs: common.quick ? 1 : readInt('epochs', values.epochs), seed: common.seed, out: common.out, data: common.data, quick: common.quick });
 }
 
 // Run only as a script, so tests can import Gelu without training.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(parseCli());
-}
+await runIfMain(import.meta.url, cli);

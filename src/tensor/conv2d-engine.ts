@@ -3,7 +3,7 @@
 // of runtime/conv-tasks.ts run over all threads, and the partial sums reduced in chunk order; and the
 // "thin" engine for few input channels: a direct SIMD convolution (kernel table: thin-conv, thin-conv-grad).
 import { type HeapCopy, type HeapGemm, type TaskHelpers, convBackwardTask, convForwardTask, convColumnsKernel, CONV_DESC_WORDS, D } from '../runtime/conv-tasks.js';
-import { copyFloat32, heapFloat32, isHeapArray, sharedHeap } from '../runtime/heap.js';
+import { copyFloat32, heapFloat32, isHeapArray, sharedHeap, type SharedHeap } from '../runtime/heap.js';
 import { ADD_PARTS, RELU_BACKWARD, THIN_CONV, THIN_CONV_GRAD } from '../runtime/kernel-table.js';
 import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
 import { gemm, getGemmBackend } from './gemm.js';
@@ -37,19 +37,12 @@ function overlaps(at: number, bytes: number, a: Float32Array): boolean {
   return at < a.byteOffset + a.byteLength && a.byteOffset < at + bytes;
 }
 
-/** Where a {@link WideConv} keeps its data and runs its tasks: the SharedHeap (runtime/heap.ts) or a {@link PrivateHeap}. */
-interface ConvHeap {
-  readonly f32: Float32Array;
-  readonly f64: Float64Array;
-  readonly i32: Int32Array;
-  /** Number of thread scratch areas needed (threads that can run tasks). */
-  readonly slots: number;
-  alloc(bytes: number, owner?: object): number;
-  free(address: number, owner?: object): void;
-  runTasks(op: number, desc: number, chunks: number): void;
-  /** The byte address of `array` when it lives in this heap (then the tasks read it in place), else −1. */
-  addressOf(array: Float32Array): number;
-}
+/**
+ * Where a {@link WideConv} keeps its data and runs its tasks: the SharedHeap (runtime/heap.ts) or a
+ * {@link PrivateHeap} — the shared heap's interface without its gemm and copy on addresses (the tasks
+ * get those from the runtime, or from the private heap's adapters).
+ */
+type ConvHeap = Omit<SharedHeap, 'gemm' | 'copy'>;
 
 // gemm flags of the private heap's adapter, by (transB, accumulate).
 const HEAP_GEMM_FLAGS = [{}, { accumulate: true }, { transB: true }, { transB: true, accumulate: true }] as const;

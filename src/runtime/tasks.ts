@@ -83,7 +83,10 @@ type KernelLoad = readonly [number, string | null, number, number, number, WasmM
 
 // The worker-side code (see WorkerCode in workers.ts): the same task functions, and the kernel table
 // loaded from the worker data, then from messages posted to the worker's port.
-const TASK_SOURCE = `[null, ${convForwardTask.toString()}, ${convBackwardTask.toString()}, ${rangeTask.toString()}]`;
+/** The task functions by id (index 0: a plain gemm share), on this thread; the workers get the same list as source. */
+const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
+type Task = NonNullable<(typeof TASKS)[number]>;
+const TASK_SOURCE = `[${TASKS.map((task) => (task === null ? 'null' : task.toString())).join(', ')}]`;
 const HELPER_SOURCE = `{ convColumns: ${convColumnsKernel.toString()}, kernels: [], args: [], sync: null }`;
 function setupSource(receiveSource: string): string {
   return `
@@ -147,10 +150,9 @@ export class Runtime {
     this.shareArgs = new Int32Array(SHARE_ARGS * MAX_SHARES);
     this.kernelLoads = [];
     this.helpers = { convColumns: convColumnsKernel, kernels: [], args: [], sync: () => {} };
-    const tasks = [null, convForwardTask, convBackwardTask, rangeTask] as const;
     this.localTask = (op, args, o) => {
       const a = this.arena;
-      (tasks[op] as NonNullable<(typeof tasks)[number]>)(
+      (TASKS[op] as Task)(
         a.f32, a.f64, a.i32, args[o], args[o + 1], args[o + 2], 0, WORK_BASE, this.exports.gemm, this.exports.copy, this.helpers, this.exports,
       );
     };
@@ -191,8 +193,7 @@ export class Runtime {
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
       const a = this.arena;
-      const task = op === CONV_FORWARD_TASK ? convForwardTask : op === CONV_BACKWARD_TASK ? convBackwardTask : rangeTask;
-      task(a.f32, a.f64, a.i32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, this.helpers, this.exports);
+      (TASKS[op] as Task)(a.f32, a.f64, a.i32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, this.helpers, this.exports);
       return;
     }
     const args = this.shareArgs;

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSchedule, loadModel, Rng, saveModel, type FitPosition, type Sequential } from '../../src/index.js';
+import { runUntilKilled } from '../util/kill-child.js';
 import { compileFresh, fitOptions, makeData, makeModel } from './resume-setup.js';
 
 const { x, y } = makeData();
@@ -70,28 +70,7 @@ describe('checkpoint and resume', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tk-kill-'));
     const path = join(dir, 'ckpt.safetensors');
     const killAfter = 20 + new Rng(Date.now() % 100000).int(150);
-    const child = new URL('./resume-child.ts', import.meta.url).pathname;
-    const lastSaved = await new Promise<number>((resolve, reject) => {
-      // node itself (not a wrapper script), so SIGKILL reaches the process doing the training.
-      const proc = spawn(process.execPath, ['--import', 'tsx', child, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let last = -1;
-      let buffer = '';
-      proc.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) {
-          const m = /^saved (\d+)$/.exec(line);
-          if (m) last = Number(m[1]);
-          if (last >= killAfter && proc.exitCode === null && !proc.killed) proc.kill('SIGKILL');
-        }
-      });
-      proc.on('error', reject);
-      proc.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') reject(new Error(`child ended with code ${code} before it was killed`));
-        else resolve(last);
-      });
-    });
+    const lastSaved = await runUntilKilled(new URL('./resume-child.ts', import.meta.url).pathname, [path], /^saved (\d+)$/, killAfter);
     expect(lastSaved).toBeGreaterThanOrEqual(killAfter);
     const resumed = await resumeFrom(path);
     expectSameWeights(resumed, reference);

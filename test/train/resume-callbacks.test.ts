@@ -2,12 +2,12 @@
 // EarlyStopping, Checkpoint, CsvLogger, the progress reporter and a ReduceOnPlateau schedule active,
 // then resumed from its last checkpoint. The resumed run must end where the uninterrupted one does:
 // same stopping epoch, same weights, predictions, CSV rows, best checkpoint and progress lines.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, Rng, type FitPosition, type Sequential } from '../../src/index.js';
+import { runUntilKilled } from '../util/kill-child.js';
 import { callbacksFor, compileFresh, fitOptions, lastCheckpoint, makeData, makeModel, type Run } from './resume-callbacks-setup.js';
 
 const { x, y } = makeData();
@@ -38,25 +38,7 @@ async function uninterrupted(dir: string): Promise<{ model: Sequential; run: Run
 
 /** Runs the child in `dir` and SIGKILLs it once it reports step `killAfter`; returns the last step it reported. */
 function killedRun(dir: string, killAfter: number): Promise<number> {
-  const child = new URL('./resume-callbacks-child.ts', import.meta.url).pathname;
-  return new Promise<number>((resolve, reject) => {
-    // node itself (not a wrapper script), so SIGKILL reaches the process doing the training.
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let last = -1;
-    let buffer = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        const m = /^step (\d+)$/.exec(line);
-        if (m) last = Number(m[1]);
-        if (last >= killAfter && proc.exitCode === null && !proc.killed) proc.kill('SIGKILL');
-      }
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(last) : reject(new Error(`child ended with code ${code} before it was killed`))));
-  });
+  return runUntilKilled(new URL('./resume-callbacks-child.ts', import.meta.url).pathname, [dir], /^step (\d+)$/, killAfter);
 }
 
 describe('resume with EarlyStopping, Checkpoint, CsvLogger, progress and ReduceOnPlateau', () => {

@@ -7,6 +7,7 @@ import { availableParallelism, cpus, hostname, platform } from 'node:os';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BatchLogs, Callback, EpochLogs, TrainingControl } from '../train/callbacks.js';
+import { procStat } from './processes.js';
 
 /** A run's parameters: JSON values (nested objects and lists are kept as given). */
 export type RunParams = Readonly<Record<string, unknown>>;
@@ -126,14 +127,8 @@ export const HEARTBEAT_SECONDS = 30;
  */
 export function processStartTime(pid: number): string | null {
   if (platform() !== 'linux') return '';
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields after it start past the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? '';
-  } catch {
-    return null;
-  }
+  const stat = procStat(pid);
+  return stat === null ? null : stat.start ?? '';
 }
 
 /**

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { procStat } from './processes.js';
 
 /** What sweep.lock holds. */
 export interface SweepLockOwner {
@@ -26,17 +27,11 @@ export class SweepLockedError extends Error {
   }
 }
 
-/** Field 22 of /proc/PID/stat (the start time), or null without /proc. */
+/** Field 22 of /proc/PID/stat (the start time), `'zombie'` for a zombie, or null without /proc. */
 function procStart(pid: number | 'self'): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid …": the comm may hold spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return 'zombie';
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  const stat = procStat(pid);
+  if (stat === null) return null;
+  return stat.state === 'Z' ? 'zombie' : stat.start ?? null;
 }
 
 /** Whether the lock's owner still runs: same host, pid alive (not a zombie), same start time when known. */

@@ -13,6 +13,7 @@ import { acquireSweepLock } from './sweep-lock.js';
 import { createRun, runCallback, runNameFromParams, type Run, type RunSummary } from './run.js';
 import { expandParams, gridPoint, randomPoint, samplePrior, tpePoint, trialRng, type Observation, type TrialParams } from './search.js';
 import { gridSize, type SweepConfig } from './sweep-config.js';
+import { killIfArgs } from './processes.js';
 
 /** Where a trial stands. `stopped`: ended early by hyperband; `failed`: threw or exited non-zero. */
 export type TrialStatus = 'running' | 'finished' | 'stopped' | 'failed';
@@ -149,19 +150,7 @@ function saveState(dir: string, state: SweepState): void {
  * Without /proc (not Linux) nothing is ended.
  */
 export function endOrphan(pid: number, runDir: string, trial: string, sweepName: string): void {
-  let args: string[];
-  try {
-    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return; // Not running, or no /proc on this platform.
-  }
-  if (args.includes(runDir) || (args.includes(trial) && args.includes(sweepName))) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // It exited in between.
-    }
-  }
+  killIfArgs(pid, (args) => args.includes(runDir) || (args.includes(trial) && args.includes(sweepName)));
 }
 
 /** The metric value of a summary: `summary[metric]` if finite, else null. */

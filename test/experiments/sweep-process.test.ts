@@ -8,29 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateSweepConfig } from '../../src/experiments/sweep-config.js';
 import { loadSweepState, sweepProcesses } from '../../src/experiments/sweep.js';
+import { processAlive } from '../util/process.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const program = join(root, 'test/experiments/fake-trainer.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Whether `pid` is a live process. A zombie counts as dead: an orphan re-parented to PID 1 stays a
- * zombie until PID 1 reaps it, which some container inits never do, and `kill(pid, 0)` succeeds on it.
- */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // /proc/PID/stat: "pid (comm) state …"; the comm may contain spaces or parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // No /proc (not Linux): trust kill(pid, 0).
-  }
-}
 
 describe('sweep in child processes', () => {
   it('resumes after SIGKILL without repeating finished trials', async () => {
@@ -89,8 +72,8 @@ describe('sweep in child processes', () => {
     for (const t of after.trials) expect(lines).toContain(`${join(dir, 'runs', t.name)} end`);
     // (An orphan that was exiting on its own when the resume looked may take a moment to be reaped.)
     for (const pid of orphanPids) {
-      for (let waited = 0; alive(pid) && waited < 5000; waited += 100) await sleep(100);
-      expect(alive(pid), `orphan ${pid}`).toBe(false);
+      for (let waited = 0; processAlive(pid) && waited < 5000; waited += 100) await sleep(100);
+      expect(processAlive(pid), `orphan ${pid}`).toBe(false);
     }
   }, 120_000);
 
@@ -166,7 +149,7 @@ describe('sweep in child processes', () => {
     const second = sweepProcess(work, configPath, log);
     expect(await second.exit).toBe(1);
     expect(second.out()).toMatch(new RegExp(`sweep\\.lock is held by another sweep: pid ${first.child.pid} on host [^,]+, started \\d{4}-`));
-    expect(alive(runningPid), 'the first sweep\'s running trial').toBe(true);
+    expect(processAlive(runningPid), 'the first sweep\'s running trial').toBe(true);
     writeFileSync(gate, '');
     expect(await first.exit, first.out()).toBe(0);
     ranOnce(work, log);

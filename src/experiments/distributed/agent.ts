@@ -14,6 +14,7 @@ import {
   assignTrial, doneCount, DONE_STATES, hyperbandDecide, KEY_PREFIX, keys, markRunning, MAX_FILE_BYTES, queueName, readMeta, recordEnd, recordEpoch,
   recordPid, storeSweep, type RegisterOptions, type SweepMeta, type TrialState,
 } from './store.js';
+import { killIfArgs } from '../processes.js';
 
 /** How a sweep's config is re-validated when read back (the CLI passes the train command's rules). */
 export type Revalidate = (raw: unknown, program: boolean) => ValidateOptions;
@@ -102,20 +103,8 @@ export interface AgentResult {
  * Without /proc (not Linux) nothing is ended.
  */
 function endOrphanAttempt(pid: number, name: string, id: string): void {
-  let args: string[];
-  try {
-    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return;
-  }
   const tail = join(id, 'runs', name);
-  if (args.some((a) => a.endsWith(`/${tail}`)) || (args.includes(name) && args.includes(id))) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // It exited in between.
-    }
-  }
+  killIfArgs(pid, (args) => args.some((a) => a.endsWith(`/${tail}`)) || (args.includes(name) && args.includes(id)));
 }
 
 /** A finished run's files to keep in Redis: the run folder's plain files up to {@link MAX_FILE_BYTES}. */

@@ -13,26 +13,13 @@ import { keys } from '../../../src/experiments/distributed/store.js';
 import { validateSweepConfig } from '../../../src/experiments/sweep-config.js';
 import { sweepProcesses } from '../../../src/experiments/sweep.js';
 import { REDIS_TESTS, startRedis, type TestRedis } from '../../util/redis.js';
+import { processAlive } from '../../util/process.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const program = join(root, 'test/experiments/fake-trainer.ts');
 const cli = join(root, 'src/cli/main.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Whether `pid` runs (a zombie counts as ended). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 /** The process id an agent recorded for trial `index` (the hash field the status JSON leaves out). */
 async function readTrialPid(redis: TestRedis, id: string, index: number): Promise<string> {

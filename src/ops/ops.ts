@@ -580,3 +580,4 @@ export function mse(predIn: OpInput, targetIn: OpInput): Variable {
 installVariableOps({
   add, sub, mul, div, neg, exp, log, sqrt, pow, matmul, sum, mean, reshape, transpose, relu, tanh, sigmoid, gelu, softmax, logSoftmax,
 });
+export * from './nn.js';

@@ -1,7 +1,8 @@
 // conv.ts: the differentiable convolutions conv2d (NCHW) and conv1d (NCL, a conv2d of height 1): stride,
-// zero padding per axis ('valid', 'same' or sizes), dilation and groups, as im2col + gemm per image and
-// group; backward for the input (gemm + col2im), the weight (gemm) and the bias (channel sums).
-import { col2im, gemm, heapFloat32, im2col, type ConvGeometry } from '../plugin/index.js';
+// zero padding per axis ('valid', 'same' or sizes), dilation and groups. Stride-1 convolutions run the
+// Conv2D layer's engine (WideConv); the rest im2col + gemm per image and group, backward for the input
+// (gemm + col2im), the weight (gemm) and the bias (channel sums).
+import { WideConv, col2im, copyFloat32, gemm, heapFloat32, im2col, sharedConvHeap, type ConvGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { addChannelSums, alloc, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
 import type { OpInput, Variable } from './variable.js';
@@ -276,8 +277,106 @@ function convBackward(
   return [gx, gw, gb];
 }
 
+// ---- The stride-1 engine ----
+
+let wideEnabled = true;
+
+/**
+ * Whether stride-1 convolutions run the WideConv engine (default true) or the im2col + gemm path that
+ * every other convolution takes; returns the previous setting. For tests and benchmarks, which compare
+ * the two paths: both give the same values to float32 rounding.
+ */
+export function setWideConvOps(enabled: boolean): boolean {
+  const previous = wideEnabled;
+  wideEnabled = enabled;
+  return previous;
+}
+
+/**
+ * The engine's domain, the Conv2D layer's stride-1 path: one group, no dilation, stride 1 and
+ * symmetric padding ≤ kernel − 1 (so not 'same' with an even kernel).
+ */
+function isWide(p: ConvPlan): boolean {
+  const g = p.geom;
+  return wideEnabled && p.groups === 1 && p.dilH === 1 && p.dilW === 1 && g.strideH === 1 && g.strideW === 1
+    && g.padH <= g.kH - 1 && g.padW <= g.kW - 1
+    && g.outH === g.height + 2 * g.padH - g.kH + 1 && g.outW === g.width + 2 * g.padW - g.kW + 1;
+}
+
+/**
+ * Idle engines, oldest first, at most {@link WIDE_IDLE_MAX}. An engine holds a forward's state (its
+ * input and weights) until that op's backward; it is idle otherwise. A training step takes one per
+ * convolution in its forward and gives each back in backward, so steady state makes no new engines.
+ */
+const wideIdle: { key: string; wide: WideConv }[] = [];
+const WIDE_IDLE_MAX = 16;
+/** The op (a token) whose forward an engine last ran: its backward may use the engine's state only if it is still the last. */
+const wideUser = new WeakMap<WideConv, object>();
+
+function wideKey(p: ConvPlan, useBias: boolean, shared: boolean): string {
+  const g = p.geom;
+  return `${p.batch},${p.outC},${useBias},${g.channels},${g.height},${g.width},${g.kH},${g.kW},${g.padH},${g.padW},${shared}`;
+}
+
+function takeWide(key: string, p: ConvPlan, useBias: boolean): WideConv {
+  for (let i = wideIdle.length - 1; i >= 0; i--) {
+    if (wideIdle[i].key === key) return wideIdle.splice(i, 1)[0].wide;
+  }
+  return new WideConv(p.batch, p.outC, useBias, p.geom, sharedConvHeap());
+}
+
+function giveWide(key: string, wide: WideConv): void {
+  for (const e of wideIdle) if (e.wide === wide) return;
+  wideIdle.push({ key, wide });
+  if (wideIdle.length > WIDE_IDLE_MAX) {
+    const old = (wideIdle.shift() as { wide: WideConv }).wide;
+    wideUser.delete(old);
+    old.release();
+  }
+}
+
+function copyOut(src: Float32Array): Float32Array {
+  const out = alloc(src.length);
+  copyFloat32(out, src);
+  return out;
+}
+
+/** {@link convolve} on the WideConv engine: its y and dx are copied out, so the engine can serve the next op. */
+function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
+  const useBias = bias !== null;
+  const key = wideKey(p, useBias, sharedConvHeap() !== null);
+  const token = {};
+  let wide = takeWide(key, p, useBias);
+  const y = copyOut(wide.forward(x.data, w.data, useBias ? bias.data : null, false).data);
+  wideUser.set(wide, token);
+  const inputs = useBias ? [x, w, bias] : [x, w];
+  const out = record(op, new Tensor(y, outShape), inputs, [x, w], () => {
+    const needX = x.requiresGrad;
+    const needB = useBias && bias.requiresGrad;
+    return (g) => {
+      if (wideUser.get(wide) !== token || key !== wideKey(p, useBias, sharedConvHeap() !== null)) {
+        // A later op ran its forward on this engine (a second backward through a retained graph), or
+        // the gemm backend changed: redo this op's forward on an engine of its own first.
+        wide = takeWide(wideKey(p, useBias, sharedConvHeap() !== null), p, useBias);
+        wide.forward(x.data, w.data, useBias ? bias.data : null, false);
+        wideUser.set(wide, token);
+      }
+      // The engine adds into dW and db (zero-filled here); dW is computed even for a constant weight.
+      const gw = alloc(w.size);
+      const gb = needB ? alloc(p.outC) : null;
+      const dx = wide.backward(g, gw, gb, needX);
+      const gx = dx === null ? null : copyOut(dx.data);
+      giveWide(wideKey(p, useBias, wide.shared), wide);
+      return [gx, w.requiresGrad ? gw : null, gb];
+    };
+  });
+  if (out.node === null) giveWide(key, wide);
+  return out;
+}
+
 /** Records the convolution planned in `p` on x, w and an optional bias; `outShape` is the result's shape. */
 function convolve(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
+  if (isWide(p)) return convolveWide(op, p, x, w, bias, outShape);
   const y = convForward(p, x.data, w.data, bias === null ? null : bias.data);
   const inputs = bias === null ? [x, w] : [x, w, bias];
   return record(op, new Tensor(y, outShape), inputs, [x, w], () => {

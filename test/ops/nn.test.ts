@@ -8,6 +8,7 @@
 // float32 rounding): a gradient off by 0.5% fails (checked at the end of the file).
 import { describe, expect, test } from 'vitest';
 import { Dropout } from '../../src/layers/dropout.js';
+import { setWideConvOps } from '../../src/ops/conv.js';
 import { Variable, noGrad, ops } from '../../src/ops/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
@@ -183,18 +184,57 @@ describe('conv2d', () => {
     close(y.data, [3, -10]);
   });
 
-  for (const [i, cc] of CONV_CASES.entries()) {
-    test(`float64 direct conv and its differences: ${convCaseName(cc)}`, () => {
-      const g = geometry64(cc);
-      const inputs = convInputs(cc, g, 100 + 10 * i);
-      const y = check(
-        (x, w, b) => ops.conv2d(x, w, b ?? null, convOptions(cc)),
-        inputs,
-        (x, w, b) => conv64(x, w, b ?? null, g),
-      );
-      expect(y).toBeLessThan(GRAD_TOL);
-    });
+  // Stride-1 cases run the WideConv engine by default; every case also runs the im2col + gemm path.
+  for (const wide of [true, false]) {
+    for (const [i, cc] of CONV_CASES.entries()) {
+      test(`float64 direct conv and its differences (${wide ? 'default paths' : 'im2col + gemm only'}): ${convCaseName(cc)}`, () => {
+        const previous = setWideConvOps(wide);
+        try {
+          const g = geometry64(cc);
+          const inputs = convInputs(cc, g, 100 + 10 * i);
+          const y = check(
+            (x, w, b) => ops.conv2d(x, w, b ?? null, convOptions(cc)),
+            inputs,
+            (x, w, b) => conv64(x, w, b ?? null, g),
+          );
+          expect(y).toBeLessThan(GRAD_TOL);
+        } finally {
+          setWideConvOps(previous);
+        }
+      });
+    }
   }
+
+  test('the engine path: same-shaped convolutions in flight together, a retained graph run twice', () => {
+    // y = conv(relu(conv(x, w1)), w2) with both convs of one shape: two engines hold forward state at
+    // once. Gradients must equal the im2col path's; a second backward (retainGraph) after another
+    // forward of that shape has reused the engines must give the same gradients again.
+    const x = random([2, 3, 6, 6], 1);
+    const w1 = random([3, 3, 3, 3], 2, -0.5, 0.5);
+    const w2 = random([3, 3, 3, 3], 3, -0.5, 0.5);
+    const run = (wide: boolean, twice: boolean): Float32Array[] => {
+      const previous = setWideConvOps(wide);
+      try {
+        const vs = [x, w1, w2].map((t) => new Variable(t.clone(), { requiresGrad: true }));
+        const y = ops.conv2d(ops.relu(ops.conv2d(vs[0], vs[1], null, { padding: 1 })), vs[2], null, { padding: 1 });
+        const loss = ops.sum(ops.mul(y, random([2, 3, 6, 6], 4)));
+        loss.backward(twice ? { retainGraph: true } : {});
+        if (twice) {
+          ops.conv2d(random([2, 3, 6, 6], 5), w1, null, { padding: 1 });
+          for (const v of vs) v.zeroGrad();
+          loss.backward();
+        }
+        return vs.map((v) => v.grad!.data);
+      } finally {
+        setWideConvOps(previous);
+      }
+    };
+    const ref = run(false, false);
+    for (const twice of [false, true]) {
+      const got = run(true, twice);
+      got.forEach((g, i) => close(g, ref[i], 1e-5, `input ${i}${twice ? ' (second backward)' : ''}`));
+    }
+  });
 
   test('only the inputs that require grad get gradients; a constant weight still gives dx', () => {
     const cc = CONV_CASES[5];

@@ -294,11 +294,11 @@ export function setWideConvOps(enabled: boolean): boolean {
 
 /**
  * The engine's domain, the Conv2D layer's stride-1 path: one group, no dilation, stride 1 and
- * symmetric padding ≤ kernel − 1 (so not 'same' with an even kernel).
+ * symmetric padding ≤ kernel − 1 (so not 'same' with an even kernel), and at least one image.
  */
 function isWide(p: ConvPlan): boolean {
   const g = p.geom;
-  return wideEnabled && p.groups === 1 && p.dilH === 1 && p.dilW === 1 && g.strideH === 1 && g.strideW === 1
+  return wideEnabled && p.batch > 0 && p.groups === 1 && p.dilH === 1 && p.dilW === 1 && g.strideH === 1 && g.strideW === 1
     && g.padH <= g.kH - 1 && g.padW <= g.kW - 1
     && g.outH === g.height + 2 * g.padH - g.kH + 1 && g.outW === g.width + 2 * g.padW - g.kW + 1;
 }

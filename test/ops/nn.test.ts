@@ -252,6 +252,26 @@ describe('conv2d', () => {
     close(one.data, all.data.subarray(one.size, 2 * one.size), 0);
   });
 
+  test('an empty batch gives an empty result and empty gradients, on every path and op', () => {
+    const empty = (shape: number[]): Tensor => new Tensor(new Float32Array(0), shape);
+    const runs: [string, (x: Variable) => Variable, number[]][] = [
+      ['conv2d stride 1', (x) => ops.conv2d(x, random([3, 2, 3, 3], 1), random([3], 2), { padding: 1 }), [0, 3, 5, 5]],
+      ['conv2d stride 2', (x) => ops.conv2d(x, random([3, 2, 3, 3], 1), null, { stride: 2 }), [0, 3, 2, 2]],
+      ['maxPool2d', (x) => ops.maxPool2d(x, { kernelSize: 2 }), [0, 2, 2, 2]],
+      ['avgPool2d', (x) => ops.avgPool2d(x, { kernelSize: 2 }), [0, 2, 2, 2]],
+      ['layerNorm', (x) => ops.layerNorm(x, [5, 5]), [0, 2, 5, 5]],
+      ['dropout', (x) => ops.dropout(x, 0.5, { rng: new Rng(1) }), [0, 2, 5, 5]],
+    ];
+    for (const [name, f, shape] of runs) {
+      const x = new Variable(empty([0, 2, 5, 5]), { requiresGrad: true });
+      const y = f(x);
+      expect(y.shape, name).toEqual(shape);
+      y.backward(empty(shape));
+      expect(x.grad!.shape, name).toEqual([0, 2, 5, 5]);
+    }
+    expect(ops.embedding(empty([0]), random([3, 2], 1)).shape).toEqual([0, 2]);
+  });
+
   test('no graph without grad; one node (inputs x, weight, bias) with it', () => {
     const x = new Variable(random([1, 2, 4, 4], 1), { requiresGrad: true });
     const w = new Variable(random([3, 2, 3, 3], 2), { requiresGrad: true });

@@ -239,7 +239,7 @@ function convForward(p: ConvPlan, x: Float32Array, w: Float32Array, bias: Float3
   return y;
 }
 
-/** Gradients of {@link convForward} given dy: dx (null unless `gx`), dW (null unless `gw`), db (null unless `gb`). */
+/** Gradients of {@link convForward} given dy: dx, dW and db, each null unless asked for (`needX`, `needW`, `needB`). */
 function convBackward(
   p: ConvPlan, g: Float32Array, x: Float32Array, w: Float32Array, needX: boolean, needW: boolean, needB: boolean,
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {

@@ -720,6 +720,40 @@ describe('embedding', () => {
   });
 });
 
+// ---- Recording ----
+
+describe('recording', () => {
+  test('every op records exactly one node over its own inputs with tracking, and none without', () => {
+    const x4 = new Variable(random([2, 2, 4, 4], 1), { requiresGrad: true });
+    const w = new Variable(random([3, 2, 3, 3], 2), { requiresGrad: true });
+    const b = new Variable(random([3], 3), { requiresGrad: true });
+    const x3 = new Variable(random([2, 2, 4], 4), { requiresGrad: true });
+    const w1 = new Variable(random([3, 2, 3], 5), { requiresGrad: true });
+    const g = new Variable(random([2], 6), { requiresGrad: true });
+    const h = new Variable(random([2], 7), { requiresGrad: true });
+    const emb = new Variable(random([5, 2], 8), { requiresGrad: true });
+    const cases: [string, () => Variable, Variable[]][] = [
+      ['conv2d', () => ops.conv2d(x4, w, b, { padding: 1 }), [x4, w, b]],
+      ['conv2d', () => ops.conv2d(x4, w, null, { stride: 2 }), [x4, w]],
+      ['conv1d', () => ops.conv1d(x3, w1, null), [x3, w1]],
+      ['maxPool2d', () => ops.maxPool2d(x4, { kernelSize: 2 }), [x4]],
+      ['avgPool2d', () => ops.avgPool2d(x4, { kernelSize: 2 }), [x4]],
+      ['dropout', () => ops.dropout(x4, 0.5, { rng: new Rng(1) }), [x4]],
+      ['layerNorm', () => ops.layerNorm(x4, [4, 4]), [x4]],
+      ['layerNorm', () => ops.layerNorm(x3, 4, random([4], 9), null), [x3, expect.any(Variable) as unknown as Variable]],
+      ['batchNorm', () => ops.batchNorm(x4, null, null, g, h, { training: true }), [x4, g, h]],
+      ['embedding', () => ops.embedding(tensor([1, 4], [2]), emb), [emb]],
+    ];
+    for (const [op, run, inputs] of cases) {
+      const y = run();
+      expect(y.node?.op, op).toBe(op);
+      expect(y.node!.inputs, op).toEqual(inputs);
+      for (const input of y.node!.inputs) expect(input.node, `${op}: an input made inside the op`).toBeNull();
+      expect(noGrad(run).node, `${op} inside noGrad`).toBeNull();
+    }
+  });
+});
+
 // ---- The checks catch small errors ----
 
 describe('the gradient checks have teeth', () => {

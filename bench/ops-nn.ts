@@ -1,6 +1,6 @@
 // The differentiable conv2d and maxPool2d ops (src/ops, forward + backward through the tape) beside the
-// built-in Conv2D and MaxPool2D layers on the assignment networks' shapes, in one process, ratios first
-// (op / layer: 1.00 = parity). The op's stride-1 convolutions run the layer's WideConv engine; the
+// built-in Conv2D and MaxPool2D layers on the assignment networks' shapes, in one process, taking turns,
+// ratios first (op / layer: 1.00 = parity). The op's stride-1 convolutions run the layer's WideConv engine; the
 // im2col + gemm path that strided, dilated and grouped convolutions take is timed on the same shapes.
 // A tick of the event loop and a GC (with --expose-gc) before each sample let the heap blocks of the
 // previous sample's results be freed, as between the batches of a training loop. Writes bench/results/ops-nn.json.
@@ -27,29 +27,35 @@ const CASES: readonly Case[] = [
 const gc = (globalThis as { gc?: () => void }).gc;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Median and minimum ms of `fn` over `reps` samples after 2 warm-ups, with a GC and a tick before each. */
-async function sample(fn: () => void, reps: number): Promise<{ medianMs: number; minMs: number }> {
-  for (let i = 0; i < 2; i++) {
-    fn();
-    await tick();
+/**
+ * Median and minimum ms of each of `fns` over `reps` rounds after 2 warm-up rounds; the functions take
+ * turns within a round (so a slow minute of a shared machine hits them alike), with a GC and a tick
+ * before each call.
+ */
+async function sample(fns: readonly (() => void)[], reps: number): Promise<{ medianMs: number; minMs: number }[]> {
+  const times = fns.map(() => [] as number[]);
+  for (let round = -2; round < reps; round++) {
+    for (let f = 0; f < fns.length; f++) {
+      gc?.();
+      await tick();
+      const t0 = performance.now();
+      fns[f]();
+      if (round >= 0) times[f].push(performance.now() - t0);
+    }
   }
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    gc?.();
-    await tick();
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[times.length >> 1], minMs: times[0] };
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { medianMs: t[t.length >> 1], minMs: t[0] };
+  });
 }
 
 const filter = argValue('--filter');
 const reps = QUICK ? 5 : 15;
 const headerLine = header(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}${gc === undefined ? ' (no --expose-gc)' : ''}`);
 console.log(headerLine);
-const table = new Table([['case', 14, 'l'], ['what', 22, 'l'], ['layer ms', 9, 'r'], ['op ms', 9, 'r'], ['op/layer', 9, 'r'], ['im2col ms', 10, 'r'], ['im2col/layer', 12, 'r']]);
+// Medians, and the ratios of medians and (in brackets) of minimums: on a loaded machine the minimums are the steadier.
+const table = new Table([['case', 14, 'l'], ['what', 26, 'l'], ['layer ms', 9, 'r'], ['op ms', 9, 'r'], ['op/layer', 14, 'r'], ['im2col ms', 10, 'r'], ['im2col/layer', 14, 'r']]);
+const ratio = (a: { medianMs: number; minMs: number }, b: { medianMs: number; minMs: number }): string => `${(a.medianMs / b.medianMs).toFixed(2)} (${(a.minMs / b.minMs).toFixed(2)})`;
 const rows: Record<string, unknown>[] = [];
 const rng = new Rng(2);
 const random = (shape: number[]): Tensor => new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.uniform(-1, 1)), shape);
@@ -65,15 +71,15 @@ for (const c of CASES) {
     ops.conv2d(leaves[0], leaves[1], leaves[2], { padding: c.padding }).backward(dy);
     for (const v of leaves) v.zeroGrad();
   };
-  const tLayer = await sample(() => { layer.forward(x, true); layer.backward(dy); }, reps);
-  const tOp = await sample(opStep, reps);
-  const previous = setWideConvOps(false);
-  const tIm2col = await sample(opStep, reps);
-  setWideConvOps(previous);
+  const im2colStep = (): void => {
+    const previous = setWideConvOps(false);
+    opStep();
+    setWideConvOps(previous);
+  };
+  const [tLayer, tOp, tIm2col] = await sample([() => { layer.forward(x, true); layer.backward(dy); }, opStep, im2colStep], reps);
   const what = `conv fwd+bwd ${c.inC}→${c.filters} ${c.size}²`;
   rows.push({ case: c.name, what, layer: tLayer, op: tOp, im2col: tIm2col, opOverLayer: tOp.medianMs / tLayer.medianMs, im2colOverLayer: tIm2col.medianMs / tLayer.medianMs });
-  table.row([c.name, what, tLayer.medianMs.toFixed(2), tOp.medianMs.toFixed(2), (tOp.medianMs / tLayer.medianMs).toFixed(2),
-    tIm2col.medianMs.toFixed(2), (tIm2col.medianMs / tLayer.medianMs).toFixed(2)]);
+  table.row([c.name, what, tLayer.medianMs.toFixed(2), tOp.medianMs.toFixed(2), ratio(tOp, tLayer), tIm2col.medianMs.toFixed(2), ratio(tIm2col, tLayer)]);
   if (c.name !== 'net004 conv2') continue;
   // net004's max pool (2×2) after its second conv.
   const pool = new MaxPool2D({ poolSize: 2 });
@@ -81,10 +87,12 @@ for (const c of CASES) {
   const px = random([c.batch, c.filters, c.size, c.size]);
   const pdy = random(pool.forward(px, true).shape);
   const pv = new Variable(px, { requiresGrad: true });
-  const tPoolLayer = await sample(() => { pool.forward(px, true); pool.backward(pdy); }, reps);
-  const tPoolOp = await sample(() => { ops.maxPool2d(pv, { kernelSize: 2 }).backward(pdy); pv.zeroGrad(); }, reps);
+  const [tPoolLayer, tPoolOp] = await sample([
+    () => { pool.forward(px, true); pool.backward(pdy); },
+    () => { ops.maxPool2d(pv, { kernelSize: 2 }).backward(pdy); pv.zeroGrad(); },
+  ], reps);
   const pwhat = `maxPool 2×2 fwd+bwd ${c.filters}×${c.size}²`;
   rows.push({ case: c.name, what: pwhat, layer: tPoolLayer, op: tPoolOp, opOverLayer: tPoolOp.medianMs / tPoolLayer.medianMs });
-  table.row([c.name, pwhat, tPoolLayer.medianMs.toFixed(2), tPoolOp.medianMs.toFixed(2), (tPoolOp.medianMs / tPoolLayer.medianMs).toFixed(2), '', '']);
+  table.row([c.name, pwhat, tPoolLayer.medianMs.toFixed(2), tPoolOp.medianMs.toFixed(2), ratio(tPoolOp, tPoolLayer), '', '']);
 }
 writeResults('ops-nn', headerLine, { rows });

@@ -6,9 +6,10 @@
 // Tolerances: forward |op − ref| ≤ 1e-5·max(1, |ref|); gradients max|analytic − numeric| / max(max|numeric|,
 // 1e-3) ≤ 5e-4 (float64 differences with h = 1e-5 are exact to ~1e-9, so what is left is the op's own
 // float32 rounding): a gradient off by 0.5% fails (checked at the end of the file).
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Dropout } from '../../src/layers/dropout.js';
 import { setWideConvOps } from '../../src/ops/conv.js';
+import { sharedHeap } from '../../src/runtime/heap.js';
 import { Variable, noGrad, ops } from '../../src/ops/index.js';
 import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
@@ -291,6 +292,51 @@ describe('conv2d', () => {
         const two = run(wide, 2, stride);
         two.forEach((a, i) => expect(Array.from(a), `${wide ? 'engine' : `im2col stride ${stride}`}, array ${i}`).toEqual(Array.from(one[i])));
       }
+    }
+  });
+
+  test('when the heap cannot hold an engine, stride-1 convolutions take the im2col path (and a redone backward too)', () => {
+    const heap = sharedHeap();
+    expect(heap).not.toBeNull();
+    const x = random([2, 3, 9, 9], 21);
+    const w = random([4, 3, 3, 3], 22);
+    const b = random([4], 23);
+    const run = (): Float32Array[] => {
+      const vs = [x, w, b].map((t) => new Variable(t, { requiresGrad: true }));
+      const y = ops.conv2d(vs[0], vs[1], vs[2], { padding: 1 });
+      const loss = ops.sum(ops.mul(y, random([2, 4, 9, 9], 24)));
+      loss.backward({ retainGraph: true });
+      const first = vs.map((v) => v.grad!.data.slice());
+      // Another tracked forward of this shape takes the engine and keeps it (its graph stays alive), so
+      // the second backward must redo its forward on a new engine, which the full heap cannot give.
+      const hold = ops.conv2d(new Variable(random([2, 3, 9, 9], 25), { requiresGrad: true }), w, b, { padding: 1 });
+      for (const v of vs) v.zeroGrad();
+      const spy = vi.spyOn(heap!, 'alloc').mockImplementation(() => { throw new Error('heap full (test)'); });
+      try {
+        loss.backward();
+        if (wideOn) expect(spy).toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+      expect(hold.node).not.toBeNull();
+      return [y.data, ...first, ...vs.map((v) => v.grad!.data)];
+    };
+    let wideOn = true;
+    const normal = run();
+    wideOn = false;
+    const previous = setWideConvOps(false);
+    const im2col = run();
+    setWideConvOps(previous);
+    normal.forEach((a, i) => close(a, im2col[i], 1e-5, `array ${i}`));
+    // And with no engine to be had at all (a shape with no idle engine), the forward takes the im2col path.
+    const full = vi.spyOn(heap!, 'alloc').mockImplementation(() => { throw new Error('heap full (test)'); });
+    try {
+      const y = ops.conv2d(random([5, 3, 9, 9], 26), w, null, { padding: 1 });
+      const yRef = noGrad(() => { const p = setWideConvOps(false); try { return ops.conv2d(random([5, 3, 9, 9], 26), w, null, { padding: 1 }); } finally { setWideConvOps(p); } });
+      close(y.data, yRef.data, 0);
+      expect(full).toHaveBeenCalled();
+    } finally {
+      full.mockRestore();
     }
   });
 

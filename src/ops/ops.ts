@@ -1,8 +1,9 @@
 // ops.ts: the differentiable ops on Variables, forward and backward each: elementwise arithmetic with
 // NumPy broadcasting, unary maps and activations (compiled SIMD elementwise kernels), reductions,
 // reshape/transpose, matmul through gemm, softmax/logSoftmax, and the losses crossEntropy and mse.
+import { opArray } from './buffers.js';
 import {
-  defineElementwise, gemm, heapFloat32, softmaxRows, logSoftmaxRows,
+  defineElementwise, gemm, softmaxRows, logSoftmaxRows,
   RELU, RELU_BACKWARD, TANH, SIGMOID, type Kernel, type Value,
 } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
@@ -62,7 +63,7 @@ function asVariable(x: OpInput, op: string, what: string): Variable {
 }
 
 function alloc(n: number): Float32Array {
-  return heapFloat32(n);
+  return opArray(n);
 }
 
 /**

@@ -121,8 +121,6 @@ export class LineChart {
     ctx.textBaseline = 'top';
     const step = niceStep(xMax / 5);
     for (let x = 0; x <= xMax; x += step) ctx.fillText(x >= 1000 ? `${x / 1000}k` : String(x), X(x), top + h + 6);
-    ctx.textAlign = 'right';
-    ctx.fillText('steps', left + w, top + h + 6 + 0);
 
     if (n === 0 && this.marks.length === 0) {
       ctx.textAlign = 'center';
@@ -183,10 +181,10 @@ export class LineChart {
   }
 }
 
-/** The smallest of 1, 2, 2.5, 5 × 10^k at or above `v`. */
+/** The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at or above `v`. */
 function niceCeil(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 

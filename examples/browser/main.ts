@@ -31,7 +31,11 @@ const state = {
   imagesPerSecond: 0,
   done: null as null | Extract<WorkerEvent, { type: 'done' }>,
   probabilities: null as number[] | null,
+  /** The 784 pixels behind `probabilities`. */
+  pixels: null as number[] | null,
   predictions: 0,
+  /** True while a classification is in flight or queued. */
+  classifying: false,
   model: null as ModelInfo | null,
   errors: [] as string[],
 };
@@ -396,6 +400,7 @@ let inFlight = false;
 let again = false;
 function classify(): void {
   if (!state.ready) return;
+  state.classifying = true;
   if (inFlight) {
     again = true;
     return;
@@ -404,15 +409,23 @@ function classify(): void {
   const pixels = padPixels();
   showPreview(pixels);
   call<number[]>({ type: 'predict', pixels: pixels.slice() })
-    .then(showProbabilities, (err: Error) => fail(err.message))
+    .then((probs) => {
+      state.pixels = Array.from(pixels);
+      showProbabilities(probs);
+    }, (err: Error) => fail(err.message))
     .finally(() => {
       inFlight = false;
       if (again) {
         again = false;
         classify();
+      } else {
+        state.classifying = false;
       }
     });
 }
+
+// For the browser tests: classify the pad again (the model in the worker may have changed).
+(window as unknown as { demoClassify: () => void }).demoClassify = classify;
 
 let drawing = false;
 let lastPoint: [number, number] | null = null;

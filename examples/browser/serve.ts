@@ -60,6 +60,9 @@ export async function buildDemo(): Promise<Map<string, [string, Uint8Array | str
     target: 'es2022',
     // The page imports the package by its public name; here that is the browser entry of the source tree.
     alias: { tensorkit: join(root, 'src/browser.ts') },
+    // package.json's sideEffects list names dist/ files; read from src/ it would mark the analysis
+    // module (imported for its registration) as side-effect free, so the list is not applied here.
+    ignoreAnnotations: true,
     sourcemap: 'linked',
     outdir: join(here, 'out'),
     write: false,

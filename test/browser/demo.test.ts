@@ -1,0 +1,235 @@
+// The demo app (examples/browser) in headless Chromium, served by its own server (npm run demo): it trains
+// net000 for a few hundred steps in its worker (loss falling, weights bit-identical to the same run in
+// Node), classifies strokes drawn with the mouse, and keeps a model through a download, a file upload and
+// IndexedDB with the same predictions. No console errors; a screenshot is saved for people to look at.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tk from '../../src/browser.js';
+import { loadFashionMnist } from '../../src/node.js';
+import { startDemoServer, type DemoServer } from '../../examples/browser/serve.js';
+import { buildNet000, compileNet, DEFAULT_SETTINGS, TrainingRun, weightsChecksum } from '../../examples/browser/training.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = process.env.TENSORKIT_DEMO_SCREENSHOT ?? fileURLToPath(new URL('../../examples/browser/screenshot.png', import.meta.url));
+/** The quick setting: 2 000 images × 4 epochs = 252 steps of batch 32; 1 000 test images. */
+const TRAIN_LIMIT = 2000;
+const EPOCHS = 4;
+const TEST_LIMIT = 1000;
+const SEED = 3;
+
+/** The page's `window.demo` (see examples/browser/main.ts), as far as the tests read it. */
+interface DemoState {
+  ready: boolean;
+  phase: string;
+  isolated: boolean;
+  threads: number;
+  variant: string | null;
+  losses: number[];
+  tests: { epoch: number; testAccuracy: number }[];
+  steps: number;
+  done: null | { stopped: boolean; steps: number; images: number; imagesPerSecond: number; trainImagesPerSecond: number; threads: number; testAccuracy: number; checksum: string; confusion: number[][] };
+  probabilities: number[] | null;
+  pixels: number[] | null;
+  predictions: number;
+  classifying: boolean;
+  model: { origin: string } | null;
+  errors: string[];
+}
+
+let server: DemoServer;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+function demo(): Promise<DemoState> {
+  return page.evaluate(() => (globalThis as unknown as { demo: DemoState }).demo);
+}
+
+/** Waits until the page has classified the pad after `before` predictions and nothing is queued. */
+async function settledPrediction(before: number): Promise<DemoState> {
+  await page.waitForFunction((n) => {
+    const d = (globalThis as unknown as { demo: DemoState }).demo;
+    return d.predictions > n && !d.classifying;
+  }, before, { timeout: 20_000 });
+  return demo();
+}
+
+/** The worker's current model on the pad's current pixels, through the page's own classify(). */
+async function reclassify(): Promise<number[]> {
+  const { predictions } = await demo();
+  await page.evaluate(() => (globalThis as unknown as { demoClassify(): void }).demoClassify());
+  return (await settledPrediction(predictions)).probabilities!;
+}
+
+beforeAll(async () => {
+  server = await startDemoServer({ port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(server.url);
+  await page.waitForFunction(() => (globalThis as unknown as { demo?: DemoState }).demo?.ready === true, undefined, { timeout: 30_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the demo app in Chromium', () => {
+  it('is served cross-origin isolated, with the WebAssembly kernels in its worker', async () => {
+    const state = await demo();
+    expect(state.isolated).toBe(true);
+    expect(state.variant).toBe('relaxed-simd');
+    expect(state.threads).toBeGreaterThanOrEqual(1);
+    expect(await page.textContent('#chips')).toMatch(/isolated\s*yes/);
+  });
+
+  it('trains net000 for 252 steps: loss falls, test accuracy rises, weights bit-identical to Node', async () => {
+    await page.selectOption('#train-limit', String(TRAIN_LIMIT));
+    await page.fill('#epochs', String(EPOCHS));
+    await page.selectOption('#test-limit', String(TEST_LIMIT));
+    await page.fill('#seed', String(SEED));
+    await page.click('#start');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.done !== null, undefined, { timeout: 90_000 });
+    const state = await demo();
+    const done = state.done!;
+    expect(done.stopped).toBe(false);
+    expect(done.steps).toBe(Math.ceil(TRAIN_LIMIT / 32) * EPOCHS);
+    expect(state.losses).toHaveLength(done.steps);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(state.losses.slice(0, 20));
+    const last = mean(state.losses.slice(-20));
+    // Untrained, the loss is about ln 10 = 2.30; after 252 steps of lr 1e-3 it is well below 1.
+    expect(first).toBeGreaterThan(2.0);
+    expect(last).toBeLessThan(0.6 * first);
+    expect(state.tests.map((t) => t.epoch)).toEqual([0, 1, 2, 3]);
+    expect(state.tests[3].testAccuracy).toBeGreaterThan(state.tests[0].testAccuracy);
+    expect(done.testAccuracy).toBeGreaterThan(0.65);
+    // The progress bar reached the end and shows a speed; the confusion matrix covers the test images.
+    expect(await page.textContent('#progress-steps')).toBe(`${done.steps} / ${done.steps} steps`);
+    expect(await page.textContent('#progress-speed')).toMatch(/^[\d,]+ img\/s$/);
+    expect(done.confusion.flat().reduce((a, b) => a + b, 0)).toBe(TEST_LIMIT);
+    expect(await page.isVisible('#confusion-card')).toBe(true);
+    expect(await page.locator('#matrix tbody tr').count()).toBe(10);
+
+    // The same run in Node, same code and seed, on this process's thread count.
+    const data = loadFashionMnist({ trainLimit: TRAIN_LIMIT, testLimit: 1 });
+    const settings = { ...DEFAULT_SETTINGS, epochs: EPOCHS, seed: SEED };
+    const model = buildNet000(tk, SEED);
+    compileNet(model, settings);
+    const run = new TrainingRun(tk, model, data.train, settings);
+    while (!run.done) run.runFor(1000);
+    const nodeLosses = run.takeSteps().losses;
+    expect(weightsChecksum(model)).toBe(done.checksum);
+    // Losses are doubles from Math.log, which may differ in the last bit between V8 versions (see bundle.test.ts).
+    for (let i = 0; i < nodeLosses.length; i++) expect(Math.abs(nodeLosses[i] - state.losses[i])).toBeLessThanOrEqual(1e-14 * nodeLosses[i]);
+    console.log(`demo: page ${done.imagesPerSecond.toFixed(0)} img/s (${done.trainImagesPerSecond.toFixed(0)} inside training slices), Node ${(run.images / run.seconds).toFixed(0)} img/s, ${done.threads} thread(s), load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  }, 120_000);
+
+  it('classifies strokes drawn with the mouse: ten probabilities summing to 1, shown as bars', async () => {
+    await page.click('#clear');
+    const box = (await page.locator('#draw').boundingBox())!;
+    const before = (await demo()).predictions;
+    // A T-shirt-ish outline: shoulders, sleeves and body.
+    const strokes: [number, number][][] = [
+      [[0.3, 0.2], [0.7, 0.2], [0.9, 0.4], [0.75, 0.45], [0.72, 0.85], [0.28, 0.85], [0.25, 0.45], [0.1, 0.4], [0.3, 0.2]],
+      [[0.4, 0.35], [0.6, 0.35], [0.6, 0.7], [0.4, 0.7]],
+    ];
+    for (const stroke of strokes) {
+      await page.mouse.move(box.x + stroke[0][0] * box.width, box.y + stroke[0][1] * box.height);
+      await page.mouse.down();
+      for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 6 });
+      await page.mouse.up();
+    }
+    const state = await settledPrediction(before);
+    const probs = state.probabilities!;
+    expect(probs).toHaveLength(10);
+    for (const p of probs) expect(p).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(probs.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+    // The network saw ink: the pixels are not blank, and lie in [0, 1].
+    expect(Math.max(...state.pixels!)).toBeGreaterThan(0.5);
+    expect(Math.min(...state.pixels!)).toBeGreaterThanOrEqual(0);
+    // Every class has a bar whose width and label show its probability; the largest is highlighted and named.
+    // (Structural types: this file compiles without the DOM library.)
+    type Row = { dataset: Record<string, string>; classList: { contains(c: string): boolean }; querySelector(s: string): { style: { width: string }; textContent: string | null } };
+    const rows = await page.$$eval('#probs li', (lis) => (lis as unknown as Row[]).map((li) => ({
+      p: Number(li.dataset.probability),
+      width: parseFloat(li.querySelector('.value').style.width),
+      text: li.querySelector('.pct').textContent,
+      top: li.classList.contains('top'),
+    })));
+    expect(rows.map((r) => r.p)).toEqual(probs);
+    for (const r of rows) {
+      expect(Math.abs(r.width - r.p * 100)).toBeLessThan(0.01);
+      expect(r.text).toMatch(/^\d+(\.\d)?%$/);
+    }
+    const best = probs.indexOf(Math.max(...probs));
+    expect(rows.findIndex((r) => r.top)).toBe(best);
+    expect(await page.textContent('#verdict')).toContain(tk.FASHION_MNIST_CLASSES[best]);
+  });
+
+  it('keeps the model through a download, a file upload and IndexedDB, with the same predictions', async () => {
+    const trained = (await demo()).probabilities!;
+    const pixels = (await demo()).pixels!;
+
+    // Download: the bytes decode in Node into a model predicting the same probabilities.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toMatch(/^net000-.*\.safetensors$/);
+    const file = join(tmpdir(), `tensorkit-demo-${process.pid}.safetensors`);
+    await download.saveAs(file);
+    const { model: fromFile } = tk.decodeModel(readFileSync(file), file);
+    const nodeProbs = Array.from(fromFile.predict(tk.tensor(Float32Array.from(pixels), [1, 1, 28, 28])).data);
+    for (let c = 0; c < 10; c++) expect(Math.abs(nodeProbs[c] - trained[c])).toBeLessThanOrEqual(1e-6);
+
+    // IndexedDB: save under a name; it is listed.
+    await page.fill('#idb-name', 'demo-test');
+    await page.click('#idb-save');
+    await page.waitForSelector('#saved li[data-name="demo-test"]');
+
+    // A different short run changes the weights, so the pad's probabilities change.
+    await page.selectOption('#train-limit', '2000');
+    await page.fill('#epochs', '1');
+    await page.fill('#seed', '11');
+    await page.click('#start');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.done !== null && (globalThis as unknown as { demo: DemoState }).demo.phase === 'done', undefined, { timeout: 60_000 });
+    const other = await reclassify();
+    expect(other).not.toEqual(trained);
+
+    // Loading from IndexedDB brings the saved weights back: the same probabilities, bit for bit.
+    await page.click('#saved li[data-name="demo-test"] button.load');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.includes('demo-test') === true);
+    expect(await reclassify()).toEqual(trained);
+
+    // Uploading the downloaded file does too (after the other run's weights are back in place).
+    await page.click('#start');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.phase === 'done' && (globalThis as unknown as { demo: DemoState }).demo.model?.origin.startsWith('trained') === true, undefined, { timeout: 60_000 });
+    expect(await reclassify()).not.toEqual(trained);
+    await page.setInputFiles('#model-file', file);
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.startsWith('file ') === true);
+    expect(await reclassify()).toEqual(trained);
+
+    // Deleting empties the list again.
+    await page.click('#saved li[data-name="demo-test"] button.delete');
+    await page.waitForSelector('#saved li.empty');
+  }, 120_000);
+
+  it('shows everything without console errors, and leaves a screenshot', async () => {
+    await page.click('#sample');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.predictions > 0 && !(globalThis as unknown as { demo: DemoState }).demo.classifying);
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    const state = await demo();
+    expect(state.errors).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

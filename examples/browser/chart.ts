@@ -134,7 +134,7 @@ export class LineChart {
     // Raw values: one min–max bar per pixel column (thousands of steps stay readable).
     const columns = Math.max(1, Math.floor(w));
     const perColumn = Math.max(1, n / columns);
-    ctx.fillStyle = 'rgba(99, 102, 241, 0.22)';
+    ctx.fillStyle = 'rgba(99, 102, 241, 0.3)';
     for (let c = 0; c * perColumn < n; c++) {
       const a = Math.floor(c * perColumn);
       const b = Math.min(n, Math.floor((c + 1) * perColumn) || a + 1);

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tk from '../../src/browser.js';
 import { loadFashionMnist, locateDataset, readIdx } from '../../src/node.js';
-import { startDemoServer, type DemoServer } from '../../examples/browser/serve.js';
+import { DemoServerError, startDemoServer, type DemoServer } from '../../examples/browser/serve.js';
 import { buildNet000, compileNet, DEFAULT_SETTINGS, TrainingRun, weightsChecksum } from '../../examples/browser/training.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -209,22 +209,70 @@ describe('the demo app in Chromium', () => {
     const other = await reclassify();
     expect(other).not.toEqual(trained);
 
-    // Loading from IndexedDB brings the saved weights back: the same probabilities, bit for bit.
-    await page.click('#saved li[data-name="demo-test"] button.load');
-    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.includes('demo-test') === true);
-    expect(await reclassify()).toEqual(trained);
+    await page.fill('#idb-name', 'other');
+    await page.click('#idb-save');
+    await page.waitForSelector('#saved li[data-name="other"]');
 
-    // Uploading the downloaded file does too (after the other run's weights are back in place).
-    await page.click('#start');
-    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.phase === 'done' && (globalThis as unknown as { demo: DemoState }).demo.model?.origin.startsWith('trained') === true, undefined, { timeout: 60_000 });
-    expect(await reclassify()).not.toEqual(trained);
+    // Uploading the downloaded file brings the trained weights back: the same probabilities, bit for bit.
     await page.setInputFiles('#model-file', file);
     await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.startsWith('file ') === true);
     expect(await reclassify()).toEqual(trained);
 
+    // So does IndexedDB, each name its own weights.
+    await page.click('#saved li[data-name="other"] button.load');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.includes('other') === true);
+    expect(await reclassify()).toEqual(other);
+    await page.click('#saved li[data-name="demo-test"] button.load');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.includes('demo-test') === true);
+    expect(await reclassify()).toEqual(trained);
+
     // Deleting empties the list again.
     await page.click('#saved li[data-name="demo-test"] button.delete');
+    await page.waitForSelector('#saved li[data-name="demo-test"]', { state: 'detached' });
+    await page.click('#saved li[data-name="other"] button.delete');
     await page.waitForSelector('#saved li.empty');
+  }, 120_000);
+
+  it('pauses, resumes and stops a run (a stopped run still gets its confusion matrix); refuses bad settings', async () => {
+    // A bad setting is refused in the page with a message, and nothing starts.
+    await page.fill('#epochs', '0');
+    await page.click('#start');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.errors.length > 0);
+    expect((await demo()).errors).toEqual(['Epochs must be a whole number from 1 to 20']);
+    expect(await page.textContent('#toast')).toBe('Epochs must be a whole number from 1 to 20');
+    expect(await page.isVisible('#toast')).toBe(true);
+    expect((await demo()).phase).toBe('done');
+    await page.evaluate(() => {
+      (globalThis as unknown as { demo: DemoState }).demo.errors.length = 0;
+    });
+
+    // 20 epochs of the loaded 2 000 images: far more than the test lets run.
+    await page.selectOption('#train-limit', '2000');
+    await page.fill('#epochs', '20');
+    await page.click('#start');
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { demo: DemoState }).demo;
+      return d.phase === 'training' && d.steps >= 5;
+    }, undefined, { timeout: 60_000 });
+    await page.click('#pause');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.phase === 'paused');
+    expect(await page.textContent('#pause')).toBe('Resume');
+    const pausedAt = (await demo()).steps;
+    // A request answered by the paused worker (messages are handled in order): no step was taken meanwhile.
+    await reclassify();
+    expect((await demo()).steps).toBe(pausedAt);
+    await page.click('#pause');
+    await page.waitForFunction((n) => (globalThis as unknown as { demo: DemoState }).demo.steps > n, pausedAt, { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.done !== null, undefined, { timeout: 60_000 });
+    const state = await demo();
+    expect(state.done!.stopped).toBe(true);
+    expect(state.done!.steps).toBeLessThan(Math.ceil(2000 / 32) * 20);
+    expect(state.done!.steps).toBe(state.losses.length);
+    expect(state.done!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(TEST_LIMIT);
+    expect(state.phase).toBe('stopped');
+    expect(await page.textContent('#status')).toMatch(/^Stopped · \d+ steps, test accuracy \d+\.\d%$/);
+    expect(await page.textContent('#confusion-summary')).toContain('stopped early');
   }, 120_000);
 
   it('classifies a test image exactly as stored, and logs no console error or warning', async () => {
@@ -238,5 +286,26 @@ describe('the demo app in Chromium', () => {
     expect(await page.textContent('#verdict')).toContain(`labelled ${tk.FASHION_MNIST_CLASSES[labels.data[0]]}`);
     expect(state.errors).toEqual([]);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the demo server', () => {
+  it('sends the isolation headers, serves the four data files and nothing else from the data directory', async () => {
+    const home = await fetch(server.url);
+    expect(home.status).toBe(200);
+    expect(home.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(home.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    const labels = await fetch(new URL('data/fashion-mnist/t10k-labels-idx1-ubyte.gz', server.url));
+    expect(labels.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(new Uint8Array(await labels.arrayBuffer())).toEqual(new Uint8Array(readFileSync(join(locateDataset('fashion-mnist'), 't10k-labels-idx1-ubyte.gz'))));
+    expect((await fetch(new URL('data/fashion-mnist/SHA256SUMS', server.url))).status).toBe(404);
+    expect((await fetch(new URL('data/fashion-mnist/..%2F..%2Fpackage.json', server.url))).status).toBe(404);
+    expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('says so when the port is taken, the port is invalid or the data is missing', async () => {
+    await expect(startDemoServer({ port: server.port })).rejects.toThrow(new DemoServerError(`port ${server.port} on 127.0.0.1 is taken: pass another with --port N (or --port 0 for any free port)`));
+    await expect(startDemoServer({ port: 70000 })).rejects.toThrow('port must be an integer in [0, 65535], got 70000');
+    await expect(startDemoServer({ port: 0, dataDir: tmpdir() })).rejects.toThrow(`Fashion-MNIST file ${join(tmpdir(), 'train-images-idx3-ubyte.gz')} is missing`);
   });
 });

@@ -94,7 +94,7 @@ export class LineChart {
       let m = 0;
       for (const v of this.smooth) if (v > m) m = v;
       for (const [, v] of this.marks) if (v > m) m = v;
-      yMax = m > 0 ? niceCeil(m * 1.15) : 2.5;
+      yMax = m > 0 ? niceCeil(m * 1.15) : 3;
     }
     const yMin = options.yMin;
     const xMax = Math.max(n, ...this.marks.map(([x]) => x), 10);

@@ -386,6 +386,11 @@ function showProbabilities(probs: number[]): void {
   rows.forEach((r, c) => r.li.classList.toggle('top', c === best));
   const verdict = $('verdict');
   verdict.innerHTML = '';
+  if (sample === null && state.pixels !== null && state.pixels.every((v) => v === 0)) {
+    verdict.textContent = 'Draw something, or pick a test image.';
+    delete verdict.dataset.predicted;
+    return;
+  }
   const untrained = state.model !== null && state.model.origin.startsWith('fresh');
   verdict.append(untrained ? 'Untrained guess: ' : 'Looks like ');
   const strong = document.createElement('strong');

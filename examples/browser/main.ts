@@ -429,8 +429,10 @@ function classify(): void {
     });
 }
 
-// For the browser tests: classify the pad again (the model in the worker may have changed).
+// For the browser tests: classify the pad again (the model in the worker may have changed), and send
+// the worker a request directly (to reach replies the page's buttons never ask for, such as errors).
 (window as unknown as { demoClassify: () => void }).demoClassify = classify;
+(window as unknown as { demoCall: typeof call }).demoCall = call;
 
 let drawing = false;
 let lastPoint: [number, number] | null = null;

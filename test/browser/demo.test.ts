@@ -226,6 +226,12 @@ describe('the demo app in Chromium', () => {
     await page.waitForFunction(() => (globalThis as unknown as { demo: DemoState }).demo.model?.origin.includes('demo-test') === true);
     expect(await reclassify()).toEqual(trained);
 
+    // A name that is not saved fails with a message listing the saved ones (sorted); the model stays.
+    const missing = await page.evaluate(() => (globalThis as unknown as { demoCall(body: { type: string; name: string }): Promise<unknown> })
+      .demoCall({ type: 'idb-load', name: 'missing' }).then(() => 'loaded', (err: Error) => err.message));
+    expect(missing).toBe('WebIoError: IndexedDB model "missing": no model saved under this name (saved: "demo-test", "other")');
+    expect((await demo()).model?.origin).toContain('demo-test');
+
     // Deleting empties the list again.
     await page.click('#saved li[data-name="demo-test"] button.delete');
     await page.waitForSelector('#saved li[data-name="demo-test"]', { state: 'detached' });

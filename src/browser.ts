@@ -81,3 +81,10 @@ export {
 } from './io/model-file.js';
 export { encodeOnnx } from './io/onnx.js';
 export { fromNdarray, toNdarray } from './io/ndarray.js';
+
+// Files in a web page: bytes from ArrayBuffer / Blob / File / URL, model downloads, IndexedDB.
+export {
+  WebIoError, readBytes, describeSource, loadIdxFrom, loadIdxSplit, loadSafetensorsFrom, loadModelFrom, modelToBlob, downloadBytes, downloadModel,
+  saveModelToIndexedDb, loadModelFromIndexedDb, readIndexedDbModel, listIndexedDbModels, deleteIndexedDbModel, MODEL_MIME_TYPE, INDEXEDDB_DATABASE, INDEXEDDB_MAX_NAME,
+  type ByteSource, type ReadOptions, type IdxSplitOptions, type IndexedDbOptions, type StoredModelInfo,
+} from './io/web.js';

@@ -23,6 +23,10 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  // Files in a web page (io/web.ts).
+  'INDEXEDDB_DATABASE', 'INDEXEDDB_MAX_NAME', 'MODEL_MIME_TYPE', 'WebIoError', 'deleteIndexedDbModel', 'describeSource', 'downloadBytes',
+  'downloadModel', 'listIndexedDbModels', 'loadIdxFrom', 'loadIdxSplit', 'loadModelFrom', 'loadModelFromIndexedDb', 'loadSafetensorsFrom',
+  'modelToBlob', 'readBytes', 'readIndexedDbModel', 'saveModelToIndexedDb',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

@@ -1,6 +1,7 @@
 // platform.ts: the seam between the worker pool and the platform that runs threads. Node's
 // worker_threads stands behind it by default (loaded without a static import, so the runtime still
-// loads where there is no Node); a browser build can install Web Workers with `setWorkerPlatform`.
+// loads where there is no Node); in a browser, Web Workers (platform-web.ts) where they can share memory.
+import { webPlatform } from './platform-web.js';
 
 /** A worker as the pool needs it. */
 export interface PoolWorker {
@@ -10,7 +11,7 @@ export interface PoolWorker {
   on(event: 'exit', listener: (code: number) => void): void;
 }
 
-/** The caller's end of a worker's message channel. */
+/** The caller's end of a worker's message channel (messages go one way: caller to worker). */
 export interface PoolPort {
   unref(): void;
   close(): void;
@@ -29,10 +30,26 @@ export interface WorkerPlatform {
    * message channel whose other end is returned). The module and memory in `data` are shared, not copied.
    */
   spawn(source: (workerDataExpression: string) => string, name: string, data: Record<string, unknown>): { worker: PoolWorker; port: PoolPort };
-  /** Reads the next message on `port` synchronously, or undefined when none is queued. */
-  receive(port: PoolPort): { message: unknown } | undefined;
-  /** JavaScript text of a function `(port) => { message } | undefined` that does the same inside a worker. */
-  readonly workerReceiveSource: string;
+  /**
+   * Whether a worker starts only once the thread that spawned it returns to its event loop (browsers:
+   * a nested Web Worker cannot start while its parent blocks). The pool then never waits for its
+   * workers to start: until they are ready, work runs on the calling thread alone (same bits), and
+   * `ready()` waits for them asynchronously. Node's workers start on their own (false).
+   */
+  readonly startsAsync?: boolean;
+  /**
+   * JavaScript text of a function `(port) => { message } | undefined` that reads the next message
+   * on the worker's `port` synchronously inside a worker (undefined when none is queued), or null
+   * where a worker can only receive messages from its event loop (browsers): then give
+   * {@link workerListenSource}.
+   */
+  readonly workerReceiveSource: string | null;
+  /**
+   * JavaScript text of a function `(port, handler) => void` that has `handler(message)` called, from
+   * the worker's event loop, for each message posted to it after its startup data; or null where
+   * {@link workerReceiveSource} receives every message.
+   */
+  readonly workerListenSource: string | null;
 }
 
 // undefined: not looked up yet; null: no worker threads here, so one thread.
@@ -57,14 +74,18 @@ function nodePlatform(): WorkerPlatform | null {
       });
       return { worker: worker as unknown as PoolWorker, port: port1 as unknown as PoolPort };
     },
-    receive: (port) => threads.receiveMessageOnPort(port as unknown as import('node:worker_threads').MessagePort),
     workerReceiveSource: `process.getBuiltinModule('node:worker_threads').receiveMessageOnPort`,
+    workerListenSource: null,
   };
 }
 
-/** The platform the pool runs on (Node's by default), or null when threads are unavailable. */
+/**
+ * The platform the pool runs on, or null when threads are unavailable: the one installed with
+ * {@link setWorkerPlatform}, else Node's worker_threads, else a browser's Web Workers (in a dedicated
+ * worker of a cross-origin isolated page; see platform-web.ts).
+ */
 export function platform(): WorkerPlatform | null {
-  if (current === undefined) current = nodePlatform();
+  if (current === undefined) current = nodePlatform() ?? webPlatform();
   return current;
 }
 

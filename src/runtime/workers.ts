@@ -3,21 +3,26 @@
 // shared memory behind synchronous calls. gemm-plan.ts and tasks.ts decide the shares; this file only
 // moves them to workers and waits for them. The task functions' source text is handed to the pool and
 // embedded in the worker's code, so workers and the calling thread run the same functions. Spawning
-// goes through the platform seam of platform.ts (Node's worker_threads today).
+// goes through the platform seam of platform.ts (Node's worker_threads, or Web Workers in a browser).
 //
 // Protocol (one Int32Array `control` over a SharedArrayBuffer, offsets below). A job is a list of
 // shares (argument lists of the module's `gemm` export or of a task, each writing its own memory). The caller
 // writes the arguments, opens the job's CLAIM word (generation tag · 256 + next share, share 0 kept
 // for itself), bumps GEN and notifies the workers; it runs share 0, then claims and runs further
-// shares like a worker would, and finally waits until DONE counts every share (Atomics.wait, which
-// Node allows on the main thread). Workers wait on GEN: they spin for WORKER_SPIN_MS after each job
+// shares like a worker would, and finally waits until DONE counts every share (Atomics.wait: the
+// caller is Node's main thread or a worker, never a browser's main thread, which may not block).
+// Workers wait on GEN: they spin for WORKER_SPIN_MS after each job
 // (back-to-back gemms then cost no wake-up), then sleep in Atomics.wait; woken, they claim shares
 // with compare-and-swap until none is left. Claiming instead of assigning keeps a descheduled worker
 // (a busy machine) from stalling the caller: whoever is running takes the next share, and a worker
 // that wakes after its job ended finds the tag changed and claims nothing. Who runs a share never
-// changes its bits. Errors thrown in a worker are posted on its MessagePort and read synchronously
-// (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
-// a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
+// changes its bits. Errors thrown in a worker are written as text into its slot of the control
+// buffer and read by the caller, which throws them: nothing the caller needs arrives as a message,
+// so browsers (which cannot receive a message synchronously) run the same protocol. Messages go
+// one way only, caller to workers (kernels to load, see post): POSTED counts them, and a worker
+// that has handled fewer sits a job out (a browser worker returns to its event loop to receive
+// them) rather than run a share without its kernel. A share that never finishes is caught by a
+// deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
 
 import type { HeapGemm } from './conv-tasks.js';
 import { platform, type PoolPort, type PoolWorker, type WorkerPlatform } from './platform.js';
@@ -38,11 +43,16 @@ const DONE = 32; // shares of the current job finished (run or failed)
 const SHARES = 48; // shares in the current job
 const FAILED = 49; // shares of the current job (or worker startups) that threw
 const READY = 50; // workers that have instantiated the module (or failed trying)
+const POSTED = 51; // messages posted to every worker (kernel loads); see WorkerPool.post
 const ARGS = 64; // share s's arguments at ARGS + s·ARG_STRIDE
 const ARG_STRIDE = SHARE_ARGS;
+
 /** Most shares one job can have: CLAIM keeps the share index in its low 8 bits (23 bits of GEN above). */
 export const MAX_SHARES = 255;
 const TAG_MASK = 0x7fffff;
+// Worker w's error text at ERRORS + (w − 1)·ERROR_WORDS: word 0 its length, then one UTF-16 code per word.
+const ERRORS = ARGS + MAX_SHARES * ARG_STRIDE;
+const ERROR_WORDS = 1024;
 
 /** How long a worker spins on GEN after a job before it sleeps (ms): covers the gaps between the gemms of a training step. */
 export const WORKER_SPIN_MS = 1;
@@ -56,9 +66,13 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // read as a script or, under --input-type=module, as a module: it uses neither `require` nor
 // `import`. Everything that can throw during startup is caught and still counts the worker READY,
 // so the caller reports the error at once instead of waiting for the startup deadline.
-function workerSource(code: WorkerCode, workerData: string): string {
+function workerSource(code: WorkerCode, workerData: string, seam: WorkerPlatform): string {
+  const listen = seam.workerListenSource;
   return `'use strict';
 let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
+// onMessage: set by the setup code, handles one message of WorkerPool.post; handled counts them.
+let onMessage = () => {}, handled = 0, seen = 0, paused = false;
+const receive = ${seam.workerReceiveSource ?? 'null'};
 const TASKS = ${code.tasks};
 const KERNELS = ${code.helpers};
 let elementwise;
@@ -74,6 +88,14 @@ try {
   copy = exports.copy;
   elementwise = exports;
   ${code.setup}
+  ${listen === null ? '' : `(${listen})(port, (message) => {
+    onMessage(message);
+    handled++;
+    if (paused && handled >= Atomics.load(ctl, ${POSTED})) {
+      paused = false;
+      serve();
+    }
+  });`}
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -86,12 +108,27 @@ try {
   }
   throw error;
 }
+// Appends the error's text to this worker's slot of the control buffer (the caller reads it there).
 function fail(error) {
-  if (port !== undefined) port.postMessage(error instanceof Error ? (error.stack || error.message) : String(error));
+  const text = error instanceof Error ? (error.stack || error.message) : String(error);
+  if (slot !== undefined) {
+    const at = ${ERRORS} + (slot - 1) * ${ERROR_WORDS};
+    let length = ctl[at];
+    if (length > 0 && length < ${ERROR_WORDS - 1}) ctl[at + 1 + length++] = 10;
+    for (let i = 0; i < text.length && length < ${ERROR_WORDS - 1}; i++) ctl[at + 1 + length++] = text.charCodeAt(i);
+    ctl[at] = length;
+  }
   Atomics.add(ctl, ${FAILED}, 1);
 }
+// Handles the messages posted before the current job: at once where the platform receives
+// synchronously; else reports false, and the worker leaves serve() for its event loop (the listener
+// above resumes it once they are handled).
+function caughtUp() {
+  if (handled >= Atomics.load(ctl, ${POSTED})) return true;
+  if (receive !== null) for (let got = receive(port); got !== undefined; got = receive(port)) { onMessage(got.message); handled++; }
+  return receive !== null || handled >= Atomics.load(ctl, ${POSTED});
+}
 function serve() {
-  let seen = 0;
   for (;;) {
     let gen = Atomics.load(ctl, ${GEN});
     if (gen === seen) {
@@ -106,6 +143,11 @@ function serve() {
       }
     }
     seen = gen;
+    // Sit this job out until its kernels are here; the caller and the other workers run its shares.
+    if (!caughtUp()) {
+      paused = true;
+      return;
+    }
     const tag = gen & ${TAG_MASK};
     for (;;) {
       const claim = Atomics.load(ctl, ${CLAIM});
@@ -144,7 +186,8 @@ function serve() {
  * `toString()`): `tasks`, an array expression of task functions indexed by task id (entry 0 unused:
  * id 0 is a gemm share); `helpers`, an object expression passed to every task as its `K` argument;
  * `setup`, statements run once after the worker instantiated the module (they may read `exports`,
- * `port` and `KERNELS`).
+ * `port`, `receive` (the platform's synchronous receive, or null) and `KERNELS`, and set `onMessage`,
+ * the handler of each message of {@link WorkerPool.post}).
  */
 export interface WorkerCode {
   readonly tasks: string;
@@ -230,29 +273,30 @@ export class WorkerPool {
   private readonly control: Int32Array;
   private readonly workers: PoolWorker[];
   private readonly ports: PoolPort[];
-  private readonly receive: WorkerPlatform['receive'];
   private started: boolean;
+  /** Shares run by the workers (not the calling thread) since the pool started. */
+  private sharesOnWorkers: number;
   /** Why the pool is unusable (closed, a missed deadline, a dead worker), or null. */
   private broken: string | null;
 
   /** `workspaces[w]`: worker w's workspace address; one worker per entry. `code`: the tasks workers run. */
   constructor(module: object, memory: object, workspaces: readonly number[], code: WorkerCode) {
-    const node = platform();
-    if (node === null) throw new Error('WorkerPool: worker threads and SharedArrayBuffer are not available here');
+    const seam = platform();
+    if (seam === null) throw new Error('WorkerPool: worker threads and SharedArrayBuffer are not available here');
     const size = workspaces.length;
     if (!(size >= 1 && size < MAX_SHARES)) {
       throw new Error(`WorkerPool: needs 1 to ${MAX_SHARES - 1} workers (workspaces), got ${size}`);
     }
     this.size = size;
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_SHARES * ARG_STRIDE)));
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (ERRORS + size * ERROR_WORDS)));
     this.workers = [];
     this.ports = [];
-    this.receive = node.receive;
     this.started = false;
+    this.sharesOnWorkers = 0;
     this.broken = null;
     for (let index = 0; index < size; index++) {
-      const { worker, port } = node.spawn(
-        (workerData) => workerSource(code, workerData),
+      const { worker, port } = seam.spawn(
+        (workerData) => workerSource(code, workerData, seam),
         `tensorkit-worker-${index + 1}`,
         { ...code.data, module, memory, control: this.control.buffer, work: workspaces[index], slot: index + 1 },
       );
@@ -265,6 +309,11 @@ export class WorkerPool {
       this.workers.push(worker);
       this.ports.push(port1);
     }
+  }
+
+  /** Shares the workers ran (rather than the calling thread) since the pool started: proof that threads did work. */
+  get workerShares(): number {
+    return this.sharesOnWorkers;
   }
 
   /** Whether the pool was shut down (by {@link close}, a missed deadline or a dead worker). */
@@ -320,12 +369,17 @@ export class WorkerPool {
       Atomics.add(ctl, DONE, ours + Math.max(0, shares - next));
       this.waitFor(DONE, shares, timeoutMs, 'finish their gemm shares');
     }
+    this.sharesOnWorkers += shares - ours;
     if (Atomics.load(ctl, FAILED) > 0) throw new Error(`gemm: ${this.drainErrors()}`);
   }
 
-  /** Posts `message` to every worker's port (read there with the platform's synchronous receive). */
+  /**
+   * Posts `message` to every worker (handled there by the setup code's `onMessage`) before the next
+   * job: a worker that has not handled it when that job starts sits the job out.
+   */
   post(message: unknown): void {
     for (const port of this.ports) port.postMessage(message);
+    Atomics.add(this.control, POSTED, 1);
   }
 
   /** Terminates the workers (asynchronously; they are idle between jobs). Idempotent. */
@@ -333,6 +387,47 @@ export class WorkerPool {
     this.broken ??= 'closed';
     for (const worker of this.workers) void worker.terminate();
     for (const port of this.ports) port.close();
+  }
+
+  /**
+   * Whether every worker has started (without waiting): then the pool is marked started, so run()
+   * does not block on startup. Throws, like run() would, if a worker could not start.
+   */
+  startedNow(): boolean {
+    if (this.started) return true;
+    if (this.broken !== null) throw new Error(`gemm thread pool is unusable: ${this.broken}`);
+    if (Atomics.load(this.control, READY) < this.size) return false;
+    this.start();
+    return true;
+  }
+
+  /**
+   * Resolves once every worker has started, waiting asynchronously (the calling thread's event loop
+   * keeps running, which a browser needs to start the workers); rejects if one could not start or
+   * they did not within `timeoutMs`.
+   */
+  async whenStarted(timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
+    const ctl = this.control;
+    const deadline = performance.now() + timeoutMs;
+    const waitAsync = (Atomics as unknown as {
+      waitAsync?: (array: Int32Array, index: number, value: number, timeout: number) => { async: boolean; value: Promise<string> | string };
+    }).waitAsync;
+    while (!this.startedNow()) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.broken = `workers did not start within ${timeoutMs} ms`;
+        this.close();
+        throw new Error(`gemm thread pool: ${this.broken}; the pool was shut down`);
+      }
+      const value = Atomics.load(ctl, READY);
+      if (value >= this.size) continue;
+      if (waitAsync !== undefined) {
+        const waited = waitAsync(ctl, READY, value, left);
+        if (waited.async) await waited.value;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
   }
 
   /** Waits for every worker to instantiate the module; throws if one could not. */
@@ -369,13 +464,18 @@ export class WorkerPool {
     }
   }
 
-  /** Reads the error messages the workers posted (synchronously), one line per failure. */
+  /** Reads (and clears) the errors the workers wrote into their slots, one line per failed worker. */
   private drainErrors(): string {
+    const ctl = this.control;
     const lines: string[] = [];
     for (let w = 0; w < this.size; w++) {
-      for (let got = this.receive(this.ports[w]); got !== undefined; got = this.receive(this.ports[w])) {
-        lines.push(`worker thread ${w + 1} failed: ${String(got.message)}`);
-      }
+      const at = ERRORS + w * ERROR_WORDS;
+      const length = Atomics.load(ctl, at);
+      if (length === 0) continue;
+      let text = '';
+      for (let i = 0; i < length; i++) text += String.fromCharCode(ctl[at + 1 + i]);
+      Atomics.store(ctl, at, 0);
+      lines.push(`worker thread ${w + 1} failed: ${text}`);
     }
     return lines.length > 0 ? lines.join('\n') : 'a worker thread failed (no message)';
   }

@@ -23,6 +23,7 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  'ready', 'runtimeInfo',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

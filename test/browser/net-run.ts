@@ -1,0 +1,56 @@
+// The training run the threads test does in a browser worker and in Node: net000 (Conv 3×3 16 ReLU →
+// Conv 3×3 16 ReLU → Flatten → Dense 100 ReLU → Dense 10, SGD momentum 0.9, batch 32) for a few steps
+// on seeded synthetic images. It takes the library as an argument, so both sides run this very code
+// against their own copy of it; big enough that its gemms and conv chunks split across threads.
+import type * as Core from '../../src/browser.js';
+
+/** What a run reports: the loss at both ends, the runtime's state, and fingerprints of the weights. */
+export interface NetRunResult {
+  readonly firstLoss: number;
+  readonly lastLoss: number;
+  readonly info: Core.RuntimeInfo;
+  /** FNV-1a (32 bit) over the bytes of each parameter, state-dict key → 8 hex digits. */
+  readonly hashes: Record<string, string>;
+  /** Sum of squares of all parameters, in float64 (a readable second fingerprint). */
+  readonly weightSumSquares: number;
+  /** Training images per second over the timed steps (all but the first). */
+  readonly imagesPerSecond: number;
+}
+
+/** Images per step. */
+export const NET_BATCH = 32;
+
+/** Trains net000 for `steps` steps on seeded random images (seed 11) with the current thread count. */
+export function trainNet000(tk: typeof Core, steps = 4): NetRunResult {
+  const rng = new tk.Rng(11);
+  const x = tk.rand([NET_BATCH, 1, 28, 28], rng);
+  const labels = new Float32Array(NET_BATCH);
+  for (let i = 0; i < NET_BATCH; i++) labels[i] = i % 10;
+  const y = tk.tensor(labels, [NET_BATCH]);
+  const model = new tk.Sequential([
+    new tk.Conv2D({ filters: 16, kernelSize: 3 }), new tk.ReLU(),
+    new tk.Conv2D({ filters: 16, kernelSize: 3 }), new tk.ReLU(),
+    new tk.Flatten(), new tk.Dense({ units: 100 }), new tk.ReLU(), new tk.Dense({ units: 10 }),
+  ], { inputShape: [1, 28, 28], seed: 11 });
+  model.compile({ optimizer: { name: 'momentum', lr: 0.01, momentum: 0.9 }, loss: 'cross-entropy' });
+  let firstLoss = Number.NaN;
+  let lastLoss = Number.NaN;
+  let start = 0;
+  for (let step = 0; step < steps; step++) {
+    if (step === 1) start = performance.now();
+    const { loss } = model.trainStep(x, y);
+    if (step === 0) firstLoss = loss;
+    lastLoss = loss;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const hashes: Record<string, string> = {};
+  let weightSumSquares = 0;
+  for (const [key, t] of Object.entries(model.stateDict())) {
+    let hash = 0x811c9dc5;
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+    hashes[key] = hash.toString(16).padStart(8, '0');
+    for (let i = 0; i < t.data.length; i++) weightSumSquares += t.data[i] * t.data[i];
+  }
+  return { firstLoss, lastLoss, info: tk.runtimeInfo(), hashes, weightSumSquares, imagesPerSecond: ((steps - 1) * NET_BATCH) / seconds };
+}

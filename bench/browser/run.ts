@@ -4,7 +4,7 @@
 // (training and inference img/s). Then net000 training in the page against Node on the same thread
 // counts, alternating (Node, page, Node, page) so load drifts hit both. tfjs-backend-wasm's .wasm
 // files are served from node_modules: nothing downloads. Writes bench/results/browser.json.
-// Usage: npx tsx bench/browser/run.ts [--quick] [--filter net001] [--budget MS] [--skip-tfjs-cpu]
+// Usage: npx tsx bench/browser/run.ts [--quick] [--filter net001] [--budget MS] [--skip-tfjs-cpu] [--parity-only]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,7 @@ const wasmDir = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backe
 const budgetMs = Number(argValue('--budget') ?? (QUICK ? 300 : 3000));
 const filter = argValue('--filter');
 const skipCpu = process.argv.includes('--skip-tfjs-cpu');
+const parityOnly = process.argv.includes('--parity-only');
 const cores = availableCores();
 
 async function bundle(entry: string): Promise<string> {
@@ -109,7 +110,7 @@ const engines: { engine: BenchCase['engine']; threads: number }[] = [
 ];
 console.log('\n| network | engine | threads | train img/s | inference img/s | detail |\n|---|---|---|---|---|---|');
 for (const spec of NETWORKS) {
-  if (filter !== undefined && !spec.name.includes(filter)) continue;
+  if (parityOnly || (filter !== undefined && !spec.name.includes(filter))) continue;
   for (const e of engines) {
     let r: BenchResult;
     try {

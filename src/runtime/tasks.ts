@@ -296,9 +296,9 @@ export class Runtime {
     return this.closedPoolShares + (this.pool === null ? 0 : this.pool.workerShares);
   }
 
-  /** Worker threads in the live pool (0 before the first threaded call, with one thread, or after a failure). */
+  /** Worker threads of the live pool once they run (0 before, with one thread, or after a failure). */
   get poolWorkers(): number {
-    return this.pool === null || this.pool.closed ? 0 : this.pool.size;
+    return this.pool === null || this.pool.closed || !this.pool.isStarted ? 0 : this.pool.size;
   }
 
   /** How many shares the gemm splits an m×n×k product into under the current thread count (see {@link wasmGemmShares}). */
@@ -445,7 +445,7 @@ export interface RuntimeInfo {
   readonly sharedMemory: boolean;
   /** The threads work is split over: {@link getThreads} where the memory is shared, else 1. */
   readonly threads: number;
-  /** Worker threads in the running pool (0 until the first threaded call). */
+  /** Worker threads of the pool once they run (0 until the first threaded call, or in a browser until they have started). */
   readonly poolWorkers: number;
   /** Shares (gemm blocks, conv chunks, kernel ranges) that worker threads ran so far. */
   readonly workerShares: number;

@@ -316,6 +316,11 @@ export class WorkerPool {
     return this.sharesOnWorkers;
   }
 
+  /** Whether every worker has started (run() no longer waits for them). */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
   /** Whether the pool was shut down (by {@link close}, a missed deadline or a dead worker). */
   get closed(): boolean {
     return this.broken !== null;

@@ -20,8 +20,11 @@ export interface NetRunResult {
 /** Images per step. */
 export const NET_BATCH = 32;
 
-/** Trains net000 for `steps` steps on seeded random images (seed 11) with the current thread count. */
-export function trainNet000(tk: typeof Core, steps = 4): NetRunResult {
+/**
+ * Trains net000 for `steps` steps on seeded random images (seed 11) with the current thread count;
+ * `midway`, if given, is awaited after the first half of the steps (e.g. to let a browser pool start).
+ */
+export async function trainNet000(tk: typeof Core, steps = 4, midway?: () => Promise<unknown>): Promise<NetRunResult> {
   const rng = new tk.Rng(11);
   const x = tk.rand([NET_BATCH, 1, 28, 28], rng);
   const labels = new Float32Array(NET_BATCH);
@@ -37,6 +40,7 @@ export function trainNet000(tk: typeof Core, steps = 4): NetRunResult {
   let lastLoss = Number.NaN;
   let start = 0;
   for (let step = 0; step < steps; step++) {
+    if (midway !== undefined && step === steps >> 1) await midway();
     if (step === 1) start = performance.now();
     const { loss } = model.trainStep(x, y);
     if (step === 0) firstLoss = loss;

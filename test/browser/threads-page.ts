@@ -25,7 +25,8 @@ try {
   const fromWorker = await new Promise((resolve, reject) => {
     worker.onmessage = (event) => resolve(event.data);
     worker.onerror = (event) => reject(new Error(`worker error: ${event.message}`));
-    worker.postMessage({ steps: Number(new URLSearchParams(location.search).get('steps') ?? 4) });
+    const query = new URLSearchParams(location.search);
+    worker.postMessage({ steps: Number(query.get('steps') ?? 4), ready: query.get('ready') !== '0' });
   });
   view.threadsResult = { mainThread, isolated: view.crossOriginIsolated === true, worker: fromWorker };
 } catch (error) {

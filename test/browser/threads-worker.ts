@@ -3,14 +3,20 @@
 import * as tk from 'tensorkit';
 import { trainNet000 } from './net-run.js';
 
-interface Scope { onmessage: ((event: { data: { steps: number } }) => void) | null; postMessage(message: unknown): void; crossOriginIsolated?: boolean }
+interface Scope { onmessage: ((event: { data: { steps: number; ready: boolean } }) => void) | null; postMessage(message: unknown): void; crossOriginIsolated?: boolean }
 const scope = globalThis as unknown as Scope;
 
 scope.onmessage = async (event) => {
   try {
-    const compiled = await tk.ready();
-    const result = trainNet000(tk, event.data.steps);
-    scope.postMessage({ ok: true, compiledAsync: compiled.compiledAsync, isolated: scope.crossOriginIsolated === true, result });
+    // ready=false: no ready() first; the first steps then load the runtime synchronously and, the
+    // pool's workers not having started, run on this thread; ready() midway lets them start.
+    let beforeReady: tk.RuntimeInfo | null = null;
+    if (event.data.ready) await tk.ready();
+    const result = await trainNet000(tk, event.data.steps, event.data.ready ? undefined : async () => {
+      beforeReady = tk.runtimeInfo();
+      await tk.ready();
+    });
+    scope.postMessage({ ok: true, isolated: scope.crossOriginIsolated === true, beforeReady, result });
   } catch (error) {
     scope.postMessage({ ok: false, error: (error as Error).stack ?? String(error) });
   }

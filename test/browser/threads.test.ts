@@ -21,7 +21,7 @@ const STEPS = 4;
 interface PageResult {
   readonly isolated: boolean;
   readonly mainThread: { info: core.RuntimeInfo; compiledAsyncAtReady: boolean; losses: number[] };
-  readonly worker: { ok: true; compiledAsync: boolean; isolated: boolean; result: NetRunResult } | { ok: false; error: string };
+  readonly worker: { ok: true; isolated: boolean; beforeReady: core.RuntimeInfo | null; result: NetRunResult } | { ok: false; error: string };
 }
 
 /** The isolation headers that make a page cross-origin isolated (SharedArrayBuffer, shared memory). */
@@ -73,7 +73,7 @@ afterAll(async () => {
 });
 
 /** Opens /mode/ and returns what the page exposed, with every console error and page error seen. */
-async function runPage(mode: 'isolated' | 'plain'): Promise<{ result: PageResult; problems: string[]; cores: number }> {
+async function runPage(mode: 'isolated' | 'plain', query = ''): Promise<{ result: PageResult; problems: string[]; cores: number }> {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
@@ -81,7 +81,7 @@ async function runPage(mode: 'isolated' | 'plain'): Promise<{ result: PageResult
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   try {
-    await page.goto(`${base}/${mode}/?steps=${STEPS}`);
+    await page.goto(`${base}/${mode}/?steps=${STEPS}${query}`);
     await page.waitForFunction(() => {
       const g = globalThis as { threadsResult?: unknown; threadsError?: unknown };
       return g.threadsResult !== undefined || g.threadsError !== undefined;
@@ -97,11 +97,11 @@ async function runPage(mode: 'isolated' | 'plain'): Promise<{ result: PageResult
 }
 
 /** net000 in Node from the source tree on `threads` threads. */
-function nodeRun(threads: number): NetRunResult {
+async function nodeRun(threads: number): Promise<NetRunResult> {
   const before = core.getThreads();
   core.setThreads(threads);
   try {
-    return trainNet000(core, STEPS);
+    return await trainNet000(core, STEPS);
   } finally {
     core.setThreads(before);
   }
@@ -109,10 +109,10 @@ function nodeRun(threads: number): NetRunResult {
 
 describe('threads in the browser', () => {
   let fromNode: NetRunResult;
-  beforeAll(() => {
-    fromNode = nodeRun(Math.min(2, core.availableCores()));
+  beforeAll(async () => {
+    fromNode = await nodeRun(Math.min(2, core.availableCores()));
     // Node's own runs agree across thread counts (the property the browser runs are held to).
-    expect(nodeRun(1).hashes).toEqual(fromNode.hashes);
+    expect((await nodeRun(1)).hashes).toEqual(fromNode.hashes);
   }, 60_000);
 
   it('a cross-origin isolated page trains net000 in a worker on Web Workers, bit-identical to Node', async () => {
@@ -135,6 +135,19 @@ describe('threads in the browser', () => {
     expect(result.mainThread.compiledAsyncAtReady).toBe(true);
     expect(result.mainThread.info).toMatchObject({ compiledAsync: true, threads: 1, poolWorkers: 0, workerShares: 0 });
     expect(result.mainThread.losses[2]).toBeLessThan(result.mainThread.losses[0]);
+  }, 120_000);
+
+  it('without ready() first, the worker trains on one thread until the pool starts, then on all, with the same bits', async () => {
+    const { result, problems, cores } = await runPage('isolated', '&ready=0');
+    expect(problems).toEqual([]);
+    if (!result.worker.ok) throw new Error(result.worker.error);
+    const { info } = result.worker.result;
+    // The runtime was loaded by the first step, synchronously (allowed in a worker).
+    expect(info.compiledAsync).toBe(false);
+    expect(result.worker.beforeReady).toMatchObject({ compiledAsync: false, sharedMemory: true, threads: Math.min(cores, 255) });
+    if (cores > 1) expect(info.poolWorkers).toBe(info.threads - 1);
+    expect(result.worker.result.hashes).toEqual(fromNode.hashes);
+    expect(result.worker.result.weightSumSquares).toBe(fromNode.weightSumSquares);
   }, 120_000);
 
   it('a page without the isolation headers runs one thread in the worker, with the same bits', async () => {

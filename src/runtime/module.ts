@@ -113,9 +113,19 @@ export async function loadKernelModuleAsync<Exports>(initialPages: number): Prom
   return null;
 }
 
+// Each extra module's bytes, for worker threads that join later (they compile their own copy).
+const moduleSources = new WeakMap<WasmModule, Uint8Array>();
+
 /** Compiles extra module bytes (a compiled elementwise kernel) for instantiation over the runtime's memory. */
 export function compileModule(bytes: Uint8Array): WasmModule {
-  return new WebAssembly.Module(bytes);
+  const module = new WebAssembly.Module(bytes);
+  moduleSources.set(module, bytes);
+  return module;
+}
+
+/** The bytes `module` was compiled from by {@link compileModule}, or null for another module. */
+export function moduleBytes(module: WasmModule): Uint8Array | null {
+  return moduleSources.get(module) ?? null;
 }
 
 /** Instantiates `module` over `memory` (imports `env.memory`) and returns its exports. */

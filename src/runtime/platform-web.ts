@@ -2,7 +2,7 @@
 // the runtime's shared WebAssembly.Memory. Only where the pool's caller may block (a dedicated worker:
 // browsers forbid Atomics.wait on the main thread) and memory can be shared (a cross-origin isolated
 // page); anywhere else tensorkit runs on one thread with the same SIMD kernels.
-import type { PoolPort, PoolWorker, WorkerPlatform } from './platform.js';
+import type { PoolWorker, WorkerPlatform } from './platform.js';
 
 // The tsconfig lib (ES2022, no DOM) has no Web Worker types: declare the little used here.
 interface WebWorker {
@@ -46,8 +46,8 @@ const scriptUrls = new Map<string, string>();
 /**
  * Web Workers as a {@link WorkerPlatform}, or null where {@link webThreadsUnavailable} names a
  * missing piece. Each worker is a classic worker from a blob URL running the pool's script, which
- * gets its startup data (the compiled module, the shared memory, the control buffer) in its first
- * message; later messages (kernels to load) reach it through its event loop.
+ * gets its startup data (the compiled module, the shared memory, the control buffer) in its only
+ * message.
  */
 export function webPlatform(): WorkerPlatform | null {
   if (webThreadsUnavailable() !== null) return null;
@@ -57,7 +57,7 @@ export function webPlatform(): WorkerPlatform | null {
     cores: Math.max(1, g.navigator?.hardwareConcurrency ?? 1),
     env: () => undefined,
     spawn(source, name, data) {
-      // The pool's script runs when the startup data arrives; it installs its own message listener.
+      // The pool's script runs when the startup data arrives (later ones come through shared memory).
       const script = `self.onmessage = (event) => { self.onmessage = null; (() => {\n${source('event.data')}\n})(); };`;
       let url = scriptUrls.get(script);
       if (url === undefined) {
@@ -65,7 +65,7 @@ export function webPlatform(): WorkerPlatform | null {
         scriptUrls.set(script, url);
       }
       const web = new MakeWorker(url, { name });
-      web.postMessage({ ...data, port: null });
+      web.postMessage(data);
       const worker: PoolWorker = {
         unref() {},
         terminate() { web.terminate(); },
@@ -79,15 +79,8 @@ export function webPlatform(): WorkerPlatform | null {
           }
         },
       };
-      const port: PoolPort = {
-        unref() {},
-        close() {},
-        postMessage(message) { web.postMessage(message); },
-      };
-      return { worker, port };
+      return worker;
     },
     startsAsync: true,
-    workerReceiveSource: null,
-    workerListenSource: `(port, handler) => { self.onmessage = (event) => handler(event.data); }`,
   };
 }

@@ -11,13 +11,6 @@ export interface PoolWorker {
   on(event: 'exit', listener: (code: number) => void): void;
 }
 
-/** The caller's end of a worker's message channel (messages go one way: caller to worker). */
-export interface PoolPort {
-  unref(): void;
-  close(): void;
-  postMessage(message: unknown): void;
-}
-
 /** What the worker pool needs from the platform. */
 export interface WorkerPlatform {
   /** Logical cores this process may use. */
@@ -26,10 +19,11 @@ export interface WorkerPlatform {
   env(name: string): string | undefined;
   /**
    * Starts a worker running the script `source(workerDataExpression)`, where the expression is the
-   * JavaScript text that evaluates, inside the worker, to `data` plus a `port` (the worker's end of a
-   * message channel whose other end is returned). The module and memory in `data` are shared, not copied.
+   * JavaScript text that evaluates, inside the worker, to `data` (its module and memory shared, not
+   * copied). The pool sends nothing else through the platform: everything after startup goes through
+   * shared memory.
    */
-  spawn(source: (workerDataExpression: string) => string, name: string, data: Record<string, unknown>): { worker: PoolWorker; port: PoolPort };
+  spawn(source: (workerDataExpression: string) => string, name: string, data: Record<string, unknown>): PoolWorker;
   /**
    * Whether a worker starts only once the thread that spawned it returns to its event loop (browsers:
    * a nested Web Worker cannot start while its parent blocks). The pool then never waits for its
@@ -37,19 +31,6 @@ export interface WorkerPlatform {
    * `ready()` waits for them asynchronously. Node's workers start on their own (false).
    */
   readonly startsAsync?: boolean;
-  /**
-   * JavaScript text of a function `(port) => { message } | undefined` that reads the next message
-   * on the worker's `port` synchronously inside a worker (undefined when none is queued), or null
-   * where a worker can only receive messages from its event loop (browsers): then give
-   * {@link workerListenSource}.
-   */
-  readonly workerReceiveSource: string | null;
-  /**
-   * JavaScript text of a function `(port, handler) => void` that has `handler(message)` called, from
-   * the worker's event loop, for each message posted to it after its startup data; or null where
-   * {@link workerReceiveSource} receives every message.
-   */
-  readonly workerListenSource: string | null;
 }
 
 // undefined: not looked up yet; null: no worker threads here, so one thread.
@@ -65,17 +46,9 @@ function nodePlatform(): WorkerPlatform | null {
     cores: os.availableParallelism(),
     env: (name) => proc.env[name],
     spawn(source, name, data) {
-      const { port1, port2 } = new threads.MessageChannel();
-      const worker = new threads.Worker(source(`process.getBuiltinModule('node:worker_threads').workerData`), {
-        eval: true,
-        name,
-        workerData: { ...data, port: port2 },
-        transferList: [port2],
-      });
-      return { worker: worker as unknown as PoolWorker, port: port1 as unknown as PoolPort };
+      const worker = new threads.Worker(source(`process.getBuiltinModule('node:worker_threads').workerData`), { eval: true, name, workerData: data });
+      return worker as unknown as PoolWorker;
     },
-    workerReceiveSource: `process.getBuiltinModule('node:worker_threads').receiveMessageOnPort`,
-    workerListenSource: null,
   };
 }
 

@@ -11,7 +11,7 @@ import {
   planSharesOfC,
 } from './gemm-plan.js';
 import { platform } from './platform.js';
-import { loadKernelModule, loadKernelModuleAsync, instantiateOver, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
+import { loadKernelModule, loadKernelModuleAsync, instantiateOver, moduleBytes, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalTask, type WorkerCode } from './workers.js';
 
 /** Task ids (word SHARE_OP of a pool share; 0 is a plain gemm share). */
@@ -78,8 +78,12 @@ export interface KernelExports extends ArenaExports, ConvExports {
   [name: string]: unknown;
 }
 
-/** A kernel as the threads load it: [id, export name or null, arrays, scalars, planes (1/0), compiled module or null]. */
-type KernelLoad = readonly [number, string | null, number, number, number, WasmModule | null];
+/**
+ * A kernel as the threads load it: [id, export name or null, arrays, scalars, planes (1/0), compiled
+ * module or null, its bytes or null]. A pool's startup data carries the compiled module; a message
+ * posted to a running pool carries the bytes (messages travel through shared memory as JSON).
+ */
+type KernelLoad = readonly [number, string | null, number, number, number, WasmModule | null, Uint8Array | null];
 
 // The worker-side code (see WorkerCode in workers.ts): the same task functions, and the kernel table
 // loaded from the worker data, then from messages posted to the worker (the pool delivers them).
@@ -88,18 +92,17 @@ const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
 type Task = NonNullable<(typeof TASKS)[number]>;
 const TASK_SOURCE = `[${TASKS.map((task) => (task === null ? 'null' : task.toString())).join(', ')}]`;
 const HELPER_SOURCE = `{ convColumns: ${convColumnsKernel.toString()}, kernels: [], args: [], sync: null }`;
-// A worker has every kernel posted before a job when the job starts (the pool sees to it); sync is a
-// second line where the platform can receive synchronously.
+// A worker handles every kernel posted before a job when the job starts (the pool sees to it);
+// sync, for a kernel missing mid-job, handles any posted since.
 const SETUP_SOURCE = `
   const loadKernel = (k) => {
-    const fn = k[5] === null ? exports[k[1]] : new WebAssembly.Instance(k[5], { env: { memory } }).exports.run;
+    const module = k[5] !== null ? k[5] : k[6] !== null ? new WebAssembly.Module(k[6]) : null;
+    const fn = module === null ? exports[k[1]] : new WebAssembly.Instance(module, { env: { memory } }).exports.run;
     KERNELS.kernels[k[0]] = [fn, k[2], k[3], k[4]];
   };
   for (const k of workerData.kernels) loadKernel(k);
   onMessage = loadKernel;
-  KERNELS.sync = () => {
-    if (receive !== null) for (let got = receive(port); got !== undefined; got = receive(port)) { loadKernel(got.message); handled++; }
-  };`;
+  KERNELS.sync = drain;`;
 
 /**
  * One instance of the kernel module over its memory: the heap (arena), the thread slots laid out in
@@ -186,9 +189,18 @@ export class Runtime {
       : instantiateOver(module, this.loaded.memory).run as (...args: number[]) => void;
     if (typeof fn !== 'function') throw new Error(`tensorkit runtime: the kernel module has no export ${String(exportName)}`);
     this.helpers.kernels[id] = [fn, arrays, scalars, planes ? 1 : 0];
-    const load: KernelLoad = [id, exportName, arrays, scalars, planes ? 1 : 0, module];
-    this.kernelLoads.push(load);
-    if (this.pool !== null && !this.pool.closed) this.pool.post(load);
+    const bytes = module === null ? null : moduleBytes(module);
+    this.kernelLoads.push([id, exportName, arrays, scalars, planes ? 1 : 0, module, bytes]);
+    if (this.pool !== null && !this.pool.closed) {
+      // A running pool gets the bytes through its mailbox; a module not compiled by compileModule, or
+      // a full mailbox, means a new pool (the next threaded call starts it with every kernel loaded).
+      const posted = module !== null && bytes === null ? false : this.pool.post([id, exportName, arrays, scalars, planes ? 1 : 0, null, bytes]);
+      if (!posted) {
+        this.closedPoolShares += this.pool.workerShares;
+        this.pool.close();
+        this.pool = null;
+      }
+    }
   }
 
   /**

@@ -16,16 +16,16 @@
 // with compare-and-swap until none is left. Claiming instead of assigning keeps a descheduled worker
 // (a busy machine) from stalling the caller: whoever is running takes the next share, and a worker
 // that wakes after its job ended finds the tag changed and claims nothing. Who runs a share never
-// changes its bits. Errors thrown in a worker are written as text into its slot of the control
-// buffer and read by the caller, which throws them: nothing the caller needs arrives as a message,
-// so browsers (which cannot receive a message synchronously) run the same protocol. Messages go
-// one way only, caller to workers (kernels to load, see post): POSTED counts them, and a worker
-// that has handled fewer sits a job out (a browser worker returns to its event loop to receive
-// them) rather than run a share without its kernel. A share that never finishes is caught by a
-// deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
+// changes its bits. After startup nothing travels as a platform message, only through shared
+// memory, so the protocol needs no synchronous receipt (browsers have none): errors thrown in a
+// worker are written as text into its slot of the control buffer, where the caller reads and throws
+// them; messages to the workers (kernels to load, see post) are appended as JSON to a shared
+// mailbox, POSTED counts them, and a worker reads those it has not handled before it claims a share
+// of a job. A share that never finishes is caught by a deadline. Workers are unref'd, so an idle
+// pool never keeps the process alive.
 
 import type { HeapGemm } from './conv-tasks.js';
-import { platform, type PoolPort, type PoolWorker, type WorkerPlatform } from './platform.js';
+import { platform, type PoolWorker } from './platform.js';
 
 /**
  * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words
@@ -43,7 +43,7 @@ const DONE = 32; // shares of the current job finished (run or failed)
 const SHARES = 48; // shares in the current job
 const FAILED = 49; // shares of the current job (or worker startups) that threw
 const READY = 50; // workers that have instantiated the module (or failed trying)
-const POSTED = 51; // messages posted to every worker (kernel loads); see WorkerPool.post
+const POSTED = 51; // messages in the mailbox (kernel loads); see WorkerPool.post
 const ARGS = 64; // share s's arguments at ARGS + s·ARG_STRIDE
 const ARG_STRIDE = SHARE_ARGS;
 
@@ -53,6 +53,8 @@ const TAG_MASK = 0x7fffff;
 // Worker w's error text at ERRORS + (w − 1)·ERROR_WORDS: word 0 its length, then one UTF-16 code per word.
 const ERRORS = ARGS + MAX_SHARES * ARG_STRIDE;
 const ERROR_WORDS = 1024;
+/** Bytes of a pool's mailbox: an int32 count of UTF-16 units written, then the messages' JSON, each after its length (2 units). */
+export const MAILBOX_BYTES = 1 << 20;
 
 /** How long a worker spins on GEN after a job before it sleeps (ms): covers the gaps between the gemms of a training step. */
 export const WORKER_SPIN_MS = 1;
@@ -66,20 +68,19 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // read as a script or, under --input-type=module, as a module: it uses neither `require` nor
 // `import`. Everything that can throw during startup is caught and still counts the worker READY,
 // so the caller reports the error at once instead of waiting for the startup deadline.
-function workerSource(code: WorkerCode, workerData: string, seam: WorkerPlatform): string {
-  const listen = seam.workerListenSource;
+function workerSource(code: WorkerCode, workerData: string): string {
   return `'use strict';
-let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
-// onMessage: set by the setup code, handles one message of WorkerPool.post; handled counts them.
-let onMessage = () => {}, handled = 0, seen = 0, paused = false;
-const receive = ${seam.workerReceiveSource ?? 'null'};
+let ctl, mailText, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
+// onMessage: set by the setup code, handles one message of WorkerPool.post; handled counts them, read
+// is where the next one starts in the mailbox.
+let onMessage = () => {}, handled = 0, read = 0;
 const TASKS = ${code.tasks};
 const KERNELS = ${code.helpers};
 let elementwise;
 try {
   const workerData = ${workerData};
   ctl = new Int32Array(workerData.control);
-  port = workerData.port;
+  mailText = new Uint16Array(workerData.mailbox, 4);
   work = workerData.work;
   slot = workerData.slot;
   memory = workerData.memory;
@@ -88,14 +89,6 @@ try {
   copy = exports.copy;
   elementwise = exports;
   ${code.setup}
-  ${listen === null ? '' : `(${listen})(port, (message) => {
-    onMessage(message);
-    handled++;
-    if (paused && handled >= Atomics.load(ctl, ${POSTED})) {
-      paused = false;
-      serve();
-    }
-  });`}
   ready = true;
   Atomics.add(ctl, ${READY}, 1);
   Atomics.notify(ctl, ${READY});
@@ -107,6 +100,21 @@ try {
     Atomics.notify(ctl, ${READY});
   }
   throw error;
+}
+// Handles the messages posted so far (the seq-cst load of POSTED orders the mailbox's plain writes before it).
+function drain() {
+  const posted = Atomics.load(ctl, ${POSTED});
+  while (handled < posted) {
+    const length = mailText[read] * 65536 + mailText[read + 1];
+    let text = '';
+    for (let i = read + 2, end = read + 2 + length; i < end; i += 4096) {
+      text += String.fromCharCode.apply(null, mailText.subarray(i, Math.min(end, i + 4096)));
+    }
+    read += 2 + length;
+    handled++;
+    onMessage(JSON.parse(text, (key, value) => (value !== null && typeof value === 'object' && typeof value.$bytes === 'string'
+      ? Uint8Array.from(atob(value.$bytes), (c) => c.charCodeAt(0)) : value)));
+  }
 }
 // Appends the error's text to this worker's slot of the control buffer (the caller reads it there).
 function fail(error) {
@@ -120,15 +128,8 @@ function fail(error) {
   }
   Atomics.add(ctl, ${FAILED}, 1);
 }
-// Handles the messages posted before the current job: at once where the platform receives
-// synchronously; else reports false, and the worker leaves serve() for its event loop (the listener
-// above resumes it once they are handled).
-function caughtUp() {
-  if (handled >= Atomics.load(ctl, ${POSTED})) return true;
-  if (receive !== null) for (let got = receive(port); got !== undefined; got = receive(port)) { onMessage(got.message); handled++; }
-  return receive !== null || handled >= Atomics.load(ctl, ${POSTED});
-}
 function serve() {
+  let seen = 0;
   for (;;) {
     let gen = Atomics.load(ctl, ${GEN});
     if (gen === seen) {
@@ -143,10 +144,11 @@ function serve() {
       }
     }
     seen = gen;
-    // Sit this job out until its kernels are here; the caller and the other workers run its shares.
-    if (!caughtUp()) {
-      paused = true;
-      return;
+    // The kernels this job's shares may call were posted before it started.
+    try {
+      drain();
+    } catch (error) {
+      fail(error);
     }
     const tag = gen & ${TAG_MASK};
     for (;;) {
@@ -186,8 +188,8 @@ function serve() {
  * `toString()`): `tasks`, an array expression of task functions indexed by task id (entry 0 unused:
  * id 0 is a gemm share); `helpers`, an object expression passed to every task as its `K` argument;
  * `setup`, statements run once after the worker instantiated the module (they may read `exports`,
- * `port`, `receive` (the platform's synchronous receive, or null) and `KERNELS`, and set `onMessage`,
- * the handler of each message of {@link WorkerPool.post}).
+ * `workerData` and `KERNELS`, call `drain()` (handles the messages posted so far), and set
+ * `onMessage`, the handler of each message of {@link WorkerPool.post}).
  */
 export interface WorkerCode {
   readonly tasks: string;
@@ -272,7 +274,9 @@ export class WorkerPool {
   readonly size: number;
   private readonly control: Int32Array;
   private readonly workers: PoolWorker[];
-  private readonly ports: PoolPort[];
+  /** The mailbox's header word (UTF-16 units written) and its text, after the header. */
+  private readonly mailHead: Int32Array;
+  private readonly mailText: Uint16Array;
   private started: boolean;
   /** Shares run by the workers (not the calling thread) since the pool started. */
   private sharesOnWorkers: number;
@@ -290,24 +294,23 @@ export class WorkerPool {
     this.size = size;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (ERRORS + size * ERROR_WORDS)));
     this.workers = [];
-    this.ports = [];
+    const mailbox = new SharedArrayBuffer(MAILBOX_BYTES);
+    this.mailHead = new Int32Array(mailbox, 0, 1);
+    this.mailText = new Uint16Array(mailbox, 4);
     this.started = false;
     this.sharesOnWorkers = 0;
     this.broken = null;
     for (let index = 0; index < size; index++) {
-      const { worker, port } = seam.spawn(
-        (workerData) => workerSource(code, workerData, seam),
+      const worker = seam.spawn(
+        (workerData) => workerSource(code, workerData),
         `tensorkit-worker-${index + 1}`,
-        { ...code.data, module, memory, control: this.control.buffer, work: workspaces[index], slot: index + 1 },
+        { ...code.data, module, memory, control: this.control.buffer, mailbox, work: workspaces[index], slot: index + 1 },
       );
-      const port1 = port;
       // Reached only between jobs (the caller blocks during one); the next run() reports it.
       worker.on('error', (error) => { this.broken ??= `worker ${index + 1} crashed: ${error.message}`; });
       worker.on('exit', (code) => { this.broken ??= `worker ${index + 1} exited with code ${code}`; });
       worker.unref();
-      port1.unref();
       this.workers.push(worker);
-      this.ports.push(port1);
     }
   }
 
@@ -379,19 +382,28 @@ export class WorkerPool {
   }
 
   /**
-   * Posts `message` to every worker (handled there by the setup code's `onMessage`) before the next
-   * job: a worker that has not handled it when that job starts sits the job out.
+   * Posts `message` (JSON data; Uint8Arrays allowed) to every worker, handled there by the setup
+   * code's `onMessage` before the worker takes part in the next job. Through the shared mailbox, not
+   * the platform's messages, so a worker gets it without returning to its event loop. Returns false
+   * (posting nothing) when the mailbox has no room left: then start a new pool.
    */
-  post(message: unknown): void {
-    for (const port of this.ports) port.postMessage(message);
+  post(message: unknown): boolean {
+    const text = JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { $bytes: toBase64(value) } : value));
+    const at = this.mailHead[0];
+    if (at + 2 + text.length > this.mailText.length) return false;
+    const mail = this.mailText;
+    mail[at] = Math.floor(text.length / 65536);
+    mail[at + 1] = text.length % 65536;
+    for (let i = 0; i < text.length; i++) mail[at + 2 + i] = text.charCodeAt(i);
+    this.mailHead[0] = at + 2 + text.length;
     Atomics.add(this.control, POSTED, 1);
+    return true;
   }
 
   /** Terminates the workers (asynchronously; they are idle between jobs). Idempotent. */
   close(): void {
     this.broken ??= 'closed';
     for (const worker of this.workers) void worker.terminate();
-    for (const port of this.ports) port.close();
   }
 
   /**
@@ -426,12 +438,12 @@ export class WorkerPool {
       }
       const value = Atomics.load(ctl, READY);
       if (value >= this.size) continue;
-      if (waitAsync !== undefined) {
-        const waited = waitAsync(ctl, READY, value, left);
-        if (waited.async) await waited.value;
-      } else {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      // The timer also keeps Node's event loop alive (the workers are unref'd, a pending waitAsync is not a handle).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, 20)); });
+      const waited = waitAsync?.(ctl, READY, value, left);
+      await (waited !== undefined && waited.async ? Promise.race([waited.value, tick]) : tick);
+      clearTimeout(timer);
     }
   }
 
@@ -484,4 +496,11 @@ export class WorkerPool {
     }
     return lines.length > 0 ? lines.join('\n') : 'a worker thread failed (no message)';
   }
+}
+
+/** Base64 of `bytes` (btoa exists in Node ≥ 16 and in browsers). */
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
+  return btoa(text);
 }

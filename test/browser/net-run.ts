@@ -3,6 +3,7 @@
 // on seeded synthetic images. It takes the library as an argument, so both sides run this very code
 // against their own copy of it; big enough that its gemms and conv chunks split across threads.
 import type * as Core from '../../src/browser.js';
+import type * as Plugin from '../../src/plugin/index.js';
 
 /** What a run reports: the loss at both ends, the runtime's state, and fingerprints of the weights. */
 export interface NetRunResult {
@@ -57,4 +58,38 @@ export async function trainNet000(tk: typeof Core, steps = 4, midway?: () => Pro
     for (let i = 0; i < t.data.length; i++) weightSumSquares += t.data[i] * t.data[i];
   }
   return { firstLoss, lastLoss, info: tk.runtimeInfo(), hashes, weightSumSquares, imagesPerSecond: ((steps - 1) * NET_BATCH) / seconds };
+}
+
+/** What {@link runLateKernel} reports. */
+export interface LateKernelResult {
+  /** FNV-1a (32 bit) over the result's bytes. */
+  readonly hash: string;
+  /** Shares the pool's workers ran during the kernel calls. */
+  readonly workerShares: number;
+}
+
+/**
+ * Compiles an elementwise kernel now (after the pool started, so its workers receive it as a posted
+ * message, not in their startup data) and runs it 16 times over 2^20 heap floats: p ← p·s + g.
+ */
+export function runLateKernel(tk: typeof Core, plugin: typeof Plugin, name: string): LateKernelResult {
+  const kernel = plugin.defineElementwise({
+    name, arrays: ['p', 'g'], scalars: ['s'],
+    body: ({ p, g }, { s }) => ({ p: p.mul(s).add(g) }),
+  });
+  const n = 1 << 20;
+  const p = plugin.heapFloat32(n);
+  const g = plugin.heapFloat32(n);
+  for (let i = 0; i < n; i++) {
+    p[i] = Math.fround(Math.sin(i));
+    g[i] = Math.fround(Math.cos(i) / 8);
+  }
+  const before = tk.runtimeInfo().workerShares;
+  // Back to back, so a worker woken by the first call is still spinning for the next ones.
+  for (let r = 0; r < 16; r++) kernel.run(n, p, g, r % 2 === 0 ? 0.75 : 0.5);
+  const workerShares = tk.runtimeInfo().workerShares - before;
+  let hash = 0x811c9dc5;
+  const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  return { hash: hash.toString(16).padStart(8, '0'), workerShares };
 }

@@ -1,7 +1,8 @@
 // The threads test's dedicated worker: it owns tensorkit's worker pool (Web Workers nested in it, over
 // the shared memory when the page is cross-origin isolated), trains net000 and posts the result back.
 import * as tk from 'tensorkit';
-import { trainNet000 } from './net-run.js';
+import * as plugin from 'tensorkit/plugin';
+import { runLateKernel, trainNet000 } from './net-run.js';
 
 interface Scope { onmessage: ((event: { data: { steps: number; ready: boolean } }) => void) | null; postMessage(message: unknown): void; crossOriginIsolated?: boolean }
 const scope = globalThis as unknown as Scope;
@@ -16,7 +17,8 @@ scope.onmessage = async (event) => {
       beforeReady = tk.runtimeInfo();
       await tk.ready();
     });
-    scope.postMessage({ ok: true, isolated: scope.crossOriginIsolated === true, beforeReady, result });
+    const lateKernel = runLateKernel(tk, plugin, 'threads-test-late');
+    scope.postMessage({ ok: true, isolated: scope.crossOriginIsolated === true, beforeReady, result, lateKernel });
   } catch (error) {
     scope.postMessage({ ok: false, error: (error as Error).stack ?? String(error) });
   }

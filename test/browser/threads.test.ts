@@ -11,7 +11,8 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as core from '../../src/browser.js';
-import { trainNet000, type NetRunResult } from './net-run.js';
+import * as plugin from '../../src/plugin/index.js';
+import { runLateKernel, trainNet000, type LateKernelResult, type NetRunResult } from './net-run.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const here = fileURLToPath(new URL('./', import.meta.url));
@@ -21,7 +22,7 @@ const STEPS = 4;
 interface PageResult {
   readonly isolated: boolean;
   readonly mainThread: { info: core.RuntimeInfo; compiledAsyncAtReady: boolean; losses: number[] };
-  readonly worker: { ok: true; isolated: boolean; beforeReady: core.RuntimeInfo | null; result: NetRunResult } | { ok: false; error: string };
+  readonly worker: { ok: true; isolated: boolean; beforeReady: core.RuntimeInfo | null; result: NetRunResult; lateKernel: LateKernelResult } | { ok: false; error: string };
 }
 
 /** The isolation headers that make a page cross-origin isolated (SharedArrayBuffer, shared memory). */
@@ -37,7 +38,10 @@ async function bundle(entry: string): Promise<string> {
     entryPoints: [`${here}${entry}`], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent',
     // package.json's sideEffects list names dist/ files: from src/ the registrations would be shaken out.
     ignoreAnnotations: true,
-    alias: { tensorkit: fileURLToPath(new URL('../../src/browser.ts', import.meta.url)) },
+    alias: {
+      tensorkit: fileURLToPath(new URL('../../src/browser.ts', import.meta.url)),
+      'tensorkit/plugin': fileURLToPath(new URL('../../src/plugin/index.ts', import.meta.url)),
+    },
   });
   return built.outputFiles[0].text;
 }
@@ -109,8 +113,10 @@ async function nodeRun(threads: number): Promise<NetRunResult> {
 
 describe('threads in the browser', () => {
   let fromNode: NetRunResult;
+  let lateFromNode: LateKernelResult;
   beforeAll(async () => {
     fromNode = await nodeRun(Math.min(2, core.availableCores()));
+    lateFromNode = runLateKernel(core, plugin, 'threads-test-late');
     // Node's own runs agree across thread counts (the property the browser runs are held to).
     expect((await nodeRun(1)).hashes).toEqual(fromNode.hashes);
   }, 60_000);
@@ -131,6 +137,9 @@ describe('threads in the browser', () => {
     expect(info.variant).toBe(fromNode.info.variant);
     expect(result.worker.result.hashes).toEqual(fromNode.hashes);
     expect(result.worker.result.weightSumSquares).toBe(fromNode.weightSumSquares);
+    // A kernel compiled after the pool started reaches its Web Workers as a message: same bits.
+    expect(result.worker.lateKernel.hash).toBe(lateFromNode.hash);
+    console.log(`kernel compiled after the pool started: ${result.worker.lateKernel.workerShares} shares run on Web Workers (Node: ${lateFromNode.workerShares} on worker threads)`);
     // The page's main thread: compiled asynchronously, one thread, no pool, trained.
     expect(result.mainThread.compiledAsyncAtReady).toBe(true);
     expect(result.mainThread.info).toMatchObject({ compiledAsync: true, threads: 1, poolWorkers: 0, workerShares: 0 });
@@ -148,6 +157,7 @@ describe('threads in the browser', () => {
     if (cores > 1) expect(info.poolWorkers).toBe(info.threads - 1);
     expect(result.worker.result.hashes).toEqual(fromNode.hashes);
     expect(result.worker.result.weightSumSquares).toBe(fromNode.weightSumSquares);
+    expect(result.worker.lateKernel.hash).toBe(lateFromNode.hash);
   }, 120_000);
 
   it('a page without the isolation headers runs one thread in the worker, with the same bits', async () => {
@@ -159,6 +169,7 @@ describe('threads in the browser', () => {
     expect(result.worker.result.info).toMatchObject({ sharedMemory: false, threads: 1, poolWorkers: 0, workerShares: 0, compiledAsync: true });
     expect(result.worker.result.hashes).toEqual(fromNode.hashes);
     expect(result.worker.result.weightSumSquares).toBe(fromNode.weightSumSquares);
+    expect(result.worker.lateKernel).toEqual({ hash: lateFromNode.hash, workerShares: 0 });
     expect(result.mainThread.info).toMatchObject({ compiledAsync: true, threads: 1, poolWorkers: 0 });
   }, 120_000);
 });

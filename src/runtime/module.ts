@@ -1,8 +1,8 @@
 // module.ts: loads the runtime's WebAssembly module (kernels.wat, embedded as bytes) and chooses its
 // variant: relaxed SIMD (fused multiply-adds) where the engine validates it, else plain SIMD; over a
 // shared memory where SharedArrayBuffer exists (worker threads can join), else an unshared one.
-// Synchronously, or asynchronously for a browser's main thread (which refuses to compile big modules
-// synchronously).
+// Synchronously, or asynchronously for a browser's main thread (which may refuse to compile big
+// modules synchronously).
 import {
   KERNELS_RELAXED_UNSHARED_WASM, KERNELS_RELAXED_WASM, KERNELS_SIMD_UNSHARED_WASM, KERNELS_SIMD_WASM,
 } from './kernels-wasm.generated.js';
@@ -96,8 +96,9 @@ export function loadKernelModule<Exports>(initialPages: number): LoadedModule<Ex
 
 /**
  * {@link loadKernelModule}, compiling and instantiating with the asynchronous WebAssembly calls: the
- * way that works on a browser's main thread, where Chrome refuses to compile a module over 4 KiB
- * synchronously (this one is ~14 KiB). Same choice of variant and memory.
+ * way that works on any browser's main thread: Chrome long refused to compile a module over 4 KiB
+ * synchronously there (this one is ~14 KiB; Chromium 156 accepts it, older versions and other
+ * engines need not). Same choice of variant and memory.
  */
 export async function loadKernelModuleAsync<Exports>(initialPages: number): Promise<LoadedModule<Exports> | null> {
   if (typeof WebAssembly !== 'object') return null;

@@ -466,7 +466,7 @@ export interface RuntimeInfo {
 /**
  * Loads the runtime now, compiling its WebAssembly asynchronously, starts its worker pool when it has
  * more than one thread, and reports it. In a page's main thread, call `await ready()` before any
- * other tensorkit call (browsers refuse to compile a module this size synchronously there); in a
+ * other tensorkit call (browsers may refuse to compile a module this size synchronously there); in a
  * browser worker, call it (again after a `setThreads` that changes the count) so the pool's Web
  * Workers are running before the synchronous calls (until they are, work runs on one thread, with
  * the same bits). Optional in Node. Idempotent: later calls return the same instance's info.

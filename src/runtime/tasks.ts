@@ -11,6 +11,7 @@ import {
   planSharesOfC,
 } from './gemm-plan.js';
 import { platform } from './platform.js';
+import { webThreadsUnavailable } from './platform-web.js';
 import { loadKernelModule, loadKernelModuleAsync, instantiateOver, moduleBytes, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalTask, type WorkerCode } from './workers.js';
 
@@ -461,6 +462,21 @@ export interface RuntimeInfo {
   readonly poolWorkers: number;
   /** Shares (gemm blocks, conv chunks, kernel ranges) that worker threads ran so far. */
   readonly workerShares: number;
+  /** Why work runs on one thread (e.g. a page that is not cross-origin isolated), or null when it may use several. */
+  readonly singleThreadReason: string | null;
+}
+
+/** See {@link RuntimeInfo.singleThreadReason}. */
+function singleThreadReason(rt: Runtime | null): string | null {
+  if (rt === null) return 'this engine has no WebAssembly SIMD';
+  if (typeof SharedArrayBuffer !== 'function') {
+    return 'SharedArrayBuffer is not available (in a browser: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (platform() === null) return webThreadsUnavailable() ?? 'this platform has no worker threads';
+  if (!rt.shared) return 'the engine refused a shared WebAssembly memory';
+  if (availableCores() === 1) return 'one core';
+  if (getThreads() === 1) return 'one thread requested (setThreads(1) or TENSORKIT_THREADS=1)';
+  return null;
 }
 
 /**
@@ -499,6 +515,7 @@ export function runtimeInfo(): RuntimeInfo {
     threads: rt !== null && rt.shared ? getThreads() : 1,
     poolWorkers: rt === null ? 0 : rt.poolWorkers,
     workerShares: rt === null ? 0 : rt.workerShares,
+    singleThreadReason: singleThreadReason(rt),
   };
 }
 

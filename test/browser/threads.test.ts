@@ -143,6 +143,8 @@ describe('threads in the browser', () => {
     // The page's main thread: compiled asynchronously, one thread, no pool, trained.
     expect(result.mainThread.compiledAsyncAtReady).toBe(true);
     expect(result.mainThread.info).toMatchObject({ compiledAsync: true, threads: 1, poolWorkers: 0, workerShares: 0 });
+    expect(result.mainThread.info.singleThreadReason).toMatch(/main thread, which may not block/);
+    expect(info.singleThreadReason).toBe(cores > 1 ? null : 'one core');
     expect(result.mainThread.losses[2]).toBeLessThan(result.mainThread.losses[0]);
   }, 120_000);
 
@@ -167,6 +169,7 @@ describe('threads in the browser', () => {
     if (!result.worker.ok) throw new Error(result.worker.error);
     expect(result.worker.isolated).toBe(false);
     expect(result.worker.result.info).toMatchObject({ sharedMemory: false, threads: 1, poolWorkers: 0, workerShares: 0, compiledAsync: true });
+    expect(result.worker.result.info.singleThreadReason).toMatch(/SharedArrayBuffer is not available .*Cross-Origin-Embedder-Policy/);
     expect(result.worker.result.hashes).toEqual(fromNode.hashes);
     expect(result.worker.result.weightSumSquares).toBe(fromNode.weightSumSquares);
     expect(result.worker.lateKernel).toEqual({ hash: lateFromNode.hash, workerShares: 0 });

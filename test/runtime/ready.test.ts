@@ -45,7 +45,7 @@ describe('ready()', () => {
       console.log(JSON.stringify({ info, again, differ, after: runtimeInfo() }));
     `;
     const out = runChild(script) as { info: Record<string, unknown>; again: Record<string, unknown>; differ: number; after: Record<string, unknown> };
-    expect(out.info).toMatchObject({ compiledAsync: true, sharedMemory: true, threads, poolWorkers: threads - 1 });
+    expect(out.info).toMatchObject({ compiledAsync: true, sharedMemory: true, threads, poolWorkers: threads - 1, singleThreadReason: threads > 1 ? null : 'one core' });
     expect(out.again).toEqual(out.info);
     expect(out.differ).toBe(0);
     expect(out.after).toMatchObject({ threads, poolWorkers: threads - 1 });
@@ -57,6 +57,8 @@ describe('ready()', () => {
       delete globalThis.SharedArrayBuffer;
       console.log(JSON.stringify(await ready()));
     `;
-    expect(runChild(script)).toMatchObject({ compiledAsync: true, sharedMemory: false, threads: 1, poolWorkers: 0, workerShares: 0 });
+    expect(runChild(script)).toMatchObject({
+      compiledAsync: true, sharedMemory: false, threads: 1, poolWorkers: 0, workerShares: 0, singleThreadReason: expect.stringMatching(/^SharedArrayBuffer is not available/),
+    });
   }, 60_000);
 });

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ready, runtimeInfo, setThreads } from '../../src/browser.js';
 import { buildModel, network, randomBatch, type NetSpec } from '../lib/networks.js';
@@ -126,7 +126,7 @@ export async function runCase(c: BenchCase): Promise<BenchResult> {
   if (!(await tf.setBackend(c.engine))) throw new Error(`tfjs backend ${c.engine} could not initialise`);
   if (c.engine === 'webgl') detail = webglRenderer();
   // tfjs-wasm picks its threaded SIMD build only where SharedArrayBuffer works (an isolated page).
-  if (c.engine === 'wasm') detail = `threaded build possible: ${(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true}`;
+  if (c.engine === 'wasm') detail = `isolated: ${(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true}, threads in use: ${getThreadsCount()}`;
   const model = tfjsModel(spec);
   // NCHW with one channel is NHWC with one channel: the same floats.
   const tx = tf.tensor4d(x.data, [spec.batch, 28, 28, 1]);

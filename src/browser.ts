@@ -12,7 +12,7 @@ export { Rng, type RngState } from './tensor/rng.js';
 export type { Param } from './tensor/param.js';
 export { setThreads, getThreads, availableCores } from './runtime/workers.js';
 export { setGemmBackend, getGemmBackend, type GemmBackend } from './tensor/gemm.js';
-export { wasmGemmVariant } from './runtime/tasks.js';
+export { wasmGemmVariant, ready, runtimeInfo, type RuntimeInfo } from './runtime/tasks.js';
 export type { WasmVariant } from './runtime/module.js';
 export { createRegistry, type Registry, type RegisterOptions } from './registry.js';
 

@@ -1,6 +1,7 @@
 // The file-path side of io (Node only): safetensors, model files and ONNX read from and written to
 // paths. Writes are atomic (see atomic.ts); the byte codecs they wrap are browser-safe.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { Module } from '../model/module.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
@@ -101,7 +102,7 @@ export function readTrainingState(path: string): TrainingState | undefined {
 }
 
 /** Writes {@link encodeOnnx}'s model to `path` (atomically). Load it with any ONNX runtime, e.g. onnxruntime-web. */
-export function exportOnnx(model: Sequential, path: string): void {
+export function exportOnnx(model: Sequential | Module, path: string): void {
   writeFileAtomic(path, encodeOnnx(model));
 }
 

@@ -1,16 +1,18 @@
 // ONNX export of Sequential models (opset 13): one node per layer, weights as initializers, written
 // with the hand-rolled protobuf encoder. Field numbers follow onnx/onnx.proto.
 import type { Layer } from '../layers/layer.js';
-import type { Sequential } from '../model/sequential.js';
+import type { Module } from '../model/module.js';
+import { Sequential } from '../model/sequential.js';
+import { encodeModuleOnnx } from './onnx-module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ProtoWriter } from './protobuf.js';
 
 /** The ONNX operator-set version the exporter targets (Softmax over the last axis needs ≥ 13). */
 export const ONNX_OPSET = 13;
 /** ONNX IR version matching {@link ONNX_OPSET}. */
-const IR_VERSION = 7;
+export const IR_VERSION = 7;
 /** TensorProto.DataType.FLOAT. */
-const ONNX_FLOAT = 1;
+export const ONNX_FLOAT = 1;
 /** AttributeProto.AttributeType values. */
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -23,27 +25,32 @@ export const ONNX_LAYER_OPS: Readonly<Record<string, string>> = {
   'batch-norm1d': 'BatchNormalization', 'batch-norm2d': 'BatchNormalization', dropout: 'Identity', identity: 'Identity',
 };
 
-type Attribute = { name: string; float?: number; int?: number; ints?: readonly number[] };
-interface OnnxNode {
+/** An ONNX node attribute (one of float, int, ints). */
+export type Attribute = { name: string; float?: number; int?: number; ints?: readonly number[] };
+/** An ONNX node as the writer takes it. */
+export interface OnnxNode {
   readonly op: string;
   readonly name: string;
   readonly inputs: readonly string[];
   readonly output: string;
   readonly attributes: readonly Attribute[];
 }
-interface Initializer {
+/** A float initializer (a weight or constant) as the writer takes it. */
+export interface Initializer {
   readonly name: string;
   readonly dims: readonly number[];
   readonly data: Float32Array;
 }
 
 /**
- * Encodes a Sequential model as an ONNX ModelProto (opset 13), in inference mode: BatchNorm uses its
+ * Encodes a model as an ONNX ModelProto; a Module other than Sequential is traced (see encodeModuleOnnx).
+ * A Sequential model becomes an ONNX ModelProto (opset 13), in inference mode: BatchNorm uses its
  * running statistics and Dropout becomes Identity. The graph input is `input` `[batch, ...inputShape]`
  * (batch symbolic), the output `output` `[batch, ...outputShape]`; weights are initializers named by
  * their state-dict keys. Throws naming the layer if a kind has no ONNX translation.
  */
-export function encodeOnnx(model: Sequential): Uint8Array {
+export function encodeOnnx(model: Sequential | Module): Uint8Array {
+  if (!(model instanceof Sequential)) return encodeModuleOnnx(model);
   const weights = model.stateDict();
   const nodes: OnnxNode[] = [];
   const initializers: Initializer[] = [];
@@ -70,9 +77,12 @@ export function encodeOnnx(model: Sequential): Uint8Array {
   return w.finish();
 }
 
-/** The ONNX node for layer `i`, adding its weights to `initializers`. */
-function translate(
-  layer: Layer, i: number, input: string, output: string, weights: Record<string, Tensor>, initializers: Initializer[],
+/**
+ * The ONNX node for layer `i` (a Sequential index, or a module's attribute path: its weights are
+ * `<i>.weight`, …), adding its weights to `initializers`.
+ */
+export function translate(
+  layer: Layer, i: number | string, input: string, output: string, weights: Record<string, Tensor>, initializers: Initializer[],
   inputShape: readonly number[],
 ): OnnxNode {
   const config = layer.getConfig();
@@ -142,7 +152,8 @@ function translate(
   }
 }
 
-function writeNode(w: ProtoWriter, n: OnnxNode): void {
+/** Writes a NodeProto. */
+export function writeNode(w: ProtoWriter, n: OnnxNode): void {
   for (const input of n.inputs) w.string(1, input);
   w.string(2, n.output);
   w.string(3, n.name);
@@ -160,7 +171,8 @@ function writeNode(w: ProtoWriter, n: OnnxNode): void {
   }
 }
 
-function writeTensor(w: ProtoWriter, t: Initializer): void {
+/** Writes a float TensorProto (raw little-endian data). */
+export function writeTensor(w: ProtoWriter, t: Initializer): void {
   for (const d of t.dims) w.int(1, d);
   w.int(2, ONNX_FLOAT);
   w.string(8, t.name);

@@ -419,6 +419,34 @@ export abstract class Module {
     }
   }
 
+  /**
+   * A table of the module's ops (from a trace: name, op, output shape, parameters, MACs and FLOPs per
+   * sample) when src/analysis is loaded (it is whenever the package entry point is) and the module can
+   * be traced; otherwise (or before the module knows its input shape) a table of its parameters.
+   */
+  summary(): string {
+    if (moduleSummaryFormatter !== null && this.inputShapes !== null) {
+      try {
+        return moduleSummaryFormatter(this);
+      } catch (err) {
+        return `${this.parameterSummary()}\n(no FLOP counts: ${(err as Error).message})`;
+      }
+    }
+    return this.parameterSummary();
+  }
+
+  /** The plain summary: every parameter with its shape and size, and the total. */
+  parameterSummary(): string {
+    const rows = this.namedParameters().map(([name, p]) => [name, `[${p.value.shape.join(', ')}]`, p.value.size.toLocaleString('en-US')]);
+    const header = ['Parameter', 'Shape', 'Size'];
+    const all = [header, ...rows];
+    const w = header.map((_, c) => all.reduce((m, r) => Math.max(m, r[c].length), 0));
+    const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
+    const total = this.countParams();
+    return [line(header), '-'.repeat(line(header).length), ...rows.map(line),
+      `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(1)} KiB as float32)`].join('\n');
+  }
+
   /** Internal: whether this module still has to create its parameters (an unbuilt layer module). */
   isUnbuilt(): boolean {
     return false;
@@ -466,6 +494,16 @@ export abstract class Module {
   predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
     return classesOf(this.predict(x, options));
   }
+}
+
+let moduleSummaryFormatter: ((module: Module) => string) | null = null;
+
+/**
+ * Installs the table `module.summary()` prints (src/analysis installs one with FLOP columns; injected
+ * because analysis sits above the model in the module graph).
+ */
+export function setModuleSummaryFormatter(formatter: ((module: Module) => string) | null): void {
+  moduleSummaryFormatter = formatter;
 }
 
 /** Argmax class ids of `[N, C]` outputs; throws a {@link NonFiniteError} for rows holding NaN. */

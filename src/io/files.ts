@@ -77,19 +77,22 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
  * bytes go to a temporary file in the same directory, which is fsynced and renamed over `path`, so
  * a crash or a kill at any moment leaves the previous file at `path` intact. Layout: {@link encodeModel}.
  */
-export function saveModel(model: Sequential, path: string, options: SaveModelOptions = {}): void {
+export function saveModel(model: Sequential | Module, path: string, options: SaveModelOptions = {}): void {
   writeFileAtomic(path, encodeModel(model, options));
 }
 
-/** Reads a model file written by {@link saveModel}. Throws {@link SafetensorsError} or {@link ModelFileError}. */
-export function loadModel(path: string): LoadedModel {
+/**
+ * Reads a model file written by {@link saveModel}. Throws {@link SafetensorsError} or {@link ModelFileError}.
+ * The type parameter names what the file holds (default Sequential; `loadModel<Net>(path)` for a module file).
+ */
+export function loadModel<M extends Module = Sequential>(path: string): LoadedModel<M> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new ModelFileError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return decodeModel(bytes, path);
+  return decodeModel<M>(bytes, path);
 }
 
 /**

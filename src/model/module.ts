@@ -541,7 +541,6 @@ export class ModuleTrainable implements Trainable {
   private bufferList: Buffer[];
   private owners: string[];
   private version: number;
-  private mode: boolean | null;
   private pending: Variable | null;
   private readonly runForward: () => ModuleOutput;
 
@@ -556,7 +555,6 @@ export class ModuleTrainable implements Trainable {
     this.bufferList = [];
     this.owners = [];
     this.version = -1;
-    this.mode = null;
     this.pending = null;
     // Bound once: withGradMode needs a function, and a closure per step would be garbage per step.
     this.runForward = () => (this.module.forward as (x: Variable) => ModuleOutput)(this.pending as Variable);
@@ -588,10 +586,9 @@ export class ModuleTrainable implements Trainable {
   }
 
   private run(x: Tensor, training: boolean, inputGrad: boolean): Tensor {
-    if (this.mode !== training) {
-      this.module.train(training);
-      this.mode = training;
-    }
+    // Only the root's flag is compared (a walk per step would be garbage per step): a sub-module the
+    // user set to another mode keeps it until the loop switches the whole model (train ↔ eval).
+    if (this.module.training !== training) this.module.train(training);
     const input = new Variable(x, { requiresGrad: inputGrad });
     this.pending = input;
     let out: ModuleOutput;

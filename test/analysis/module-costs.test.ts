@@ -1,6 +1,6 @@
 // Summary of user modules from a trace: per-op parameters, MACs and FLOPs per sample, hand-checked.
 import { describe, expect, it } from 'vitest';
-import { analyzeModule, registerOpCost } from '../../src/analysis/index.js';
+import { analyzeModule, pruneChannels, registerOpCost } from '../../src/analysis/index.js';
 import { Module, Parameter, Variable, nn, ops } from '../../src/index.js';
 
 class Small extends Module {
@@ -62,5 +62,9 @@ describe('analyzeModule / Module.summary', () => {
     registerOpCost('crossEntropy', (op) => ({ macs: 0, flops: op.inputs[0].value.size * 3 }));
     expect(new Odd().build([2]).summary()).not.toContain('?');
     expect(() => analyzeModule(new Odd(), {})).toThrow('traceModule: Odd has no known input shape; call build(inputShape) or run a forward first, or pass inputShapes');
+  });
+
+  it('pruneChannels says it takes Sequential models only', () => {
+    expect(() => pruneChannels(new Small().build([4]) as never, { layer: 0, count: 1 })).toThrow(/pruneChannels: model must be a Sequential \(got Small\); user Modules are not pruned yet/);
   });
 });

@@ -59,8 +59,8 @@ export {
 } from './model/index.js';
 // Models as classes: Module, Parameter, the built-in layers as modules (`nn`), the module registry.
 export {
-  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName,
-  type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
+  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName, traceModule,
+  type Trace, type TraceOp, type TraceValue, type TraceOptions, type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
 } from './model/index.js';
 
 // Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV text.

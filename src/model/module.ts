@@ -194,20 +194,28 @@ export abstract class Module {
     return { ...this.#config };
   }
 
-  /** The module's Rng (created with seed 0 on first use): lazily built layers draw their weights from it when this module starts the pass, dropout layers their masks. */
+  /**
+   * The Rng to draw randomness from (`ops.dropout` masks in a forward, say): during a forward, the Rng of
+   * the root module (the one whose forward started the pass), so one stream serves the whole model and is
+   * saved with it; outside a forward, this module's own (seed 0 unless `build(…, { seed })`). Lazily built
+   * layers draw their initial weights from it too.
+   */
   rng(): Rng {
+    if (passRoot !== null && passRoot !== this) return passRoot.rng();
     if (this.#rng === null) this.#rng = new Rng(0);
     return this.#rng;
   }
 
-  /** State of {@link rng}, for exact checkpoints. */
+  /** State of this module's own Rng (see {@link rng}), for exact checkpoints. */
   getRngState(): RngState {
-    return this.rng().getState();
+    if (this.#rng === null) this.#rng = new Rng(0);
+    return this.#rng.getState();
   }
 
   /** Restores a state from {@link getRngState}. */
   setRngState(state: RngState): void {
-    this.rng().setState(state);
+    if (this.#rng === null) this.#rng = new Rng(0);
+    this.#rng.setState(state);
   }
 
   /**
@@ -635,25 +643,30 @@ export class ModuleTrainable implements Trainable {
     if (out.node !== null) out.backward(dy);
   }
 
+  /** The module's parameters with attribute-path names (the same array until a lazy layer adds some). */
   params(): readonly Param[] {
     this.refresh();
     return this.paramList;
   }
 
+  /** The module's buffers with attribute-path names (the same array until a lazy layer adds some). */
   buffers(): readonly Buffer[] {
     this.refresh();
     return this.bufferList;
   }
 
+  /** Zeroes every parameter gradient. */
   zeroGrad(): void {
     this.refresh();
     for (const p of this.paramList) fillFloat32(p.grad.data, 0);
   }
 
+  /** The module's Rng state (dropout masks), saved in fit positions. */
   getRngState(): RngState {
     return this.module.getRngState();
   }
 
+  /** Restores {@link getRngState}'s state. */
   setRngState(state: RngState): void {
     this.module.setRngState(state);
   }
@@ -671,6 +684,7 @@ export class ModuleTrainable implements Trainable {
     if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the module's input [batch, ${s.join(', ')}]`);
   }
 
+  /** `parameter block1.conv2.weight`: the attribute path of `params()[index]`, for error messages. */
   describeParam(index: number): string {
     this.refresh();
     return `parameter ${this.owners[index]}`;

@@ -7,11 +7,15 @@ import { traceModule, type Trace, type TraceOp, type TraceValue } from '../model
 import type { Layer } from '../layers/layer.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import {
-  IR_VERSION, ONNX_FLOAT, ONNX_OPSET, translate, writeNode, writeTensor, type Attribute, type Initializer, type OnnxNode,
+  ONNX_OPSET, translateLayer, writeOnnxNode as writeNode, writeOnnxTensor as writeTensor,
+  type OnnxAttribute as Attribute, type OnnxInitializer as Initializer, type OnnxNode,
 } from './onnx.js';
 import { ProtoWriter } from './protobuf.js';
 
-/** TensorProto.DataType.INT64. */
+/** ONNX IR version matching opset 13 (as onnx.ts writes). */
+const IR_VERSION = 7;
+/** TensorProto.DataType values. */
+const ONNX_FLOAT = 1;
 const ONNX_INT64 = 7;
 
 /** The plain ops (tape names) the module exporter maps, besides layer modules and Sequentials. */
@@ -470,8 +474,7 @@ function mapSequential(g: GraphBuilder, seq: Sequential, path: string, input: st
   let current = input;
   seq.layers.forEach((layer, i) => {
     const output = i === seq.layers.length - 1 ? out : g.fresh(`${path}.${i}.output`);
-    const node = translate(layer, `${path}.${i}`, current, output, g.weights, g.initializers, seq.layerShapes[i - 1] ?? seq.inputShape);
-    g.nodes.push({ ...node, name: g.fresh(node.name) });
+    pushLayerNodes(g, translateLayer(layer, `${path}.${i}`, current, output, g.weights, g.initializers, seq.layerShapes[i - 1] ?? seq.inputShape), output);
     current = output;
   });
 }
@@ -490,13 +493,40 @@ function mapLayer(g: GraphBuilder, op: TraceOp, layer: Layer, layerInput: readon
     if (hasBias) g.node('Add', [mm, g.float(`${path}.bias`, g.weights[`${path}.bias`])], out);
     return;
   }
-  let node: OnnxNode;
+  let made: OnnxNode | readonly OnnxNode[];
   try {
-    node = translate(layer, path, g.name(x), out, g.weights, g.initializers, layerInput.slice(1));
+    made = translateLayer(layer, path, g.name(x), out, g.weights, g.initializers, layerInput.slice(1));
   } catch (err) {
     return unsupported(op, (err as Error).message.replace(/^exportOnnx: /, ''));
   }
-  g.nodes.push({ ...node, name: g.fresh(node.name) });
+  pushLayerNodes(g, made, out);
+}
+
+/**
+ * Adds a layer's node (or chain of nodes) with unique names: intermediate values of a chain are named
+ * after the layer, so a layer module used twice would define them twice; they are renamed apart.
+ */
+function pushLayerNodes(g: GraphBuilder, made: OnnxNode | readonly OnnxNode[], out: string): void {
+  const nodes: readonly OnnxNode[] = Array.isArray(made) ? made : [made as OnnxNode];
+  const rename = new Map<string, string>();
+  for (const n of nodes) if (n.output !== out) rename.set(n.output, g.fresh(n.output));
+  for (const n of nodes) {
+    const extra = (n as { moreOutputs?: readonly string[] }).moreOutputs;
+    const renamed: OnnxNode & { moreOutputs?: readonly string[] } = {
+      ...n,
+      name: g.fresh(n.name),
+      inputs: n.inputs.map((s) => rename.get(s) ?? s),
+      output: rename.get(n.output) ?? n.output,
+    };
+    if (extra !== undefined) {
+      const outs = extra.map((o) => {
+        if (!rename.has(o)) rename.set(o, g.fresh(o));
+        return rename.get(o) as string;
+      });
+      renamed.moreOutputs = outs;
+    }
+    g.nodes.push(renamed);
+  }
 }
 
 /** translate() pushes a layer's weights each time it is called: keep the first of each name (a shared layer). */

@@ -10,9 +10,9 @@ import { ProtoWriter } from './protobuf.js';
 /** The ONNX operator-set version the exporter targets (Softmax over the last axis needs ≥ 13). */
 export const ONNX_OPSET = 13;
 /** ONNX IR version matching {@link ONNX_OPSET}. */
-export const IR_VERSION = 7;
+const IR_VERSION = 7;
 /** TensorProto.DataType.FLOAT. */
-export const ONNX_FLOAT = 1;
+const ONNX_FLOAT = 1;
 /** AttributeProto.AttributeType values. */
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -25,18 +25,15 @@ export const ONNX_LAYER_OPS: Readonly<Record<string, string>> = {
   'batch-norm1d': 'BatchNormalization', 'batch-norm2d': 'BatchNormalization', dropout: 'Identity', identity: 'Identity',
 };
 
-/** An ONNX node attribute (one of float, int, ints). */
-export type Attribute = { name: string; float?: number; int?: number; ints?: readonly number[] };
-/** An ONNX node as the writer takes it. */
-export interface OnnxNode {
+type Attribute = { name: string; float?: number; int?: number; ints?: readonly number[] };
+interface OnnxNode {
   readonly op: string;
   readonly name: string;
   readonly inputs: readonly string[];
   readonly output: string;
   readonly attributes: readonly Attribute[];
 }
-/** A float initializer (a weight or constant) as the writer takes it. */
-export interface Initializer {
+interface Initializer {
   readonly name: string;
   readonly dims: readonly number[];
   readonly data: Float32Array;
@@ -77,11 +74,8 @@ export function encodeOnnx(model: Sequential | Module): Uint8Array {
   return w.finish();
 }
 
-/**
- * The ONNX node for layer `i` (a Sequential index, or a module's attribute path: its weights are
- * `<i>.weight`, …), adding its weights to `initializers`.
- */
-export function translate(
+/** The ONNX node for layer `i`, adding its weights to `initializers`. */
+function translate(
   layer: Layer, i: number | string, input: string, output: string, weights: Record<string, Tensor>, initializers: Initializer[],
   inputShape: readonly number[],
 ): OnnxNode {
@@ -152,8 +146,7 @@ export function translate(
   }
 }
 
-/** Writes a NodeProto. */
-export function writeNode(w: ProtoWriter, n: OnnxNode): void {
+function writeNode(w: ProtoWriter, n: OnnxNode): void {
   for (const input of n.inputs) w.string(1, input);
   w.string(2, n.output);
   w.string(3, n.name);
@@ -171,8 +164,7 @@ export function writeNode(w: ProtoWriter, n: OnnxNode): void {
   }
 }
 
-/** Writes a float TensorProto (raw little-endian data). */
-export function writeTensor(w: ProtoWriter, t: Initializer): void {
+function writeTensor(w: ProtoWriter, t: Initializer): void {
   for (const d of t.dims) w.int(1, d);
   w.int(2, ONNX_FLOAT);
   w.string(8, t.name);
@@ -194,3 +186,8 @@ function writeValueInfo(w: ProtoWriter, name: string, sampleShape: readonly numb
     });
   }));
 }
+
+// For the module exporter (onnx-module.ts): a layer's translation (`i` may be a module's attribute
+// path, which names its weights `<path>.weight`, …) and the protobuf writers.
+export { translate as translateLayer, writeNode as writeOnnxNode, writeTensor as writeOnnxTensor };
+export type { Attribute as OnnxAttribute, OnnxNode, Initializer as OnnxInitializer };

@@ -93,6 +93,27 @@ describe('exportOnnx of user modules → onnxruntime-web', () => {
     assertClose(got.data, want.data, { atol: 1e-5, rtol: 1e-4, what: 'onnx output' });
   });
 
+  it('two inputs and two named outputs (a record), one of them returned from a shared layer', async () => {
+    class TwoWay extends Module {
+      enc = new nn.Linear(3, 4);
+      mix = new nn.Linear(4, 4);
+      forward(a: Variable, b: Variable): { sum: Variable; diff: Variable } {
+        const ea = this.mix.forward(ops.tanh(this.enc.forward(a)));
+        const eb = this.mix.forward(ops.tanh(this.enc.forward(b.reshape([-1, 3]))));
+        return { sum: ea.add(eb.reshape([-1, 2, 4]).sum(1)), diff: ea.sub(eb.reshape([-1, 2, 4]).mean(1)) };
+      }
+    }
+    const model = new TwoWay().build([[3], [2, 3]], { seed: 6 });
+    const rng = new Rng(10);
+    const a = randn([4, 3], rng);
+    const b = randn([4, 2, 3], rng);
+    const want = model.forward(new Variable(a), new Variable(b)) as { sum: Variable; diff: Variable };
+    const got = await runOnnx(model, { input0: a, input1: b });
+    expect(Object.keys(got).sort()).toEqual(['diff', 'sum']);
+    assertClose(got.sum.data, want.sum.data, { atol: 1e-5, rtol: 1e-4, what: 'sum' });
+    assertClose(got.diff.data, want.diff.data, { atol: 1e-5, rtol: 1e-4, what: 'diff' });
+  });
+
   it('names an op without an ONNX mapping, and refuses batch-dependent control flow', () => {
     class Clamped extends Module {
       lin = new nn.Linear(3, 3);

@@ -23,6 +23,9 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  // Models as classes (src/model/: Module, Parameter, layer modules, the module registry, tracing).
+  'Module', 'ModuleTrainable', 'Parameter', 'LayerModule', 'layerModule', 'nn', 'registerModule', 'createModule', 'moduleNames',
+  'registeredModuleName', 'traceModule',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

@@ -1,16 +1,36 @@
 // buffers.ts: where op results and gradients get their memory. Outside a StepBuffers round each one is
 // a fresh shared-heap array (freed when garbage-collected); inside, a repeated computation (a training
 // step) gets back the arrays of its previous round in order, so a steady loop allocates nothing.
-import { fillFloat32, heapFloat32 } from '../runtime/heap.js';
+import { fillFloat32, heapFloat32, heapStats } from '../runtime/heap.js';
 
 let active: StepBuffers | null = null;
 
 /**
+ * Shared-heap bytes in live blocks above which op results made outside a {@link StepBuffers} round are
+ * ordinary arrays. Heap blocks are freed only when the garbage collector has run and the event loop
+ * has turned, so a synchronous loop of ops outside a round would otherwise grow the heap to its 4 GiB
+ * cap; past this mark such results go to JavaScript memory, which the collector reclaims by itself
+ * (kernels then run their TypeScript twins on them: same bits, slower).
+ */
+export const OP_HEAP_SOFT_LIMIT = 1 << 30;
+let softLimit = OP_HEAP_SOFT_LIMIT;
+
+/** Sets the mark of {@link OP_HEAP_SOFT_LIMIT} (bytes; for tests and memory-tight hosts); returns the previous one. */
+export function setOpHeapSoftLimit(bytes: number): number {
+  if (!(bytes >= 0)) throw new RangeError(`setOpHeapSoftLimit: bytes must be ≥ 0, got ${bytes}`);
+  const previous = softLimit;
+  softLimit = bytes;
+  return previous;
+}
+
+/**
  * A zero-filled float32 array for an op's result, saved state or gradient: from the active
- * {@link StepBuffers} round when there is one, otherwise a fresh shared-heap array.
+ * {@link StepBuffers} round when there is one, otherwise a fresh shared-heap array (an ordinary one
+ * once the heap holds {@link OP_HEAP_SOFT_LIMIT} bytes).
  */
 export function opArray(length: number): Float32Array {
-  return active === null ? heapFloat32(length) : active.take(length);
+  if (active !== null) return active.take(length);
+  return heapStats().liveBytes < softLimit ? heapFloat32(length) : new Float32Array(length);
 }
 
 /**

@@ -55,6 +55,8 @@ export class Arena {
   private readonly registry: FinalizationRegistry<number[]>;
   /** Calls of {@link alloc} so far. */
   allocations = 0;
+  /** Bytes in live blocks (kept as a count so that reading it costs nothing). */
+  liveBytes = 0;
   /** Called after the memory grew (the views were rebuilt). */
   onGrow: (() => void) | null = null;
 
@@ -146,6 +148,7 @@ export class Arena {
     }
     this.blocks.set(address, size);
     this.allocations++;
+    this.liveBytes += size;
     this.exports.fill(address, 0, size >>> 2);
     if (owner !== undefined) this.registry.register(owner, [address], owner);
     return address;
@@ -162,6 +165,7 @@ export class Arena {
     const size = this.blocks.get(address);
     if (size === undefined) return;
     this.blocks.delete(address);
+    this.liveBytes -= size;
     let g = 0;
     while (g < this.gaps.length && this.gaps[g][0] < address) g++;
     this.gaps.splice(g, 0, [address, size]);
@@ -184,8 +188,6 @@ export class Arena {
 
   /** Arena accounting: blocks allocated so far (calls), bytes in live blocks, bytes of the arena (blocks and gaps). */
   stats(): HeapStats {
-    let live = 0;
-    for (const size of this.blocks.values()) live += size;
-    return { allocations: this.allocations, liveBytes: live, arenaBytes: this.arenaTop - this.base };
+    return { allocations: this.allocations, liveBytes: this.liveBytes, arenaBytes: this.arenaTop - this.base };
   }
 }

@@ -2,8 +2,9 @@
 // zero-filled, same results as fresh arrays), a changed size gets a new array, and the pool is active
 // only inside run.
 import { describe, expect, test } from 'vitest';
+import { setOpHeapSoftLimit } from '../../src/ops/buffers.js';
 import { StepBuffers, ops, variable, type Variable } from '../../src/ops/index.js';
-import { heapStats } from '../../src/runtime/heap.js';
+import { heapStats, isHeapArray } from '../../src/runtime/heap.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { randn } from '../../src/tensor/tensor.js';
 
@@ -91,5 +92,27 @@ describe('StepBuffers', () => {
     const before = outer.size;
     ops.neg(variable([4])); // outside: a fresh array, the pool is untouched
     expect(outer.size).toBe(before);
+  });
+
+  test('outside a round, results past the soft limit go to ordinary arrays (the heap stops growing), with the same values', () => {
+    const a = variable(randn([64, 64], new Rng(5)));
+    const inHeap = ops.exp(a);
+    expect(isHeapArray(inHeap.data)).toBe(true);
+    const previous = setOpHeapSoftLimit(heapStats().liveBytes); // already at the mark
+    try {
+      const live = heapStats().liveBytes;
+      const results: Variable[] = [];
+      for (let i = 0; i < 20; i++) results.push(ops.exp(a));
+      for (const r of results) expect(isHeapArray(r.data)).toBe(false);
+      expect(heapStats().liveBytes).toBe(live);
+      expect(Array.from(results[19].data)).toEqual(Array.from(inHeap.data));
+      // Inside a round the pool still serves heap arrays.
+      const buffers = new StepBuffers();
+      buffers.reset();
+      expect(isHeapArray(buffers.run(() => ops.exp(a)).data)).toBe(true);
+    } finally {
+      setOpHeapSoftLimit(previous);
+    }
+    expect(() => setOpHeapSoftLimit(-1)).toThrow(/bytes must be ≥ 0/);
   });
 });

@@ -4,4 +4,6 @@ export { Variable, variable, type BackwardOptions } from './variable.js';
 export { AutogradError, noGrad, isGradEnabled } from './tape.js';
 export { grad, valueAndGrad, type ArgNums, type ValueAndGrad } from './functional.js';
 export * as ops from './ops.js';
-export type { OpInput, ReduceOptions } from './ops.js';
+export type {
+  OpInput, ReduceOptions, VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions,
+} from './ops.js';

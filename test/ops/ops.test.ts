@@ -5,73 +5,9 @@
 // every output element matters). Error = max|analytic − numeric| / max(max|analytic|, 1e-2) over a
 // whole input, tolerance 1.5e-3: a gradient wrong by 0.5% fails (shown by the last test of the file).
 import { describe, expect, test } from 'vitest';
-import { Variable, noGrad, ops, variable } from '../../src/ops/index.js';
+import { Variable, ops, variable } from '../../src/ops/index.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
-import { testRng } from '../util/rng.js';
-
-const H = 1e-2;
-const FD_TOL = 1.5e-3;
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])))) {
-      expect.fail(`[${i}]: ${actual[i]} vs ${expected[i]}`);
-    }
-  }
-}
-
-/** Uniform values in [low, high), pushed to at least `gap` from zero (away from kinks and poles). */
-function input(shape: number[], seed: number, low = -1, high = 1, gap = 0): Tensor {
-  const rng = testRng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = low + (high - low) * rng.next();
-    if (Math.abs(v) < gap) v = v < 0 ? -gap - Math.abs(v) : gap + v;
-    d[i] = v;
-  }
-  return new Tensor(d, shape);
-}
-
-/** Worst relative error of each input's analytic gradient against central differences. */
-function fdErrors(build: (...v: Variable[]) => Variable, inputs: Tensor[], scaleAnalytic = 1): number[] {
-  const vars = inputs.map((t) => new Variable(t.clone(), { requiresGrad: true }));
-  const out = build(...vars);
-  const w = input(out.shape as number[], 99, 0.5, 1.5);
-  const loss = (): number => ops.sum(ops.mul(build(...vars), w)).item();
-  ops.sum(ops.mul(out, w)).backward();
-  return vars.map((v) => {
-    const analytic = v.grad!.data;
-    let worst = 0;
-    let scale = 1e-2;
-    for (let i = 0; i < analytic.length; i++) scale = Math.max(scale, Math.abs(analytic[i]));
-    noGrad(() => {
-      for (let i = 0; i < v.size; i++) {
-        const orig = v.data[i];
-        v.data[i] = orig + H;
-        const lp = loss();
-        v.data[i] = orig - H;
-        const lm = loss();
-        v.data[i] = orig;
-        worst = Math.max(worst, Math.abs(analytic[i] * scaleAnalytic - (lp - lm) / (2 * H)));
-      }
-    });
-    return worst / scale;
-  });
-}
-
-function fd(build: (...v: Variable[]) => Variable, ...inputs: Tensor[]): void {
-  const errors = fdErrors(build, inputs);
-  errors.forEach((e, i) => expect(e, `input ${i}: relative error ${e}`).toBeLessThan(FD_TOL));
-}
-
-function grads(build: (...v: Variable[]) => Variable, ...inputs: Tensor[]): { out: Variable; grads: Float32Array[] } {
-  const vars = inputs.map((t) => new Variable(t.clone(), { requiresGrad: true }));
-  const out = build(...vars);
-  ops.sum(out).backward();
-  return { out, grads: vars.map((v) => v.grad!.data) };
-}
+import { FD_TOL, close, fd, fdErrors, grads, input } from '../util/op-check.js';
 
 describe('hand-derived values', () => {
   test('add/sub/mul/div and their gradients', () => {

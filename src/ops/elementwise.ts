@@ -4,7 +4,7 @@
 import { RELU, RELU_BACKWARD, TANH, SIGMOID, type Kernel } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import {
-  alloc, asVariable, broadcastShapes, expandTo, kernel, negated, record, sameShape, sumToShape, tracking,
+  alloc, asVariable, broadcastShapes, expandTo, kernel, negated, record, runKernel, sameShape, sumToShape, tracking,
 } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -21,6 +21,13 @@ const K = {
   sub: () => kernel('sub', ['y', 'a', 'b'], ({ a, b }) => ({ y: a.sub(b) })),
   mul: () => kernel('mul', ['y', 'a', 'b'], ({ a, b }) => ({ y: a.mul(b) })),
   div: () => kernel('div', ['y', 'a', 'b'], ({ a, b }) => ({ y: a.div(b) })),
+  // x ∘ s and s ∘ x for a single-value operand s (same bits as the expanded forms).
+  addS: () => kernel('add-s', ['y', 'x'], ({ x }, { s }) => ({ y: x.add(s) }), ['s']),
+  subS: () => kernel('sub-s', ['y', 'x'], ({ x }, { s }) => ({ y: x.sub(s) }), ['s']),
+  rsubS: () => kernel('rsub-s', ['y', 'x'], ({ x }, { s }) => ({ y: s.sub(x) }), ['s']),
+  mulS: () => kernel('mul-s', ['y', 'x'], ({ x }, { s }) => ({ y: x.mul(s) }), ['s']),
+  divS: () => kernel('div-s', ['y', 'x'], ({ x }, { s }) => ({ y: x.div(s) }), ['s']),
+  rdivS: () => kernel('rdiv-s', ['y', 'x'], ({ x }, { s }) => ({ y: s.div(x) }), ['s']),
   // d(a/b)/db = −g·a/b², in PyTorch's order −g·((a/b)/b).
   divGradB: () => kernel('div-grad-b', ['y', 'g', 'a', 'b'], ({ g, a, b }) => ({ y: g.mul(a.div(b).div(b)).neg() })),
   neg: () => kernel('neg', ['y', 'x'], ({ x }) => ({ y: x.neg() })),
@@ -79,13 +86,13 @@ const K = {
 
 function run1(k: Kernel, x: Float32Array): Float32Array {
   const y = alloc(x.length);
-  k.run(x.length, y, x);
+  runKernel(k, x.length, 1, y, x);
   return y;
 }
 
 function run2(k: Kernel, a: Float32Array, b: Float32Array): Float32Array {
   const y = alloc(a.length);
-  k.run(a.length, y, a, b);
+  runKernel(k, a.length, 1, y, a, b);
   return y;
 }
 
@@ -95,18 +102,36 @@ function run2(k: Kernel, a: Float32Array, b: Float32Array): Float32Array {
 /** Gradients of a binary op on operands already expanded to the output shape (null where not needed). */
 type BinaryGrads = (g: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, needA: boolean, needB: boolean) => [Float32Array | null, Float32Array | null];
 
+/** A binary op's kernels for a single-value operand: `right` computes x ∘ s, `left` s ∘ x (x is the array operand). */
+interface ScalarForms {
+  readonly right: () => Kernel;
+  readonly left: () => Kernel;
+}
+
 /**
  * A broadcasting binary op: both operands are expanded to the output shape (unless already of it),
  * the compiled kernel runs over the result, and the backward sums each gradient back to its operand's
  * shape. `saveA`/`saveB` say which operands the backward reads (they are version-checked).
  */
-function binary(op: string, a: Variable, b: Variable, forward: Kernel, saveA: boolean, saveB: boolean, grads: BinaryGrads): Variable {
+function binary(
+  op: string, a: Variable, b: Variable, forward: Kernel, scalar: ScalarForms, saveA: boolean, saveB: boolean, grads: BinaryGrads,
+): Variable {
   const outShape = broadcastShapes(a.shape, b.shape, op);
   const aSame = sameShape(a.shape, outShape);
   const bSame = sameShape(b.shape, outShape);
-  const ad = aSame ? a.data : expandTo(a.data, a.shape, outShape);
-  const bd = bSame ? b.data : expandTo(b.data, b.shape, outShape);
-  const y = run2(forward, ad, bd);
+  let y: Float32Array;
+  if (aSame && !bSame && b.size === 1) {
+    // One operand is a single value: a scalar kernel, with no expanded copy.
+    y = alloc(a.size);
+    runKernel(scalar.right(), a.size, 1, y, a.data, b.data[0]);
+  } else if (bSame && !aSame && a.size === 1) {
+    y = alloc(b.size);
+    runKernel(scalar.left(), b.size, 1, y, b.data, a.data[0]);
+  } else {
+    const ad = aSame ? a.data : expandTo(a.data, a.shape, outShape);
+    const bd = bSame ? b.data : expandTo(b.data, b.shape, outShape);
+    y = run2(forward, ad, bd);
+  }
   const value = new Tensor(y, outShape);
   if (!tracking(a, b)) return new Variable(value);
   const saved: Variable[] = [];
@@ -128,12 +153,12 @@ function binary(op: string, a: Variable, b: Variable, forward: Kernel, saveA: bo
 
 /** a + b with NumPy broadcasting: shapes right-aligned, size-1 (or missing) axes repeated. */
 export function add(a: OpInput, b: OpInput): Variable {
-  return binary('add', asVariable(a, 'add', 'a'), asVariable(b, 'add', 'b'), K.add(), false, false, (g) => [g, g]);
+  return binary('add', asVariable(a, 'add', 'a'), asVariable(b, 'add', 'b'), K.add(), { right: K.addS, left: K.addS }, false, false, (g) => [g, g]);
 }
 
 /** a − b with NumPy broadcasting. */
 export function sub(a: OpInput, b: OpInput): Variable {
-  return binary('sub', asVariable(a, 'sub', 'a'), asVariable(b, 'sub', 'b'), K.sub(), false, false,
+  return binary('sub', asVariable(a, 'sub', 'a'), asVariable(b, 'sub', 'b'), K.sub(), { right: K.subS, left: K.rsubS }, false, false,
     (g, _a, _b, _y, _na, needB) => [g, needB ? negated(g) : null]);
 }
 
@@ -141,7 +166,7 @@ export function sub(a: OpInput, b: OpInput): Variable {
 export function mul(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'mul', 'a');
   const bv = asVariable(b, 'mul', 'b');
-  return binary('mul', av, bv, K.mul(), bv.requiresGrad, av.requiresGrad, (g, ae, be, _y, needA, needB) => [
+  return binary('mul', av, bv, K.mul(), { right: K.mulS, left: K.mulS }, bv.requiresGrad, av.requiresGrad, (g, ae, be, _y, needA, needB) => [
     needA ? run2(K.mul(), g, be) : null,
     needB ? run2(K.mul(), g, ae) : null,
   ]);
@@ -151,11 +176,11 @@ export function mul(a: OpInput, b: OpInput): Variable {
 export function div(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'div', 'a');
   const bv = asVariable(b, 'div', 'b');
-  return binary('div', av, bv, K.div(), bv.requiresGrad, true, (g, ae, be, _y, needA, needB) => {
+  return binary('div', av, bv, K.div(), { right: K.divS, left: K.rdivS }, bv.requiresGrad, true, (g, ae, be, _y, needA, needB) => {
     let gb: Float32Array | null = null;
     if (needB) {
       gb = alloc(g.length);
-      K.divGradB().run(g.length, gb, g, ae, be);
+      runKernel(K.divGradB(), g.length, 1, gb, g, ae, be);
     }
     return [needA ? run2(K.div(), g, be) : null, gb];
   });
@@ -252,13 +277,13 @@ export function where(cond: Tensor | Variable, aIn: OpInput, bIn: OpInput): Vari
   const ad = sameShape(a.shape, outShape) ? a.data : expandTo(a.data, a.shape, outShape);
   const bd = sameShape(b.shape, outShape) ? b.data : expandTo(b.data, b.shape, outShape);
   const y = alloc(n);
-  K.where().run(n, y, cd, ad, bd);
+  runKernel(K.where(), n, 1, y, cd, ad, bd);
   const value = new Tensor(y, outShape);
   if (!tracking(a, b)) return new Variable(value);
   return record('where', value, [a, b], [], (g) => {
     const ga = alloc(n);
     const gb = alloc(n);
-    K.whereGrad().run(n, ga, gb, g, cd);
+    runKernel(K.whereGrad(), n, 2, ga, gb, g, cd);
     return [a.requiresGrad ? sumToShape(ga, outShape, a.shape) : null, b.requiresGrad ? sumToShape(gb, outShape, b.shape) : null];
   });
 }
@@ -317,11 +342,11 @@ export function clamp(xIn: OpInput, min?: number | null, max?: number | null): V
   if (min == null && max == null) throw new Error('clamp: give at least one of min and max');
   return unary('clamp', xIn, (d) => {
     const y = alloc(d.length);
-    K.clamp().run(d.length, y, d, lo, hi);
+    runKernel(K.clamp(), d.length, 1, y, d, lo, hi);
     return y;
   }, true, (g, xd) => {
     const gx = alloc(g.length);
-    K.clampGrad().run(g.length, gx, g, xd, lo, hi);
+    runKernel(K.clampGrad(), g.length, 1, gx, g, xd, lo, hi);
     return gx;
   });
 }
@@ -330,11 +355,11 @@ export function clamp(xIn: OpInput, min?: number | null, max?: number | null): V
 export function relu(x: OpInput): Variable {
   return unary('relu', x, (d) => {
     const y = alloc(d.length);
-    RELU.run(d.length, y, d);
+    runKernel(RELU, d.length, 1, y, d);
     return y;
   }, true, (g, xd) => {
     const gx = alloc(g.length);
-    RELU_BACKWARD.run(g.length, gx, g, xd);
+    runKernel(RELU_BACKWARD, g.length, 1, gx, g, xd);
     return gx;
   });
 }
@@ -344,11 +369,11 @@ export function leakyRelu(xIn: OpInput, slope = 0.01): Variable {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: slope must be a finite number, got ${String(slope)}`);
   return unary('leakyRelu', xIn, (d) => {
     const y = alloc(d.length);
-    K.leakyRelu().run(d.length, y, d, slope);
+    runKernel(K.leakyRelu(), d.length, 1, y, d, slope);
     return y;
   }, true, (g, xd) => {
     const gx = alloc(g.length);
-    K.leakyReluGrad().run(g.length, gx, g, xd, slope);
+    runKernel(K.leakyReluGrad(), g.length, 1, gx, g, xd, slope);
     return gx;
   });
 }
@@ -357,7 +382,7 @@ export function leakyRelu(xIn: OpInput, slope = 0.01): Variable {
 export function tanh(x: OpInput): Variable {
   return unary('tanh', x, (d) => {
     const y = alloc(d.length);
-    TANH.run(d.length, y, d);
+    runKernel(TANH, d.length, 1, y, d);
     return y;
   }, false, (g, _, y) => run2(K.tanhGrad(), g, y));
 }
@@ -366,7 +391,7 @@ export function tanh(x: OpInput): Variable {
 export function sigmoid(x: OpInput): Variable {
   return unary('sigmoid', x, (d) => {
     const y = alloc(d.length);
-    SIGMOID.run(d.length, y, d);
+    runKernel(SIGMOID, d.length, 1, y, d);
     return y;
   }, false, (g, _, y) => run2(K.sigmoidGrad(), g, y));
 }

@@ -1,7 +1,9 @@
 // op-helpers.ts: what every differentiable op file shares: operand coercion, output allocation in the
 // shared heap, recording a Node only when tracking, compiled-kernel caching, NumPy broadcasting
 // (shapes, expand, sum back), axis checks, and the strided gather/scatter behind the shape ops.
-import { defineElementwise, heapFloat32, type Kernel, type Value } from '../plugin/index.js';
+import {
+  colSums, defineElementwise, heapFloat32, isHeapArray, rowSums, sharedHeap, type Kernel, type Value,
+} from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
@@ -32,22 +34,78 @@ export function asVariable(x: OpInput, op: string, what: string): Variable {
   throw new Error(`${op}: ${what} must be a Variable, a Tensor or a number, got ${Array.isArray(x) ? 'an array' : String(x)}`);
 }
 
-/** A zero-filled float32 array of `n` in the shared heap (so kernels run SIMD on it). */
+/**
+ * A zero-filled float32 array of `n` for an op's output or gradient: an ordinary Float32Array, so
+ * the garbage collector reclaims it as soon as it is unreachable. (A shared-heap block is freed only
+ * by a finalizer, which never runs inside a synchronous training loop: the heap would grow to its
+ * 4 GiB limit.) Kernels still run SIMD on these arrays through {@link runKernel}'s staging.
+ */
 export function alloc(n: number): Float32Array {
-  return heapFloat32(n);
+  return new Float32Array(n);
+}
+
+/** Below this many elements a kernel runs its TypeScript twin in place rather than staging through the heap. */
+export const STAGE_MIN = 2048;
+/** Heap staging buffers, one per operand slot: grown on demand and kept, so staging allocates nothing in steady state. */
+const stageBuffers: Float32Array[] = [];
+const stageOperands: (Float32Array | number)[] = [];
+
+function stageBuffer(slot: number, n: number): Float32Array | null {
+  const s = stageBuffers[slot];
+  if (s !== undefined && s.length >= n) return s;
+  const grown = heapFloat32(Math.max(n, s === undefined ? 0 : Math.min(2 * s.length, 1 << 26)));
+  if (!isHeapArray(grown)) return null;
+  stageBuffers[slot] = grown;
+  return grown;
+}
+
+/**
+ * Runs the elementwise kernel `k` over [0, n): `operands` are its arrays then its scalars, and the
+ * first `outputs` arrays are the ones it writes. Arrays outside the shared heap (op outputs are
+ * ordinary arrays, see {@link alloc}) are copied into reused heap buffers so the SIMD code and the
+ * worker threads run on them, and the outputs copied back: two memory copies instead of the
+ * twin's scalar loop (10× slower on exp/erf/tanh). The twin and the SIMD code give the same bits.
+ */
+export function runKernel(k: Kernel, n: number, outputs: number, ...operands: (Float32Array | number)[]): void {
+  let plain = false;
+  for (let a = 0; a < k.arrays; a++) if (!isHeapArray(operands[a] as Float32Array)) plain = true;
+  if (!plain || n < STAGE_MIN || sharedHeap() === null) {
+    k.run(n, ...operands);
+    return;
+  }
+  stageOperands.length = operands.length;
+  for (let a = 0; a < operands.length; a++) {
+    const x = operands[a];
+    if (a >= k.arrays || isHeapArray(x as Float32Array)) {
+      stageOperands[a] = x;
+      continue;
+    }
+    const s = stageBuffer(a, n);
+    if (s === null) {
+      k.run(n, ...operands);
+      return;
+    }
+    if (a >= outputs) s.set((x as Float32Array).length === n ? x as Float32Array : (x as Float32Array).subarray(0, n));
+    stageOperands[a] = s;
+  }
+  k.run(n, ...stageOperands);
+  for (let a = 0; a < outputs; a++) {
+    const x = operands[a] as Float32Array;
+    if (stageOperands[a] !== x) x.set((stageOperands[a] as Float32Array).subarray(0, n));
+  }
 }
 
 /** `x·s` through a compiled kernel, into a new array. */
 export function scaled(x: Float32Array, s: number): Float32Array {
   const y = alloc(x.length);
-  kernel('scale', ['y', 'x'], ({ x: v }, { s: c }) => ({ y: v.mul(c) }), ['s']).run(x.length, y, x, s);
+  runKernel(kernel('scale', ['y', 'x'], ({ x: v }, { s: c }) => ({ y: v.mul(c) }), ['s']), x.length, 1, y, x, s);
   return y;
 }
 
 /** `−x` through a compiled kernel, into a new array. */
 export function negated(x: Float32Array): Float32Array {
   const y = alloc(x.length);
-  kernel('neg', ['y', 'x'], ({ x: v }) => ({ y: v.neg() })).run(x.length, y, x);
+  runKernel(kernel('neg', ['y', 'x'], ({ x: v }) => ({ y: v.neg() })), x.length, 1, y, x);
   return y;
 }
 
@@ -177,7 +235,6 @@ export function sumToShape(g: Float32Array, outShape: readonly number[], shape: 
   const size = shapeSize(shape);
   const out = alloc(size);
   if (g.length === 0) return out;
-  const acc = new Float64Array(size);
   if (size === 1) {
     let s = 0;
     for (let i = 0; i < g.length; i++) s += g[i];
@@ -185,6 +242,20 @@ export function sumToShape(g: Float32Array, outShape: readonly number[], shape: 
     return out;
   }
   const rank = outShape.length;
+  // Common layouts: broadcast over leading axes only (a bias [C] against [N, C]: column sums) or
+  // over trailing axes only ([N, 1] against [N, C]: row sums).
+  const pad = rank - shape.length;
+  let split = 0;
+  while (split < rank && (split < pad || shape[split - pad] === 1)) split++;
+  let suffixKept = true;
+  for (let i = split; i < rank; i++) if (shape[i - pad] !== outShape[i]) suffixKept = false;
+  if (suffixKept) return colSums(out, g, g.length / size, size);
+  let keep = 0;
+  while (keep < rank && keep >= pad && shape[keep - pad] === outShape[keep]) keep++;
+  let suffixOnes = keep >= pad;
+  for (let i = keep; i < rank; i++) if (i < pad || shape[i - pad] !== 1) suffixOnes = false;
+  if (pad === 0 && suffixOnes) return rowSums(out, g, size, g.length / size);
+  const acc = new Float64Array(size);
   const strides = broadcastStrides(shape, outShape);
   const index = new Int32Array(rank);
   let dst = 0;

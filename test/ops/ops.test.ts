@@ -247,4 +247,25 @@ describe('Variable methods', () => {
       expect(Array.from(m.data)).toEqual(Array.from(f.data));
     }
   });
+  test('the core set\'s methods are their functions too', () => {
+    const x = variable([0.5, -1, 1.5, -2, 2.5, 3, -0.5, 1, 2, -3, 0.25, 4], { shape: [2, 3, 2] });
+    const w = variable([1, 2, 3, 4], { shape: [2, 2] });
+    const mask = tensor([1, 0], [2]);
+    const pairs: [Variable | Tensor, Variable | Tensor][] = [
+      [x.abs().clamp(0, 2).pow(2).leakyRelu(0.1).silu(), ops.silu(ops.leakyRelu(ops.pow(ops.clamp(ops.abs(x), 0, 2), 2), 0.1))],
+      [x.gelu({ approximate: 'tanh' }).softmax(1).logSoftmax(0), ops.logSoftmax(ops.softmax(ops.gelu(x, { approximate: 'tanh' }), 1), 0)],
+      [x.where(mask, 7), ops.where(mask, x, 7)],
+      [x.matmul(w, { transB: true }), ops.matmul(x, w, { transB: true })],
+      [x.max(1), ops.max(x, 1)], [x.min([0, 2], { keepDims: true }), ops.min(x, [0, 2], { keepDims: true })],
+      [x.var(2), ops.var(x, 2)], [x.argmax(1), ops.argmax(x, 1)], [x.argmin(), ops.argmin(x)],
+      [x.permute(2, 0, 1), ops.permute(x, [2, 0, 1])], [x.permute([1, 2, 0]), ops.permute(x, [1, 2, 0])],
+      [x.transpose(0, 2), ops.transpose(x, 0, 2)], [x.unsqueeze(1).squeeze(1).flatten(1), ops.flatten(x, 1)],
+      [x.slice([null, { start: 1 }]), ops.slice(x, [null, { start: 1 }])], [x.select(2, 0), ops.select(x, 2, 0)],
+      [x.indexSelect(1, [2, 2]), ops.indexSelect(x, 1, [2, 2])], [x.pad([1, 1], 9), ops.pad(x, [1, 1], 9)],
+    ];
+    for (const [m, f] of pairs) {
+      expect(m.shape).toEqual(f.shape);
+      expect(Array.from(m instanceof Variable ? m.data : m.data)).toEqual(Array.from(f.data));
+    }
+  });
 });

@@ -151,39 +151,45 @@ function binary(
   });
 }
 
+// Each op's scalar kernels and gradient rule, made once (so an untracked call builds no closure).
+const ADD_SCALAR: ScalarForms = { right: K.addS, left: K.addS };
+const SUB_SCALAR: ScalarForms = { right: K.subS, left: K.rsubS };
+const MUL_SCALAR: ScalarForms = { right: K.mulS, left: K.mulS };
+const DIV_SCALAR: ScalarForms = { right: K.divS, left: K.rdivS };
+const ADD_GRADS: BinaryGrads = (g) => [g, g];
+const SUB_GRADS: BinaryGrads = (g, _a, _b, _y, _needA, needB) => [g, needB ? negated(g) : null];
+const MUL_GRADS: BinaryGrads = (g, ae, be, _y, needA, needB) => [needA ? run2(K.mul(), g, be) : null, needB ? run2(K.mul(), g, ae) : null];
+const DIV_GRADS: BinaryGrads = (g, ae, be, _y, needA, needB) => {
+  let gb: Float32Array | null = null;
+  if (needB) {
+    gb = alloc(g.length);
+    runKernel(K.divGradB(), g.length, 1, gb, g, ae, be);
+  }
+  return [needA ? run2(K.div(), g, be) : null, gb];
+};
+
 /** a + b with NumPy broadcasting: shapes right-aligned, size-1 (or missing) axes repeated. */
 export function add(a: OpInput, b: OpInput): Variable {
-  return binary('add', asVariable(a, 'add', 'a'), asVariable(b, 'add', 'b'), K.add(), { right: K.addS, left: K.addS }, false, false, (g) => [g, g]);
+  return binary('add', asVariable(a, 'add', 'a'), asVariable(b, 'add', 'b'), K.add(), ADD_SCALAR, false, false, ADD_GRADS);
 }
 
 /** a − b with NumPy broadcasting. */
 export function sub(a: OpInput, b: OpInput): Variable {
-  return binary('sub', asVariable(a, 'sub', 'a'), asVariable(b, 'sub', 'b'), K.sub(), { right: K.subS, left: K.rsubS }, false, false,
-    (g, _a, _b, _y, _na, needB) => [g, needB ? negated(g) : null]);
+  return binary('sub', asVariable(a, 'sub', 'a'), asVariable(b, 'sub', 'b'), K.sub(), SUB_SCALAR, false, false, SUB_GRADS);
 }
 
 /** a · b (elementwise) with NumPy broadcasting. */
 export function mul(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'mul', 'a');
   const bv = asVariable(b, 'mul', 'b');
-  return binary('mul', av, bv, K.mul(), { right: K.mulS, left: K.mulS }, bv.requiresGrad, av.requiresGrad, (g, ae, be, _y, needA, needB) => [
-    needA ? run2(K.mul(), g, be) : null,
-    needB ? run2(K.mul(), g, ae) : null,
-  ]);
+  return binary('mul', av, bv, K.mul(), MUL_SCALAR, bv.requiresGrad, av.requiresGrad, MUL_GRADS);
 }
 
 /** a / b (elementwise) with NumPy broadcasting. */
 export function div(a: OpInput, b: OpInput): Variable {
   const av = asVariable(a, 'div', 'a');
   const bv = asVariable(b, 'div', 'b');
-  return binary('div', av, bv, K.div(), { right: K.divS, left: K.rdivS }, bv.requiresGrad, true, (g, ae, be, _y, needA, needB) => {
-    let gb: Float32Array | null = null;
-    if (needB) {
-      gb = alloc(g.length);
-      runKernel(K.divGradB(), g.length, 1, gb, g, ae, be);
-    }
-    return [needA ? run2(K.div(), g, be) : null, gb];
-  });
+  return binary('div', av, bv, K.div(), DIV_SCALAR, bv.requiresGrad, true, DIV_GRADS);
 }
 
 /**
@@ -290,42 +296,60 @@ export function where(cond: Tensor | Variable, aIn: OpInput, bIn: OpInput): Vari
 
 // ---- Unary maps ----
 
+/** What a unary op's gradient kernel reads beside g: nothing, the input x, or the output y. */
+type GradReads = 'none' | 'x' | 'y';
+
+// Shared by every untracked call, so an op without tracking builds no closure.
+const NO_SCALARS: readonly number[] = [];
+
 /**
- * A unary op: `forward` maps the data, `grad` gives dL/dx from (g, x data, y). When `saveInput` the
- * backward reads x, so x is version-checked.
+ * A unary op on compiled kernels: `forward` maps (y, x, ...scalars), `grad` maps (gx, g[, x or y],
+ * ...scalars). When the gradient reads x, x is saved (version-checked).
  */
-function unary(op: string, xIn: OpInput, forward: (x: Float32Array) => Float32Array, saveInput: boolean,
-  grad: (g: Float32Array, x: Float32Array, y: Float32Array) => Float32Array): Variable {
+function unary(op: string, xIn: OpInput, forward: () => Kernel, grad: () => Kernel, reads: GradReads, scalars = NO_SCALARS): Variable {
   const x = asVariable(xIn, op, 'x');
-  const y = forward(x.data);
+  const n = x.size;
+  const y = alloc(n);
+  runKernel(forward(), n, 1, y, x.data, ...scalars);
   const value = new Tensor(y, x.shape);
   if (!tracking(x)) return new Variable(value);
-  return record(op, value, [x], saveInput ? [x] : [], (g) => [grad(g, x.data, y)]);
+  return record(op, value, [x], reads === 'x' ? [x] : [], (g) => {
+    const gx = alloc(n);
+    if (reads === 'none') runKernel(grad(), n, 1, gx, g, ...scalars);
+    else runKernel(grad(), n, 1, gx, g, reads === 'x' ? x.data : y, ...scalars);
+    return [gx];
+  });
 }
+
+const builtIn = (k: Kernel) => (): Kernel => k;
+const RELU_K = builtIn(RELU);
+const RELU_BACKWARD_K = builtIn(RELU_BACKWARD);
+const TANH_K = builtIn(TANH);
+const SIGMOID_K = builtIn(SIGMOID);
 
 /** −x (any shape). */
 export function neg(x: OpInput): Variable {
-  return unary('neg', x, (d) => run1(K.neg(), d), false, (g) => run1(K.neg(), g));
+  return unary('neg', x, K.neg, K.neg, 'none');
 }
 
 /** eˣ (float32 exp: ≤ 1 ulp). Gradient g·eˣ. */
 export function exp(x: OpInput): Variable {
-  return unary('exp', x, (d) => run1(K.exp(), d), false, (g, _, y) => run2(K.mul(), g, y));
+  return unary('exp', x, K.exp, K.mul, 'y');
 }
 
 /** Natural log (NaN below zero, −Inf at zero). Gradient g/x. */
 export function log(x: OpInput): Variable {
-  return unary('log', x, (d) => run1(K.log(), d), true, (g, xd) => run2(K.div(), g, xd));
+  return unary('log', x, K.log, K.div, 'x');
 }
 
 /** √x. Gradient g/(2√x). */
 export function sqrt(x: OpInput): Variable {
-  return unary('sqrt', x, (d) => run1(K.sqrt(), d), false, (g, _, y) => run2(K.sqrtGrad(), g, y));
+  return unary('sqrt', x, K.sqrt, K.sqrtGrad, 'y');
 }
 
 /** |x|. Gradient g·sign(x), 0 at x = 0 (as torch.abs). */
 export function abs(x: OpInput): Variable {
-  return unary('abs', x, (d) => run1(K.abs(), d), true, (g, xd) => run2(K.absGrad(), g, xd));
+  return unary('abs', x, K.abs, K.absGrad, 'x');
 }
 
 /**
@@ -340,60 +364,28 @@ export function clamp(xIn: OpInput, min?: number | null, max?: number | null): V
     throw new Error(`clamp: min and max must be numbers (or omitted), got min ${String(min)}, max ${String(max)}`);
   }
   if (min == null && max == null) throw new Error('clamp: give at least one of min and max');
-  return unary('clamp', xIn, (d) => {
-    const y = alloc(d.length);
-    runKernel(K.clamp(), d.length, 1, y, d, lo, hi);
-    return y;
-  }, true, (g, xd) => {
-    const gx = alloc(g.length);
-    runKernel(K.clampGrad(), g.length, 1, gx, g, xd, lo, hi);
-    return gx;
-  });
+  return unary('clamp', xIn, K.clamp, K.clampGrad, 'x', [lo, hi]);
 }
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
 export function relu(x: OpInput): Variable {
-  return unary('relu', x, (d) => {
-    const y = alloc(d.length);
-    runKernel(RELU, d.length, 1, y, d);
-    return y;
-  }, true, (g, xd) => {
-    const gx = alloc(g.length);
-    runKernel(RELU_BACKWARD, g.length, 1, gx, g, xd);
-    return gx;
-  });
+  return unary('relu', x, RELU_K, RELU_BACKWARD_K, 'x');
 }
 
 /** `x > 0 ? x : slope·x` (slope default 0.01, as torch). Gradient g or slope·g (slope at 0). */
 export function leakyRelu(xIn: OpInput, slope = 0.01): Variable {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: slope must be a finite number, got ${String(slope)}`);
-  return unary('leakyRelu', xIn, (d) => {
-    const y = alloc(d.length);
-    runKernel(K.leakyRelu(), d.length, 1, y, d, slope);
-    return y;
-  }, true, (g, xd) => {
-    const gx = alloc(g.length);
-    runKernel(K.leakyReluGrad(), g.length, 1, gx, g, xd, slope);
-    return gx;
-  });
+  return unary('leakyRelu', xIn, K.leakyRelu, K.leakyReluGrad, 'x', [slope]);
 }
 
 /** tanh(x); gradient 1 − tanh². */
 export function tanh(x: OpInput): Variable {
-  return unary('tanh', x, (d) => {
-    const y = alloc(d.length);
-    runKernel(TANH, d.length, 1, y, d);
-    return y;
-  }, false, (g, _, y) => run2(K.tanhGrad(), g, y));
+  return unary('tanh', x, TANH_K, K.tanhGrad, 'y');
 }
 
 /** 1 / (1 + e^(−x)); gradient σ·(1 − σ). */
 export function sigmoid(x: OpInput): Variable {
-  return unary('sigmoid', x, (d) => {
-    const y = alloc(d.length);
-    runKernel(SIGMOID, d.length, 1, y, d);
-    return y;
-  }, false, (g, _, y) => run2(K.sigmoidGrad(), g, y));
+  return unary('sigmoid', x, SIGMOID_K, K.sigmoidGrad, 'y');
 }
 
 /** Options of {@link gelu}. */
@@ -408,12 +400,12 @@ export interface GeluOptions {
  */
 export function gelu(x: OpInput, options: GeluOptions = {}): Variable {
   const form = options.approximate ?? 'none';
-  if (form === 'tanh') return unary('gelu', x, (d) => run1(K.geluTanh(), d), true, (g, xd) => run2(K.geluTanhGrad(), g, xd));
+  if (form === 'tanh') return unary('gelu', x, K.geluTanh, K.geluTanhGrad, 'x');
   if (form !== 'none') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${String(form)}`);
-  return unary('gelu', x, (d) => run1(K.gelu(), d), true, (g, xd) => run2(K.geluGrad(), g, xd));
+  return unary('gelu', x, K.gelu, K.geluGrad, 'x');
 }
 
 /** SiLU (swish) x·σ(x) = x / (1 + e^(−x)); gradient σ·(1 + x·(1 − σ)). */
 export function silu(x: OpInput): Variable {
-  return unary('silu', x, (d) => run1(K.silu(), d), true, (g, xd) => run2(K.siluGrad(), g, xd));
+  return unary('silu', x, K.silu, K.siluGrad, 'x');
 }

@@ -105,6 +105,8 @@ export class Variable {
   private readonly versionBox: VersionBox;
   /** The variable whose data this one views (reshape), or null. */
   private readonly base: Variable | null;
+  /** The gradient buffer {@link Variable.zeroGrad} set aside, reused by the next backward (no heap block per step). */
+  private spareGrad: Tensor | null;
 
   /**
    * A leaf variable over `value` (not copied). `requiresGrad` makes backward compute its gradient.
@@ -120,6 +122,7 @@ export class Variable {
     this.requires = node !== null || options.requiresGrad === true;
     this.versionBox = versionBox ?? { value: 0 };
     this.base = base;
+    this.spareGrad = null;
   }
 
   /** Shape of the value. */
@@ -177,8 +180,13 @@ export class Variable {
     return this;
   }
 
-  /** Sets `.grad` to null (the next backward starts from zero). */
+  /**
+   * Sets `.grad` to null (the next backward starts from zero). Its buffer is kept and refilled by
+   * the next backward, so a training loop allocates no gradient memory per step: copy `.grad`'s
+   * data first if you need the old values afterwards.
+   */
   zeroGrad(): void {
+    if (this.grad !== null) this.spareGrad = this.grad;
     this.grad = null;
   }
 
@@ -297,6 +305,13 @@ export class Variable {
   /** Internal: adds `g` (flat, this size) into `.grad`, allocating it (in the shared heap) on first use. */
   accumulateGrad(g: Float32Array): void {
     if (this.grad === null) {
+      const spare = this.spareGrad;
+      this.spareGrad = null;
+      if (spare !== null && spare.size === this.value.size) {
+        spare.data.set(g);
+        this.grad = spare;
+        return;
+      }
       const data = heapFloat32(this.value.size);
       data.set(g);
       this.grad = new Tensor(data, this.value.shape);

@@ -47,16 +47,24 @@ describe('runKernel', () => {
     expect(isHeapArray(p)).toBe(false);
   });
 
-  test('a synchronous loop of ops leaves the shared heap where it was (outputs are garbage-collected arrays)', () => {
+  test('a synchronous training loop leaves the shared heap where it was (outputs are GC-managed, zeroGrad recycles)', () => {
     const x = new Variable(input([256, 512], 3), { requiresGrad: true });
     const b = new Variable(input([512], 4), { requiresGrad: true });
     heapFloat32(1); // the runtime is up
-    const loss = (): void => ops.sum(ops.gelu(ops.mul(ops.add(x, b), 0.5))).backward();
-    loss(); // staging buffers grow on first use
+    const loss = (): void => {
+      x.zeroGrad();
+      b.zeroGrad();
+      ops.sum(ops.gelu(ops.mul(ops.add(x, b), 0.5))).backward();
+    };
+    loss(); // staging buffers and the two gradients grow on first use
+    const first = Array.from(b.grad!.data);
     const before = heapStats().arenaBytes;
     for (let i = 0; i < 40; i++) loss();
-    // 40 steps × ~8 arrays of 512 KiB would be 160 MiB if outputs lived in the heap.
+    // 40 steps × ~8 arrays of 512 KiB would be 160 MiB if outputs lived in the heap, and 20 MiB if
+    // zeroGrad dropped x's gradient block each step.
     expect(heapStats().arenaBytes - before).toBeLessThan(1 << 20);
+    // The recycled gradient buffer holds this step's gradient, not a sum with the last one.
+    expect(Array.from(b.grad!.data)).toEqual(first);
   });
 });
 

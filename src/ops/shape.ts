@@ -123,45 +123,16 @@ export function concat(list: readonly OpInput[], axis = 0): Variable {
   const rank = first.length;
   if (rank === 0) throw new Error('concat: cannot join scalars (shape []); use stack');
   const ax = normalizeAxis(axis, rank, 'concat');
-  let total = 0;
   for (let i = 0; i < vars.length; i++) {
     const s = vars[i].shape;
     if (s.length !== rank || s.some((d, j) => j !== ax && d !== first[j])) {
       throw new Error(`concat: input ${i} has shape ${formatShape(s)}, which does not match input 0's ${formatShape(first)} outside axis ${ax}`);
     }
-    total += s[ax];
   }
-  let outer = 1;
-  for (let j = 0; j < ax; j++) outer *= first[j];
-  let inner = 1;
-  for (let j = ax + 1; j < rank; j++) inner *= first[j];
-  const outShape = [...first];
-  outShape[ax] = total;
-  const y = alloc(outer * total * inner);
-  // y[o, t, i] at (o·total + t)·inner + i: each input fills a block of rows per outer index.
-  let offset = 0;
-  const offsets = vars.map((v) => {
-    const at = offset;
-    const rows = v.shape[ax] * inner;
-    for (let o = 0; o < outer; o++) y.set(v.data.subarray(o * rows, (o + 1) * rows), o * total * inner + at * inner);
-    offset += v.shape[ax];
-    return at;
-  });
-  const value = new Tensor(y, outShape);
-  if (!trackingAny(vars)) return new Variable(value);
-  return record('concat', value, vars, [], (g) => vars.map((v, i) => {
-    if (!v.requiresGrad) return null;
-    const rows = v.shape[ax] * inner;
-    const gv = alloc(outer * rows);
-    for (let o = 0; o < outer; o++) {
-      const src = o * total * inner + offsets[i] * inner;
-      gv.set(g.subarray(src, src + rows), o * rows);
-    }
-    return gv;
-  }));
+  return join('concat', vars, vars.map((v) => v.shape), ax);
 }
 
-/** Stacks same-shape `list` along a new axis `axis` (in [−rank−1, rank]), as torch.stack. */
+/** Stacks same-shape `list` along a new axis `axis` (in [−rank−1, rank]), as torch.stack. One node. */
 export function stack(list: readonly OpInput[], axis = 0): Variable {
   if (!Array.isArray(list) || list.length === 0) throw new Error('stack: needs a non-empty array of variables');
   const vars = list.map((v, i) => asVariable(v, 'stack', `input ${i}`));
@@ -173,7 +144,45 @@ export function stack(list: readonly OpInput[], axis = 0): Variable {
     }
   }
   const ax = normalizeAxis(axis, first.length + 1, 'stack');
-  return concat(vars.map((v) => unsqueeze(v, ax)), ax);
+  const shape = [...first];
+  shape.splice(ax, 0, 1);
+  return join('stack', vars, vars.map(() => shape), ax);
+}
+
+/** The inputs (viewed with `shapes`, equal off `ax`) laid end to end along `ax`, recorded as one node. */
+function join(op: string, vars: readonly Variable[], shapes: readonly (readonly number[])[], ax: number): Variable {
+  const first = shapes[0];
+  let outer = 1;
+  for (let j = 0; j < ax; j++) outer *= first[j];
+  let inner = 1;
+  for (let j = ax + 1; j < first.length; j++) inner *= first[j];
+  let total = 0;
+  const offsets = shapes.map((s) => {
+    const at = total;
+    total += s[ax];
+    return at;
+  });
+  const outShape = [...first];
+  outShape[ax] = total;
+  const y = alloc(outer * total * inner);
+  // y[o, t, i] at (o·total + t)·inner + i: each input fills a block of rows per outer index.
+  for (let v = 0; v < vars.length; v++) {
+    const rows = shapes[v][ax] * inner;
+    const data = vars[v].data;
+    for (let o = 0; o < outer; o++) y.set(data.subarray(o * rows, (o + 1) * rows), o * total * inner + offsets[v] * inner);
+  }
+  const value = new Tensor(y, outShape);
+  if (!trackingAny(vars)) return new Variable(value);
+  return record(op, value, vars, [], (g) => vars.map((v, i) => {
+    if (!v.requiresGrad) return null;
+    const rows = shapes[i][ax] * inner;
+    const gv = alloc(outer * rows);
+    for (let o = 0; o < outer; o++) {
+      const src = o * total * inner + offsets[i] * inner;
+      gv.set(g.subarray(src, src + rows), o * rows);
+    }
+    return gv;
+  }));
 }
 
 /** One axis of a {@link slice}: [start, end) with a step, as Python's `start:end:step`. */
@@ -238,9 +247,15 @@ export function select(xIn: OpInput, axis: number, index: number): Variable {
     throw new Error(`select: index ${index} is out of range for axis ${ax} of size ${size} (shape ${formatShape(x.shape)})`);
   }
   const i = index < 0 ? index + size : index;
-  const ranges: SliceRange[] = x.shape.map(() => ({}));
-  ranges[ax] = { start: i, end: i + 1 };
-  return reshape(slice(x, ranges), x.shape.filter((_, d) => d !== ax));
+  // The remaining axes keep their strides; the selected one becomes a base offset.
+  const strides = stridesOf(x.shape);
+  const outShape = x.shape.filter((_, d) => d !== ax);
+  const outStrides = strides.filter((_, d) => d !== ax);
+  const base = i * strides[ax];
+  const y = gather(alloc(shapeSize(outShape)), x.data, outShape, base, outStrides);
+  const value = new Tensor(y, outShape);
+  if (!tracking(x)) return new Variable(value);
+  return record('select', value, [x], [], (g) => [scatter(alloc(x.size), g, outShape, base, outStrides)]);
 }
 
 /**

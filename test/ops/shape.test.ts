@@ -113,6 +113,23 @@ describe('awkward shapes', () => {
   });
 });
 
+describe('one node per op', () => {
+  test('stack of scalars gives a vector; stack and select record a single node over their inputs', () => {
+    const a = variable(2, { requiresGrad: true });
+    const b = variable(3, { requiresGrad: true });
+    const s = ops.stack([a, b]);
+    expect(s.shape).toEqual([2]); close(s.data, [2, 3]);
+    expect(s.node!.op).toBe('stack'); expect(s.node!.inputs).toEqual([a, b]);
+    ops.sum(ops.mul(s, tensor([10, 20], [2]))).backward();
+    close(a.grad!.data, [10]); close(b.grad!.data, [20]);
+    const v = variable([1, 2, 3], { requiresGrad: true });
+    const e = ops.select(v, 0, 1);
+    expect(e.shape).toEqual([]); close(e.data, [2]); expect(e.node!.inputs).toEqual([v]);
+    e.backward();
+    close(v.grad!.data, [0, 1, 0]);
+  });
+});
+
 describe('input errors', () => {
   test('bad axes, shapes and ranges name the op and the shapes', () => {
     const x = input([2, 3], 1);

@@ -3,6 +3,7 @@
 import { logSoftmaxRows } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { alloc, asVariable, negated, record, sameShape, tracking } from './op-helpers.js';
+import { permute, reshape } from './shape.js';
 import { Variable, type OpInput } from './variable.js';
 
 /** Options of {@link crossEntropy}. */
@@ -31,14 +32,43 @@ function readLabels(values: ArrayLike<number>, rows: number, cols: number): Int3
  * Softmax cross-entropy of `logits` [N, C], mean over the N rows, as
  * torch.nn.functional.cross_entropy (reduction 'mean'). `target` is either class indices (N
  * integers in [0, C): an array, or a [N] Tensor/Variable) or probabilities of the logits' shape
- * [N, C] (a Tensor, or a Variable, which then gets a gradient too). With label smoothing ε the
+ * [N, C] (a Tensor, or a Variable, which then gets a gradient too). Logits [C] take one index (or
+ * [C] probabilities); logits [N, C, d1, …] take indices [N, d1, …] (or probabilities of their own
+ * shape) and average over all N·d1·… positions, as torch. With label smoothing ε the
  * target t becomes t' = (1 − ε)·t + ε/C (t one-hot for indices). Loss −(1/N)·Σᵢ Σ_c t'ᵢc·log
  * softmax(logits)ᵢc, a scalar. Gradient (softmax·Σ_c t' − t')/N for the logits, −(1 − ε)·log
  * softmax/N for probability targets.
  */
 export function crossEntropy(logitsIn: OpInput, target: ArrayLike<number> | Tensor | Variable, options: CrossEntropyOptions = {}): Variable {
   const x = asVariable(logitsIn, 'crossEntropy', 'logits');
-  if (x.shape.length !== 2) throw new Error(`crossEntropy: logits must be 2-D [N, C], got shape ${formatShape(x.shape)} (reshape extra axes into N)`);
+  const rank = x.shape.length;
+  if (rank === 1) {
+    // [C] logits with one class index (or [C] probabilities), as torch: one row.
+    const t = target instanceof Variable || target instanceof Tensor ? target : null;
+    const probs = t !== null && t.shape.length === 1 && t.shape[0] === x.shape[0] && x.shape[0] !== 1;
+    const row = reshape(x, [1, x.shape[0]]);
+    if (probs) return crossEntropy(row, reshape(t, [1, x.shape[0]]), options);
+    return crossEntropy(row, t !== null ? reshape(t, [1]) : target, options);
+  }
+  if (rank > 2) {
+    // [N, C, d1, …]: move C last and flatten to rows; the mean runs over all N·d1·… positions, as torch.
+    const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2), 1];
+    const cols = x.shape[1];
+    const rows = reshape(permute(x, axes), [-1, cols]);
+    const t = target instanceof Variable || target instanceof Tensor ? target : null;
+    if (t !== null && t.shape.length === rank) {
+      if (t.shape.some((d, i) => d !== x.shape[i])) {
+        throw new Error(`crossEntropy: probability target has shape ${formatShape(t.shape)} but logits have ${formatShape(x.shape)}`);
+      }
+      return crossEntropy(rows, reshape(permute(t, axes), [-1, cols]), options);
+    }
+    const labelShape = [x.shape[0], ...x.shape.slice(2)];
+    if (t !== null && (t.shape.length !== rank - 1 || t.shape.some((d, i) => d !== labelShape[i]))) {
+      throw new Error(`crossEntropy: class indices for logits ${formatShape(x.shape)} must have shape ${formatShape(labelShape)}, got ${formatShape(t.shape)}`);
+    }
+    return crossEntropy(rows, t !== null ? reshape(t, [-1]) : target, options);
+  }
+  if (rank !== 2) throw new Error(`crossEntropy: logits must have a class axis ([C], [N, C] or [N, C, d1, …]), got shape ${formatShape(x.shape)}`);
   const [rows, cols] = x.shape;
   if (rows === 0) throw new Error('crossEntropy: logits have no rows (mean over an empty batch)');
   if (cols === 0) throw new Error('crossEntropy: logits have no classes (shape [N, 0])');

@@ -90,11 +90,14 @@ const BUILD: Record<string, (v: V) => Variable> = {
   cross_entropy_probs: ({ x, t }) => ops.crossEntropy(x, t),
   cross_entropy_probs_smoothing: ({ x, t }) => ops.crossEntropy(x, t, { labelSmoothing: 0.2 }),
   mse: ({ p, t }) => ops.mse(p, t),
+  cross_entropy_1d: ({ x, t }) => ops.crossEntropy(x, t),
+  cross_entropy_spatial: ({ x, t }) => ops.crossEntropy(x, t, { labelSmoothing: 0.1 }),
+  cross_entropy_spatial_probs: ({ x, t }) => ops.crossEntropy(x, t),
 };
 
 // Cases whose float32 results go through exp/log/erf/tanh or long sums: allow 2e-5 relative.
 const LOOSE = new Set(['pow_number', 'pow_tensor', 'gelu', 'gelu_tanh', 'silu', 'var_dim', 'var_all_biased', 'var_axes_keepdim',
-  'cross_entropy_probs', 'cross_entropy_probs_smoothing', 'cross_entropy_smoothing', 'log_softmax_axis0']);
+  'cross_entropy_probs', 'cross_entropy_probs_smoothing', 'cross_entropy_smoothing', 'cross_entropy_spatial', 'cross_entropy_spatial_probs', 'log_softmax_axis0']);
 
 function expectClose(actual: ArrayLike<number>, expected: readonly number[], what: string, rtol: number): void {
   expect(actual.length, `${what} length`).toBe(expected.length);

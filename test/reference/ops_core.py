@@ -126,6 +126,10 @@ case('cross_entropy_smoothing', lambda x, t: F.cross_entropy(x, t.long(), label_
 case('cross_entropy_probs', lambda x, t: F.cross_entropy(x, t), x=rnd(3, 4), t=torch.softmax(torch.randn(3, 4), -1))
 case('cross_entropy_probs_smoothing', lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2), x=rnd(3, 4), t=torch.softmax(torch.randn(3, 4), -1))
 case('mse', lambda p, t: F.mse_loss(p, t), p=rnd(2, 3), t=rnd(2, 3))
+case('cross_entropy_1d', lambda x, t: F.cross_entropy(x, t.long()), grad=['x'], x=rnd(5), t=torch.tensor(3.0))
+case('cross_entropy_spatial', lambda x, t: F.cross_entropy(x, t.long(), label_smoothing=0.1), grad=['x'],
+     x=rnd(2, 4, 3, 2), t=torch.randint(0, 4, (2, 3, 2)).float())
+case('cross_entropy_spatial_probs', lambda x, t: F.cross_entropy(x, t), x=rnd(2, 3, 5), t=torch.softmax(torch.randn(2, 3, 5), 1))
 
 with open(__file__.replace('.py', '.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

@@ -303,4 +303,5 @@ export function variance(xIn: OpInput, axes?: number | readonly number[], option
   });
 }
 
+/** {@link variance} under PyTorch's name: `ops.var(x, axes, options)`. */
 export { variance as var };

@@ -3,8 +3,10 @@
 // cases, errors, and that an untracked op records nothing. PyTorch references: reference-core.test.ts.
 import { describe, expect, test } from 'vitest';
 import { noGrad, ops, variable } from '../../src/ops/index.js';
+import { broadcastShapes } from '../../src/ops/op-helpers.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
 import { FD_TOL, close, fd, fdErrors, grads, input } from '../util/op-check.js';
+import { testRng } from '../util/rng.js';
 
 describe('hand-derived values', () => {
   test('abs: |x|, gradient sign(x) and 0 at 0', () => {
@@ -117,6 +119,57 @@ describe('awkward shapes', () => {
     const r = grads(ops.mul, new Tensor(Float32Array.from([3]), []), new Tensor(Float32Array.from([4]), []));
     expect(r.out.shape).toEqual([]); close(r.out.data, [12]); close(r.grads[0], [4]); close(r.grads[1], [3]);
     expect(ops.add(2, 3).shape).toEqual([]);
+  });
+});
+
+describe('broadcasting against a naive index walk (seeded random shape pairs)', () => {
+  test('40 pairs of ranks 0–4 with size-1 and missing axes: mul and div values and both gradients', () => {
+    const rng = testRng(77);
+    const pick = (n: number): number => Math.floor(rng.next() * n);
+    for (let trial = 0; trial < 40; trial++) {
+      const rank = pick(5);
+      const out = Array.from({ length: rank }, () => 1 + pick(3));
+      const make = (): number[] => out.slice(pick(rank + 1)).map((d) => (rng.next() < 0.4 ? 1 : d));
+      const sa = make();
+      const sb = make();
+      const full = broadcastShapes(sa, sb);
+      const a = input(sa, 100 + trial, 0.5, 2);
+      const b = input(sb, 200 + trial, 0.5, 2);
+      // Naive: walk the output index, map to each operand by dropping broadcast axes.
+      const n = full.reduce((p, d) => p * d, 1);
+      const at = (shape: number[], flat: number): number => {
+        let rest = flat;
+        let idx = 0;
+        let stride = 1;
+        for (let d = full.length - 1; d >= 0; d--) {
+          const i = rest % full[d];
+          rest = Math.floor(rest / full[d]);
+          const k = d - (full.length - shape.length);
+          if (k >= 0) {
+            idx += (shape[k] === 1 ? 0 : i) * stride;
+            stride *= shape[k];
+          }
+        }
+        return idx;
+      };
+      const y = new Array<number>(n);
+      const ga = new Array<number>(a.size).fill(0);
+      const gb = new Array<number>(b.size).fill(0);
+      for (let i = 0; i < n; i++) {
+        const x1 = a.data[at(sa, i)];
+        const x2 = b.data[at(sb, i)];
+        y[i] = x1 / x2;
+        ga[at(sa, i)] += 1 / x2;
+        gb[at(sb, i)] += -x1 / (x2 * x2);
+      }
+      const r = grads(ops.div, a, b);
+      expect(r.out.shape, `[${sa}] / [${sb}]`).toEqual(full);
+      close(r.out.data, y, 1e-6);
+      close(r.grads[0], ga, 1e-5);
+      close(r.grads[1], gb, 1e-5);
+      const m = grads(ops.mul, a, b);
+      close(m.out.data, y.map((v, i) => v * b.data[at(sb, i)] * b.data[at(sb, i)]), 1e-5);
+    }
   });
 });
 

@@ -96,7 +96,6 @@ function run2(k: Kernel, a: Float32Array, b: Float32Array): Float32Array {
   return y;
 }
 
-
 // ---- Binary arithmetic with broadcasting ----
 
 /** Gradients of a binary op on operands already expanded to the output shape (null where not needed). */

@@ -312,8 +312,8 @@ export function indexSelect(xIn: OpInput, axis: number, indices: ArrayLike<numbe
 /**
  * Constant padding in torch.nn.functional.pad's order: `pads` holds (before, after) pairs starting
  * from the LAST axis: [left, right] pads the last axis, [left, right, top, bottom] the last two, and
- * so on (at most 2·rank numbers, non-negative integers). New cells hold `value` (default 0).
- * [N, C, H, W] with [1, 1, 2, 2] → [N, C, H + 4, W + 2]. Backward crops the gradient.
+ * so on (at most 2·rank integers; a negative amount crops, as PyTorch). New cells hold `value`
+ * (default 0). [N, C, H, W] with [1, 1, 2, 2] → [N, C, H + 4, W + 2]. Backward crops the gradient.
  */
 export function pad(xIn: OpInput, pads: readonly number[], value = 0): Variable {
   const x = asVariable(xIn, 'pad', 'x');
@@ -323,9 +323,23 @@ export function pad(xIn: OpInput, pads: readonly number[], value = 0): Variable 
     throw new Error(`pad: pads must be (before, after) pairs for at most ${rank} axes of shape ${formatShape(shape)}, got ${Array.isArray(pads) ? `[${pads.join(', ')}]` : String(pads)}`);
   }
   for (const p of pads) {
-    if (!Number.isInteger(p) || p < 0) throw new Error(`pad: amounts must be non-negative integers, got [${pads.join(', ')}]`);
+    if (!Number.isInteger(p)) throw new Error(`pad: amounts must be integers, got [${pads.join(', ')}]`);
   }
   if (typeof value !== 'number') throw new Error(`pad: value must be a number, got ${String(value)}`);
+  if (pads.some((p) => p < 0)) {
+    // Negative amounts crop, as in PyTorch: slice the kept part, then pad with the positive amounts.
+    const ranges: SliceRange[] = shape.map(() => ({}));
+    for (let p = 0; p < pads.length / 2; p++) {
+      const d = rank - 1 - p;
+      const start = Math.max(0, -pads[2 * p]);
+      const end = shape[d] - Math.max(0, -pads[2 * p + 1]);
+      if (end < start) {
+        throw new Error(`pad: [${pads.join(', ')}] crops axis ${d} of shape ${formatShape(shape)} below size 0`);
+      }
+      ranges[d] = { start, end };
+    }
+    return pad(slice(x, ranges), pads.map((p) => Math.max(0, p)), value);
+  }
   const before = new Array<number>(rank).fill(0);
   const outShape = [...shape];
   for (let p = 0; p < pads.length / 2; p++) {

@@ -81,6 +81,7 @@ const BUILD: Record<string, (v: V) => Variable> = {
   select: ({ x }) => x.select(1, -1),
   index_select: ({ x }) => x.indexSelect(0, [2, 0, 2]),
   pad: ({ x }) => x.pad([1, 2, 0, 1], 0.5),
+  pad_negative: ({ x }) => ops.pad(x, [-1, 2, 1, -1], 0.25),
   squeeze_unsqueeze_flatten: ({ x }) => x.squeeze(1).unsqueeze(-1).flatten(1),
   softmax_axis1: ({ x }) => ops.softmax(x, 1),
   log_softmax_axis0: ({ x }) => x.logSoftmax(0),

@@ -63,6 +63,9 @@ describe('hand-derived values', () => {
     expect(r.out.shape).toEqual([3, 3]);
     close(r.out.data, [-1, 1, 2, -1, 3, 4, -1, -1, -1]); close(r.grads[0], [1, 1, 1, 1]);
     expect(ops.pad(input([2, 3, 4], 1), [2, 2]).shape).toEqual([2, 3, 8]);
+    // Negative amounts crop: [−1, 2] on the last axis of [[1, 2, 3]] drops 1, adds two fills.
+    const c = grads((v) => ops.pad(v, [-1, 2], 0), tensor([1, 2, 3], [1, 3]));
+    expect(c.out.shape).toEqual([1, 4]); close(c.out.data, [2, 3, 0, 0]); close(c.grads[0], [0, 1, 1]);
   });
 
   test('squeeze, unsqueeze, flatten are views sharing data and the version counter', () => {
@@ -96,6 +99,7 @@ describe('finite differences (float32, h = 1e-2)', () => {
     fd((v) => ops.select(v, 2, 1), x);
     fd((v) => ops.indexSelect(v, 1, [0, 2, 2, 1]), x);
     fd((v) => ops.pad(v, [1, 2, 2, 0], 0.3), x);
+    fd((v) => ops.pad(v, [-1, 2, 1, -2], 0.3), x);
     fd((v) => ops.flatten(ops.unsqueeze(ops.squeeze(v), 1), 1), input([2, 1, 3], 7));
   });
 });
@@ -145,7 +149,8 @@ describe('input errors', () => {
     expect(() => ops.select(x, 1, 3)).toThrow(/select: index 3 is out of range for axis 1 of size 3/);
     expect(() => ops.indexSelect(x, 0, [0, 2])).toThrow(/indexSelect: index 1 is 2, must be an integer in \[0, 1\]/);
     expect(() => ops.pad(x, [1])).toThrow(/pad: pads must be \(before, after\) pairs for at most 2 axes of shape \[2, 3\], got \[1\]/);
-    expect(() => ops.pad(x, [1, -1])).toThrow(/pad: amounts must be non-negative integers/);
+    expect(() => ops.pad(x, [1.5, 0])).toThrow(/pad: amounts must be integers, got \[1.5, 0\]/);
+    expect(() => ops.pad(x, [-2, -2])).toThrow(/pad: \[-2, -2\] crops axis 1 of shape \[2, 3\] below size 0/);
     expect(() => ops.unsqueeze(x, 3)).toThrow(/unsqueeze: axis 3 is out of range for a variable of rank 3/);
     expect(() => ops.flatten(input([2, 3, 4], 1), 2, 1)).toThrow(/flatten: startDim 2 comes after endDim 1/);
   });

@@ -130,6 +130,7 @@ case('cross_entropy_1d', lambda x, t: F.cross_entropy(x, t.long()), grad=['x'], 
 case('cross_entropy_spatial', lambda x, t: F.cross_entropy(x, t.long(), label_smoothing=0.1), grad=['x'],
      x=rnd(2, 4, 3, 2), t=torch.randint(0, 4, (2, 3, 2)).float())
 case('cross_entropy_spatial_probs', lambda x, t: F.cross_entropy(x, t), x=rnd(2, 3, 5), t=torch.softmax(torch.randn(2, 3, 5), 1))
+case('pad_negative', lambda x: F.pad(x, (-1, 2, 1, -1), value=0.25), x=rnd(2, 3, 4))
 
 with open(__file__.replace('.py', '.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

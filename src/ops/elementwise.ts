@@ -4,7 +4,7 @@
 import { RELU, RELU_BACKWARD, TANH, SIGMOID, type Kernel } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import {
-  alloc, asVariable, broadcastShapes, expandTo, kernel, negated, record, runKernel, sameShape, sumToShape, tracking,
+  alloc, asVariable, broadcastShapes, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
 } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -34,8 +34,8 @@ const K = {
   square: () => kernel('square', ['y', 'x'], ({ x }) => ({ y: x.mul(x) })),
   // d x²: g·2x (as PyTorch's pow backward for exponent 2: grad · 2 · x).
   squareGrad: () => kernel('square-grad', ['y', 'g', 'x'], ({ g, x }) => ({ y: g.mul(x.mul(2)) })),
-  exp: () => kernel('exp', ['y', 'x'], ({ x }) => ({ y: x.exp() })),
-  log: () => kernel('log', ['y', 'x'], ({ x }) => ({ y: x.log() })),
+  exp: () => kernel('exp', ['y', 'x'], ({ x }) => ({ y: x.exp() }), [], true),
+  log: () => kernel('log', ['y', 'x'], ({ x }) => ({ y: x.log() }), [], true),
   sqrt: () => kernel('sqrt', ['y', 'x'], ({ x }) => ({ y: x.sqrt() })),
   sqrtGrad: () => kernel('sqrt-grad', ['y', 'g', 'r'], ({ g, r }) => ({ y: g.div(r.mul(2)) })),
   abs: () => kernel('abs', ['y', 'x'], ({ x }) => ({ y: x.abs() })),
@@ -54,18 +54,18 @@ const K = {
   leakyRelu: () => kernel('leaky-relu', ['y', 'x'], ({ x }, { slope }) => ({ y: x.gt(0).select(x, x.mul(slope)) }), ['slope']),
   leakyReluGrad: () => kernel('leaky-relu-grad', ['y', 'g', 'x'], ({ g, x }, { slope }) => ({ y: x.gt(0).select(g, g.mul(slope)) }), ['slope']),
   // GELU (erf form), in PyTorch's order: x·0.5·(1 + erf(x/√2)).
-  gelu: () => kernel('gelu', ['y', 'x'], ({ x }) => ({ y: x.mul(0.5).mul(x.mul(SQRT1_2).erf().add(1)) })),
+  gelu: () => kernel('gelu', ['y', 'x'], ({ x }) => ({ y: x.mul(0.5).mul(x.mul(SQRT1_2).erf().add(1)) }), [], true),
   // d gelu/dx = Φ(x) + x·φ(x), Φ(x) = 0.5·(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π).
   geluGrad: () => kernel('gelu-grad', ['y', 'g', 'x'], ({ g, x }) => {
     const cdf = x.mul(SQRT1_2).erf().add(1).mul(0.5);
     const pdf = x.mul(x).mul(-0.5).exp().mul(INV_SQRT_2PI);
     return { y: g.mul(cdf.add(x.mul(pdf))) };
-  }),
+  }, [], true),
   // GELU (tanh form), PyTorch's: 0.5·x·(1 + tanh(β·(x + κ·x³))).
   geluTanh: () => kernel('gelu-tanh', ['y', 'x'], ({ x }) => {
     const inner = x.add(x.mul(x).mul(x).mul(GELU_KAPPA)).mul(GELU_BETA);
     return { y: x.mul(0.5).mul(inner.tanh().add(1)) };
-  }),
+  }, [], true),
   // d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·β·(1 + 3κ·x²), t = tanh(β·(x + κ·x³)).
   geluTanhGrad: () => kernel('gelu-tanh-grad', ['y', 'g', 'x'], ({ g, x }) => {
     const x2 = x.mul(x);
@@ -73,15 +73,15 @@ const K = {
     const left = t.add(1).mul(0.5);
     const right = x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(x2.mul(3 * GELU_KAPPA).add(1).mul(GELU_BETA));
     return { y: g.mul(left.add(right)) };
-  }),
+  }, [], true),
   // SiLU x·σ(x) as PyTorch computes it: x / (1 + e^(−x)).
-  silu: () => kernel('silu', ['y', 'x'], ({ x }) => ({ y: x.div(x.neg().exp().add(1)) })),
+  silu: () => kernel('silu', ['y', 'x'], ({ x }) => ({ y: x.div(x.neg().exp().add(1)) }), [], true),
   // d silu = σ·(1 + x·(1 − σ)).
   siluGrad: () => kernel('silu-grad', ['y', 'g', 'x'], ({ g, x }) => {
     // σ(x) = 0.5·(1 + tanh(x/2)): no overflow for large |x| and no constant operand needed.
     const sig = x.mul(0.5).tanh().add(1).mul(0.5);
     return { y: g.mul(sig.mul(x.mul(sig.neg().add(1)).add(1))) };
-  }),
+  }, [], true),
 };
 
 function run1(k: Kernel, x: Float32Array): Float32Array {
@@ -323,8 +323,8 @@ function unary(op: string, xIn: OpInput, forward: () => Kernel, grad: () => Kern
 const builtIn = (k: Kernel) => (): Kernel => k;
 const RELU_K = builtIn(RELU);
 const RELU_BACKWARD_K = builtIn(RELU_BACKWARD);
-const TANH_K = builtIn(TANH);
-const SIGMOID_K = builtIn(SIGMOID);
+const TANH_K = builtIn(markHeavy(TANH));
+const SIGMOID_K = builtIn(markHeavy(SIGMOID));
 
 /** −x (any shape). */
 export function neg(x: OpInput): Variable {

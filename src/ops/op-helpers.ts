@@ -12,17 +12,27 @@ import { Variable, type OpInput } from './variable.js';
 export type KernelBody = (a: Record<string, Value>, s: Record<string, Value>) => Record<string, Value>;
 
 const kernels = new Map<string, Kernel>();
+/** Kernels whose TypeScript twin is much slower than their SIMD code (exp, log, erf, tanh inside). */
+const heavyKernels = new WeakSet<Kernel>();
 
 /**
  * The compiled elementwise kernel `ops-<name>`, compiled on first use (so importing the library
- * compiles nothing) and cached. Call it as `kernel.run(n, ...arrays, ...scalars)`.
+ * compiles nothing) and cached. Call it through {@link runKernel}. `heavy` marks a kernel built on
+ * exp/log/erf/tanh, worth staging ordinary arrays through the heap for.
  */
-export function kernel(name: string, arrays: readonly string[], body: KernelBody, scalars: readonly string[] = []): Kernel {
+export function kernel(name: string, arrays: readonly string[], body: KernelBody, scalars: readonly string[] = [], heavy = false): Kernel {
   let k = kernels.get(name);
   if (k === undefined) {
     k = defineElementwise({ name: `ops-${name}`, arrays, scalars, body });
     kernels.set(name, k);
+    if (heavy) heavyKernels.add(k);
   }
+  return k;
+}
+
+/** Marks a kernel (e.g. a built-in such as TANH) as heavy: see {@link kernel}. Returns it. */
+export function markHeavy(k: Kernel): Kernel {
+  heavyKernels.add(k);
   return k;
 }
 
@@ -61,15 +71,16 @@ function stageBuffer(slot: number, n: number): Float32Array | null {
 
 /**
  * Runs the elementwise kernel `k` over [0, n): `operands` are its arrays then its scalars, and the
- * first `outputs` arrays are the ones it writes. Arrays outside the shared heap (op outputs are
- * ordinary arrays, see {@link alloc}) are copied into reused heap buffers so the SIMD code and the
- * worker threads run on them, and the outputs copied back: two memory copies instead of the
- * twin's scalar loop (10× slower on exp/erf/tanh). The twin and the SIMD code give the same bits.
+ * first `outputs` arrays are the ones it writes. For a heavy kernel (see {@link kernel}), arrays
+ * outside the shared heap (op outputs are ordinary arrays, see {@link alloc}) are copied into reused
+ * heap buffers so the SIMD code and the worker threads run on them, and the outputs copied back: the
+ * copies cost far less than the twin's scalar exp/erf/tanh (7.5× slower); for light kernels (add,
+ * mul) they cost more than they save, so those run the twin in place. Both give the same bits.
  */
 export function runKernel(k: Kernel, n: number, outputs: number, ...operands: (Float32Array | number)[]): void {
   let plain = false;
   for (let a = 0; a < k.arrays; a++) if (!isHeapArray(operands[a] as Float32Array)) plain = true;
-  if (!plain || n < STAGE_MIN || sharedHeap() === null) {
+  if (!plain || n < STAGE_MIN || !heavyKernels.has(k) || sharedHeap() === null) {
     k.run(n, ...operands);
     return;
   }

@@ -142,15 +142,6 @@ export function record(op: string, value: Tensor, inputs: readonly Variable[], s
   return new Variable(value, {}, new Node(op, inputs, saved, backward, value.size));
 }
 
-/**
- * `record` when any input requires grad in grad mode, else a plain Variable; `backward` is a thunk
- * called only when tracking.
- */
-export function result(op: string, value: Tensor, inputs: readonly Variable[], saved: readonly Variable[], backward: () => BackwardFn): Variable {
-  if (!trackingAny(inputs)) return new Variable(value);
-  return record(op, value, inputs, saved, backward());
-}
-
 /** NumPy broadcast of two shapes; throws naming both and the op. */
 export function broadcastShapes(a: readonly number[], b: readonly number[], op = 'broadcast'): number[] {
   const rank = Math.max(a.length, b.length);

@@ -353,7 +353,7 @@ export function pad(xIn: OpInput, pads: readonly number[], value = 0): Variable 
   const y = alloc(shapeSize(outShape));
   if (value !== 0) y.fill(value);
   scatter(y, x.data, shape, base, outStrides);
-  const result = new Tensor(y, outShape);
-  if (!tracking(x)) return new Variable(result);
-  return record('pad', result, [x], [], (g) => [gather(alloc(x.size), g, shape, base, outStrides)]);
+  const padded = new Tensor(y, outShape);
+  if (!tracking(x)) return new Variable(padded);
+  return record('pad', padded, [x], [], (g) => [gather(alloc(x.size), g, shape, base, outStrides)]);
 }

@@ -27,7 +27,7 @@ export {
 
 // Autograd: Variables, differentiable ops (the `ops` namespace, also Variable methods), backward, noGrad, grad/valueAndGrad.
 export {
-  Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops,
+  Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops, StepBuffers,
   type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
 } from './ops/index.js';
 export type { VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions } from './ops/index.js';
@@ -82,3 +82,10 @@ export {
 } from './io/model-file.js';
 export { encodeOnnx } from './io/onnx.js';
 export { fromNdarray, toNdarray } from './io/ndarray.js';
+
+// Files in a web page: bytes from ArrayBuffer / Blob / File / URL, model downloads, IndexedDB.
+export {
+  WebIoError, readBytes, describeSource, loadIdxFrom, loadIdxSplit, loadSafetensorsFrom, loadModelFrom, modelToBlob, downloadBytes, downloadModel,
+  saveModelToIndexedDb, loadModelFromIndexedDb, readIndexedDbModel, listIndexedDbModels, deleteIndexedDbModel, MODEL_MIME_TYPE, INDEXEDDB_DATABASE, INDEXEDDB_MAX_NAME,
+  type ByteSource, type ReadOptions, type IdxSplitOptions, type IndexedDbOptions, type StoredModelInfo,
+} from './io/web.js';

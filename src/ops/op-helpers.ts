@@ -5,6 +5,7 @@ import {
   colSums, defineElementwise, heapFloat32, isHeapArray, rowSums, sharedHeap, type Kernel, type Value,
 } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
+import { opArray } from './buffers.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -45,13 +46,12 @@ export function asVariable(x: OpInput, op: string, what: string): Variable {
 }
 
 /**
- * A zero-filled float32 array of `n` for an op's output or gradient: an ordinary Float32Array, so
- * the garbage collector reclaims it as soon as it is unreachable. (A shared-heap block is freed only
- * by a finalizer, which never runs inside a synchronous training loop: the heap would grow to its
- * 4 GiB limit.) Kernels still run SIMD on these arrays through {@link runKernel}'s staging.
+ * A zero-filled float32 array of `n` for an op's output or gradient, from {@link opArray}: the
+ * active StepBuffers round's recycled array when there is one (a steady training loop allocates
+ * nothing), else a fresh shared-heap array.
  */
 export function alloc(n: number): Float32Array {
-  return new Float32Array(n);
+  return opArray(n);
 }
 
 /** Below this many elements a kernel runs its TypeScript twin in place rather than staging through the heap. */
@@ -72,8 +72,8 @@ function stageBuffer(slot: number, n: number): Float32Array | null {
 /**
  * Runs the elementwise kernel `k` over [0, n): `operands` are its arrays then its scalars, and the
  * first `outputs` arrays are the ones it writes. For a heavy kernel (see {@link kernel}), arrays
- * outside the shared heap (op outputs are ordinary arrays, see {@link alloc}) are copied into reused
- * heap buffers so the SIMD code and the worker threads run on them, and the outputs copied back: the
+ * outside the shared heap (a user's own Float32Array data, or every array when the heap could not
+ * grow) are copied into reused heap buffers so the SIMD code and the worker threads run on them, and the outputs copied back: the
  * copies cost far less than the twin's scalar exp/erf/tanh (7.5× slower); for light kernels (add,
  * mul) they cost more than they save, so those run the twin in place. Both give the same bits.
  */

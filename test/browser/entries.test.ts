@@ -8,7 +8,7 @@ import * as nodeOnly from '../../src/node.js';
 
 /** The browser entry's runtime names: the core (a deliberate list; update it with the README). */
 const CORE_NAMES = [
-  'AutogradError', 'Variable', 'grad', 'isGradEnabled', 'noGrad', 'ops', 'valueAndGrad', 'variable',
+  'AutogradError', 'StepBuffers', 'Variable', 'grad', 'isGradEnabled', 'noGrad', 'ops', 'valueAndGrad', 'variable',
   'Activation', 'Adam', 'AvgPool2D', 'BaseOptimizer', 'BatchNorm1d', 'BatchNorm2d', 'Batcher', 'Conv2D',
   'CosineSchedule', 'Dense', 'Dropout', 'EarlyStopping', 'ExponentialSchedule', 'FASHION_MNIST_CLASSES', 'Flatten',
   'Identity', 'IdxFormatError', 'LeakyReLU', 'MNIST_CLASSES', 'MODEL_MAX_LAYERS', 'MODEL_MAX_PARAMS', 'MaxPool2D',
@@ -23,6 +23,10 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  // Files in a web page (io/web.ts).
+  'INDEXEDDB_DATABASE', 'INDEXEDDB_MAX_NAME', 'MODEL_MIME_TYPE', 'WebIoError', 'deleteIndexedDbModel', 'describeSource', 'downloadBytes',
+  'downloadModel', 'listIndexedDbModels', 'loadIdxFrom', 'loadIdxSplit', 'loadModelFrom', 'loadModelFromIndexedDb', 'loadSafetensorsFrom',
+  'modelToBlob', 'readBytes', 'readIndexedDbModel', 'saveModelToIndexedDb',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

@@ -2,7 +2,7 @@
 // grow the shared heap in a synchronous loop, and broadcasting's expand / sum-back (with their
 // column- and row-sum fast paths) against a naive index walk.
 import { describe, expect, test } from 'vitest';
-import { Variable, ops } from '../../src/ops/index.js';
+import { StepBuffers, Variable, ops } from '../../src/ops/index.js';
 import { STAGE_MIN, expandTo, kernel, runKernel, sumToShape } from '../../src/ops/op-helpers.js';
 import { heapFloat32, heapStats, isHeapArray } from '../../src/plugin/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -48,23 +48,26 @@ describe('runKernel', () => {
     expect(Array.from(p)).toEqual(Array.from(p0));
     expect(Array.from(q)).toEqual(Array.from(q0));
     expect(isHeapArray(p)).toBe(false);
+    expect(isHeapArray(x)).toBe(false);
   });
 
-  test('a synchronous training loop leaves the shared heap where it was (outputs are GC-managed, zeroGrad recycles)', () => {
+  test('a synchronous training loop in a StepBuffers round leaves the shared heap where it was (zeroGrad recycles .grad)', () => {
     const x = new Variable(input([256, 512], 3), { requiresGrad: true });
     const b = new Variable(input([512], 4), { requiresGrad: true });
     heapFloat32(1); // the runtime is up
+    const buffers = new StepBuffers();
     const loss = (): void => {
       x.zeroGrad();
       b.zeroGrad();
-      ops.sum(ops.gelu(ops.mul(ops.add(x, b), 0.5))).backward();
+      buffers.reset();
+      buffers.run(() => ops.sum(ops.gelu(ops.mul(ops.add(x, b), 0.5))).backward());
     };
     loss(); // staging buffers and the two gradients grow on first use
     const first = Array.from(b.grad!.data);
     const before = heapStats().arenaBytes;
     for (let i = 0; i < 40; i++) loss();
-    // 40 steps × ~8 arrays of 512 KiB would be 160 MiB if outputs lived in the heap, and 20 MiB if
-    // zeroGrad dropped x's gradient block each step.
+    // 40 steps × ~8 arrays of 512 KiB would be 160 MiB if an op allocated outside the round's
+    // arrays, and 20 MiB if zeroGrad dropped x's gradient block each step.
     expect(heapStats().arenaBytes - before).toBeLessThan(1 << 20);
     // The recycled gradient buffer holds this step's gradient, not a sum with the last one.
     expect(Array.from(b.grad!.data)).toEqual(first);

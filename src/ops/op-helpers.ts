@@ -26,8 +26,8 @@ export function kernel(name: string, arrays: readonly string[], body: KernelBody
   if (k === undefined) {
     k = defineElementwise({ name: `ops-${name}`, arrays, scalars, body });
     kernels.set(name, k);
-    if (heavy) heavyKernels.add(k);
   }
+  if (heavy) heavyKernels.add(k);
   return k;
 }
 

@@ -12,7 +12,7 @@ export { Rng, type RngState } from './tensor/rng.js';
 export type { Param } from './tensor/param.js';
 export { setThreads, getThreads, availableCores } from './runtime/workers.js';
 export { setGemmBackend, getGemmBackend, type GemmBackend } from './tensor/gemm.js';
-export { wasmGemmVariant } from './runtime/tasks.js';
+export { wasmGemmVariant, ready, runtimeInfo, type RuntimeInfo } from './runtime/tasks.js';
 export type { WasmVariant } from './runtime/module.js';
 export { createRegistry, type Registry, type RegisterOptions } from './registry.js';
 
@@ -57,6 +57,11 @@ export {
 export {
   Sequential, NonFiniteError,
   type SequentialOptions, type CompileOptions, type FitOptions, type History, type EvaluateResult, type SequentialConfig,
+} from './model/index.js';
+// Models as classes: Module, Parameter, the built-in layers as modules (`nn`), the module registry.
+export {
+  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName, traceModule,
+  type Trace, type TraceOp, type TraceValue, type TraceOptions, type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
 } from './model/index.js';
 
 // Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV text.

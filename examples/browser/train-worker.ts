@@ -228,4 +228,10 @@ scope.onmessage = (event) => {
   );
 };
 
-post({ type: 'ready', threads: tk.getThreads(), cores: tk.availableCores(), variant: tk.wasmGemmVariant(), isolated: scope.crossOriginIsolated === true, model: modelInfo() });
+// ready() compiles the kernels asynchronously and, in a cross-origin isolated page, starts the pool's
+// nested Web Workers (they start only while this worker's event loop runs); then training is threaded.
+const announce = (): void => post({ type: 'ready', threads: tk.getThreads(), cores: tk.availableCores(), variant: tk.wasmGemmVariant(), isolated: scope.crossOriginIsolated === true, model: modelInfo() });
+tk.ready().then(announce, (err: unknown) => {
+  console.warn(`tensorkit: one thread (${err instanceof Error ? err.message : String(err)})`);
+  announce();
+});

@@ -27,6 +27,10 @@ const CORE_NAMES = [
   'INDEXEDDB_DATABASE', 'INDEXEDDB_MAX_NAME', 'MODEL_MIME_TYPE', 'WebIoError', 'deleteIndexedDbModel', 'describeSource', 'downloadBytes',
   'downloadModel', 'listIndexedDbModels', 'loadIdxFrom', 'loadIdxSplit', 'loadModelFrom', 'loadModelFromIndexedDb', 'loadSafetensorsFrom',
   'modelToBlob', 'readBytes', 'readIndexedDbModel', 'saveModelToIndexedDb',
+  'ready', 'runtimeInfo',
+  // Models as classes (src/model/: Module, Parameter, layer modules, the module registry, tracing).
+  'Module', 'ModuleTrainable', 'Parameter', 'LayerModule', 'layerModule', 'nn', 'registerModule', 'createModule', 'moduleNames',
+  'registeredModuleName', 'traceModule',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

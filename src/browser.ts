@@ -30,6 +30,7 @@ export {
   Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops, StepBuffers,
   type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
 } from './ops/index.js';
+export type { VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions } from './ops/index.js';
 
 // Losses.
 export {

@@ -5,4 +5,6 @@ export { AutogradError, noGrad, isGradEnabled } from './tape.js';
 export { grad, valueAndGrad, type ArgNums, type ValueAndGrad } from './functional.js';
 export { StepBuffers } from './buffers.js';
 export * as ops from './ops.js';
-export type { OpInput, ReduceOptions } from './ops.js';
+export type {
+  OpInput, ReduceOptions, VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions,
+} from './ops.js';

@@ -4,11 +4,15 @@
 import { heapFloat32 } from '../runtime/heap.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
+import type { GeluOptions } from './elementwise.js';
+import type { MatmulOptions } from './matmul.js';
+import type { VarOptions } from './reduce.js';
+import type { SliceRange } from './shape.js';
 
 /** An op's operand: a variable, a plain tensor (a constant), or a number (broadcast). */
 export type OpInput = Variable | Tensor | number;
 
-/** Options of the reductions (sum, mean). */
+/** Options of the reductions (sum, mean, max, min, var, argmax). */
 export interface ReduceOptions {
   /** Keep the reduced axes with size 1. Default false. */
   readonly keepDims?: boolean;
@@ -27,18 +31,38 @@ export interface VariableOps {
   exp(x: OpInput): Variable;
   log(x: OpInput): Variable;
   sqrt(x: OpInput): Variable;
-  pow(x: OpInput, p: number): Variable;
-  matmul(a: OpInput, b: OpInput): Variable;
+  abs(x: OpInput): Variable;
+  pow(x: OpInput, p: OpInput): Variable;
+  clamp(x: OpInput, min?: number | null, max?: number | null): Variable;
+  where(cond: Tensor | Variable, a: OpInput, b: OpInput): Variable;
+  matmul(a: OpInput, b: OpInput, options?: MatmulOptions): Variable;
   sum(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
   mean(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
+  max(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
+  min(x: OpInput, axes?: number | readonly number[], options?: ReduceOptions): Variable;
+  variance(x: OpInput, axes?: number | readonly number[], options?: VarOptions): Variable;
+  argmax(x: OpInput, axis?: number, options?: ReduceOptions): Tensor;
+  argmin(x: OpInput, axis?: number, options?: ReduceOptions): Tensor;
   reshape(x: OpInput, shape: readonly number[]): Variable;
-  transpose(x: OpInput): Variable;
+  transpose(x: OpInput, dim0?: number, dim1?: number): Variable;
+  permute(x: OpInput, axes: readonly number[]): Variable;
+  squeeze(x: OpInput, axes?: number | readonly number[]): Variable;
+  unsqueeze(x: OpInput, axis: number): Variable;
+  flatten(x: OpInput, startDim?: number, endDim?: number): Variable;
+  slice(x: OpInput, ranges: readonly (SliceRange | null | undefined)[]): Variable;
+  select(x: OpInput, axis: number, index: number): Variable;
+  indexSelect(x: OpInput, axis: number, indices: ArrayLike<number> | Tensor): Variable;
+  pad(x: OpInput, pads: readonly number[], value?: number): Variable;
+  concat(list: readonly OpInput[], axis?: number): Variable;
+  stack(list: readonly OpInput[], axis?: number): Variable;
   relu(x: OpInput): Variable;
+  leakyRelu(x: OpInput, slope?: number): Variable;
   tanh(x: OpInput): Variable;
   sigmoid(x: OpInput): Variable;
-  gelu(x: OpInput): Variable;
-  softmax(x: OpInput): Variable;
-  logSoftmax(x: OpInput): Variable;
+  gelu(x: OpInput, options?: GeluOptions): Variable;
+  silu(x: OpInput): Variable;
+  softmax(x: OpInput, axis?: number): Variable;
+  logSoftmax(x: OpInput, axis?: number): Variable;
 }
 
 let installed: VariableOps | null = null;
@@ -81,6 +105,8 @@ export class Variable {
   private readonly versionBox: VersionBox;
   /** The variable whose data this one views (reshape), or null. */
   private readonly base: Variable | null;
+  /** The gradient buffer {@link Variable.zeroGrad} set aside, reused by the next backward (no heap block per step). */
+  private spareGrad: Tensor | null;
 
   /**
    * A leaf variable over `value` (not copied). `requiresGrad` makes backward compute its gradient.
@@ -96,6 +122,7 @@ export class Variable {
     this.requires = node !== null || options.requiresGrad === true;
     this.versionBox = versionBox ?? { value: 0 };
     this.base = base;
+    this.spareGrad = null;
   }
 
   /** Shape of the value. */
@@ -153,8 +180,13 @@ export class Variable {
     return this;
   }
 
-  /** Sets `.grad` to null (the next backward starts from zero). */
+  /**
+   * Sets `.grad` to null (the next backward starts from zero). Its buffer is kept and refilled by
+   * the next backward, so a training loop allocates no gradient memory per step: copy `.grad`'s
+   * data first if you need the old values afterwards.
+   */
   zeroGrad(): void {
+    if (this.grad !== null) this.spareGrad = this.grad;
     this.grad = null;
   }
 
@@ -204,34 +236,82 @@ export class Variable {
   log(): Variable { return opsTable().log(this); }
   /** {@link ops.sqrt}. */
   sqrt(): Variable { return opsTable().sqrt(this); }
-  /** {@link ops.pow}: this^p for a number p. */
-  pow(p: number): Variable { return opsTable().pow(this, p); }
-  /** {@link ops.matmul}. */
-  matmul(o: OpInput): Variable { return opsTable().matmul(this, o); }
+  /** {@link ops.abs}. */
+  abs(): Variable { return opsTable().abs(this); }
+  /** {@link ops.pow}: this^p for a number p or a broadcast exponent variable/tensor. */
+  pow(p: OpInput): Variable { return opsTable().pow(this, p); }
+  /** {@link ops.clamp} into [min, max] (either may be null). */
+  clamp(min?: number | null, max?: number | null): Variable { return opsTable().clamp(this, min, max); }
+  /** {@link ops.where}: `cond ? this : other`, as torch's `x.where(cond, y)`. */
+  where(cond: Tensor | Variable, other: OpInput): Variable { return opsTable().where(cond, this, other); }
+  /** {@link ops.matmul} (torch.matmul rules; `{ transA, transB }` read transposes in place). */
+  matmul(o: OpInput, options?: MatmulOptions): Variable { return opsTable().matmul(this, o, options); }
   /** {@link ops.sum} over `axes` (all when omitted). */
   sum(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().sum(this, axes, options); }
   /** {@link ops.mean} over `axes` (all when omitted). */
   mean(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().mean(this, axes, options); }
+  /** {@link ops.max} over `axes` (all when omitted). */
+  max(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().max(this, axes, options); }
+  /** {@link ops.min} over `axes` (all when omitted). */
+  min(axes?: number | readonly number[], options?: ReduceOptions): Variable { return opsTable().min(this, axes, options); }
+  /** {@link ops.variance} over `axes` (all when omitted; unbiased by default, as torch.var). */
+  var(axes?: number | readonly number[], options?: VarOptions): Variable { return opsTable().variance(this, axes, options); }
+  /** {@link ops.argmax} along `axis` (flattened when omitted): a Tensor of indices, no gradient. */
+  argmax(axis?: number, options?: ReduceOptions): Tensor { return opsTable().argmax(this, axis, options); }
+  /** {@link ops.argmin} along `axis` (flattened when omitted): a Tensor of indices, no gradient. */
+  argmin(axis?: number, options?: ReduceOptions): Tensor { return opsTable().argmin(this, axis, options); }
   /** {@link ops.reshape}: a view sharing data and version counter. */
   reshape(shape: readonly number[]): Variable { return opsTable().reshape(this, shape); }
   /** {@link ops.transpose} of a 2-D variable. */
   t(): Variable { return opsTable().transpose(this); }
+  /** {@link ops.transpose}: axes dim0 and dim1 swapped (any rank). */
+  transpose(dim0: number, dim1: number): Variable { return opsTable().transpose(this, dim0, dim1); }
+  /** {@link ops.permute}: `x.permute(0, 2, 1)` or `x.permute([0, 2, 1])`. */
+  permute(...axes: number[] | [readonly number[]]): Variable {
+    const list = Array.isArray(axes[0]) ? axes[0] as readonly number[] : axes as number[];
+    return opsTable().permute(this, list);
+  }
+  /** {@link ops.squeeze}: size-1 axes removed (all, or those listed). A view. */
+  squeeze(axes?: number | readonly number[]): Variable { return opsTable().squeeze(this, axes); }
+  /** {@link ops.unsqueeze}: a size-1 axis inserted at `axis`. A view. */
+  unsqueeze(axis: number): Variable { return opsTable().unsqueeze(this, axis); }
+  /** {@link ops.flatten}: axes startDim … endDim merged. A view. */
+  flatten(startDim?: number, endDim?: number): Variable { return opsTable().flatten(this, startDim, endDim); }
+  /** {@link ops.slice}: `start:end:step` per leading axis. */
+  slice(ranges: readonly (SliceRange | null | undefined)[]): Variable { return opsTable().slice(this, ranges); }
+  /** {@link ops.select}: the entry `index` along `axis`, axis removed. */
+  select(axis: number, index: number): Variable { return opsTable().select(this, axis, index); }
+  /** {@link ops.indexSelect}: the entries at `indices` along `axis`. */
+  indexSelect(axis: number, indices: ArrayLike<number> | Tensor): Variable { return opsTable().indexSelect(this, axis, indices); }
+  /** {@link ops.pad}: constant padding, pairs from the last axis (torch.nn.functional.pad order). */
+  pad(pads: readonly number[], value?: number): Variable { return opsTable().pad(this, pads, value); }
   /** {@link ops.relu}. */
   relu(): Variable { return opsTable().relu(this); }
+  /** {@link ops.leakyRelu} with `slope` (default 0.01). */
+  leakyRelu(slope?: number): Variable { return opsTable().leakyRelu(this, slope); }
   /** {@link ops.tanh}. */
   tanh(): Variable { return opsTable().tanh(this); }
   /** {@link ops.sigmoid}. */
   sigmoid(): Variable { return opsTable().sigmoid(this); }
-  /** {@link ops.gelu} (erf form). */
-  gelu(): Variable { return opsTable().gelu(this); }
-  /** {@link ops.softmax} over the last axis. */
-  softmax(): Variable { return opsTable().softmax(this); }
-  /** {@link ops.logSoftmax} over the last axis. */
-  logSoftmax(): Variable { return opsTable().logSoftmax(this); }
+  /** {@link ops.gelu} (erf form, or `{ approximate: 'tanh' }`). */
+  gelu(options?: GeluOptions): Variable { return opsTable().gelu(this, options); }
+  /** {@link ops.silu}. */
+  silu(): Variable { return opsTable().silu(this); }
+  /** {@link ops.softmax} over `axis` (default the last). */
+  softmax(axis?: number): Variable { return opsTable().softmax(this, axis); }
+  /** {@link ops.logSoftmax} over `axis` (default the last). */
+  logSoftmax(axis?: number): Variable { return opsTable().logSoftmax(this, axis); }
 
   /** Internal: adds `g` (flat, this size) into `.grad`, allocating it (in the shared heap) on first use. */
   accumulateGrad(g: Float32Array): void {
     if (this.grad === null) {
+      const spare = this.spareGrad;
+      this.spareGrad = null;
+      if (spare !== null && spare.size === this.value.size) {
+        spare.data.set(g);
+        this.grad = spare;
+        return;
+      }
       const data = heapFloat32(this.value.size);
       data.set(g);
       this.grad = new Tensor(data, this.value.shape);

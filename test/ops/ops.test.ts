@@ -5,73 +5,9 @@
 // every output element matters). Error = max|analytic − numeric| / max(max|analytic|, 1e-2) over a
 // whole input, tolerance 1.5e-3: a gradient wrong by 0.5% fails (shown by the last test of the file).
 import { describe, expect, test } from 'vitest';
-import { Variable, noGrad, ops, variable } from '../../src/ops/index.js';
+import { Variable, ops, variable } from '../../src/ops/index.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
-import { testRng } from '../util/rng.js';
-
-const H = 1e-2;
-const FD_TOL = 1.5e-3;
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])))) {
-      expect.fail(`[${i}]: ${actual[i]} vs ${expected[i]}`);
-    }
-  }
-}
-
-/** Uniform values in [low, high), pushed to at least `gap` from zero (away from kinks and poles). */
-function input(shape: number[], seed: number, low = -1, high = 1, gap = 0): Tensor {
-  const rng = testRng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = low + (high - low) * rng.next();
-    if (Math.abs(v) < gap) v = v < 0 ? -gap - Math.abs(v) : gap + v;
-    d[i] = v;
-  }
-  return new Tensor(d, shape);
-}
-
-/** Worst relative error of each input's analytic gradient against central differences. */
-function fdErrors(build: (...v: Variable[]) => Variable, inputs: Tensor[], scaleAnalytic = 1): number[] {
-  const vars = inputs.map((t) => new Variable(t.clone(), { requiresGrad: true }));
-  const out = build(...vars);
-  const w = input(out.shape as number[], 99, 0.5, 1.5);
-  const loss = (): number => ops.sum(ops.mul(build(...vars), w)).item();
-  ops.sum(ops.mul(out, w)).backward();
-  return vars.map((v) => {
-    const analytic = v.grad!.data;
-    let worst = 0;
-    let scale = 1e-2;
-    for (let i = 0; i < analytic.length; i++) scale = Math.max(scale, Math.abs(analytic[i]));
-    noGrad(() => {
-      for (let i = 0; i < v.size; i++) {
-        const orig = v.data[i];
-        v.data[i] = orig + H;
-        const lp = loss();
-        v.data[i] = orig - H;
-        const lm = loss();
-        v.data[i] = orig;
-        worst = Math.max(worst, Math.abs(analytic[i] * scaleAnalytic - (lp - lm) / (2 * H)));
-      }
-    });
-    return worst / scale;
-  });
-}
-
-function fd(build: (...v: Variable[]) => Variable, ...inputs: Tensor[]): void {
-  const errors = fdErrors(build, inputs);
-  errors.forEach((e, i) => expect(e, `input ${i}: relative error ${e}`).toBeLessThan(FD_TOL));
-}
-
-function grads(build: (...v: Variable[]) => Variable, ...inputs: Tensor[]): { out: Variable; grads: Float32Array[] } {
-  const vars = inputs.map((t) => new Variable(t.clone(), { requiresGrad: true }));
-  const out = build(...vars);
-  ops.sum(out).backward();
-  return { out, grads: vars.map((v) => v.grad!.data) };
-}
+import { FD_TOL, close, fd, fdErrors, grads, input } from '../util/op-check.js';
 
 describe('hand-derived values', () => {
   test('add/sub/mul/div and their gradients', () => {
@@ -121,13 +57,13 @@ describe('hand-derived values', () => {
     close(r.out.data, s); close(r.grads[0], s.map((v) => v * (1 - v)));
     // gelu(0) = 0, gelu'(0) = Φ(0) = 0.5; gelu(2) = 2·Φ(2) = 2·0.97724987 = 1.95449974,
     // gelu'(2) = Φ(2) + 2·φ(2) = 0.97724987 + 2·0.05399097 = 1.08523181
-    r = grads(ops.gelu, tensor([0, 2], [2]));
+    r = grads((v) => ops.gelu(v), tensor([0, 2], [2]));
     close(r.out.data, [0, 1.95449974], 2e-6); close(r.grads[0], [0.5, 1.08523181], 2e-6);
   });
 
   test('matmul 2-D: values and dA = dY·Bᵀ, dB = Aᵀ·dY', () => {
     // A = [[1, 2], [3, 4]], B = [[5], [6]]: AB = [17, 39]; with dY = 1: dA = [[5, 6], [5, 6]], dB = [4, 6]
-    const r = grads(ops.matmul, tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6], [2, 1]));
+    const r = grads((a, b) => ops.matmul(a, b), tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6], [2, 1]));
     expect(r.out.shape).toEqual([2, 1]);
     close(r.out.data, [17, 39]); close(r.grads[0], [5, 6, 5, 6]); close(r.grads[1], [4, 6]);
   });
@@ -237,12 +173,12 @@ describe('finite differences (float32, h = 1e-2)', () => {
     fd(ops.relu, input([3, 4], 13, -1, 1, 0.05));
     fd(ops.tanh, input([3, 4], 14, -2, 2));
     fd(ops.sigmoid, input([3, 4], 15, -3, 3));
-    fd(ops.gelu, input([3, 4], 16, -3, 3));
+    fd((v) => ops.gelu(v), input([3, 4], 16, -3, 3));
   });
   test('matmul 2-D, batched 3-D, 3-D with a shared 2-D weight', () => {
-    fd(ops.matmul, input([3, 4], 17), input([4, 2], 18));
-    fd(ops.matmul, input([2, 3, 4], 19), input([2, 4, 5], 20));
-    fd(ops.matmul, input([2, 3, 4], 21), input([4, 2], 22));
+    fd((a, b) => ops.matmul(a, b), input([3, 4], 17), input([4, 2], 18));
+    fd((a, b) => ops.matmul(a, b), input([2, 3, 4], 19), input([2, 4, 5], 20));
+    fd((a, b) => ops.matmul(a, b), input([2, 3, 4], 21), input([4, 2], 22));
   });
   test('sum, mean (axes, keepDims), reshape, transpose', () => {
     const x = input([2, 3, 4], 23);
@@ -253,8 +189,8 @@ describe('finite differences (float32, h = 1e-2)', () => {
     fd((v) => ops.transpose(ops.reshape(v, [6, 4])), x);
   });
   test('softmax, logSoftmax, crossEntropy, mse', () => {
-    fd(ops.softmax, input([3, 4], 24, -2, 2));
-    fd(ops.logSoftmax, input([2, 2, 3], 25, -2, 2));
+    fd((v) => ops.softmax(v), input([3, 4], 24, -2, 2));
+    fd((v) => ops.logSoftmax(v), input([2, 2, 3], 25, -2, 2));
     fd((v) => ops.crossEntropy(v, [3, 0, 2]), input([3, 4], 26, -2, 2));
     fd(ops.mse, input([2, 3], 27), input([2, 3], 28));
   });
@@ -267,8 +203,11 @@ describe('finite differences (float32, h = 1e-2)', () => {
 describe('input errors', () => {
   test('matmul shapes', () => {
     expect(() => ops.matmul(input([2, 3], 1), input([2, 3], 2))).toThrow(/matmul: inner dimensions differ in \[2, 3\] · \[2, 3\]/);
-    expect(() => ops.matmul(input([2, 2, 3], 1), input([3, 3, 1], 2))).toThrow(/batch sizes differ/);
-    expect(() => ops.matmul(input([3], 1), input([3, 1], 2))).toThrow(/supports 2-D · 2-D, 3-D · 3-D and 3-D · 2-D, got \[3\] · \[3, 1\]/);
+    expect(() => ops.matmul(input([2, 2, 3], 1), input([3, 3, 1], 2))).toThrow(/batch axes \[2\] and \[3\] cannot be broadcast together in \[2, 2, 3\] · \[3, 3, 1\]/);
+    expect(() => ops.matmul(input([3], 1), input([2, 1], 2))).toThrow(/inner dimensions differ in \[3\] · \[2, 1\] \(3 vs 2\)/);
+    expect(() => ops.matmul(input([2, 3], 1), input([2, 3], 2), { transB: true })).not.toThrow();
+    expect(() => ops.matmul(input([3], 1), input([3, 2], 2), { transA: true })).toThrow(/transA\/transB need a ≥2-D operand/);
+    expect(() => ops.matmul(new Tensor(new Float32Array([1]), []), input([3, 2], 2))).toThrow(/both operands need at least one axis/);
   });
   test('axes, labels, shapes, operand types', () => {
     expect(() => ops.sum(input([2, 3], 1), 2)).toThrow(/axis 2 is out of range for a variable of rank 2/);
@@ -306,6 +245,27 @@ describe('Variable methods', () => {
     for (const [m, f] of pairs) {
       expect(m.shape).toEqual(f.shape);
       expect(Array.from(m.data)).toEqual(Array.from(f.data));
+    }
+  });
+  test('the core set\'s methods are their functions too', () => {
+    const x = variable([0.5, -1, 1.5, -2, 2.5, 3, -0.5, 1, 2, -3, 0.25, 4], { shape: [2, 3, 2] });
+    const w = variable([1, 2, 3, 4], { shape: [2, 2] });
+    const mask = tensor([1, 0], [2]);
+    const pairs: [Variable | Tensor, Variable | Tensor][] = [
+      [x.abs().clamp(0, 2).pow(2).leakyRelu(0.1).silu(), ops.silu(ops.leakyRelu(ops.pow(ops.clamp(ops.abs(x), 0, 2), 2), 0.1))],
+      [x.gelu({ approximate: 'tanh' }).softmax(1).logSoftmax(0), ops.logSoftmax(ops.softmax(ops.gelu(x, { approximate: 'tanh' }), 1), 0)],
+      [x.where(mask, 7), ops.where(mask, x, 7)],
+      [x.matmul(w, { transB: true }), ops.matmul(x, w, { transB: true })],
+      [x.max(1), ops.max(x, 1)], [x.min([0, 2], { keepDims: true }), ops.min(x, [0, 2], { keepDims: true })],
+      [x.var(2), ops.var(x, 2)], [x.argmax(1), ops.argmax(x, 1)], [x.argmin(), ops.argmin(x)],
+      [x.permute(2, 0, 1), ops.permute(x, [2, 0, 1])], [x.permute([1, 2, 0]), ops.permute(x, [1, 2, 0])],
+      [x.transpose(0, 2), ops.transpose(x, 0, 2)], [x.unsqueeze(1).squeeze(1).flatten(1), ops.flatten(x, 1)],
+      [x.slice([null, { start: 1 }]), ops.slice(x, [null, { start: 1 }])], [x.select(2, 0), ops.select(x, 2, 0)],
+      [x.indexSelect(1, [2, 2]), ops.indexSelect(x, 1, [2, 2])], [x.pad([1, 1], 9), ops.pad(x, [1, 1], 9)],
+    ];
+    for (const [m, f] of pairs) {
+      expect(m.shape).toEqual(f.shape);
+      expect(Array.from(m instanceof Variable ? m.data : m.data)).toEqual(Array.from(f.data));
     }
   });
 });

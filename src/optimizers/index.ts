@@ -7,7 +7,7 @@ import { Momentum, Nesterov } from './momentum.js';
 import { NAdam } from './nadam.js';
 import { registerOptimizer } from './optimizer.js';
 import { RmsProp } from './rmsprop.js';
-import { CosineSchedule, ExponentialSchedule, ReduceOnPlateau, registerSchedule, StepSchedule } from './schedules.js';
+import { CosineSchedule, ExponentialSchedule, ReduceOnPlateau, registerSchedule, StepSchedule, WarmupSchedule } from './schedules.js';
 import { Sgd } from './sgd.js';
 
 export * from './optimizer.js';
@@ -32,3 +32,4 @@ registerSchedule('step', (optimizer, config) => new StepSchedule(optimizer, conf
 registerSchedule('exponential', (optimizer, config) => new ExponentialSchedule(optimizer, config));
 registerSchedule('cosine', (optimizer, config) => new CosineSchedule(optimizer, config));
 registerSchedule('reduce-on-plateau', (optimizer, config) => new ReduceOnPlateau(optimizer, config));
+registerSchedule('warmup', (optimizer, config) => new WarmupSchedule(optimizer, config));

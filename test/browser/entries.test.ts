@@ -23,6 +23,8 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  // Issue 15's built-ins.
+  'AdamW', 'Conv1D', 'Embedding', 'Gelu', 'GlobalAvgPool2D', 'LayerNorm', 'MultiHeadAttention', 'Silu', 'WarmupSchedule',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

@@ -66,6 +66,9 @@ export class Conv1D implements Layer {
   private readonly conv: Conv2D;
   private inShape: number[];
   private outShape: number[];
+  /** The input and output per-sample shapes as the inner Conv2D sees them: `[C, 1, L]`. */
+  private inShape4: number[];
+  private outShape4: number[];
   private paramList: Param[];
   private readonly xView: ViewCache;
   private readonly yView: ViewCache;
@@ -100,6 +103,8 @@ export class Conv1D implements Layer {
     });
     this.inShape = [];
     this.outShape = [];
+    this.inShape4 = [];
+    this.outShape4 = [];
     this.paramList = [];
     this.xView = new ViewCache();
     this.yView = new ViewCache();
@@ -122,6 +127,8 @@ export class Conv1D implements Layer {
     }
     this.inShape = [channels, length];
     this.outShape = [out[0], out[2]];
+    this.inShape4 = [channels, 1, length];
+    this.outShape4 = [out[0], 1, out[2]];
     const k = this.kernelSize;
     this.paramList = this.conv.params().map((p) => {
       const shape = p.name === 'weight' ? [this.filters, channels, k] : [this.filters];
@@ -136,7 +143,7 @@ export class Conv1D implements Layer {
     requireBuilt('Conv1D', this.inShape.length > 0, 'forward');
     checkInput('Conv1D', x, this.inShape);
     const batch = x.shape[0];
-    const y4 = this.conv.forward(this.xView.of(x.data, batch, [this.inShape[0], 1, this.inShape[1]]), training);
+    const y4 = this.conv.forward(this.xView.of(x.data, batch, this.inShape4), training);
     const y = this.yView.of(y4.data, batch, this.outShape);
     this.output = y;
     return y;
@@ -149,7 +156,7 @@ export class Conv1D implements Layer {
     if (dy.shape.length !== 3 || batch !== this.output.shape[0] || dy.shape[1] !== this.outShape[0] || dy.shape[2] !== this.outShape[1]) {
       throw new Error(`Conv1D: expected gradient ${formatShape(this.output.shape)} (the shape of the last output), got ${formatShape(dy.shape)}`);
     }
-    const dx4 = this.conv.backward(this.dyView.of(dy.data, batch, [this.outShape[0], 1, this.outShape[1]]), needInputGrad);
+    const dx4 = this.conv.backward(this.dyView.of(dy.data, batch, this.outShape4), needInputGrad);
     return this.dxView.of(dx4.data, batch, this.inShape);
   }
 

@@ -109,9 +109,11 @@ export class Embedding implements Layer {
     const y = this.out.get(x.shape[0]);
     const out = y.data;
     const w = this.weight.value.data;
+    // An indexed copy, not set(subarray()): a view per index would allocate in every step.
     for (let i = 0; i < n; i++) {
       const row = xd[i] * D;
-      out.set(w.subarray(row, row + D), i * D);
+      const o = i * D;
+      for (let j = 0; j < D; j++) out[o + j] = w[row + j];
     }
     this.input = x;
     this.output = y;

@@ -64,7 +64,12 @@ export class GlobalAvgPool2D implements Layer {
     const dx = dxT.data;
     const g = dy.data;
     const P = this.plane;
-    for (let q = 0; q < g.length; q++) dx.fill(g[q] / P, q * P, (q + 1) * P);
+    // A plain loop: fill(value, …) would box the double value on every call.
+    for (let q = 0; q < g.length; q++) {
+      const v = g[q] / P;
+      const o = q * P;
+      for (let s = 0; s < P; s++) dx[o + s] = v;
+    }
     return dxT;
   }
 

@@ -95,12 +95,16 @@ export class Conv1D implements Layer {
     this.weightInit = config.weightInit as InitializerSpec | undefined;
     this.biasInit = config.biasInit as InitializerSpec | undefined;
     const pad = this.padding === 'same' ? (this.kernelSize - 1) / 2 : this.padding;
-    // The inner layer validates the initializers (its messages name Conv2D's options, which are the same).
-    this.conv = new Conv2D({
-      filters: this.filters, kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, pad], useBias: this.useBias,
-      ...(this.weightInit === undefined ? {} : { weightInit: this.weightInit }),
-      ...(this.biasInit === undefined ? {} : { biasInit: this.biasInit }),
-    });
+    // The inner layer validates the initializers; its messages are re-prefixed with this layer's name.
+    try {
+      this.conv = new Conv2D({
+        filters: this.filters, kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, pad], useBias: this.useBias,
+        ...(this.weightInit === undefined ? {} : { weightInit: this.weightInit }),
+        ...(this.biasInit === undefined ? {} : { biasInit: this.biasInit }),
+      });
+    } catch (e) {
+      throw new Error(`Conv1D: ${(e as Error).message.replace(/^Conv2D: /, '')}`);
+    }
     this.inShape = [];
     this.outShape = [];
     this.inShape4 = [];

@@ -79,6 +79,7 @@ describe('Conv1D', () => {
     expect(() => new Conv1D({ filters: 2, kernelSize: 2, padding: 'same' })).toThrow(/padding 'same' needs an odd kernelSize, got 2/);
     expect(() => new Conv1D({ filters: 2, kernelSize: 3, stride: 2, padding: 'same' })).toThrow(/padding 'same' needs stride 1, got stride 2/);
     expect(() => new Conv1D({ filters: 2, kernelSize: 3, padding: -1 })).toThrow(/padding must be an integer in \[0/);
+    expect(() => new Conv1D({ filters: 2, kernelSize: 3, weightInit: 'xavir' })).toThrow(/^Conv1D: weightInit: unknown initializer "xavir"/);
     expect(() => new Conv1D({ filters: 2, kernelSize: 3 }).build([1, 28, 28], new Rng(0))).toThrow(/Conv1D: expected a per-sample input shape \[channels, length\], got \[1, 28, 28\]/);
     expect(() => new Conv1D({ filters: 2, kernelSize: 9 }).build([1, 4], new Rng(0))).toThrow(/^Conv1D: .*\(input \[1, 4\]\)/);
     const conv = new Conv1D({ filters: 2, kernelSize: 3 });

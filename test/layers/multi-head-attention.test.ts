@@ -58,6 +58,7 @@ describe('MultiHeadAttention', () => {
       const rng = testRng(2);
       for (const p of mha.params()) if (p.name.endsWith('bias')) p.value.data.set(randomTensor([p.value.size], rng, -0.5, 0.5).data);
       const x = randomTensor([2, 4, 6], rng);
+      // Measured worst 7e-5; a 0.5% error in the query or value gradient alone fails (checked by mutation).
       expect(checkLayerGradients(mha, x, randomTensor([2, 4, 6], rng).data, { h: 1e-2, what: `mha causal ${causal}` })).toBeLessThan(2e-3);
     }
   });

@@ -5,7 +5,7 @@
 // Usage: node --expose-gc --min-semi-space-size=64 --import tsx new-layers-probe.ts STEPS
 import { createLayer } from '../../src/layers/index.js';
 import { createOptimizer, createSchedule } from '../../src/optimizers/index.js';
-import { heapStats } from '../../src/runtime/heap.js';
+import { heapFloat32, heapStats } from '../../src/runtime/heap.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
@@ -13,7 +13,7 @@ import { setGemmBackend } from '../../src/tensor/gemm.js';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('new-layers-probe: run with node --expose-gc');
 const steps = Number(process.argv[2] ?? 20);
-const BATCH = 8;
+const BATCH = 16;
 
 /** kind, config, per-sample input shape, integer inputs below this (embedding) or 0. */
 const CASES: [string, Record<string, unknown>, number[], number][] = [
@@ -21,19 +21,19 @@ const CASES: [string, Record<string, unknown>, number[], number][] = [
   ['conv2d', { filters: 16, kernelSize: [1, 3], padding: [0, 1] }, [16, 1, 32], 0],
   ['conv2d', { filters: 16, kernelSize: [1, 4], stride: [1, 2] }, [16, 1, 32], 0],
   ['dense', { units: 32 }, [32], 0],
-  ['gelu', {}, [16, 32], 0],
-  ['gelu', { approximate: 'tanh' }, [16, 32], 0],
-  ['silu', {}, [16, 32], 0],
-  ['layer-norm', {}, [16, 32], 0],
-  ['embedding', { numEmbeddings: 50, embeddingDim: 32 }, [16], 50],
-  ['conv1d', { filters: 16, kernelSize: 3, padding: 1 }, [16, 32], 0],
-  ['conv1d', { filters: 16, kernelSize: 4, stride: 2 }, [16, 32], 0],
+  ['gelu', {}, [32, 32], 0],
+  ['gelu', { approximate: 'tanh' }, [32, 32], 0],
+  ['silu', {}, [32, 32], 0],
+  ['layer-norm', {}, [32, 32], 0],
+  ['embedding', { numEmbeddings: 50, embeddingDim: 32 }, [32], 50],
+  ['conv1d', { filters: 16, kernelSize: 3, padding: 1 }, [32, 32], 0],
+  ['conv1d', { filters: 16, kernelSize: 4, stride: 2 }, [32, 32], 0],
   ['global-avg-pool2d', {}, [16, 8, 8], 0],
-  ['multi-head-attention', { embedDim: 32, numHeads: 4 }, [16, 32], 0],
-  ['multi-head-attention', { embedDim: 32, numHeads: 4, causal: true, useBias: false }, [16, 32], 0],
+  ['multi-head-attention', { embedDim: 32, numHeads: 4 }, [32, 32], 0],
+  ['multi-head-attention', { embedDim: 32, numHeads: 4, causal: true, useBias: false }, [32, 32], 0],
 ];
 
-function perCall(fn: () => void, n: number, windows = 6): number {
+function perCall(fn: () => void, n: number, windows = 10): number {
   let best = Infinity;
   for (let w = 0; w < windows; w++) {
     gc!();
@@ -54,8 +54,12 @@ for (const [kind, config, shape, indices, backend] of RUNS) {
   const layer = createLayer(kind, config);
   const outShape = layer.build(shape, rng);
   const size = shape.reduce((a, b) => a * b, 1);
-  const x = new Tensor(Float32Array.from({ length: BATCH * size }, () => (indices > 0 ? Math.floor(rng.uniform(0, indices)) : rng.uniform(-1, 1))), [BATCH, ...shape]);
-  const dy = new Tensor(Float32Array.from({ length: BATCH * outShape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), [BATCH, ...outShape]);
+  // Inputs in the shared heap, as in a model where they are the previous layer's output (plain arrays
+  // would send the elementwise kernels to their TypeScript twins).
+  const x = new Tensor(heapFloat32(BATCH * size), [BATCH, ...shape]);
+  for (let i = 0; i < x.data.length; i++) x.data[i] = indices > 0 ? Math.floor(rng.uniform(0, indices)) : rng.uniform(-1, 1);
+  const dy = new Tensor(heapFloat32(BATCH * outShape.reduce((a, b) => a * b, 1)), [BATCH, ...outShape]);
+  for (let i = 0; i < dy.data.length; i++) dy.data[i] = rng.uniform(-1, 1);
   const params = layer.params();
   const optimizer = createOptimizer('adamw', { lr: 1e-3, amsgrad: true });
   const schedule = createSchedule('warmup', optimizer, { warmupSteps: 1000, decay: 'cosine', decaySteps: 1000 });

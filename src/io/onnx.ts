@@ -162,7 +162,7 @@ class Chain {
   private count = 0;
 
   constructor(
-    private readonly layer: number, private readonly kind: string, private readonly output: string,
+    private readonly layer: number | string, private readonly kind: string, private readonly output: string,
     private readonly initializers: Initializer[],
   ) {}
 

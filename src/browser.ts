@@ -24,13 +24,17 @@ export {
   type Layer, type LayerFactory, type Buffer, type DenseOptions, type Conv2DOptions, type Pool2DConfig, type AvgPool2DConfig,
   type DropoutOptions, type BatchNormConfig, type LeakyReLUOptions, type Size2,
 } from './layers/index.js';
+export {
+  Gelu, Silu, LayerNorm, Embedding, Conv1D, GlobalAvgPool2D, MultiHeadAttention,
+  type GeluOptions, type LayerNormOptions, type EmbeddingOptions, type Conv1DOptions, type MultiHeadAttentionOptions,
+} from './layers/index.js';
 
 // Autograd: Variables, differentiable ops (the `ops` namespace, also Variable methods), backward, noGrad, grad/valueAndGrad.
 export {
   Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops, StepBuffers,
   type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
 } from './ops/index.js';
-export type { VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions } from './ops/index.js';
+export type { VarOptions, MatmulOptions, SliceRange, CrossEntropyOptions } from './ops/index.js'; // the op's GeluOptions is ops.GeluOptions (the layer's is the root GeluOptions)
 
 // Losses.
 export {
@@ -46,6 +50,7 @@ export {
   type SgdConfig, type MomentumConfig, type RmsPropConfig, type AdamConfig, type NAdamConfig,
   type Schedule, type ScheduleFactory, type ScheduleState,
 } from './optimizers/index.js';
+export { AdamW, WarmupSchedule, type AdamWConfig, type WarmupScheduleConfig, type WarmupDecay } from './optimizers/index.js';
 
 // Initializers.
 export {
@@ -66,6 +71,7 @@ export {
 
 // Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV text.
 export { fit, evaluate, predict, Trainer, type Trainable, type TrainerOptions, type EpochSchedule } from './train/fit.js';
+export type { ScheduleSpec } from './train/fit.js';
 export { progressCallback, type Callback, type CallbackState, type TrainingControl, type BatchLogs, type EpochLogs, type FitPosition } from './train/callbacks.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './train/early-stopping.js';
 export { accuracy } from './train/metrics.js';

@@ -6,7 +6,8 @@ import { setSummaryFormatter } from '../model/sequential.js';
 import { modelSummaryWithFlops, registerLayerCost } from './counts.js';
 import {
   avgPoolCost, batchNormCost, conv2dCost, denseCost, dropoutCost, leakyReluCost, maxPoolCost, reluCost, sigmoidCost,
-  softmaxCost, tanhCost, viewCost,
+  softmaxCost, tanhCost, viewCost, geluCost, siluCost, layerNormCost, embeddingCost, conv1dCost, globalAvgPoolCost,
+  multiHeadAttentionCost,
 } from './layer-costs.js';
 import { moduleSummaryWithFlops, registerBuiltinOpCosts } from './module-costs.js';
 
@@ -30,6 +31,13 @@ registerLayerCost('leaky-relu', leakyReluCost);
 registerLayerCost('tanh', tanhCost);
 registerLayerCost('sigmoid', sigmoidCost);
 registerLayerCost('softmax', softmaxCost);
+registerLayerCost('gelu', geluCost);
+registerLayerCost('silu', siluCost);
+registerLayerCost('layer-norm', layerNormCost);
+registerLayerCost('embedding', embeddingCost);
+registerLayerCost('conv1d', conv1dCost);
+registerLayerCost('global-avg-pool2d', globalAvgPoolCost);
+registerLayerCost('multi-head-attention', multiHeadAttentionCost);
 
 setSummaryFormatter(modelSummaryWithFlops);
 registerBuiltinOpCosts();

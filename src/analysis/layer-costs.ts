@@ -120,3 +120,76 @@ export const leakyReluCost = elementwise(2, 2);
 export const tanhCost = elementwise(1, 3);
 /** Sigmoid: forward exp, add, divide (3 per element); backward dy·y·(1 − y) = 3. */
 export const sigmoidCost = elementwise(3, 3);
+
+/**
+ * GELU, counting a transcendental (erf, exp, tanh) as 1 FLOP like the Tanh row. Exact form: forward
+ * x·½·(1 + erf(x/√2)) = 5 per element; backward dy·(Φ + x·φ) with Φ = ½(1 + erf z), φ = e^(−z²)/√(2π),
+ * z = x/√2: 11. Tanh form: forward ½x(1 + tanh(√(2/π)(x + κx³))) = 9; backward 19.
+ */
+export function geluCost(layer: Layer, inputShape: readonly number[]): LayerCost {
+  const tanhForm = (layer as unknown as { approximate?: string }).approximate === 'tanh';
+  return elementwise(tanhForm ? 9 : 5, tanhForm ? 19 : 11)(layer, inputShape, inputShape);
+}
+
+/** SiLU: forward x/(1 + e^(−x)) = 4 per element; backward dy·σ·(1 + x·(1 − σ)) with σ = eˣ/(eˣ + 1) = 9. */
+export const siluCost = elementwise(4, 9);
+
+/**
+ * LayerNorm on n elements (rows of D): forward mean n, variance 3n (subtract, square, add), normalise 2n,
+ * affine 2n (if `affine`); no running statistics, so inference costs the same. Backward: g = dy·w (n, if
+ * affine), Σg and Σg·x̂ (3n), dx = (g − mean g − x̂·mean(g·x̂))·invStd (4n), dweight and dbias (3n, if
+ * affine). Keeps output and x̂: 2n floats.
+ */
+export function layerNormCost(layer: Layer, inputShape: readonly number[]): LayerCost {
+  const n = shapeSize(inputShape);
+  const affine = (layer as unknown as { affine?: boolean }).affine !== false;
+  const forward = 6 * n + (affine ? 2 * n : 0);
+  return { macs: 0, flops: forward, trainForwardFlops: forward, backwardFlops: 7 * n + (affine ? 4 * n : 0), activations: 2 * n };
+}
+
+/** Embedding, input `[T]` → `[T, D]`: a row copy per index (no arithmetic); backward adds T·D gradient values. */
+export function embeddingCost(_layer: Layer, _inputShape: readonly number[], outputShape: readonly number[]): LayerCost {
+  const n = shapeSize(outputShape);
+  return { macs: 0, flops: 0, trainForwardFlops: 0, backwardFlops: n, activations: n };
+}
+
+/**
+ * Conv1D, input `[inC, L]`, kernel k, output `[outC, L']`; K = inC·k: Conv2D's count with H' = 1:
+ * MACs = L'·outC·K; forward = 2·MACs + L'·outC bias adds; backward = 4·MACs + L'·K (col2im adds) + L'·outC (db).
+ */
+export function conv1dCost(layer: Layer, inputShape: readonly number[], outputShape: readonly number[]): LayerCost {
+  const conv = layer as unknown as { kernelSize: number; useBias?: boolean };
+  const positions = outputShape[1];
+  const outputs = positions * outputShape[0];
+  const taps = inputShape[0] * conv.kernelSize;
+  const bias = conv.useBias === false ? 0 : outputs;
+  const macs = outputs * taps;
+  return { macs, flops: 2 * macs + bias, trainForwardFlops: 2 * macs + bias, backwardFlops: 4 * macs + positions * taps + bias, activations: outputs };
+}
+
+/** GlobalAvgPool2D on `[C, H, W]` (n elements): forward C·(H·W − 1) adds + C divides = n; backward n (one divide per plane, then a fill: counted per element). */
+export function globalAvgPoolCost(_layer: Layer, inputShape: readonly number[]): LayerCost {
+  const n = shapeSize(inputShape);
+  return { macs: 0, flops: n, trainForwardFlops: n, backwardFlops: n, activations: inputShape[0] };
+}
+
+/**
+ * MultiHeadAttention on `[T, E]` with H heads (every score is computed; the causal mask saves nothing):
+ *   MACs = 3·T·E² (in-projection) + T²·E (scores, all heads) + T²·E (P·V) + T·E² (out-projection)
+ *        = 4·T·E² + 2·T²·E;
+ *   forward = 2·MACs + T·E (q/√d) + H·T·(5T − 2) (softmax rows) + 4·T·E bias adds (if `useBias`);
+ *   backward = 4·MACs + H·T·(4T − 1) (softmax VJP) + T·E (dq/√d) + 4·T·E (bias grads, if `useBias`).
+ * Keeps qkv, q/k/v per head, P, the per-head outputs, ctx and y: 9·T·E + H·T² floats.
+ */
+export function multiHeadAttentionCost(layer: Layer, inputShape: readonly number[]): LayerCost {
+  const mha = layer as unknown as { numHeads: number; useBias?: boolean };
+  const [T, E] = inputShape;
+  const H = mha.numHeads;
+  const macs = 4 * T * E * E + 2 * T * T * E;
+  const bias = mha.useBias === false ? 0 : 4 * T * E;
+  const forward = 2 * macs + T * E + H * T * (5 * T - 2) + bias;
+  return {
+    macs, flops: forward, trainForwardFlops: forward,
+    backwardFlops: 4 * macs + H * T * (4 * T - 1) + T * E + bias, activations: 9 * T * E + H * T * T,
+  };
+}

@@ -6,7 +6,12 @@ import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
-import { Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
+import { Gelu, Identity, LeakyReLU, ReLU, Sigmoid, Silu, Softmax, Tanh } from '../layers/activations.js';
+import { Conv1D } from '../layers/conv1d.js';
+import { Embedding } from '../layers/embedding.js';
+import { GlobalAvgPool2D } from '../layers/global-avg-pool.js';
+import { LayerNorm, layerNormShape } from '../layers/layer-norm.js';
+import { MultiHeadAttention } from '../layers/multi-head-attention.js';
 import type { Layer } from '../layers/layer.js';
 import { AvgPool2D, MaxPool2D } from '../layers/pooling.js';
 import { convGeometry } from '../tensor/im2col.js';
@@ -116,6 +121,64 @@ const RULES = new Map<unknown, Rule>([
   [AvgPool2D, pool('AvgPool2D')],
   [BatchNorm1d, batchNorm('BatchNorm1d', [1, 2])],
   [BatchNorm2d, batchNorm('BatchNorm2d', [3])],
+  [Gelu, sameShape('Gelu')],
+  [Silu, sameShape('Silu')],
+  [LayerNorm, (layer: LayerNorm, input: readonly number[]): LayerShapes => {
+    let norm: number[];
+    try {
+      norm = layerNormShape(input, layer.normalizedShape.length > 0 ? layer.normalizedShape : null);
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+    return {
+      outputShape: input.slice(),
+      params: layer.affine ? [{ name: 'weight', shape: norm }, { name: 'bias', shape: norm.slice() }] : [],
+      buffers: [],
+      scratch: 0,
+    };
+  }],
+  [Embedding, (layer: Embedding, input: readonly number[]): LayerShapes => {
+    if (input.length !== 1 || !positive(input)) bad(`Embedding: expected a per-sample input shape [sequenceLength] of indices, got ${fmt(input)}`);
+    return {
+      outputShape: [input[0], layer.embeddingDim],
+      params: [{ name: 'weight', shape: [layer.numEmbeddings, layer.embeddingDim] }],
+      buffers: [],
+      scratch: 0,
+    };
+  }],
+  [Conv1D, (layer: Conv1D, input: readonly number[]): LayerShapes => {
+    if (input.length !== 2 || !positive(input)) bad(`Conv1D: expected a per-sample input shape [channels, length], got ${fmt(input)}`);
+    const [channels, length] = input;
+    const k = layer.kernelSize;
+    const pad = layer.padding === 'same' ? (k - 1) / 2 : layer.padding;
+    let g;
+    try {
+      g = convGeometry(channels, 1, length, 1, k, 1, layer.stride, 0, pad);
+    } catch (e) {
+      return bad(`Conv1D: ${(e as Error).message} (input ${fmt(input)})`);
+    }
+    const params = [{ name: 'weight', shape: [layer.filters, channels, k] }];
+    if (layer.useBias) params.push({ name: 'bias', shape: [layer.filters] });
+    // The inner Conv2D's per-image im2col matrix exists only off its stride-1 path.
+    const wide = layer.stride === 1 && pad <= k - 1;
+    return { outputShape: [layer.filters, g.outW], params, buffers: [], scratch: wide ? 0 : channels * k * g.outW };
+  }],
+  [GlobalAvgPool2D, (_layer: GlobalAvgPool2D, input: readonly number[]): LayerShapes => {
+    if (input.length !== 3 || !positive(input)) bad(`GlobalAvgPool2D: expected a per-sample input shape [channels, height, width], got ${fmt(input)}`);
+    return { outputShape: [input[0]], params: [], buffers: [], scratch: 0 };
+  }],
+  [MultiHeadAttention, (layer: MultiHeadAttention, input: readonly number[]): LayerShapes => {
+    const E = layer.embedDim;
+    if (input.length !== 2 || !positive(input) || input[1] !== E) {
+      bad(`MultiHeadAttention: expected a per-sample input shape [sequenceLength, ${E}], got ${fmt(input)}`);
+    }
+    const params = [{ name: 'in_proj_weight', shape: [3 * E, E] }];
+    if (layer.useBias) params.push({ name: 'in_proj_bias', shape: [3 * E] });
+    params.push({ name: 'out_proj.weight', shape: [E, E] });
+    if (layer.useBias) params.push({ name: 'out_proj.bias', shape: [E] });
+    // The per-head dScores matrix [T, T] is allocated at build.
+    return { outputShape: input.slice(), params, buffers: [], scratch: input[0] * input[0] };
+  }],
 ]);
 
 /**

@@ -1,5 +1,6 @@
-// Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Identity and Softmax (over the last axis).
-import { checkKeys, readNumber } from '../config.js';
+// Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, GELU (erf and tanh forms), SiLU, Identity and
+// Softmax (over the last axis).
+import { checkKeys, readChoice, readNumber } from '../config.js';
 import {
   BatchBuffer, NO_PARAMS, SIGMOID, TANH, checkGrad, checkInput, defineElementwise, relu, reluBackward, requireBuilt, softmaxRows,
 } from '../plugin/index.js';
@@ -211,6 +212,143 @@ export class Sigmoid extends Activation {
 
   protected gradient(dx: Float32Array, dy: Float32Array, _x: Float32Array, y: Float32Array): void {
     SIGMOID_BACKWARD.run(dx.length, dx, dy, y);
+  }
+}
+
+/** 1/√(2π), the standard normal density at 0 (PyTorch's M_2_SQRTPI · M_SQRT1_2 · 0.5). */
+const INV_SQRT_2PI = 2 / Math.sqrt(Math.PI) * Math.SQRT1_2 * 0.5;
+/** √(2/π), the tanh form's scale (PyTorch's kBeta = M_SQRT2 · M_2_SQRTPI · 0.5). */
+const SQRT_2_OVER_PI = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
+/** The cubic coefficient of the tanh form (PyTorch's kKappa). */
+const GELU_KAPPA = 0.044715;
+
+/** y = x·Φ(x) = x·½·(1 + erf(x/√2)), in PyTorch's order: `F.gelu(x)` (approximate='none'). */
+export const GELU_FORWARD = defineElementwise({
+  name: 'gelu',
+  arrays: ['y', 'x'],
+  body: ({ x }) => ({ y: x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1)) }),
+});
+
+/**
+ * dx = dy·(Φ(x) + x·φ(x)) with φ(x) = e^(−x²/2)/√(2π): the derivative of x·Φ(x). With z = x/√2,
+ * e^(−x²/2) = e^(−z²), the very exponential erf(z) evaluates inside: the compiler computes shared
+ * subexpressions once, so the backward costs one exponential, not two.
+ */
+export const GELU_BACKWARD = defineElementwise({
+  name: 'gelu-backward',
+  arrays: ['dx', 'dy', 'x'],
+  body: ({ dy, x }) => {
+    const z = x.mul(Math.SQRT1_2);
+    const cdf = z.erf().add(1).mul(0.5);
+    const pdf = z.mul(z).neg().exp().mul(INV_SQRT_2PI);
+    return { dx: dy.mul(cdf.add(x.mul(pdf))) };
+  },
+});
+
+/** y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in PyTorch's order: `F.gelu(x, approximate='tanh')`. */
+export const GELU_TANH_FORWARD = defineElementwise({
+  name: 'gelu-tanh',
+  arrays: ['y', 'x'],
+  body: ({ x }) => {
+    const inner = x.add(x.mul(x).mul(x).mul(GELU_KAPPA)).mul(SQRT_2_OVER_PI);
+    return { y: x.mul(0.5).mul(inner.tanh().add(1)) };
+  },
+});
+
+/**
+ * With u = √(2/π)·(x + κx³) and t = tanh(u): dy/dx = ½·(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3κx²),
+ * PyTorch's GeluBackward for approximate='tanh'.
+ */
+export const GELU_TANH_BACKWARD = defineElementwise({
+  name: 'gelu-tanh-backward',
+  arrays: ['dx', 'dy', 'x'],
+  body: ({ dy, x }) => {
+    const x2 = x.mul(x);
+    const t = x.add(x2.mul(x).mul(GELU_KAPPA)).mul(SQRT_2_OVER_PI).tanh();
+    const left = t.add(1).mul(0.5);
+    const dinner = x2.mul(3 * GELU_KAPPA).add(1).mul(SQRT_2_OVER_PI);
+    const right = x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(dinner);
+    return { dx: dy.mul(left.add(right)) };
+  },
+});
+
+/** Options of {@link Gelu}. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact erf form; `'tanh'`: the tanh approximation, as `torch.nn.GELU(approximate=…)`. */
+  readonly approximate?: 'none' | 'tanh';
+}
+
+/**
+ * GELU (Hendrycks & Gimpel 2016), registered as `'gelu'`. Exact form (default): y = x·Φ(x), Φ the
+ * standard normal CDF, erf evaluated as in PyTorch's vectorised CPU kernel (Abramowitz–Stegun 7.1.26,
+ * absolute error below 1e-6 in float32); dy/dx = Φ(x) + x·φ(x). With `approximate: 'tanh'`:
+ * y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Both are compiled SIMD kernels (defineElementwise).
+ */
+export class Gelu extends Activation {
+  readonly kind = 'gelu';
+  readonly approximate: 'none' | 'tanh';
+
+  constructor(options: GeluOptions = {}) {
+    super('Gelu');
+    const config = options as Record<string, unknown>;
+    checkKeys('Gelu', config, ['approximate']);
+    this.approximate = readChoice('Gelu', config, 'approximate', 'none', ['none', 'tanh']);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    (this.approximate === 'tanh' ? GELU_TANH_FORWARD : GELU_FORWARD).run(y.length, y, x);
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void {
+    (this.approximate === 'tanh' ? GELU_TANH_BACKWARD : GELU_BACKWARD).run(dx.length, dx, dy, x);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { approximate: this.approximate };
+  }
+}
+
+/**
+ * y = x·σ(x) with σ(x) = 1/(1 + e^(−x)). The library's exp clamps its argument (e^89 at most), so a
+ * very negative x gives x/(huge) → −0 rather than NaN, and a very positive x gives x.
+ */
+export const SILU_FORWARD = defineElementwise({
+  name: 'silu',
+  arrays: ['y', 'x'],
+  body: ({ x }) => ({ y: x.div(x.neg().exp().add(1)) }),
+});
+
+/** dx = dy·σ(x)·(1 + x·(1 − σ(x))), PyTorch's SiluBackward. */
+export const SILU_BACKWARD = defineElementwise({
+  name: 'silu-backward',
+  arrays: ['dx', 'dy', 'x'],
+  body: ({ dy, x }) => {
+    // σ(x) = eˣ/(eˣ + 1): no reciprocal in the expression language, and for x ≪ 0 this keeps σ's
+    // relative precision (eˣ is tiny, not 1 − something).
+    const ex = x.exp();
+    const s = ex.div(ex.add(1));
+    return { dx: dy.mul(s.mul(x.mul(s.neg().add(1)).add(1))) };
+  },
+});
+
+/**
+ * SiLU (swish, Elfwing et al. 2018; Ramachandran et al. 2017), registered as `'silu'`:
+ * y = x·σ(x), dy/dx = σ(x)·(1 + x·(1 − σ(x))). As `torch.nn.SiLU`. No options.
+ */
+export class Silu extends Activation {
+  readonly kind = 'silu';
+
+  constructor(options: Record<string, unknown> = {}) {
+    super('Silu');
+    checkKeys('Silu', options, []);
+  }
+
+  protected apply(y: Float32Array, x: Float32Array): void {
+    SILU_FORWARD.run(y.length, y, x);
+  }
+
+  protected gradient(dx: Float32Array, dy: Float32Array, x: Float32Array): void {
+    SILU_BACKWARD.run(dx.length, dx, dy, x);
   }
 }
 

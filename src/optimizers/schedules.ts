@@ -1,4 +1,6 @@
-// Learning-rate schedules: they write `optimizer.lr` once per epoch, with torch.optim.lr_scheduler's semantics.
+// Learning-rate schedules with torch.optim.lr_scheduler's semantics: per-epoch ones (step, exponential,
+// cosine, reduce-on-plateau) and the per-step warmup schedule (linear warmup, then constant, linear,
+// cosine or step decay), which fit advances after every optimizer step.
 import { checkKeys, readChoice, readNumber } from '../config.js';
 import { createRegistry, type RegisterOptions } from '../registry.js';
 import type { Optimizer } from './optimizer.js';
@@ -19,6 +21,11 @@ export interface Schedule {
   readonly epoch: number;
   /** Ends an epoch: advances the schedule, writes `optimizer.lr` and returns it. */
   step(metric?: number): number;
+  /**
+   * Per-step schedules only: called after every optimizer step (fit does so after each training
+   * batch); advances the schedule, writes `optimizer.lr` and returns it.
+   */
+  stepBatch?(): number;
   getConfig(): Record<string, number | string>;
   stateDict(): ScheduleState;
   /** Restores a state from {@link stateDict} and writes the restored lr into the optimizer. */
@@ -297,6 +304,157 @@ export class ReduceOnPlateau implements Schedule {
   }
 }
 
+/** How {@link WarmupSchedule} continues once the warmup is over. */
+export type WarmupDecay = 'constant' | 'linear' | 'cosine' | 'step';
+
+/** {@link WarmupSchedule} options. */
+export interface WarmupScheduleConfig {
+  /** Optimizer steps of linear warmup (integer ≥ 0), default 0. */
+  warmupSteps: number;
+  /** Fraction of the base lr at step 0, in [0, 1], default 1/3 (torch's LinearLR `start_factor`). */
+  startFactor: number;
+  /** What follows the warmup, default `'constant'`. */
+  decay: WarmupDecay;
+  /** Steps of decay after the warmup (integer ≥ 1), required for `'linear'` and `'cosine'`. */
+  decaySteps: number;
+  /** `'linear'`: the fraction of the base lr reached after `decaySteps`, in [0, 1], default 0. */
+  endFactor: number;
+  /** `'cosine'`: the lowest lr (≥ 0), default 0. */
+  etaMin: number;
+  /** `'step'`: steps between decays (integer ≥ 1), required for `'step'`. */
+  stepSize: number;
+  /** `'step'`: multiplier per decay, in (0, 1], default 0.1. */
+  gamma: number;
+}
+
+const WARMUP_KEYS = ['warmupSteps', 'startFactor', 'decay', 'decaySteps', 'endFactor', 'etaMin', 'stepSize', 'gamma'];
+
+/**
+ * A per-step schedule, registered as `"warmup"`: linear warmup over the first `warmupSteps` optimizer
+ * steps, then a decay, all in closed form of s = optimizer steps taken (lr(s) is used by step s + 1).
+ * With W = warmupSteps, D = decaySteps, base = the optimizer's lr at construction and d = s − W:
+ *
+ *     s < W:      lr = base·(startFactor + (1 − startFactor)·s/W)
+ *     constant:   lr = base
+ *     linear:     lr = base·(1 + (endFactor − 1)·min(d, D)/D)
+ *     cosine:     lr = etaMin + (base − etaMin)·(1 + cos(π·min(d, D)/D))/2
+ *     step:       lr = base·gamma^⌊d/stepSize⌋
+ *
+ * That is torch's `SequentialLR([LinearLR(start_factor, 1, W), X], milestones=[W])` stepped once per
+ * batch, X being `ConstantLR(factor=1)`, `LinearLR(1, endFactor, D)`, `CosineAnnealingLR(D, etaMin)` or
+ * `StepLR(stepSize, gamma)`; one difference: past D the cosine holds at etaMin, where torch's
+ * CosineAnnealingLR would rise again. `step()` at an epoch end only counts the epoch; fit calls
+ * {@link stepBatch} after every optimizer step, and its state (step, epoch, base lr) resumes exactly.
+ */
+export class WarmupSchedule implements Schedule {
+  readonly kind = 'warmup';
+  readonly warmupSteps: number;
+  readonly startFactor: number;
+  readonly decay: WarmupDecay;
+  readonly decaySteps: number;
+  readonly endFactor: number;
+  readonly etaMin: number;
+  readonly stepSize: number;
+  readonly gamma: number;
+  private readonly optimizer: Optimizer;
+  private baseLr: number;
+  private stepCount = 0;
+  private epochCount = 0;
+
+  constructor(optimizer: Optimizer, config: Partial<WarmupScheduleConfig> = {}) {
+    const o = 'warmup';
+    const c = config as Record<string, unknown>;
+    checkKeys(o, c, WARMUP_KEYS);
+    this.warmupSteps = readNumber(o, c, 'warmupSteps', 0, { min: 0, integer: true });
+    this.startFactor = readNumber(o, c, 'startFactor', 1 / 3, { min: 0, max: 1 });
+    this.decay = readChoice(o, c, 'decay', 'constant', ['constant', 'linear', 'cosine', 'step']);
+    const needs = (key: string, what: string): void => {
+      if (c[key] === undefined) throw new Error(`warmup: decay '${this.decay}' needs ${key} (${what})`);
+    };
+    const unused = (keys: readonly string[]): void => {
+      for (const key of keys) if (c[key] !== undefined) throw new Error(`warmup: ${key} does not apply to decay '${this.decay}'`);
+    };
+    if (this.decay === 'linear' || this.decay === 'cosine') needs('decaySteps', 'the number of steps to decay over');
+    if (this.decay === 'step') needs('stepSize', 'the number of steps between decays');
+    unused(this.decay === 'linear' ? ['etaMin', 'stepSize', 'gamma'] : this.decay === 'cosine' ? ['endFactor', 'stepSize', 'gamma']
+      : this.decay === 'step' ? ['decaySteps', 'endFactor', 'etaMin'] : ['decaySteps', 'endFactor', 'etaMin', 'stepSize', 'gamma']);
+    this.decaySteps = readNumber(o, c, 'decaySteps', 1, { min: 1, integer: true });
+    this.endFactor = readNumber(o, c, 'endFactor', 0, { min: 0, max: 1 });
+    this.etaMin = readNumber(o, c, 'etaMin', 0, { min: 0 });
+    this.stepSize = readNumber(o, c, 'stepSize', 1, { min: 1, integer: true });
+    this.gamma = readNumber(o, c, 'gamma', 0.1, { min: 0, minExclusive: true, max: 1 });
+    this.optimizer = optimizer;
+    this.baseLr = optimizer.lr;
+    this.optimizer.lr = this.lrAt(0);
+  }
+
+  /** The learning rate after `s` optimizer steps. */
+  lrAt(s: number): number {
+    const base = this.baseLr;
+    const W = this.warmupSteps;
+    if (s < W) return base * (this.startFactor + ((1 - this.startFactor) * s) / W);
+    const d = s - W;
+    switch (this.decay) {
+      case 'linear':
+        return base * (1 + ((this.endFactor - 1) * Math.min(d, this.decaySteps)) / this.decaySteps);
+      case 'cosine':
+        return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * Math.min(d, this.decaySteps)) / this.decaySteps))) / 2;
+      case 'step':
+        return base * this.gamma ** Math.floor(d / this.stepSize);
+      default:
+        return base;
+    }
+  }
+
+  get lr(): number {
+    return this.lrAt(this.stepCount);
+  }
+
+  get epoch(): number {
+    return this.epochCount;
+  }
+
+  /** Optimizer steps counted so far. */
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** After an optimizer step: advances to the next step's lr. */
+  stepBatch(): number {
+    this.stepCount++;
+    this.optimizer.lr = this.lrAt(this.stepCount);
+    return this.optimizer.lr;
+  }
+
+  /** At an epoch end: counts the epoch; the lr moves per step only. */
+  step(): number {
+    this.epochCount++;
+    return this.optimizer.lr;
+  }
+
+  getConfig(): Record<string, number | string> {
+    const out: Record<string, number | string> = { warmupSteps: this.warmupSteps, startFactor: this.startFactor, decay: this.decay };
+    if (this.decay === 'linear') Object.assign(out, { decaySteps: this.decaySteps, endFactor: this.endFactor });
+    if (this.decay === 'cosine') Object.assign(out, { decaySteps: this.decaySteps, etaMin: this.etaMin });
+    if (this.decay === 'step') Object.assign(out, { stepSize: this.stepSize, gamma: this.gamma });
+    return out;
+  }
+
+  stateDict(): ScheduleState {
+    return { step: this.stepCount, epoch: this.epochCount, baseLr: this.baseLr };
+  }
+
+  loadStateDict(state: ScheduleState): void {
+    const step = readStateNumber(this.kind, state, 'step', { integer: true, min: 0 });
+    const epoch = readStateNumber(this.kind, state, 'epoch', { integer: true, min: 0 });
+    const baseLr = readStateNumber(this.kind, state, 'baseLr', { min: 0 });
+    this.stepCount = step;
+    this.epochCount = epoch;
+    this.baseLr = baseLr;
+    this.optimizer.lr = this.lrAt(step);
+  }
+}
+
 /** Builds a schedule for `optimizer` from a partial config. */
 export type ScheduleFactory = (optimizer: Optimizer, config?: Record<string, unknown>) => Schedule;
 
@@ -307,7 +465,7 @@ export function registerSchedule(name: string, factory: ScheduleFactory, options
   scheduleRegistry.register(name, factory, options);
 }
 
-/** Creates a registered schedule (`step`, `exponential`, `cosine`, `reduce-on-plateau`, …) bound to `optimizer`. */
+/** Creates a registered schedule (`step`, `exponential`, `cosine`, `reduce-on-plateau`, `warmup`, …) bound to `optimizer`. */
 export function createSchedule(name: string, optimizer: Optimizer, config: Record<string, unknown> = {}): Schedule {
   return scheduleRegistry.get(name)(optimizer, config);
 }

@@ -36,3 +36,9 @@ export {
 export { readNumber, readBoolean, readChoice, readPair, checkKeys, type NumberRule } from '../config.js';
 // A plugin's own SIMD kernel from an elementwise expression.
 export { defineElementwise, type Value, type Mask, type ElementwiseDefinition } from '../runtime/define-elementwise.js';
+// What a layer written only against this kit needs besides: the tensor class (views sharing data),
+// shape formatting for messages, the parameter and Rng types, and the fan computation of initializers.
+export { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
+export type { Param } from '../tensor/param.js';
+export type { Rng } from '../tensor/rng.js';
+export { computeFans, type InitializerSpec } from '../init/index.js';

@@ -5,6 +5,7 @@ import { Batcher } from '../data/batches.js';
 import { gatherRows } from '../data/split.js';
 import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
+import { createSchedule } from '../optimizers/schedules.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { checkTensor, formatShape, shapeSize, Tensor } from '../tensor/tensor.js';
@@ -55,11 +56,28 @@ export interface Trainable {
 /**
  * Anything with a per-epoch `step`, e.g. the learning-rate schedules. With `stateDict` /
  * `loadStateDict` (every built-in schedule), its state is part of fit's positions and restored on resume.
+ * With `stepBatch` (the per-step `warmup` schedule) fit also calls that after every optimizer step.
  */
 export interface EpochSchedule {
   step(metric?: number): void;
+  stepBatch?(): void;
   stateDict?(): Record<string, number>;
   loadStateDict?(state: Record<string, number>): void;
+}
+
+/** A registered learning-rate schedule by name, alone or with its config: `'cosine'`, `{ name: 'warmup', warmupSteps: 500 }`. */
+export type ScheduleSpec = string | ({ readonly name: string } & Readonly<Record<string, unknown>>);
+
+/** The schedule object of a {@link FitOptions.schedule}: itself, or created from its spec on `optimizer`. */
+function resolveSchedule(spec: EpochSchedule | ScheduleSpec | undefined, optimizer: Optimizer): EpochSchedule | undefined {
+  if (spec === undefined) return undefined;
+  if (typeof spec === 'string') return createSchedule(spec, optimizer);
+  if (spec !== null && typeof spec === 'object' && typeof (spec as EpochSchedule).step === 'function') return spec as EpochSchedule;
+  if (spec === null || typeof spec !== 'object' || typeof (spec as { name?: unknown }).name !== 'string') {
+    throw new Error(`fit: schedule must be a schedule object, a registered schedule name or { name, ...config }, got ${JSON.stringify(spec)}`);
+  }
+  const { name, ...config } = spec as { name: string } & Record<string, unknown>;
+  return createSchedule(name, optimizer, config);
 }
 
 /** Options of {@link fit} (and `Sequential.fit`). */
@@ -76,8 +94,13 @@ export interface FitOptions {
   readonly callbacks?: readonly Callback[];
   /** Print progress (a bar on a terminal, plain lines otherwise). Default false. */
   readonly verbose?: boolean;
-  /** Stepped once per epoch with the validation loss (or the training loss without validation). */
-  readonly schedule?: EpochSchedule;
+  /**
+   * Stepped once per epoch with the validation loss (or the training loss without validation), and
+   * after every optimizer step if it has `stepBatch`. Either a schedule object or a registered schedule
+   * by name, `'cosine'`-style string or `{ name: 'warmup', warmupSteps: 100, decay: 'cosine', … }`:
+   * fit then creates it on its optimizer at the start of this call (from the optimizer's lr then).
+   */
+  readonly schedule?: EpochSchedule | ScheduleSpec;
   /**
    * Continue an interrupted run from a position reported by `control.position()` (saved with the
    * weights and optimizer state, which the caller restores first). The position also restores the
@@ -356,7 +379,7 @@ export class Trainer {
     // the other callbacks' after that batch or epoch.
     const endOrder = [...callbacks.filter((cb) => cb.savesPosition !== true), ...callbacks.filter((cb) => cb.savesPosition === true)];
     const stateful = statefulCallbacks(callbacks);
-    const schedule = options.schedule;
+    const schedule = resolveSchedule(options.schedule, this.optimizer);
     const callbackStates = (): Record<string, CallbackState> | undefined => {
       if (stateful.length === 0) return undefined;
       const states: Record<string, CallbackState> = {};
@@ -430,6 +453,8 @@ export class Trainer {
           throw err;
         }
         const { loss, correct } = result;
+        // A per-step schedule moves before the callbacks, so a checkpoint taken at this batch holds its new state.
+        schedule?.stepBatch?.();
         nextBatch = b + 1;
         lossSum += loss * rows;
         correctSum += correct;
@@ -453,7 +478,7 @@ export class Trainer {
       history.epoch.seconds.push(logs.seconds);
       history.epoch.lr.push(logs.lr);
       // The schedule steps before the callbacks so that a checkpoint taken at epoch end holds its new state.
-      options.schedule?.step(valData ? val.loss : logs.loss);
+      schedule?.step(valData ? val.loss : logs.loss);
       epochFinished = true;
       for (const cb of endOrder) await cb.onEpochEnd?.(logs, control);
       // Let timers, signals and output flush between epochs.

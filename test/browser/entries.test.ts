@@ -31,6 +31,8 @@ const CORE_NAMES = [
   // Models as classes (src/model/: Module, Parameter, layer modules, the module registry, tracing).
   'Module', 'ModuleTrainable', 'Parameter', 'LayerModule', 'layerModule', 'nn', 'registerModule', 'createModule', 'moduleNames',
   'registeredModuleName', 'traceModule',
+  // Issue 15's built-ins.
+  'AdamW', 'Conv1D', 'Embedding', 'Gelu', 'GlobalAvgPool2D', 'LayerNorm', 'MultiHeadAttention', 'Silu', 'WarmupSchedule',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

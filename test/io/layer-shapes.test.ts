@@ -27,6 +27,17 @@ const CASES: [string, Record<string, unknown>, number[]][] = [
   ['batch-norm1d', {}, [6]],
   ['batch-norm1d', { affine: false }, [4, 5]],
   ['batch-norm2d', { momentum: 0.2 }, [3, 4, 4]],
+  ['gelu', { approximate: 'tanh' }, [3, 4]],
+  ['silu', {}, [5]],
+  ['layer-norm', {}, [4, 6]],
+  ['layer-norm', { normalizedShape: [3, 5], affine: false }, [2, 3, 5]],
+  ['embedding', { numEmbeddings: 11, embeddingDim: 4 }, [7]],
+  ['conv1d', { filters: 3, kernelSize: 3 }, [2, 10]],
+  ['conv1d', { filters: 2, kernelSize: 4, stride: 2, padding: 1, useBias: false }, [3, 9]],
+  ['conv1d', { filters: 2, kernelSize: 5, padding: 'same' }, [1, 6]],
+  ['global-avg-pool2d', {}, [3, 4, 5]],
+  ['multi-head-attention', { embedDim: 8, numHeads: 2 }, [5, 8]],
+  ['multi-head-attention', { embedDim: 6, numHeads: 3, useBias: false, causal: true }, [4, 6]],
 ];
 
 function shapesOf(list: readonly { name: string; value: { shape: readonly number[] } }[]): { name: string; shape: number[] }[] {
@@ -56,6 +67,11 @@ describe('inferLayerShapes', () => {
       ['conv2d', { filters: 1, kernelSize: 5 }, [1, 3, 3], /does not fit input 3×3/],
       ['max-pool2d', { poolSize: 2 }, [4], /MaxPool2D: expected a per-sample input shape/],
       ['batch-norm2d', {}, [4], /BatchNorm2d/],
+      ['layer-norm', { normalizedShape: [4] }, [4, 3], /LayerNorm: normalizedShape \[4\] must equal the trailing dimensions/],
+      ['embedding', { numEmbeddings: 3, embeddingDim: 2 }, [2, 2], /Embedding: expected a per-sample input shape \[sequenceLength\]/],
+      ['conv1d', { filters: 1, kernelSize: 5 }, [1, 3], /Conv1D: .*\(input \[1, 3\]\)/],
+      ['global-avg-pool2d', {}, [4, 4], /GlobalAvgPool2D: expected/],
+      ['multi-head-attention', { embedDim: 8, numHeads: 2 }, [5, 6], /MultiHeadAttention: expected a per-sample input shape \[sequenceLength, 8\], got \[5, 6\]/],
     ];
     for (const [kind, config, input, message] of cases) {
       expect(() => inferLayerShapes(createLayer(kind, config), input)).toThrow(LayerShapeError);

@@ -78,6 +78,42 @@ describe('exportOnnx → onnxruntime-web', () => {
     assertClose(got.data, want.data, { atol: 1e-5, rtol: 0, what: 'mlp output' });
   });
 
+  it('a token model (embedding, layer-norm over 1 and 2 dims, causal and plain multi-head attention, gelu both forms, silu) matches within 1e-5', async () => {
+    const T = 6;
+    const model = new Sequential([
+      createLayer('embedding', { numEmbeddings: 10, embeddingDim: 8 }), createLayer('layer-norm'),
+      createLayer('multi-head-attention', { embedDim: 8, numHeads: 2, causal: true }), createLayer('gelu'),
+      createLayer('layer-norm', { normalizedShape: [T, 8], eps: 1e-3 }), createLayer('silu'),
+      createLayer('multi-head-attention', { embedDim: 8, numHeads: 4, useBias: false }), createLayer('gelu', { approximate: 'tanh' }),
+      createLayer('layer-norm', { affine: false }), createLayer('flatten'), createLayer('dense', { units: 3 }),
+    ], { inputShape: [T], seed: 11 });
+    const rng = new Rng(12);
+    // Non-zero biases, so the exported graph must apply them.
+    for (const p of model.params()) if (p.name.endsWith('bias')) p.value.data.set(randn([p.value.size], rng, 0, 0.5).data);
+    const x = new Tensor(Float32Array.from({ length: 4 * T }, () => Math.floor(rng.uniform(0, 10))), [4, T]);
+    const want = model.predict(x);
+    const got = await runOnnx(model, x);
+    expect(got.dims).toEqual(want.shape);
+    assertClose(got.data, want.data, { atol: 1e-5, rtol: 0, what: 'token model output' });
+  });
+
+  it('conv1d (stride, padding, same, no bias) and global-avg-pool2d match within 1e-5', async () => {
+    const seq = new Sequential([
+      createLayer('conv1d', { filters: 4, kernelSize: 3, padding: 'same' }), createLayer('silu'),
+      createLayer('conv1d', { filters: 3, kernelSize: 4, stride: 2, padding: 1, useBias: false }), createLayer('flatten'), createLayer('dense', { units: 2 }),
+    ], { inputShape: [2, 12], seed: 3 });
+    const img = new Sequential([
+      createLayer('conv2d', { filters: 5, kernelSize: 3 }), createLayer('relu'), createLayer('global-avg-pool2d'), createLayer('dense', { units: 3 }),
+    ], { inputShape: [2, 7, 6], seed: 4 });
+    const rng = new Rng(13);
+    for (const [model, x] of [[seq, randn([3, 2, 12], rng)], [img, randn([3, 2, 7, 6], rng)]] as const) {
+      const want = model.predict(x);
+      const got = await runOnnx(model, x);
+      expect(got.dims).toEqual(want.shape);
+      assertClose(got.data, want.data, { atol: 1e-5, rtol: 0, what: `${model.layers[0].kind} model output` });
+    }
+  });
+
   it('refuses a layer kind without an ONNX translation, naming it', () => {
     registerLayer('test-onnx-custom', () => Object.assign(new Identity(), { kind: 'test-onnx-custom' }));
     const model = new Sequential([createLayer('dense', { units: 2 }), createLayer('test-onnx-custom')], { inputShape: [3] });

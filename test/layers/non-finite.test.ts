@@ -7,7 +7,7 @@ import { createLayer, layerNames } from '../../src/layers/layer.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
-interface Case { config: Record<string, unknown>; shape: number[]; mixesBatch?: boolean; saturates?: boolean }
+interface Case { config: Record<string, unknown>; shape: number[]; mixesBatch?: boolean; saturates?: boolean; rejects?: RegExp }
 
 // One case per built-in; the first test checks this covers every registered layer.
 const CASES: Record<string, Case> = {
@@ -26,9 +26,20 @@ const CASES: Record<string, Case> = {
   'avg-pool2d': { config: { poolSize: 2 }, shape: [2, 4, 4] },
   'batch-norm1d': { config: {}, shape: [5], mixesBatch: true },
   'batch-norm2d': { config: {}, shape: [2, 3, 3], mixesBatch: true },
+  gelu: { config: {}, shape: [5] },
+  'gelu-tanh': { config: { approximate: 'tanh' }, shape: [5] },
+  silu: { config: {}, shape: [5] },
+  'layer-norm': { config: {}, shape: [3, 4] },
+  // Indices are not activations: a non-finite one is an error naming it (torch refuses float indices).
+  embedding: { config: { numEmbeddings: 4, embeddingDim: 2 }, shape: [3], rejects: /Embedding: index at \[0, 0\] must be an integer in \[0, 4\), got (NaN|Infinity)/ },
+  conv1d: { config: { filters: 2, kernelSize: 3 }, shape: [2, 6] },
+  'global-avg-pool2d': { config: {}, shape: [2, 3, 3] },
+  'multi-head-attention': { config: { embedDim: 4, numHeads: 2 }, shape: [3, 4] },
+  'multi-head-attention-causal': { config: { embedDim: 4, numHeads: 2, causal: true }, shape: [3, 4] },
 };
 
-const kindOf = (name: string): string => (name === 'conv2d-strided' ? 'conv2d' : name);
+const VARIANTS: Record<string, string> = { 'conv2d-strided': 'conv2d', 'gelu-tanh': 'gelu', 'multi-head-attention-causal': 'multi-head-attention' };
+const kindOf = (name: string): string => VARIANTS[name] ?? name;
 
 describe('non-finite inputs propagate through every built-in layer', () => {
   it('covers every registered layer', () => {
@@ -42,7 +53,12 @@ describe('non-finite inputs propagate through every built-in layer', () => {
           const layer = createLayer(kindOf(name), c.config);
           const outShape = layer.build(c.shape, testRng(3));
           const x = randomTensor([3, ...c.shape], testRng(4));
+          if (name === 'embedding') x.data.set(x.data.map((v) => Math.floor(2 * (v + 1)))); // valid indices 0…3
           x.data[0] = bad;
+          if (c.rejects !== undefined) {
+            expect(() => layer.forward(x, training)).toThrow(c.rejects);
+            return;
+          }
           const y: Tensor = layer.forward(x, training);
           const per = outShape.reduce((a, b) => a * b, 1);
           const sample0 = Array.from(y.data.subarray(0, per));

@@ -12,7 +12,7 @@ describe('optimizer registry', () => {
 
   it('looks names up case-insensitively and rejects unknown names with the known list', () => {
     expect(createOptimizer('Adam').kind).toBe('adam');
-    expect(() => createOptimizer('adamm')).toThrow(/unknown optimizer "adamm"; known: .*adam, momentum, nadam, nag, rmsprop, sgd/);
+    expect(() => createOptimizer('adamm')).toThrow(/unknown optimizer "adamm"; known: .*adam, adamw, momentum, nadam, nag, rmsprop, sgd/);
   });
 
   it('refuses to re-register an existing name unless override is given', () => {

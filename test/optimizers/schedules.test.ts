@@ -16,7 +16,10 @@ interface ScheduleCase {
   lrs: number[];
 }
 
-const REF: { cases: ScheduleCase[] } = JSON.parse(readFileSync(new URL('../reference/schedules.json', import.meta.url), 'utf8'));
+/** A per-step schedule case: lrs[0] right after construction, lrs[s] after the s-th optimizer step. */
+interface StepCase { name: string; schedule: string; config: Record<string, unknown>; lr0: number; lrs: number[] }
+
+const REF: { cases: ScheduleCase[]; stepCases: StepCase[] } = JSON.parse(readFileSync(new URL('../reference/schedules.json', import.meta.url), 'utf8'));
 // torch's Step/Exponential/Cosine schedulers are recursive (lr·gamma each time), ours are closed
 // forms: both double precision, so they agree to rounding.
 const TOL = { atol: 1e-12, rtol: 1e-9 };
@@ -72,7 +75,7 @@ describe('learning-rate schedules vs torch.optim.lr_scheduler', () => {
 describe('schedule construction', () => {
   it('registers the built-ins and rejects unknown names with the known list', () => {
     expect(scheduleNames()).toEqual(expect.arrayContaining(['cosine', 'exponential', 'reduce-on-plateau', 'step']));
-    expect(() => createSchedule('linear', createOptimizer('sgd'))).toThrow(/unknown schedule "linear"; known: cosine, exponential, reduce-on-plateau, step/);
+    expect(() => createSchedule('linear', createOptimizer('sgd'))).toThrow(/unknown schedule "linear"; known: cosine, exponential, reduce-on-plateau, step, warmup/);
     expect(() => registerSchedule('step', (o) => new StepSchedule(o))).toThrow('schedule "step" is already registered');
   });
 
@@ -94,5 +97,63 @@ describe('schedule construction', () => {
       .toThrow('reduce-on-plateau.loadStateDict: "badEpochs" must be an integer ≥ 0, got 0.5');
     expect(() => createSchedule('step', createOptimizer('sgd')).loadStateDict({ epoch: 2 }))
       .toThrow('step.loadStateDict: "baseLr" must be a number ≥ 0, got undefined');
+  });
+});
+
+describe('warmup: per-step schedule vs torch SequentialLR([LinearLR, X]) stepped per batch', () => {
+  for (const c of REF.stepCases) {
+    it(`${c.name} ${JSON.stringify(c.config)}: lr over ${c.lrs.length - 1} steps`, () => {
+      const opt = createOptimizer('adamw', { lr: c.lr0 });
+      const sched = createSchedule('warmup', opt, c.config);
+      const lrs = [opt.lr];
+      for (let s = 1; s < c.lrs.length; s++) {
+        expect(sched.stepBatch!()).toBe(opt.lr);
+        lrs.push(opt.lr);
+      }
+      assertClose(lrs, c.lrs, { ...TOL, what: c.name });
+      // Epoch ends count epochs and leave the lr alone.
+      expect(sched.step()).toBe(lrs[lrs.length - 1]);
+      expect(opt.lr).toBe(lrs[lrs.length - 1]);
+      expect(sched.epoch).toBe(1);
+    });
+
+    it(`${c.name}: stateDict mid-warmup or mid-decay, loaded into a fresh schedule and optimizer, continues exactly`, () => {
+      for (const at of [1, Math.floor((c.lrs.length - 1) / 2)]) {
+        const opt = createOptimizer('sgd', { lr: c.lr0 });
+        const sched = createSchedule('warmup', opt, c.config);
+        for (let s = 0; s < at; s++) sched.stepBatch!();
+        const opt2 = createOptimizer('sgd', { lr: 7 }); // a different base lr: the state carries the real one
+        const sched2 = createSchedule('warmup', opt2, c.config);
+        sched2.loadStateDict(sched.stateDict());
+        expect(opt2.lr).toBe(opt.lr);
+        const lrs = c.lrs.slice(0, at + 1);
+        for (let s = at; s < c.lrs.length - 1; s++) lrs.push(sched2.stepBatch!());
+        assertClose(lrs, c.lrs, { ...TOL, what: `${c.name} resumed at step ${at}` });
+      }
+    });
+  }
+
+  it('hand-derived: startFactor 0 warms 0 → lr over 4 steps, then cosine over 2 steps holds at etaMin', () => {
+    const opt = createOptimizer('sgd', { lr: 0.8 });
+    const sched = createSchedule('warmup', opt, { warmupSteps: 4, startFactor: 0, decay: 'cosine', decaySteps: 2, etaMin: 0.1 });
+    const lrs = [opt.lr];
+    for (let s = 0; s < 8; s++) lrs.push(sched.stepBatch!());
+    // 0.8·s/4 for s < 4; then 0.1 + 0.7·(1 + cos(π·d/2))/2 = 0.8, 0.45, 0.1, and held at 0.1.
+    assertClose(lrs, [0, 0.2, 0.4, 0.6, 0.8, 0.45, 0.1, 0.1, 0.1], { atol: 1e-15, rtol: 0 });
+  });
+
+  it('validates its options, naming the value and what a decay needs', () => {
+    const opt = createOptimizer('sgd');
+    expect(() => createSchedule('warmup', opt, { warmupSteps: -1 })).toThrow(/warmup: warmupSteps must be an integer in \[0/);
+    expect(() => createSchedule('warmup', opt, { startFactor: 1.5 })).toThrow(/warmup: startFactor must be a number in \[0, 1\], got 1.5/);
+    expect(() => createSchedule('warmup', opt, { decay: 'exp' })).toThrow(/warmup: decay must be one of constant, linear, cosine, step, got "exp"/);
+    expect(() => createSchedule('warmup', opt, { decay: 'cosine' })).toThrow(/warmup: decay 'cosine' needs decaySteps/);
+    expect(() => createSchedule('warmup', opt, { decay: 'step' })).toThrow(/warmup: decay 'step' needs stepSize/);
+    expect(() => createSchedule('warmup', opt, { decay: 'linear', decaySteps: 5, etaMin: 0.1 })).toThrow(/warmup: etaMin does not apply to decay 'linear'/);
+    expect(() => createSchedule('warmup', opt, { warmup: 10 })).toThrow(/warmup: unknown option "warmup"/);
+    const sched = createSchedule('warmup', opt, { warmupSteps: 2 });
+    expect(() => sched.loadStateDict({ step: 1.5, epoch: 0, baseLr: 0.1 })).toThrow(/warmup.loadStateDict: "step" must be an integer ≥ 0, got 1.5/);
+    expect(createSchedule('warmup', opt, { warmupSteps: 3, decay: 'step', stepSize: 2 }).getConfig())
+      .toEqual({ warmupSteps: 3, startFactor: 1 / 3, decay: 'step', stepSize: 2, gamma: 0.1 });
   });
 });

@@ -1,4 +1,4 @@
-# Reference values for examples/custom-layer.ts (GELU, exact erf form): y = gelu(x) and dL/dx for
+# Reference values for the built-in GELU layer (exact erf form, src/layers/activations.ts): y = gelu(x) and dL/dx for
 # L = sum(gelu(x) * w), from PyTorch in float32 (the library's precision) and float64.
 # Run: /usr/bin/python3 test/reference/gelu.py  → writes gelu.json next to this file.
 import json

@@ -68,6 +68,12 @@ case('nadam-wd', 'nadam', {'lr': 0.01, 'weightDecay': 0.1}, [1, 0.5],
      lambda ps: O.NAdam(groups(ps, 0.1, [1, 0.5]), lr=0.01, foreach=True))
 case('nadam-dozat', 'nadam', {'lr': 0.01, 'momentumDecay': 0}, [1, 1],
      lambda ps: O.NAdam(ps, lr=0.01, momentum_decay=0.0, foreach=True))
+# 'adamw' by name: torch.optim.AdamW's defaults (weight_decay 0.01), custom values, and AMSGrad.
+case('adamw-named', 'adamw', {}, [1, 1], lambda ps: O.AdamW(ps))
+case('adamw-named-custom', 'adamw', {'lr': 0.02, 'beta1': 0.8, 'beta2': 0.99, 'eps': 1e-6, 'weightDecay': 0.2}, [1, 0.5],
+     lambda ps: O.AdamW(groups(ps, 0.2, [1, 0.5]), lr=0.02, betas=(0.8, 0.99), eps=1e-6))
+case('adamw-amsgrad', 'adamw', {'lr': 0.01, 'weightDecay': 0.1, 'amsgrad': True}, [1, 0],
+     lambda ps: O.AdamW(groups(ps, 0.1, [1, 0]), lr=0.01, amsgrad=True))
 # torch 1.13 NAdam has no decoupled option: apply p *= 1 - lr*wd*decayMul by hand before each step.
 case('nadam-decoupled', 'nadam', {'lr': 0.01, 'weightDecay': 0.1, 'decoupledWeightDecay': True}, [1, 0.5],
      lambda ps: O.NAdam(ps, lr=0.01, foreach=True), decoupled_lr_wd=(0.01, 0.1))

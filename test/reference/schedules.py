@@ -55,6 +55,39 @@ for name, kind, config, lr0, epochs, metrics, make in CASES:
     out['cases'].append({'name': name, 'schedule': kind, 'config': config, 'lr0': lr0,
                          'metrics': metrics, 'lrs': lrs})
 
+# Per-step schedules: the lr after each of `steps` optimizer steps (scheduler.step() once per batch).
+# tensorkit's 'warmup' is SequentialLR([LinearLR(start_factor, 1, W), X], milestones=[W]).
+def warmup_then(o, start_factor, warmup, after):
+    return S.SequentialLR(o, [S.LinearLR(o, start_factor=start_factor, end_factor=1.0, total_iters=warmup), after(o)],
+                          milestones=[warmup])
+
+
+STEP_CASES = [
+    ('warmup-constant', {'warmupSteps': 5, 'startFactor': 0.1}, 0.1, 9,
+     lambda o: S.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=5)),
+    ('warmup-default-factor', {'warmupSteps': 3}, 0.05, 5,
+     lambda o: S.LinearLR(o, total_iters=3)),
+    ('warmup-cosine', {'warmupSteps': 4, 'startFactor': 0.25, 'decay': 'cosine', 'decaySteps': 10, 'etaMin': 0.001}, 0.1, 14,
+     lambda o: warmup_then(o, 0.25, 4, lambda q: S.CosineAnnealingLR(q, T_max=10, eta_min=0.001))),
+    ('warmup-linear', {'warmupSteps': 3, 'startFactor': 0.5, 'decay': 'linear', 'decaySteps': 6, 'endFactor': 0.1}, 0.2, 12,
+     lambda o: warmup_then(o, 0.5, 3, lambda q: S.LinearLR(q, start_factor=1.0, end_factor=0.1, total_iters=6))),
+    ('warmup-step', {'warmupSteps': 2, 'decay': 'step', 'stepSize': 3, 'gamma': 0.5}, 0.1, 12,
+     lambda o: warmup_then(o, 1 / 3, 2, lambda q: S.StepLR(q, step_size=3, gamma=0.5))),
+    ('cosine-no-warmup', {'warmupSteps': 0, 'decay': 'cosine', 'decaySteps': 8}, 0.1, 8,
+     lambda o: S.CosineAnnealingLR(o, T_max=8)),
+]
+out['stepCases'] = []
+for name, config, lr0, steps, make in STEP_CASES:
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=lr0)
+    sched = make(opt)
+    lrs = [opt.param_groups[0]['lr']]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]['lr'])
+    out['stepCases'].append({'name': name, 'schedule': 'warmup', 'config': config, 'lr0': lr0, 'lrs': lrs})
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'schedules.json')
 with open(path, 'w') as f:
     json.dump(out, f, indent=1)

@@ -2030,66 +2030,71 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $planeLoop))))
 
-  ;; winogradInput(V, xb, lo, hi, m, blocks, tilesH, tilesW, Hp, Wp, slot, C4): planes (gi, cb) [lo, hi):
-  ;; for every tile (th, tw) of image gi, V[t, tile, 4·cb…] (t = k·α + l; slot = floats per t) =
-  ;; (Bᵀ d B)[k, l] of the α×α patch d = xb[gi, cb, th·m …, tw·m …], tile = (gi·tilesH + th)·tilesW + tw.
+  ;; winogradInput(V, xb, S, lo, hi, m, blocks, tilesH, tilesW, Hp, Wp, slot, C4): planes (image gi,
+  ;; tile row th) [lo, hi), tilesH per image: for every tile (th, tw) and channel block cb,
+  ;; V[t, tile, 4·cb…] (t = k·α + l; slot = floats per t) = (Bᵀ d B)[k, l] of the α×α patch
+  ;; d = xb[gi, cb, th·m …, tw·m …], tile = (gi·tilesH + th)·tilesW + tw. The column pass goes to the
+  ;; plane's own α²·4 floats of S (cache-hot; V's slots lie far apart), the row pass from S to V.
   (func (export "winogradInput")
-    (param $V i32) (param $xb i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $blocks i32)
+    (param $V i32) (param $xb i32) (param $S i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $blocks i32)
     (param $tilesH i32) (param $tilesW i32) (param $Hp i32) (param $Wp i32) (param $slot i32) (param $C4 i32)
-    (local $p i32) (local $gi i32) (local $th i32) (local $tw i32) (local $src i32) (local $dst i32) (local $a i32)
-    (local $s i32) (local $rowStride i32) (local $slotB i32) (local $tile i32)
+    (local $p i32) (local $gi i32) (local $th i32) (local $tw i32) (local $cb i32) (local $src i32) (local $dst i32) (local $a i32)
+    (local $s i32) (local $rowStride i32) (local $slotB i32) (local $sp i32) (local $aB i32)
     (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $aB (i32.shl (local.get $a) (i32.const 4)))
     (local.set $rowStride (i32.shl (local.get $Wp) (i32.const 4)))
     (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
     (local.set $p (local.get $p0))
     (block $planes
       (loop $planeLoop
         (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
-        (local.set $gi (i32.div_u (local.get $p) (local.get $blocks)))
-        (local.set $th (i32.const 0))
-        (block $rows
-          (loop $row
-            (br_if $rows (i32.ge_u (local.get $th) (local.get $tilesH)))
-            (local.set $tw (i32.const 0))
-            (block $tiles
-              (loop $tileLoop
-                (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
-                (local.set $tile (i32.add (i32.mul (i32.add (i32.mul (local.get $gi) (local.get $tilesH)) (local.get $th)) (local.get $tilesW)) (local.get $tw)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $tilesH)))
+        (local.set $th (i32.rem_u (local.get $p) (local.get $tilesH)))
+        (local.set $sp (i32.add (local.get $S) (i32.mul (local.get $p) (i32.mul (local.get $a) (local.get $aB)))))
+        (local.set $tw (i32.const 0))
+        (block $tiles
+          (loop $tileLoop
+            (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+            (local.set $cb (i32.const 0))
+            (block $cbs
+              (loop $cbLoop
+                (br_if $cbs (i32.ge_u (local.get $cb) (local.get $blocks)))
                 (local.set $src (i32.add (local.get $xb) (i32.shl
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $Hp)) (i32.mul (local.get $th) (local.get $m))) (local.get $Wp))
+                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $gi) (local.get $blocks)) (local.get $cb)) (local.get $Hp))
+                                             (i32.mul (local.get $th) (local.get $m))) (local.get $Wp))
                            (i32.mul (local.get $tw) (local.get $m)))
                   (i32.const 4))))
                 (local.set $dst (i32.add (local.get $V) (i32.shl
-                  (i32.add (i32.mul (local.get $tile) (local.get $C4)) (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $tilesW)) (local.get $tw)) (local.get $C4)) (i32.shl (local.get $cb) (i32.const 2)))
                   (i32.const 2))))
-                ;; columns: d[·, s] → V[(k·α + s)]
+                ;; columns: d[·, s] → S[k·α + s]
                 (local.set $s (i32.const 0))
                 (block $cols
                   (loop $col
                     (br_if $cols (i32.ge_u (local.get $s) (local.get $a)))
                     (if (i32.eq (local.get $m) (i32.const 2))
                       (then (call $wgBt4 (i32.add (local.get $src) (i32.shl (local.get $s) (i32.const 4))) (local.get $rowStride)
-                                         (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)))
                       (else (call $wgBt6 (i32.add (local.get $src) (i32.shl (local.get $s) (i32.const 4))) (local.get $rowStride)
-                                         (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB)))))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB))))
                     (local.set $s (i32.add (local.get $s) (i32.const 1)))
                     (br $col)))
-                ;; rows: V[k·α + ·] in place
+                ;; rows: S[k·α + ·] → V[k·α + ·]
                 (local.set $s (i32.const 0))
                 (block $krows
                   (loop $krow
                     (br_if $krows (i32.ge_u (local.get $s) (local.get $a)))
                     (if (i32.eq (local.get $m) (i32.const 2))
-                      (then (call $wgBt4 (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)
+                      (then (call $wgBt4 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
                                          (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
-                      (else (call $wgBt6 (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)
+                      (else (call $wgBt6 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
                                          (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
                     (local.set $s (i32.add (local.get $s) (i32.const 1)))
                     (br $krow)))
-                (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
-                (br $tileLoop)))
-            (local.set $th (i32.add (local.get $th) (i32.const 1)))
-            (br $row)))
+                (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
+                (br $cbLoop)))
+            (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
+            (br $tileLoop)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $planeLoop))))
 
@@ -2161,18 +2166,20 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $planeLoop))))
 
-  ;; winogradOutput(y, M, bias, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, relu, b0): planes
-  ;; (gi, ob) [lo, hi), ⌈O/4⌉ per image: for every tile, Y = Aᵀ M A over M[t, tile, 4·ob…] (computed in
-  ;; place in M), then y[b0 + gi, o, th·m + k, tw·m + l] = Y[k, l] + bias[o] (through a ReLU when
+  ;; winogradOutput(y, M, bias, S, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, relu, b0):
+  ;; planes (image gi, tile row th) [lo, hi), tilesH per image: for every tile and block of 4 filters,
+  ;; Y = Aᵀ M A over M[t, tile, 4·ob…] (the column pass into the plane's α²·4 floats of S, the row pass
+  ;; in place there), then y[b0 + gi, o, th·m + k, tw·m + l] = Y[k, l] + bias[o] (through a ReLU when
   ;; relu = 1: +0 for v ≤ 0, so NaN passes) for the positions inside outH × outW and o < O. bias has O4 floats.
   (func (export "winogradOutput")
-    (param $y i32) (param $M i32) (param $bias i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $O i32)
+    (param $y i32) (param $M i32) (param $bias i32) (param $S i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $O i32)
     (param $tilesH i32) (param $tilesW i32) (param $outH i32) (param $outW i32) (param $slot i32) (param $O4 i32)
     (param $relu i32) (param $b0 i32)
-    (local $p i32) (local $blocks i32) (local $gi i32) (local $o0 i32) (local $lanes i32) (local $th i32) (local $tw i32)
-    (local $src i32) (local $a i32) (local $slotB i32) (local $s i32) (local $k i32) (local $l i32) (local $h i32) (local $wc i32)
-    (local $bv v128) (local $v v128) (local $zero v128) (local $plane i32) (local $yAt i32) (local $kEnd i32) (local $lEnd i32)
+    (local $p i32) (local $blocks i32) (local $gi i32) (local $th i32) (local $ob i32) (local $o0 i32) (local $lanes i32) (local $tw i32)
+    (local $src i32) (local $a i32) (local $aB i32) (local $slotB i32) (local $s i32) (local $k i32) (local $l i32) (local $wc i32)
+    (local $bv v128) (local $v v128) (local $zero v128) (local $plane i32) (local $yAt i32) (local $kEnd i32) (local $lEnd i32) (local $sp i32)
     (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $aB (i32.shl (local.get $a) (i32.const 4)))
     (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
     (local.set $blocks (i32.shr_u (i32.add (local.get $O) (i32.const 3)) (i32.const 2)))
     (local.set $plane (i32.shl (i32.mul (local.get $outH) (local.get $outW)) (i32.const 2)))
@@ -2180,61 +2187,61 @@
     (block $planes
       (loop $planeLoop
         (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
-        (local.set $gi (i32.div_u (local.get $p) (local.get $blocks)))
-        (local.set $o0 (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
-        (local.set $lanes (i32.sub (local.get $O) (local.get $o0)))
-        (if (i32.gt_u (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
-        (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2)))))
-        ;; y[b0 + gi, o0, 0, 0]
-        (local.set $yAt (i32.add (local.get $y) (i32.mul (local.get $plane)
-          (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $O)) (local.get $o0)))))
-        (local.set $th (i32.const 0))
-        (block $rows
-          (loop $row
-            (br_if $rows (i32.ge_u (local.get $th) (local.get $tilesH)))
-            (local.set $kEnd (i32.sub (local.get $outH) (i32.mul (local.get $th) (local.get $m))))
-            (if (i32.gt_s (local.get $kEnd) (local.get $m)) (then (local.set $kEnd (local.get $m))))
-            (local.set $tw (i32.const 0))
-            (block $tiles
-              (loop $tileLoop
-                (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $tilesH)))
+        (local.set $th (i32.rem_u (local.get $p) (local.get $tilesH)))
+        (local.set $sp (i32.add (local.get $S) (i32.mul (local.get $p) (i32.mul (local.get $a) (local.get $aB)))))
+        (local.set $kEnd (i32.sub (local.get $outH) (i32.mul (local.get $th) (local.get $m))))
+        (if (i32.gt_s (local.get $kEnd) (local.get $m)) (then (local.set $kEnd (local.get $m))))
+        (local.set $tw (i32.const 0))
+        (block $tiles
+          (loop $tileLoop
+            (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+            (local.set $lEnd (i32.sub (local.get $outW) (i32.mul (local.get $tw) (local.get $m))))
+            (if (i32.gt_s (local.get $lEnd) (local.get $m)) (then (local.set $lEnd (local.get $m))))
+            (local.set $ob (i32.const 0))
+            (block $obs
+              (loop $obLoop
+                (br_if $obs (i32.ge_u (local.get $ob) (local.get $blocks)))
+                (local.set $o0 (i32.shl (local.get $ob) (i32.const 2)))
+                (local.set $lanes (i32.sub (local.get $O) (local.get $o0)))
+                (if (i32.gt_u (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+                (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2)))))
+                ;; y[b0 + gi, o0, th·m, tw·m]
+                (local.set $yAt (i32.add (i32.add (local.get $y) (i32.mul (local.get $plane)
+                  (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $O)) (local.get $o0))))
+                  (i32.shl (i32.add (i32.mul (i32.mul (local.get $th) (local.get $m)) (local.get $outW)) (i32.mul (local.get $tw) (local.get $m))) (i32.const 2))))
                 (local.set $src (i32.add (local.get $M) (i32.shl
-                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $gi) (local.get $tilesH)) (local.get $th)) (local.get $tilesW)) (local.get $tw)) (local.get $O4))
-                           (local.get $o0))
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $tilesW)) (local.get $tw)) (local.get $O4)) (local.get $o0))
                   (i32.const 2))))
+                ;; columns: M[(·)·α + s] → S[k·α + s], k < m
                 (local.set $s (i32.const 0))
                 (block $cols
                   (loop $col
                     (br_if $cols (i32.ge_u (local.get $s) (local.get $a)))
                     (if (i32.eq (local.get $m) (i32.const 2))
                       (then (call $wgAt4 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
-                                         (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)))
                       (else (call $wgAt6 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
-                                         (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB)))))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB))))
                     (local.set $s (i32.add (local.get $s) (i32.const 1)))
                     (br $col)))
-                (local.set $lEnd (i32.sub (local.get $outW) (i32.mul (local.get $tw) (local.get $m))))
-                (if (i32.gt_s (local.get $lEnd) (local.get $m)) (then (local.set $lEnd (local.get $m))))
                 (local.set $k (i32.const 0))
                 (block $krows
                   (loop $krow
                     (br_if $krows (i32.ge_u (local.get $k) (local.get $kEnd)))
                     (if (i32.eq (local.get $m) (i32.const 2))
-                      (then (call $wgAt4 (i32.add (local.get $src) (i32.mul (i32.mul (local.get $k) (local.get $a)) (local.get $slotB))) (local.get $slotB)
-                                         (i32.add (local.get $src) (i32.mul (i32.mul (local.get $k) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
-                      (else (call $wgAt6 (i32.add (local.get $src) (i32.mul (i32.mul (local.get $k) (local.get $a)) (local.get $slotB))) (local.get $slotB)
-                                         (i32.add (local.get $src) (i32.mul (i32.mul (local.get $k) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
-                    (local.set $h (i32.add (i32.mul (local.get $th) (local.get $m)) (local.get $k)))
+                      (then (call $wgAt4 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
+                      (else (call $wgAt6 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16))))
                     (local.set $l (i32.const 0))
                     (block $ls
                       (loop $lLoop
                         (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
-                        (local.set $v (f32x4.add (v128.load (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $k) (local.get $a)) (local.get $l)) (local.get $slotB))))
+                        (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
                                                  (local.get $bv)))
                         (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
-                        (local.set $wc (i32.add (local.get $yAt) (i32.shl
-                          (i32.add (i32.mul (local.get $h) (local.get $outW)) (i32.add (i32.mul (local.get $tw) (local.get $m)) (local.get $l)))
-                          (i32.const 2))))
+                        (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
                         (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
                         (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
                           (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
@@ -2246,10 +2253,10 @@
                         (br $lLoop)))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $krow)))
-                (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
-                (br $tileLoop)))
-            (local.set $th (i32.add (local.get $th) (i32.const 1)))
-            (br $row)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
+                (br $obLoop)))
+            (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
+            (br $tileLoop)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $planeLoop))))
 )

@@ -59,15 +59,15 @@ function g6(a: Float32Array, s: number, ss: number, d: number, ds: number): void
 }
 
 /** Aᵀm of F(2,3), 4 → 2. */
-function at4(a: Float32Array, s: number, ss: number, d: number, ds: number): void {
-  const m0 = a[s], m1 = a[s + ss], m2 = a[s + 2 * ss], m3 = a[s + 3 * ss];
+function at4(src: Float32Array, s: number, ss: number, a: Float32Array, d: number, ds: number): void {
+  const m0 = src[s], m1 = src[s + ss], m2 = src[s + 2 * ss], m3 = src[s + 3 * ss];
   a[d] = f(f(m0 + m1) + m2);
   a[d + ds] = f(f(m1 - m2) - m3);
 }
 
 /** Aᵀm of F(4,3), 6 → 4. */
-function at6(a: Float32Array, s: number, ss: number, d: number, ds: number): void {
-  const m0 = a[s], m1 = a[s + ss], m2 = a[s + 2 * ss], m3 = a[s + 3 * ss], m4 = a[s + 4 * ss], m5 = a[s + 5 * ss];
+function at6(src: Float32Array, s: number, ss: number, a: Float32Array, d: number, ds: number): void {
+  const m0 = src[s], m1 = src[s + ss], m2 = src[s + 2 * ss], m3 = src[s + 3 * ss], m4 = src[s + 4 * ss], m5 = src[s + 5 * ss];
   const s12 = f(m1 + m2), d12 = f(m1 - m2), s34 = f(m3 + m4), d34 = f(m3 - m4);
   a[d] = f(f(m0 + s12) + s34);
   a[d + ds] = f(d12 + f(d34 * 2));
@@ -98,22 +98,23 @@ export function winogradPackTwin(
 
 /** Twin of kernels.wat `winogradInput` (see {@link WINOGRAD_INPUT}). */
 export function winogradInputTwin(
-  V: Float32Array, xb: Float32Array, p0: number, p1: number, m: number, blocks: number,
+  V: Float32Array, xb: Float32Array, S: Float32Array, p0: number, p1: number, m: number, blocks: number,
   tilesH: number, tilesW: number, Hp: number, Wp: number, slot: number, C4: number,
 ): void {
   const a = m + 2;
   const bt = m === 2 ? bt4 : bt6;
   for (let p = p0; p < p1; p++) {
-    const cb = p % blocks;
-    const gi = (p - cb) / blocks;
-    for (let th = 0; th < tilesH; th++) {
-      for (let tw = 0; tw < tilesW; tw++) {
-        const tile = (gi * tilesH + th) * tilesW + tw;
-        const src = ((p * Hp + th * m) * Wp + tw * m) * 4;
-        const dst = tile * C4 + 4 * cb;
+    const th = p % tilesH;
+    const gi = (p - th) / tilesH;
+    const sp = p * a * a * 4;
+    for (let tw = 0; tw < tilesW; tw++) {
+      for (let cb = 0; cb < blocks; cb++) {
+        // xb[gi, cb, h, w, l] at (((gi·blocks + cb)·Hp + h)·Wp + w)·4 + l
+        const src = (((gi * blocks + cb) * Hp + th * m) * Wp + tw * m) * 4;
+        const dst = (p * tilesW + tw) * C4 + 4 * cb;
         for (let l = 0; l < 4; l++) {
-          for (let s = 0; s < a; s++) bt(xb, src + 4 * s + l, 4 * Wp, V, dst + s * slot + l, a * slot);
-          for (let k = 0; k < a; k++) bt(V, dst + k * a * slot + l, slot, V, dst + k * a * slot + l, slot);
+          for (let s = 0; s < a; s++) bt(xb, src + 4 * s + l, 4 * Wp, S, sp + 4 * s + l, 4 * a);
+          for (let k = 0; k < a; k++) bt(S, sp + 4 * a * k + l, 4, V, dst + k * a * slot + l, slot);
         }
       }
     }
@@ -148,7 +149,7 @@ export function winogradFilterTwin(
 
 /** Twin of kernels.wat `winogradOutput` (see {@link WINOGRAD_OUTPUT}). */
 export function winogradOutputTwin(
-  y: Float32Array, M: Float32Array, bias: Float32Array, p0: number, p1: number, m: number, O: number,
+  y: Float32Array, M: Float32Array, bias: Float32Array, S: Float32Array, p0: number, p1: number, m: number, O: number,
   tilesH: number, tilesW: number, outH: number, outW: number, slot: number, O4: number, relu: number, b0: number,
 ): void {
   const a = m + 2;
@@ -156,27 +157,27 @@ export function winogradOutputTwin(
   const blocks = Math.ceil(O / 4);
   const plane = outH * outW;
   for (let p = p0; p < p1; p++) {
-    const ob = p % blocks;
-    const gi = (p - ob) / blocks;
-    const o0 = 4 * ob;
-    const lanes = Math.min(4, O - o0);
-    for (let th = 0; th < tilesH; th++) {
-      const kEnd = Math.min(m, outH - th * m);
-      for (let tw = 0; tw < tilesW; tw++) {
-        const lEnd = Math.min(m, outW - tw * m);
-        const src = ((gi * tilesH + th) * tilesW + tw) * O4 + o0;
+    const th = p % tilesH;
+    const gi = (p - th) / tilesH;
+    const sp = p * a * a * 4;
+    const kEnd = Math.min(m, outH - th * m);
+    for (let tw = 0; tw < tilesW; tw++) {
+      const lEnd = Math.min(m, outW - tw * m);
+      for (let ob = 0; ob < blocks; ob++) {
+        const o0 = 4 * ob;
+        const lanes = Math.min(4, O - o0);
+        const src = (p * tilesW + tw) * O4 + o0;
         for (let q = 0; q < 4; q++) {
-          for (let s = 0; s < a; s++) at(M, src + s * slot + q, a * slot, src + s * slot + q, a * slot);
-          for (let k = 0; k < kEnd; k++) at(M, src + k * a * slot + q, slot, src + k * a * slot + q, slot);
+          for (let s = 0; s < a; s++) at(M, src + s * slot + q, a * slot, S, sp + 4 * s + q, 4 * a);
+          for (let k = 0; k < kEnd; k++) at(S, sp + 4 * a * k + q, 4, S, sp + 4 * a * k + q, 4);
           if (q >= lanes) continue;
           const bo = bias[o0 + q];
           // y[b, o, h, w] at ((b·O + o)·outH + h)·outW + w
-          const yAt = ((b0 + gi) * O + o0 + q) * plane;
+          const yAt = ((b0 + gi) * O + o0 + q) * plane + th * m * outW + tw * m;
           for (let k = 0; k < kEnd; k++) {
-            const row = yAt + (th * m + k) * outW + tw * m;
             for (let l = 0; l < lEnd; l++) {
-              const v = f(M[src + (k * a + l) * slot + q] + bo);
-              y[row + l] = relu === 1 && v <= 0 ? 0 : v;
+              const v = f(S[sp + 4 * (a * k + l) + q] + bo);
+              y[yAt + k * outW + l] = relu === 1 && v <= 0 ? 0 : v;
             }
           }
         }
@@ -192,18 +193,19 @@ export function winogradOutputTwin(
  */
 export const WINOGRAD_PACK = defineKernel({ name: 'winograd-pack', arrays: 2, scalars: 8, planes: true, twin: winogradPackTwin, wasmExport: 'winogradPack' });
 /**
- * winogradInput(V, xb, lo, hi, m, blocks, tilesH, tilesW, Hp, Wp, slot, C4): planes (gi, cb) [lo, hi):
- * V[t·slot + tile·C4 + 4·cb + l] = (Bᵀ d B)[t] of each tile's α×α patch of xb (α = m + 2).
+ * winogradInput(V, xb, S, lo, hi, m, blocks, tilesH, tilesW, Hp, Wp, slot, C4): planes (image, tile row)
+ * [lo, hi): V[t·slot + tile·C4 + 4·cb + l] = (Bᵀ d B)[t] of each tile's α×α patch of xb (α = m + 2);
+ * S is scratch, α²·4 floats per plane.
  */
-export const WINOGRAD_INPUT = defineKernel({ name: 'winograd-input', arrays: 2, scalars: 8, planes: true, twin: winogradInputTwin, wasmExport: 'winogradInput' });
+export const WINOGRAD_INPUT = defineKernel({ name: 'winograd-input', arrays: 3, scalars: 8, planes: true, twin: winogradInputTwin, wasmExport: 'winogradInput' });
 /**
  * winogradFilter(U, w, lo, hi, m, C, O, sO, sC, flip, slot, O4): planes (c, block of 4 filters) [lo, hi):
  * U[t·slot + c·O4 + o] = (G g Gᵀ)[t] of the 3×3 filter w[o·sO + c·sC + tap] (tap flipped when flip = 1).
  */
 export const WINOGRAD_FILTER = defineKernel({ name: 'winograd-filter', arrays: 2, scalars: 8, planes: true, twin: winogradFilterTwin, wasmExport: 'winogradFilter' });
 /**
- * winogradOutput(y, M, bias, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, relu, b0): planes
- * (gi, block of 4 filters) [lo, hi): y = Aᵀ M A + bias (ReLU when relu = 1) in NCHW, edge tiles cut to
- * outH × outW. Overwrites M (the transform runs in place).
+ * winogradOutput(y, M, bias, S, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, relu, b0): planes
+ * (image, tile row) [lo, hi): y = Aᵀ M A + bias (ReLU when relu = 1) in NCHW, edge tiles cut to
+ * outH × outW; S is scratch, α²·4 floats per plane.
  */
-export const WINOGRAD_OUTPUT = defineKernel({ name: 'winograd-output', arrays: 3, scalars: 10, planes: true, twin: winogradOutputTwin, wasmExport: 'winogradOutput' });
+export const WINOGRAD_OUTPUT = defineKernel({ name: 'winograd-output', arrays: 4, scalars: 10, planes: true, twin: winogradOutputTwin, wasmExport: 'winogradOutput' });

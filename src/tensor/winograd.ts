@@ -117,6 +117,8 @@ export class WinogradConv {
   private readonly U: Float32Array;
   private readonly M: Float32Array;
   private readonly biasPad: Float32Array;
+  /** α²·4 floats per (image, tile row) plane of the input and output transforms. */
+  private readonly scratch: Float32Array;
   private readonly vViews: Float32Array[];
   private readonly uViews: Float32Array[];
   private readonly mViews: Float32Array[];
@@ -150,21 +152,23 @@ export class WinogradConv {
     // Even groups: the last one is not a small remainder.
     this.group = Math.ceil(batch / Math.ceil(batch / maxGroup));
     const T = this.group * tiles;
-    this.vSlot = T * this.C4;
-    this.mSlot = T * this.O4;
+    // One cache line between slots: slots a multiple of 4 KiB apart would all map to the same cache sets.
+    this.vSlot = T * this.C4 + 16;
+    this.mSlot = T * this.O4 + 16;
     this.uSlot = this.C4 * this.O4;
     this.xb = heapFloat32(this.group * (this.C4 / 4) * this.Hp * this.Wp * 4);
     this.V = heapFloat32(a2 * this.vSlot);
     this.U = heapFloat32(a2 * this.uSlot);
     this.M = heapFloat32(a2 * this.mSlot);
     this.biasPad = heapFloat32(this.O4);
+    this.scratch = heapFloat32(this.group * this.tilesH * a2 * 4);
     this.vViews = [];
     this.uViews = [];
     this.mViews = [];
     for (let t = 0; t < a2; t++) {
-      this.vViews.push(this.V.subarray(t * this.vSlot, (t + 1) * this.vSlot));
+      this.vViews.push(this.V.subarray(t * this.vSlot, (t + 1) * this.vSlot - 16));
       this.uViews.push(this.U.subarray(t * this.uSlot, (t + 1) * this.uSlot));
-      this.mViews.push(this.M.subarray(t * this.mSlot, (t + 1) * this.mSlot));
+      this.mViews.push(this.M.subarray(t * this.mSlot, (t + 1) * this.mSlot - 16));
     }
   }
 
@@ -193,10 +197,10 @@ export class WinogradConv {
     for (let b0 = 0; b0 < this.batch; b0 += this.group) {
       const G = Math.min(this.group, this.batch - b0);
       WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
-      WINOGRAD_INPUT.runPlanes(G * cBlocks, tiles * tileWork, this.V, this.xb, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
+      WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
       const T = G * tiles;
       for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
-      WINOGRAD_OUTPUT.runPlanes(G * oBlocks, tiles * tileWork, y, this.M, biasPad, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
+      WINOGRAD_OUTPUT.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, y, this.M, biasPad, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
     }
     return y;
   }

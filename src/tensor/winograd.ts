@@ -33,7 +33,9 @@ let algorithm: ConvAlgorithm = 'auto';
  * more than im2col. Measured max |error| relative to the largest magnitude sum Σ|w·x| of an output
  * (random / adversarial inputs with magnitudes 1e-4 … 1e4): F(2,3) 1e-7 / 2e-7, F(4,3) 1.8e-6 /
  * 3.7e-6; relative to the largest |y|, up to 3.4e-7 for F(2,3) and 6.1e-6 for F(4,3). The tests
- * (test/tensor/winograd.test.ts) hold 4e-7 and 8e-6.
+ * (test/tensor/winograd.test.ts) hold 4e-7 and 8e-6. Non-finite inputs: a NaN or infinity reaches every
+ * output whose window holds it, as with im2col, but also the other outputs of its tiles (as NaN: the
+ * transforms subtract), within the same image; use `'im2col'` where exact non-finite placement matters.
  */
 export function setConvAlgorithm(choice: ConvAlgorithm): ConvAlgorithm {
   if (!CONV_ALGORITHMS.includes(choice)) {

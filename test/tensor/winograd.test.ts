@@ -259,6 +259,27 @@ describe('Conv2D with setConvAlgorithm', () => {
     expect(run()).toEqual(want);
   });
 
+  it('a NaN pixel reaches every output whose window holds it (and others of its tile), never another image', () => {
+    for (const alg of ['winograd2', 'winograd4'] as const) {
+      setConvAlgorithm(alg);
+      const rng = testRng(4);
+      const layer = new Conv2D({ filters: 8, kernelSize: 3 });
+      layer.build([8, 10, 10], rng);
+      const x = randomTensor([2, 8, 10, 10], rng);
+      x.data[800 + 4 * 10 + 5] = Number.NaN; // image 1, channel 0, row 4, column 5
+      const y = layer.forward(x, true).data;
+      for (let o = 0; o < 8; o++) {
+        for (let h = 0; h < 8; h++) {
+          for (let w = 0; w < 8; w++) {
+            const inWindow = h <= 4 && 4 <= h + 2 && w <= 5 && 5 <= w + 2;
+            if (inWindow) expect(Number.isNaN(y[((8 + o) * 8 + h) * 8 + w]), `${alg} y[1, ${o}, ${h}, ${w}]`).toBe(true);
+            expect(Number.isNaN(y[(o * 8 + h) * 8 + w]), `${alg} y[0, ${o}, ${h}, ${w}]`).toBe(false);
+          }
+        }
+      }
+    }
+  });
+
   it('allocates nothing per steady-state training step on the Winograd path', () => {
     expect(sharedHeap()).not.toBeNull();
     for (const alg of ['winograd2', 'winograd4'] as const) {

@@ -1,7 +1,8 @@
 // Winograd vs im2col on the assignment networks' 3×3 stride-1 layers: forward and forward+backward
 // (dW by the im2col gemm either way, dx by the chosen algorithm) of a Conv2D with its ReLU fused, for
 // im2col, F(2×2,3×3) and F(4×4,3×3), on 1 and 2 threads, interleaved in one run (ratios are what
-// count on a loaded machine). GFLOP/s-equivalent = direct-convolution flops / time. Writes
+// count on a loaded machine; they use the min times, which a busy machine disturbs least).
+// GFLOP/s-equivalent = direct-convolution flops / min time. Writes
 // bench/results/winograd.json. Usage: npx tsx bench/winograd.ts [--quick] [--filter net004]
 import { Conv2D } from '../src/layers/conv2d.js';
 import { ReLU } from '../src/layers/activations.js';
@@ -29,8 +30,8 @@ const filter = argValue('--filter');
 const threadsBefore = getThreads();
 const headerLine = header(`threads 1 and 2 interleaved; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(headerLine);
-const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 10, 'l'], ['fwd ms', 8, 'r'], ['fwd GF/s', 8, 'r'], ['fwd ×', 6, 'r'],
-  ['f+b ms', 8, 'r'], ['f+b GF/s', 8, 'r'], ['f+b ×', 6, 'r']]);
+const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 10, 'l'], ['fwd med', 8, 'r'], ['fwd min', 8, 'r'], ['GF/s', 6, 'r'], ['fwd ×', 6, 'r'],
+  ['f+b med', 8, 'r'], ['f+b min', 8, 'r'], ['GF/s', 6, 'r'], ['f+b ×', 6, 'r']]);
 const rows: Record<string, unknown>[] = [];
 for (const c of CASES) {
   if (filter !== undefined && !c.name.includes(filter)) continue;
@@ -49,17 +50,17 @@ for (const c of CASES) {
       setConvAlgorithm(alg);
       const fwd = await time(() => layer.forwardFused(x, true, relu));
       const both = await time(() => { layer.forwardFused(x, true, relu); layer.backward(dy); });
-      if (alg === 'im2col') { baseF = fwd.medianMs; baseB = both.medianMs; }
+      if (alg === 'im2col') { baseF = fwd.minMs; baseB = both.minMs; }
       const row = {
-        case: c.name, threads, algorithm: alg, fwdMs: fwd.medianMs, fwdGflops: flop / (fwd.medianMs * 1e6), fwdRatio: baseF / fwd.medianMs,
-        bothMs: both.medianMs, bothGflops: 3 * flop / (both.medianMs * 1e6), bothRatio: baseB / both.medianMs,
+        case: c.name, threads, algorithm: alg, fwdMedianMs: fwd.medianMs, fwdMinMs: fwd.minMs, fwdGflops: flop / (fwd.minMs * 1e6), fwdRatio: baseF / fwd.minMs,
+        bothMedianMs: both.medianMs, bothMinMs: both.minMs, bothGflops: 3 * flop / (both.minMs * 1e6), bothRatio: baseB / both.minMs,
       };
       rows.push(row);
-      table.row([c.name, String(threads), alg, row.fwdMs.toFixed(3), row.fwdGflops.toFixed(1), row.fwdRatio.toFixed(2),
-        row.bothMs.toFixed(3), row.bothGflops.toFixed(1), row.bothRatio.toFixed(2)]);
+      table.row([c.name, String(threads), alg, row.fwdMedianMs.toFixed(3), row.fwdMinMs.toFixed(3), row.fwdGflops.toFixed(1), row.fwdRatio.toFixed(2),
+        row.bothMedianMs.toFixed(3), row.bothMinMs.toFixed(3), row.bothGflops.toFixed(1), row.bothRatio.toFixed(2)]);
     }
   }
 }
 setConvAlgorithm('auto');
 setThreads(threadsBefore);
-writeResults('winograd', headerLine, { note: 'ratio × = im2col median / this median (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });
+writeResults('winograd', headerLine, { note: 'ratio × = im2col min / this min (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });

@@ -14,6 +14,7 @@ import { getThreads, setThreads } from '../src/runtime/workers.js';
 import '../src/init/index.js';
 import { argValue, header, QUICK, Table, writeResults } from './lib/harness.js';
 import { readFileSync } from 'node:fs';
+import { buildModel, NETWORKS, randomBatch } from './lib/networks.js';
 
 interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number }
 const CASES: readonly Case[] = [
@@ -88,6 +89,29 @@ for (const c of CASES) {
     });
   }
 }
+// Training steps of net000 and net004 (Sequential.trainStep: forward, loss, backward, optimizer step),
+// conv algorithm im2col vs auto, models stepping in turn from the same weights (same clocks as above).
+const trainTable = new Table([['network', 8, 'l'], ['thr', 3, 'r'], ['conv', 7, 'l'], ['step min ms', 11, 'r'], ['img/s', 8, 'r'], ['auto ×', 7, 'r']]);
+const trainRows: Record<string, unknown>[] = [];
+const TRAIN_CONVS: readonly ConvAlgorithm[] = ['im2col', 'auto'];
+for (const spec of NETWORKS) {
+  if (spec.name !== 'net000' && spec.name !== 'net004') continue;
+  if (filter !== undefined && !spec.name.includes(filter)) continue;
+  const { x, y } = randomBatch(spec);
+  const models = TRAIN_CONVS.map(() => buildModel(spec));
+  for (const threads of THREADS) {
+    setThreads(threads);
+    const steps = TRAIN_CONVS.map((conv, i) => () => { setConvAlgorithm(conv); models[i].trainStep(x, y); });
+    const t = interleavedMins(steps, QUICK ? 3 : 12);
+    const ms = threads === 1 ? t.cpu : t.wall;
+    TRAIN_CONVS.forEach((conv, i) => {
+      const row = { net: spec.name, threads, conv, clock: threads === 1 ? 'cpu' : 'wall', stepMinMs: ms[i], wallMinMs: t.wall[i], imagesPerSecond: spec.batch * 1000 / ms[i], autoRatio: ms[0] / ms[1] };
+      trainRows.push(row);
+      trainTable.row([spec.name, String(threads), conv, ms[i].toFixed(2), row.imagesPerSecond.toFixed(0), i === 1 ? row.autoRatio.toFixed(2) : '']);
+    });
+  }
+}
+
 setConvAlgorithm('auto');
 setThreads(threadsBefore);
-writeResults('winograd', headerLine, { note: 'times: min over interleaved rounds, process CPU time on 1 thread, wall time on 2; ratio × = im2col min / this min (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });
+writeResults('winograd', headerLine, { training: trainRows, note: 'times: min over interleaved rounds, process CPU time on 1 thread, wall time on 2; ratio × = im2col min / this min (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });

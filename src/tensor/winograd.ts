@@ -61,7 +61,13 @@ export interface WinogradShape {
 
 /**
  * The measured rule behind `'auto'` (and the tile size of `'winograd'`): the Winograd tile for a
- * 3×3 stride-1 convolution of this shape, or 0 for im2col. See bench/RESULTS.md (Winograd section).
+ * 3×3 stride-1 convolution of this shape, or 0 for im2col. Measured with bench/winograd.ts (1 thread,
+ * CPU-time ratios to im2col, forward / forward + backward; bench/RESULTS.md, Winograd section):
+ * F(4,3) 1.55 / 1.08 on net000's conv2 (16 → 16, 24²) and 1.93 / 1.46 on net004's conv2 (32 → 64,
+ * 28²), F(2,3) below F(4,3) on both; 16 → 4 channels (net003's conv2, 14²) 0.82 / 0.81 and one input
+ * channel (every first layer) 0.2–0.4, since the transforms and the 4-channel padding then outweigh the
+ * saved multiplications. Below 8 output pixels a side F(4,3) would waste most of its tiles, so F(2,3)
+ * is taken there (not measured on the assignment networks, which have none).
  */
 export function autoWinogradTile(s: WinogradShape): 0 | WinogradTile {
   if (Math.min(s.channels, s.filters) < 8) return 0;

@@ -81,6 +81,3 @@ export {
 } from './io/model-file.js';
 export { encodeOnnx } from './io/onnx.js';
 export { fromNdarray, toNdarray } from './io/ndarray.js';
-
-// Convolution algorithm of 3×3 stride-1 layers (im2col or Winograd).
-export { setConvAlgorithm, getConvAlgorithm, type ConvAlgorithm } from './tensor/winograd.js';

@@ -9,7 +9,7 @@ import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
 import { gemm, getGemmBackend } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { Tensor } from './tensor.js';
-import { WinogradConv, winogradTileFor } from './winograd.js';
+import { WinogradConv, winogradInputGradTile, winogradTileFor, type WinogradTile } from './winograd.js';
 
 /**
  * Float budget of the stride-1 path's column matrix, which spans a group of images: the group is the
@@ -153,7 +153,7 @@ export class WideConv {
   /** Winograd engines of forward and dL/dx, by tile size (made on first use; see tensor/winograd.ts). */
   private winoForward: (WinogradConv | null)[];
   private winoInput: (WinogradConv | null)[];
-  /** The Winograd tile of the last forward (0: im2col ran), and the ReLU dy mask buffer it needs. */
+  /** The Winograd tile of the last forward's dL/dx (0: im2col), and the ReLU dy mask buffer it needs. */
   private lastTile: number;
   private dyMasked: Float32Array | null;
   /** The weights the last Winograd forward read (dL/dx uses them). */
@@ -251,7 +251,7 @@ export class WideConv {
     i32[d + D.w] = this.inPlace(w, this.wView, this.wAddr);
     i32[d + D.bias] = bias === null ? 0 : this.inPlace(bias, this.biasView, this.biasAddr);
     const tile = this.winogradTile();
-    this.lastTile = tile;
+    this.lastTile = winogradInputGradTile(tile, this.g.padH, this.g.padW);
     if (tile !== 0) {
       // The same operands the tasks would read: the caller's arrays where they live in the heap, else the copies.
       const xUsed = i32[d + D.x] === this.xAddr ? this.xView : x;
@@ -266,7 +266,7 @@ export class WideConv {
   }
 
   /** The Winograd tile setConvAlgorithm's choice gives this convolution (0: im2col; only 3×3 kernels). */
-  private winogradTile(): number {
+  private winogradTile(): 0 | WinogradTile {
     const g = this.g;
     if (g.kH !== 3 || g.kW !== 3) return 0;
     return winogradTileFor({ channels: g.channels, filters: this.filters, outH: g.outH, outW: g.outW });

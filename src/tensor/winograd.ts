@@ -88,6 +88,18 @@ export function winogradTileFor(s: WinogradShape): 0 | WinogradTile {
   }
 }
 
+/**
+ * The tile of dL/dx after a Winograd forward of tile `forwardTile` (0: dx runs the im2col gemm).
+ * Under `'auto'`, only for padded layers: dx of an unpadded layer is a padding-2 convolution over more
+ * tiles (26² outputs for net000's 24²), and there bench/winograd.ts measured the Winograd backward
+ * slower than im2col's (6.3 vs 6.1 ms, net000 conv2, 1 thread CPU time), while on net004's padded
+ * conv2 it was faster (79 vs 101 ms). The forced choices use Winograd for dx as well.
+ */
+export function winogradInputGradTile(forwardTile: 0 | WinogradTile, padH: number, padW: number): 0 | WinogradTile {
+  if (forwardTile === 0 || algorithm !== 'auto') return forwardTile;
+  return padH >= 1 && padW >= 1 ? forwardTile : 0;
+}
+
 const PLAIN = {} as const;
 
 /**

@@ -11,7 +11,7 @@ import { heapFloat32, heapStats, sharedHeap } from '../../src/runtime/heap.js';
 import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { WinogradConv, autoWinogradTile, getConvAlgorithm, setConvAlgorithm, winogradTileFor } from '../../src/tensor/winograd.js';
+import { WinogradConv, autoWinogradTile, getConvAlgorithm, setConvAlgorithm, winogradInputGradTile, winogradTileFor } from '../../src/tensor/winograd.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
 /**
@@ -224,6 +224,21 @@ describe('Conv2D with setConvAlgorithm', () => {
     }
   }
 
+  it("'auto' runs dL/dx of an unpadded layer on im2col (measured faster there) and of a padded one on Winograd", () => {
+    const dxOf = (alg: 'im2col' | 'auto', pad: number): { y: Float32Array; dx: Float32Array } => {
+      setConvAlgorithm(alg);
+      const r = step({ batch: 2, inC: 16, size: 12, filters: 16, pad }, false);
+      return { y: r.y, dx: r.dx };
+    };
+    for (const pad of [0, 1]) {
+      const ref = dxOf('im2col', pad);
+      const auto = dxOf('auto', pad);
+      expect(Array.from(auto.y), `pad ${pad}: forward runs Winograd`).not.toEqual(Array.from(ref.y));
+      if (pad === 0) expect(Array.from(auto.dx), 'pad 0: dx bits of im2col').toEqual(Array.from(ref.dx));
+      else expect(Array.from(auto.dx), 'pad 1: dx by Winograd').not.toEqual(Array.from(ref.dx));
+    }
+  });
+
   it('runs with the TypeScript gemm (a private heap; the kernels fall back to their twins) to the same tolerance', () => {
     const c = CASES[0];
     setConvAlgorithm('im2col');
@@ -244,6 +259,11 @@ describe('Conv2D with setConvAlgorithm', () => {
     expect(autoWinogradTile({ channels: 1, filters: 16, outH: 26, outW: 26 })).toBe(0);
     setConvAlgorithm('winograd');
     expect(winogradTileFor({ channels: 1, filters: 16, outH: 26, outW: 26 })).not.toBe(0);
+    expect(winogradInputGradTile(4, 0, 0)).toBe(4);
+    setConvAlgorithm('auto');
+    expect(winogradInputGradTile(4, 0, 0)).toBe(0);
+    expect(winogradInputGradTile(4, 1, 1)).toBe(4);
+    expect(winogradInputGradTile(0, 1, 1)).toBe(0);
     setConvAlgorithm('im2col');
     expect(winogradTileFor(net000conv2)).toBe(0);
     // A 5×5 layer under 'winograd4' gives the im2col bits.

@@ -16,9 +16,12 @@ const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['im2col', 'winograd2', 'winog
 /**
  * Floats of the transformed input V and products M per group of images (each gemm covers a group):
  * larger groups mean fewer, larger gemm calls (each split over the threads); smaller ones keep V and M
- * in cache between the transforms and the gemms. Picked with bench/winograd.ts.
+ * in cache between the transforms and the gemms. Measured on 1 thread (CPU time, forward, F(4,3)):
+ * 2^19 / 2^20 / 2^21 / 2^22 floats gave 1.69 / 1.71 / 1.83 / 2.08 ms on net000's conv2 and 23.6 /
+ * 22.3 / 23.5 / 27.7 ms on net004's; F(2,3) likewise. Not yet measured on 2 threads, where fewer
+ * groups mean fewer pool jobs.
  */
-export const WINOGRAD_GROUP_FLOATS = 1 << 21;
+export const WINOGRAD_GROUP_FLOATS = 1 << 20;
 
 let algorithm: ConvAlgorithm = 'auto';
 

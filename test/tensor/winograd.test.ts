@@ -172,7 +172,12 @@ describe('Conv2D with setConvAlgorithm', () => {
     { batch: 1, inC: 3, size: 7, filters: 17, pad: 0 },
     { batch: 3, inC: 16, size: 26, filters: 16, pad: 0 }, // net000's conv2
     { batch: 2, inC: 32, size: 28, filters: 64, pad: 1 }, // net004's conv2
+    { batch: 13, inC: 32, size: 28, filters: 64, pad: 1 }, // several groups of images (see the next test)
   ];
+
+  it('the last case runs in several groups of images for both tile sizes', () => {
+    for (const m of [2, 4] as const) expect(new WinogradConv(13, 32, 64, 28, 28, 1, 1, m).group).toBeLessThan(13);
+  });
 
   function step(c: Case, fuseRelu: boolean): { y: Float32Array; dx: Float32Array; dW: Float32Array; db: Float32Array } {
     const rng = testRng(5);

@@ -172,11 +172,11 @@ describe('Conv2D with setConvAlgorithm', () => {
     { batch: 1, inC: 3, size: 7, filters: 17, pad: 0 },
     { batch: 3, inC: 16, size: 26, filters: 16, pad: 0 }, // net000's conv2
     { batch: 2, inC: 32, size: 28, filters: 64, pad: 1 }, // net004's conv2
-    { batch: 13, inC: 32, size: 28, filters: 64, pad: 1 }, // several groups of images (see the next test)
+    { batch: 5, inC: 8, size: 88, filters: 8, pad: 1 }, // several groups of images (see the next test)
   ];
 
   it('the last case runs in several groups of images for both tile sizes', () => {
-    for (const m of [2, 4] as const) expect(new WinogradConv(13, 32, 64, 28, 28, 1, 1, m).group).toBeLessThan(13);
+    for (const m of [2, 4] as const) expect(new WinogradConv(5, 8, 8, 88, 88, 1, 1, m).group).toBeLessThan(5);
   });
 
   function step(c: Case, fuseRelu: boolean): { y: Float32Array; dx: Float32Array; dW: Float32Array; db: Float32Array } {
@@ -190,6 +190,15 @@ describe('Conv2D with setConvAlgorithm', () => {
     const dx = layer.backward(dy);
     const [w, b] = layer.params();
     return { y: Float32Array.from(y.data), dx: Float32Array.from(dx.data), dW: Float32Array.from(w.grad.data), db: Float32Array.from(b.grad.data) };
+  }
+
+  /** Index of the first element whose bits differ (−1: none), lengths included. */
+  function firstDifference(a: Float32Array, b: Float32Array): number {
+    if (a.length !== b.length) return Math.min(a.length, b.length);
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+    const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+    return -1;
   }
 
   function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
@@ -215,7 +224,7 @@ describe('Conv2D with setConvAlgorithm', () => {
           setThreads(2);
           const two = step(c, fuseRelu);
           if (availableCores() >= 2) {
-            for (const k of ['y', 'dx', 'dW', 'db'] as const) expect(Array.from(two[k]), `${alg} ${k}: 2 threads = 1 thread`).toEqual(Array.from(one[k]));
+            for (const k of ['y', 'dx', 'dW', 'db'] as const) expect(firstDifference(two[k], one[k]), `${alg} ${k}: 2 threads = 1 thread`).toBe(-1);
           }
           const tol = alg === 'winograd2' ? 2e-6 : 2e-5;
           close(one.y, ref.y, tol, `${alg} y`);
@@ -223,7 +232,7 @@ describe('Conv2D with setConvAlgorithm', () => {
           // dW and db run the im2col gemm either way; dy reaches them masked by the ReLU of Winograd's y,
           // which can differ from im2col's where y ≈ 0: compare loosely there, exactly without the ReLU.
           if (fuseRelu) close(one.dW, ref.dW, 1e-3, `${alg} dW`);
-          else expect(Array.from(one.dW), `${alg} dW`).toEqual(Array.from(ref.dW));
+          else expect(firstDifference(one.dW, ref.dW), `${alg} dW`).toBe(-1);
         }
       });
     }

@@ -1874,4 +1874,438 @@
             (br $cl)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $plane))))
+
+  ;; ---- Winograd convolution F(m×m, 3×3), m = 2 or 4 (α = m + 2), for 3×3 stride-1 convolutions
+  ;; (tensor/winograd.ts). Lanes are 4 channels. The input is first packed into xb[image, block of 4
+  ;; channels, Hp, Wp, 4] (zero border, so every tile reads whole: no bounds checks); the input
+  ;; transform writes V[t, tile, C4] (t < α², one slot per t), the filter transform U[t, C4, O4], and the
+  ;; products are the α² plain gemms M[t] = V[t]·U[t] with M[t, tile, O4]; the output transform then
+  ;; writes y in NCHW. Each 2-D transform is its 1-D transform along columns then along rows, through
+  ;; the destination's own slots (in place: a 1-D helper loads all its inputs before it stores).
+  ;; Every value is one f32 operation rounded as written (constants are v128.const, never locals, so
+  ;; the relaxed build fuses nothing here); twins in runtime/winograd-kernels.ts hold the same bits.
+
+  ;; Bᵀd for F(2,3): 4 vectors at s + i·ss → 4 at d + i·ds.
+  (func $wgBt4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local.set $d0 (v128.load (local.get $s)))
+    (local.set $d1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $d2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $d3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (v128.store (local.get $d) (f32x4.sub (local.get $d0) (local.get $d2)))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (f32x4.add (local.get $d1) (local.get $d2)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (f32x4.sub (local.get $d2) (local.get $d1)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (f32x4.sub (local.get $d1) (local.get $d3))))
+
+  ;; Bᵀd for F(4,3): 6 vectors → 6.
+  (func $wgBt6 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128) (local $d4 v128) (local $d5 v128)
+    (local $a v128) (local $b v128)
+    (local.set $d0 (v128.load (local.get $s)))
+    (local.set $d1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $d2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $d3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $d4 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 2)))))
+    (local.set $d5 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 5)))))
+    (v128.store (local.get $d)
+      (f32x4.add (f32x4.sub (f32x4.mul (local.get $d0) (v128.const f32x4 4 4 4 4)) (f32x4.mul (local.get $d2) (v128.const f32x4 5 5 5 5))) (local.get $d4)))
+    (v128.store (i32.add (local.get $d) (local.get $ds))
+      (f32x4.sub (f32x4.add (local.get $d3) (local.get $d4)) (f32x4.mul (f32x4.add (local.get $d1) (local.get $d2)) (v128.const f32x4 4 4 4 4))))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1)))
+      (f32x4.add (f32x4.sub (local.get $d4) (local.get $d3)) (f32x4.mul (f32x4.sub (local.get $d1) (local.get $d2)) (v128.const f32x4 4 4 4 4))))
+    (local.set $a (f32x4.sub (local.get $d4) (local.get $d2)))
+    (local.set $b (f32x4.mul (f32x4.sub (local.get $d3) (local.get $d1)) (v128.const f32x4 2 2 2 2)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (f32x4.add (local.get $a) (local.get $b)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 2))) (f32x4.sub (local.get $a) (local.get $b)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 5)))
+      (f32x4.add (f32x4.sub (f32x4.mul (local.get $d1) (v128.const f32x4 4 4 4 4)) (f32x4.mul (local.get $d3) (v128.const f32x4 5 5 5 5))) (local.get $d5))))
+
+  ;; Gg for F(2,3): 3 vectors → 4.
+  (func $wgG4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $a v128)
+    (local.set $g0 (v128.load (local.get $s)))
+    (local.set $g1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $g2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $a (f32x4.add (local.get $g0) (local.get $g2)))
+    (v128.store (local.get $d) (local.get $g0))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (f32x4.mul (f32x4.add (local.get $a) (local.get $g1)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (f32x4.mul (f32x4.sub (local.get $a) (local.get $g1)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (local.get $g2)))
+
+  ;; Gg for F(4,3): 3 vectors → 6 (constants are the float32 roundings of 1/4, −1/6, 1/24, 1/6, 1/12).
+  (func $wgG6 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $a v128) (local $c v128) (local $e v128)
+    (local.set $g0 (v128.load (local.get $s)))
+    (local.set $g1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $g2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $a (f32x4.add (local.get $g0) (local.get $g2)))
+    (local.set $c (f32x4.add (f32x4.mul (local.get $g0) (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5))
+                             (f32x4.mul (local.get $g2) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))))
+    (local.set $e (f32x4.mul (local.get $g1) (v128.const f32x4 0x1.555556p-4 0x1.555556p-4 0x1.555556p-4 0x1.555556p-4)))
+    (v128.store (local.get $d) (f32x4.mul (local.get $g0) (v128.const f32x4 0.25 0.25 0.25 0.25)))
+    (v128.store (i32.add (local.get $d) (local.get $ds))
+      (f32x4.mul (f32x4.add (local.get $a) (local.get $g1)) (v128.const f32x4 -0x1.555556p-3 -0x1.555556p-3 -0x1.555556p-3 -0x1.555556p-3)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1)))
+      (f32x4.mul (f32x4.sub (local.get $a) (local.get $g1)) (v128.const f32x4 -0x1.555556p-3 -0x1.555556p-3 -0x1.555556p-3 -0x1.555556p-3)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (f32x4.add (local.get $c) (local.get $e)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 2))) (f32x4.sub (local.get $c) (local.get $e)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 5))) (local.get $g2)))
+
+  ;; Aᵀm for F(2,3): 4 vectors → 2.
+  (func $wgAt4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local.set $m0 (v128.load (local.get $s)))
+    (local.set $m1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $m2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $m3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (v128.store (local.get $d) (f32x4.add (f32x4.add (local.get $m0) (local.get $m1)) (local.get $m2)))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (f32x4.sub (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $m3))))
+
+  ;; Aᵀm for F(4,3): 6 vectors → 4.
+  (func $wgAt6 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $m0 v128) (local $m5 v128) (local $s12 v128) (local $d12 v128) (local $s34 v128) (local $d34 v128)
+    (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $m4 v128)
+    (local.set $m0 (v128.load (local.get $s)))
+    (local.set $m1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $m2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $m3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $m4 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 2)))))
+    (local.set $m5 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 5)))))
+    (local.set $s12 (f32x4.add (local.get $m1) (local.get $m2)))
+    (local.set $d12 (f32x4.sub (local.get $m1) (local.get $m2)))
+    (local.set $s34 (f32x4.add (local.get $m3) (local.get $m4)))
+    (local.set $d34 (f32x4.sub (local.get $m3) (local.get $m4)))
+    (v128.store (local.get $d) (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)))
+    (v128.store (i32.add (local.get $d) (local.get $ds))
+      (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1)))
+      (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3)))
+      (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))))
+
+  ;; winogradPack(xb, x, lo, hi, C, H, W, padH, padW, Hp, Wp, b0): planes (image gi, channel block cb)
+  ;; [lo, hi), ⌈C/4⌉ per image: xb[gi, cb, h + padH, w + padW, l] = x[b0 + gi, 4·cb + l, h, w] for
+  ;; 4·cb + l < C. Nothing else of xb is written (border and missing channels stay 0).
+  (func (export "winogradPack")
+    (param $xb i32) (param $x i32) (param $p0 i32) (param $p1 i32) (param $C i32) (param $H i32) (param $W i32)
+    (param $padH i32) (param $padW i32) (param $Hp i32) (param $Wp i32) (param $b0 i32)
+    (local $p i32) (local $blocks i32) (local $gi i32) (local $c i32) (local $cEnd i32) (local $src i32) (local $dst i32)
+    (local $rowEnd i32) (local $h i32) (local $plane i32) (local $w i32) (local $at i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $blocks (i32.shr_u (i32.add (local.get $C) (i32.const 3)) (i32.const 2)))
+    (local.set $plane (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $blocks)))
+        (local.set $c (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
+        (local.set $cEnd (i32.add (local.get $c) (i32.const 4)))
+        (if (i32.gt_u (local.get $cEnd) (local.get $C)) (then (local.set $cEnd (local.get $C))))
+        (if (i32.eq (i32.sub (local.get $cEnd) (local.get $c)) (i32.const 4))
+          (then
+            ;; a full block: 4 pixels of the 4 channels per step, through a 4×4 transpose
+            (local.set $src (i32.add (local.get $x) (i32.mul (local.get $plane)
+              (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $C)) (local.get $c)))))
+            (local.set $dst (i32.add (local.get $xb)
+              (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $Hp)) (local.get $padH)) (local.get $Wp)) (local.get $padW))
+                       (i32.const 4))))
+            (local.set $h (i32.const 0))
+            (block $qrows
+              (loop $qrow
+                (br_if $qrows (i32.ge_u (local.get $h) (local.get $H)))
+                (local.set $w (i32.const 0))
+                (block $quads
+                  (loop $quad
+                    (br_if $quads (i32.gt_u (i32.add (local.get $w) (i32.const 4)) (local.get $W)))
+                    (local.set $at (i32.add (local.get $src) (i32.shl (local.get $w) (i32.const 2))))
+                    (local.set $r0 (v128.load (local.get $at)))
+                    (local.set $r1 (v128.load (i32.add (local.get $at) (local.get $plane))))
+                    (local.set $r2 (v128.load (i32.add (local.get $at) (i32.shl (local.get $plane) (i32.const 1)))))
+                    (local.set $r3 (v128.load (i32.add (local.get $at) (i32.mul (local.get $plane) (i32.const 3)))))
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                    (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $w) (i32.const 4))))
+                    (v128.store (local.get $at) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store offset=16 (local.get $at) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store offset=32 (local.get $at) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store offset=48 (local.get $at) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $w (i32.add (local.get $w) (i32.const 4)))
+                    (br $quad)))
+                (block $singles
+                  (loop $single
+                    (br_if $singles (i32.ge_u (local.get $w) (local.get $W)))
+                    (local.set $at (i32.add (local.get $src) (i32.shl (local.get $w) (i32.const 2))))
+                    (local.set $r0 (f32x4.replace_lane 0 (local.get $r0) (f32.load (local.get $at))))
+                    (local.set $r0 (f32x4.replace_lane 1 (local.get $r0) (f32.load (i32.add (local.get $at) (local.get $plane)))))
+                    (local.set $r0 (f32x4.replace_lane 2 (local.get $r0) (f32.load (i32.add (local.get $at) (i32.shl (local.get $plane) (i32.const 1))))))
+                    (local.set $r0 (f32x4.replace_lane 3 (local.get $r0) (f32.load (i32.add (local.get $at) (i32.mul (local.get $plane) (i32.const 3))))))
+                    (v128.store (i32.add (local.get $dst) (i32.shl (local.get $w) (i32.const 4))) (local.get $r0))
+                    (local.set $w (i32.add (local.get $w) (i32.const 1)))
+                    (br $single)))
+                (local.set $src (i32.add (local.get $src) (i32.shl (local.get $W) (i32.const 2))))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wp) (i32.const 4))))
+                (local.set $h (i32.add (local.get $h) (i32.const 1)))
+                (br $qrow)))
+            (local.set $c (local.get $cEnd))))
+        (block $chans
+          (loop $chan
+            (br_if $chans (i32.ge_u (local.get $c) (local.get $cEnd)))
+            (local.set $src (i32.add (local.get $x) (i32.mul (local.get $plane)
+              (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $C)) (local.get $c)))))
+            ;; xb[p, padH, padW, c mod 4]
+            (local.set $dst (i32.add (local.get $xb) (i32.add (i32.shl (i32.and (local.get $c) (i32.const 3)) (i32.const 2))
+              (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $Hp)) (local.get $padH)) (local.get $Wp)) (local.get $padW))
+                       (i32.const 4)))))
+            (local.set $h (i32.const 0))
+            (block $rows
+              (loop $row
+                (br_if $rows (i32.ge_u (local.get $h) (local.get $H)))
+                (local.set $rowEnd (i32.add (local.get $src) (i32.shl (local.get $W) (i32.const 2))))
+                (block $cols
+                  (loop $col
+                    (br_if $cols (i32.ge_u (local.get $src) (local.get $rowEnd)))
+                    (f32.store (i32.add (local.get $dst) (i32.shl (i32.sub (local.get $src) (i32.sub (local.get $rowEnd) (i32.shl (local.get $W) (i32.const 2)))) (i32.const 2)))
+                      (f32.load (local.get $src)))
+                    (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                    (br $col)))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wp) (i32.const 4))))
+                (local.set $h (i32.add (local.get $h) (i32.const 1)))
+                (br $row)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $chan)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; winogradInput(V, xb, S, lo, hi, m, blocks, tilesH, tilesW, Hp, Wp, slot, C4): planes (image gi,
+  ;; tile row th) [lo, hi), tilesH per image: for every tile (th, tw) and channel block cb,
+  ;; V[t, tile, 4·cb…] (t = k·α + l; slot = floats per t) = (Bᵀ d B)[k, l] of the α×α patch
+  ;; d = xb[gi, cb, th·m …, tw·m …], tile = (gi·tilesH + th)·tilesW + tw. The column pass goes to the
+  ;; plane's own α²·4 floats of S (cache-hot; V's slots lie far apart), the row pass from S to V.
+  (func (export "winogradInput")
+    (param $V i32) (param $xb i32) (param $S i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $blocks i32)
+    (param $tilesH i32) (param $tilesW i32) (param $Hp i32) (param $Wp i32) (param $slot i32) (param $C4 i32)
+    (local $p i32) (local $gi i32) (local $th i32) (local $tw i32) (local $cb i32) (local $src i32) (local $dst i32) (local $a i32)
+    (local $s i32) (local $rowStride i32) (local $slotB i32) (local $sp i32) (local $aB i32)
+    (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $aB (i32.shl (local.get $a) (i32.const 4)))
+    (local.set $rowStride (i32.shl (local.get $Wp) (i32.const 4)))
+    (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $tilesH)))
+        (local.set $th (i32.rem_u (local.get $p) (local.get $tilesH)))
+        (local.set $sp (i32.add (local.get $S) (i32.mul (local.get $p) (i32.mul (local.get $a) (local.get $aB)))))
+        (local.set $tw (i32.const 0))
+        (block $tiles
+          (loop $tileLoop
+            (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+            (local.set $cb (i32.const 0))
+            (block $cbs
+              (loop $cbLoop
+                (br_if $cbs (i32.ge_u (local.get $cb) (local.get $blocks)))
+                (local.set $src (i32.add (local.get $xb) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $gi) (local.get $blocks)) (local.get $cb)) (local.get $Hp))
+                                             (i32.mul (local.get $th) (local.get $m))) (local.get $Wp))
+                           (i32.mul (local.get $tw) (local.get $m)))
+                  (i32.const 4))))
+                (local.set $dst (i32.add (local.get $V) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $tilesW)) (local.get $tw)) (local.get $C4)) (i32.shl (local.get $cb) (i32.const 2)))
+                  (i32.const 2))))
+                ;; columns: d[·, s] → S[k·α + s]
+                (local.set $s (i32.const 0))
+                (block $cols
+                  (loop $col
+                    (br_if $cols (i32.ge_u (local.get $s) (local.get $a)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgBt4 (i32.add (local.get $src) (i32.shl (local.get $s) (i32.const 4))) (local.get $rowStride)
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)))
+                      (else (call $wgBt6 (i32.add (local.get $src) (i32.shl (local.get $s) (i32.const 4))) (local.get $rowStride)
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $col)))
+                ;; rows: S[k·α + ·] → V[k·α + ·]
+                (local.set $s (i32.const 0))
+                (block $krows
+                  (loop $krow
+                    (br_if $krows (i32.ge_u (local.get $s) (local.get $a)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgBt4 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
+                      (else (call $wgBt6 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $krow)))
+                (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
+                (br $cbLoop)))
+            (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
+            (br $tileLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; winogradFilter(U, w, lo, hi, m, C, O, sO, sC, flip, slot, O4): planes (c, ob) [lo, hi), ⌈O/4⌉ per
+  ;; input channel: U[t, c, 4·ob…] (slot floats per t) = (G g Gᵀ)[k, l] of the 3×3 filters
+  ;; g[o][i][j] = w[o·sO + c·sC + r] with r = i·3 + j, or 8 − r when flip = 1 (lanes o ≥ O read 0).
+  (func (export "winogradFilter")
+    (param $U i32) (param $w i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $C i32) (param $O i32)
+    (param $sO i32) (param $sC i32) (param $flip i32) (param $slot i32) (param $O4 i32)
+    (local $p i32) (local $blocks i32) (local $c i32) (local $o0 i32) (local $dst i32) (local $a i32) (local $slotB i32)
+    (local $r i32) (local $tap i32) (local $q i32) (local $v v128) (local $s i32) (local $at i32)
+    (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $O) (i32.const 3)) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $c (i32.div_u (local.get $p) (local.get $blocks)))
+        (local.set $o0 (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
+        (local.set $dst (i32.add (local.get $U) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $O4)) (local.get $o0)) (i32.const 2))))
+        ;; g[i][j] (4 filters) → U[i·α + j]
+        (local.set $r (i32.const 0))
+        (block $taps
+          (loop $tapLoop
+            (br_if $taps (i32.ge_u (local.get $r) (i32.const 9)))
+            (local.set $tap (select (i32.sub (i32.const 8) (local.get $r)) (local.get $r) (local.get $flip)))
+            (local.set $v (v128.const i32x4 0 0 0 0))
+            (local.set $q (i32.const 0))
+            (block $lanes
+              (loop $lane
+                (br_if $lanes (i32.or (i32.ge_u (local.get $q) (i32.const 4)) (i32.ge_u (i32.add (local.get $o0) (local.get $q)) (local.get $O))))
+                (local.set $at (i32.add (local.get $w) (i32.shl (i32.add (i32.add
+                  (i32.mul (i32.add (local.get $o0) (local.get $q)) (local.get $sO)) (i32.mul (local.get $c) (local.get $sC))) (local.get $tap)) (i32.const 2))))
+                (if (i32.eqz (local.get $q)) (then (local.set $v (f32x4.replace_lane 0 (local.get $v) (f32.load (local.get $at))))))
+                (if (i32.eq (local.get $q) (i32.const 1)) (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (local.get $at))))))
+                (if (i32.eq (local.get $q) (i32.const 2)) (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (local.get $at))))))
+                (if (i32.eq (local.get $q) (i32.const 3)) (then (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (local.get $at))))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $lane)))
+            (v128.store (i32.add (local.get $dst) (i32.mul (local.get $slotB)
+              (i32.add (i32.mul (i32.div_u (local.get $r) (i32.const 3)) (local.get $a)) (i32.rem_u (local.get $r) (i32.const 3)))))
+              (local.get $v))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $tapLoop)))
+        ;; columns j: U[i·α + j], i < 3 → U[k·α + j], k < α; then rows k in place
+        (local.set $s (i32.const 0))
+        (block $cols
+          (loop $col
+            (br_if $cols (i32.ge_u (local.get $s) (i32.const 3)))
+            (if (i32.eq (local.get $m) (i32.const 2))
+              (then (call $wgG4 (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
+                                (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))))
+              (else (call $wgG6 (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
+                                (i32.add (local.get $dst) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br $col)))
+        (local.set $s (i32.const 0))
+        (block $krows
+          (loop $krow
+            (br_if $krows (i32.ge_u (local.get $s) (local.get $a)))
+            (if (i32.eq (local.get $m) (i32.const 2))
+              (then (call $wgG4 (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)
+                                (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
+              (else (call $wgG6 (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)
+                                (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br $krow)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; winogradOutput(y, M, bias, S, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, relu, b0):
+  ;; planes (image gi, tile row th) [lo, hi), tilesH per image: for every tile and block of 4 filters,
+  ;; Y = Aᵀ M A over M[t, tile, 4·ob…] (the column pass into the plane's α²·4 floats of S, the row pass
+  ;; in place there), then y[b0 + gi, o, th·m + k, tw·m + l] = Y[k, l] + bias[o] (through a ReLU when
+  ;; relu = 1: +0 for v ≤ 0, so NaN passes) for the positions inside outH × outW and o < O. bias has O4 floats.
+  (func (export "winogradOutput")
+    (param $y i32) (param $M i32) (param $bias i32) (param $S i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $O i32)
+    (param $tilesH i32) (param $tilesW i32) (param $outH i32) (param $outW i32) (param $slot i32) (param $O4 i32)
+    (param $relu i32) (param $b0 i32)
+    (local $p i32) (local $blocks i32) (local $gi i32) (local $th i32) (local $ob i32) (local $o0 i32) (local $lanes i32) (local $tw i32)
+    (local $src i32) (local $a i32) (local $aB i32) (local $slotB i32) (local $s i32) (local $k i32) (local $l i32) (local $wc i32)
+    (local $bv v128) (local $v v128) (local $zero v128) (local $plane i32) (local $yAt i32) (local $kEnd i32) (local $lEnd i32) (local $sp i32)
+    (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $aB (i32.shl (local.get $a) (i32.const 4)))
+    (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $O) (i32.const 3)) (i32.const 2)))
+    (local.set $plane (i32.shl (i32.mul (local.get $outH) (local.get $outW)) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $tilesH)))
+        (local.set $th (i32.rem_u (local.get $p) (local.get $tilesH)))
+        (local.set $sp (i32.add (local.get $S) (i32.mul (local.get $p) (i32.mul (local.get $a) (local.get $aB)))))
+        (local.set $kEnd (i32.sub (local.get $outH) (i32.mul (local.get $th) (local.get $m))))
+        (if (i32.gt_s (local.get $kEnd) (local.get $m)) (then (local.set $kEnd (local.get $m))))
+        (local.set $tw (i32.const 0))
+        (block $tiles
+          (loop $tileLoop
+            (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+            (local.set $lEnd (i32.sub (local.get $outW) (i32.mul (local.get $tw) (local.get $m))))
+            (if (i32.gt_s (local.get $lEnd) (local.get $m)) (then (local.set $lEnd (local.get $m))))
+            (local.set $ob (i32.const 0))
+            (block $obs
+              (loop $obLoop
+                (br_if $obs (i32.ge_u (local.get $ob) (local.get $blocks)))
+                (local.set $o0 (i32.shl (local.get $ob) (i32.const 2)))
+                (local.set $lanes (i32.sub (local.get $O) (local.get $o0)))
+                (if (i32.gt_u (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+                (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2)))))
+                ;; y[b0 + gi, o0, th·m, tw·m]
+                (local.set $yAt (i32.add (i32.add (local.get $y) (i32.mul (local.get $plane)
+                  (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $O)) (local.get $o0))))
+                  (i32.shl (i32.add (i32.mul (i32.mul (local.get $th) (local.get $m)) (local.get $outW)) (i32.mul (local.get $tw) (local.get $m))) (i32.const 2))))
+                (local.set $src (i32.add (local.get $M) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $tilesW)) (local.get $tw)) (local.get $O4)) (local.get $o0))
+                  (i32.const 2))))
+                ;; columns: M[(·)·α + s] → S[k·α + s], k < m
+                (local.set $s (i32.const 0))
+                (block $cols
+                  (loop $col
+                    (br_if $cols (i32.ge_u (local.get $s) (local.get $a)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgAt4 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)))
+                      (else (call $wgAt6 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))
+                                         (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $col)))
+                (local.set $k (i32.const 0))
+                (block $krows
+                  (loop $krow
+                    (br_if $krows (i32.ge_u (local.get $k) (local.get $kEnd)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgAt4 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
+                      (else (call $wgAt6 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                         (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16))))
+                    (local.set $l (i32.const 0))
+                    (block $ls
+                      (loop $lLoop
+                        (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
+                        (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
+                                                 (local.get $bv)))
+                        (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
+                        (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
+                        (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
+                        (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+                          (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
+                          (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                            (f32.store (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
+                            (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                              (f32.store (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))))))))
+                        (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                        (br $lLoop)))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $krow)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
+                (br $obLoop)))
+            (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
+            (br $tileLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
 )

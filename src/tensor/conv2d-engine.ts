@@ -9,6 +9,7 @@ import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
 import { gemm, getGemmBackend } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { Tensor } from './tensor.js';
+import { WinogradConv, winogradInputGradTile, winogradTileFor, type WinogradTile } from './winograd.js';
 
 /**
  * Float budget of the stride-1 path's column matrix, which spans a group of images: the group is the
@@ -149,6 +150,14 @@ export class WideConv {
   private dWPartAddr: number;
   private dWPartView: Float32Array;
   private biasPartAddr: number;
+  /** Winograd engines of forward and dL/dx, by tile size (made on first use; see tensor/winograd.ts). */
+  private winoForward: (WinogradConv | null)[];
+  private winoInput: (WinogradConv | null)[];
+  /** The Winograd tile of the last forward's dL/dx (0: im2col), and the ReLU dy mask buffer it needs. */
+  private lastTile: number;
+  private dyMasked: Float32Array | null;
+  /** The weights the last Winograd forward read (dL/dx uses them). */
+  private winoW: Float32Array;
 
   constructor(batch: number, filters: number, useBias: boolean, g: ConvGeometry, heap: ConvHeap | null) {
     const { channels, height, width, kH, kW, outH, outW, padH, padW } = g;
@@ -200,6 +209,11 @@ export class WideConv {
     this.dWPartView = new Float32Array(0);
     this.biasPartAddr = 0;
     this.dxTensor = null;
+    this.winoForward = [null, null, null, null, null];
+    this.winoInput = [null, null, null, null, null];
+    this.lastTile = 0;
+    this.dyMasked = null;
+    this.winoW = new Float32Array(0);
     const i32 = this.heap.i32;
     const d = this.desc >>> 2;
     const words: [number, number][] = [
@@ -236,8 +250,41 @@ export class WideConv {
     i32[d + D.x] = this.inPlace(x, this.xView, this.xAddr);
     i32[d + D.w] = this.inPlace(w, this.wView, this.wAddr);
     i32[d + D.bias] = bias === null ? 0 : this.inPlace(bias, this.biasView, this.biasAddr);
+    const tile = this.winogradTile();
+    this.lastTile = winogradInputGradTile(tile, this.g.padH, this.g.padW);
+    if (tile !== 0) {
+      // The same operands the tasks would read: the caller's arrays where they live in the heap, else the copies.
+      const xUsed = i32[d + D.x] === this.xAddr ? this.xView : x;
+      const wUsed = i32[d + D.w] === this.wAddr ? this.wView : w;
+      const bUsed = bias === null ? null : i32[d + D.bias] === this.biasAddr ? this.biasView : bias;
+      this.winoW = wUsed;
+      this.winograd(this.winoForward, tile, false).run(this.y.data, xUsed, wUsed, false, bUsed, relu);
+      return this.y;
+    }
     this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
     return this.y;
+  }
+
+  /** The Winograd tile setConvAlgorithm's choice gives this convolution (0: im2col; only 3×3 kernels). */
+  private winogradTile(): 0 | WinogradTile {
+    const g = this.g;
+    if (g.kH !== 3 || g.kW !== 3) return 0;
+    return winogradTileFor({ channels: g.channels, filters: this.filters, outH: g.outH, outW: g.outW });
+  }
+
+  /** The forward (or, with `input`, the dL/dx) Winograd engine of tile `tile`, made on first use. */
+  private winograd(list: (WinogradConv | null)[], tile: number, input: boolean): WinogradConv {
+    let engine = list[tile];
+    if (engine === null) {
+      const { channels, height, width, outH, outW, padH, padW } = this.g;
+      const m = tile === 2 ? 2 : 4;
+      // dL/dx is the 3×3 stride-1 convolution of dy padded by 2 − pad with the flipped, transposed kernels.
+      engine = input
+        ? new WinogradConv(this.batch, this.filters, channels, outH, outW, 2 - padH, 2 - padW, m)
+        : new WinogradConv(this.batch, channels, this.filters, height, width, padH, padW, m);
+      list[tile] = engine;
+    }
+    return engine;
   }
 
   /**
@@ -263,9 +310,11 @@ export class WideConv {
     const i32 = heap.i32;
     const d = this.desc >>> 2;
     i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
-    i32[d + D.dx] = needInputGrad ? this.dxAddr : 0;
+    const tile = this.lastTile;
+    // After a Winograd forward, dx is a Winograd convolution too; the tasks then do dW and db only.
+    i32[d + D.dx] = needInputGrad && tile === 0 ? this.dxAddr : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
-    if (needInputGrad) {
+    if (needInputGrad && tile === 0) {
       // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from the W forward read.
       const { channels, kH, kW } = this.g;
       const kk = kH * kW;
@@ -294,7 +343,21 @@ export class WideConv {
         gradB[o] += sum;
       }
     }
+    if (needInputGrad && tile !== 0) this.winogradInputGrad(dy, tile);
     return needInputGrad ? this.dxTensor : null;
+  }
+
+  /** dx = the Winograd convolution of dy (masked by the fused ReLU's y > 0) with the flipped, transposed W. */
+  private winogradInputGrad(dy: Float32Array, tile: number): void {
+    const i32 = this.heap.i32;
+    const d = this.desc >>> 2;
+    let dyUsed = i32[d + D.dy] === this.dyAddr ? this.dyView : dy;
+    if (i32[d + D.relu] === 1) {
+      this.dyMasked ??= heapFloat32(this.y.size);
+      RELU_BACKWARD.run(this.y.size, this.dyMasked, dyUsed, this.y.data);
+      dyUsed = this.dyMasked;
+    }
+    this.winograd(this.winoInput, tile, true).run((this.dxTensor as Tensor).data, dyUsed, this.winoW, true, null, false);
   }
 
   private allocBackward(): void {

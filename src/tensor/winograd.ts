@@ -1,0 +1,232 @@
+// winograd.ts: Winograd convolution F(m×m, 3×3) (m = 2 or 4) for 3×3 stride-1 layers: the engine
+// (pack, input / filter / output transforms as kernel-table kernels, products as α² gemms), the
+// algorithm switch (`setConvAlgorithm`) and the measured rule that picks it per layer shape.
+import { heapFloat32 } from '../runtime/heap.js';
+import { WINOGRAD_FILTER, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_PACK } from '../runtime/winograd-kernels.js';
+import { gemm } from './gemm.js';
+
+/** Output tile size of a Winograd transform: F(2×2,3×3) or F(4×4,3×3). */
+export type WinogradTile = 2 | 4;
+
+/** How Conv2D's 3×3 stride-1 layers convolve: see {@link setConvAlgorithm}. */
+export type ConvAlgorithm = 'im2col' | 'winograd2' | 'winograd4' | 'winograd' | 'auto';
+
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['im2col', 'winograd2', 'winograd4', 'winograd', 'auto'];
+
+/**
+ * Floats of the transformed input V and products M per group of images (each gemm covers a group):
+ * larger groups mean fewer, larger gemm calls (each split over the threads); smaller ones keep V and M
+ * in cache between the transforms and the gemms. Measured on 1 thread (CPU time, forward, F(4,3)):
+ * 2^19 / 2^20 / 2^21 / 2^22 floats gave 1.69 / 1.71 / 1.83 / 2.08 ms on net000's conv2 and 23.6 /
+ * 22.3 / 23.5 / 27.7 ms on net004's; F(2,3) likewise. Not yet measured on 2 threads, where fewer
+ * groups mean fewer pool jobs.
+ */
+export const WINOGRAD_GROUP_FLOATS = 1 << 20;
+
+let algorithm: ConvAlgorithm = 'auto';
+
+/**
+ * Chooses how Conv2D's 3×3 stride-1 convolutions (forward and dL/dx) run, process-wide; returns the
+ * previous choice. `'im2col'`: the im2col + gemm path (the reference). `'winograd2'` / `'winograd4'`:
+ * Winograd F(2×2,3×3) / F(4×4,3×3) wherever it applies. `'winograd'`: Winograd with the tile size of
+ * the measured rule. `'auto'` (default): the measured rule ({@link winogradTileFor}) decides per layer
+ * shape, im2col included. dL/dW always runs the im2col gemm. Layers read the choice at each forward.
+ *
+ * Error: Winograd sums through transforms with constants (F(4,3): up to 8 and 1/24), so it rounds
+ * more than im2col. Measured max |error| relative to the largest magnitude sum Σ|w·x| of an output
+ * (random / adversarial inputs with magnitudes 1e-4 … 1e4): F(2,3) 1e-7 / 2e-7, F(4,3) 1.8e-6 /
+ * 3.7e-6; relative to the largest |y|, up to 3.4e-7 for F(2,3) and 6.1e-6 for F(4,3). The tests
+ * (test/tensor/winograd.test.ts) hold 4e-7 and 8e-6. Non-finite inputs: a NaN or infinity reaches every
+ * output whose window holds it, as with im2col, but also the other outputs of its tiles (as NaN: the
+ * transforms subtract), within the same image; use `'im2col'` where exact non-finite placement matters.
+ */
+export function setConvAlgorithm(choice: ConvAlgorithm): ConvAlgorithm {
+  if (!CONV_ALGORITHMS.includes(choice)) {
+    throw new RangeError(`setConvAlgorithm: algorithm must be one of ${CONV_ALGORITHMS.join(', ')}, got ${String(choice)}`);
+  }
+  const previous = algorithm;
+  algorithm = choice;
+  return previous;
+}
+
+/** The choice made with {@link setConvAlgorithm} (`'auto'` unless changed). */
+export function getConvAlgorithm(): ConvAlgorithm {
+  return algorithm;
+}
+
+/** The shape of a stride-1 3×3 convolution as the selection rule sees it. */
+export interface WinogradShape {
+  readonly channels: number;
+  readonly filters: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/**
+ * The measured rule behind `'auto'` (and the tile size of `'winograd'`): the Winograd tile for a
+ * 3×3 stride-1 convolution of this shape, or 0 for im2col. Measured with bench/winograd.ts (1 thread,
+ * CPU-time ratios to im2col, forward / forward + backward; bench/RESULTS.md, Winograd section):
+ * F(4,3) 1.55 / 1.08 on net000's conv2 (16 → 16, 24²) and 1.93 / 1.46 on net004's conv2 (32 → 64,
+ * 28²), F(2,3) below F(4,3) on both; 16 → 4 channels (net003's conv2, 14²) 0.82 / 0.81 and one input
+ * channel (every first layer) 0.2–0.4, since the transforms and the 4-channel padding then outweigh the
+ * saved multiplications. Below 8 output pixels a side F(4,3) would waste most of its tiles, so F(2,3)
+ * is taken there (not measured on the assignment networks, which have none).
+ */
+export function autoWinogradTile(s: WinogradShape): 0 | WinogradTile {
+  if (Math.min(s.channels, s.filters) < 8) return 0;
+  return s.outH >= 8 && s.outW >= 8 ? 4 : 2;
+}
+
+/**
+ * The Winograd tile the current {@link setConvAlgorithm} choice gives a 3×3 stride-1 convolution of
+ * this shape, or 0 for the im2col path.
+ */
+export function winogradTileFor(s: WinogradShape): 0 | WinogradTile {
+  switch (algorithm) {
+    case 'im2col': return 0;
+    case 'winograd2': return 2;
+    case 'winograd4': return 4;
+    case 'winograd': return autoWinogradTile(s) || (s.outH >= 8 && s.outW >= 8 ? 4 : 2);
+    default: return autoWinogradTile(s);
+  }
+}
+
+/**
+ * The tile of dL/dx after a Winograd forward of tile `forwardTile` (0: dx runs the im2col gemm).
+ * Under `'auto'`, only for padded layers: dx of an unpadded layer is a padding-2 convolution over more
+ * tiles (26² outputs for net000's 24²), and there bench/winograd.ts measured the Winograd backward
+ * slower than im2col's (6.3 vs 6.1 ms, net000 conv2, 1 thread CPU time), while on net004's padded
+ * conv2 it was faster (79 vs 101 ms). The forced choices use Winograd for dx as well.
+ */
+export function winogradInputGradTile(forwardTile: 0 | WinogradTile, padH: number, padW: number): 0 | WinogradTile {
+  if (forwardTile === 0 || algorithm !== 'auto') return forwardTile;
+  return padH >= 1 && padW >= 1 ? forwardTile : 0;
+}
+
+const PLAIN = {} as const;
+
+/**
+ * One Winograd F(m×m, 3×3) convolution of a fixed shape and batch: y[batch, outC, outH, outW] =
+ * conv(x[batch, inC, H, W], w) (+ bias, through a ReLU if asked), stride 1, zero padding
+ * (padH, padW) ≤ 2, any H and W (edge tiles are cut). Images run in groups (see
+ * {@link WINOGRAD_GROUP_FLOATS}); per group: winograd-pack (x into a zero-bordered, channel-blocked
+ * copy), winograd-input (V[t, tile, C4]), the α² gemms M[t] = V[t]·U[t] (U[t, C4, O4] from
+ * winograd-filter, once per call), and winograd-output. Every kernel splits over planes (one thread
+ * each) and the gemms split their output, so the bits do not depend on the thread count. Buffers are
+ * made once, in the shared heap when there is one (else the kernels' twins run on plain arrays).
+ */
+export class WinogradConv {
+  readonly batch: number;
+  readonly m: WinogradTile;
+  readonly inC: number;
+  readonly outC: number;
+  readonly outH: number;
+  readonly outW: number;
+  /** Images per group. */
+  readonly group: number;
+  private readonly H: number;
+  private readonly W: number;
+  private readonly padH: number;
+  private readonly padW: number;
+  private readonly C4: number;
+  private readonly O4: number;
+  private readonly tilesH: number;
+  private readonly tilesW: number;
+  private readonly Hp: number;
+  private readonly Wp: number;
+  private readonly vSlot: number;
+  private readonly mSlot: number;
+  private readonly uSlot: number;
+  private readonly xb: Float32Array;
+  private readonly V: Float32Array;
+  private readonly U: Float32Array;
+  private readonly M: Float32Array;
+  private readonly biasPad: Float32Array;
+  /** α²·4 floats per (image, tile row) plane of the input and output transforms. */
+  private readonly scratch: Float32Array;
+  private readonly vViews: Float32Array[];
+  private readonly uViews: Float32Array[];
+  private readonly mViews: Float32Array[];
+
+  constructor(batch: number, inC: number, outC: number, height: number, width: number, padH: number, padW: number, m: WinogradTile) {
+    if (m !== 2 && m !== 4) throw new RangeError(`WinogradConv: tile must be 2 or 4, got ${String(m)}`);
+    if (!(padH >= 0 && padH <= 2 && padW >= 0 && padW <= 2)) throw new RangeError(`WinogradConv: padding must be in [0, 2], got ${padH}, ${padW}`);
+    const outH = height + 2 * padH - 2;
+    const outW = width + 2 * padW - 2;
+    if (outH < 1 || outW < 1) throw new RangeError(`WinogradConv: a ${height}×${width} input with padding ${padH}, ${padW} has no 3×3 output`);
+    this.batch = batch;
+    this.m = m;
+    this.inC = inC;
+    this.outC = outC;
+    this.outH = outH;
+    this.outW = outW;
+    this.H = height;
+    this.W = width;
+    this.padH = padH;
+    this.padW = padW;
+    this.C4 = Math.ceil(inC / 4) * 4;
+    this.O4 = Math.ceil(outC / 4) * 4;
+    this.tilesH = Math.ceil(outH / m);
+    this.tilesW = Math.ceil(outW / m);
+    this.Hp = this.tilesH * m + 2;
+    this.Wp = this.tilesW * m + 2;
+    const a2 = (m + 2) * (m + 2);
+    const tiles = this.tilesH * this.tilesW;
+    const perImage = a2 * tiles * (this.C4 + this.O4);
+    const maxGroup = Math.max(1, Math.min(batch, Math.floor(WINOGRAD_GROUP_FLOATS / perImage)));
+    // Even groups: the last one is not a small remainder.
+    this.group = Math.ceil(batch / Math.ceil(batch / maxGroup));
+    const T = this.group * tiles;
+    // One cache line between slots: slots a multiple of 4 KiB apart would all map to the same cache sets.
+    this.vSlot = T * this.C4 + 16;
+    this.mSlot = T * this.O4 + 16;
+    this.uSlot = this.C4 * this.O4;
+    this.xb = heapFloat32(this.group * (this.C4 / 4) * this.Hp * this.Wp * 4);
+    this.V = heapFloat32(a2 * this.vSlot);
+    this.U = heapFloat32(a2 * this.uSlot);
+    this.M = heapFloat32(a2 * this.mSlot);
+    this.biasPad = heapFloat32(this.O4);
+    this.scratch = heapFloat32(this.group * this.tilesH * a2 * 4);
+    this.vViews = [];
+    this.uViews = [];
+    this.mViews = [];
+    for (let t = 0; t < a2; t++) {
+      this.vViews.push(this.V.subarray(t * this.vSlot, (t + 1) * this.vSlot - 16));
+      this.uViews.push(this.U.subarray(t * this.uSlot, (t + 1) * this.uSlot));
+      this.mViews.push(this.M.subarray(t * this.mSlot, (t + 1) * this.mSlot - 16));
+    }
+  }
+
+  /**
+   * y = conv(x, w) (+ bias) (ReLU if `relu`) for the whole batch. `w` is [outC, inC, 3, 3], or with
+   * `flipped` the weights of the transposed convolution: [inC, outC, 3, 3] used rotated by 180° and
+   * channel-transposed (dL/dx of a forward conv). `y` must not alias `x`. Returns `y`.
+   */
+  run(y: Float32Array, x: Float32Array, w: Float32Array, flipped: boolean, bias: Float32Array | null, relu: boolean): Float32Array {
+    const { m, inC, outC, C4, O4, tilesH, tilesW, Hp, Wp, H, W, padH, padW, outH, outW } = this;
+    if (x.length < this.batch * inC * H * W) throw new RangeError(`WinogradConv: x has ${x.length} floats, need ${this.batch * inC * H * W}`);
+    if (y.length < this.batch * outC * outH * outW) throw new RangeError(`WinogradConv: y has ${y.length} floats, need ${this.batch * outC * outH * outW}`);
+    if (w.length < outC * inC * 9) throw new RangeError(`WinogradConv: w has ${w.length} floats, need ${outC * inC * 9}`);
+    const a = m + 2;
+    const a2 = a * a;
+    const cBlocks = C4 / 4;
+    const oBlocks = O4 / 4;
+    const sO = flipped ? 9 : inC * 9;
+    const sC = flipped ? outC * 9 : 9;
+    WINOGRAD_FILTER.runPlanes(inC * oBlocks, 4 * a2 * 6, this.U, w, m, inC, outC, sO, sC, flipped ? 1 : 0, this.uSlot, O4);
+    const biasPad = this.biasPad;
+    if (bias !== null) for (let o = 0; o < outC; o++) biasPad[o] = bias[o];
+    else biasPad.fill(0);
+    const tiles = tilesH * tilesW;
+    const tileWork = 4 * a2 * 4;
+    for (let b0 = 0; b0 < this.batch; b0 += this.group) {
+      const G = Math.min(this.group, this.batch - b0);
+      WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
+      WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
+      const T = G * tiles;
+      for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
+      WINOGRAD_OUTPUT.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, y, this.M, biasPad, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
+    }
+    return y;
+  }
+}

@@ -1,7 +1,7 @@
 // buffers.ts: where op results and gradients get their memory. Outside a StepBuffers round each one is
 // a fresh shared-heap array (freed when garbage-collected); inside, a repeated computation (a training
 // step) gets back the arrays of its previous round in order, so a steady loop allocates nothing.
-import { fillFloat32, heapFloat32, heapStats } from '../runtime/heap.js';
+import { fillFloat32, heapFloat32, heapInt32, heapStats } from '../runtime/heap.js';
 
 let active: StepBuffers | null = null;
 
@@ -31,6 +31,15 @@ export function setOpHeapSoftLimit(bytes: number): number {
 export function opArray(length: number): Float32Array {
   if (active !== null) return active.take(length);
   return heapStats().liveBytes < softLimit ? heapFloat32(length) : new Float32Array(length);
+}
+
+/** As {@link opArray}, for int32 state an op keeps for backward (max pooling's argmax). */
+export function opInt32Array(length: number): Int32Array {
+  if (active !== null) {
+    const floats = active.take(length); // held by the pool, so the view's block stays allocated
+    return new Int32Array(floats.buffer, floats.byteOffset, length);
+  }
+  return heapStats().liveBytes < softLimit ? heapInt32(length) : new Int32Array(length);
 }
 
 /**

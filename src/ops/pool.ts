@@ -3,6 +3,7 @@
 import { avgPool2dBackward, avgPool2dForward, heapInt32, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { alloc, asVar, checkOptions, readSize2, record, tracking, type Size2 } from './nn-common.js';
+import { opInt32Array } from './buffers.js';
 import type { OpInput, Variable } from './variable.js';
 
 /** Options of {@link maxPool2d} (PyTorch's `F.max_pool2d` with dilation 1, ceil_mode false). */
@@ -63,7 +64,7 @@ export function maxPool2d(xIn: OpInput, options: MaxPool2dOptions): Variable {
   const outSize = g.batch * g.channels * g.outH * g.outW;
   const y = alloc(outSize);
   // The kernel always writes argmax; only a recorded op keeps it (for backward).
-  const argmax = tracking([x]) ? heapInt32(outSize) : argmaxScratch(outSize);
+  const argmax = tracking([x]) ? opInt32Array(outSize) : argmaxScratch(outSize);
   maxPool2dForward(y, argmax, x.data, g);
   return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(alloc(x.size), dy, argmax, g)]);
 }

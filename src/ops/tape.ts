@@ -2,6 +2,8 @@
 // (noGrad scopes), one Node per recorded op with the variables it saved and their versions, gradient
 // accumulation into leaves, and freeing the graph after a backward pass unless it is retained.
 
+import { opArray } from './buffers.js';
+
 /** Any misuse of autograd: backward through a freed graph, a saved tensor modified in place, a non-scalar backward without a gradient. */
 export class AutogradError extends Error {
   constructor(message: string) {
@@ -166,7 +168,7 @@ export function runBackward(root: TapeVariable, gradient: Float32Array, retainGr
         addInto(prev, gi);
       } else {
         // Neither array may be written: they can be another node's gradient or saved state.
-        const sum = new Float32Array(prev.length);
+        const sum = opArray(prev.length);
         for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
         owned.add(sum);
         grads.set(input.node, sum);

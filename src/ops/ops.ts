@@ -25,3 +25,4 @@ installVariableOps({
   reshape, transpose, permute, squeeze, unsqueeze, flatten, slice, select, indexSelect, pad, concat, stack,
   relu, leakyRelu, tanh, sigmoid, gelu, silu, softmax, logSoftmax,
 });
+export * from './nn.js';

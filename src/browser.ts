@@ -58,6 +58,11 @@ export {
   Sequential, NonFiniteError,
   type SequentialOptions, type CompileOptions, type FitOptions, type History, type EvaluateResult, type SequentialConfig,
 } from './model/index.js';
+// Models as classes: Module, Parameter, the built-in layers as modules (`nn`), the module registry.
+export {
+  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName,
+  type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
+} from './model/index.js';
 
 // Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV text.
 export { fit, evaluate, predict, Trainer, type Trainable, type TrainerOptions, type EpochSchedule } from './train/fit.js';

@@ -1,19 +1,22 @@
-// Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys; fit / evaluate / predict
-// delegate to the training loop in src/train/fit.ts.
+// Sequential: a stack of layers with PyTorch nn.Sequential state-dict keys, and a Module: inside another
+// module its forward of a Variable records one op. fit / evaluate / predict delegate to src/train/fit.ts.
 import { createLayer, type Buffer, type Layer } from '../layers/index.js';
-import { createLoss, type Loss } from '../losses/index.js';
-import { createOptimizer, type Optimizer } from '../optimizers/index.js';
+import type { Loss } from '../losses/index.js';
+import type { Optimizer } from '../optimizers/index.js';
+import { AutogradError, Node, isGradEnabled } from '../ops/tape.js';
+import { Variable } from '../ops/variable.js';
 import { fillFloat32 } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
-import { argmaxRows } from '../tensor/reduce.js';
 import {
-  NonFiniteError, evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
+  evaluate, predict, Trainer, type EvaluateResult, type FitOptions, type History, type Trainable,
 } from '../train/fit.js';
-import { METRIC_NAMES } from '../train/metrics.js';
+import { resolveCompileOptions, type CompileOptions } from './compile.js';
+import { Module, classesOf } from './module.js';
 
 export { NonFiniteError, type EpochSchedule, type EvaluateResult, type FitOptions, type History } from '../train/fit.js';
+export type { CompileOptions, Spec } from './compile.js';
 
 /** Options of the {@link Sequential} constructor. */
 export interface SequentialOptions {
@@ -23,38 +26,21 @@ export interface SequentialOptions {
   readonly seed?: number;
 }
 
-/** A registry name, `{ name, ...config }`, or a ready instance. */
-export type Spec<T> = string | ({ name: string } & Record<string, unknown>) | T;
-
-export interface CompileOptions {
-  readonly optimizer: Spec<Optimizer>;
-  readonly loss: Spec<Loss>;
-  /** Only `'accuracy'` so far. */
-  readonly metrics?: readonly string[];
-}
-
 /** The serialisable architecture: registry names and configs, no code. */
-export interface SequentialConfig {
+export type SequentialConfig = {
   readonly inputShape: number[];
   readonly layers: { kind: string; config: Record<string, unknown> }[];
-}
+};
 
-function resolve<T>(what: string, spec: Spec<T>, create: (name: string, config: Record<string, unknown>) => T, isInstance: (v: unknown) => boolean): T {
-  if (typeof spec === 'string') return create(spec, {});
-  if (isInstance(spec)) return spec as T;
-  if (spec && typeof spec === 'object' && typeof (spec as { name?: unknown }).name === 'string') {
-    const { name, ...config } = spec as { name: string } & Record<string, unknown>;
-    return create(name, config);
-  }
-  throw new Error(`compile: ${what} must be a registered name, { name, ...config } or an instance, got ${JSON.stringify(spec)}`);
-}
+const NO_INPUT_GRAD: readonly (Float32Array | null)[] = Object.freeze([null]);
 
 /**
  * A linear stack of layers. Activations are layers and count in the state-dict index, as in PyTorch.
  * It is a {@link Trainable}: `fit`, `evaluate`, `predict` and `trainStep` run the training loop of
  * src/train/fit.ts with the optimizer and loss set by `compile`.
  */
-export class Sequential implements Trainable {
+export class Sequential extends Module implements Trainable {
+  protected static override readonly managesPasses: boolean = true;
   readonly layers: readonly Layer[];
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
@@ -70,8 +56,12 @@ export class Sequential implements Trainable {
   private trainer: Trainer | null;
   /** The model's Rng: it initialised the weights, and layers keep drawing from it (dropout masks). */
   private readonly modelRng: Rng;
+  /** Bumped by every forward of a Variable; a backward recorded under an older one finds the layers' caches gone. */
+  private generation: number;
+  private lastOutput: Variable | null;
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
+    super();
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: needs a non-empty array of layers');
     const inputShape = options?.inputShape;
     if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
@@ -110,6 +100,8 @@ export class Sequential implements Trainable {
     });
     this.metrics = [];
     this.trainer = null;
+    this.generation = 0;
+    this.lastOutput = null;
   }
 
   /** Rebuilds a model from {@link getConfig} output through the layer registry. */
@@ -126,31 +118,50 @@ export class Sequential implements Trainable {
    * State of the model's Rng (weight init, then dropout masks), for exact checkpoints: fit positions
    * and training states store it as `modelRng` (fit's own shuffling Rng is `shuffleRng`).
    */
-  getRngState(): RngState {
+  override getRngState(): RngState {
     return this.modelRng.getState();
   }
 
   /** Restores a state from {@link getRngState}. */
-  setRngState(state: RngState): void {
+  override setRngState(state: RngState): void {
     this.modelRng.setState(state);
   }
 
-  getConfig(): SequentialConfig {
+  /** The model's Rng (weights were drawn from it; dropout masks are). */
+  override rng(): Rng {
+    return this.modelRng;
+  }
+
+  /** The per-sample input shape, as a one-input module. */
+  override get inputShapes(): readonly (readonly number[])[] {
+    return [this.inputShape];
+  }
+
+  /** Registry names and configs of the layers, and the input shape. */
+  override getConfig(): SequentialConfig {
     return { inputShape: this.inputShape.slice(), layers: this.layers.map((l) => ({ kind: l.kind, config: l.getConfig() })) };
   }
 
   /** Trainable parameters with `nn.Sequential` names (`"0.weight"`, `"0.bias"`, `"3.weight"`, …). */
-  params(): readonly Param[] {
+  override params(): readonly Param[] {
     return this.allParams;
   }
 
+  protected override localParameters(): [string, Param][] {
+    return this.allParams.map((p) => [p.name, p]);
+  }
+
+  protected override localBuffers(): [string, Tensor][] {
+    return this.allBuffers.map((b) => [b.name, b.value]);
+  }
+
   /** Non-trainable state (batch-norm running statistics) with `nn.Sequential` names (`"1.running_mean"`, …). */
-  buffers(): readonly Buffer[] {
+  override buffers(): readonly Buffer[] {
     return this.allBuffers;
   }
 
   /** Zeroes every parameter gradient. */
-  zeroGrad(): void {
+  override zeroGrad(): void {
     for (const p of this.allParams) fillFloat32(p.grad.data, 0);
   }
 
@@ -162,10 +173,47 @@ export class Sequential implements Trainable {
     if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the model's input [batch, ${this.inputShape.join(', ')}]`);
   }
 
-  /** Runs every layer. The result is owned by the last layer and valid until the next forward. */
-  forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
+  /**
+   * Runs every layer on a Tensor (`training` default false). The result is owned by the last layer
+   * and valid until the next forward.
+   */
+  override forward(x: Tensor, options?: { training?: boolean }): Tensor;
+  /**
+   * Inside a Module: runs every layer on a Variable in the module's mode (`this.training`) and
+   * records ONE op whose backward is the layers' own backward. The output views the last layer's
+   * buffer (see LayerModule on reuse); call the model once per forward pass (give each use its own
+   * Sequential), since the layers cache one call's activations.
+   */
+  override forward(x: Variable): Variable;
+  override forward(x: Tensor | Variable, options: { training?: boolean } = {}): Tensor | Variable {
+    if (x instanceof Variable) return this.forwardVariable(x);
     this.checkInput(x, 'Sequential.forward');
     return this.forwardRange(x, this.layers.length, options.training ?? false);
+  }
+
+  private forwardVariable(x: Variable): Variable {
+    this.checkInput(x.value, 'Sequential.forward');
+    const n = this.layers.length;
+    this.generation++;
+    if (this.lastOutput !== null) this.lastOutput.markModified();
+    const y = this.forwardRange(x.value, n, this.training);
+    if (!isGradEnabled() || (!x.requiresGrad && this.allParams.length === 0)) {
+      this.lastOutput = new Variable(y);
+      return this.lastOutput;
+    }
+    const generation = this.generation;
+    const needInput = x.requiresGrad;
+    const node = new Node('sequential', [x], [x], (g) => {
+      if (this.generation !== generation) {
+        throw new AutogradError('backward: the Sequential ran again (a later forward) before the backward of an earlier call, so the activations its '
+          + 'layers cached are gone; run backward before the next forward, or give each use its own Sequential');
+      }
+      const dx = this.backwardFrom(new Tensor(g, y.shape), n, needInput);
+      return needInput ? [dx.data] : NO_INPUT_GRAD;
+    }, y.size);
+    node.attrs = { module: this };
+    this.lastOutput = new Variable(y, {}, node);
+    return this.lastOutput;
   }
 
   /**
@@ -207,15 +255,11 @@ export class Sequential implements Trainable {
   }
 
   /** Sets the optimizer, loss and metrics used by fit / evaluate / trainStep. */
-  compile(options: CompileOptions): this {
-    if (!options || typeof options !== 'object') throw new Error('compile: options { optimizer, loss } are required');
-    this.optimizer = resolve('optimizer', options.optimizer, createOptimizer, (v) => typeof (v as Optimizer)?.step === 'function');
-    this.loss = resolve('loss', options.loss, createLoss, (v) => typeof (v as Loss)?.forward === 'function');
-    const metrics = options.metrics ?? ['accuracy'];
-    for (const m of metrics) {
-      if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new Error(`compile: unknown metric ${JSON.stringify(m)}; known: ${METRIC_NAMES.join(', ')}`);
-    }
-    this.metrics = metrics.slice();
+  override compile(options: CompileOptions): this {
+    const resolved = resolveCompileOptions(options);
+    this.optimizer = resolved.optimizer;
+    this.loss = resolved.loss;
+    this.metrics = resolved.metrics;
     this.trainer = new Trainer(this, { optimizer: this.optimizer, loss: this.loss, metrics: this.metrics });
     return this;
   }
@@ -265,23 +309,23 @@ export class Sequential implements Trainable {
    * involved, before the update; an update that makes a weight NaN or infinite is undone (weights and
    * optimizer state) and throws too. Either way the model stays as it was after the last good step.
    */
-  trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
+  override trainStep(x: Tensor, y: Tensor): Readonly<{ loss: number; correct: number }> {
     return this.requireCompiled('trainStep').trainStep(x, y);
   }
 
   /** Trains on `x` `[N, ...inputShape]` and targets `y` (`[N]` class ids or `[N, classes]`); see {@link Trainer.fit}. */
-  async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
+  override async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
     return this.requireCompiled('fit').fit(x, y, options);
   }
 
   /** Mean loss (needs `compile`) and accuracy over `x`, `y`, in batches, in eval mode. */
-  evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): EvaluateResult {
+  override evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): EvaluateResult {
     const trainer = this.requireCompiled('evaluate');
     return evaluate(this, x, y, { batchSize: options.batchSize, loss: trainer.loss });
   }
 
   /** Outputs for `x` `[N, ...inputShape]` in eval mode, computed in batches, as a new tensor. */
-  predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
+  override predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
     return predict(this, x, options);
   }
 
@@ -291,21 +335,12 @@ export class Sequential implements Trainable {
    * {@link NonFiniteError} naming how many rows and the first one, rather than invent a class.
    * (`predict` returns those NaN outputs as they are; `argmaxRows` marks such rows −1.)
    */
-  predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
-    const probs = this.predict(x, options);
-    const n = probs.shape[0];
-    const ids = argmaxRows(new Int32Array(n), probs.data, n, probs.size / Math.max(n, 1)) as Int32Array;
-    const first = ids.indexOf(-1);
-    if (first >= 0) {
-      let count = 0;
-      for (let i = first; i < n; i++) if (ids[i] === -1) count++;
-      throw new NonFiniteError(`predictClasses: the outputs of ${count} of ${n} inputs are NaN (first: input ${first}), so they have no class; check those inputs (NaN or infinite values) and the weights`);
-    }
-    return ids;
+  override predictClasses(x: Tensor, options: { batchSize?: number } = {}): Int32Array {
+    return classesOf(this.predict(x, options));
   }
 
   /** Copies of every parameter and buffer under PyTorch `nn.Sequential` keys. */
-  stateDict(): Record<string, Tensor> {
+  override stateDict(): Record<string, Tensor> {
     const sd: Record<string, Tensor> = {};
     this.layers.forEach((layer, i) => {
       for (const p of layer.params()) sd[`${i}.${p.name}`] = p.value.clone();
@@ -315,7 +350,7 @@ export class Sequential implements Trainable {
   }
 
   /** Copies values from a state dict; `strict` (default) requires exactly the model's keys. Shapes must match. */
-  loadStateDict(sd: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+  override loadStateDict(sd: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
     const strict = options.strict ?? true;
     const targets = new Map<string, Tensor>();
     this.layers.forEach((layer, i) => {
@@ -340,7 +375,7 @@ export class Sequential implements Trainable {
   }
 
   /** Total number of trainable scalars. */
-  countParams(): number {
+  override countParams(): number {
     let n = 0;
     for (const p of this.allParams) n += p.value.size;
     return n;

@@ -67,6 +67,8 @@ export class Node {
   /** The output, when it asked to keep its gradient (Variable.retainGrad). */
   retained: TapeVariable | null;
   outputSize: number;
+  /** What an op records about itself for tools that read the graph (model tracing: a layer module's layer, an op's axes); null for most ops. */
+  attrs: Record<string, unknown> | null;
 
   constructor(op: string, inputs: readonly TapeVariable[], saved: readonly TapeVariable[], backwardFn: BackwardFn, outputSize: number) {
     this.op = op;
@@ -76,6 +78,7 @@ export class Node {
     this.backwardFn = backwardFn;
     this.retained = null;
     this.outputSize = outputSize;
+    this.attrs = null;
   }
 
   /** Drops the saved variables and the backward closure (what holds the intermediate buffers). */

@@ -27,7 +27,7 @@ export {
 
 // Autograd: Variables, differentiable ops (the `ops` namespace, also Variable methods), backward, noGrad, grad/valueAndGrad.
 export {
-  Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops,
+  Variable, variable, AutogradError, noGrad, isGradEnabled, grad, valueAndGrad, ops, StepBuffers,
   type BackwardOptions, type ArgNums, type ValueAndGrad, type OpInput, type ReduceOptions,
 } from './ops/index.js';
 export type { VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions } from './ops/index.js';

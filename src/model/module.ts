@@ -6,6 +6,7 @@ import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { Variable } from '../ops/variable.js';
 import { noGrad, withGradMode } from '../ops/tape.js';
+import { StepBuffers } from '../ops/buffers.js';
 import { fillFloat32, heapFloat32 } from '../runtime/heap.js';
 import type { Param } from '../tensor/param.js';
 import { argmaxRows } from '../tensor/reduce.js';
@@ -506,6 +507,9 @@ export class ModuleTrainable implements Trainable {
   private mode: boolean | null;
   private pending: Variable | null;
   private readonly runForward: () => ModuleOutput;
+  /** Op results of training steps (forward and backward) and of evaluation batches, reused round by round. */
+  private readonly trainBuffers: StepBuffers;
+  private readonly evalBuffers: StepBuffers;
 
   constructor(module: Module) {
     this.module = module;
@@ -522,6 +526,8 @@ export class ModuleTrainable implements Trainable {
     this.pending = null;
     // Bound once: withGradMode needs a function, and a closure per step would be garbage per step.
     this.runForward = () => (this.module.forward as (x: Variable) => ModuleOutput)(this.pending as Variable);
+    this.trainBuffers = new StepBuffers();
+    this.evalBuffers = new StepBuffers();
   }
 
   /** Sets the optimizer, loss and metrics (see Module.compile). */
@@ -557,8 +563,12 @@ export class ModuleTrainable implements Trainable {
     const input = new Variable(x, { requiresGrad: inputGrad });
     this.pending = input;
     let out: ModuleOutput;
+    // A step's op results live until the next step's forward (the contract of StepBuffers), as a
+    // layer's output lives until its next forward: the loop then allocates nothing once warm.
+    const buffers = training ? this.trainBuffers : this.evalBuffers;
+    buffers.reset();
     try {
-      out = withGradMode(training, this.runForward);
+      out = buffers.run(() => withGradMode(training, this.runForward));
     } finally {
       this.pending = null;
     }
@@ -580,7 +590,7 @@ export class ModuleTrainable implements Trainable {
   backward(dy: Tensor): Tensor {
     const out = this.output;
     if (out === null || out.node === null) throw new Error(`${this.module.constructor.name}: backward needs a forward in train mode first`);
-    out.backward(dy);
+    this.trainBuffers.run(() => out.backward(dy));
     this.output = null;
     const input = this.input as Variable;
     return input.grad ?? new Tensor(new Float32Array(input.size), input.shape);
@@ -597,7 +607,7 @@ export class ModuleTrainable implements Trainable {
     if (out === null) throw new Error(`${this.module.constructor.name}: backward needs a forward in train mode first`);
     this.output = null;
     // An output that depends on no parameter has no graph: nothing to accumulate.
-    if (out.node !== null) out.backward(dy);
+    if (out.node !== null) this.trainBuffers.run(() => out.backward(dy));
   }
 
   params(): readonly Param[] {

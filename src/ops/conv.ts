@@ -239,7 +239,7 @@ function convForward(p: ConvPlan, x: Float32Array, w: Float32Array, bias: Float3
   return y;
 }
 
-/** Gradients of {@link convForward} given dy: dx (null unless `gx`), dW (null unless `gw`), db (null unless `gb`). */
+/** Gradients of {@link convForward} given dy: dx, dW and db, each null unless asked for (`needX`, `needW`, `needB`). */
 function convBackward(
   p: ConvPlan, g: Float32Array, x: Float32Array, w: Float32Array, needX: boolean, needW: boolean, needB: boolean,
 ): [Float32Array | null, Float32Array | null, Float32Array | null] {
@@ -294,11 +294,11 @@ export function setWideConvOps(enabled: boolean): boolean {
 
 /**
  * The engine's domain, the Conv2D layer's stride-1 path: one group, no dilation, stride 1 and
- * symmetric padding ≤ kernel − 1 (so not 'same' with an even kernel).
+ * symmetric padding ≤ kernel − 1 (so not 'same' with an even kernel), and at least one image.
  */
 function isWide(p: ConvPlan): boolean {
   const g = p.geom;
-  return wideEnabled && p.groups === 1 && p.dilH === 1 && p.dilW === 1 && g.strideH === 1 && g.strideW === 1
+  return wideEnabled && p.batch > 0 && p.groups === 1 && p.dilH === 1 && p.dilW === 1 && g.strideH === 1 && g.strideW === 1
     && g.padH <= g.kH - 1 && g.padW <= g.kW - 1
     && g.outH === g.height + 2 * g.padH - g.kH + 1 && g.outW === g.width + 2 * g.padW - g.kW + 1;
 }
@@ -318,11 +318,17 @@ function wideKey(p: ConvPlan, useBias: boolean, shared: boolean): string {
   return `${p.batch},${p.outC},${useBias},${g.channels},${g.height},${g.width},${g.kH},${g.kW},${g.padH},${g.padW},${shared}`;
 }
 
-function takeWide(key: string, p: ConvPlan, useBias: boolean): WideConv {
+/** An idle engine for `key`, else a new one; null when no engine fits in memory (the caller takes the im2col path). */
+function takeWide(key: string, p: ConvPlan, useBias: boolean): WideConv | null {
   for (let i = wideIdle.length - 1; i >= 0; i--) {
     if (wideIdle[i].key === key) return wideIdle.splice(i, 1)[0].wide;
   }
-  return new WideConv(p.batch, p.outC, useBias, p.geom, sharedConvHeap());
+  try {
+    return new WideConv(p.batch, p.outC, useBias, p.geom, sharedConvHeap());
+  } catch {
+    // The heap could not grow for the engine's blocks; the im2col path needs only a column buffer.
+    return null;
+  }
 }
 
 function giveWide(key: string, wide: WideConv): void {
@@ -346,7 +352,9 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
   const useBias = bias !== null;
   const key = wideKey(p, useBias, sharedConvHeap() !== null);
   const token = {};
-  let wide = takeWide(key, p, useBias);
+  const first = takeWide(key, p, useBias);
+  if (first === null) return convolveIm2col(op, p, x, w, bias, outShape);
+  let wide = first;
   const y = copyOut(wide.forward(x.data, w.data, useBias ? bias.data : null, false).data);
   wideUser.set(wide, token);
   const inputs = useBias ? [x, w, bias] : [x, w];
@@ -357,7 +365,9 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
       if (wideUser.get(wide) !== token || key !== wideKey(p, useBias, sharedConvHeap() !== null)) {
         // A later op ran its forward on this engine (a second backward through a retained graph), or
         // the gemm backend changed: redo this op's forward on an engine of its own first.
-        wide = takeWide(wideKey(p, useBias, sharedConvHeap() !== null), p, useBias);
+        const again = takeWide(wideKey(p, useBias, sharedConvHeap() !== null), p, useBias);
+        if (again === null) return convBackward(p, g, x.data, w.data, needX, w.requiresGrad, needB);
+        wide = again;
         wide.forward(x.data, w.data, useBias ? bias.data : null, false);
         wideUser.set(wide, token);
       }
@@ -376,7 +386,11 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
 
 /** Records the convolution planned in `p` on x, w and an optional bias; `outShape` is the result's shape. */
 function convolve(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
-  if (isWide(p)) return convolveWide(op, p, x, w, bias, outShape);
+  return isWide(p) ? convolveWide(op, p, x, w, bias, outShape) : convolveIm2col(op, p, x, w, bias, outShape);
+}
+
+/** {@link convolve} on the im2col + gemm path. */
+function convolveIm2col(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
   const y = convForward(p, x.data, w.data, bias === null ? null : bias.data);
   const inputs = bias === null ? [x, w] : [x, w, bias];
   return record(op, new Tensor(y, outShape), inputs, [x, w], () => {

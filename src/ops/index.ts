@@ -3,6 +3,7 @@
 export { Variable, variable, type BackwardOptions } from './variable.js';
 export { AutogradError, noGrad, isGradEnabled } from './tape.js';
 export { grad, valueAndGrad, type ArgNums, type ValueAndGrad } from './functional.js';
+export { StepBuffers } from './buffers.js';
 export * as ops from './ops.js';
 export type {
   OpInput, ReduceOptions, VarOptions, MatmulOptions, GeluOptions, SliceRange, CrossEntropyOptions,

@@ -1,6 +1,6 @@
 // nn-common.ts: what the nn ops (conv.ts, pool.ts, nn.ts) share: turning an operand into a Variable,
 // recording an op's node only when tracking is on, option readers for sizes given as a number or a pair.
-import { heapFloat32 } from '../plugin/index.js';
+import { opArray } from './buffers.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
@@ -23,7 +23,7 @@ export function asOptionalVar(x: OpInput | null | undefined, op: string, what: s
 
 /** A float32 array for an op's result or gradient, in the shared heap when there is one (freed with the array). */
 export function alloc(n: number): Float32Array {
-  return heapFloat32(n);
+  return opArray(n);
 }
 
 /**

@@ -48,15 +48,17 @@ export function dropout(xIn: OpInput, p: number, options?: DropoutOptions): Vari
     for (let i = 0; i < n; i++) y[i] = rng.next() >= p ? xd[i] * scale : 0;
     return new Variable(new Tensor(y, x.shape));
   }
-  const mask = alloc(n);
+  // One byte per element: 1 kept (×1/(1 − p)), 0 dropped.
+  const kept = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const keep = rng.next() >= p ? scale : 0;
-    mask[i] = keep;
-    y[i] = xd[i] * keep;
+    if (rng.next() >= p) {
+      kept[i] = 1;
+      y[i] = xd[i] * scale;
+    }
   }
   return record(op, new Tensor(y, x.shape), [x], [], () => (g) => {
     const gx = alloc(n);
-    for (let i = 0; i < n; i++) gx[i] = g[i] * mask[i];
+    for (let i = 0; i < n; i++) if (kept[i] === 1) gx[i] = g[i] * scale;
     return [gx];
   });
 }

@@ -1,7 +1,8 @@
 // op-helpers.ts: what every differentiable op file shares: operand coercion, output allocation in the
 // shared heap, recording a Node only when tracking, compiled-kernel caching, NumPy broadcasting
 // (shapes, expand, sum back), axis checks, and the strided gather/scatter behind the shape ops.
-import { defineElementwise, heapFloat32, type Kernel, type Value } from '../plugin/index.js';
+import { defineElementwise, type Kernel, type Value } from '../plugin/index.js';
+import { opArray } from './buffers.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
@@ -34,7 +35,7 @@ export function asVariable(x: OpInput, op: string, what: string): Variable {
 
 /** A zero-filled float32 array of `n` in the shared heap (so kernels run SIMD on it). */
 export function alloc(n: number): Float32Array {
-  return heapFloat32(n);
+  return opArray(n);
 }
 
 /** `x·s` through a compiled kernel, into a new array. */

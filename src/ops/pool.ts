@@ -2,7 +2,7 @@
 // kit's pooling kernels, with PyTorch's floor output size, padding rule, tie rule and count_include_pad.
 import { avgPool2dBackward, avgPool2dForward, heapInt32, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { alloc, asVar, checkOptions, readSize2, record, type Size2 } from './nn-common.js';
+import { alloc, asVar, checkOptions, readSize2, record, tracking, type Size2 } from './nn-common.js';
 import type { OpInput, Variable } from './variable.js';
 
 /** Options of {@link maxPool2d} (PyTorch's `F.max_pool2d` with dilation 1, ceil_mode false). */
@@ -42,6 +42,14 @@ function plan(op: string, x: Variable, options: Record<string, unknown>): { g: P
   return { g, outShape };
 }
 
+let scratch: Int32Array = new Int32Array(0);
+
+/** A reused argmax buffer for untracked calls (grown to the largest call). */
+function argmaxScratch(n: number): Int32Array {
+  if (scratch.length < n) scratch = heapInt32(n);
+  return scratch.length === n ? scratch : scratch.subarray(0, n);
+}
+
 /**
  * 2-D max pooling (as `torch.nn.functional.max_pool2d`): each output is the largest input of its
  * window; padding never wins. Ties go to the first maximum in row-major window order (PyTorch's rule),
@@ -54,7 +62,8 @@ export function maxPool2d(xIn: OpInput, options: MaxPool2dOptions): Variable {
   const { g, outShape } = plan(op, x, checkOptions(op, options, ['kernelSize', 'stride', 'padding']));
   const outSize = g.batch * g.channels * g.outH * g.outW;
   const y = alloc(outSize);
-  const argmax = heapInt32(outSize);
+  // The kernel always writes argmax; only a recorded op keeps it (for backward).
+  const argmax = tracking([x]) ? heapInt32(outSize) : argmaxScratch(outSize);
   maxPool2dForward(y, argmax, x.data, g);
   return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(alloc(x.size), dy, argmax, g)]);
 }

@@ -8,7 +8,7 @@ import * as nodeOnly from '../../src/node.js';
 
 /** The browser entry's runtime names: the core (a deliberate list; update it with the README). */
 const CORE_NAMES = [
-  'AutogradError', 'Variable', 'grad', 'isGradEnabled', 'noGrad', 'ops', 'valueAndGrad', 'variable',
+  'AutogradError', 'StepBuffers', 'Variable', 'grad', 'isGradEnabled', 'noGrad', 'ops', 'valueAndGrad', 'variable',
   'Activation', 'Adam', 'AvgPool2D', 'BaseOptimizer', 'BatchNorm1d', 'BatchNorm2d', 'Batcher', 'Conv2D',
   'CosineSchedule', 'Dense', 'Dropout', 'EarlyStopping', 'ExponentialSchedule', 'FASHION_MNIST_CLASSES', 'Flatten',
   'Identity', 'IdxFormatError', 'LeakyReLU', 'MNIST_CLASSES', 'MODEL_MAX_LAYERS', 'MODEL_MAX_PARAMS', 'MaxPool2D',

@@ -4,7 +4,7 @@
 // padding mode, stride 2, dilation 2, groups 2 and depthwise, max-pool ties, count_include_pad both ways.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { Variable, ops } from '../../src/ops/index.js';
+import { Variable, noGrad, ops } from '../../src/ops/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 type Data = [number[], number[]];
@@ -20,7 +20,15 @@ interface Case {
   newStats?: { runningMean: number[]; runningVar: number[] };
   indices?: Data;
 }
-const ref = JSON.parse(readFileSync(new URL('../reference/ops_nn.json', import.meta.url), 'utf8')) as { torch: string; cases: Case[] };
+interface Composite {
+  init: Record<string, Data>;
+  losses: number[];
+  final: Record<string, number[]>;
+  [key: string]: unknown;
+}
+const ref = JSON.parse(readFileSync(new URL('../reference/ops_nn.json', import.meta.url), 'utf8')) as {
+  torch: string; cases: Case[]; composites: { cnn: Composite; tokens: Composite };
+};
 
 const ATOL = 1e-5;
 const RTOL = 1e-5;
@@ -86,4 +94,55 @@ describe(`PyTorch ${ref.torch} references for the nn ops`, () => {
       }
     });
   }
+});
+
+/** 3 SGD steps (lr 0.1) of `loss` over leaves made from `c.init`; checks each step's loss and the final parameters. */
+function trainLikeTorch(c: Composite, loss: (p: Record<string, Variable>) => Variable): void {
+  const p: Record<string, Variable> = {};
+  for (const [name, data] of Object.entries(c.init)) p[name] = new Variable(t(data), { requiresGrad: true });
+  const losses: number[] = [];
+  for (let step = 0; step < 3; step++) {
+    for (const v of Object.values(p)) v.zeroGrad();
+    const l = loss(p);
+    l.backward();
+    losses.push(l.item());
+    noGrad(() => {
+      for (const v of Object.values(p)) {
+        const g = v.grad!.data;
+        v.modify((d) => { for (let i = 0; i < d.length; i++) d[i] -= 0.1 * g[i]; });
+      }
+    });
+  }
+  expectClose(losses, c.losses, 'losses');
+  for (const [name, values] of Object.entries(c.final)) expectClose(p[name].data, values, `final ${name}`);
+}
+
+describe('PyTorch references: composites trained 3 SGD steps', () => {
+  test('a CNN: conv → batchNorm → relu → maxPool → strided grouped conv → avgPool → linear → cross-entropy', () => {
+    const c = ref.composites.cnn;
+    const x = t(c.x as Data);
+    const labels = c.labels as number[];
+    const rm = new Tensor(new Float32Array(4), [4]);
+    const rv = new Tensor(new Float32Array(4).fill(1), [4]);
+    trainLikeTorch(c, (p) => {
+      let h = ops.conv2d(x, p.w1, p.b1, { padding: 1 });
+      h = ops.batchNorm(h, rm, rv, p.g1, p.h1, { training: true });
+      h = ops.maxPool2d(ops.relu(h), { kernelSize: 2 });
+      h = ops.conv2d(h, p.w2, p.b2, { stride: 2, padding: 1, groups: 2 });
+      h = ops.reshape(ops.avgPool2d(h, { kernelSize: 2 }), [2, -1]);
+      return ops.crossEntropy(ops.matmul(h, p.w3), labels);
+    });
+    expectClose(rm.data, c.runningMean as number[], 'runningMean');
+    expectClose(rv.data, c.runningVar as number[], 'runningVar');
+  });
+
+  test('tokens: embedding → layerNorm → conv1d (same) → mse', () => {
+    const c = ref.composites.tokens;
+    const tokens = new Tensor(Float32Array.from((c.tokens as number[][]).flat()), [2, 5]);
+    const target = t(c.target as Data);
+    trainLikeTorch(c, (p) => {
+      const h = ops.layerNorm(ops.embedding(tokens, p.emb), 4, p.ln_w, p.ln_b);
+      return ops.mse(ops.conv1d(h, p.cw, p.cb, { padding: 'same' }), target);
+    });
+  });
 });

@@ -155,7 +155,70 @@ emb_case('embedding 2-D indices, repeats', [[1, 2, 1], [9, 0, 1]], 10, 4)
 emb_case('embedding paddingIdx', [3, 0, 3, 2], 5, 3, padding_idx=3)
 emb_case('embedding negative paddingIdx', [4, 0, 4], 5, 2, padding_idx=-1)
 
+# Composites, 3 SGD steps (lr 0.1) each: the losses of every step and the final parameters.
+# 'cnn': conv 3×3 pad 1 → batchNorm (training) → relu → maxPool 2 → conv 3×3 stride 2 pad 1 groups 2 →
+# avgPool 2 → flatten → linear → cross-entropy. 'tokens': embedding → layerNorm → conv1d 'same' (the 5
+# positions as channels, the 4 features as length) → mse.
+composites = {}
+
+
+def sgd_steps(params, loss_fn, steps=3, lr=0.1):
+    losses = []
+    for _ in range(steps):
+        for p in params.values():
+            p.grad = None
+        loss = loss_fn()
+        loss.backward()
+        losses.append(loss.item())
+        with torch.no_grad():
+            for p in params.values():
+                p -= lr * p.grad
+    return losses
+
+
+x = torch.randn(2, 1, 7, 7)
+labels = [1, 2]
+params = {
+    'w1': leaf(4, 1, 3, 3, scale=0.5), 'b1': leaf(4, scale=0.1),
+    'g1': (1 + 0.1 * torch.randn(4)).requires_grad_(True), 'h1': leaf(4, scale=0.1),
+    'w2': leaf(6, 2, 3, 3, scale=0.4), 'b2': leaf(6, scale=0.1),
+    'w3': leaf(6, 3, scale=0.5),
+}
+init = {k: [lst(v), list(v.shape)] for k, v in params.items()}
+rm, rv = torch.zeros(4), torch.ones(4)
+
+
+def cnn_loss():
+    p = params
+    h = F.conv2d(x, p['w1'], p['b1'], padding=1)
+    h = F.batch_norm(h, rm, rv, p['g1'], p['h1'], True, 0.1, 1e-5)
+    h = F.max_pool2d(torch.relu(h), 2)
+    h = F.conv2d(h, p['w2'], p['b2'], stride=2, padding=1, groups=2)
+    h = F.avg_pool2d(h, 2).reshape(2, -1)
+    return F.cross_entropy(h @ p['w3'], torch.tensor(labels))
+
+
+composites['cnn'] = {'x': [lst(x), [2, 1, 7, 7]], 'labels': labels, 'init': init, 'losses': sgd_steps(params, cnn_loss),
+                     'final': {k: lst(v) for k, v in params.items()}, 'runningMean': lst(rm), 'runningVar': lst(rv)}
+
+tokens = [[3, 1, 4, 1, 5], [0, 2, 6, 5, 3]]
+params = {'emb': leaf(7, 4), 'ln_w': (1 + 0.1 * torch.randn(4)).requires_grad_(True), 'ln_b': leaf(4, scale=0.1),
+          'cw': leaf(3, 5, 3, scale=0.4), 'cb': leaf(3, scale=0.1)}
+init = {k: [lst(v), list(v.shape)] for k, v in params.items()}
+target = torch.randn(2, 3, 4)
+
+
+def tokens_loss():
+    p = params
+    h = F.layer_norm(F.embedding(torch.tensor(tokens), p['emb']), (4,), p['ln_w'], p['ln_b'])
+    h = F.conv1d(h, p['cw'], p['cb'], padding='same')
+    return ((h - target) ** 2).mean()
+
+
+composites['tokens'] = {'tokens': tokens, 'target': [lst(target), [2, 3, 4]], 'init': init, 'losses': sgd_steps(params, tokens_loss),
+                        'final': {k: lst(v) for k, v in params.items()}}
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops_nn.json')
 with open(out, 'w') as f:
-    json.dump({'torch': torch.__version__, 'cases': cases}, f)
+    json.dump({'torch': torch.__version__, 'cases': cases, 'composites': composites}, f)
 print(f'{len(cases)} cases -> {out}')

@@ -236,10 +236,14 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
   console.log(formatConfusion(matrix, classNames));
   console.log(`training ${trainSeconds.toFixed(1)} s for ${epochs} epoch(s), test ${testSeconds.toFixed(1)} s, total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  // Mean training loss of the first and of the last ten batches: the quick test checks that it falls.
+  const batchLoss = history.batch.loss;
+  const meanOf = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
   const result = {
     example: 'fmnist-vit', quick, epochs, batchSize, lr, weightDecay, patch, dim, depth, heads, mlpRatio: config.mlpRatio, seed,
     trainImages: train.images.shape[0], testImages: test.images.shape[0],
     testAccuracy: testEval.accuracy, testLoss: testEval.loss, trainSeconds, testSeconds,
+    firstBatchesLoss: meanOf(batchLoss.slice(0, 10)), lastBatchesLoss: meanOf(batchLoss.slice(-10)),
     params: model.countParams(), node: process.version, history: history.epoch, confusion: matrix,
   };
   writeJson(out, 'metrics.json', result);

@@ -1,15 +1,19 @@
 // `npm run bench:compare` (issue 14): tensorkit side by side with PyTorch (each BLAS variant, when python3-torch
 // is installed), onnxruntime-node and onnxruntime-web's WebAssembly backend, in one run with the thread counts
 // alternated: training img/s of the four assignment networks, inference img/s at batch 256 on tensorkit's own
-// exportOnnx models, and (full runs) one Fashion-MNIST epoch of net000. Prints ratios first, then the raw
-// figures, and writes bench/results/compare.json (or --out FILE).
+// exportOnnx models, and (full runs) one Fashion-MNIST epoch of net000. Prints ratios first (then the 2 ÷ 1
+// thread training speed-ups and the bytes allocated per steady-state step, from test/perf/heap-probe.ts),
+// then the raw figures, and writes bench/results/compare.json (or --out FILE). A peer that is not
+// installed (PyTorch, onnxruntime-node, onnxruntime-web) is skipped with the reason printed.
 // Usage: npx tsx bench/compare.ts [--quick] [--filter net001] [--python /usr/bin/python3] [--no-epoch] [--out FILE]
+//        [--skip pytorch,onnxruntime-node,onnxruntime-web]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ortNode from 'onnxruntime-node';
+import type * as OrtNode from 'onnxruntime-node';
 import { loadFashionMnist } from '../src/data/datasets.js';
 import { exportOnnx } from '../src/io/files.js';
 import { availableCores, setThreads } from '../src/runtime/workers.js';
@@ -37,6 +41,14 @@ interface Row extends Timing {
 }
 
 const filter = argValue('--filter');
+const PEERS = ['pytorch', 'onnxruntime-node', 'onnxruntime-web'];
+const skipped = new Set((argValue('--skip') ?? '').split(',').filter((p) => p !== ''));
+for (const p of skipped) {
+  if (!PEERS.includes(p)) {
+    console.error(`bench:compare: --skip ${p} is not a peer; known: ${PEERS.join(', ')}`);
+    process.exit(2);
+  }
+}
 const python = argValue('--python') ?? process.env.TENSORKIT_PYTHON ?? '/usr/bin/python3';
 const outFile = resolve(argValue('--out') ?? join(HERE, 'results', 'compare.json'));
 const runEpoch = !QUICK && !process.argv.includes('--no-epoch');
@@ -59,6 +71,7 @@ console.log(`gauge before: 512³ gemm on 1 thread at ${gaugeBefore.toFixed(1)} G
 // ---- PyTorch availability and its BLAS variants -------------------------------------------------------
 interface TorchInfo { available: boolean; version: string | null; note: string; variants: { name: string; dir: string | null }[] }
 function probeTorch(): TorchInfo {
+  if (skipped.has('pytorch')) return { available: false, version: null, variants: [], note: 'PyTorch skipped (--skip)' };
   const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
     const why = probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`;
@@ -98,6 +111,35 @@ function pytorchRows(threads: number): Row[] {
 }
 
 // ---- onnxruntime: tensorkit's own exportOnnx models ---------------------------------------------------
+/** onnxruntime-node, or null with the reason printed (a dev dependency; its native binding may be missing). */
+async function loadOrtNode(): Promise<typeof OrtNode | null> {
+  if (skipped.has('onnxruntime-node')) {
+    console.log('onnxruntime-node skipped (--skip)');
+    return null;
+  }
+  try {
+    return await import('onnxruntime-node');
+  } catch (e) {
+    console.log(`onnxruntime-node skipped: ${(e as Error).message.split('\n')[0]} (npm install --ignore-scripts onnxruntime-node)`);
+    return null;
+  }
+}
+/** Whether onnxruntime-web resolves (the child process imports it); prints why not. */
+function hasOrtWeb(): boolean {
+  if (skipped.has('onnxruntime-web')) {
+    console.log('onnxruntime-web skipped (--skip)');
+    return false;
+  }
+  try {
+    createRequire(import.meta.url).resolve('onnxruntime-web');
+    return true;
+  } catch (e) {
+    console.log(`onnxruntime-web skipped: ${(e as Error).message.split('\n')[0]} (npm install onnxruntime-web)`);
+    return false;
+  }
+}
+const ortNode = await loadOrtNode();
+const ortWeb = hasOrtWeb();
 const onnxDir = mkdtempSync(join(os.tmpdir(), 'tensorkit-compare-'));
 const onnxPaths = new Map<string, string>();
 for (const spec of nets) {
@@ -111,10 +153,10 @@ const inferInput = (spec: NetSpec): Tensor => {
   for (let i = 0; i < data.length; i++) data[i] = ((i * 7919) % 1000) / 1000;
   return new Tensor(data, [INFER_BATCH, ...spec.inputShape]);
 };
-const ortNodeSessions = new Map<string, ortNode.InferenceSession>();
-for (const t of threadCounts) {
+const ortNodeSessions = new Map<string, OrtNode.InferenceSession>();
+for (const t of ortNode === null ? [] : threadCounts) {
   for (const spec of nets) {
-    ortNodeSessions.set(`${spec.name}|${t}`, await ortNode.InferenceSession.create(onnxPaths.get(spec.name) as string, {
+    ortNodeSessions.set(`${spec.name}|${t}`, await ortNode!.InferenceSession.create(onnxPaths.get(spec.name) as string, {
       executionProviders: ['cpu'], intraOpNumThreads: t, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
     }));
   }
@@ -155,12 +197,14 @@ for (let round = 0; round < rounds; round++) {
       keep(row('tensorkit', '', threads, { net: spec.name, batch: spec.batch, mode: 'train', ...(await time(() => model.trainStep(x, y), options)) }));
       const xi = inferInput(spec);
       keep(row('tensorkit', '', threads, { net: spec.name, batch: INFER_BATCH, mode: 'infer', ...(await time(() => model.forward(xi, { training: false }), options)) }));
-      const session = ortNodeSessions.get(`${spec.name}|${threads}`)!;
-      const feeds = { input: new ortNode.Tensor('float32', xi.data, [...xi.shape]) };
-      keep(row('onnxruntime-node', '', threads, { net: spec.name, batch: INFER_BATCH, mode: 'infer', ...(await timeAsync(() => session.run(feeds), budgetMs)) }));
+      const session = ortNodeSessions.get(`${spec.name}|${threads}`);
+      if (ortNode !== null && session !== undefined) {
+        const feeds = { input: new ortNode.Tensor('float32', xi.data, [...xi.shape]) };
+        keep(row('onnxruntime-node', '', threads, { net: spec.name, batch: INFER_BATCH, mode: 'infer', ...(await timeAsync(() => session.run(feeds), budgetMs)) }));
+      }
     }
     if (torch.available) for (const r of pytorchRows(threads)) keep(r);
-    for (const r of ortWebRows(threads)) keep(r);
+    if (ortWeb) for (const r of ortWebRows(threads)) keep(r);
   }
 }
 for (const s of ortNodeSessions.values()) await s.release();
@@ -195,6 +239,21 @@ if (runEpoch && nets.some((n) => n.name === 'net000')) {
     note: 'tensorkit: Sequential.fit wall time; PyTorch (1 thread, bench/pytorch/fmnist_cnn_one_epoch.py): training loop plus one 10k test pass; data loading excluded from both',
   };
 }
+
+// ---- bytes allocated per steady-state step (test/perf/heap-probe.ts, as the allocation test runs it) --
+interface AllocRow { trainStep: number; layers: number; infer: number; retained: number; heapBlocks: number }
+function allocationProbe(): Record<string, AllocRow> | null {
+  const probe = join(HERE, '..', 'test', 'perf', 'heap-probe.ts');
+  const r = spawnSync(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', '--import', 'tsx', probe, '10', '50', '4'],
+    { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.error !== undefined || r.status !== 0) {
+    console.log(`allocation probe failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().slice(-500)}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, AllocRow>;
+}
+console.log('allocations per steady-state step…');
+const allocations = allocationProbe();
 
 // ---- ratios and output --------------------------------------------------------------------------------
 const rows = [...best.values()];
@@ -241,6 +300,13 @@ if (threadScaling.length > 0) {
   const s = new Table([['network', 8, 'l'], ['tensorkit', 9, 'r'], ['PyTorch', 9, 'r']]);
   for (const r of threadScaling) s.row([r.net, fmt(r.tensorkit), fmt(r.pytorchBest)]);
 }
+if (allocations !== null) {
+  console.log('\nbytes allocated per steady-state step (batch 4; min over windows; shared-heap blocks over all measured steps)');
+  const a = new Table([['network', 8, 'l'], ['trainStep B', 11, 'r'], ['layers B', 9, 'r'], ['inference B', 11, 'r'], ['heap blocks', 11, 'r']]);
+  for (const [net, r] of Object.entries(allocations)) {
+    if (nets.some((n) => n.name === net)) a.row([net, r.trainStep.toFixed(0), r.layers.toFixed(0), r.infer.toFixed(0), String(r.heapBlocks)]);
+  }
+}
 if (epoch !== null) {
   console.log(`\none Fashion-MNIST epoch of net000 (${epoch.images} images): ` +
     `${epoch.tensorkit.map((e) => `tensorkit ${e.threads}T ${e.trainSeconds.toFixed(1)} s`).join(', ')}; ` +
@@ -262,10 +328,10 @@ writeFileSync(outFile, `${JSON.stringify({
   loadAverage: { before: loadBefore, after: loadAfter }, gauge: { gflopsBefore: gaugeBefore, gflopsAfter: gaugeAfter },
   peers: {
     pytorch: { available: torch.available, version: torch.version, python, note: torch.note, variants: torch.variants.map((v) => ({ ...v, loaded: pytorchBlas[v.name] ?? [] })) },
-    onnxruntimeNode: { version: ortNode.env.versions.node ?? ortNode.env.versions.common },
-    onnxruntimeWeb: { version: ortWebVersion, backend: 'wasm' },
+    onnxruntimeNode: { available: ortNode !== null, version: ortNode === null ? null : ortNode.env.versions.node ?? ortNode.env.versions.common },
+    onnxruntimeWeb: { available: ortWeb, version: ortWeb ? ortWebVersion : null, backend: 'wasm' },
   },
   networks: nets.map((n) => ({ name: n.name, description: n.description, batch: n.batch })),
-  ratios: { training, inference, threadScaling }, epoch, rows,
+  ratios: { training, inference, threadScaling }, allocations, epoch, rows,
 }, null, 1)}\n`);
 console.log(`wrote ${outFile}`);

@@ -14,7 +14,7 @@ import { ThinConv, WideConv, sharedConvHeap } from '../src/tensor/conv2d-engine.
 import { convGeometry } from '../src/tensor/im2col.js';
 import { heapFloat32 } from '../src/runtime/heap.js';
 
-interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number }
+interface Case { readonly name: string; readonly batch: number; readonly inC: number; readonly size: number; readonly filters: number; readonly padding: number; readonly kernel?: number }
 const CASES: readonly Case[] = [
   { name: 'net000 conv1', batch: 32, inC: 1, size: 28, filters: 16, padding: 0 },
   { name: 'net000 conv2', batch: 32, inC: 16, size: 26, filters: 16, padding: 0 },
@@ -22,6 +22,20 @@ const CASES: readonly Case[] = [
   { name: 'net004 conv2', batch: 64, inC: 32, size: 28, filters: 64, padding: 1 },
   { name: 'net003 conv1', batch: 100, inC: 1, size: 28, filters: 16, padding: 1 },
   { name: 'net003 conv2', batch: 100, inC: 16, size: 14, filters: 4, padding: 1 },
+];
+/**
+ * Thin shapes beyond the assignment networks' first convs, for the engine table only: the pruning
+ * example's pruned layers (1 → 1 and 1 → 2 filters 3×3, 1 → 7 filters 5×5, inference batch 256) and
+ * a 3-channel input to 1 and 4 filters: where the shape rule of isThinConv draws its line.
+ */
+const THIN_CASES: readonly Case[] = [
+  { name: 'pruned c1 F1', batch: 256, inC: 1, size: 28, filters: 1, padding: 0 },
+  { name: 'pruned c1 F2', batch: 256, inC: 1, size: 28, filters: 2, padding: 0 },
+  { name: 'pruned c1 F3', batch: 256, inC: 1, size: 28, filters: 3, padding: 0 },
+  { name: 'pruned c2 5×5', batch: 256, inC: 1, size: 26, filters: 7, padding: 0, kernel: 5 },
+  { name: '5×5 F1 pad 2', batch: 64, inC: 1, size: 28, filters: 1, padding: 2, kernel: 5 },
+  { name: 'rgb → 1', batch: 64, inC: 3, size: 28, filters: 1, padding: 1 },
+  { name: 'rgb → 4', batch: 64, inC: 3, size: 28, filters: 4, padding: 1 },
 ];
 
 const filter = argValue('--filter');
@@ -56,20 +70,21 @@ for (const c of CASES) {
 // keeps them), forward with the fused ReLU and backward without dx (a first layer), then with dx.
 const engineTable = new Table([['case', 14, 'l'], ['pass', 16, 'l'], ['wide ms', 9, 'r'], ['thin ms', 9, 'r'], ['wide/thin', 9, 'r'], ['thin GFLOP/s', 12, 'r']]);
 const engineRows: Record<string, unknown>[] = [];
-for (const c of CASES) {
+for (const c of [...CASES, ...THIN_CASES]) {
   if (c.inC > 3 || (filter !== undefined && !c.name.includes(filter))) continue;
-  const g = convGeometry(c.inC, c.size, c.size, 3, 3, 1, 1, c.padding, c.padding);
+  const k = c.kernel ?? 3;
+  const g = convGeometry(c.inC, c.size, c.size, k, k, 1, 1, c.padding, c.padding);
   const rng = new Rng(3);
   const fill = (n: number): Float32Array => { const a = heapFloat32(n); for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1); return a; };
   const x = fill(c.batch * c.inC * c.size * c.size);
-  const w = fill(c.filters * c.inC * 9);
+  const w = fill(c.filters * c.inC * k * k);
   const b = fill(c.filters);
   const dy = fill(c.batch * c.filters * g.outH * g.outW);
   const gw = heapFloat32(w.length);
   const gb = heapFloat32(b.length);
   const wide = new WideConv(c.batch, c.filters, true, g, sharedConvHeap());
   const thin = new ThinConv(c.batch, c.filters, g);
-  const flop = 2 * c.batch * c.filters * c.inC * 9 * g.outH * g.outW;
+  const flop = 2 * c.batch * c.filters * c.inC * k * k * g.outH * g.outW;
   const passes: [string, number, () => unknown, () => unknown][] = [
     ['forward+relu', flop, () => wide.forward(x, w, b, true), () => thin.forward(x, w, b, true)],
     ['fwd+bwd (no dx)', 2 * flop, () => { wide.forward(x, w, b, true); wide.backward(dy, gw, gb, false); },

@@ -1,6 +1,8 @@
 // Runs every benchmark script in bench/ (each *.ts file, alphabetically) one after another with tsx,
 // passing the command-line arguments through (e.g. --quick). Each script prints its table and
-// writes its JSON into bench/results/. Usage: node bench/run.mjs [--quick]   (npm run bench)
+// writes its JSON into bench/results/. compare.ts (bench:compare) is one of them: it runs PyTorch,
+// onnxruntime-node and onnxruntime-web beside tensorkit where they are installed and prints why a peer
+// was skipped otherwise. Usage: node bench/run.mjs [--quick]   (npm run bench)
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -12,7 +12,7 @@ export { Rng, type RngState } from './tensor/rng.js';
 export type { Param } from './tensor/param.js';
 export { setThreads, getThreads, availableCores } from './runtime/workers.js';
 export { setGemmBackend, getGemmBackend, type GemmBackend } from './tensor/gemm.js';
-export { wasmGemmVariant } from './runtime/tasks.js';
+export { wasmGemmVariant, ready, runtimeInfo, type RuntimeInfo } from './runtime/tasks.js';
 export type { WasmVariant } from './runtime/module.js';
 export { createRegistry, type Registry, type RegisterOptions } from './registry.js';
 
@@ -60,8 +60,8 @@ export {
 } from './model/index.js';
 // Models as classes: Module, Parameter, the built-in layers as modules (`nn`), the module registry.
 export {
-  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName,
-  type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
+  Module, ModuleTrainable, Parameter, LayerModule, layerModule, nn, registerModule, createModule, moduleNames, registeredModuleName, traceModule,
+  type Trace, type TraceOp, type TraceValue, type TraceOptions, type ModuleOutput, type BuildOptions, type ParameterOptions, type LayerModuleOptions, type ModuleClass,
 } from './model/index.js';
 
 // Training: the fit loop over any Trainable model, callbacks, metrics, confusion matrices, CSV text.
@@ -87,3 +87,10 @@ export {
 } from './io/model-file.js';
 export { encodeOnnx } from './io/onnx.js';
 export { fromNdarray, toNdarray } from './io/ndarray.js';
+
+// Files in a web page: bytes from ArrayBuffer / Blob / File / URL, model downloads, IndexedDB.
+export {
+  WebIoError, readBytes, describeSource, loadIdxFrom, loadIdxSplit, loadSafetensorsFrom, loadModelFrom, modelToBlob, downloadBytes, downloadModel,
+  saveModelToIndexedDb, loadModelFromIndexedDb, readIndexedDbModel, listIndexedDbModels, deleteIndexedDbModel, MODEL_MIME_TYPE, INDEXEDDB_DATABASE, INDEXEDDB_MAX_NAME,
+  type ByteSource, type ReadOptions, type IdxSplitOptions, type IndexedDbOptions, type StoredModelInfo,
+} from './io/web.js';

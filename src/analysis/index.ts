@@ -1,15 +1,18 @@
 // Analysis: parameter, MAC and FLOP counts, structured pruning and inference timing. Registers the
 // built-in layers' cost functions through the public registerLayerCost and gives model.summary() its
 // FLOP columns (this folder's only side effects).
+import { setModuleSummaryFormatter } from '../model/module.js';
 import { setSummaryFormatter } from '../model/sequential.js';
 import { modelSummaryWithFlops, registerLayerCost } from './counts.js';
 import {
   avgPoolCost, batchNormCost, conv2dCost, denseCost, dropoutCost, leakyReluCost, maxPoolCost, reluCost, sigmoidCost,
   softmaxCost, tanhCost, viewCost,
 } from './layer-costs.js';
+import { moduleSummaryWithFlops, registerBuiltinOpCosts } from './module-costs.js';
 
 export * from './counts.js';
 export * from './layer-costs.js';
+export * from './module-costs.js';
 export * from './prune.js';
 export * from './timing.js';
 
@@ -29,3 +32,5 @@ registerLayerCost('sigmoid', sigmoidCost);
 registerLayerCost('softmax', softmaxCost);
 
 setSummaryFormatter(modelSummaryWithFlops);
+registerBuiltinOpCosts();
+setModuleSummaryFormatter(moduleSummaryWithFlops);

@@ -109,7 +109,13 @@ function smallest(norms: Float64Array, count: number): number[] {
  * Conv2D/Dense, its outputs reach the model's output, a layer in between mixes channels, or no unit would remain.
  */
 export function planPrune(model: Sequential, options: PruneOptions): PrunePlan {
-  if (!(model instanceof Sequential)) throw new Error('pruneChannels: model must be a Sequential');
+  if (!(model instanceof Sequential)) {
+    // A Module's channel can feed several ops (a skip connection adds it to another tensor), so removing
+    // it means editing every consumer consistently; only the stack of a Sequential is pruned for now.
+    const what = model !== null && typeof model === 'object' ? (model as object).constructor.name : typeof model;
+    throw new Error(`pruneChannels: model must be a Sequential (got ${what}); user Modules are not pruned yet: in a traced graph one channel can feed `
+      + 'several ops (skip connections), and all of them would have to shrink together');
+  }
   if (!options || typeof options !== 'object') throw new Error('pruneChannels: options { layer, count | amount | units, criterion } are required');
   const index = options.layer;
   const n = model.layers.length;

@@ -3,7 +3,8 @@
 // across a kill and resume (files already in the folder count, the best value is read back).
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sequential } from '../model/sequential.js';
+import type { Module } from '../model/module.js';
+import { Sequential } from '../model/sequential.js';
 import type { Schedule } from '../optimizers/schedules.js';
 import type { BatchLogs, Callback, CallbackState, EpochLogs, TrainingControl } from '../train/callbacks.js';
 import { checkMonitor, monitorMode, type Monitor } from '../train/early-stopping.js';
@@ -73,10 +74,10 @@ export class Checkpoint implements Callback {
   bestEpoch: number;
   /** The metric `best` was chosen by (after the NaN fallback); null when unknown (an older file). */
   private bestMonitor: string | null;
-  private readonly model: Sequential;
+  private readonly model: Sequential | Module;
   private readonly schedule: Schedule | undefined;
 
-  constructor(model: Sequential, options: CheckpointOptions) {
+  constructor(model: Sequential | Module, options: CheckpointOptions) {
     if (!model || typeof model.stateDict !== 'function') throw new Error('Checkpoint: the first argument must be the model');
     if (!options || typeof options.dir !== 'string' || options.dir === '') throw new Error('Checkpoint: dir (a folder path) is required');
     const every = options.every ?? 1;
@@ -160,7 +161,8 @@ export class Checkpoint implements Callback {
   }
 
   private save(path: string, control: TrainingControl, metrics: Record<string, number>, extra: Record<string, unknown> = {}): void {
-    const optimizer = this.model.optimizer ?? undefined;
+    // A Sequential keeps its compiled optimizer in a field; another Module in its trainable adapter.
+    const optimizer = (this.model instanceof Sequential ? this.model.optimizer : this.model.asTrainable().optimizer) ?? undefined;
     saveModel(this.model, path, {
       optimizer,
       trainingState: { ...control.position(), ...(this.schedule ? { schedule: this.schedule.stateDict() } : {}), metrics, ...extra },

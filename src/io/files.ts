@@ -1,6 +1,7 @@
 // The file-path side of io (Node only): safetensors, model files and ONNX read from and written to
 // paths. Writes are atomic (see atomic.ts); the byte codecs they wrap are browser-safe.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { Module } from '../model/module.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
@@ -76,19 +77,22 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
  * bytes go to a temporary file in the same directory, which is fsynced and renamed over `path`, so
  * a crash or a kill at any moment leaves the previous file at `path` intact. Layout: {@link encodeModel}.
  */
-export function saveModel(model: Sequential, path: string, options: SaveModelOptions = {}): void {
+export function saveModel(model: Sequential | Module, path: string, options: SaveModelOptions = {}): void {
   writeFileAtomic(path, encodeModel(model, options));
 }
 
-/** Reads a model file written by {@link saveModel}. Throws {@link SafetensorsError} or {@link ModelFileError}. */
-export function loadModel(path: string): LoadedModel {
+/**
+ * Reads a model file written by {@link saveModel}. Throws {@link SafetensorsError} or {@link ModelFileError}.
+ * The type parameter names what the file holds (default Sequential; `loadModel<Net>(path)` for a module file).
+ */
+export function loadModel<M extends Module = Sequential>(path: string): LoadedModel<M> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new ModelFileError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return decodeModel(bytes, path);
+  return decodeModel<M>(bytes, path);
 }
 
 /**
@@ -101,7 +105,7 @@ export function readTrainingState(path: string): TrainingState | undefined {
 }
 
 /** Writes {@link encodeOnnx}'s model to `path` (atomically). Load it with any ONNX runtime, e.g. onnxruntime-web. */
-export function exportOnnx(model: Sequential, path: string): void {
+export function exportOnnx(model: Sequential | Module, path: string): void {
   writeFileAtomic(path, encodeOnnx(model));
 }
 

@@ -3,6 +3,8 @@
 // atomically; read back only through the registries (no code in a file is ever evaluated), with every
 // parameter shape checked against the file before anything is built.
 import { createLayer, layerRegistry, type Layer } from '../layers/layer.js';
+import { Module } from '../model/module.js';
+import { createModule, moduleRegistry, registeredModuleName } from '../model/module-registry.js';
 import { Sequential } from '../model/sequential.js';
 import { optimizerRegistry, type Optimizer, type OptimizerState } from '../optimizers/optimizer.js';
 import { Rng, type RngState } from '../tensor/rng.js';
@@ -90,9 +92,13 @@ export interface SaveModelOptions {
   readonly trainingState?: TrainingState;
 }
 
-/** The result of {@link loadModel}. */
-export interface LoadedModel {
-  readonly model: Sequential;
+/**
+ * The result of {@link loadModel}. The type parameter says what the file holds: a Sequential (the
+ * default) or, for a file saved from a registered Module, that module's class (`loadModel<Net>(path)`);
+ * it is not checked at run time (test with `instanceof`).
+ */
+export interface LoadedModel<M extends Module = Sequential> {
+  readonly model: M;
   /** Present when the file holds an optimizer: created through the registry, state loaded. */
   readonly optimizer?: Optimizer;
   readonly trainingState?: TrainingState;
@@ -100,22 +106,38 @@ export interface LoadedModel {
 
 /**
  * Serialises a model file: a safetensors file whose tensors are `model.stateDict()` (PyTorch
- * `nn.Sequential` keys, so the file loads into torch after dropping the `optimizer/` keys) plus
- * `optimizer/<param>/<slot>` for every optimizer slot, and whose `__metadata__` holds
+ * `nn.Sequential` keys, or a Module's attribute paths, so the file loads into the equivalent torch
+ * model after dropping the `optimizer/` keys) plus `optimizer/<param>/<slot>` for every optimizer
+ * slot, and whose `__metadata__` holds
  * - `format`: `"tensorkit-model"`, `format_version`: `"1"`;
- * - `architecture`: JSON of `model.getConfig()` (input shape, layer registry names and configs);
+ * - `architecture`: JSON of `model.getConfig()` (input shape, layer registry names and configs) for a
+ *   Sequential; for another Module `{ module, config, inputShapes }`: the name its class was registered
+ *   under with `registerModule`, its `getConfig()` and the per-sample input shapes it was built for
+ *   (no code: loading calls the registered class with the config, then builds it);
  * - `optimizer` (optional): JSON `{ kind, config, step, globals }`;
  * - `training_state` (optional): JSON of the {@link TrainingState}; the tensors of its callback
  *   states are stored as `state/<key>/<name>` tensors (see {@link STATE_TENSOR_PREFIX}).
  * Non-finite numbers in the JSON are written as `{"$number": "Infinity"}` (JSON has no Infinity).
  */
-export function encodeModel(model: Sequential, options: SaveModelOptions = {}): Uint8Array {
-  if (!(model instanceof Sequential)) throw new TypeError('saveModel: model must be a Sequential');
+export function encodeModel(model: Sequential | Module, options: SaveModelOptions = {}): Uint8Array {
+  if (!(model instanceof Module)) throw new TypeError('saveModel: model must be a Sequential or a Module');
+  let architecture: unknown;
+  if (model instanceof Sequential) architecture = model.getConfig();
+  else {
+    const name = registeredModuleName(model);
+    if (name === null) {
+      throw new TypeError(`saveModel: ${model.constructor.name} is not a registered module; call registerModule('${kebab(model.constructor.name)}', ${model.constructor.name}) `
+        + 'so that a model file can name the class and rebuild it from its config');
+    }
+    const inputShapes = model.inputShapes;
+    if (inputShapes === null) throw new TypeError(`saveModel: ${model.constructor.name} has no input shape yet; call build(inputShape) or run a forward first`);
+    architecture = { module: name, config: model.getConfig(), inputShapes };
+  }
   const tensors: Record<string, Tensor> = model.stateDict();
   const metadata: Record<string, string> = {
     format: MODEL_FORMAT,
     format_version: MODEL_FORMAT_VERSION,
-    architecture: stringifyJson(model.getConfig()),
+    architecture: stringifyJson(architecture),
   };
   const optimizer = options.optimizer;
   if (optimizer !== undefined) {
@@ -160,7 +182,7 @@ export function trainingStateFromMetadata(metadata: Record<string, string>, sour
  * Malformed bytes throw {@link SafetensorsError}; a well-formed file that does not describe a
  * loadable model throws {@link ModelFileError}. Messages are short whatever the file holds.
  */
-export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel {
+export function decodeModel<M extends Module = Sequential>(bytes: Uint8Array, source = '<bytes>'): LoadedModel<M> {
   const fail = (problem: string): never => {
     throw new ModelFileError(source, problem);
   };
@@ -183,13 +205,16 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
     else if (name.startsWith(STATE_TENSOR_PREFIX)) stateTensors.set(name, t);
     else Object.defineProperty(weights, name, { value: t, enumerable: true, configurable: true, writable: true });
   }
-  const plan = planArchitecture(architecture, maxDim, weights, fail);
-
-  let model: Sequential;
-  try {
-    model = new Sequential(plan.layers, { inputShape: plan.inputShape });
-  } catch (err) {
-    return fail(`cannot build the architecture: ${errorText(err)}`);
+  let model: Module;
+  if (isRecord(architecture) && architecture.module !== undefined) {
+    model = buildModule(architecture, maxDim, fail);
+  } else {
+    const plan = planArchitecture(architecture, maxDim, weights, fail);
+    try {
+      model = new Sequential(plan.layers, { inputShape: plan.inputShape });
+    } catch (err) {
+      return fail(`cannot build the architecture: ${errorText(err)}`);
+    }
   }
   try {
     model.loadStateDict(weights);
@@ -210,7 +235,52 @@ export function decodeModel(bytes: Uint8Array, source = '<bytes>'): LoadedModel 
     trainingState = restoreStateTensors(state as TrainingState, stateTensors, fail);
   }
   if (stateTensors.size > 0) fail(`has state tensors (${stateTensors.keys().next().value}, …) that no callback state in training_state names`);
-  return { model, optimizer, trainingState };
+  return { model: model as M, optimizer, trainingState };
+}
+
+/** `MyNet` → `my-net`, for the registerModule hint. */
+function kebab(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase() || 'my-module';
+}
+
+/**
+ * Rebuilds a registered Module from `{ module, config, inputShapes }`: the name must be registered,
+ * every integer in the config at most the largest tensor dimension in the file (as for layer configs),
+ * the input shapes within {@link MODEL_MAX_RANK} and {@link MODEL_MAX_SAMPLE_ELEMENTS}; the class is
+ * constructed with the config and built for the shapes (its parameters then counted against
+ * {@link MODEL_MAX_PARAMS}). Unlike a Sequential's, a module's parameter shapes are only known by
+ * running its code, so the weights are checked after building.
+ */
+function buildModule(value: Record<string, unknown>, maxInt: number, fail: (problem: string) => never): Module {
+  const { module: name, config, inputShapes } = value;
+  if (typeof name !== 'string') return fail(`architecture.module must be a registered module name, got ${describeValue(name)}`);
+  if (!moduleRegistry.has(name)) {
+    fail(`module ${describeValue(name)} is not registered; call registerModule(${describeValue(name)}, ModuleClass) before loading `
+      + `(registered modules: ${listNames(moduleRegistry.names(), 20) || 'none'})`);
+  }
+  if (!isRecord(config)) fail(`architecture.config must be an object, got ${describeValue(config)}`);
+  const big = largestInteger(config);
+  if (big > maxInt) fail(`module ${describeValue(name)} has a config integer ${big}, larger than any tensor dimension in the file (limit ${maxInt})`);
+  if (!Array.isArray(inputShapes) || inputShapes.length === 0 || inputShapes.length > MODEL_MAX_RANK) {
+    fail(`architecture.inputShapes must be a non-empty array of per-sample shapes, got ${describeValue(inputShapes)}`);
+  }
+  for (const s of inputShapes as unknown[]) {
+    if (!Array.isArray(s) || s.length > MODEL_MAX_RANK || s.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(`architecture.inputShapes must hold arrays of non-negative integers (at most ${MODEL_MAX_RANK}), got ${describeValue(s)}`);
+    }
+    if (shapeSize(s as number[]) > MODEL_MAX_SAMPLE_ELEMENTS) fail(`architecture.inputShapes ${describeValue(s)} is over the limit of ${MODEL_MAX_SAMPLE_ELEMENTS} elements per sample`);
+  }
+  let model: Module;
+  try {
+    model = createModule(name, config as Record<string, unknown>);
+    if (!(model instanceof Module)) throw new Error('the registered class did not make a Module');
+    model.build(inputShapes as number[][]);
+  } catch (err) {
+    return fail(`cannot build the architecture: module ${describeValue(name)}: ${errorText(err)}`);
+  }
+  const params = model.countParams();
+  if (2 * params > MODEL_MAX_PARAMS) fail(`module ${describeValue(name)} has ${params} parameters, over the limit of ${MODEL_MAX_PARAMS / 2}`);
+  return model;
 }
 
 /**
@@ -346,7 +416,7 @@ function planArchitecture(
 }
 
 /** Creates the saved optimizer through its registry and loads its step, slots and globals. */
-function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: Sequential, fail: (problem: string) => never): Optimizer {
+function buildOptimizer(value: unknown, slotTensors: [string, Tensor][], model: Module, fail: (problem: string) => never): Optimizer {
   if (!isRecord(value) || typeof value.kind !== 'string' || !isRecord(value.config) || !isRecord(value.globals)) {
     return fail('optimizer metadata must be { kind, config, step, globals }');
   }

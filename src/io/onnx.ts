@@ -1,7 +1,9 @@
 // ONNX export of Sequential models (opset 13): one node per layer, weights as initializers, written
 // with the hand-rolled protobuf encoder. Field numbers follow onnx/onnx.proto.
 import type { Layer } from '../layers/layer.js';
-import type { Sequential } from '../model/sequential.js';
+import type { Module } from '../model/module.js';
+import { Sequential } from '../model/sequential.js';
+import { encodeModuleOnnx } from './onnx-module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -38,12 +40,14 @@ interface Initializer {
 }
 
 /**
- * Encodes a Sequential model as an ONNX ModelProto (opset 13), in inference mode: BatchNorm uses its
+ * Encodes a model as an ONNX ModelProto; a Module other than Sequential is traced (see encodeModuleOnnx).
+ * A Sequential model becomes an ONNX ModelProto (opset 13), in inference mode: BatchNorm uses its
  * running statistics and Dropout becomes Identity. The graph input is `input` `[batch, ...inputShape]`
  * (batch symbolic), the output `output` `[batch, ...outputShape]`; weights are initializers named by
  * their state-dict keys. Throws naming the layer if a kind has no ONNX translation.
  */
-export function encodeOnnx(model: Sequential): Uint8Array {
+export function encodeOnnx(model: Sequential | Module): Uint8Array {
+  if (!(model instanceof Sequential)) return encodeModuleOnnx(model);
   const weights = model.stateDict();
   const nodes: OnnxNode[] = [];
   const initializers: Initializer[] = [];
@@ -72,7 +76,7 @@ export function encodeOnnx(model: Sequential): Uint8Array {
 
 /** The ONNX node for layer `i`, adding its weights to `initializers`. */
 function translate(
-  layer: Layer, i: number, input: string, output: string, weights: Record<string, Tensor>, initializers: Initializer[],
+  layer: Layer, i: number | string, input: string, output: string, weights: Record<string, Tensor>, initializers: Initializer[],
   inputShape: readonly number[],
 ): OnnxNode {
   const config = layer.getConfig();
@@ -182,3 +186,8 @@ function writeValueInfo(w: ProtoWriter, name: string, sampleShape: readonly numb
     });
   }));
 }
+
+// For the module exporter (onnx-module.ts): a layer's translation (`i` may be a module's attribute
+// path, which names its weights `<path>.weight`, …) and the protobuf writers.
+export { translate as translateLayer, writeNode as writeOnnxNode, writeTensor as writeOnnxTensor };
+export type { Attribute as OnnxAttribute, OnnxNode, Initializer as OnnxInitializer };

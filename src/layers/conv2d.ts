@@ -71,9 +71,9 @@ const WIDE_CACHE = 3;
  * Without a shared heap (or with the TypeScript gemm selected) the same tasks run on the calling
  * thread over a heap of the layer's own.
  *
- * Thin inputs on that stride-1 domain (at most setThinConvMaxChannels input channels; 0, i.e. none,
- * by default, as measured) can run a direct SIMD convolution instead ({@link ThinConv},
- * tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
+ * Thin convolutions on that stride-1 domain (by default the measured rule of isThinConv: ≤ 3 input
+ * channels and 1 filter, or 2 filters of a 3×3 kernel, as in pruned layers) run a direct SIMD
+ * convolution instead ({@link ThinConv}, tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
  * stays the reference its tests compare against.
  *
  * Other strides and paddings use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW],
@@ -252,7 +252,7 @@ export class Conv2D implements Layer {
     const g = this.geom as ConvGeometry;
     let y: Tensor;
     this.lastThin = null;
-    if (isThinConv(g)) {
+    if (isThinConv(g, this.filters)) {
       const thin = this.thinFor(x.shape[0], g);
       y = thin.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null, relu);
       this.lastThin = thin;

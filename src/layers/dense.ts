@@ -1,7 +1,7 @@
 // Dense (fully connected) layer: y = x·Wᵀ + b, with PyTorch Linear's layout ([out, in]) and default init.
 import { checkKeys, readBoolean, readNumber } from '../config.js';
 import { computeFans, type InitializerSpec } from '../init/index.js';
-import { BatchBuffer, checkGrad, checkInput, colSums, copySpec, gemm, heapFloat32, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from '../plugin/index.js';
+import { BatchBuffer, checkGrad, checkInput, colSums, copySpec, gemm, heapFloat32, relu, reluBackward, requireBuilt, resolveInit, unbuiltParam, type ResolvedInit } from '../plugin/index.js';
 import type { Param } from '../tensor/param.js';
 import type { Rng } from '../tensor/rng.js';
 import { formatShape, Tensor } from '../tensor/tensor.js';
@@ -40,6 +40,8 @@ const GRAD_INPUT = {} as const; //                                dx  = dy · W
  *
  * Shapes: input `[batch, in]`, output `[batch, units]`, `weight` `[units, in]`, `bias` `[units]`.
  * Forward: y = x·Wᵀ + b. Backward: dW += dyᵀ·x, db += Σ_batch dy, dx = dy·W.
+ * A ReLU that follows in a model is fused in ({@link forwardFused}): applied in place on y, and its
+ * mask applied to dy in backward, with the bits of the separate layers.
  * The input of the last forward is kept by reference for backward and must not change in between.
  */
 export class Dense implements Layer {
@@ -54,8 +56,12 @@ export class Dense implements Layer {
   private paramList: Param[];
   private readonly out: BatchBuffer;
   private dx: BatchBuffer;
+  /** dy through the fused ReLU's mask (first used by a fused backward). */
+  private dyMasked: BatchBuffer;
   private input: Tensor | null;
   private output: Tensor | null;
+  /** Whether the last forward fused a following ReLU (backward then masks dy by the output). */
+  private fusedRelu: boolean;
 
   constructor(options: DenseOptions) {
     const owner = 'Dense';
@@ -71,8 +77,10 @@ export class Dense implements Layer {
     this.paramList = [];
     this.out = new BatchBuffer([this.units]);
     this.dx = new BatchBuffer([0]);
+    this.dyMasked = new BatchBuffer([this.units]);
     this.input = null;
     this.output = null;
+    this.fusedRelu = false;
   }
 
   /** Input features (0 before build). */
@@ -107,6 +115,25 @@ export class Dense implements Layer {
 
   /** y[batch, units] = x[batch, in]·Wᵀ + b, into a layer-owned buffer. */
   forward(x: Tensor, _training: boolean): Tensor {
+    return this.forwardImpl(x, false);
+  }
+
+  /** Fusion hook: a following ReLU is applied in the same call ({@link forwardFused}). */
+  fuses(next: Layer): boolean {
+    return next.kind === 'relu';
+  }
+
+  /**
+   * relu(x·Wᵀ + b), the ReLU applied in place on the layer's output while it is still in cache; the
+   * next {@link backward} then expects dL/d(relu output) and applies the mask itself (dy where y > 0
+   * or y is NaN: torch's threshold_backward on the ReLU's input, as y ≤ 0 exactly where that input is).
+   * Bit-identical to forward followed by the ReLU layer, in training and in inference.
+   */
+  forwardFused(x: Tensor, _training: boolean, _next: Layer): Tensor {
+    return this.forwardImpl(x, true);
+  }
+
+  private forwardImpl(x: Tensor, fuseRelu: boolean): Tensor {
     requireBuilt('Dense', this.inFeatures > 0, 'forward');
     checkInput('Dense', x, [this.inFeatures]);
     const batch = x.shape[0];
@@ -119,16 +146,23 @@ export class Dense implements Layer {
     } else {
       gemm(y.data, x.data, this.weightParam.value.data, batch, units, this.inFeatures, FORWARD);
     }
+    if (fuseRelu) relu(y.data, y.data);
+    this.fusedRelu = fuseRelu;
     this.input = x;
     this.output = y;
     return y;
   }
 
   /** Accumulates dW and db from dy[batch, units]; returns dx[batch, in] (layer-owned). */
-  backward(dy: Tensor, needInputGrad = true): Tensor {
-    checkGrad('Dense', dy, this.output);
+  backward(dyIn: Tensor, needInputGrad = true): Tensor {
+    checkGrad('Dense', dyIn, this.output);
     const x = this.input as Tensor;
-    const batch = dy.shape[0];
+    const batch = dyIn.shape[0];
+    let dy = dyIn;
+    if (this.fusedRelu) {
+      dy = this.dyMasked.get(batch);
+      reluBackward(dy.data, dyIn.data, (this.output as Tensor).data);
+    }
     const units = this.units;
     const inF = this.inFeatures;
     gemm(this.weightParam.grad.data, dy.data, x.data, units, inF, batch, GRAD_WEIGHT);

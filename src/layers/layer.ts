@@ -35,7 +35,7 @@ export interface Layer {
   getConfig(): Record<string, unknown>;
   /**
    * Fusion hook (optional): whether {@link forwardFused} can apply `next`, the layer that follows in a
-   * model, in the same pass (Conv2D absorbs a following ReLU). A model then calls
+   * model, in the same pass (Conv2D and Dense absorb a following ReLU). A model then calls
    * `next.passThrough(this.forwardFused(x, training, next))` instead of the two forwards, and backward
    * as usual: `next.backward` passes dy through and this layer's backward applies `next`'s part.
    */

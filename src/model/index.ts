@@ -6,4 +6,5 @@ export { Parameter, type ParameterOptions } from './parameter.js';
 export { LayerModule, layerModule, type LayerModuleOptions } from './layer-module.js';
 export { registerModule, createModule, moduleNames, registeredModuleName, type ModuleClass } from './module-registry.js';
 export { type CompileOptions, type Spec } from './compile.js';
+export { traceModule, type Trace, type TraceOp, type TraceValue, type TraceOptions } from './trace.js';
 export * as nn from './nn.js';

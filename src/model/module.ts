@@ -5,8 +5,8 @@ import type { Buffer } from '../layers/layer.js';
 import type { Loss } from '../losses/loss.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { Variable } from '../ops/variable.js';
-import { noGrad, withGradMode } from '../ops/tape.js';
 import { StepBuffers } from '../ops/buffers.js';
+import { noGrad, withGradMode } from '../ops/tape.js';
 import { fillFloat32, heapFloat32 } from '../runtime/heap.js';
 import type { Param } from '../tensor/param.js';
 import { argmaxRows } from '../tensor/reduce.js';
@@ -195,20 +195,28 @@ export abstract class Module {
     return { ...this.#config };
   }
 
-  /** The module's Rng (created with seed 0 on first use): lazily built layers draw their weights from it when this module starts the pass, dropout layers their masks. */
+  /**
+   * The Rng to draw randomness from (`ops.dropout` masks in a forward, say): during a forward, the Rng of
+   * the root module (the one whose forward started the pass), so one stream serves the whole model and is
+   * saved with it; outside a forward, this module's own (seed 0 unless `build(…, { seed })`). Lazily built
+   * layers draw their initial weights from it too.
+   */
   rng(): Rng {
+    if (passRoot !== null && passRoot !== this) return passRoot.rng();
     if (this.#rng === null) this.#rng = new Rng(0);
     return this.#rng;
   }
 
-  /** State of {@link rng}, for exact checkpoints. */
+  /** State of this module's own Rng (see {@link rng}), for exact checkpoints. */
   getRngState(): RngState {
-    return this.rng().getState();
+    if (this.#rng === null) this.#rng = new Rng(0);
+    return this.#rng.getState();
   }
 
   /** Restores a state from {@link getRngState}. */
   setRngState(state: RngState): void {
-    this.rng().setState(state);
+    if (this.#rng === null) this.#rng = new Rng(0);
+    this.#rng.setState(state);
   }
 
   /**
@@ -420,6 +428,34 @@ export abstract class Module {
     }
   }
 
+  /**
+   * A table of the module's ops (from a trace: name, op, output shape, parameters, MACs and FLOPs per
+   * sample) when src/analysis is loaded (it is whenever the package entry point is) and the module can
+   * be traced; otherwise (or before the module knows its input shape) a table of its parameters.
+   */
+  summary(): string {
+    if (moduleSummaryFormatter !== null && this.inputShapes !== null) {
+      try {
+        return moduleSummaryFormatter(this);
+      } catch (err) {
+        return `${this.parameterSummary()}\n(no FLOP counts: ${(err as Error).message})`;
+      }
+    }
+    return this.parameterSummary();
+  }
+
+  /** The plain summary: every parameter with its shape and size, and the total. */
+  parameterSummary(): string {
+    const rows = this.namedParameters().map(([name, p]) => [name, `[${p.value.shape.join(', ')}]`, p.value.size.toLocaleString('en-US')]);
+    const header = ['Parameter', 'Shape', 'Size'];
+    const all = [header, ...rows];
+    const w = header.map((_, c) => all.reduce((m, r) => Math.max(m, r[c].length), 0));
+    const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
+    const total = this.countParams();
+    return [line(header), '-'.repeat(line(header).length), ...rows.map(line),
+      `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(1)} KiB as float32)`].join('\n');
+  }
+
   /** Internal: whether this module still has to create its parameters (an unbuilt layer module). */
   isUnbuilt(): boolean {
     return false;
@@ -469,6 +505,16 @@ export abstract class Module {
   }
 }
 
+let moduleSummaryFormatter: ((module: Module) => string) | null = null;
+
+/**
+ * Installs the table `module.summary()` prints (src/analysis installs one with FLOP columns; injected
+ * because analysis sits above the model in the module graph).
+ */
+export function setModuleSummaryFormatter(formatter: ((module: Module) => string) | null): void {
+  moduleSummaryFormatter = formatter;
+}
+
 /** Argmax class ids of `[N, C]` outputs; throws a {@link NonFiniteError} for rows holding NaN. */
 export function classesOf(probs: Tensor): Int32Array {
   const n = probs.shape[0];
@@ -504,7 +550,6 @@ export class ModuleTrainable implements Trainable {
   private bufferList: Buffer[];
   private owners: string[];
   private version: number;
-  private mode: boolean | null;
   private pending: Variable | null;
   private readonly runForward: () => ModuleOutput;
   /** Op results of training steps (forward and backward) and of evaluation batches, reused round by round. */
@@ -522,7 +567,6 @@ export class ModuleTrainable implements Trainable {
     this.bufferList = [];
     this.owners = [];
     this.version = -1;
-    this.mode = null;
     this.pending = null;
     // Bound once: withGradMode needs a function, and a closure per step would be garbage per step.
     this.runForward = () => (this.module.forward as (x: Variable) => ModuleOutput)(this.pending as Variable);
@@ -556,10 +600,9 @@ export class ModuleTrainable implements Trainable {
   }
 
   private run(x: Tensor, training: boolean, inputGrad: boolean): Tensor {
-    if (this.mode !== training) {
-      this.module.train(training);
-      this.mode = training;
-    }
+    // Only the root's flag is compared (a walk per step would be garbage per step): a sub-module the
+    // user set to another mode keeps it until the loop switches the whole model (train ↔ eval).
+    if (this.module.training !== training) this.module.train(training);
     const input = new Variable(x, { requiresGrad: inputGrad });
     this.pending = input;
     let out: ModuleOutput;
@@ -610,25 +653,30 @@ export class ModuleTrainable implements Trainable {
     if (out.node !== null) this.trainBuffers.run(() => out.backward(dy));
   }
 
+  /** The module's parameters with attribute-path names (the same array until a lazy layer adds some). */
   params(): readonly Param[] {
     this.refresh();
     return this.paramList;
   }
 
+  /** The module's buffers with attribute-path names (the same array until a lazy layer adds some). */
   buffers(): readonly Buffer[] {
     this.refresh();
     return this.bufferList;
   }
 
+  /** Zeroes every parameter gradient. */
   zeroGrad(): void {
     this.refresh();
     for (const p of this.paramList) fillFloat32(p.grad.data, 0);
   }
 
+  /** The module's Rng state (dropout masks), saved in fit positions. */
   getRngState(): RngState {
     return this.module.getRngState();
   }
 
+  /** Restores {@link getRngState}'s state. */
   setRngState(state: RngState): void {
     this.module.setRngState(state);
   }
@@ -646,6 +694,7 @@ export class ModuleTrainable implements Trainable {
     if (!ok) throw new Error(`${what}: input ${formatShape(x.shape)} does not match the module's input [batch, ${s.join(', ')}]`);
   }
 
+  /** `parameter block1.conv2.weight`: the attribute path of `params()[index]`, for error messages. */
   describeParam(index: number): string {
     this.refresh();
     return `parameter ${this.owners[index]}`;

@@ -386,7 +386,7 @@ export class Sequential extends Module implements Trainable {
    * is whenever the package entry point is), the table also has MAC, FLOP and activation-memory
    * columns; a layer kind without registered costs falls back to the plain table.
    */
-  summary(): string {
+  override summary(): string {
     if (summaryFormatter) {
       try {
         const total = this.countParams();
@@ -399,7 +399,7 @@ export class Sequential extends Module implements Trainable {
   }
 
   /** The plain summary: layer, output shape and parameter count, with totals. */
-  parameterSummary(): string {
+  override parameterSummary(): string {
     const rows: [string, string, string][] = [['#', 'Layer (kind)', 'Output shape']];
     const counts: number[] = [];
     this.layers.forEach((layer, i) => {

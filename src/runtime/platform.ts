@@ -1,6 +1,7 @@
 // platform.ts: the seam between the worker pool and the platform that runs threads. Node's
 // worker_threads stands behind it by default (loaded without a static import, so the runtime still
-// loads where there is no Node); a browser build can install Web Workers with `setWorkerPlatform`.
+// loads where there is no Node); in a browser, Web Workers (platform-web.ts) where they can share memory.
+import { webPlatform } from './platform-web.js';
 
 /** A worker as the pool needs it. */
 export interface PoolWorker {
@@ -8,13 +9,6 @@ export interface PoolWorker {
   terminate(): Promise<number> | void;
   on(event: 'error', listener: (error: Error) => void): void;
   on(event: 'exit', listener: (code: number) => void): void;
-}
-
-/** The caller's end of a worker's message channel. */
-export interface PoolPort {
-  unref(): void;
-  close(): void;
-  postMessage(message: unknown): void;
 }
 
 /** What the worker pool needs from the platform. */
@@ -25,14 +19,18 @@ export interface WorkerPlatform {
   env(name: string): string | undefined;
   /**
    * Starts a worker running the script `source(workerDataExpression)`, where the expression is the
-   * JavaScript text that evaluates, inside the worker, to `data` plus a `port` (the worker's end of a
-   * message channel whose other end is returned). The module and memory in `data` are shared, not copied.
+   * JavaScript text that evaluates, inside the worker, to `data` (its module and memory shared, not
+   * copied). The pool sends nothing else through the platform: everything after startup goes through
+   * shared memory.
    */
-  spawn(source: (workerDataExpression: string) => string, name: string, data: Record<string, unknown>): { worker: PoolWorker; port: PoolPort };
-  /** Reads the next message on `port` synchronously, or undefined when none is queued. */
-  receive(port: PoolPort): { message: unknown } | undefined;
-  /** JavaScript text of a function `(port) => { message } | undefined` that does the same inside a worker. */
-  readonly workerReceiveSource: string;
+  spawn(source: (workerDataExpression: string) => string, name: string, data: Record<string, unknown>): PoolWorker;
+  /**
+   * Whether a worker starts only once the thread that spawned it returns to its event loop (browsers:
+   * a nested Web Worker cannot start while its parent blocks). The pool then never waits for its
+   * workers to start: until they are ready, work runs on the calling thread alone (same bits), and
+   * `ready()` waits for them asynchronously. Node's workers start on their own (false).
+   */
+  readonly startsAsync?: boolean;
 }
 
 // undefined: not looked up yet; null: no worker threads here, so one thread.
@@ -48,23 +46,19 @@ function nodePlatform(): WorkerPlatform | null {
     cores: os.availableParallelism(),
     env: (name) => proc.env[name],
     spawn(source, name, data) {
-      const { port1, port2 } = new threads.MessageChannel();
-      const worker = new threads.Worker(source(`process.getBuiltinModule('node:worker_threads').workerData`), {
-        eval: true,
-        name,
-        workerData: { ...data, port: port2 },
-        transferList: [port2],
-      });
-      return { worker: worker as unknown as PoolWorker, port: port1 as unknown as PoolPort };
+      const worker = new threads.Worker(source(`process.getBuiltinModule('node:worker_threads').workerData`), { eval: true, name, workerData: data });
+      return worker as unknown as PoolWorker;
     },
-    receive: (port) => threads.receiveMessageOnPort(port as unknown as import('node:worker_threads').MessagePort),
-    workerReceiveSource: `process.getBuiltinModule('node:worker_threads').receiveMessageOnPort`,
   };
 }
 
-/** The platform the pool runs on (Node's by default), or null when threads are unavailable. */
+/**
+ * The platform the pool runs on, or null when threads are unavailable: the one installed with
+ * {@link setWorkerPlatform}, else Node's worker_threads, else a browser's Web Workers (in a dedicated
+ * worker of a cross-origin isolated page; see platform-web.ts).
+ */
 export function platform(): WorkerPlatform | null {
-  if (current === undefined) current = nodePlatform();
+  if (current === undefined) current = nodePlatform() ?? webPlatform();
   return current;
 }
 

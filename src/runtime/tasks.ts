@@ -10,8 +10,9 @@ import {
   WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
   planSharesOfC,
 } from './gemm-plan.js';
-import { loadKernelModule, instantiateOver, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
 import { platform } from './platform.js';
+import { webThreadsUnavailable } from './platform-web.js';
+import { loadKernelModule, loadKernelModuleAsync, instantiateOver, moduleBytes, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
 import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThreads, type LocalTask, type WorkerCode } from './workers.js';
 
 /** Task ids (word SHARE_OP of a pool share; 0 is a plain gemm share). */
@@ -78,26 +79,31 @@ export interface KernelExports extends ArenaExports, ConvExports {
   [name: string]: unknown;
 }
 
-/** A kernel as the threads load it: [id, export name or null, arrays, scalars, planes (1/0), compiled module or null]. */
-type KernelLoad = readonly [number, string | null, number, number, number, WasmModule | null];
+/**
+ * A kernel as the threads load it: [id, export name or null, arrays, scalars, planes (1/0), compiled
+ * module or null, its bytes or null]. A pool's startup data carries the compiled module; a message
+ * posted to a running pool carries the bytes (messages travel through shared memory as JSON).
+ */
+type KernelLoad = readonly [number, string | null, number, number, number, WasmModule | null, Uint8Array | null];
 
 // The worker-side code (see WorkerCode in workers.ts): the same task functions, and the kernel table
-// loaded from the worker data, then from messages posted to the worker's port.
+// loaded from the worker data, then from messages posted to the worker (the pool delivers them).
 /** The task functions by id (index 0: a plain gemm share), on this thread; the workers get the same list as source. */
 const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
 type Task = NonNullable<(typeof TASKS)[number]>;
 const TASK_SOURCE = `[${TASKS.map((task) => (task === null ? 'null' : task.toString())).join(', ')}]`;
 const HELPER_SOURCE = `{ convColumns: ${convColumnsKernel.toString()}, kernels: [], args: [], sync: null }`;
-function setupSource(receiveSource: string): string {
-  return `
+// A worker handles every kernel posted before a job when the job starts (the pool sees to it);
+// sync, for a kernel missing mid-job, handles any posted since.
+const SETUP_SOURCE = `
   const loadKernel = (k) => {
-    const fn = k[5] === null ? exports[k[1]] : new WebAssembly.Instance(k[5], { env: { memory } }).exports.run;
+    const module = k[5] !== null ? k[5] : k[6] !== null ? new WebAssembly.Module(k[6]) : null;
+    const fn = module === null ? exports[k[1]] : new WebAssembly.Instance(module, { env: { memory } }).exports.run;
     KERNELS.kernels[k[0]] = [fn, k[2], k[3], k[4]];
   };
   for (const k of workerData.kernels) loadKernel(k);
-  const receive = ${receiveSource};
-  KERNELS.sync = () => { for (let got = receive(port); got !== undefined; got = receive(port)) loadKernel(got.message); };`;
-}
+  onMessage = loadKernel;
+  KERNELS.sync = drain;`;
 
 /**
  * One instance of the kernel module over its memory: the heap (arena), the thread slots laid out in
@@ -127,6 +133,10 @@ export class Runtime {
   private readonly shareArgs: Int32Array;
   /** Every kernel loaded so far, to hand to pools started later. */
   private readonly kernelLoads: KernelLoad[];
+  /** Shares run on worker threads by pools closed so far (the live pool counts its own). */
+  private closedPoolShares: number;
+  /** Whether the module was compiled asynchronously (by {@link ready}). */
+  readonly compiledAsync: boolean;
 
   constructor(loaded: LoadedModule<KernelExports>) {
     this.loaded = loaded;
@@ -149,6 +159,8 @@ export class Runtime {
     this.pool = null;
     this.shareArgs = new Int32Array(SHARE_ARGS * MAX_SHARES);
     this.kernelLoads = [];
+    this.closedPoolShares = 0;
+    this.compiledAsync = loaded.compiledAsync;
     this.helpers = { convColumns: convColumnsKernel, kernels: [], args: [], sync: () => {} };
     this.localTask = (op, args, o) => {
       const a = this.arena;
@@ -178,9 +190,18 @@ export class Runtime {
       : instantiateOver(module, this.loaded.memory).run as (...args: number[]) => void;
     if (typeof fn !== 'function') throw new Error(`tensorkit runtime: the kernel module has no export ${String(exportName)}`);
     this.helpers.kernels[id] = [fn, arrays, scalars, planes ? 1 : 0];
-    const load: KernelLoad = [id, exportName, arrays, scalars, planes ? 1 : 0, module];
-    this.kernelLoads.push(load);
-    if (this.pool !== null && !this.pool.closed) this.pool.post(load);
+    const bytes = module === null ? null : moduleBytes(module);
+    this.kernelLoads.push([id, exportName, arrays, scalars, planes ? 1 : 0, module, bytes]);
+    if (this.pool !== null && !this.pool.closed) {
+      // A running pool gets the bytes through its mailbox; a module not compiled by compileModule, or
+      // a full mailbox, means a new pool (the next threaded call starts it with every kernel loaded).
+      const posted = module !== null && bytes === null ? false : this.pool.post([id, exportName, arrays, scalars, planes ? 1 : 0, null, bytes]);
+      if (!posted) {
+        this.closedPoolShares += this.pool.workerShares;
+        this.pool.close();
+        this.pool = null;
+      }
+    }
   }
 
   /**
@@ -189,7 +210,7 @@ export class Runtime {
    * The tasks write disjoint memory per chunk, so the split does not change bits.
    */
   runTasks(op: number, desc: number, chunks: number): void {
-    const threads = this.shared ? getThreads() : 1;
+    const threads = this.threadsNow();
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
     if (threads === 1 || shares === 1) {
       const a = this.arena;
@@ -248,14 +269,16 @@ export class Runtime {
   /** The pool for `threads` threads (calling thread + threads − 1 workers), started if needed. */
   private poolFor(threads: number): WorkerPool {
     if (this.pool === null || this.pool.closed || this.pool.size !== threads - 1) {
-      this.pool?.close();
+      if (this.pool !== null) {
+        this.closedPoolShares += this.pool.workerShares;
+        this.pool.close();
+      }
       const workspaces: number[] = [];
       for (let w = 1; w < threads; w++) workspaces.push(WORK_BASE + w * WORKSPACE_BYTES);
-      const seam = platform();
       const code: WorkerCode = {
         tasks: TASK_SOURCE,
         helpers: HELPER_SOURCE,
-        setup: setupSource(seam === null ? 'undefined' : seam.workerReceiveSource),
+        setup: SETUP_SOURCE,
         data: { kernels: this.kernelLoads.slice() },
       };
       this.pool = new WorkerPool(this.loaded.module, this.loaded.memory, workspaces, code);
@@ -263,9 +286,38 @@ export class Runtime {
     return this.pool;
   }
 
+  /**
+   * The threads work splits over now: {@link getThreads} over a shared memory (else 1), except 1
+   * while a pool whose workers start asynchronously (a browser's, see WorkerPlatform.startsAsync) is
+   * still starting; asking starts it. Bits do not depend on it.
+   */
+  threadsNow(): number {
+    if (!this.shared) return 1;
+    const threads = getThreads();
+    if (threads === 1 || platform()?.startsAsync !== true) return threads;
+    return this.poolFor(threads).startedNow() ? threads : 1;
+  }
+
+  /** Starts the pool for the current thread count (if it has workers) and resolves once its workers run. */
+  async startPool(): Promise<void> {
+    const threads = this.shared ? getThreads() : 1;
+    if (threads > 1) await this.poolFor(threads).whenStarted();
+  }
+
+  /** Shares run on worker threads since this instance was loaded (every pool it started). */
+  get workerShares(): number {
+    return this.closedPoolShares + (this.pool === null ? 0 : this.pool.workerShares);
+  }
+
+  /** Worker threads of the live pool once they run (0 before, with one thread, or after a failure). */
+  get poolWorkers(): number {
+    return this.pool === null || this.pool.closed || !this.pool.isStarted ? 0 : this.pool.size;
+  }
+
   /** How many shares the gemm splits an m×n×k product into under the current thread count (see {@link wasmGemmShares}). */
   planShares(m: number, n: number, k: number): number {
-    return this.shared ? planShares(getThreads(), m, n, k, MAX_SHARES) : 1;
+    const threads = this.threadsNow();
+    return threads > 1 ? planShares(threads, m, n, k, MAX_SHARES) : 1;
   }
 
   /** The heap view of the C region (at cBase) for an m·n result (cached: steady state allocates nothing). */
@@ -289,7 +341,7 @@ export class Runtime {
     transA: boolean, transB: boolean, accumulate: boolean,
   ): void {
     const shares = this.planShares(m, n, k);
-    const threads = shares === 1 ? 1 : getThreads();
+    const threads = shares === 1 ? 1 : this.threadsNow();
     const sizeC = m * n;
     const sizeA = m * k;
     const sizeB = k * n;
@@ -342,7 +394,7 @@ export class Runtime {
     this.arena.reserve(scratch + 4 * parts * size, `a gemm with m=${m}, n=${n}, k=${k}`);
     const args = this.shareArgs;
     planDepthParts(args, parts, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, scratch);
-    const threads = this.shared ? getThreads() : 1;
+    const threads = this.threadsNow();
     if (threads === 1) {
       for (let s = 0; s < parts; s++) {
         const o = s * SHARE_ARGS;
@@ -373,16 +425,98 @@ let instance: Runtime | null | undefined;
 /** Called with each new instance (the kernel table loads its kernels into it). */
 const onLoad: ((rt: Runtime) => void)[] = [];
 
+/** Pages of the memory a new instance starts with: the thread workspaces. */
+function initialPages(): number {
+  const slots = typeof SharedArrayBuffer === 'function' ? availableCores() : 1;
+  return Math.ceil((WORK_BASE + slots * WORKSPACE_BYTES) / PAGE_BYTES);
+}
+
+/** Makes `loaded` the runtime instance (null: no WebAssembly SIMD) and runs the load hooks. */
+function install(loaded: LoadedModule<KernelExports> | null): Runtime | null {
+  instance = loaded === null ? null : new Runtime(loaded);
+  if (instance !== null) for (const hook of onLoad) hook(instance);
+  return instance;
+}
+
 /** The runtime instance, loaded on first use; null when the engine has no WebAssembly SIMD. */
 export function runtime(): Runtime | null {
   if (instance !== undefined) return instance;
   instance = null;
-  const slots = typeof SharedArrayBuffer === 'function' ? availableCores() : 1;
-  const loaded = loadKernelModule<KernelExports>(Math.ceil((WORK_BASE + slots * WORKSPACE_BYTES) / PAGE_BYTES));
-  if (loaded === null) return instance;
-  instance = new Runtime(loaded);
-  for (const hook of onLoad) hook(instance);
-  return instance;
+  return install(loadKernelModule<KernelExports>(initialPages()));
+}
+
+// The load ready() started (so concurrent calls share it).
+let loading: Promise<Runtime | null> | undefined;
+
+/** What {@link ready} and {@link runtimeInfo} report about the runtime. */
+export interface RuntimeInfo {
+  /** The WebAssembly kernels' variant, or null without WebAssembly SIMD (TypeScript kernels). */
+  readonly variant: WasmVariant | null;
+  /** Whether the module was compiled and instantiated asynchronously (by {@link ready}). */
+  readonly compiledAsync: boolean;
+  /** Whether its memory is shared, i.e. whether worker threads can join. */
+  readonly sharedMemory: boolean;
+  /** The threads work is split over: {@link getThreads} where the memory is shared, else 1. */
+  readonly threads: number;
+  /** Worker threads of the pool once they run (0 until the first threaded call, or in a browser until they have started). */
+  readonly poolWorkers: number;
+  /** Shares (gemm blocks, conv chunks, kernel ranges) that worker threads ran so far. */
+  readonly workerShares: number;
+  /** Why work runs on one thread (e.g. a page that is not cross-origin isolated), or null when it may use several. */
+  readonly singleThreadReason: string | null;
+}
+
+/** See {@link RuntimeInfo.singleThreadReason}. */
+function singleThreadReason(rt: Runtime | null): string | null {
+  if (rt === null) return 'this engine has no WebAssembly SIMD';
+  if (typeof SharedArrayBuffer !== 'function') {
+    return 'SharedArrayBuffer is not available (in a browser: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (platform() === null) return webThreadsUnavailable() ?? 'this platform has no worker threads';
+  if (!rt.shared) return 'the engine refused a shared WebAssembly memory';
+  if (availableCores() === 1) return 'one core';
+  if (getThreads() === 1) return 'one thread requested (setThreads(1) or TENSORKIT_THREADS=1)';
+  return null;
+}
+
+/**
+ * Loads the runtime now, compiling its WebAssembly asynchronously, starts its worker pool when it has
+ * more than one thread, and reports it. In a page's main thread, call `await ready()` before any
+ * other tensorkit call (browsers may refuse to compile a module this size synchronously there); in a
+ * browser worker, call it (again after a `setThreads` that changes the count) so the pool's Web
+ * Workers are running before the synchronous calls (until they are, work runs on one thread, with
+ * the same bits). Optional in Node. Idempotent: later calls return the same instance's info.
+ */
+export async function ready(): Promise<RuntimeInfo> {
+  if (instance === undefined) {
+    loading ??= loadKernelModuleAsync<KernelExports>(initialPages()).then((loaded) => {
+      // A synchronous load may have won the race while this one compiled: keep the first instance.
+      if (instance === undefined) install(loaded);
+      return instance ?? null;
+    });
+    await loading;
+  }
+  // Where workers start only while this thread's event loop runs (browsers), start them now.
+  await runtime()?.startPool();
+  return runtimeInfo();
+}
+
+/**
+ * The runtime as it stands: its variant, how it was compiled, its thread count and how many shares
+ * worker threads have run. Loads the runtime (synchronously) if nothing did yet: on a page's main
+ * thread, `await ready()` first.
+ */
+export function runtimeInfo(): RuntimeInfo {
+  const rt = runtime();
+  return {
+    variant: rt === null ? null : rt.variant,
+    compiledAsync: rt !== null && rt.compiledAsync,
+    sharedMemory: rt !== null && rt.shared,
+    threads: rt !== null && rt.shared ? getThreads() : 1,
+    poolWorkers: rt === null ? 0 : rt.poolWorkers,
+    workerShares: rt === null ? 0 : rt.workerShares,
+    singleThreadReason: singleThreadReason(rt),
+  };
 }
 
 /** Registers `hook` to run on every runtime instance (the current one, if loaded, and any later one). */
@@ -423,7 +557,7 @@ export function wasmGemmShares(m: number, n: number, k: number): number {
   const rt = runtime();
   if (rt === null) return 1;
   const parts = depthParts(m, n, k);
-  return parts > 1 && rt.shared && getThreads() > 1 ? parts : rt.planShares(m, n, k);
+  return parts > 1 && rt.threadsNow() > 1 ? parts : rt.planShares(m, n, k);
 }
 
 /**

@@ -3,24 +3,29 @@
 // shared memory behind synchronous calls. gemm-plan.ts and tasks.ts decide the shares; this file only
 // moves them to workers and waits for them. The task functions' source text is handed to the pool and
 // embedded in the worker's code, so workers and the calling thread run the same functions. Spawning
-// goes through the platform seam of platform.ts (Node's worker_threads today).
+// goes through the platform seam of platform.ts (Node's worker_threads, or Web Workers in a browser).
 //
 // Protocol (one Int32Array `control` over a SharedArrayBuffer, offsets below). A job is a list of
 // shares (argument lists of the module's `gemm` export or of a task, each writing its own memory). The caller
 // writes the arguments, opens the job's CLAIM word (generation tag · 256 + next share, share 0 kept
 // for itself), bumps GEN and notifies the workers; it runs share 0, then claims and runs further
-// shares like a worker would, and finally waits until DONE counts every share (Atomics.wait, which
-// Node allows on the main thread). Workers wait on GEN: they spin for WORKER_SPIN_MS after each job
+// shares like a worker would, and finally waits until DONE counts every share (Atomics.wait: the
+// caller is Node's main thread or a worker, never a browser's main thread, which may not block).
+// Workers wait on GEN: they spin for WORKER_SPIN_MS after each job
 // (back-to-back gemms then cost no wake-up), then sleep in Atomics.wait; woken, they claim shares
 // with compare-and-swap until none is left. Claiming instead of assigning keeps a descheduled worker
 // (a busy machine) from stalling the caller: whoever is running takes the next share, and a worker
 // that wakes after its job ended finds the tag changed and claims nothing. Who runs a share never
-// changes its bits. Errors thrown in a worker are posted on its MessagePort and read synchronously
-// (receiveMessageOnPort) by the caller, which throws them; a share that never finishes is caught by
-// a deadline. Workers and ports are unref'd, so an idle pool never keeps the process alive.
+// changes its bits. After startup nothing travels as a platform message, only through shared
+// memory, so the protocol needs no synchronous receipt (browsers have none): errors thrown in a
+// worker are written as text into its slot of the control buffer, where the caller reads and throws
+// them; messages to the workers (kernels to load, see post) are appended as JSON to a shared
+// mailbox, POSTED counts them, and a worker reads those it has not handled before it claims a share
+// of a job. A share that never finishes is caught by a deadline. Workers are unref'd, so an idle
+// pool never keeps the process alive.
 
 import type { HeapGemm } from './conv-tasks.js';
-import { platform, type PoolPort, type PoolWorker, type WorkerPlatform } from './platform.js';
+import { platform, type PoolWorker } from './platform.js';
 
 /**
  * Int32 words of one share in a job's argument list. A share is either a gemm (word 13 = 0; words
@@ -38,11 +43,18 @@ const DONE = 32; // shares of the current job finished (run or failed)
 const SHARES = 48; // shares in the current job
 const FAILED = 49; // shares of the current job (or worker startups) that threw
 const READY = 50; // workers that have instantiated the module (or failed trying)
+const POSTED = 51; // messages in the mailbox (kernel loads); see WorkerPool.post
 const ARGS = 64; // share s's arguments at ARGS + s·ARG_STRIDE
 const ARG_STRIDE = SHARE_ARGS;
+
 /** Most shares one job can have: CLAIM keeps the share index in its low 8 bits (23 bits of GEN above). */
 export const MAX_SHARES = 255;
 const TAG_MASK = 0x7fffff;
+// Worker w's error text at ERRORS + (w − 1)·ERROR_WORDS: word 0 its length, then one UTF-16 code per word.
+const ERRORS = ARGS + MAX_SHARES * ARG_STRIDE;
+const ERROR_WORDS = 1024;
+/** Bytes of a pool's mailbox: an int32 count of UTF-16 units written, then the messages' JSON, each after its length (2 units). */
+export const MAILBOX_BYTES = 1 << 20;
 
 /** How long a worker spins on GEN after a job before it sleeps (ms): covers the gaps between the gemms of a training step. */
 export const WORKER_SPIN_MS = 1;
@@ -58,14 +70,17 @@ const STARTUP_TIMEOUT_MS = 20_000;
 // so the caller reports the error at once instead of waiting for the startup deadline.
 function workerSource(code: WorkerCode, workerData: string): string {
   return `'use strict';
-let ctl, port, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
+let ctl, mailText, gemm, copy, work, slot, memory, f32, f64, i32, ready = false;
+// onMessage: set by the setup code, handles one message of WorkerPool.post; handled counts them, read
+// is where the next one starts in the mailbox.
+let onMessage = () => {}, handled = 0, read = 0;
 const TASKS = ${code.tasks};
 const KERNELS = ${code.helpers};
 let elementwise;
 try {
   const workerData = ${workerData};
   ctl = new Int32Array(workerData.control);
-  port = workerData.port;
+  mailText = new Uint16Array(workerData.mailbox, 4);
   work = workerData.work;
   slot = workerData.slot;
   memory = workerData.memory;
@@ -86,8 +101,31 @@ try {
   }
   throw error;
 }
+// Handles the messages posted so far (the seq-cst load of POSTED orders the mailbox's plain writes before it).
+function drain() {
+  const posted = Atomics.load(ctl, ${POSTED});
+  while (handled < posted) {
+    const length = mailText[read] * 65536 + mailText[read + 1];
+    let text = '';
+    for (let i = read + 2, end = read + 2 + length; i < end; i += 4096) {
+      text += String.fromCharCode.apply(null, mailText.subarray(i, Math.min(end, i + 4096)));
+    }
+    read += 2 + length;
+    handled++;
+    onMessage(JSON.parse(text, (key, value) => (value !== null && typeof value === 'object' && typeof value.$bytes === 'string'
+      ? Uint8Array.from(atob(value.$bytes), (c) => c.charCodeAt(0)) : value)));
+  }
+}
+// Appends the error's text to this worker's slot of the control buffer (the caller reads it there).
 function fail(error) {
-  if (port !== undefined) port.postMessage(error instanceof Error ? (error.stack || error.message) : String(error));
+  const text = error instanceof Error ? (error.stack || error.message) : String(error);
+  if (slot !== undefined) {
+    const at = ${ERRORS} + (slot - 1) * ${ERROR_WORDS};
+    let length = ctl[at];
+    if (length > 0 && length < ${ERROR_WORDS - 1}) ctl[at + 1 + length++] = 10;
+    for (let i = 0; i < text.length && length < ${ERROR_WORDS - 1}; i++) ctl[at + 1 + length++] = text.charCodeAt(i);
+    ctl[at] = length;
+  }
   Atomics.add(ctl, ${FAILED}, 1);
 }
 function serve() {
@@ -106,6 +144,12 @@ function serve() {
       }
     }
     seen = gen;
+    // The kernels this job's shares may call were posted before it started.
+    try {
+      drain();
+    } catch (error) {
+      fail(error);
+    }
     const tag = gen & ${TAG_MASK};
     for (;;) {
       const claim = Atomics.load(ctl, ${CLAIM});
@@ -144,7 +188,8 @@ function serve() {
  * `toString()`): `tasks`, an array expression of task functions indexed by task id (entry 0 unused:
  * id 0 is a gemm share); `helpers`, an object expression passed to every task as its `K` argument;
  * `setup`, statements run once after the worker instantiated the module (they may read `exports`,
- * `port` and `KERNELS`).
+ * `workerData` and `KERNELS`, call `drain()` (handles the messages posted so far), and set
+ * `onMessage`, the handler of each message of {@link WorkerPool.post}).
  */
 export interface WorkerCode {
   readonly tasks: string;
@@ -229,42 +274,54 @@ export class WorkerPool {
   readonly size: number;
   private readonly control: Int32Array;
   private readonly workers: PoolWorker[];
-  private readonly ports: PoolPort[];
-  private readonly receive: WorkerPlatform['receive'];
+  /** The mailbox's header word (UTF-16 units written) and its text, after the header. */
+  private readonly mailHead: Int32Array;
+  private readonly mailText: Uint16Array;
   private started: boolean;
+  /** Shares run by the workers (not the calling thread) since the pool started. */
+  private sharesOnWorkers: number;
   /** Why the pool is unusable (closed, a missed deadline, a dead worker), or null. */
   private broken: string | null;
 
   /** `workspaces[w]`: worker w's workspace address; one worker per entry. `code`: the tasks workers run. */
   constructor(module: object, memory: object, workspaces: readonly number[], code: WorkerCode) {
-    const node = platform();
-    if (node === null) throw new Error('WorkerPool: worker threads and SharedArrayBuffer are not available here');
+    const seam = platform();
+    if (seam === null) throw new Error('WorkerPool: worker threads and SharedArrayBuffer are not available here');
     const size = workspaces.length;
     if (!(size >= 1 && size < MAX_SHARES)) {
       throw new Error(`WorkerPool: needs 1 to ${MAX_SHARES - 1} workers (workspaces), got ${size}`);
     }
     this.size = size;
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_SHARES * ARG_STRIDE)));
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (ERRORS + size * ERROR_WORDS)));
     this.workers = [];
-    this.ports = [];
-    this.receive = node.receive;
+    const mailbox = new SharedArrayBuffer(MAILBOX_BYTES);
+    this.mailHead = new Int32Array(mailbox, 0, 1);
+    this.mailText = new Uint16Array(mailbox, 4);
     this.started = false;
+    this.sharesOnWorkers = 0;
     this.broken = null;
     for (let index = 0; index < size; index++) {
-      const { worker, port } = node.spawn(
+      const worker = seam.spawn(
         (workerData) => workerSource(code, workerData),
         `tensorkit-worker-${index + 1}`,
-        { ...code.data, module, memory, control: this.control.buffer, work: workspaces[index], slot: index + 1 },
+        { ...code.data, module, memory, control: this.control.buffer, mailbox, work: workspaces[index], slot: index + 1 },
       );
-      const port1 = port;
       // Reached only between jobs (the caller blocks during one); the next run() reports it.
       worker.on('error', (error) => { this.broken ??= `worker ${index + 1} crashed: ${error.message}`; });
       worker.on('exit', (code) => { this.broken ??= `worker ${index + 1} exited with code ${code}`; });
       worker.unref();
-      port1.unref();
       this.workers.push(worker);
-      this.ports.push(port1);
     }
+  }
+
+  /** Shares the workers ran (rather than the calling thread) since the pool started: proof that threads did work. */
+  get workerShares(): number {
+    return this.sharesOnWorkers;
+  }
+
+  /** Whether every worker has started (run() no longer waits for them). */
+  get isStarted(): boolean {
+    return this.started;
   }
 
   /** Whether the pool was shut down (by {@link close}, a missed deadline or a dead worker). */
@@ -320,19 +377,74 @@ export class WorkerPool {
       Atomics.add(ctl, DONE, ours + Math.max(0, shares - next));
       this.waitFor(DONE, shares, timeoutMs, 'finish their gemm shares');
     }
+    this.sharesOnWorkers += shares - ours;
     if (Atomics.load(ctl, FAILED) > 0) throw new Error(`gemm: ${this.drainErrors()}`);
   }
 
-  /** Posts `message` to every worker's port (read there with the platform's synchronous receive). */
-  post(message: unknown): void {
-    for (const port of this.ports) port.postMessage(message);
+  /**
+   * Posts `message` (JSON data; Uint8Arrays allowed) to every worker, handled there by the setup
+   * code's `onMessage` before the worker takes part in the next job. Through the shared mailbox, not
+   * the platform's messages, so a worker gets it without returning to its event loop. Returns false
+   * (posting nothing) when the mailbox has no room left: then start a new pool.
+   */
+  post(message: unknown): boolean {
+    const text = JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { $bytes: toBase64(value) } : value));
+    const at = this.mailHead[0];
+    if (at + 2 + text.length > this.mailText.length) return false;
+    const mail = this.mailText;
+    mail[at] = Math.floor(text.length / 65536);
+    mail[at + 1] = text.length % 65536;
+    for (let i = 0; i < text.length; i++) mail[at + 2 + i] = text.charCodeAt(i);
+    this.mailHead[0] = at + 2 + text.length;
+    Atomics.add(this.control, POSTED, 1);
+    return true;
   }
 
   /** Terminates the workers (asynchronously; they are idle between jobs). Idempotent. */
   close(): void {
     this.broken ??= 'closed';
     for (const worker of this.workers) void worker.terminate();
-    for (const port of this.ports) port.close();
+  }
+
+  /**
+   * Whether every worker has started (without waiting): then the pool is marked started, so run()
+   * does not block on startup. Throws, like run() would, if a worker could not start.
+   */
+  startedNow(): boolean {
+    if (this.started) return true;
+    if (this.broken !== null) throw new Error(`gemm thread pool is unusable: ${this.broken}`);
+    if (Atomics.load(this.control, READY) < this.size) return false;
+    this.start();
+    return true;
+  }
+
+  /**
+   * Resolves once every worker has started, waiting asynchronously (the calling thread's event loop
+   * keeps running, which a browser needs to start the workers); rejects if one could not start or
+   * they did not within `timeoutMs`.
+   */
+  async whenStarted(timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
+    const ctl = this.control;
+    const deadline = performance.now() + timeoutMs;
+    const waitAsync = (Atomics as unknown as {
+      waitAsync?: (array: Int32Array, index: number, value: number, timeout: number) => { async: boolean; value: Promise<string> | string };
+    }).waitAsync;
+    while (!this.startedNow()) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.broken = `workers did not start within ${timeoutMs} ms`;
+        this.close();
+        throw new Error(`gemm thread pool: ${this.broken}; the pool was shut down`);
+      }
+      const value = Atomics.load(ctl, READY);
+      if (value >= this.size) continue;
+      // The timer also keeps Node's event loop alive (the workers are unref'd, a pending waitAsync is not a handle).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, 20)); });
+      const waited = waitAsync?.(ctl, READY, value, left);
+      await (waited !== undefined && waited.async ? Promise.race([waited.value, tick]) : tick);
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for every worker to instantiate the module; throws if one could not. */
@@ -369,14 +481,26 @@ export class WorkerPool {
     }
   }
 
-  /** Reads the error messages the workers posted (synchronously), one line per failure. */
+  /** Reads (and clears) the errors the workers wrote into their slots, one line per failed worker. */
   private drainErrors(): string {
+    const ctl = this.control;
     const lines: string[] = [];
     for (let w = 0; w < this.size; w++) {
-      for (let got = this.receive(this.ports[w]); got !== undefined; got = this.receive(this.ports[w])) {
-        lines.push(`worker thread ${w + 1} failed: ${String(got.message)}`);
-      }
+      const at = ERRORS + w * ERROR_WORDS;
+      const length = Atomics.load(ctl, at);
+      if (length === 0) continue;
+      let text = '';
+      for (let i = 0; i < length; i++) text += String.fromCharCode(ctl[at + 1 + i]);
+      Atomics.store(ctl, at, 0);
+      lines.push(`worker thread ${w + 1} failed: ${text}`);
     }
     return lines.length > 0 ? lines.join('\n') : 'a worker thread failed (no message)';
   }
+}
+
+/** Base64 of `bytes` (btoa exists in Node ≥ 16 and in browsers). */
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
+  return btoa(text);
 }

@@ -325,39 +325,48 @@ export class WideConv {
 }
 
 /**
- * Default of {@link setThinConvMaxChannels}: 0, i.e. the thin path is never chosen. Measured with
- * bench/conv.ts (see bench/RESULTS.md): on the assignment networks' first convs (1 → 16 / 32, 3×3,
- * 28², batch 1 to 64) the direct kernel reaches 4–9 GFLOP/s and the im2col gemm 20+, so no shape
- * qualifies yet; the rule stays in place for a faster direct kernel.
+ * Default of {@link setThinConvMaxChannels}: `'auto'`, the measured rule of {@link isThinConv}.
  */
-export const THIN_CONV_MAX_CHANNELS = 0;
+export const THIN_CONV_MAX_CHANNELS = 'auto';
 
-let thinMaxChannels = THIN_CONV_MAX_CHANNELS;
+/** Most input channels the automatic rule sends to the thin path (the shapes measured). */
+export const THIN_CONV_AUTO_CHANNELS = 3;
+
+let thinMaxChannels: number | 'auto' = THIN_CONV_MAX_CHANNELS;
 
 /**
- * Sets the most input channels for which Conv2D's stride-1 convolutions run the direct
- * {@link ThinConv} rather than {@link WideConv} (0 = never); returns the previous value. Layers pick
- * their path at each forward. For tests and benchmarks; the default is the measured rule.
+ * Sets which stride-1 convolutions run the direct {@link ThinConv} rather than {@link WideConv}:
+ * a number forces "at most that many input channels" whatever the filters (0 = never), `'auto'` (the
+ * default) restores the measured rule of {@link isThinConv}. Returns the previous setting. Layers pick
+ * their path at each forward. For tests and benchmarks.
  */
-export function setThinConvMaxChannels(channels: number): number {
-  if (!(Number.isInteger(channels) && channels >= 0)) {
-    throw new RangeError(`setThinConvMaxChannels: channels must be an integer ≥ 0, got ${String(channels)}`);
+export function setThinConvMaxChannels(channels: number | 'auto'): number | 'auto' {
+  if (channels !== 'auto' && !(Number.isInteger(channels) && channels >= 0)) {
+    throw new RangeError(`setThinConvMaxChannels: channels must be an integer ≥ 0 or 'auto', got ${String(channels)}`);
   }
   const previous = thinMaxChannels;
   thinMaxChannels = channels;
   return previous;
 }
 
+/**
+ * Whether a convolution with `filters` output channels runs the thin path: stride 1, padding ≤
+ * kernel − 1 (the wide path's domain) and, by default, the measured rule — at most
+ * {@link THIN_CONV_AUTO_CHANNELS} input channels and one filter, or two filters of a 3×3 kernel. The
+ * direct kernel computes one filter per SIMD quad without fused multiply-adds (its bits are its
+ * twin's), so against the FMA gemm it wins only where the gemm's 4-row micro-tile is mostly empty:
+ * bench/conv.ts's thin rows and bench/RESULTS.md give the ratios (thin ÷ wide 0.2–0.9 there, 1.2–5
+ * from three filters on). With {@link setThinConvMaxChannels} set to a number, any filter count
+ * with at most that many input channels.
+ */
+export function isThinConv(g: ConvGeometry, filters: number): boolean {
+  if (!(g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1)) return false;
+  if (thinMaxChannels !== 'auto') return g.channels <= thinMaxChannels;
+  return g.channels <= THIN_CONV_AUTO_CHANNELS && (filters === 1 || (filters === 2 && g.kH === 3 && g.kW === 3));
+}
+
 /** Images per weight-gradient partial of {@link ThinConv} (fixed: the bits do not depend on the thread count). */
 export const THIN_CONV_GROUP = 4;
-
-/**
- * Whether a convolution runs the thin path: stride 1, padding ≤ kernel − 1 (the wide path's domain)
- * and at most the input channels set by {@link setThinConvMaxChannels}.
- */
-export function isThinConv(g: ConvGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1 && g.channels <= thinMaxChannels;
-}
 
 /**
  * Conv2D's direct path for thin inputs (few channels, stride 1), for one batch size: forward is the

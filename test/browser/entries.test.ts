@@ -23,6 +23,14 @@ const CORE_NAMES = [
   'rand', 'randn', 'readBaseConfig', 'registerInitializer', 'registerLayer', 'registerLoss', 'registerOptimizer',
   'registerSchedule', 'scheduleNames', 'setGemmBackend', 'setLossWarningHandler', 'setThreads', 'shapeSize', 'tensor',
   'toCsv', 'toNdarray', 'trainValSplit', 'wasmGemmVariant', 'zeros',
+  // Files in a web page (io/web.ts).
+  'INDEXEDDB_DATABASE', 'INDEXEDDB_MAX_NAME', 'MODEL_MIME_TYPE', 'WebIoError', 'deleteIndexedDbModel', 'describeSource', 'downloadBytes',
+  'downloadModel', 'listIndexedDbModels', 'loadIdxFrom', 'loadIdxSplit', 'loadModelFrom', 'loadModelFromIndexedDb', 'loadSafetensorsFrom',
+  'modelToBlob', 'readBytes', 'readIndexedDbModel', 'saveModelToIndexedDb',
+  'ready', 'runtimeInfo',
+  // Models as classes (src/model/: Module, Parameter, layer modules, the module registry, tracing).
+  'Module', 'ModuleTrainable', 'Parameter', 'LayerModule', 'layerModule', 'nn', 'registerModule', 'createModule', 'moduleNames',
+  'registeredModuleName', 'traceModule',
 ];
 
 /** What only Node gets: paths, the dataset locator, checkpoints and the CSV file logger. */

@@ -1,6 +1,6 @@
 // Conv2D's direct "thin" path (ThinConv, tensor/conv2d-engine.ts; kernels thin-conv / thin-conv-grad):
 // against a direct float64 convolution and the wide im2col path at awkward sizes (1, 2, 5, 7, 33
-// pixels; 1 and 3 channels; every padding 0..k−1; batch 1, 7, 33), bit-identical between 1 and 2
+// pixels; 1 and 3 channels; 1, 2 and 5–8 filters; every padding 0..k−1; batch 1, 7, 33), bit-identical between 1 and 2
 // threads and between the SIMD kernels and their TypeScript twins, and wired into Conv2D by the rule.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Conv2D } from '../../src/layers/conv2d.js';
@@ -24,7 +24,7 @@ function cases(): Case[] {
       for (let p = 0; p < 3; p++) {
         if (size + 2 * p < 3) continue; // no output
         const batch = size === 33 && batches[n % 3] === 33 ? 7 : batches[n % 3];
-        out.push({ batch, C, H: size, W: size, F: 5 + (n % 4), k: [3, 3], pad: [p, p], bias: n % 2 === 0, relu: n % 3 === 1 });
+        out.push({ batch, C, H: size, W: size, F: [1, 2, 5, 6, 7, 8][n % 6], k: [3, 3], pad: [p, p], bias: n % 2 === 0, relu: n % 3 === 1 });
         n++;
       }
     }
@@ -238,15 +238,27 @@ describe('Conv2D thin path (direct SIMD convolution)', () => {
     const thin = outcome(3);
     expect(bits(thin[0])).not.toEqual(bits(wide[0])); // another summation order: really another path
     for (let i = 0; i < 4; i++) expectClose(thin[i], wide[i], `output ${i}`, 1e-5);
-    const g = (C: number, stride: number, pad: number): ConvGeometry => convGeometry(C, 8, 8, 3, 3, stride, stride, pad, pad);
+    const g = (C: number, stride: number, pad: number, k = 3): ConvGeometry => convGeometry(C, 8, 8, k, k, stride, stride, pad, pad);
     setThinConvMaxChannels(2);
-    expect(isThinConv(g(1, 1, 1))).toBe(true);
-    expect(isThinConv(g(2, 1, 2))).toBe(true);
-    expect(isThinConv(g(3, 1, 1))).toBe(false);
-    expect(isThinConv(g(1, 2, 1))).toBe(false);
-    expect(isThinConv(g(1, 1, 3))).toBe(false);
+    expect(isThinConv(g(1, 1, 1), 16)).toBe(true);
+    expect(isThinConv(g(2, 1, 2), 16)).toBe(true);
+    expect(isThinConv(g(3, 1, 1), 1)).toBe(false);
+    expect(isThinConv(g(1, 2, 1), 1)).toBe(false);
+    expect(isThinConv(g(1, 1, 3), 1)).toBe(false);
     setThinConvMaxChannels(0);
-    expect(isThinConv(g(1, 1, 1))).toBe(false);
-    expect(() => setThinConvMaxChannels(-1)).toThrow(/channels must be an integer ≥ 0, got -1/);
+    expect(isThinConv(g(1, 1, 1), 1)).toBe(false);
+    // The default, measured rule (bench/conv.ts engine table): ≤ 3 channels and 1 filter, or 2 filters of a 3×3 kernel.
+    expect(setThinConvMaxChannels('auto')).toBe(0);
+    expect(isThinConv(g(1, 1, 0), 1)).toBe(true);
+    expect(isThinConv(g(3, 1, 1), 1)).toBe(true);
+    expect(isThinConv(g(1, 1, 2, 5), 1)).toBe(true);
+    expect(isThinConv(g(1, 1, 1), 2)).toBe(true);
+    expect(isThinConv(g(1, 1, 0, 5), 2)).toBe(false);
+    expect(isThinConv(g(1, 1, 1), 3)).toBe(false);
+    expect(isThinConv(g(1, 1, 1), 16)).toBe(false);
+    expect(isThinConv(g(4, 1, 1), 1)).toBe(false);
+    expect(isThinConv(g(1, 2, 1), 1)).toBe(false);
+    expect(isThinConv(g(1, 1, 3), 1)).toBe(false);
+    expect(() => setThinConvMaxChannels(-1)).toThrow(/channels must be an integer ≥ 0 or 'auto', got -1/);
   });
 });

@@ -322,6 +322,35 @@ describe('fit for modules', () => {
     for (const k of Object.keys(a)) expect(b[k].data, k).toEqual(a[k].data);
   });
 
+  it('draws randomness from the root module\'s Rng during a forward (dropout masks reproducible by seed)', async () => {
+    const seen: unknown[] = [];
+    class Inner extends Module {
+      drop = new nn.Dropout(0.5);
+      forward(x: Variable): Variable {
+        seen.push(this.rng());
+        return this.drop.forward(x);
+      }
+    }
+    class Outer extends Module {
+      inner = new Inner();
+      lin = new nn.Linear(6, 3);
+      forward(x: Variable): Variable {
+        return this.lin.forward(this.inner.forward(x));
+      }
+    }
+    const outer = new Outer();
+    outer.forward(new Variable(randn([2, 6], 1)));
+    expect(seen[0]).toBe(outer.rng());
+    const run = async (seed: number) => {
+      const m = new Outer().build([6], { seed });
+      m.compile({ optimizer: { name: 'sgd', lr: 0.1 }, loss: 'cross-entropy' });
+      await m.fit(randn([16, 6], 2), new Tensor(Float32Array.from({ length: 16 }, (_, i) => i % 3), [16]), { epochs: 2, batchSize: 4 });
+      return m.stateDict()['lin.weight'].data;
+    };
+    expect(await run(3)).toEqual(await run(3));
+    expect(await run(3)).not.toEqual(await run(4));
+  });
+
   it('rejects a forward with several outputs', () => {
     class Two extends Module {
       lin = new nn.Linear(2, 2);

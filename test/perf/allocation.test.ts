@@ -11,6 +11,8 @@ interface Probe {
   readonly trainStep: number;
   /** Bytes allocated per step through layers, loss and optimizer directly. */
   readonly layers: number;
+  /** Bytes allocated per eval-mode Sequential.forward (the lean inference path). */
+  readonly infer: number;
   /** Heap growth after a full GC over the retain run. */
   readonly retained: number;
   /** Blocks allocated in the shared WebAssembly heap over all measured steps. */
@@ -38,7 +40,7 @@ function probe(): Record<string, Probe> {
   return JSON.parse(out.trim().split('\n').pop() as string) as Record<string, Probe>;
 }
 
-describe('steady-state training allocation (test/perf/heap-probe.ts in a child process)', () => {
+describe('steady-state training and inference allocation (test/perf/heap-probe.ts in a child process)', () => {
   const results = probe();
 
   it.each(['net000', 'net004', 'net001', 'net003'])('%s: flat heap, no per-step buffers', (net) => {
@@ -46,6 +48,7 @@ describe('steady-state training allocation (test/perf/heap-probe.ts in a child p
     expect(r, `probe printed no result for ${net}`).toBeDefined();
     expect(r.layers, `${net}: bytes allocated per step by layers + loss + optimizer`).toBeLessThan(LAYERS_SLACK);
     expect(r.trainStep, `${net}: bytes allocated per Sequential.trainStep`).toBeLessThan(TRAIN_STEP_SLACK);
+    expect(r.infer, `${net}: bytes allocated per inference forward`).toBeLessThan(LAYERS_SLACK);
     expect(r.retained, `${net}: heap retained over ${RETAIN_STEPS} steps`).toBeLessThan(RETAINED_SLACK);
     expect(r.heapBlocks, `${net}: blocks allocated in the shared WebAssembly heap in steady state`).toBe(0);
   });

@@ -1,6 +1,7 @@
 // bench/compare.ts (`npm run bench:compare`) smoke runs: `--quick` on the fastest network exits 0 and writes
 // JSON whose rows cover every implementation and thread count and whose ratios are those of its rows; with
-// no importable torch it says so and still measures the rest. Timings are never asserted.
+// no importable torch it says so and still measures the rest; peers left out (--skip) are reported as
+// such; the allocation probe's bytes per steady step are in the report. Timings are never asserted.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,11 @@ interface Report {
   quick: boolean;
   threads: number[];
   loadAverage: { before: number[]; after: number[] };
-  peers: { pytorch: { available: boolean; note: string; variants: { name: string; loaded: string[] }[] }; onnxruntimeNode: { version: string }; onnxruntimeWeb: { version: string } };
+  peers: {
+    pytorch: { available: boolean; note: string; variants: { name: string; loaded: string[] }[] };
+    onnxruntimeNode: { available: boolean; version: string | null }; onnxruntimeWeb: { available: boolean; version: string | null };
+  };
+  allocations: Record<string, { trainStep: number; layers: number; infer: number; heapBlocks: number }> | null;
   ratios: {
     training: { net: string; threads: number; tensorkit: number; pytorchBest: number | null; ratio: number | null }[];
     inference: { net: string; threads: number; tensorkit: number; onnxruntimeNode: number; onnxruntimeWeb: number; vsOnnxruntimeNode: number; vsOnnxruntimeWeb: number }[];
@@ -29,14 +34,14 @@ interface Report {
   rows: Row[];
 }
 
-function runCompare(name: string, extra: string[]): Report {
+function runCompare(name: string, extra: string[]): Report & { stdout: string } {
   const out = join(dir, `${name}.json`);
   const r = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bench/compare.ts', '--quick', '--filter', 'net001', '--out', out, ...extra], {
     cwd: ROOT, encoding: 'utf8', env: { ...process.env, TENSORKIT_THREADS: '1' },
   });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/ratios \(tensorkit img\/s ÷ peer img\/s/);
-  return JSON.parse(readFileSync(out, 'utf8')) as Report;
+  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Report), stdout: r.stdout };
 }
 
 /** Checks what holds with or without PyTorch: tensorkit and both onnxruntimes at every thread count. */
@@ -45,6 +50,9 @@ function expectCommon(report: Report): void {
   expect(report.threads[0]).toBe(1);
   expect(report.loadAverage.before).toHaveLength(3);
   expect(report.epoch).toBeNull();
+  // the allocation probe ran: its numbers are bounded by test/perf/allocation.test.ts, here only present
+  for (const net of ['net000', 'net004', 'net001', 'net003']) expect(report.allocations?.[net]?.heapBlocks, net).toBe(0);
+  expect(report.allocations?.net001.infer).toBeGreaterThanOrEqual(0);
   expect(report.peers.onnxruntimeNode.version).toMatch(/^\d+\.\d+/);
   expect(report.peers.onnxruntimeWeb.version).toMatch(/^\d+\.\d+/);
   for (const threads of report.threads) {
@@ -87,5 +95,18 @@ describe('bench:compare --quick', () => {
     expect(report.peers.pytorch.note).toMatch(/PyTorch skipped: .*no-such-python cannot import torch/);
     expect(report.rows.some((r) => r.impl === 'pytorch')).toBe(false);
     for (const t of report.ratios.training) expect(t.ratio).toBeNull();
+  });
+
+  it('--skip leaves peers out with the reason printed, and still measures tensorkit', { timeout: 240_000 }, () => {
+    const report = runCompare('skipped', ['--skip', 'pytorch,onnxruntime-node,onnxruntime-web']);
+    for (const peer of ['PyTorch', 'onnxruntime-node', 'onnxruntime-web']) expect(report.stdout).toContain(`${peer} skipped (--skip)`);
+    expect(report.peers.onnxruntimeNode.available).toBe(false);
+    expect(report.peers.onnxruntimeWeb.available).toBe(false);
+    expect(report.rows.map((r) => r.impl)).toEqual(report.threads.flatMap(() => ['tensorkit', 'tensorkit'])); // train and infer
+    for (const i of report.ratios.inference) {
+      expect(i.vsOnnxruntimeNode).toBeNull();
+      expect(i.vsOnnxruntimeWeb).toBeNull();
+    }
+    expect(report.stdout).toMatch(/bytes allocated per steady-state step/);
   });
 });

@@ -5,7 +5,8 @@
 // Usage: node --expose-gc --min-semi-space-size=64 --import tsx heap-probe.ts STEPS RETAIN_STEPS [BATCH]
 // Also counts the blocks allocated in the shared WebAssembly heap (where activations and scratch live,
 // outside the JS heap) over the measured steps. Prints one JSON line:
-// { [net]: { trainStep, layers, retained, heapBlocks } } (bytes, and blocks).
+// { [net]: { trainStep, layers, infer, retained, heapBlocks } } (bytes, and blocks; infer = per eval-mode
+// Sequential.forward, the lean inference path).
 import { buildModel, NETWORKS, randomBatch } from '../../bench/lib/networks.js';
 import type { Sequential } from '../../src/model/sequential.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -50,7 +51,10 @@ function allocatedPerCall(fn: () => void, n: number, windows = 6): number {
   return best;
 }
 
-const result: Record<string, { trainStep: number; layers: number; retained: number; heapBlocks: number }> = {};
+/** The options of an inference forward, hoisted so the measured call allocates nothing itself. */
+const INFERENCE = { training: false } as const;
+
+const result: Record<string, { trainStep: number; layers: number; infer: number; retained: number; heapBlocks: number }> = {};
 for (const spec of NETWORKS) {
   const sized = batch === undefined ? spec : { ...spec, batch };
   const model = buildModel(sized);
@@ -61,15 +65,17 @@ for (const spec of NETWORKS) {
   for (let i = 0; i < WARMUP; i++) {
     model.trainStep(x, y);
     layerStep(model, x, y, ctx);
+    model.forward(x, INFERENCE);
   }
   const blocksBefore = heapStats().allocations;
   const trainStep = allocatedPerCall(() => model.trainStep(x, y), steps);
   const layers = allocatedPerCall(() => layerStep(model, x, y, ctx), steps);
+  const infer = allocatedPerCall(() => model.forward(x, INFERENCE), steps);
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < retainSteps; i++) model.trainStep(x, y);
   gc();
   const retained = process.memoryUsage().heapUsed - before;
-  result[spec.name] = { trainStep, layers, retained, heapBlocks: heapStats().allocations - blocksBefore };
+  result[spec.name] = { trainStep, layers, infer, retained, heapBlocks: heapStats().allocations - blocksBefore };
 }
 console.log(JSON.stringify(result));

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
 import { wasmGemmShares } from '../../src/runtime/tasks.js';
 import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts } from '../../src/runtime/gemm-plan.js';
-import { SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
+import { MAILBOX_BYTES, SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { assertClose } from '../util/assert-close.js';
 import { testRng } from '../util/rng.js';
 import { randomArray, COMBOS, label } from '../util/gemm.js';
@@ -251,6 +251,21 @@ describe('WorkerPool', () => {
     expect(() => pool.run(shareArgs([0, 0]), 2, gemmHere, 5000)).toThrow(/could not start: worker thread 1 failed: LinkError/);
     expect(performance.now() - start).toBeLessThan(5000);
     expect(pool.closed).toBe(true);
+  });
+
+  it('delivers a posted message (JSON with bytes) through the shared mailbox before the worker\'s next job; refuses one too big', () => {
+    const out = new Int32Array(new SharedArrayBuffer(16));
+    // The worker's handler records what it got and wakes this thread.
+    const setup = `onMessage = (m) => { const v = new Int32Array(workerData.out); v[1] = m.bytes.length; v[2] = m.bytes[m.bytes.length - 1]; Atomics.store(v, 0, m.value); Atomics.notify(v, 0); };`;
+    const pool = new WorkerPool(module, memory, [0], { tasks: '[null]', helpers: '{}', setup, data: { out: out.buffer } });
+    pools.push(pool);
+    pool.run(shareArgs([0, 0]), 2, gemmHere, 5000); // started, the worker now idle in serve()
+    expect(pool.post({ value: 42, bytes: new Uint8Array([1, 2, 3, 250]) })).toBe(true);
+    marks.fill(0);
+    pool.run(shareArgs([0, 0]), 2, gemmHere, 5000); // wakes the worker, which reads the mailbox first
+    Atomics.wait(out, 0, 0, 10_000);
+    expect(Array.from(out.subarray(0, 3))).toEqual([42, 4, 250]);
+    expect(pool.post({ text: 'x'.repeat(MAILBOX_BYTES / 2) })).toBe(false);
   });
 
   it('throws instead of hanging when a worker does not finish, and shuts the pool down', () => {

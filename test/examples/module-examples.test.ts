@@ -5,9 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Variable, parseCsv, tensor } from '../../src/index.js';
+import { Tensor, Variable, ops, parseCsv, tensor } from '../../src/index.js';
 import { ResNet, main as fmnistResnet } from '../../examples/fmnist-resnet.js';
 import { VisionTransformer, main as fmnistVit } from '../../examples/fmnist-vit.js';
+
+interface Arr { shape: number[]; data: number[] }
+const toTensor = (a: Arr): Tensor => tensor(a.data, a.shape);
 
 const root = mkdtempSync(join(tmpdir(), 'tensorkit-module-examples-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -72,5 +75,33 @@ describe('module examples (--quick)', () => {
     expect(() => new VisionTransformer({ imageSize: 28, patch: 7, dim: 16, depth: 1, heads: 3, mlpRatio: 2, classes: 10, seed: 0 })).toThrow(/heads must divide dim 16, got 3/);
     const resnet = new ResNet(4).build([1, 28, 28], { seed: 0 });
     expect(resnet.namedParameters().map(([n]) => n)).toContain('blocks.2.shortcut.conv.weight');
+  });
+
+  it('the ViT equals PyTorch 1.13: logits, loss and every gradient (test/reference/vit_tiny.py, float64)', () => {
+    const ref = readJson(new URL('../reference/vit_tiny.json', import.meta.url).pathname) as unknown as {
+      config: { imageSize: number; patch: number; dim: number; heads: number; depth: number; mlpRatio: number; classes: number };
+      input: Arr; target: number[]; initial: Record<string, Arr>; logits: Arr; loss: number; grads: Record<string, Arr>;
+    };
+    const vit = new VisionTransformer({ ...ref.config, seed: 0 });
+    const initial: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(ref.initial)) initial[k] = toTensor(v);
+    vit.loadStateDict(initial);
+    const logits = vit.forward(new Variable(toTensor(ref.input))) as Variable;
+    const loss = ops.crossEntropy(logits, ref.target);
+    loss.backward();
+    // float32 against float64 references: logits and loss within 1e-5, each gradient within 1e-5 of its
+    // largest entry (measured: at most 6.3e-7; a 0.5% gradient error is 500× the tolerance).
+    for (let i = 0; i < ref.logits.data.length; i++) expect(Math.abs(logits.value.data[i] - ref.logits.data[i]), `logit ${i}`).toBeLessThan(1e-5);
+    expect(Math.abs(loss.item() - ref.loss)).toBeLessThan(1e-5);
+    const named = new Map(vit.namedParameters());
+    expect([...named.keys()].sort()).toEqual(Object.keys(ref.grads).sort());
+    for (const [name, g] of Object.entries(ref.grads)) {
+      const got = (named.get(name) as { grad: Tensor }).grad.data;
+      const scale = Math.max(1e-3, ...g.data.map(Math.abs));
+      let err = 0;
+      for (let i = 0; i < g.data.length; i++) err = Math.max(err, Math.abs(got[i] - g.data[i]));
+      if (process.env.SHOW_ERRORS) console.log(name, (err / scale).toExponential(2));
+      expect(err / scale, `gradient of ${name}`).toBeLessThan(1e-5);
+    }
   });
 });

@@ -8,7 +8,7 @@ import {
   type Callback, type Optimizer, type Variable,
 } from 'tensorkit';
 import { learningCurvesFromHistory, plotConfusionMatrix, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
-import { parseExampleArgs, readInt, readPositive, readRange, runIfMain } from './lib/cli.js';
+import { UsageError, parseExampleArgs, readInt, readPositive, readRange, runIfMain } from './lib/cli.js';
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
 
 const USAGE = `usage: npx tsx examples/fmnist-vit.ts [--epochs N] [--batch-size N] [--lr X] [--weight-decay X] [--dim N]
@@ -210,6 +210,8 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
   const depth = readInt('depth', values.depth ?? (quick ? '2' : '3'));
   const heads = readInt('heads', values.heads);
   const patch = readInt('patch', values.patch);
+  if (28 % patch !== 0) throw new UsageError(`--patch must divide 28 (1, 2, 4, 7, 14 or 28), got ${patch}`);
+  if (dim % heads !== 0) throw new UsageError(`--heads must divide --dim ${dim}, got ${heads}`);
   const out = outputDir(common.out);
 
   const t0 = performance.now();

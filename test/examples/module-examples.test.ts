@@ -57,7 +57,7 @@ describe('module examples (--quick)', () => {
     expectOutputs(out, result);
   });
 
-  it('the models are modules with PyTorch-style parameter names and logits of the right shape', () => {
+  it('the models are modules with PyTorch-style parameter names and logits of the right shape', async () => {
     const vit = new VisionTransformer({ imageSize: 28, patch: 7, dim: 16, depth: 1, heads: 2, mlpRatio: 2, classes: 10, seed: 0 });
     expect(vit.namedParameters().map(([n]) => n)).toEqual([
       'position', 'patchEmbed.weight', 'patchEmbed.bias', // own parameters first, then sub-modules' (as PyTorch)
@@ -73,6 +73,9 @@ describe('module examples (--quick)', () => {
     expect((vit.forward(x) as Variable).shape).toEqual([3, 10]);
     expect(() => new VisionTransformer({ imageSize: 28, patch: 5, dim: 16, depth: 1, heads: 2, mlpRatio: 2, classes: 10, seed: 0 })).toThrow(/patch must divide the image side 28, got 5/);
     expect(() => new VisionTransformer({ imageSize: 28, patch: 7, dim: 16, depth: 1, heads: 3, mlpRatio: 2, classes: 10, seed: 0 })).toThrow(/heads must divide dim 16, got 3/);
+    // The command line rejects them before loading any data, as usage errors.
+    await expect(fmnistVit(['--quick', '--patch', '5'])).rejects.toThrow(/--patch must divide 28 .*got 5/);
+    await expect(fmnistVit(['--quick', '--heads', '3'])).rejects.toThrow(/--heads must divide --dim 32, got 3/);
     const resnet = new ResNet(4).build([1, 28, 28], { seed: 0 });
     expect(resnet.namedParameters().map(([n]) => n)).toContain('blocks.2.shortcut.conv.weight');
   });

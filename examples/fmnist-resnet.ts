@@ -12,8 +12,10 @@ import { parseExampleArgs, readInt, readPositive, readRange, runIfMain } from '.
 import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
 
 const USAGE = `usage: npx tsx examples/fmnist-resnet.ts [--epochs N] [--batch-size N] [--lr X] [--weight-decay X]
-                                         [--width N] [--seed N] [--out DIR] [--data DIR] [--quick]
+                                         [--width N] [--augment] [--seed N] [--out DIR] [--data DIR] [--quick]
   --width   channels of the first stage (the second has twice as many); default 16
+  --augment random shifts of up to 2 pixels and horizontal flips (off by default: this small network
+            underfits in 10 epochs, and 8 epochs with augmentation reached 91.46%)
   --quick   2000 training / 500 test images, 1 epoch, width 8 (seconds)`;
 
 /**
@@ -99,13 +101,14 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
     lr: { type: 'string', default: '0.002' },
     'weight-decay': { type: 'string', default: '0.0001' },
     width: { type: 'string' },
+    augment: { type: 'boolean', default: false },
   });
   if (help) {
     console.log(USAGE);
     return {};
   }
   const { seed, quick } = common;
-  const epochs = readInt('epochs', values.epochs ?? (quick ? '1' : '8'));
+  const epochs = readInt('epochs', values.epochs ?? (quick ? '1' : '10'));
   const batchSize = readInt('batch-size', values['batch-size']);
   const lr = readPositive('lr', values.lr);
   const weightDecay = readRange('weight-decay', values['weight-decay'], 0, 1);
@@ -125,7 +128,7 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
 
   const { result: history, seconds: trainSeconds } = await timed(() => model.fit(train.images, train.labels, {
     epochs, batchSize, seed, verbose: true, schedule, validationData: [test.images, test.labels],
-    augment: quick ? undefined : { shift: 2, flip: true },
+    augment: values.augment ? { shift: 2, flip: true } : undefined,
   }));
   const { result: testEval, seconds: testSeconds } = await timed(() => model.evaluate(test.images, test.labels));
   const predicted = model.predictClasses(test.images);
@@ -135,7 +138,7 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
   console.log(`training ${trainSeconds.toFixed(1)} s for ${epochs} epoch(s), test ${testSeconds.toFixed(1)} s, total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const result = {
-    example: 'fmnist-resnet', quick, epochs, batchSize, lr, weightDecay, width, seed,
+    example: 'fmnist-resnet', quick, epochs, batchSize, lr, weightDecay, width, augment: values.augment, seed,
     trainImages: train.images.shape[0], testImages: test.images.shape[0],
     testAccuracy: testEval.accuracy, testLoss: testEval.loss, trainSeconds, testSeconds,
     params: model.countParams(), node: process.version, history: history.epoch, confusion: matrix,
@@ -149,7 +152,7 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
   await plotConfusionMatrix(join(out, 'confusion.svg'), matrix, classNames, { title: 'Fashion-MNIST ResNet: test confusion matrix' });
   writeRunReport(out, {
     title: 'fmnist-resnet: a small ResNet written as user modules',
-    description: 'Stem conv → 4 basic blocks (two strided, 1×1 projections) → global average pooling → linear; Adam with cosine annealing, shift/flip augmentation.',
+    description: `Stem conv → 4 basic blocks (two strided, 1×1 projections) → global average pooling → linear; Adam with cosine annealing${values.augment ? ', shift/flip augmentation' : ''}.`,
     params: { epochs, batchSize, lr, weightDecay, width, seed, quick, params: result.params },
     metrics: { 'train seconds': trainSeconds, 'test seconds': testSeconds },
     tables: [{ title: 'Test', columns: ['loss', 'accuracy'], rows: [[testEval.loss, percent(testEval.accuracy)]] }],

@@ -34,8 +34,17 @@ const CASES: Record<string, { config: Record<string, unknown>; shape: number[] }
   'avg-pool2d': { config: { poolSize: 2 }, shape: [2, 6, 6] },
   'batch-norm1d': { config: {}, shape: [9] },
   'batch-norm2d': { config: {}, shape: [2, 3, 3] },
+  gelu: { config: {}, shape: [9] },
+  'gelu-tanh': { config: { approximate: 'tanh' }, shape: [9] },
+  silu: { config: {}, shape: [9] },
+  'layer-norm': { config: {}, shape: [3, 8] },
+  embedding: { config: { numEmbeddings: 11, embeddingDim: 4 }, shape: [6] },
+  conv1d: { config: { filters: 3, kernelSize: 3, padding: 1 }, shape: [2, 9] },
+  'global-avg-pool2d': { config: {}, shape: [3, 5, 5] },
+  'multi-head-attention': { config: { embedDim: 8, numHeads: 2 }, shape: [5, 8] },
+  'multi-head-attention-causal': { config: { embedDim: 8, numHeads: 2, causal: true }, shape: [5, 8] },
 };
-const kindOf = (name: string): string => name.replace(/-(strided|thin)$/, '');
+const kindOf = (name: string): string => name.replace(/-(strided|thin|tanh|causal)$/, '');
 
 function bits(a: Float32Array): number[] {
   return Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
@@ -52,6 +61,13 @@ function plainForward(model: Sequential, x: Tensor): Float32Array {
 function input(shape: readonly number[], batch: number, seed: number): Tensor {
   const x = randomTensor([batch, ...shape.slice()], testRng(seed));
   for (let i = 0; i < x.size; i += 11) x.data[i] = 0;
+  return x;
+}
+
+/** A batch of token ids in [0, vocab), deterministic. */
+function tokenIds(shape: readonly number[], batch: number, vocab: number): Tensor {
+  const x = new Tensor(new Float32Array(batch * shape.reduce((a, b) => a * b, 1)), [batch, ...shape]);
+  for (let i = 0; i < x.size; i++) x.data[i] = (i * 7 + 3) % vocab;
   return x;
 }
 
@@ -73,7 +89,8 @@ describe('lean inference path (eval-mode Sequential.forward)', () => {
       for (const threads of threadCounts) {
         setThreads(threads);
         const model = new Sequential([createLayer(kindOf(name), c.config), new ReLU()], { inputShape: c.shape, seed: 5 });
-        const x = input(c.shape, 9, 6);
+        // Embedding takes token ids: integers in [0, numEmbeddings).
+        const x = name === 'embedding' ? tokenIds(c.shape, 9, 11) : input(c.shape, 9, 6);
         const lean = Float32Array.from(model.forward(x, { training: false }).data);
         expect(bits(lean), `${name}: lean vs plain`).toEqual(bits(plainForward(model, x)));
         // predict runs the same path in batches

@@ -160,7 +160,7 @@ describe('tensorkit train: errors exit with status 2', () => {
     await fails(['-l', 'hinge'], /-l\/--loss; allowed values: mean_squared_error, cross_entropy/);
     await fails(['-o', 'adagrad'], /-o\/--optimizer; allowed values: sgd, momentum, nag, rmsprop, adam, nadam/);
     await fails(['-w_i', 'he'], /-w_i\/--weight_init; allowed values: random, Xavier, .*xavier-uniform/);
-    await fails(['-a', 'gelu'], /-a\/--activation; allowed values: identity, sigmoid, tanh, ReLU/);
+    await fails(['-a', 'mish'], /-a\/--activation; allowed values: identity, sigmoid, tanh, ReLU/);
     await fails(['--model', 'rnn'], /--model; allowed values: mlp, cnn/);
     await fails(['--pool', 'min'], /--pool; allowed values: none, max, avg/);
   });

@@ -2,14 +2,13 @@
 // skip connection, a strided 1×1 projection where the shape changes), global average pooling, a linear
 // head. Writes metrics.json, history.csv, curves.svg, confusion.svg and report.html into the output folder.
 // Run: npm run example:fmnist-resnet  (or: npx tsx examples/fmnist-resnet.ts --epochs 8; --quick for a seconds-long slice)
-import { join } from 'node:path';
 import {
-  CosineSchedule, Module, confusionMatrix, createOptimizer, epochHistoryCsv, formatConfusion, loadFashionMnist, nn, ops,
+  CosineSchedule, Module, confusionMatrix, createOptimizer, formatConfusion, loadFashionMnist, nn, ops,
   type Variable,
 } from 'tensorkit';
-import { learningCurvesFromHistory, plotConfusionMatrix, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
 import { parseExampleArgs, readInt, readPositive, readRange, runIfMain } from './lib/cli.js';
-import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
+import { writeClassifierRun } from './lib/classifier-run.js';
+import { outputDir, percent, timed } from './lib/output.js';
 
 const USAGE = `usage: npx tsx examples/fmnist-resnet.ts [--epochs N] [--batch-size N] [--lr X] [--weight-decay X]
                                          [--width N] [--augment] [--seed N] [--out DIR] [--data DIR] [--quick]
@@ -143,22 +142,13 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
     testAccuracy: testEval.accuracy, testLoss: testEval.loss, trainSeconds, testSeconds,
     params: model.countParams(), node: process.version, history: history.epoch, confusion: matrix,
   };
-  writeJson(out, 'metrics.json', result);
-  writeText(out, 'history.csv', epochHistoryCsv(history));
-  writeText(out, 'confusion.txt', formatConfusion(matrix, classNames));
-  await plotLearningCurves(join(out, 'curves.svg'), learningCurvesFromHistory(history), {
-    title: 'Fashion-MNIST ResNet: loss and accuracy vs batches', smoothing: 0.9, validationLabel: 'test (per epoch)',
-  });
-  await plotConfusionMatrix(join(out, 'confusion.svg'), matrix, classNames, { title: 'Fashion-MNIST ResNet: test confusion matrix' });
-  writeRunReport(out, {
+  await writeClassifierRun(out, {
+    model: 'Fashion-MNIST ResNet',
     title: 'fmnist-resnet: a small ResNet written as user modules',
     description: `Stem conv → 4 basic blocks (two strided, 1×1 projections) → global average pooling → linear; Adam with cosine annealing${values.augment ? ', shift/flip augmentation' : ''}.`,
     params: { epochs, batchSize, lr, weightDecay, width, seed, quick, params: result.params },
-    metrics: { 'train seconds': trainSeconds, 'test seconds': testSeconds },
-    tables: [{ title: 'Test', columns: ['loss', 'accuracy'], rows: [[testEval.loss, percent(testEval.accuracy)]] }],
-    charts: ['curves.svg', 'confusion.svg'],
+    metrics: result, history, confusion: matrix, classNames, test: testEval, trainSeconds, testSeconds,
   });
-  console.log(`wrote metrics.json, history.csv, curves.svg, confusion.svg, report.html to ${out}`);
   return result;
 }
 

@@ -2,14 +2,13 @@
 // modules): patch embedding by reshape/permute + matmul, learned position embedding, pre-norm encoder blocks
 // (multi-head self-attention from matmul/softmax, LayerNorm, GELU MLP, residuals), mean pooling, linear head.
 // Run: npm run example:fmnist-vit  (or: npx tsx examples/fmnist-vit.ts --epochs 5; --quick for a seconds-long slice)
-import { join } from 'node:path';
 import {
-  Module, Parameter, Rng, confusionMatrix, createOptimizer, epochHistoryCsv, formatConfusion, loadFashionMnist, ops,
+  Module, Parameter, Rng, confusionMatrix, createOptimizer, formatConfusion, loadFashionMnist, ops,
   type Callback, type Optimizer, type Variable,
 } from 'tensorkit';
-import { learningCurvesFromHistory, plotConfusionMatrix, plotLearningCurves, writeRunReport } from 'tensorkit/plots';
 import { UsageError, parseExampleArgs, readInt, readPositive, readRange, runIfMain } from './lib/cli.js';
-import { outputDir, percent, timed, writeJson, writeText } from './lib/output.js';
+import { writeClassifierRun } from './lib/classifier-run.js';
+import { outputDir, percent, timed } from './lib/output.js';
 
 const USAGE = `usage: npx tsx examples/fmnist-vit.ts [--epochs N] [--batch-size N] [--lr X] [--weight-decay X] [--dim N]
                                       [--depth N] [--heads N] [--patch N] [--seed N] [--out DIR] [--data DIR] [--quick]
@@ -248,22 +247,13 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
     firstBatchesLoss: meanOf(batchLoss.slice(0, 10)), lastBatchesLoss: meanOf(batchLoss.slice(-10)),
     params: model.countParams(), node: process.version, history: history.epoch, confusion: matrix,
   };
-  writeJson(out, 'metrics.json', result);
-  writeText(out, 'history.csv', epochHistoryCsv(history));
-  writeText(out, 'confusion.txt', formatConfusion(matrix, classNames));
-  await plotLearningCurves(join(out, 'curves.svg'), learningCurvesFromHistory(history), {
-    title: 'Fashion-MNIST ViT: loss and accuracy vs batches', smoothing: 0.9, validationLabel: 'test (per epoch)',
-  });
-  await plotConfusionMatrix(join(out, 'confusion.svg'), matrix, classNames, { title: 'Fashion-MNIST ViT: test confusion matrix' });
-  writeRunReport(out, {
+  await writeClassifierRun(out, {
+    model: 'Fashion-MNIST ViT',
     title: 'fmnist-vit: a tiny vision transformer written as user modules from ops',
     description: 'Patch embedding (reshape/permute + matmul) + learned positions → pre-norm encoder blocks (multi-head self-attention, GELU MLP) → LayerNorm → mean pooling → linear; AdamW with linear warmup and cosine decay per step.',
     params: { epochs, batchSize, lr, weightDecay, patch, dim, depth, heads, seed, quick, params: result.params },
-    metrics: { 'train seconds': trainSeconds, 'test seconds': testSeconds },
-    tables: [{ title: 'Test', columns: ['loss', 'accuracy'], rows: [[testEval.loss, percent(testEval.accuracy)]] }],
-    charts: ['curves.svg', 'confusion.svg'],
+    metrics: result, history, confusion: matrix, classNames, test: testEval, trainSeconds, testSeconds,
   });
-  console.log(`wrote metrics.json, history.csv, curves.svg, confusion.svg, report.html to ${out}`);
   return result;
 }
 

@@ -7,44 +7,9 @@
 // Usage: npx tsx bench/compare-tfjs.ts [--quick] [--filter net001] [--tfjs-steps N]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { argValue, header, Table, time, writeResults } from './lib/harness.js';
-import { buildModel, NETWORKS, randomBatch, type NetSpec } from './lib/networks.js';
-
-/** The tfjs-layers twin of a network (same layers, Softmax appended for its probability-based loss). */
-function tfjsModel(spec: NetSpec): tfl.Sequential {
-  const model = tfl.sequential();
-  let first = true;
-  const input = (): Record<string, unknown> => {
-    if (!first) return {};
-    first = false;
-    return { inputShape: [28, 28, 1] };
-  };
-  for (const layer of spec.layers()) {
-    const c = layer.getConfig() as Record<string, unknown>;
-    switch (layer.kind) {
-      case 'conv2d': {
-        const pad = c.padding as number[];
-        if (pad[0] !== 0 && pad[0] !== 1) throw new Error('compare-tfjs: only padding 0 or 1 (valid / same) maps to tfjs');
-        model.add(tfl.layers.conv2d({ ...input(), filters: c.filters as number, kernelSize: 3, padding: pad[0] === 1 ? 'same' : 'valid' }));
-        break;
-      }
-      case 'relu': model.add(tfl.layers.activation({ ...input(), activation: 'relu' })); break;
-      case 'tanh': model.add(tfl.layers.activation({ ...input(), activation: 'tanh' })); break;
-      case 'max-pool2d': model.add(tfl.layers.maxPooling2d({ ...input(), poolSize: 2 })); break;
-      case 'flatten': model.add(tfl.layers.flatten(input())); break;
-      case 'dense': model.add(tfl.layers.dense({ ...input(), units: c.units as number })); break;
-      default: throw new Error(`compare-tfjs: no tfjs twin for layer ${layer.kind}`);
-    }
-  }
-  model.add(tfl.layers.activation({ activation: 'softmax' }));
-  const o = spec.optimizer;
-  const optimizer = o.name === 'adam' ? tf.train.adam(o.lr as number)
-    : o.name === 'momentum' ? tf.train.momentum(o.lr as number, o.momentum as number)
-      : tf.train.sgd(o.lr as number);
-  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
-  return model;
-}
+import { buildModel, NETWORKS, randomBatch } from './lib/networks.js';
+import { tfjsModel } from './lib/tfjs-networks.js';
 
 interface Row {
   readonly net: string;

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { getThreadsCount, setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { ready, runtimeInfo, setThreads } from '../../src/browser.js';
-import { buildModel, network, randomBatch, type NetSpec } from '../lib/networks.js';
+import { buildModel, network, randomBatch } from '../lib/networks.js';
+import { tfjsModel } from '../lib/tfjs-networks.js';
 
 /** One benchmark case: an engine on a network. */
 export interface BenchCase {
@@ -55,39 +55,6 @@ async function timeIt(fn: () => unknown, budgetMs: number, minSamples: number): 
 /** The error of a failed measurement as one line. */
 function failure(error: unknown): { error: string } {
   return { error: (error instanceof Error ? error.message : String(error)).split('\n')[0] };
-}
-
-/** The tfjs-layers twin of a network (channels-last inputs; Softmax appended for tfjs's probability loss). */
-function tfjsModel(spec: NetSpec): tfl.Sequential {
-  const model = tfl.sequential();
-  let first = true;
-  const input = (): Record<string, unknown> => {
-    if (!first) return {};
-    first = false;
-    return { inputShape: [28, 28, 1] };
-  };
-  for (const layer of spec.layers()) {
-    const c = layer.getConfig() as Record<string, unknown>;
-    switch (layer.kind) {
-      case 'conv2d': {
-        const pad = (c.padding as number[])[0];
-        model.add(tfl.layers.conv2d({ ...input(), filters: c.filters as number, kernelSize: 3, padding: pad === 1 ? 'same' : 'valid' }));
-        break;
-      }
-      case 'relu': model.add(tfl.layers.activation({ ...input(), activation: 'relu' })); break;
-      case 'tanh': model.add(tfl.layers.activation({ ...input(), activation: 'tanh' })); break;
-      case 'max-pool2d': model.add(tfl.layers.maxPooling2d({ ...input(), poolSize: 2 })); break;
-      case 'flatten': model.add(tfl.layers.flatten(input())); break;
-      case 'dense': model.add(tfl.layers.dense({ ...input(), units: c.units as number })); break;
-      default: throw new Error(`no tfjs twin for layer ${layer.kind}`);
-    }
-  }
-  model.add(tfl.layers.activation({ activation: 'softmax' }));
-  const o = spec.optimizer;
-  const optimizer = o.name === 'adam' ? tf.train.adam(o.lr as number)
-    : o.name === 'momentum' ? tf.train.momentum(o.lr as number, o.momentum as number) : tf.train.sgd(o.lr as number);
-  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
-  return model;
 }
 
 /** The WebGL renderer string (SwiftShader means software rendering), or why there is none. */

@@ -1,9 +1,11 @@
 // StepGuard: makes an optimizer step all-or-nothing with respect to non-finite weights. Before the
-// step it copies every parameter and the optimizer's slots into buffers it owns (in the shared heap,
-// so a copy is one memory.copy: engines copy a shared buffer with TypedArray.set element by element);
+// step it copies every parameter and the optimizer's slots into buffers it owns (in the shared heap);
 // after the step one read-only pass checks the updated weights, and a NaN or infinity restores both.
+// The copies and the check are the finite-pass kernel, split over the threads like any kernel (at
+// memory speed with SIMD; a loop on the calling thread was ~8% of a small conv net's step).
 import type { Optimizer, OptimizerState } from '../optimizers/optimizer.js';
 import { copyFloat32, heapFloat32 } from '../plugin/index.js';
+import { FINITE_PASS, FINITE_PLANE, finitePlanes } from '../runtime/finite-kernel.js';
 import type { Param } from '../tensor/param.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -59,6 +61,26 @@ export class StepGuard {
   private globals: Record<string, number> | null = null;
   private fallback: OptimizerState | null = null;
   private bufferCopies: Float32Array[] = [];
+  /** The finite pass's flags: 4 floats per plane of the largest array seen. */
+  private flags: Float32Array = new Float32Array(0);
+
+  /** `dst.set(src)` through the finite pass (split over the threads); src no longer than dst. */
+  private copy(dst: Float32Array, src: Float32Array): void {
+    this.ensureFlags(src.length);
+    FINITE_PASS.runPlanes(finitePlanes(src.length), FINITE_PLANE, dst, src, this.flags, src.length, 1);
+  }
+
+  /** True when every element of `d` is finite: the finite pass without the copy, then its flags. */
+  private finite(d: Float32Array): boolean {
+    this.ensureFlags(d.length);
+    FINITE_PASS.runPlanes(finitePlanes(d.length), FINITE_PLANE, d, d, this.flags, d.length, 0);
+    return allFinite(this.flags.subarray(0, 4 * finitePlanes(d.length)));
+  }
+
+  private ensureFlags(n: number): void {
+    const need = 4 * finitePlanes(n);
+    if (this.flags.length < need) this.flags = heapFloat32(need);
+  }
 
   /** Copies the model's buffers (running statistics), before the training forward changes them. */
   captureBuffers(buffers: readonly { readonly value: Tensor }[]): void {
@@ -85,7 +107,7 @@ export class StepGuard {
     for (let i = 0; i < params.length; i++) {
       const v = params[i].value.data;
       if (this.values[i].length !== v.length) this.values[i] = heapFloat32(v.length);
-      copyFloat32(this.values[i], v);
+      this.copy(this.values[i], v);
     }
     if (!isSlotted(optimizer)) {
       this.fallback = optimizer.stateDict();
@@ -113,7 +135,7 @@ export class StepGuard {
           dst = heapFloat32(src.length);
           mine[name] = dst;
         }
-        copyFloat32(dst, src);
+        this.copy(dst, src);
       }
     }
   }
@@ -123,7 +145,7 @@ export class StepGuard {
    * over the weights, stopping at the first bad parameter.
    */
   firstNonFinite(params: readonly Param[]): number {
-    for (let i = 0; i < params.length; i++) if (!allFinite(params[i].value.data)) return i;
+    for (let i = 0; i < params.length; i++) if (!this.finite(params[i].value.data)) return i;
     return -1;
   }
 

@@ -7,7 +7,9 @@
 // machine hits them alike. Writes bench/results/pruned.json.
 // With --engines, the pruned model also runs with its thin convolutions forced onto the direct kernel
 // (setThinConvMaxChannels(3)) and forced onto the im2col gemm (0), as two more rows.
-// Usage: node --import tsx bench/pruned.ts [--quick] [--rounds N] [--batch 256] [--units 3,6,21] [--engines]
+// With --grid, only the engine grid behind isThinConv's inference rule: ThinConv vs WideConv forward + ReLU
+// on one thread, 1–3 channels × 1–16 filters × 3×3 / 5×5 × pad 0 / 1, 28² at the batch given, alternated.
+// Usage: node --import tsx bench/pruned.ts [--quick] [--rounds N] [--batch 256] [--units 3,6,21] [--engines] [--grid]
 import { readFileSync } from 'node:fs';
 import { analyzeModel } from '../src/analysis/index.js';
 import { ReLU } from '../src/layers/activations.js';
@@ -16,7 +18,9 @@ import { Dense } from '../src/layers/dense.js';
 import { Flatten } from '../src/layers/flatten.js';
 import { Sequential } from '../src/model/sequential.js';
 import { getThreads, setThreads } from '../src/runtime/workers.js';
-import { setThinConvMaxChannels } from '../src/tensor/conv2d-engine.js';
+import { heapFloat32 } from '../src/runtime/heap.js';
+import { ThinConv, WideConv, setThinConvMaxChannels, sharedConvHeap } from '../src/tensor/conv2d-engine.js';
+import { convGeometry } from '../src/tensor/im2col.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { QUICK, argValue, header, Table, writeResults } from './lib/harness.js';
@@ -77,6 +81,57 @@ if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a po
 if (units.length !== 3 || !units.every((u) => Number.isInteger(u) && u >= 1)) throw new Error(`--units must be three positive integers c1,c2,f1, got ${argValue('--units')}`);
 const threadCounts = [1, 2];
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** The engine grid (--grid): wide ÷ thin forward + ReLU time, medians of alternated calls, one thread. */
+function grid(): void {
+  setThreads(1);
+  const gridHeader = header(`load average ${load()}; engine grid, batch ${batch}, 1 thread, ${rounds} rounds`);
+  console.log(gridHeader);
+  console.log('wide ÷ thin forward+ReLU (> 1: the direct kernel is faster), medians (minimums)');
+  const table = new Table([['C', 2, 'r'], ['k', 2, 'r'], ['pad', 3, 'r'], ...[1, 2, 3, 4, 5, 6, 8, 12, 16].map((f) => [`F ${f}`, 11, 'r'] as [string, number, 'r'])]);
+  const rows: Record<string, unknown>[] = [];
+  const rng = new Rng(3);
+  const fill = (n: number): Float32Array => { const a = heapFloat32(n); for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1); return a; };
+  for (const C of [1, 2, 3]) {
+    for (const k of [3, 5]) {
+      for (const pad of [0, 1]) {
+        const cells: string[] = [String(C), String(k), String(pad)];
+        const g = convGeometry(C, 28, 28, k, k, 1, 1, pad, pad);
+        const x = fill(batch * C * 28 * 28);
+        for (const F of [1, 2, 3, 4, 5, 6, 8, 12, 16]) {
+          const w = fill(F * C * k * k);
+          const b = fill(F);
+          const wide = new WideConv(batch, F, true, g, sharedConvHeap());
+          const thin = new ThinConv(batch, F, g);
+          const tw: number[] = [];
+          const tt: number[] = [];
+          for (let r = -2; r < rounds; r++) {
+            const order = (r & 1) === 0 ? [0, 1] : [1, 0];
+            for (const e of order) {
+              const t0 = performance.now();
+              if (e === 0) wide.forward(x, w, b, true);
+              else thin.forward(x, w, b, true);
+              if (r >= 0) (e === 0 ? tw : tt).push(performance.now() - t0);
+            }
+          }
+          wide.release();
+          const sw = stats(tw);
+          const st = stats(tt);
+          rows.push({ C, k, pad, F, wideMs: sw.medianMs, thinMs: st.medianMs, wideMinMs: sw.minMs, thinMinMs: st.minMs });
+          cells.push(`${(sw.medianMs / st.medianMs).toFixed(2)} (${(sw.minMs / st.minMs).toFixed(2)})`);
+        }
+        table.row(cells);
+      }
+    }
+  }
+  console.log(`load average after: ${load()}`);
+  writeResults('pruned-grid', gridHeader, { batch, rounds, rows });
+}
+
+if (process.argv.includes('--grid')) {
+  grid();
+  process.exit(0);
+}
 
 const prunedName = `pruned (${units.join(', ')})`;
 const models: { name: string; model: Sequential; thin: number | 'auto' }[] = [

@@ -1622,10 +1622,157 @@
       (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
       (br $rl2))))
 
-  ;; 1 filter × 8 outputs (two quads) of one row, every tap inside the image: 2·1 independent add
-  ;; chains, two x loads and 1 weight splats per tap. x: byte address of x[b, 0, oh − padH, ow − padW]; w: of
-  ;; w[o0]; filter f's kernel at w + f·wStep, its outputs at y + f·yStep (bias at bias + 4f). The same adds
-  ;; in the same order as $thinPoint per output (each sum written mul-first, outside the relaxed rewrite's shape).
+  ;; Interior runs of the thin convolution, register-blocked: one call computes nf filters (1 … 4) × R
+  ;; outputs of one row, R = 4·Q (Q quads), every tap inside the image, so 2·nf … 4·nf independent add
+  ;; chains share each x load. x: byte address of x[b, 0, oh − padH, ow − padW]; w: of w[o0]; filter f's
+  ;; kernel at w + f·wStep, its outputs at y + f·yStep (bias at bias + 4f). Per output, the same adds in
+  ;; the same order as $thinPoint (each sum is written mul-first, outside the shape the relaxed build
+  ;; rewrites into a fused multiply-add). Generated per (nf, Q): the accumulators must be locals.
+  ;; 1 filter × 16 outputs (4 quads) of one row, every tap inside the image: 4 independent
+  ;; add chains, 4 x loads and 1 weight splat per tap (see $thinRuns).
+  (func $thinRun16x1 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
+    (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
+    (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128) (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $ws v128)
+    (local $c i32) (local $i i32) (local $j i32) (local $row i32) (local $xc i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (local.set $wAt (local.get $w))
+    (local.set $xc (local.get $x))
+    (block $cs (loop $cl
+      (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+      (local.set $row (local.get $xc))
+      (local.set $i (i32.const 0))
+      (block $is (loop $il
+        (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+        (local.set $j (i32.const 0))
+        (block $js (loop $jl
+          (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+          (local.set $x0 (v128.load (i32.add (local.get $row) (local.get $j))))
+          (local.set $x1 (v128.load offset=16 (i32.add (local.get $row) (local.get $j))))
+          (local.set $x2 (v128.load offset=32 (i32.add (local.get $row) (local.get $j))))
+          (local.set $x3 (v128.load offset=48 (i32.add (local.get $row) (local.get $j))))
+          (local.set $ws (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))))
+          (local.set $a00 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a00)))
+          (local.set $a01 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a01)))
+          (local.set $a02 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a02)))
+          (local.set $a03 (f32x4.add (f32x4.mul (local.get $x3) (local.get $ws)) (local.get $a03)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $jl)))
+        (local.set $row (i32.add (local.get $row) (local.get $rowStep)))
+        (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $xc (i32.add (local.get $xc) (local.get $chanStep)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cl)))
+    (call $thinStoreQuad (local.get $y) (local.get $a00) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 16)) (local.get $a01) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 32)) (local.get $a02) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 48)) (local.get $a03) (f32.load offset=0 (local.get $bias)) (local.get $relu)))
+
+  ;; 2 filters × 16 outputs (4 quads) of one row, every tap inside the image: 8 independent
+  ;; add chains, 4 x loads and 2 weight splats per tap (see $thinRuns).
+  (func $thinRun16x2 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
+    (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
+    (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128) (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128) (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $ws v128)
+    (local $c i32) (local $i i32) (local $j i32) (local $row i32) (local $xc i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (local.set $wAt (local.get $w))
+    (local.set $xc (local.get $x))
+    (block $cs (loop $cl
+      (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+      (local.set $row (local.get $xc))
+      (local.set $i (i32.const 0))
+      (block $is (loop $il
+        (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+        (local.set $j (i32.const 0))
+        (block $js (loop $jl
+          (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+          (local.set $x0 (v128.load (i32.add (local.get $row) (local.get $j))))
+          (local.set $x1 (v128.load offset=16 (i32.add (local.get $row) (local.get $j))))
+          (local.set $x2 (v128.load offset=32 (i32.add (local.get $row) (local.get $j))))
+          (local.set $x3 (v128.load offset=48 (i32.add (local.get $row) (local.get $j))))
+          (local.set $ws (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))))
+          (local.set $a00 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a00)))
+          (local.set $a01 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a01)))
+          (local.set $a02 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a02)))
+          (local.set $a03 (f32x4.add (f32x4.mul (local.get $x3) (local.get $ws)) (local.get $a03)))
+          (local.set $ws (v128.load32_splat (i32.add (i32.add (local.get $wAt) (local.get $wStep)) (local.get $j))))
+          (local.set $a10 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a10)))
+          (local.set $a11 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a11)))
+          (local.set $a12 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a12)))
+          (local.set $a13 (f32x4.add (f32x4.mul (local.get $x3) (local.get $ws)) (local.get $a13)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $jl)))
+        (local.set $row (i32.add (local.get $row) (local.get $rowStep)))
+        (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $xc (i32.add (local.get $xc) (local.get $chanStep)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cl)))
+    (call $thinStoreQuad (local.get $y) (local.get $a00) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 16)) (local.get $a01) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 32)) (local.get $a02) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 48)) (local.get $a03) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (local.get $yStep)) (local.get $a10) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 16)) (local.get $a11) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 32)) (local.get $a12) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 48)) (local.get $a13) (f32.load offset=4 (local.get $bias)) (local.get $relu)))
+
+  ;; 3 filters × 12 outputs (3 quads) of one row, every tap inside the image: 9 independent
+  ;; add chains, 3 x loads and 3 weight splats per tap (see $thinRuns).
+  (func $thinRun12x3 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
+    (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
+    (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a20 v128) (local $a21 v128) (local $a22 v128) (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $ws v128)
+    (local $c i32) (local $i i32) (local $j i32) (local $row i32) (local $xc i32) (local $wAt i32) (local $kW4 i32)
+    (local.set $kW4 (i32.shl (local.get $kW) (i32.const 2)))
+    (local.set $wAt (local.get $w))
+    (local.set $xc (local.get $x))
+    (block $cs (loop $cl
+      (br_if $cs (i32.ge_u (local.get $c) (local.get $C)))
+      (local.set $row (local.get $xc))
+      (local.set $i (i32.const 0))
+      (block $is (loop $il
+        (br_if $is (i32.ge_u (local.get $i) (local.get $kH)))
+        (local.set $j (i32.const 0))
+        (block $js (loop $jl
+          (br_if $js (i32.ge_u (local.get $j) (local.get $kW4)))
+          (local.set $x0 (v128.load (i32.add (local.get $row) (local.get $j))))
+          (local.set $x1 (v128.load offset=16 (i32.add (local.get $row) (local.get $j))))
+          (local.set $x2 (v128.load offset=32 (i32.add (local.get $row) (local.get $j))))
+          (local.set $ws (v128.load32_splat (i32.add (local.get $wAt) (local.get $j))))
+          (local.set $a00 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a00)))
+          (local.set $a01 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a01)))
+          (local.set $a02 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a02)))
+          (local.set $ws (v128.load32_splat (i32.add (i32.add (local.get $wAt) (local.get $wStep)) (local.get $j))))
+          (local.set $a10 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a10)))
+          (local.set $a11 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a11)))
+          (local.set $a12 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a12)))
+          (local.set $ws (v128.load32_splat (i32.add (i32.add (local.get $wAt) (i32.mul (local.get $wStep) (i32.const 2))) (local.get $j))))
+          (local.set $a20 (f32x4.add (f32x4.mul (local.get $x0) (local.get $ws)) (local.get $a20)))
+          (local.set $a21 (f32x4.add (f32x4.mul (local.get $x1) (local.get $ws)) (local.get $a21)))
+          (local.set $a22 (f32x4.add (f32x4.mul (local.get $x2) (local.get $ws)) (local.get $a22)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $jl)))
+        (local.set $row (i32.add (local.get $row) (local.get $rowStep)))
+        (local.set $wAt (i32.add (local.get $wAt) (local.get $kW4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $xc (i32.add (local.get $xc) (local.get $chanStep)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cl)))
+    (call $thinStoreQuad (local.get $y) (local.get $a00) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 16)) (local.get $a01) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.const 32)) (local.get $a02) (f32.load offset=0 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (local.get $yStep)) (local.get $a10) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 16)) (local.get $a11) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 32)) (local.get $a12) (f32.load offset=4 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 2))) (local.get $a20) (f32.load offset=8 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 2))) (i32.const 16)) (local.get $a21) (f32.load offset=8 (local.get $bias)) (local.get $relu))
+    (call $thinStoreQuad (i32.add (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 2))) (i32.const 32)) (local.get $a22) (f32.load offset=8 (local.get $bias)) (local.get $relu)))
+
+  ;; 1 filter × 8 outputs (2 quads) of one row, every tap inside the image: 2 independent
+  ;; add chains, 2 x loads and 1 weight splat per tap (see $thinRuns).
   (func $thinRun8x1 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
     (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
     (local $a00 v128) (local $a01 v128) (local $x0 v128) (local $x1 v128) (local $ws v128)
@@ -1659,10 +1806,8 @@
     (call $thinStoreQuad (local.get $y) (local.get $a00) (f32.load offset=0 (local.get $bias)) (local.get $relu))
     (call $thinStoreQuad (i32.add (local.get $y) (i32.const 16)) (local.get $a01) (f32.load offset=0 (local.get $bias)) (local.get $relu)))
 
-  ;; 2 filters × 8 outputs (two quads) of one row, every tap inside the image: 2·2 independent add
-  ;; chains, two x loads and 2 weight splats per tap. x: byte address of x[b, 0, oh − padH, ow − padW]; w: of
-  ;; w[o0]; filter f's kernel at w + f·wStep, its outputs at y + f·yStep (bias at bias + 4f). The same adds
-  ;; in the same order as $thinPoint per output (each sum written mul-first, outside the relaxed rewrite's shape).
+  ;; 2 filters × 8 outputs (2 quads) of one row, every tap inside the image: 4 independent
+  ;; add chains, 2 x loads and 2 weight splats per tap (see $thinRuns).
   (func $thinRun8x2 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
     (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $x0 v128) (local $x1 v128) (local $ws v128)
@@ -1701,10 +1846,8 @@
     (call $thinStoreQuad (i32.add (local.get $y) (local.get $yStep)) (local.get $a10) (f32.load offset=4 (local.get $bias)) (local.get $relu))
     (call $thinStoreQuad (i32.add (i32.add (local.get $y) (local.get $yStep)) (i32.const 16)) (local.get $a11) (f32.load offset=4 (local.get $bias)) (local.get $relu)))
 
-  ;; 3 filters × 8 outputs (two quads) of one row, every tap inside the image: 2·3 independent add
-  ;; chains, two x loads and 3 weight splats per tap. x: byte address of x[b, 0, oh − padH, ow − padW]; w: of
-  ;; w[o0]; filter f's kernel at w + f·wStep, its outputs at y + f·yStep (bias at bias + 4f). The same adds
-  ;; in the same order as $thinPoint per output (each sum written mul-first, outside the relaxed rewrite's shape).
+  ;; 3 filters × 8 outputs (2 quads) of one row, every tap inside the image: 6 independent
+  ;; add chains, 2 x loads and 3 weight splats per tap (see $thinRuns).
   (func $thinRun8x3 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
     (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $x0 v128) (local $x1 v128) (local $ws v128)
@@ -1748,10 +1891,8 @@
     (call $thinStoreQuad (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 2))) (local.get $a20) (f32.load offset=8 (local.get $bias)) (local.get $relu))
     (call $thinStoreQuad (i32.add (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 2))) (i32.const 16)) (local.get $a21) (f32.load offset=8 (local.get $bias)) (local.get $relu)))
 
-  ;; 4 filters × 8 outputs (two quads) of one row, every tap inside the image: 2·4 independent add
-  ;; chains, two x loads and 4 weight splats per tap. x: byte address of x[b, 0, oh − padH, ow − padW]; w: of
-  ;; w[o0]; filter f's kernel at w + f·wStep, its outputs at y + f·yStep (bias at bias + 4f). The same adds
-  ;; in the same order as $thinPoint per output (each sum written mul-first, outside the relaxed rewrite's shape).
+  ;; 4 filters × 8 outputs (2 quads) of one row, every tap inside the image: 8 independent
+  ;; add chains, 2 x loads and 4 weight splats per tap (see $thinRuns).
   (func $thinRun8x4 (param $x i32) (param $w i32) (param $C i32) (param $kH i32) (param $kW i32)
     (param $chanStep i32) (param $rowStep i32) (param $y i32) (param $yStep i32) (param $wStep i32) (param $bias i32) (param $relu i32)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128) (local $x0 v128) (local $x1 v128) (local $ws v128)
@@ -1800,6 +1941,56 @@
     (call $thinStoreQuad (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 3))) (local.get $a30) (f32.load offset=12 (local.get $bias)) (local.get $relu))
     (call $thinStoreQuad (i32.add (i32.add (local.get $y) (i32.mul (local.get $yStep) (i32.const 3))) (i32.const 16)) (local.get $a31) (f32.load offset=12 (local.get $bias)) (local.get $relu)))
 
+  ;; One interior run of nf filters at output column ow of a row (x: byte address of x[b, 0, oh − padH, 0],
+  ;; y: of y[b, o0, oh, 0]): the longest run of $thinRun… whose columns [r, r + R) are all inside, r =
+  ;; min(ow, outW − R) (the last run shifted left to end the row: it rewrites a few outputs, same bits).
+  ;; Returns the column after the run, or −1 when no run fits at ow (then the caller takes a quad).
+  (func $thinRuns (param $nf i32) (param $ow i32) (param $x i32) (param $w i32) (param $C i32) (param $H i32) (param $W i32)
+    (param $kH i32) (param $kW i32) (param $padW i32) (param $outW i32) (param $y i32) (param $yStep i32) (param $wStep i32)
+    (param $bias i32) (param $relu i32) (result i32)
+    (local $r i32) (local $end i32) (local $R i32) (local $xAt i32) (local $chanStep i32) (local $rowStep i32)
+    (local.set $end (i32.add (i32.sub (local.get $W) (local.get $kW)) (local.get $padW)))
+    (local.set $chanStep (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2)))
+    (local.set $rowStep (i32.shl (local.get $W) (i32.const 2)))
+    ;; the long run first (16 outputs for 1 or 2 filters, 12 for 3), then 8
+    (local.set $R (select (i32.const 16) (select (i32.const 12) (i32.const 8) (i32.eq (local.get $nf) (i32.const 3)))
+      (i32.le_s (local.get $nf) (i32.const 2))))
+    (block $done (loop $try
+      (local.set $r (i32.sub (local.get $outW) (local.get $R)))
+      (if (i32.gt_s (local.get $r) (local.get $ow)) (then (local.set $r (local.get $ow))))
+      (if (i32.and (i32.ge_s (local.get $r) (local.get $padW)) (i32.le_s (i32.add (local.get $r) (i32.sub (local.get $R) (i32.const 1))) (local.get $end)))
+        (then (br $done)))
+      (if (i32.gt_s (local.get $R) (i32.const 8)) (then (local.set $R (i32.const 8)) (br $try)))
+      (return (i32.const -1))))
+    (local.set $xAt (i32.add (local.get $x) (i32.shl (i32.sub (local.get $r) (local.get $padW)) (i32.const 2))))
+    (if (i32.eq (local.get $R) (i32.const 8))
+      (then
+        (block $n1 (block $n2 (block $n3 (block $n4
+          (br_table $n1 $n1 $n2 $n3 $n4 (local.get $nf)))
+          (call $thinRun8x4 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+          (return (i32.add (local.get $r) (i32.const 8))))
+          (call $thinRun8x3 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+          (return (i32.add (local.get $r) (i32.const 8))))
+          (call $thinRun8x2 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+          (return (i32.add (local.get $r) (i32.const 8))))
+        (call $thinRun8x1 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+        (return (i32.add (local.get $r) (i32.const 8)))))
+    (block $m1 (block $m2 (block $m3
+      (br_table $m1 $m1 $m2 $m3 (local.get $nf)))
+      (call $thinRun12x3 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+      (return (i32.add (local.get $r) (i32.const 12))))
+      (call $thinRun16x2 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+      (return (i32.add (local.get $r) (i32.const 16))))
+    (call $thinRun16x1 (local.get $xAt) (local.get $w) (local.get $C) (local.get $kH) (local.get $kW) (local.get $chanStep)
+          (local.get $rowStep) (i32.add (local.get $y) (i32.shl (local.get $r) (i32.const 2))) (local.get $yStep) (local.get $wStep) (local.get $bias) (local.get $relu))
+    (i32.add (local.get $r) (i32.const 16)))
+
   ;; y[b, o] = conv(x[b], w[o]) + bias[o] (then +0 where ≤ 0 if relu = 1, a NaN passing) for the planes
   ;; p = b·⌈F/4⌉ + blk in [p0, p1), a plane being image b's filters 4·blk … min(F, 4·blk + 4) − 1.
   ;; x [batch, C, H, W], w [F, C, kH, kW], y [batch, F, outH, outW], bias [F] (zeros when the layer has
@@ -1813,7 +2004,7 @@
     (local $p i32) (local $o i32) (local $o0 i32) (local $o1 i32) (local $blocks i32) (local $b i32) (local $xImg i32)
     (local $wO i32) (local $yRow i32) (local $bo f32)
     (local $oh i32) (local $ow i32) (local $end i32) (local $q i32) (local $plane i32) (local $wStep i32) (local $border i32)
-    (local $rowIn i32) (local $r8 i32) (local $nf i32) (local $xRun i32)
+    (local $rowIn i32) (local $r8 i32) (local $nf i32)
     ;; the last output column whose every tap is inside (may be < padW: then no quads)
     (local.set $end (i32.add (i32.sub (local.get $W) (local.get $kW)) (local.get $padW)))
     (local.set $blocks (i32.shr_u (i32.add (local.get $F) (i32.const 3)) (i32.const 2)))
@@ -1862,42 +2053,19 @@
             (block $cols
               (loop $col
                 (br_if $cols (i32.ge_s (local.get $ow) (local.get $outW)))
-                ;; Runs of 8 outputs with every tap inside ($thinRun8x1 … x4, the last run shifted left to end
-                ;; the row or the interior); the rest by quads and points below.
-                (local.set $r8 (i32.sub (local.get $outW) (i32.const 8)))
-                (if (i32.gt_s (local.get $r8) (local.get $ow)) (then (local.set $r8 (local.get $ow))))
-                (if (i32.and (i32.and (local.get $rowIn) (i32.ge_s (local.get $r8) (local.get $padW)))
-                             (i32.le_s (i32.add (local.get $r8) (i32.const 7)) (local.get $end)))
+                ;; Interior runs of up to 16 outputs ($thinRuns); the rest by quads and points below.
+                (if (local.get $rowIn)
                   (then
-                    (local.set $xRun (i32.add (local.get $xImg) (i32.shl (i32.add
-                      (i32.mul (i32.sub (local.get $oh) (local.get $padH)) (local.get $W))
-                      (i32.sub (local.get $r8) (local.get $padW))) (i32.const 2))))
-                    (block $n1 (block $n2 (block $n3 (block $n4
-                      (br_table $n1 $n1 $n2 $n3 $n4 (local.get $nf)))
-                      (call $thinRun8x4 (local.get $xRun) (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
-                        (local.get $C) (local.get $kH) (local.get $kW) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))
-                        (i32.shl (local.get $W) (i32.const 2)) (i32.add (local.get $yRow) (i32.shl (local.get $r8) (i32.const 2)))
-                        (local.get $plane) (local.get $wStep) (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu))
-                      (local.set $ow (i32.add (local.get $r8) (i32.const 8)))
-                      (br $col))
-                      (call $thinRun8x3 (local.get $xRun) (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
-                        (local.get $C) (local.get $kH) (local.get $kW) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))
-                        (i32.shl (local.get $W) (i32.const 2)) (i32.add (local.get $yRow) (i32.shl (local.get $r8) (i32.const 2)))
-                        (local.get $plane) (local.get $wStep) (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu))
-                      (local.set $ow (i32.add (local.get $r8) (i32.const 8)))
-                      (br $col))
-                      (call $thinRun8x2 (local.get $xRun) (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
-                        (local.get $C) (local.get $kH) (local.get $kW) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))
-                        (i32.shl (local.get $W) (i32.const 2)) (i32.add (local.get $yRow) (i32.shl (local.get $r8) (i32.const 2)))
-                        (local.get $plane) (local.get $wStep) (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu))
-                      (local.set $ow (i32.add (local.get $r8) (i32.const 8)))
-                      (br $col))
-                    (call $thinRun8x1 (local.get $xRun) (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
-                      (local.get $C) (local.get $kH) (local.get $kW) (i32.shl (i32.mul (local.get $H) (local.get $W)) (i32.const 2))
-                      (i32.shl (local.get $W) (i32.const 2)) (i32.add (local.get $yRow) (i32.shl (local.get $r8) (i32.const 2)))
-                      (local.get $plane) (local.get $wStep) (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))) (local.get $relu))
-                    (local.set $ow (i32.add (local.get $r8) (i32.const 8)))
-                    (br $col)))
+                    (local.set $r8 (call $thinRuns (local.get $nf) (local.get $ow)
+                      (i32.add (local.get $xImg) (i32.shl (i32.mul (i32.sub (local.get $oh) (local.get $padH)) (local.get $W)) (i32.const 2)))
+                      (i32.add (local.get $w) (i32.mul (local.get $o0) (local.get $wStep)))
+                      (local.get $C) (local.get $H) (local.get $W) (local.get $kH) (local.get $kW) (local.get $padW) (local.get $outW)
+                      (local.get $yRow) (local.get $plane) (local.get $wStep) (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2)))
+                      (local.get $relu)))
+                    (if (i32.ge_s (local.get $r8) (i32.const 0))
+                      (then
+                        (local.set $ow (local.get $r8))
+                        (br $col)))))
                 ;; q = where the quad covering ow starts (the last one shifted to end the row), or −1 when the
                 ;; row or the image is narrower than 4 (point by point); border: a column tap falls outside
                 (local.set $q (i32.const -1))

@@ -454,6 +454,11 @@ export class ThinConv {
   private readonly biasCopy: Float32Array;
   /** Zeros standing for "no bias" (filters floats, or inC for dx's convolution). */
   private readonly zeros: Float32Array;
+  /**
+   * Forward's zero-padded input copy [batch, C, H + 2·padH, W + 2·padW] (empty without padding): the
+   * kernel then runs unpadded, every tap inside (its border paths cost several times its interior).
+   */
+  private readonly xPadded: Float32Array;
   private x: Float32Array;
   private relu: boolean;
   private dyCopy: Float32Array | null;
@@ -473,6 +478,9 @@ export class ThinConv {
     this.wCopy = heapFloat32(filters * channels * kH * kW);
     this.biasCopy = heapFloat32(filters);
     this.zeros = heapFloat32(Math.max(filters, channels));
+    const padded = g.padH > 0 || g.padW > 0;
+    this.xPadded = padded ? heapFloat32(batch * channels * (height + 2 * g.padH) * (width + 2 * g.padW)) : new Float32Array(0);
+    this.xPadded.fill(0); // the borders stay 0; forward writes the interior
     this.x = this.xCopy;
     this.relu = false;
     this.dyCopy = null;
@@ -498,8 +506,28 @@ export class ThinConv {
     this.relu = relu;
     const wUsed = this.inHeap(w, this.wCopy);
     const bUsed = bias === null ? this.zeros : this.inHeap(bias, this.biasCopy);
-    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), outH * outW * Math.min(F, 4) * channels * kH * kW, this.y.data, this.x, wUsed, bUsed,
-      channels, height, width, kH, kW, padH, padW, outH, outW, F, relu ? 1 : 0);
+    const work = outH * outW * Math.min(F, 4) * channels * kH * kW;
+    if (this.xPadded.length === 0) {
+      THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), work, this.y.data, this.x, wUsed, bUsed,
+        channels, height, width, kH, kW, 0, 0, outH, outW, F, relu ? 1 : 0);
+      return this.y;
+    }
+    // Padded: the same sums over a zero-bordered copy (a tap in the padding adds 0·w, as the kernel's own
+    // border columns and the im2col path do; its skipped rows differ only for an infinite or NaN weight).
+    const hp = height + 2 * padH;
+    const wp = width + 2 * padW;
+    const xp = this.xPadded;
+    const src = this.x;
+    const rows = this.batch * channels;
+    for (let r = 0; r < rows; r++) {
+      const from = r * height * width;
+      let to = (r * hp + padH) * wp + padW;
+      for (let h = 0, at = from; h < height; h++, to += wp) {
+        for (let c = 0; c < width; c++, at++) xp[to + c] = src[at];
+      }
+    }
+    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), work, this.y.data, xp, wUsed, bUsed,
+      channels, hp, wp, kH, kW, 0, 0, outH, outW, F, relu ? 1 : 0);
     return this.y;
   }
 

@@ -415,17 +415,34 @@ export function setThinConvMaxChannels(channels: number | 'auto'): number | 'aut
 /**
  * Whether a convolution with `filters` output channels runs the thin path: stride 1, padding ≤
  * kernel − 1 (the wide path's domain) and, by default, the measured rule — at most
- * {@link THIN_CONV_AUTO_CHANNELS} input channels and one filter, or two filters of a 3×3 kernel. The
- * direct kernel computes one filter per SIMD quad without fused multiply-adds (its bits are its
- * twin's), so against the FMA gemm it wins only where the gemm's 4-row micro-tile is mostly empty:
- * bench/conv.ts's thin rows and bench/RESULTS.md give the ratios (thin ÷ wide 0.2–0.9 there, 1.2–5
- * from three filters on). With {@link setThinConvMaxChannels} set to a number, any filter count
- * with at most that many input channels.
+ * {@link THIN_CONV_AUTO_CHANNELS} input channels and, in training (`training`, the default), one
+ * filter, or two filters of a 3×3 kernel; in an eval-mode forward (`training` false) up to the filter
+ * counts of `thinInferenceFilters` (3–8, by kernel size and padding). The training rule was measured
+ * with the backward kernels (a training step, before the forward's interior runs): the direct kernels
+ * run without fused multiply-adds (their bits are their twins'), so against the FMA gemm they won
+ * only where the gemm's 4-row micro-tile is mostly empty (bench/conv.ts's thin rows and
+ * bench/RESULTS.md: thin ÷ wide 0.2–0.9 there, 1.2–5 from three filters on). With
+ * {@link setThinConvMaxChannels} set to a number, any filter count with at most that many input
+ * channels, in either mode.
  */
-export function isThinConv(g: ConvGeometry, filters: number): boolean {
+export function isThinConv(g: ConvGeometry, filters: number, training = true): boolean {
   if (!(g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1)) return false;
   if (thinMaxChannels !== 'auto') return g.channels <= thinMaxChannels;
-  return g.channels <= THIN_CONV_AUTO_CHANNELS && (filters === 1 || (filters === 2 && g.kH === 3 && g.kW === 3));
+  if (g.channels > THIN_CONV_AUTO_CHANNELS) return false;
+  if (!training) return filters <= thinInferenceFilters(g);
+  return filters === 1 || (filters === 2 && g.kH === 3 && g.kW === 3);
+}
+
+/**
+ * Most filters the automatic rule sends to the thin path in an eval-mode forward (≤ 3 input channels),
+ * where only the forward kernel runs: its interior runs (several filters × 8–16 outputs per x load)
+ * beat the im2col gemm up to 8 filters of a 5×5 (or larger) kernel, 6 of an unpadded 3×3 and 3 of a
+ * padded one (bench/pruned.ts --grid, bench/RESULTS.md "Pruned model vs its FLOP ratio"). Smaller
+ * kernels count as 3×3.
+ */
+function thinInferenceFilters(g: ConvGeometry): number {
+  if (g.kH * g.kW >= 25) return 8;
+  return g.padH === 0 && g.padW === 0 ? 6 : 3;
 }
 
 /** Images per weight-gradient partial of {@link ThinConv} (fixed: the bits do not depend on the thread count). */

@@ -284,5 +284,35 @@ describe('Conv2D thin path (direct SIMD convolution)', () => {
     expect(isThinConv(g(1, 2, 1), 1)).toBe(false);
     expect(isThinConv(g(1, 1, 3), 1)).toBe(false);
     expect(() => setThinConvMaxChannels(-1)).toThrow(/channels must be an integer ≥ 0 or 'auto', got -1/);
+    // Eval mode (training false): up to 8 filters of a 5×5 kernel, 6 of an unpadded 3×3, 3 of a padded one.
+    expect(isThinConv(g(3, 1, 0, 5), 8, false)).toBe(true);
+    expect(isThinConv(g(3, 1, 2, 5), 8, false)).toBe(true);
+    expect(isThinConv(g(3, 1, 0, 5), 9, false)).toBe(false);
+    expect(isThinConv(g(1, 1, 0), 6, false)).toBe(true);
+    expect(isThinConv(g(1, 1, 0), 7, false)).toBe(false);
+    expect(isThinConv(g(2, 1, 1), 3, false)).toBe(true);
+    expect(isThinConv(g(2, 1, 1), 4, false)).toBe(false);
+    expect(isThinConv(g(4, 1, 0, 5), 1, false)).toBe(false);
+    expect(isThinConv(g(1, 2, 0), 1, false)).toBe(false);
+    expect(isThinConv(g(3, 1, 0, 5), 6)).toBe(false); // training: the training rule
+  });
+
+  it('an eval-mode forward takes the thin path by the inference rule, a training forward the wide one', () => {
+    // The pruned example's conv2: 3 → 6 filters, 5×5, valid.
+    const x = new Tensor(filled(5 * 3 * 26 * 26, 10), [5, 3, 26, 26]);
+    const layer = new Conv2D({ filters: 6, kernelSize: 5 });
+    layer.build([3, 26, 26], testRng(4));
+    const [w, b] = layer.params();
+    const evalY = Float32Array.from(layer.forwardRelu(x, false).data);
+    const trainY = Float32Array.from(layer.forwardRelu(x, true).data);
+    const g = layer.geometry as ConvGeometry;
+    const thin = new ThinConv(5, 6, g).forward(x.data, w.value.data, b.value.data, true);
+    const wide = new WideConv(5, 6, true, g, sharedConvHeap());
+    const wideY = Float32Array.from(wide.forward(x.data, w.value.data, b.value.data, true).data);
+    wide.release();
+    expect(bits(evalY)).toEqual(bits(thin.data));
+    expect(bits(trainY)).toEqual(bits(wideY));
+    expect(bits(evalY)).not.toEqual(bits(trainY));
+    expectClose(evalY, trainY, 'eval vs training forward', 1e-5);
   });
 });

@@ -1943,7 +1943,8 @@
 
   ;; One interior run of nf filters at output column ow of a row (x: byte address of x[b, 0, oh − padH, 0],
   ;; y: of y[b, o0, oh, 0]): the longest run of $thinRun… whose columns [r, r + R) are all inside, r =
-  ;; min(ow, outW − R) (the last run shifted left to end the row: it rewrites a few outputs, same bits).
+  ;; min(ow, outW − R) (only the 8-output run is shifted left to end the row: it rewrites a few outputs,
+  ;; same bits).
   ;; Returns the column after the run, or −1 when no run fits at ow (then the caller takes a quad).
   (func $thinRuns (param $nf i32) (param $ow i32) (param $x i32) (param $w i32) (param $C i32) (param $H i32) (param $W i32)
     (param $kH i32) (param $kW i32) (param $padW i32) (param $outW i32) (param $y i32) (param $yStep i32) (param $wStep i32)
@@ -1955,6 +1956,8 @@
     ;; the long run first (16 outputs for 1 or 2 filters, 12 for 3), then 8
     (local.set $R (select (i32.const 16) (select (i32.const 12) (i32.const 8) (i32.eq (local.get $nf) (i32.const 3)))
       (i32.le_s (local.get $nf) (i32.const 2))))
+    ;; a long run only where it needs no shift (shifted, it would recompute up to R − 1 outputs)
+    (if (i32.gt_s (i32.add (local.get $ow) (local.get $R)) (local.get $outW)) (then (local.set $R (i32.const 8))))
     (block $done (loop $try
       (local.set $r (i32.sub (local.get $outW) (local.get $R)))
       (if (i32.gt_s (local.get $r) (local.get $ow)) (then (local.set $r (local.get $ow))))

@@ -211,13 +211,18 @@ for (let ti = 0; ti < threadCounts.length; ti++) {
     cpuRatio.toFixed(3), `${uc.medianMs.toFixed(1)} / ${pc.medianMs.toFixed(2)}`,
   ]);
   for (let k = 0; k < others.length; k++) {
-    console.log(`        ${models[k + 2].name}: ${others[k].medianMs.toFixed(2)} ms, speedup ÷ FLOP ratio ${(u.medianMs / others[k].medianMs / flopRatio).toFixed(3)}`);
+    const oc = stats(cpu[ti][k + 2]);
+    console.log(`        ${models[k + 2].name}: ${others[k].medianMs.toFixed(2)} ms, speedup ÷ FLOP ratio ${(u.medianMs / others[k].medianMs / flopRatio).toFixed(3)}`
+      + ` (${(u.minMs / others[k].minMs / flopRatio).toFixed(3)}); by CPU time ${(uc.medianMs / oc.medianMs / flopRatio).toFixed(3)} (${oc.medianMs.toFixed(2)} ms)`);
   }
   results.push({
     threads: threadCounts[ti], flopRatio, speedup, speedupMin, ratio: speedup / flopRatio, ratioMin: speedupMin / flopRatio,
     unprunedMs: u.medianMs, prunedMs: p.medianMs, unprunedMinMs: u.minMs, prunedMinMs: p.minMs,
     cpuRatio, unprunedCpuMs: uc.medianMs, prunedCpuMs: pc.medianMs,
-    engines: others.map((o, k) => ({ model: models[k + 2].name, ms: o.medianMs, minMs: o.minMs, ratio: u.medianMs / o.medianMs / flopRatio })),
+    engines: others.map((o, k) => ({
+      model: models[k + 2].name, ms: o.medianMs, minMs: o.minMs, ratio: u.medianMs / o.medianMs / flopRatio,
+      cpuMs: stats(cpu[ti][k + 2]).medianMs, cpuRatio: uc.medianMs / stats(cpu[ti][k + 2]).medianMs / flopRatio,
+    })),
     layers: models.map((m, mi) => ({
       model: m.name,
       steps: steps[mi].map((s, si) => ({ step: s.name, ...stats(times[ti][mi][si]) })),

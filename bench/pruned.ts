@@ -161,6 +161,7 @@ const whole = threadCounts.map(() => steps.map(() => [] as number[]));
 // CPU time of the process (all threads) over the same whole forwards: on 1 thread it is the forward's own
 // work, which a busy machine delays (wall time) but does not inflate much.
 const cpu = threadCounts.map(() => steps.map(() => [] as number[]));
+const stepCpu = threadCounts.map(() => steps.map((s) => s.map(() => [] as number[])));
 const previousThreads = getThreads();
 try {
   for (let round = -3; round < rounds; round++) {
@@ -179,9 +180,15 @@ try {
         let h = x;
         const list = steps[mi];
         for (let s = 0; s < list.length; s++) {
+          const ca = process.cpuUsage();
           const a = performance.now();
           h = list[s].run(h);
-          if (round >= 0) times[ti][mi][s].push(performance.now() - a);
+          const b = performance.now();
+          const cb = process.cpuUsage(ca);
+          if (round >= 0) {
+            times[ti][mi][s].push(b - a);
+            stepCpu[ti][mi][s].push((cb.user + cb.system) / 1000);
+          }
         }
         if (round >= 0) whole[ti][mi].push(t1 - t0);
       }
@@ -225,15 +232,19 @@ for (let ti = 0; ti < threadCounts.length; ti++) {
     })),
     layers: models.map((m, mi) => ({
       model: m.name,
-      steps: steps[mi].map((s, si) => ({ step: s.name, ...stats(times[ti][mi][si]) })),
+      steps: steps[mi].map((s, si) => ({ step: s.name, ...stats(times[ti][mi][si]), cpuMedianMs: stats(stepCpu[ti][mi][si]).medianMs })),
     })),
   });
 }
 
 for (let mi = 0; mi < models.length; mi++) {
-  console.log(`\n${models[mi].name}: per-layer forward, median ms per batch of ${batch} (share of the summed steps)`);
-  const table = new Table([['step', 22, 'l'], ...threadCounts.map((t) => [`${t} thread${t > 1 ? 's' : ''}`, 16, 'r'] as [string, number, 'r'])]);
+  console.log(`\n${models[mi].name}: per-layer forward, median ms per batch of ${batch} (share of the summed steps); wall time, and CPU time on 1 thread`);
+  const table = new Table([
+    ['step', 22, 'l'], ...threadCounts.map((t) => [`${t} thread${t > 1 ? 's' : ''}`, 16, 'r'] as [string, number, 'r']),
+    ['1 thread, CPU ms', 16, 'r'],
+  ]);
   const medians = threadCounts.map((_, ti) => steps[mi].map((_, si) => stats(times[ti][mi][si]).medianMs));
+  medians.push(steps[mi].map((_, si) => stats(stepCpu[0][mi][si]).medianMs));
   const totals = medians.map((m) => m.reduce((a, b) => a + b, 0));
   for (let si = 0; si < steps[mi].length; si++) {
     table.row([steps[mi][si].name, ...medians.map((m, ti) => `${m[si].toFixed(3)} (${((100 * m[si]) / totals[ti]).toFixed(0)}%)`)]);

@@ -72,8 +72,8 @@ const WIDE_CACHE = 3;
  * thread over a heap of the layer's own.
  *
  * Thin convolutions on that stride-1 domain (by default the measured rule of isThinConv: ≤ 3 input
- * channels and 1 filter, or 2 filters of a 3×3 kernel, as in pruned layers) run a direct SIMD
- * convolution instead ({@link ThinConv}, tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
+ * channels and, in training, 1 filter or 2 filters of a 3×3 kernel; in an eval-mode forward up to 3–8
+ * filters by kernel size and padding, as in pruned layers) run a direct SIMD convolution instead ({@link ThinConv}, tensor/conv2d-engine.ts). Same fused ReLU, bits independent of the thread count; the wide path
  * stays the reference its tests compare against.
  *
  * Other strides and paddings use the classic per-image path: im2col x_b → col[inC·kH·kW, outH·outW],
@@ -217,8 +217,8 @@ export class Conv2D implements Layer {
   }
 
   /** y[batch, filters, outH, outW] = conv(x[batch, inC, H, W], W) + b, into a layer-owned buffer. */
-  forward(x: Tensor, _training: boolean): Tensor {
-    return this.forwardImpl(x, false);
+  forward(x: Tensor, training: boolean): Tensor {
+    return this.forwardImpl(x, false, training);
   }
 
   /** Whether {@link forwardRelu} fuses the ReLU into the convolution (the stride-1 path). */
@@ -231,9 +231,9 @@ export class Conv2D implements Layer {
    * Activation.passThrough). The next {@link backward} then expects dL/d(relu output) and applies the
    * ReLU's mask itself. Bit-identical to forward followed by ReLU. Only where {@link fusesRelu}.
    */
-  forwardRelu(x: Tensor, _training: boolean): Tensor {
+  forwardRelu(x: Tensor, training: boolean): Tensor {
     if (!this.fusesRelu) throw new Error('Conv2D: forwardRelu needs the stride-1 path (stride 1, padding ≤ kernel − 1)');
-    return this.forwardImpl(x, true);
+    return this.forwardImpl(x, true, training);
   }
 
   /** Fusion hook: a following ReLU is fused in on the stride-1 path (see {@link forwardRelu}). */
@@ -246,13 +246,14 @@ export class Conv2D implements Layer {
     return this.forwardRelu(x, training);
   }
 
-  private forwardImpl(x: Tensor, relu: boolean): Tensor {
+  private forwardImpl(x: Tensor, relu: boolean, training: boolean): Tensor {
     requireBuilt('Conv2D', this.geom !== null, 'forward');
     checkInput('Conv2D', x, this.inShape);
     const g = this.geom as ConvGeometry;
     let y: Tensor;
     this.lastThin = null;
-    if (isThinConv(g, this.filters)) {
+    // The thin rule depends on the mode: an eval-mode forward takes the direct kernel for more filters.
+    if (isThinConv(g, this.filters, training)) {
       const thin = this.thinFor(x.shape[0], g);
       y = thin.forward(x.data, this.weightParam.value.data, this.useBias ? this.biasParam.value.data : null, relu);
       this.lastThin = thin;

@@ -415,17 +415,34 @@ export function setThinConvMaxChannels(channels: number | 'auto'): number | 'aut
 /**
  * Whether a convolution with `filters` output channels runs the thin path: stride 1, padding ≤
  * kernel − 1 (the wide path's domain) and, by default, the measured rule — at most
- * {@link THIN_CONV_AUTO_CHANNELS} input channels and one filter, or two filters of a 3×3 kernel. The
- * direct kernel computes one filter per SIMD quad without fused multiply-adds (its bits are its
- * twin's), so against the FMA gemm it wins only where the gemm's 4-row micro-tile is mostly empty:
- * bench/conv.ts's thin rows and bench/RESULTS.md give the ratios (thin ÷ wide 0.2–0.9 there, 1.2–5
- * from three filters on). With {@link setThinConvMaxChannels} set to a number, any filter count
- * with at most that many input channels.
+ * {@link THIN_CONV_AUTO_CHANNELS} input channels and, in training (`training`, the default), one
+ * filter, or two filters of a 3×3 kernel; in an eval-mode forward (`training` false) up to the filter
+ * counts of `thinInferenceFilters` (3–8, by kernel size and padding). The training rule was measured
+ * with the backward kernels (a training step, before the forward's interior runs): the direct kernels
+ * run without fused multiply-adds (their bits are their twins'), so against the FMA gemm they won
+ * only where the gemm's 4-row micro-tile is mostly empty (bench/conv.ts's thin rows and
+ * bench/RESULTS.md: thin ÷ wide 0.2–0.9 there, 1.2–5 from three filters on). With
+ * {@link setThinConvMaxChannels} set to a number, any filter count with at most that many input
+ * channels, in either mode.
  */
-export function isThinConv(g: ConvGeometry, filters: number): boolean {
+export function isThinConv(g: ConvGeometry, filters: number, training = true): boolean {
   if (!(g.strideH === 1 && g.strideW === 1 && g.padH <= g.kH - 1 && g.padW <= g.kW - 1)) return false;
   if (thinMaxChannels !== 'auto') return g.channels <= thinMaxChannels;
-  return g.channels <= THIN_CONV_AUTO_CHANNELS && (filters === 1 || (filters === 2 && g.kH === 3 && g.kW === 3));
+  if (g.channels > THIN_CONV_AUTO_CHANNELS) return false;
+  if (!training) return filters <= thinInferenceFilters(g);
+  return filters === 1 || (filters === 2 && g.kH === 3 && g.kW === 3);
+}
+
+/**
+ * Most filters the automatic rule sends to the thin path in an eval-mode forward (≤ 3 input channels),
+ * where only the forward kernel runs: its interior runs (several filters × 8–16 outputs per x load)
+ * beat the im2col gemm up to 8 filters of a 5×5 (or larger) kernel, 6 of an unpadded 3×3 and 3 of a
+ * padded one (bench/pruned.ts --grid, bench/RESULTS.md "Pruned model vs its FLOP ratio"). Smaller
+ * kernels count as 3×3.
+ */
+function thinInferenceFilters(g: ConvGeometry): number {
+  if (g.kH * g.kW >= 25) return 8;
+  return g.padH === 0 && g.padW === 0 ? 6 : 3;
 }
 
 /** Images per weight-gradient partial of {@link ThinConv} (fixed: the bits do not depend on the thread count). */
@@ -454,6 +471,11 @@ export class ThinConv {
   private readonly biasCopy: Float32Array;
   /** Zeros standing for "no bias" (filters floats, or inC for dx's convolution). */
   private readonly zeros: Float32Array;
+  /**
+   * Forward's zero-padded input copy [batch, C, H + 2·padH, W + 2·padW] (empty without padding): the
+   * kernel then runs unpadded, every tap inside (its border paths cost several times its interior).
+   */
+  private readonly xPadded: Float32Array;
   private x: Float32Array;
   private relu: boolean;
   private dyCopy: Float32Array | null;
@@ -473,6 +495,9 @@ export class ThinConv {
     this.wCopy = heapFloat32(filters * channels * kH * kW);
     this.biasCopy = heapFloat32(filters);
     this.zeros = heapFloat32(Math.max(filters, channels));
+    const padded = g.padH > 0 || g.padW > 0;
+    this.xPadded = padded ? heapFloat32(batch * channels * (height + 2 * g.padH) * (width + 2 * g.padW)) : new Float32Array(0);
+    this.xPadded.fill(0); // the borders stay 0; forward writes the interior
     this.x = this.xCopy;
     this.relu = false;
     this.dyCopy = null;
@@ -498,8 +523,28 @@ export class ThinConv {
     this.relu = relu;
     const wUsed = this.inHeap(w, this.wCopy);
     const bUsed = bias === null ? this.zeros : this.inHeap(bias, this.biasCopy);
-    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), outH * outW * Math.min(F, 4) * channels * kH * kW, this.y.data, this.x, wUsed, bUsed,
-      channels, height, width, kH, kW, padH, padW, outH, outW, F, relu ? 1 : 0);
+    const work = outH * outW * Math.min(F, 4) * channels * kH * kW;
+    if (this.xPadded.length === 0) {
+      THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), work, this.y.data, this.x, wUsed, bUsed,
+        channels, height, width, kH, kW, 0, 0, outH, outW, F, relu ? 1 : 0);
+      return this.y;
+    }
+    // Padded: the same sums over a zero-bordered copy (a tap in the padding adds 0·w, as the kernel's own
+    // border columns and the im2col path do; its skipped rows differ only for an infinite or NaN weight).
+    const hp = height + 2 * padH;
+    const wp = width + 2 * padW;
+    const xp = this.xPadded;
+    const src = this.x;
+    const rows = this.batch * channels;
+    for (let r = 0; r < rows; r++) {
+      const from = r * height * width;
+      let to = (r * hp + padH) * wp + padW;
+      for (let h = 0, at = from; h < height; h++, to += wp) {
+        for (let c = 0; c < width; c++, at++) xp[to + c] = src[at];
+      }
+    }
+    THIN_CONV.runPlanes(this.batch * Math.ceil(F / 4), work, this.y.data, xp, wUsed, bUsed,
+      channels, hp, wp, kH, kW, 0, 0, outH, outW, F, relu ? 1 : 0);
     return this.y;
   }
 

@@ -1,6 +1,7 @@
 // Conv2D's direct "thin" path (ThinConv, tensor/conv2d-engine.ts; kernels thin-conv / thin-conv-grad):
 // against a direct float64 convolution and the wide im2col path at awkward sizes (1, 2, 5, 7, 33
-// pixels; 1 and 3 channels; 1, 2 and 5–8 filters; every padding 0..k−1; batch 1, 7, 33), bit-identical between 1 and 2
+// pixels; 1 and 3 channels; 1, 2 and 5–8 filters; every padding 0..k−1; batch 1, 7, 33; and rows of 8–33 pixels for the
+// interior runs, 1–7 filters, 1–3 channels, 3×3 and 5×5), bit-identical between 1 and 2
 // threads and between the SIMD kernels and their TypeScript twins, and wired into Conv2D by the rule.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Conv2D } from '../../src/layers/conv2d.js';
@@ -34,6 +35,28 @@ function cases(): Case[] {
   }
   for (let p = 0; p < 5; p++) out.push({ batch: 7, C: 1, H: 7, W: 33, F: 3, k: [5, 5], pad: [p, p], bias: p !== 2, relu: p === 3 });
   out.push({ batch: 33, C: 1, H: 28, W: 28, F: 16, k: [3, 3], pad: [1, 1], bias: true, relu: true }); // net004-like
+  return out.concat(runCases());
+}
+
+/**
+ * Rows wide enough for the kernel's interior runs (16 outputs for blocks of 1–2 filters, 12 for 3, 8 for
+ * 4, the last run shifted left): every filter count 1–7 (blocks of 4 plus 1–3), 1–3 channels, 3×3 and
+ * 5×5 with every padding, widths 8–33 (runs that fit once, overlap, or not at all), rows of the pruned
+ * example's conv2 (3 → 6, 5×5, 26 wide).
+ */
+function runCases(): Case[] {
+  const out: Case[] = [];
+  let n = 0;
+  for (const W of [8, 12, 19, 33]) {
+    for (const F of [1, 2, 3, 4, 5, 6, 7]) {
+      const k = n % 2 === 0 ? 5 : 3;
+      const pad = n % k;
+      out.push({ batch: 1 + (n % 3), C: 1 + (n % 3), H: 6, W, F, k: [k, k], pad: [(n >> 1) % k, pad], bias: n % 4 !== 3, relu: n % 3 !== 2 });
+      n++;
+    }
+  }
+  out.push({ batch: 5, C: 3, H: 26, W: 26, F: 6, k: [5, 5], pad: [0, 0], bias: true, relu: true });
+  out.push({ batch: 5, C: 1, H: 28, W: 28, F: 3, k: [3, 3], pad: [0, 0], bias: true, relu: true });
   return out;
 }
 
@@ -184,7 +207,8 @@ describe('Conv2D thin path (direct SIMD convolution)', () => {
   }
 
   it('the SIMD kernels and their TypeScript twins give the same bits (forward, dW / db partials)', () => {
-    for (const c of [cases()[7], cases()[16], cases()[20], cases()[cases().length - 7], cases()[cases().length - 2]]) {
+    const base = cases().length - runCases().length;
+    for (const c of [cases()[7], cases()[16], cases()[20], cases()[base - 7], cases()[base - 2], ...runCases()]) {
       const d = data(c);
       const { channels: C, height: H, width: W, kH, kW, padH, padW, outH, outW } = d.g;
       const F = c.F;
@@ -260,5 +284,35 @@ describe('Conv2D thin path (direct SIMD convolution)', () => {
     expect(isThinConv(g(1, 2, 1), 1)).toBe(false);
     expect(isThinConv(g(1, 1, 3), 1)).toBe(false);
     expect(() => setThinConvMaxChannels(-1)).toThrow(/channels must be an integer ≥ 0 or 'auto', got -1/);
+    // Eval mode (training false): up to 8 filters of a 5×5 kernel, 6 of an unpadded 3×3, 3 of a padded one.
+    expect(isThinConv(g(3, 1, 0, 5), 8, false)).toBe(true);
+    expect(isThinConv(g(3, 1, 2, 5), 8, false)).toBe(true);
+    expect(isThinConv(g(3, 1, 0, 5), 9, false)).toBe(false);
+    expect(isThinConv(g(1, 1, 0), 6, false)).toBe(true);
+    expect(isThinConv(g(1, 1, 0), 7, false)).toBe(false);
+    expect(isThinConv(g(2, 1, 1), 3, false)).toBe(true);
+    expect(isThinConv(g(2, 1, 1), 4, false)).toBe(false);
+    expect(isThinConv(g(4, 1, 0, 5), 1, false)).toBe(false);
+    expect(isThinConv(g(1, 2, 0), 1, false)).toBe(false);
+    expect(isThinConv(g(3, 1, 0, 5), 6)).toBe(false); // training: the training rule
+  });
+
+  it('an eval-mode forward takes the thin path by the inference rule, a training forward the wide one', () => {
+    // The pruned example's conv2: 3 → 6 filters, 5×5, valid.
+    const x = new Tensor(filled(5 * 3 * 26 * 26, 10), [5, 3, 26, 26]);
+    const layer = new Conv2D({ filters: 6, kernelSize: 5 });
+    layer.build([3, 26, 26], testRng(4));
+    const [w, b] = layer.params();
+    const evalY = Float32Array.from(layer.forwardRelu(x, false).data);
+    const trainY = Float32Array.from(layer.forwardRelu(x, true).data);
+    const g = layer.geometry as ConvGeometry;
+    const thin = new ThinConv(5, 6, g).forward(x.data, w.value.data, b.value.data, true);
+    const wide = new WideConv(5, 6, true, g, sharedConvHeap());
+    const wideY = Float32Array.from(wide.forward(x.data, w.value.data, b.value.data, true).data);
+    wide.release();
+    expect(bits(evalY)).toEqual(bits(thin.data));
+    expect(bits(trainY)).toEqual(bits(wideY));
+    expect(bits(evalY)).not.toEqual(bits(trainY));
+    expectClose(evalY, trainY, 'eval vs training forward', 1e-5);
   });
 });

@@ -4,7 +4,7 @@
 // (gemm + col2im), the weight (gemm) and the bias (channel sums).
 import { WideConv, col2im, copyFloat32, gemm, heapFloat32, im2col, sharedConvHeap, type ConvGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { addChannelSums, alloc, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
+import { addChannelSums, alloc, allocUninit, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
 import type { OpInput, Variable } from './variable.js';
 
 /** Options of {@link conv2d} (PyTorch's `F.conv2d` arguments; defaults as there). */
@@ -217,7 +217,8 @@ const GRAD_COL = { transA: true } as const; //                         dcol  = W
 function convForward(p: ConvPlan, x: Float32Array, w: Float32Array, bias: Float32Array | null): Float32Array {
   const { batch, inC, outC, groups, cg, og, ckk, ohw } = p;
   const hw = p.height * p.width;
-  const y = alloc(batch * outC * ohw);
+  // Each group's block is overwritten by gemm or filled with the bias before an accumulating gemm.
+  const y = allocUninit(batch * outC * ohw);
   const col = p.direct ? null : colBuffer(ckk * ohw);
   // x[b, c] starts at (b·inC + c)·hw; y[b, o] at (b·outC + o)·ohw; w[o] at o·ckk.
   for (let b = 0; b < batch; b++) {
@@ -342,7 +343,7 @@ function giveWide(key: string, wide: WideConv): void {
 }
 
 function copyOut(src: Float32Array): Float32Array {
-  const out = alloc(src.length);
+  const out = allocUninit(src.length);
   copyFloat32(out, src);
   return out;
 }

@@ -2,7 +2,7 @@
 // 2-D, batched with broadcast batch axes) and transposed operands read in place through gemm's flags.
 import { gemm } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { alloc, asVariable, broadcastShapes, broadcastStrides, record, tracking } from './op-helpers.js';
+import { alloc, allocUninit, asVariable, broadcastShapes, broadcastStrides, record, tracking } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
 /** Options of {@link matmul}. */
@@ -58,7 +58,8 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
   const offB = batchB.length > 0 ? batchOffsets(batchB, batch, count) : null;
   // A batched a (not transposed) against an unbatched b is one tall [count·m, k]·[k, n] product.
   const tall = offB === null && !transA && offA !== null && batchA.length === batch.length;
-  const y = alloc(count * mn);
+  // Every product overwrites its block (gemm with k = 0 writes zeros), so y needs no zero fill.
+  const y = allocUninit(count * mn);
   if (tall) {
     gemm(y, a.data, b.data, count * m, n, k, { transB });
   } else {
@@ -76,9 +77,10 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (tall) {
-      if (needA) ga = gemm(alloc(a.size), g, b.data, count * m, k, n, { transB: !transB });
+      // One product each, overwriting: no zero fill needed.
+      if (needA) ga = gemm(allocUninit(a.size), g, b.data, count * m, k, n, { transB: !transB });
       if (needB) {
-        gb = alloc(b.size);
+        gb = allocUninit(b.size);
         if (transB) gemm(gb, g, a.data, n, k, count * m, { transA: true });
         else gemm(gb, a.data, g, k, n, count * m, { transA: true });
       }

@@ -2,7 +2,8 @@
 // (noGrad scopes), one Node per recorded op with the variables it saved and their versions, gradient
 // accumulation into leaves, and freeing the graph after a backward pass unless it is retained.
 
-import { opArray } from './buffers.js';
+import { add } from '../tensor/elementwise.js';
+import { opArrayUninit } from './buffers.js';
 
 /** Any misuse of autograd: backward through a freed graph, a saved tensor modified in place, a non-scalar backward without a gradient. */
 export class AutogradError extends Error {
@@ -114,10 +115,6 @@ function orderFrom(root: Node): Node[] {
   return post.reverse();
 }
 
-function addInto(target: Float32Array, g: Float32Array): void {
-  for (let i = 0; i < target.length; i++) target[i] += g[i];
-}
-
 /**
  * Runs backward from `root` with upstream gradient `gradient` (flat, root's size): gradients of
  * leaves that require grad are added into their `.grad`; the graph is freed unless `retainGraph`.
@@ -165,11 +162,10 @@ export function runBackward(root: TapeVariable, gradient: Float32Array, retainGr
       if (prev === undefined) {
         grads.set(input.node, gi);
       } else if (owned.has(prev)) {
-        addInto(prev, gi);
+        add(prev, prev, gi); // the SIMD map (same bits as a scalar loop)
       } else {
         // Neither array may be written: they can be another node's gradient or saved state.
-        const sum = opArray(prev.length);
-        for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
+        const sum = add(opArrayUninit(prev.length), prev, gi);
         owned.add(sum);
         grads.set(input.node, sum);
       }

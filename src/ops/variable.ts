@@ -1,7 +1,8 @@
 // variable.ts: Variable, a Tensor in the autograd graph: requiresGrad, the accumulated .grad, the op
 // that produced it (its Node), backward(), and the version counter that catches in-place changes to
 // values saved for backward. Views made by reshape share the data and the version counter.
-import { heapFloat32 } from '../runtime/heap.js';
+import { copyFloat32, heapFloat32 } from '../runtime/heap.js';
+import { add } from '../tensor/elementwise.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
 import type { GeluOptions } from './elementwise.js';
@@ -308,17 +309,17 @@ export class Variable {
       const spare = this.spareGrad;
       this.spareGrad = null;
       if (spare !== null && spare.size === this.value.size) {
-        spare.data.set(g);
+        copyFloat32(spare.data, g);
         this.grad = spare;
         return;
       }
       const data = heapFloat32(this.value.size);
-      data.set(g);
+      copyFloat32(data, g);
       this.grad = new Tensor(data, this.value.shape);
       return;
     }
     const d = this.grad.data;
-    for (let i = 0; i < d.length; i++) d[i] += g[i];
+    add(d, d, g); // the SIMD add map: the same bits as a scalar loop
   }
 
   /** Internal: a variable over `value` sharing this one's version counter (for views such as reshape). */

@@ -29,22 +29,23 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
   const transB = options.transB === true;
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const shapes = `${formatShape(a.shape)}${transA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`;
-  if (ra === 0 || rb === 0) throw new Error(`matmul: both operands need at least one axis, got ${shapes}`);
-  if ((transA && ra < 2) || (transB && rb < 2)) throw new Error(`matmul: transA/transB need a ≥2-D operand, got ${shapes}`);
+  // The operands for error messages, built only when one is thrown (a string per call is garbage per step).
+  const shapes = (): string => `${formatShape(a.shape)}${transA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`;
+  if (ra === 0 || rb === 0) throw new Error(`matmul: both operands need at least one axis, got ${shapes()}`);
+  if ((transA && ra < 2) || (transB && rb < 2)) throw new Error(`matmul: transA/transB need a ≥2-D operand, got ${shapes()}`);
   // Logical matrices: a is [..., m, k], b is [..., k, n] after the optional transposes.
   const m = ra === 1 ? 1 : a.shape[ra - (transA ? 1 : 2)];
   const k = a.shape[ra - (ra === 1 || !transA ? 1 : 2)];
   const kb = rb === 1 ? b.shape[0] : b.shape[rb - (transB ? 1 : 2)];
   const n = rb === 1 ? 1 : b.shape[rb - (transB ? 2 : 1)];
-  if (k !== kb) throw new Error(`matmul: inner dimensions differ in ${shapes} (${k} vs ${kb})`);
+  if (k !== kb) throw new Error(`matmul: inner dimensions differ in ${shapes()} (${k} vs ${kb})`);
   const batchA = ra > 2 ? a.shape.slice(0, ra - 2) : [];
   const batchB = rb > 2 ? b.shape.slice(0, rb - 2) : [];
   let batch: number[];
   try {
     batch = broadcastShapes(batchA, batchB, 'matmul');
   } catch {
-    throw new Error(`matmul: batch axes ${formatShape(batchA)} and ${formatShape(batchB)} cannot be broadcast together in ${shapes}`);
+    throw new Error(`matmul: batch axes ${formatShape(batchA)} and ${formatShape(batchB)} cannot be broadcast together in ${shapes()}`);
   }
   const outShape = [...batch];
   if (ra > 1) outShape.push(m);

@@ -4,7 +4,7 @@
 import { RELU, RELU_BACKWARD, TANH, SIGMOID, type Kernel } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import {
-  alloc, allocUninit, asVariable, broadcastShapes, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
+  alloc, allocUninit, asVariable, broadcastShapes, expandInto, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
 } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -126,6 +126,13 @@ function binary(
   } else if (bSame && !aSame && a.size === 1) {
     y = allocUninit(b.size);
     runKernel(scalar.left(), b.size, 1, y, b.data, a.data[0]);
+  } else if (aSame !== bSame) {
+    // One operand is broadcast: it is expanded into the result array itself, which the kernel then
+    // reads and overwrites element by element (y = a ∘ y or y ∘ b): one array and pass fewer.
+    const n = shapeSize(outShape);
+    y = allocUninit(n);
+    if (aSame) runKernel(forward, n, 1, y, a.data, expandInto(y, b.data, b.shape, outShape));
+    else runKernel(forward, n, 1, y, expandInto(y, a.data, a.shape, outShape), b.data);
   } else {
     const ad = aSame ? a.data : expandTo(a.data, a.shape, outShape);
     const bd = bSame ? b.data : expandTo(b.data, b.shape, outShape);

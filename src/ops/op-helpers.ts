@@ -202,8 +202,12 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
  * contiguous in `x` are copied with `set`, so only the broadcast axes cost per-element work.
  */
 export function expandTo(x: Float32Array, shape: readonly number[], outShape: readonly number[]): Float32Array {
-  const n = shapeSize(outShape);
-  const out = allocUninit(n); // every path below writes all n elements
+  return expandInto(allocUninit(shapeSize(outShape)), x, shape, outShape);
+}
+
+/** {@link expandTo} into `out` (of `outShape`'s size; every element is written). Returns `out`. */
+export function expandInto(out: Float32Array, x: Float32Array, shape: readonly number[], outShape: readonly number[]): Float32Array {
+  const n = out.length;
   if (n === 0) return out;
   if (sameShape(shape, outShape)) {
     out.set(x);
@@ -226,6 +230,7 @@ export function expandTo(x: Float32Array, shape: readonly number[], outShape: re
   let src = 0;
   for (let o = 0; o < n; o += run) {
     if (run === 1) out[o] = x[src];
+    else if (run === x.length) out.set(x, o); // x repeated whole (a bias row): no view per run
     else out.set(x.subarray(src, src + run), o);
     // Odometer over the output axes above the run; src follows with the (possibly zero) strides.
     for (let d = axis; d >= 0; d--) {

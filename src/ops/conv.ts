@@ -348,13 +348,10 @@ function giveWide(key: string, wide: WideConv): void {
   }
 }
 
-function copyOut(src: Float32Array): Float32Array {
-  const out = allocUninit(src.length);
-  copyFloat32(out, src);
-  return out;
-}
-
-/** {@link convolve} on the WideConv engine: its y and dx are copied out, so the engine can serve the next op. */
+/**
+ * {@link convolve} on the WideConv engine, which writes y and dx into the op's arrays (or they are
+ * copied out of its own), so the engine can serve the next op.
+ */
 function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
   const useBias = bias !== null;
   const sharedAtForward = sharedConvHeap() !== null;
@@ -363,7 +360,10 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
   const first = takeWide(key, p, useBias);
   if (first === null) return convolveIm2col(op, p, x, w, bias, outShape);
   let wide = first;
-  const y = copyOut(wide.forward(x.data, w.data, useBias ? bias.data : null, false).data);
+  // The engine writes y straight into the op's result when it can (an array of its heap), else copies it out.
+  const y = allocUninit(p.batch * p.outC * p.ohw);
+  const b = useBias ? bias.data : null;
+  if (!wide.forwardInto(y, x.data, w.data, b)) copyFloat32(y, wide.forward(x.data, w.data, b, false).data);
   wideUser.set(wide, token);
   const inputs = useBias ? [x, w, bias] : [x, w];
   const out = record(op, new Tensor(y, outShape), inputs, [x, w], () => {
@@ -385,8 +385,13 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
       // The engine adds into dW and db (zero-filled here); dW is computed even for a constant weight.
       const gw = alloc(w.size);
       const gb = needB ? alloc(p.outC) : null;
-      const dx = wide.backward(g, gw, gb, needX);
-      const gx = dx === null ? null : copyOut(dx.data);
+      let gx: Float32Array | null = null;
+      if (!needX) {
+        wide.backward(g, gw, gb, false);
+      } else {
+        gx = allocUninit(p.batch * p.inC * p.height * p.width); // written in full, by the engine or the copy
+        if (!wide.backwardInto(gx, g, gw, gb)) copyFloat32(gx, (wide.backward(g, gw, gb, true) as Tensor).data);
+      }
       giveWide(wide.shared === sharedAtForward ? backKey : wideKey(p, useBias, wide.shared), wide);
       return [gx, w.requiresGrad ? gw : null, gb];
     };

@@ -66,6 +66,11 @@ export class Parameter extends Variable {
     fillFloat32(this.grad.data, 0);
   }
 
+  /** Internal: the preallocated gradient, which ops may add into directly (see Variable.gradSink). */
+  override gradSink(): Float32Array | null {
+    return this.grad.data;
+  }
+
   /** Internal: adds `g` into the preallocated gradient (the SIMD add map: the same bits as a scalar loop). */
   override accumulateGrad(g: Float32Array): void {
     const d = this.grad.data;

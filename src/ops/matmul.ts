@@ -78,17 +78,27 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (tall) {
-      // One product each, overwriting: no zero fill needed.
-      if (needA) ga = gemm(allocUninit(a.size), g, b.data, count * m, k, n, { transB: !transB });
+      // One product each: into the leaf's .grad when it has one (see below), else overwriting a new array.
+      const sinkA = needA ? a.gradSink() : null;
+      const sinkB = needB ? b.gradSink() : null;
+      if (needA) ga = gemm(sinkA ?? allocUninit(a.size), g, b.data, count * m, k, n, { transB: !transB, accumulate: sinkA !== null });
       if (needB) {
-        gb = allocUninit(b.size);
-        if (transB) gemm(gb, g, a.data, n, k, count * m, { transA: true });
-        else gemm(gb, a.data, g, k, n, count * m, { transA: true });
+        gb = sinkB ?? allocUninit(b.size);
+        if (transB) gemm(gb, g, a.data, n, k, count * m, { transA: true, accumulate: sinkB !== null });
+        else gemm(gb, a.data, g, k, n, count * m, { transA: true, accumulate: sinkB !== null });
       }
-      return [ga, gb];
+      return [sinkA === null ? ga : null, sinkB === null ? gb : null];
     }
-    if (needA) ga = alloc(a.size);
-    if (needB) gb = alloc(b.size);
+    // One product per operand (no batch axes): its gradient is written in one gemm, straight into the
+    // leaf's .grad when it has one (as the Dense layer does; the tape then adds nothing), else into an
+    // array the gemm overwrites. Batched: each matrix sums over the entries that used it, from zeros.
+    const single = count === 1;
+    const sinkA = single && needA ? a.gradSink() : null;
+    const sinkB = single && needB ? b.gradSink() : null;
+    const accA = !single || sinkA !== null;
+    const accB = !single || sinkB !== null;
+    if (needA) ga = sinkA ?? (single ? allocUninit(a.size) : alloc(a.size));
+    if (needB) gb = sinkB ?? (single ? allocUninit(b.size) : alloc(b.size));
     for (let p = 0; p < count; p++) {
       const pa = offA === null ? 0 : offA[p] * mk;
       const pb = offB === null ? 0 : offB[p] * kn;
@@ -98,16 +108,16 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
       // Accumulate: a broadcast operand's matrix receives the sum over the batch entries that reused it.
       if (ga !== null) {
         const out = ga.subarray(pa, pa + mk);
-        if (transA) gemm(out, bp, gp, k, m, n, { transA: transB, transB: true, accumulate: true }); // dAᵀ = op(B)·dYᵀ
-        else gemm(out, gp, bp, m, k, n, { transB: !transB, accumulate: true }); // dA = dY·op(B)ᵀ
+        if (transA) gemm(out, bp, gp, k, m, n, { transA: transB, transB: true, accumulate: accA }); // dAᵀ = op(B)·dYᵀ
+        else gemm(out, gp, bp, m, k, n, { transB: !transB, accumulate: accA }); // dA = dY·op(B)ᵀ
       }
       if (gb !== null) {
         const out = gb.subarray(pb, pb + kn);
-        if (transB) gemm(out, gp, ap, n, k, m, { transA: true, transB: transA, accumulate: true }); // dBᵀ = dYᵀ·op(A)
-        else gemm(out, ap, gp, k, n, m, { transA: !transA, accumulate: true }); // dB = op(A)ᵀ·dY
+        if (transB) gemm(out, gp, ap, n, k, m, { transA: true, transB: transA, accumulate: accB }); // dBᵀ = dYᵀ·op(A)
+        else gemm(out, ap, gp, k, n, m, { transA: !transA, accumulate: accB }); // dB = op(A)ᵀ·dY
       }
     }
-    return [ga, gb];
+    return [sinkA === null ? ga : null, sinkB === null ? gb : null];
   });
 }
 

@@ -175,6 +175,17 @@ export class Variable {
     runBackward(this, upstream, opts.retainGraph === true);
   }
 
+  /**
+   * Internal: an array an op's backward may add this variable's gradient into itself (at its turn in the
+   * tape's walk, instead of returning the gradient for the tape to add), sparing an array and a pass; an
+   * op that does returns null for this input. Null here: a plain variable's `.grad` comes and goes
+   * (zeroGrad), and an op taking a StepBuffers array in one round but not in the next would shift the
+   * rounds' requests. A Parameter, whose gradient buffer always exists, returns it.
+   */
+  gradSink(): Float32Array | null {
+    return null;
+  }
+
   /** Keeps this (non-leaf) variable's gradient in `.grad` during backward, as leaves do. */
   retainGrad(): this {
     if (this.node !== null) this.node.retained = this;

@@ -2,7 +2,8 @@
 // backward accumulates into, so the optimizers update it through the plain Param interface, no copies.
 import { createInitializer, computeFans, type InitializerSpec } from '../init/index.js';
 import { Variable } from '../ops/variable.js';
-import { heapFloat32 } from '../runtime/heap.js';
+import { fillFloat32, heapFloat32 } from '../runtime/heap.js';
+import { add } from '../tensor/elementwise.js';
 import type { Rng } from '../tensor/rng.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 
@@ -62,13 +63,18 @@ export class Parameter extends Variable {
 
   /** Fills the gradient with zeros (a Parameter's gradient is never null). */
   override zeroGrad(): void {
-    this.grad.data.fill(0);
+    fillFloat32(this.grad.data, 0);
   }
 
-  /** Internal: adds `g` into the preallocated gradient. */
+  /** Internal: the preallocated gradient, which ops may add into directly (see Variable.gradSink). */
+  override gradSink(): Float32Array | null {
+    return this.grad.data;
+  }
+
+  /** Internal: adds `g` into the preallocated gradient (the SIMD add map: the same bits as a scalar loop). */
   override accumulateGrad(g: Float32Array): void {
     const d = this.grad.data;
-    for (let i = 0; i < d.length; i++) d[i] += g[i];
+    add(d, d, g);
   }
 }
 

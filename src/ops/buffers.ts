@@ -33,10 +33,24 @@ export function opArray(length: number): Float32Array {
   return heapStats().liveBytes < softLimit ? heapFloat32(length) : new Float32Array(length);
 }
 
-/** As {@link opArray}, for int32 state an op keeps for backward (max pooling's argmax). */
-export function opInt32Array(length: number): Int32Array {
+/**
+ * As {@link opArray}, for an array the caller overwrites in full before anything reads it (a gemm
+ * without accumulate, an elementwise map, a copy): a recycled array keeps the previous round's values
+ * instead of being zero-filled again, which would cost a pass over memory for nothing. Never use it
+ * for an array an op accumulates into or writes only in part: stale values would leak into results.
+ */
+export function opArrayUninit(length: number): Float32Array {
+  if (active !== null) return active.take(length, false);
+  return heapStats().liveBytes < softLimit ? heapFloat32(length) : new Float32Array(length);
+}
+
+/**
+ * As {@link opArray}, for int32 state an op keeps for backward (max pooling's argmax); `overwrite` as
+ * {@link opArrayUninit}: the op writes every element, so a recycled array is not zero-filled.
+ */
+export function opInt32Array(length: number, overwrite = false): Int32Array {
   if (active !== null) {
-    const floats = active.take(length); // held by the pool, so the view's block stays allocated
+    const floats = active.take(length, !overwrite); // held by the pool, so the view's block stays allocated
     return new Int32Array(floats.buffer, floats.byteOffset, length);
   }
   return heapStats().liveBytes < softLimit ? heapInt32(length) : new Int32Array(length);
@@ -46,7 +60,8 @@ export function opInt32Array(length: number): Int32Array {
  * Recycles the memory of a computation repeated with the same shapes, such as a training step over
  * ops. Requests made inside {@link StepBuffers.run} are numbered from the last {@link StepBuffers.reset};
  * request i gets the array request i got in the previous round when its length matches (zero-filled
- * again), or a new one that replaces it. So after the first round a steady loop allocates no memory
+ * again, unless the op asked through {@link opArrayUninit} because it overwrites every element), or a
+ * new one that replaces it. So after the first round a steady loop allocates no memory
  * and the shared heap stays the size of one step, instead of growing until the garbage collector and
  * the event loop get round to freeing arrays.
  *
@@ -91,12 +106,15 @@ export class StepBuffers {
     return this.arrays.length;
   }
 
-  /** Internal: the next array of the round, `length` floats, zero-filled. */
-  take(length: number): Float32Array {
+  /**
+   * Internal: the next array of the round, `length` floats, zero-filled; with `zero` false a recycled
+   * array keeps its previous contents (for a caller that overwrites every element).
+   */
+  take(length: number, zero = true): Float32Array {
     const i = this.next++;
     const reuse = this.arrays[i];
     if (reuse !== undefined && reuse.length === length) {
-      fillFloat32(reuse, 0);
+      if (zero) fillFloat32(reuse, 0);
       return reuse;
     }
     // First round, or this request changed size (the last, smaller batch of an epoch): a new array;

@@ -4,7 +4,7 @@
 // (gemm + col2im), the weight (gemm) and the bias (channel sums).
 import { WideConv, col2im, copyFloat32, gemm, heapFloat32, im2col, sharedConvHeap, type ConvGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { addChannelSums, alloc, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
+import { addChannelSums, alloc, allocUninit, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
 import type { OpInput, Variable } from './variable.js';
 
 /** Options of {@link conv2d} (PyTorch's `F.conv2d` arguments; defaults as there). */
@@ -73,12 +73,13 @@ function planConv(
 ): ConvPlan {
   const [batch, inC, height, width] = xShape;
   const [outC, wc, kH, kW] = wShape;
-  const shapes = `(x ${formatShape(shownX)}, weight ${formatShape(shownW)})`;
-  if (kH < 1 || kW < 1 || outC < 1 || wc < 1) throw new RangeError(`${op}: the weight must have ≥ 1 output channel, input channel and kernel tap per axis ${shapes}`);
-  if (inC % groups !== 0) throw new RangeError(`${op}: groups ${groups} must divide the input channels ${inC} ${shapes}`);
-  if (outC % groups !== 0) throw new RangeError(`${op}: groups ${groups} must divide the output channels ${outC} ${shapes}`);
+  // The shapes for error messages, built only when one is thrown (a string per call is garbage per step).
+  const shapes = (): string => `(x ${formatShape(shownX)}, weight ${formatShape(shownW)})`;
+  if (kH < 1 || kW < 1 || outC < 1 || wc < 1) throw new RangeError(`${op}: the weight must have ≥ 1 output channel, input channel and kernel tap per axis ${shapes()}`);
+  if (inC % groups !== 0) throw new RangeError(`${op}: groups ${groups} must divide the input channels ${inC} ${shapes()}`);
+  if (outC % groups !== 0) throw new RangeError(`${op}: groups ${groups} must divide the output channels ${outC} ${shapes()}`);
   if (wc * groups !== inC) {
-    throw new Error(`${op}: the weight expects ${wc}${groups > 1 ? `·${groups} groups = ${wc * groups}` : ''} input channels but x has ${inC} ${shapes}`);
+    throw new Error(`${op}: the weight expects ${wc}${groups > 1 ? `·${groups} groups = ${wc * groups}` : ''} input channels but x has ${inC} ${shapes()}`);
   }
   const [dilH, dilW] = dilation;
   const spanH = dilH * (kH - 1) + 1;
@@ -103,7 +104,7 @@ function planConv(
     const dil = shownW.length === 3 ? `${dilW}` : `${dilH}×${dilW}`;
     const pad = padding === 'same' ? "'same'" : shownW.length === 3 ? `${padLeft}` : `${padTop}×${padLeft}`;
     const size = shownX.length === 3 ? `${width}` : `${height}×${width}`;
-    throw new RangeError(`${op}: kernel ${kernel} (dilation ${dil}) with padding ${pad} does not fit input ${size} ${shapes}`);
+    throw new RangeError(`${op}: kernel ${kernel} (dilation ${dil}) with padding ${pad} does not fit input ${size} ${shapes()}`);
   }
   const cg = inC / groups;
   const geom: ConvGeometry = {
@@ -217,7 +218,8 @@ const GRAD_COL = { transA: true } as const; //                         dcol  = W
 function convForward(p: ConvPlan, x: Float32Array, w: Float32Array, bias: Float32Array | null): Float32Array {
   const { batch, inC, outC, groups, cg, og, ckk, ohw } = p;
   const hw = p.height * p.width;
-  const y = alloc(batch * outC * ohw);
+  // Each group's block is overwritten by gemm or filled with the bias before an accumulating gemm.
+  const y = allocUninit(batch * outC * ohw);
   const col = p.direct ? null : colBuffer(ckk * ohw);
   // x[b, c] starts at (b·inC + c)·hw; y[b, o] at (b·outC + o)·ohw; w[o] at o·ckk.
   for (let b = 0; b < batch; b++) {
@@ -321,7 +323,12 @@ function wideKey(p: ConvPlan, useBias: boolean, shared: boolean): string {
 /** An idle engine for `key`, else a new one; null when no engine fits in memory (the caller takes the im2col path). */
 function takeWide(key: string, p: ConvPlan, useBias: boolean): WideConv | null {
   for (let i = wideIdle.length - 1; i >= 0; i--) {
-    if (wideIdle[i].key === key) return wideIdle.splice(i, 1)[0].wide;
+    if (wideIdle[i].key === key) {
+      const { wide } = wideIdle[i];
+      for (let j = i + 1; j < wideIdle.length; j++) wideIdle[j - 1] = wideIdle[j]; // no array from splice
+      wideIdle.length--;
+      return wide;
+    }
   }
   try {
     return new WideConv(p.batch, p.outC, useBias, p.geom, sharedConvHeap());
@@ -341,31 +348,35 @@ function giveWide(key: string, wide: WideConv): void {
   }
 }
 
-function copyOut(src: Float32Array): Float32Array {
-  const out = alloc(src.length);
-  copyFloat32(out, src);
-  return out;
-}
-
-/** {@link convolve} on the WideConv engine: its y and dx are copied out, so the engine can serve the next op. */
+/**
+ * {@link convolve} on the WideConv engine, which writes y and dx into the op's arrays (or they are
+ * copied out of its own), so the engine can serve the next op.
+ */
 function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
   const useBias = bias !== null;
-  const key = wideKey(p, useBias, sharedConvHeap() !== null);
+  const sharedAtForward = sharedConvHeap() !== null;
+  const key = wideKey(p, useBias, sharedAtForward);
   const token = {};
   const first = takeWide(key, p, useBias);
   if (first === null) return convolveIm2col(op, p, x, w, bias, outShape);
   let wide = first;
-  const y = copyOut(wide.forward(x.data, w.data, useBias ? bias.data : null, false).data);
+  // The engine writes y straight into the op's result when it can (an array of its heap), else copies it out.
+  const y = allocUninit(p.batch * p.outC * p.ohw);
+  const b = useBias ? bias.data : null;
+  if (!wide.forwardInto(y, x.data, w.data, b)) copyFloat32(y, wide.forward(x.data, w.data, b, false).data);
   wideUser.set(wide, token);
   const inputs = useBias ? [x, w, bias] : [x, w];
   const out = record(op, new Tensor(y, outShape), inputs, [x, w], () => {
     const needX = x.requiresGrad;
     const needB = useBias && bias.requiresGrad;
     return (g) => {
-      if (wideUser.get(wide) !== token || key !== wideKey(p, useBias, sharedConvHeap() !== null)) {
+      // (The key differs from the forward's only when the gemm backend changed: compared without building it.)
+      let backKey = key;
+      if (wideUser.get(wide) !== token || (sharedConvHeap() !== null) !== sharedAtForward) {
         // A later op ran its forward on this engine (a second backward through a retained graph), or
         // the gemm backend changed: redo this op's forward on an engine of its own first.
-        const again = takeWide(wideKey(p, useBias, sharedConvHeap() !== null), p, useBias);
+        backKey = wideKey(p, useBias, sharedConvHeap() !== null);
+        const again = takeWide(backKey, p, useBias);
         if (again === null) return convBackward(p, g, x.data, w.data, needX, w.requiresGrad, needB);
         wide = again;
         wide.forward(x.data, w.data, useBias ? bias.data : null, false);
@@ -374,9 +385,14 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
       // The engine adds into dW and db (zero-filled here); dW is computed even for a constant weight.
       const gw = alloc(w.size);
       const gb = needB ? alloc(p.outC) : null;
-      const dx = wide.backward(g, gw, gb, needX);
-      const gx = dx === null ? null : copyOut(dx.data);
-      giveWide(wideKey(p, useBias, wide.shared), wide);
+      let gx: Float32Array | null = null;
+      if (!needX) {
+        wide.backward(g, gw, gb, false);
+      } else {
+        gx = allocUninit(p.batch * p.inC * p.height * p.width); // written in full, by the engine or the copy
+        if (!wide.backwardInto(gx, g, gw, gb)) copyFloat32(gx, (wide.backward(g, gw, gb, true) as Tensor).data);
+      }
+      giveWide(wide.shared === sharedAtForward ? backKey : wideKey(p, useBias, wide.shared), wide);
       return [gx, w.requiresGrad ? gw : null, gb];
     };
   });

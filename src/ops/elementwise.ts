@@ -4,7 +4,7 @@
 import { RELU, RELU_BACKWARD, TANH, SIGMOID, type Kernel } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import {
-  alloc, asVariable, broadcastShapes, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
+  alloc, allocUninit, asVariable, broadcastShapes, expandInto, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
 } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -85,13 +85,13 @@ const K = {
 };
 
 function run1(k: Kernel, x: Float32Array): Float32Array {
-  const y = alloc(x.length);
+  const y = allocUninit(x.length);
   runKernel(k, x.length, 1, y, x);
   return y;
 }
 
 function run2(k: Kernel, a: Float32Array, b: Float32Array): Float32Array {
-  const y = alloc(a.length);
+  const y = allocUninit(a.length);
   runKernel(k, a.length, 1, y, a, b);
   return y;
 }
@@ -121,11 +121,18 @@ function binary(
   let y: Float32Array;
   if (aSame && !bSame && b.size === 1) {
     // One operand is a single value: a scalar kernel, with no expanded copy.
-    y = alloc(a.size);
+    y = allocUninit(a.size);
     runKernel(scalar.right(), a.size, 1, y, a.data, b.data[0]);
   } else if (bSame && !aSame && a.size === 1) {
-    y = alloc(b.size);
+    y = allocUninit(b.size);
     runKernel(scalar.left(), b.size, 1, y, b.data, a.data[0]);
+  } else if (aSame !== bSame) {
+    // One operand is broadcast: it is expanded into the result array itself, which the kernel then
+    // reads and overwrites element by element (y = a ∘ y or y ∘ b): one array and pass fewer.
+    const n = shapeSize(outShape);
+    y = allocUninit(n);
+    if (aSame) runKernel(forward, n, 1, y, a.data, expandInto(y, b.data, b.shape, outShape));
+    else runKernel(forward, n, 1, y, expandInto(y, a.data, a.shape, outShape), b.data);
   } else {
     const ad = aSame ? a.data : expandTo(a.data, a.shape, outShape);
     const bd = bSame ? b.data : expandTo(b.data, b.shape, outShape);
@@ -161,7 +168,7 @@ const MUL_GRADS: BinaryGrads = (g, ae, be, _y, needA, needB) => [needA ? run2(K.
 const DIV_GRADS: BinaryGrads = (g, ae, be, _y, needA, needB) => {
   let gb: Float32Array | null = null;
   if (needB) {
-    gb = alloc(g.length);
+    gb = allocUninit(g.length);
     runKernel(K.divGradB(), g.length, 1, gb, g, ae, be);
   }
   return [needA ? run2(K.div(), g, be) : null, gb];
@@ -212,7 +219,7 @@ function powTensor(x: Variable, e: Variable, track: boolean): Variable {
   const xd = sameShape(x.shape, outShape) ? x.data : expandTo(x.data, x.shape, outShape);
   const ed = sameShape(e.shape, outShape) ? e.data : expandTo(e.data, e.shape, outShape);
   const n = shapeSize(outShape);
-  const y = alloc(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) y[i] = Math.pow(xd[i], ed[i]);
   const value = new Tensor(y, outShape);
   if (!track) return new Variable(value);
@@ -224,12 +231,12 @@ function powTensor(x: Variable, e: Variable, track: boolean): Variable {
     let gx: Float32Array | null = null;
     let ge: Float32Array | null = null;
     if (needX) {
-      gx = alloc(n);
+      gx = allocUninit(n);
       for (let i = 0; i < n; i++) gx[i] = ee[i] === 0 ? 0 : g[i] * ee[i] * Math.pow(xe[i], ee[i] - 1);
       gx = sumToShape(gx, outShape, x.shape);
     }
     if (needE) {
-      ge = alloc(n);
+      ge = allocUninit(n);
       for (let i = 0; i < n; i++) ge[i] = xe[i] === 0 && ee[i] >= 0 ? 0 : g[i] * y[i] * Math.log(xe[i]);
       ge = sumToShape(ge, outShape, e.shape);
     }
@@ -246,12 +253,12 @@ function powScalar(x: Variable, p: number): Variable {
     return record('pow', value, [x], [x], (g) => [run2(K.squareGrad(), g, x.data)]);
   }
   const d = x.data;
-  const y = alloc(d.length);
+  const y = allocUninit(d.length);
   for (let i = 0; i < d.length; i++) y[i] = Math.pow(d[i], p);
   const value = new Tensor(y, x.shape);
   if (!tracking(x)) return new Variable(value);
   return record('pow', value, [x], [x], (g) => {
-    const gx = alloc(g.length);
+    const gx = alloc(g.length); // zeros: returned as is when p = 0
     if (p === 0) return [gx];
     const xd = x.data;
     for (let i = 0; i < g.length; i++) gx[i] = g[i] * p * Math.pow(xd[i], p - 1);
@@ -281,13 +288,13 @@ export function where(cond: Tensor | Variable, aIn: OpInput, bIn: OpInput): Vari
   const cd = sameShape(c.shape, outShape) ? c.data : expandTo(c.data, c.shape, outShape);
   const ad = sameShape(a.shape, outShape) ? a.data : expandTo(a.data, a.shape, outShape);
   const bd = sameShape(b.shape, outShape) ? b.data : expandTo(b.data, b.shape, outShape);
-  const y = alloc(n);
+  const y = allocUninit(n);
   runKernel(K.where(), n, 1, y, cd, ad, bd);
   const value = new Tensor(y, outShape);
   if (!tracking(a, b)) return new Variable(value);
   return record('where', value, [a, b], [], (g) => {
-    const ga = alloc(n);
-    const gb = alloc(n);
+    const ga = allocUninit(n);
+    const gb = allocUninit(n);
     runKernel(K.whereGrad(), n, 2, ga, gb, g, cd);
     return [a.requiresGrad ? sumToShape(ga, outShape, a.shape) : null, b.requiresGrad ? sumToShape(gb, outShape, b.shape) : null];
   });
@@ -308,12 +315,12 @@ const NO_SCALARS: readonly number[] = [];
 function unary(op: string, xIn: OpInput, forward: () => Kernel, grad: () => Kernel, reads: GradReads, scalars = NO_SCALARS): Variable {
   const x = asVariable(xIn, op, 'x');
   const n = x.size;
-  const y = alloc(n);
+  const y = allocUninit(n);
   runKernel(forward(), n, 1, y, x.data, ...scalars);
   const value = new Tensor(y, x.shape);
   if (!tracking(x)) return new Variable(value);
   return record(op, value, [x], reads === 'x' ? [x] : [], (g) => {
-    const gx = alloc(n);
+    const gx = allocUninit(n);
     if (reads === 'none') runKernel(grad(), n, 1, gx, g, ...scalars);
     else runKernel(grad(), n, 1, gx, g, reads === 'x' ? x.data : y, ...scalars);
     return [gx];

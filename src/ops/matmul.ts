@@ -2,7 +2,7 @@
 // 2-D, batched with broadcast batch axes) and transposed operands read in place through gemm's flags.
 import { gemm } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { alloc, asVariable, broadcastShapes, broadcastStrides, record, tracking } from './op-helpers.js';
+import { alloc, allocUninit, asVariable, broadcastShapes, broadcastStrides, record, tracking } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
 
 /** Options of {@link matmul}. */
@@ -29,22 +29,23 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
   const transB = options.transB === true;
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const shapes = `${formatShape(a.shape)}${transA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`;
-  if (ra === 0 || rb === 0) throw new Error(`matmul: both operands need at least one axis, got ${shapes}`);
-  if ((transA && ra < 2) || (transB && rb < 2)) throw new Error(`matmul: transA/transB need a ≥2-D operand, got ${shapes}`);
+  // The operands for error messages, built only when one is thrown (a string per call is garbage per step).
+  const shapes = (): string => `${formatShape(a.shape)}${transA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`;
+  if (ra === 0 || rb === 0) throw new Error(`matmul: both operands need at least one axis, got ${shapes()}`);
+  if ((transA && ra < 2) || (transB && rb < 2)) throw new Error(`matmul: transA/transB need a ≥2-D operand, got ${shapes()}`);
   // Logical matrices: a is [..., m, k], b is [..., k, n] after the optional transposes.
   const m = ra === 1 ? 1 : a.shape[ra - (transA ? 1 : 2)];
   const k = a.shape[ra - (ra === 1 || !transA ? 1 : 2)];
   const kb = rb === 1 ? b.shape[0] : b.shape[rb - (transB ? 1 : 2)];
   const n = rb === 1 ? 1 : b.shape[rb - (transB ? 2 : 1)];
-  if (k !== kb) throw new Error(`matmul: inner dimensions differ in ${shapes} (${k} vs ${kb})`);
+  if (k !== kb) throw new Error(`matmul: inner dimensions differ in ${shapes()} (${k} vs ${kb})`);
   const batchA = ra > 2 ? a.shape.slice(0, ra - 2) : [];
   const batchB = rb > 2 ? b.shape.slice(0, rb - 2) : [];
   let batch: number[];
   try {
     batch = broadcastShapes(batchA, batchB, 'matmul');
   } catch {
-    throw new Error(`matmul: batch axes ${formatShape(batchA)} and ${formatShape(batchB)} cannot be broadcast together in ${shapes}`);
+    throw new Error(`matmul: batch axes ${formatShape(batchA)} and ${formatShape(batchB)} cannot be broadcast together in ${shapes()}`);
   }
   const outShape = [...batch];
   if (ra > 1) outShape.push(m);
@@ -58,7 +59,8 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
   const offB = batchB.length > 0 ? batchOffsets(batchB, batch, count) : null;
   // A batched a (not transposed) against an unbatched b is one tall [count·m, k]·[k, n] product.
   const tall = offB === null && !transA && offA !== null && batchA.length === batch.length;
-  const y = alloc(count * mn);
+  // Every product overwrites its block (gemm with k = 0 writes zeros), so y needs no zero fill.
+  const y = allocUninit(count * mn);
   if (tall) {
     gemm(y, a.data, b.data, count * m, n, k, { transB });
   } else {
@@ -76,16 +78,27 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (tall) {
-      if (needA) ga = gemm(alloc(a.size), g, b.data, count * m, k, n, { transB: !transB });
+      // One product each: into the leaf's .grad when it has one (see below), else overwriting a new array.
+      const sinkA = needA ? a.gradSink() : null;
+      const sinkB = needB ? b.gradSink() : null;
+      if (needA) ga = gemm(sinkA ?? allocUninit(a.size), g, b.data, count * m, k, n, { transB: !transB, accumulate: sinkA !== null });
       if (needB) {
-        gb = alloc(b.size);
-        if (transB) gemm(gb, g, a.data, n, k, count * m, { transA: true });
-        else gemm(gb, a.data, g, k, n, count * m, { transA: true });
+        gb = sinkB ?? allocUninit(b.size);
+        if (transB) gemm(gb, g, a.data, n, k, count * m, { transA: true, accumulate: sinkB !== null });
+        else gemm(gb, a.data, g, k, n, count * m, { transA: true, accumulate: sinkB !== null });
       }
-      return [ga, gb];
+      return [sinkA === null ? ga : null, sinkB === null ? gb : null];
     }
-    if (needA) ga = alloc(a.size);
-    if (needB) gb = alloc(b.size);
+    // One product per operand (no batch axes): its gradient is written in one gemm, straight into the
+    // leaf's .grad when it has one (as the Dense layer does; the tape then adds nothing), else into an
+    // array the gemm overwrites. Batched: each matrix sums over the entries that used it, from zeros.
+    const single = count === 1;
+    const sinkA = single && needA ? a.gradSink() : null;
+    const sinkB = single && needB ? b.gradSink() : null;
+    const accA = !single || sinkA !== null;
+    const accB = !single || sinkB !== null;
+    if (needA) ga = sinkA ?? (single ? allocUninit(a.size) : alloc(a.size));
+    if (needB) gb = sinkB ?? (single ? allocUninit(b.size) : alloc(b.size));
     for (let p = 0; p < count; p++) {
       const pa = offA === null ? 0 : offA[p] * mk;
       const pb = offB === null ? 0 : offB[p] * kn;
@@ -95,16 +108,16 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
       // Accumulate: a broadcast operand's matrix receives the sum over the batch entries that reused it.
       if (ga !== null) {
         const out = ga.subarray(pa, pa + mk);
-        if (transA) gemm(out, bp, gp, k, m, n, { transA: transB, transB: true, accumulate: true }); // dAᵀ = op(B)·dYᵀ
-        else gemm(out, gp, bp, m, k, n, { transB: !transB, accumulate: true }); // dA = dY·op(B)ᵀ
+        if (transA) gemm(out, bp, gp, k, m, n, { transA: transB, transB: true, accumulate: accA }); // dAᵀ = op(B)·dYᵀ
+        else gemm(out, gp, bp, m, k, n, { transB: !transB, accumulate: accA }); // dA = dY·op(B)ᵀ
       }
       if (gb !== null) {
         const out = gb.subarray(pb, pb + kn);
-        if (transB) gemm(out, gp, ap, n, k, m, { transA: true, transB: transA, accumulate: true }); // dBᵀ = dYᵀ·op(A)
-        else gemm(out, ap, gp, k, n, m, { transA: !transA, accumulate: true }); // dB = op(A)ᵀ·dY
+        if (transB) gemm(out, gp, ap, n, k, m, { transA: true, transB: transA, accumulate: accB }); // dBᵀ = dYᵀ·op(A)
+        else gemm(out, ap, gp, k, n, m, { transA: !transA, accumulate: accB }); // dB = op(A)ᵀ·dY
       }
     }
-    return [ga, gb];
+    return [sinkA === null ? ga : null, sinkB === null ? gb : null];
   });
 }
 

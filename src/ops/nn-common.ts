@@ -1,6 +1,6 @@
 // nn-common.ts: what the nn ops (conv.ts, pool.ts, nn.ts) share: turning an operand into a Variable,
 // recording an op's node only when tracking is on, option readers for sizes given as a number or a pair.
-import { opArray } from './buffers.js';
+import { opArray, opArrayUninit } from './buffers.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
@@ -24,6 +24,11 @@ export function asOptionalVar(x: OpInput | null | undefined, op: string, what: s
 /** A float32 array for an op's result or gradient, in the shared heap when there is one (freed with the array). */
 export function alloc(n: number): Float32Array {
   return opArray(n);
+}
+
+/** As {@link alloc}, for an array the op overwrites in full (see {@link opArrayUninit}: not zero-filled when recycled). */
+export function allocUninit(n: number): Float32Array {
+  return opArrayUninit(n);
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   colSums, defineElementwise, heapFloat32, isHeapArray, rowSums, sharedHeap, type Kernel, type Value,
 } from '../plugin/index.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
-import { opArray } from './buffers.js';
+import { opArray, opArrayUninit } from './buffers.js';
 import { Node, isGradEnabled, type BackwardFn } from './tape.js';
 import { Variable, type OpInput } from './variable.js';
 
@@ -52,6 +52,14 @@ export function asVariable(x: OpInput, op: string, what: string): Variable {
  */
 export function alloc(n: number): Float32Array {
   return opArray(n);
+}
+
+/**
+ * As {@link alloc}, for an array the op overwrites in full before reading it (a gemm without
+ * accumulate, a kernel map, a copy): a recycled array is not zero-filled again (see {@link opArrayUninit}).
+ */
+export function allocUninit(n: number): Float32Array {
+  return opArrayUninit(n);
 }
 
 /** Below this many elements a kernel runs its TypeScript twin in place rather than staging through the heap. */
@@ -108,14 +116,14 @@ export function runKernel(k: Kernel, n: number, outputs: number, ...operands: (F
 
 /** `x·s` through a compiled kernel, into a new array. */
 export function scaled(x: Float32Array, s: number): Float32Array {
-  const y = alloc(x.length);
+  const y = allocUninit(x.length);
   runKernel(kernel('scale', ['y', 'x'], ({ x: v }, { s: c }) => ({ y: v.mul(c) }), ['s']), x.length, 1, y, x, s);
   return y;
 }
 
 /** `−x` through a compiled kernel, into a new array. */
 export function negated(x: Float32Array): Float32Array {
-  const y = alloc(x.length);
+  const y = allocUninit(x.length);
   runKernel(kernel('neg', ['y', 'x'], ({ x: v }) => ({ y: v.neg() })), x.length, 1, y, x);
   return y;
 }
@@ -194,8 +202,12 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
  * contiguous in `x` are copied with `set`, so only the broadcast axes cost per-element work.
  */
 export function expandTo(x: Float32Array, shape: readonly number[], outShape: readonly number[]): Float32Array {
-  const n = shapeSize(outShape);
-  const out = alloc(n);
+  return expandInto(allocUninit(shapeSize(outShape)), x, shape, outShape);
+}
+
+/** {@link expandTo} into `out` (of `outShape`'s size; every element is written). Returns `out`. */
+export function expandInto(out: Float32Array, x: Float32Array, shape: readonly number[], outShape: readonly number[]): Float32Array {
+  const n = out.length;
   if (n === 0) return out;
   if (sameShape(shape, outShape)) {
     out.set(x);
@@ -218,6 +230,7 @@ export function expandTo(x: Float32Array, shape: readonly number[], outShape: re
   let src = 0;
   for (let o = 0; o < n; o += run) {
     if (run === 1) out[o] = x[src];
+    else if (run === x.length) out.set(x, o); // x repeated whole (a bias row): no view per run
     else out.set(x.subarray(src, src + run), o);
     // Odometer over the output axes above the run; src follows with the (possibly zero) strides.
     for (let d = axis; d >= 0; d--) {
@@ -235,8 +248,8 @@ export function expandTo(x: Float32Array, shape: readonly number[], outShape: re
 export function sumToShape(g: Float32Array, outShape: readonly number[], shape: readonly number[]): Float32Array {
   if (sameShape(shape, outShape)) return g;
   const size = shapeSize(shape);
-  const out = alloc(size);
-  if (g.length === 0) return out;
+  if (g.length === 0) return alloc(size); // sums over nothing: zeros
+  const out = allocUninit(size); // every path below overwrites all of out
   if (size === 1) {
     let s = 0;
     for (let i = 0; i < g.length; i++) s += g[i];
@@ -363,7 +376,7 @@ export function scatter(out: Float32Array, x: Float32Array, shape: readonly numb
 /** `x` (of `shape`) with its axes reordered by `axes` (output axis i is input axis axes[i]), as a new array. */
 export function permuteData(x: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
   const strides = stridesOf(shape);
-  return gather(alloc(x.length), x, axes.map((a) => shape[a]), 0, axes.map((a) => strides[a]));
+  return gather(allocUninit(x.length), x, axes.map((a) => shape[a]), 0, axes.map((a) => strides[a]));
 }
 
 /** The inverse permutation of `axes`. */

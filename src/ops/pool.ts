@@ -2,7 +2,7 @@
 // kit's pooling kernels, with PyTorch's floor output size, padding rule, tie rule and count_include_pad.
 import { avgPool2dBackward, avgPool2dForward, heapInt32, maxPool2dBackward, maxPool2dForward, poolGeometry, type PoolGeometry } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
-import { alloc, asVar, checkOptions, readSize2, record, tracking, type Size2 } from './nn-common.js';
+import { alloc, allocUninit, asVar, checkOptions, readSize2, record, tracking, type Size2 } from './nn-common.js';
 import { opInt32Array } from './buffers.js';
 import type { OpInput, Variable } from './variable.js';
 
@@ -62,11 +62,12 @@ export function maxPool2d(xIn: OpInput, options: MaxPool2dOptions): Variable {
   const x = asVar(xIn, op, 'x');
   const { g, outShape } = plan(op, x, checkOptions(op, options, ['kernelSize', 'stride', 'padding']));
   const outSize = g.batch * g.channels * g.outH * g.outW;
-  const y = alloc(outSize);
+  const y = allocUninit(outSize); // the forward writes every output and every argmax
   // The kernel always writes argmax; only a recorded op keeps it (for backward).
-  const argmax = tracking([x]) ? opInt32Array(outSize) : argmaxScratch(outSize);
+  const argmax = tracking([x]) ? opInt32Array(outSize, true) : argmaxScratch(outSize);
   maxPool2dForward(y, argmax, x.data, g);
-  return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(alloc(x.size), dy, argmax, g)]);
+  // maxPool2dBackward writes every dx element (zeros outside the argmaxes) itself.
+  return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(allocUninit(x.size), dy, argmax, g)]);
 }
 
 /**

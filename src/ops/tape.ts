@@ -2,7 +2,8 @@
 // (noGrad scopes), one Node per recorded op with the variables it saved and their versions, gradient
 // accumulation into leaves, and freeing the graph after a backward pass unless it is retained.
 
-import { opArray } from './buffers.js';
+import { add } from '../tensor/elementwise.js';
+import { opArrayUninit } from './buffers.js';
 
 /** Any misuse of autograd: backward through a freed graph, a saved tensor modified in place, a non-scalar backward without a gradient. */
 export class AutogradError extends Error {
@@ -59,6 +60,10 @@ export interface TapeVariable {
   accumulateGrad(gradient: Float32Array): void;
 }
 
+// What a freed node holds: shared empty lists (three arrays per node per step would be garbage per step).
+const NO_VARIABLES: readonly TapeVariable[] = Object.freeze([]);
+const NO_VERSIONS: readonly number[] = Object.freeze([]);
+
 /** One recorded op: its inputs, what it saved for backward (with the versions at save time), its backward. */
 export class Node {
   readonly op: string;
@@ -71,6 +76,10 @@ export class Node {
   outputSize: number;
   /** What an op records about itself for tools that read the graph (model tracing: a layer module's layer, an op's axes); null for most ops. */
   attrs: Record<string, unknown> | null;
+  /** Internal to {@link runBackward}: the walk that last reached this node, its gradient so far, whether the walk owns that array. */
+  visit: number;
+  pending: Float32Array | null;
+  pendingOwned: boolean;
 
   constructor(op: string, inputs: readonly TapeVariable[], saved: readonly TapeVariable[], backwardFn: BackwardFn, outputSize: number) {
     this.op = op;
@@ -81,41 +90,56 @@ export class Node {
     this.retained = null;
     this.outputSize = outputSize;
     this.attrs = null;
+    this.visit = 0;
+    this.pending = null;
+    this.pendingOwned = false;
   }
 
   /** Drops the saved variables and the backward closure (what holds the intermediate buffers). */
   free(): void {
     this.backwardFn = null;
-    this.saved = [];
-    this.savedVersions = [];
-    this.inputs = [];
+    this.saved = NO_VARIABLES;
+    this.savedVersions = NO_VERSIONS;
+    this.inputs = NO_VARIABLES;
   }
 }
 
-/** Nodes reachable from `root`, each after every node that consumes its output (reverse topological order). */
-function orderFrom(root: Node): Node[] {
+// The backward walk's bookkeeping lives on the nodes (visit mark, pending gradient) and in these arrays,
+// reused by every walk, so a training step's backward allocates no Set, Map or stack entries. A walk
+// started while another runs (a backward inside a custom op's backward) gets arrays of its own.
+let walkCounter = 0;
+let walking = false;
+const sharedOrder: Node[] = [];
+const sharedStack: Node[] = [];
+const sharedNext: number[] = [];
+
+/**
+ * Fills `post` with the nodes reachable from `root` in post-order (each after every node it consumes),
+ * so walking `post` from the end visits each node after every node that consumes its output.
+ */
+function orderFrom(root: Node, visit: number, post: Node[], stack: Node[], next: number[]): void {
   // Iterative post-order DFS (a long chain of ops must not overflow the call stack).
-  const post: Node[] = [];
-  const seen = new Set<Node>([root]);
-  const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+  root.visit = visit;
+  stack.push(root);
+  next.push(0);
   while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.next < top.node.inputs.length) {
-      const child = top.node.inputs[top.next++].node;
-      if (child !== null && !seen.has(child)) {
-        seen.add(child);
-        stack.push({ node: child, next: 0 });
+    const top = stack.length - 1;
+    const node = stack[top];
+    const i = next[top];
+    if (i < node.inputs.length) {
+      next[top] = i + 1;
+      const child = node.inputs[i].node;
+      if (child !== null && child.visit !== visit) {
+        child.visit = visit;
+        stack.push(child);
+        next.push(0);
       }
     } else {
-      post.push(top.node);
+      post.push(node);
       stack.pop();
+      next.pop();
     }
   }
-  return post.reverse();
-}
-
-function addInto(target: Float32Array, g: Float32Array): void {
-  for (let i = 0; i < target.length; i++) target[i] += g[i];
 }
 
 /**
@@ -130,50 +154,67 @@ export function runBackward(root: TapeVariable, gradient: Float32Array, retainGr
     root.accumulateGrad(gradient);
     return;
   }
-  const order = orderFrom(root.node);
-  const grads = new Map<Node, Float32Array>([[root.node, gradient]]);
-  const owned = new Set<Float32Array>();
-  for (const node of order) {
-    const g = grads.get(node);
-    grads.delete(node);
-    if (g === undefined) continue; // reachable only through inputs that needed no gradient
-    const backwardFn = node.backwardFn;
-    if (backwardFn === null) {
-      throw new AutogradError(
-        `backward: trying to go backward through the graph a second time (the ${node.op} node was freed by an earlier backward); `
-        + 'pass { retainGraph: true } to the first backward to keep it');
-    }
-    for (let s = 0; s < node.saved.length; s++) {
-      const v = node.saved[s];
-      if (v.version !== node.savedVersions[s]) {
+  const nested = walking;
+  const order = nested ? [] : sharedOrder;
+  const visit = ++walkCounter;
+  orderFrom(root.node, visit, order, nested ? [] : sharedStack, nested ? [] : sharedNext);
+  walking = true;
+  try {
+    root.node.pending = gradient;
+    root.node.pendingOwned = false;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k];
+      const g = node.pending;
+      node.pending = null;
+      if (g === null) continue; // reachable only through inputs that needed no gradient
+      const backwardFn = node.backwardFn;
+      if (backwardFn === null) {
         throw new AutogradError(
-          `backward: a variable of shape [${v.shape.join(', ')}] saved by ${node.op} for backward was modified in place `
-          + `(version ${v.version}, expected ${node.savedVersions[s]}); compute on a copy or make the change before the op`);
+          `backward: trying to go backward through the graph a second time (the ${node.op} node was freed by an earlier backward); `
+          + 'pass { retainGraph: true } to the first backward to keep it');
+      }
+      for (let s = 0; s < node.saved.length; s++) {
+        const v = node.saved[s];
+        if (v.version !== node.savedVersions[s]) {
+          throw new AutogradError(
+            `backward: a variable of shape [${v.shape.join(', ')}] saved by ${node.op} for backward was modified in place `
+            + `(version ${v.version}, expected ${node.savedVersions[s]}); compute on a copy or make the change before the op`);
+        }
+      }
+      if (node.retained !== null) node.retained.accumulateGrad(g);
+      const inputGrads = backwardFn(g);
+      for (let i = 0; i < node.inputs.length; i++) {
+        const gi = inputGrads[i];
+        const input = node.inputs[i];
+        if (gi === null || gi === undefined || !input.requiresGrad) continue;
+        const target = input.node;
+        if (target === null) {
+          input.accumulateGrad(gi);
+          continue;
+        }
+        const prev = target.pending;
+        if (prev === null) {
+          target.pending = gi;
+          target.pendingOwned = false;
+        } else if (target.pendingOwned) {
+          add(prev, prev, gi); // the SIMD map (same bits as a scalar loop)
+        } else {
+          // Neither array may be written: they can be another node's gradient or saved state.
+          target.pending = add(opArrayUninit(prev.length), prev, gi);
+          target.pendingOwned = true;
+        }
       }
     }
-    if (node.retained !== null) node.retained.accumulateGrad(g);
-    const inputGrads = backwardFn(g);
-    for (let i = 0; i < node.inputs.length; i++) {
-      const gi = inputGrads[i];
-      const input = node.inputs[i];
-      if (gi === null || gi === undefined || !input.requiresGrad) continue;
-      if (input.node === null) {
-        input.accumulateGrad(gi);
-        continue;
-      }
-      const prev = grads.get(input.node);
-      if (prev === undefined) {
-        grads.set(input.node, gi);
-      } else if (owned.has(prev)) {
-        addInto(prev, gi);
-      } else {
-        // Neither array may be written: they can be another node's gradient or saved state.
-        const sum = opArray(prev.length);
-        for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
-        owned.add(sum);
-        grads.set(input.node, sum);
-      }
+    if (!retainGraph) for (let k = 0; k < order.length; k++) order[k].free();
+  } finally {
+    // Nothing stays pending (a walk that threw leaves no gradient for the next one), and the shared
+    // arrays hold no node.
+    for (let k = 0; k < order.length; k++) order[k].pending = null;
+    if (!nested) {
+      order.length = 0;
+      sharedStack.length = 0;
+      sharedNext.length = 0;
     }
+    walking = nested;
   }
-  if (!retainGraph) for (const node of order) node.free();
 }

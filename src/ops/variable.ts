@@ -1,7 +1,8 @@
 // variable.ts: Variable, a Tensor in the autograd graph: requiresGrad, the accumulated .grad, the op
 // that produced it (its Node), backward(), and the version counter that catches in-place changes to
 // values saved for backward. Views made by reshape share the data and the version counter.
-import { heapFloat32 } from '../runtime/heap.js';
+import { copyFloat32, heapFloat32 } from '../runtime/heap.js';
+import { add } from '../tensor/elementwise.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { AutogradError, isGradEnabled, runBackward, type Node } from './tape.js';
 import type { GeluOptions } from './elementwise.js';
@@ -174,6 +175,17 @@ export class Variable {
     runBackward(this, upstream, opts.retainGraph === true);
   }
 
+  /**
+   * Internal: an array an op's backward may add this variable's gradient into itself (at its turn in the
+   * tape's walk, instead of returning the gradient for the tape to add), sparing an array and a pass; an
+   * op that does returns null for this input. Null here: a plain variable's `.grad` comes and goes
+   * (zeroGrad), and an op taking a StepBuffers array in one round but not in the next would shift the
+   * rounds' requests. A Parameter, whose gradient buffer always exists, returns it.
+   */
+  gradSink(): Float32Array | null {
+    return null;
+  }
+
   /** Keeps this (non-leaf) variable's gradient in `.grad` during backward, as leaves do. */
   retainGrad(): this {
     if (this.node !== null) this.node.retained = this;
@@ -308,17 +320,17 @@ export class Variable {
       const spare = this.spareGrad;
       this.spareGrad = null;
       if (spare !== null && spare.size === this.value.size) {
-        spare.data.set(g);
+        copyFloat32(spare.data, g);
         this.grad = spare;
         return;
       }
       const data = heapFloat32(this.value.size);
-      data.set(g);
+      copyFloat32(data, g);
       this.grad = new Tensor(data, this.value.shape);
       return;
     }
     const d = this.grad.data;
-    for (let i = 0; i < d.length; i++) d[i] += g[i];
+    add(d, d, g); // the SIMD add map: the same bits as a scalar loop
   }
 
   /** Internal: a variable over `value` sharing this one's version counter (for views such as reshape). */

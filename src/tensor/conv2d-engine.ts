@@ -156,6 +156,9 @@ export class WideConv {
   /** The Winograd tile of the last forward's dL/dx (0: im2col), and the ReLU dy mask buffer it needs. */
   private lastTile: number;
   private dyMasked: Float32Array | null;
+  /** Where {@link forwardInto} / {@link backwardInto} have the running call write y / dx (null: the engine's own). */
+  private yOut: Float32Array | null;
+  private dxOut: Float32Array | null;
   /** The weights the last Winograd forward read (dL/dx uses them). */
   private winoW: Float32Array;
 
@@ -213,6 +216,8 @@ export class WideConv {
     this.winoInput = [null, null, null, null, null];
     this.lastTile = 0;
     this.dyMasked = null;
+    this.yOut = null;
+    this.dxOut = null;
     this.winoW = new Float32Array(0);
     const i32 = this.heap.i32;
     const d = this.desc >>> 2;
@@ -258,11 +263,50 @@ export class WideConv {
       const wUsed = i32[d + D.w] === this.wAddr ? this.wView : w;
       const bUsed = bias === null ? null : i32[d + D.bias] === this.biasAddr ? this.biasView : bias;
       this.winoW = wUsed;
-      this.winograd(this.winoForward, tile, false).run(this.y.data, xUsed, wUsed, false, bUsed, relu);
+      this.winograd(this.winoForward, tile, false).run(this.yOut ?? this.y.data, xUsed, wUsed, false, bUsed, relu);
       return this.y;
     }
     this.heap.runTasks(CONV_FORWARD_TASK, this.desc, this.chunks);
     return this.y;
+  }
+
+  /**
+   * {@link forward} without a fused ReLU, writing y into `out` (the size of {@link y}, a 64-byte aligned
+   * array of this engine's heap, such as an op's result) instead of the engine's own y, which saves the
+   * caller a copy. Returns false, computing nothing, when `out` does not qualify (then call forward).
+   */
+  forwardInto(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null): boolean {
+    const at = this.heap.addressOf(out);
+    if (at < 0 || (at & 63) !== 0 || out.length !== this.y.size) return false;
+    const i32 = this.heap.i32;
+    const d = this.desc >>> 2;
+    const own = i32[d + D.y];
+    i32[d + D.y] = at;
+    this.yOut = out;
+    try {
+      this.forward(x, w, bias, false);
+    } finally {
+      i32[d + D.y] = own;
+      this.yOut = null;
+    }
+    return true;
+  }
+
+  /**
+   * {@link backward} with the input gradient written into `dxOut` (batch·channels·H·W floats, 64-byte
+   * aligned in this engine's heap) instead of the engine's own dx. Returns false, computing nothing,
+   * when `dxOut` does not qualify (then call backward). Needs a forward without a fused ReLU.
+   */
+  backwardInto(dxOut: Float32Array, dy: Float32Array, gradW: Float32Array, gradB: Float32Array | null): boolean {
+    const at = this.heap.addressOf(dxOut);
+    if (at < 0 || (at & 63) !== 0 || dxOut.length !== this.batch * this.inSize) return false;
+    this.dxOut = dxOut;
+    try {
+      this.backward(dy, gradW, gradB, true);
+    } finally {
+      this.dxOut = null;
+    }
+    return true;
   }
 
   /** The Winograd tile setConvAlgorithm's choice gives this convolution (0: im2col; only 3×3 kernels). */
@@ -312,7 +356,7 @@ export class WideConv {
     i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
     const tile = this.lastTile;
     // After a Winograd forward, dx is a Winograd convolution too; the tasks then do dW and db only.
-    i32[d + D.dx] = needInputGrad && tile === 0 ? this.dxAddr : 0;
+    i32[d + D.dx] = needInputGrad && tile === 0 ? (this.dxOut === null ? this.dxAddr : this.heap.addressOf(this.dxOut)) : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
     if (needInputGrad && tile === 0) {
       // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from the W forward read.
@@ -357,7 +401,7 @@ export class WideConv {
       RELU_BACKWARD.run(this.y.size, this.dyMasked, dyUsed, this.y.data);
       dyUsed = this.dyMasked;
     }
-    this.winograd(this.winoInput, tile, true).run((this.dxTensor as Tensor).data, dyUsed, this.winoW, true, null, false);
+    this.winograd(this.winoInput, tile, true).run(this.dxOut ?? (this.dxTensor as Tensor).data, dyUsed, this.winoW, true, null, false);
   }
 
   private allocBackward(): void {

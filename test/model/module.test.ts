@@ -362,3 +362,26 @@ describe('fit for modules', () => {
     expect(() => new Two().predict(randn([1, 2], 1))).toThrow('Two: fit, evaluate and predict need a forward that returns one Variable, got an array');
   });
 });
+
+describe('matmul adds a Parameter\'s gradient straight into its .grad', () => {
+  // The sink path (Parameter.gradSink: gemm accumulating into .grad) against the tape's path (a plain
+  // leaf Variable: the gradient returned, then added): the same bits, across two backward calls without
+  // zeroGrad (so the second one adds onto a nonzero gradient), for a 2-D and a batched (tall) product.
+  it.each([
+    ['2-D x', [5, 4]],
+    ['batched x (one tall product)', [2, 3, 4]],
+  ] as const)('%s: bit-identical to a plain leaf variable, accumulating over two backward calls', (_name, xShape) => {
+    const x = new Variable(randn([...xShape], 21));
+    const wValue = randn([3, 4], 22);
+    const c = new Variable(randn([...xShape.slice(0, -1), 3], 23));
+    const p = new Parameter(wValue.clone());
+    const v = new Variable(wValue.clone(), { requiresGrad: true });
+    for (let i = 0; i < 2; i++) {
+      ops.sum(ops.mul(ops.matmul(x, p, { transB: true }), c)).backward();
+      ops.sum(ops.mul(ops.matmul(x, v, { transB: true }), c)).backward();
+    }
+    const bitsOf = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+    expect(bitsOf(p.grad.data)).toEqual(bitsOf(v.grad!.data));
+    expect(p.grad.data.some((g) => g !== 0)).toBe(true);
+  });
+});

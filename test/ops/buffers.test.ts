@@ -1,8 +1,8 @@
 // StepBuffers: a repeated computation over ops gets its previous round's arrays back (same objects,
-// zero-filled, same results as fresh arrays), a changed size gets a new array, and the pool is active
-// only inside run.
+// zero-filled unless the op overwrites them in full, same results as fresh arrays), a changed size gets
+// a new array, and the pool is active only inside run.
 import { describe, expect, test } from 'vitest';
-import { setOpHeapSoftLimit } from '../../src/ops/buffers.js';
+import { opArray, opArrayUninit, opInt32Array, setOpHeapSoftLimit } from '../../src/ops/buffers.js';
 import { StepBuffers, ops, variable, type Variable } from '../../src/ops/index.js';
 import { heapStats, isHeapArray } from '../../src/runtime/heap.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -115,5 +115,83 @@ describe('StepBuffers', () => {
       setOpHeapSoftLimit(previous);
     }
     expect(() => setOpHeapSoftLimit(-1)).toThrow(/bytes must be ≥ 0/);
+  });
+
+  test('opArrayUninit keeps a recycled array as it was; opArray and opInt32Array zero-fill it', () => {
+    const buffers = new StepBuffers();
+    buffers.reset();
+    const [a, b, c] = buffers.run(() => [opArray(4), opArrayUninit(3), opInt32Array(2, true)]);
+    a.set([1, 2, 3, 4]);
+    b.set([5, 6, 7]);
+    c.set([8, 9]);
+    buffers.reset();
+    const [a2, b2] = buffers.run(() => [opArrayUninit(4), opArray(3)]);
+    expect(a2).toBe(a);
+    expect(Array.from(a2)).toEqual([1, 2, 3, 4]); // not zero-filled: the caller overwrites it
+    expect(b2).toBe(b);
+    expect(Array.from(b2)).toEqual([0, 0, 0]);
+    const c2 = buffers.run(() => opInt32Array(2));
+    expect(c2.buffer).toBe(c.buffer);
+    expect(c2.byteOffset).toBe(c.byteOffset);
+    expect(Array.from(c2)).toEqual([0, 0]);
+    // Outside a round every kind is a fresh zero-filled array.
+    expect(Array.from(opArrayUninit(3))).toEqual([0, 0, 0]);
+  });
+
+  // Every op whose result or gradient skips the zero fill on reuse, in one step, run with one batch and
+  // then with another: round 2 must equal a fresh computation on its batch bit for bit, so no stale value
+  // of round 1 leaks through an array an op does not fully overwrite. Round 1's batch is large-valued so
+  // a leak cannot hide in rounding. Covers conv2d (bias, padding; the stride-1 engine and im2col),
+  // maxPool2d (2×2 and a general window), relu, tanh, matmul (transB, tall, batched with a broadcast
+  // operand), broadcast adds and subs (expanded operands, gradients summed back), mul by a scalar, a variable used twice (the tape's gradient sum),
+  // flatten and cross-entropy.
+  function step(p: Record<string, Variable>, x: Variable, labels: Int32Array): Variable[] {
+    const c1 = ops.relu(ops.conv2d(x, p.w1, p.b1, { padding: 1 })); // [2, 3, 6, 6]
+    const c2 = ops.conv2d(c1, p.w2, p.b2, { stride: 2 }); // im2col path: [2, 4, 2, 2]
+    const m1 = ops.maxPool2d(c1, { kernelSize: 2 }); // [2, 3, 3, 3]
+    const m2 = ops.maxPool2d(c1, { kernelSize: 3, stride: 2 }); // general path: [2, 3, 2, 2]
+    const f = ops.tanh(ops.flatten(m1, 1)); // [2, 27]
+    const twice = ops.add(f, ops.mul(f, 0.5)); // f used twice: its gradients are summed
+    const h = ops.add(ops.matmul(twice, p.fc, { transB: true }), p.fcb); // [2, 5]
+    const side = ops.sub(ops.flatten(c2, 1), ops.flatten(m2, 1).sum(1, { keepDims: true })).sum(); // [2, 16] − [2, 1]
+    const bat = ops.matmul(h.reshape([2, 1, 5]), p.bm); // batched a [2, 1, 5] · unbatched b [5, 3]: tall
+    const bb = ops.matmul(p.bm2, bat.reshape([2, 3, 1])); // broadcast a [3, 3] · batched b [2, 3, 1]
+    const logits = ops.add(ops.flatten(bb, 1), h.sum(1, { keepDims: true }));
+    const loss = ops.add(ops.crossEntropy(logits, labels), ops.mul(side, 1e-3));
+    loss.backward();
+    return [loss, logits, c1, m2];
+  }
+
+  test('a reused overwrite array never leaks the previous round: round 2 equals a fresh step on its own batch', () => {
+    const shapes: Record<string, number[]> = {
+      w1: [3, 2, 3, 3], b1: [3], w2: [4, 3, 3, 3], b2: [4], fc: [5, 27], fcb: [5], bm: [5, 3], bm2: [3, 3],
+    };
+    const make = () => {
+      const rng = new Rng(11);
+      const out: Record<string, Variable> = {};
+      for (const [k, s] of Object.entries(shapes)) out[k] = variable(randn(s, rng), { requiresGrad: true });
+      return out;
+    };
+    const pooled = make();
+    const fresh = make();
+    const bigData = randn([2, 2, 6, 6], new Rng(12));
+    for (let i = 0; i < bigData.size; i++) bigData.data[i] *= 1000;
+    const big = variable(bigData);
+    const small = variable(randn([2, 2, 6, 6], new Rng(13)));
+    const labels1 = new Int32Array([2, 0]);
+    const labels2 = new Int32Array([1, 2]);
+    const buffers = new StepBuffers();
+    buffers.reset();
+    const first = buffers.run(() => step(pooled, big, labels1));
+    for (const v of Object.values(pooled)) v.zeroGrad();
+    buffers.reset();
+    const got = buffers.run(() => step(pooled, small, labels2));
+    expect(got[1].data).toBe(first[1].data); // round 2 really reused round 1's arrays
+    expect(got[2].data).toBe(first[2].data);
+    const expected = step(fresh, small, labels2);
+    for (let i = 0; i < got.length; i++) expect(Array.from(got[i].data), `output ${i}`).toEqual(Array.from(expected[i].data));
+    for (const k of Object.keys(shapes)) {
+      expect(Array.from(pooled[k].grad!.data), `gradient of ${k}`).toEqual(Array.from(fresh[k].grad!.data));
+    }
   });
 });

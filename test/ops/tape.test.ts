@@ -111,6 +111,18 @@ describe('in-place modification of saved variables', () => {
     expect(() => loss.backward()).toThrow(/modified in place/);
   });
 
+  test('a backward that throws midway leaves no gradient pending on the nodes it reached', () => {
+    const x = variable([1, 2], { requiresGrad: true });
+    const b = variable([3, 4]);
+    const h = ops.mul(x, 2); // a node both losses go through
+    const bad = ops.add(ops.sum(ops.mul(h, b)), ops.sum(h)); // h receives a gradient from sum(h) …
+    b.modify((d) => { d[0] = 0; }); // … and the mul(h, b) branch throws
+    expect(() => bad.backward()).toThrow(/modified in place/);
+    x.zeroGrad();
+    ops.sum(h).backward(); // through h again: dL/dx = 2 per element, nothing left over from the failed walk
+    expect(Array.from(x.grad!.data)).toEqual([2, 2]);
+  });
+
   test('markModified records a change made through .data', () => {
     const a = variable([1, 2], { requiresGrad: true });
     const loss = ops.sum(ops.log(a)); // log saves a

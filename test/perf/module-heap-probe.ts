@@ -1,9 +1,12 @@
 // Child process of module-allocation.test.ts (node --expose-gc, large young generation): each assignment
 // network as (a) a Sequential, (b) a user Module of layer modules (`nn.layer` over the same layer kinds),
-// (c) net001 written from ops (matmul + add + tanh with Parameters); measures bytes allocated in the JS
-// heap per trainStep (no GC inside a window, minimum over windows) and blocks allocated in the shared
-// WebAssembly heap per step. Prints one JSON line { [net]: { sequential, layerModules, layerModuleBlocks }, opsNet001: { bytes, blocks } }.
-// Usage: node --expose-gc --min-semi-space-size=64 --import tsx module-heap-probe.ts STEPS [BATCH] [NETS, comma-separated]
+// (c) net001 written from ops (matmul + add + tanh with Parameters), and (d) for OPS_NETS the user modules
+// over ops of bench/lib/modules.ts (conv2d, maxPool2d, relu/tanh, matmul, flatten); measures bytes
+// allocated in the JS heap per trainStep (no GC inside a window, minimum over windows) and blocks
+// allocated in the shared WebAssembly heap per step. Prints one JSON line
+// { [net]: { sequential, layerModules, layerModuleBlocks }, opsNet001: { bytes, blocks }, opModules: { [net]: { bytes, blocks } } }.
+// Usage: node --expose-gc --min-semi-space-size=64 --import tsx module-heap-probe.ts STEPS [BATCH] [NETS] [OPS_NETS] (lists comma-separated)
+import { buildOpModule } from '../../bench/lib/modules.js';
 import { NETWORKS, randomBatch } from '../../bench/lib/networks.js';
 import { Module, Parameter, Rng, Sequential, Variable, nn, ops, type LayerModule } from '../../src/index.js';
 import { heapStats } from '../../src/runtime/heap.js';
@@ -14,6 +17,7 @@ if (gc === undefined) throw new Error('module-heap-probe: run with node --expose
 const steps = Number(process.argv[2] ?? 10);
 const batch = Number(process.argv[3] ?? 4);
 const only = process.argv[4]?.split(',');
+const opsNets = process.argv[5]?.split(',') ?? [];
 const WARMUP = 60;
 
 class Stack extends Module {
@@ -70,6 +74,13 @@ function measure(model: { trainStep(x: Tensor, y: Tensor): unknown }, x: Tensor,
 }
 
 const result: Record<string, unknown> = {};
+const opModules: Record<string, { bytes: number; blocks: number }> = {};
+for (const spec of NETWORKS) {
+  if (!opsNets.includes(spec.name)) continue;
+  const { x, y } = randomBatch({ ...spec, batch });
+  opModules[spec.name] = measure(buildOpModule(spec, 1), x, y);
+}
+result.opModules = opModules;
 for (const spec of NETWORKS) {
   if (only !== undefined && !only.includes(spec.name)) continue;
   const sized = { ...spec, batch };

@@ -191,10 +191,12 @@ export function convBackwardTask(
       }
       if (biasPartA !== 0) f64[(biasPartA >>> 3) + chunk * F + o] = sum;
     }
-    // The chunk's input, padded and unfolded as in forward.
-    K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
-    // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
-    gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
+    if (dWPartA !== 0) {
+      // The chunk's input, padded and unfolded as in forward (dWPart = 0: dW is done elsewhere, by Winograd).
+      K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
+      // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
+      gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
+    }
     if (dxA === 0) continue;
     let row: number;
     // dycol[(o·kH + i)·kW + j, gi·H·Wq + p] = dyp[gi, o][i·Wq + j + p]: one run per tap (overwrites col).

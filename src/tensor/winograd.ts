@@ -1,8 +1,20 @@
 // winograd.ts: Winograd convolution F(m×m, 3×3) (m = 2 or 4) for 3×3 stride-1 layers: the engine
 // (pack, input / filter / output transforms as kernel-table kernels, products as α² gemms), the
-// algorithm switch (`setConvAlgorithm`) and the measured rule that picks it per layer shape.
+// algorithm switch (`setConvAlgorithm`) and the measured rule that picks it per layer shape; and
+// dL/dW by the adjoint of the same algorithm (`setWinogradWeightGrad`).
+//
+// dL/dW, derived. Per output tile (m×m outputs Y of one image and filter o, the α×α input patch d_c of
+// channel c, α = m + 2), the forward is Y = Aᵀ M A with M = Σ_c U_c ⊙ V_c, U_c = G g_{o,c} Gᵀ
+// (α×α from the 3×3 filter) and V_c = Bᵀ d_c B. Everything is linear, so with ⟨P, Q⟩ = Σ P⊙Q:
+//   ⟨dY, Aᵀ M A⟩ = ⟨A dY Aᵀ, M⟩, hence dM = A·dY·Aᵀ (α×α; dY is zero where the tile's edge is cut);
+//   ⟨dM, U ⊙ V⟩ = ⟨dM ⊙ V, U⟩, hence dU_{o,c} = Σ_tiles dM_o ⊙ V_c (elementwise in ξ = (k, l));
+//   ⟨dU, G g Gᵀ⟩ = ⟨Gᵀ dU G, g⟩, hence dg_{o,c} = Gᵀ·dU_{o,c}·G (3×3).
+// The tile sum commutes with Gᵀ(·)G, so dW = Gᵀ (Σ_tiles dM ⊙ V) G: for each of the α² positions ξ,
+// dU[ξ][c, o] = Σ_tiles V[ξ][tile, c]·dM[ξ][tile, o], a gemm V[ξ]ᵀ·dM[ξ] whose depth is the number of
+// tiles; then one inverse-filter transform per (c, o). V is the forward's input transform; dM comes
+// from the winograd-output-grad kernel and Gᵀ(·)G from winograd-filter-grad (runtime/winograd-kernels.ts).
 import { heapFloat32 } from '../runtime/heap.js';
-import { WINOGRAD_FILTER, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_PACK } from '../runtime/winograd-kernels.js';
+import { WINOGRAD_FILTER, WINOGRAD_FILTER_GRAD, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_OUTPUT_GRAD, WINOGRAD_PACK } from '../runtime/winograd-kernels.js';
 import { gemm } from './gemm.js';
 
 /** Output tile size of a Winograd transform: F(2×2,3×3) or F(4×4,3×3). */
@@ -103,7 +115,54 @@ export function winogradInputGradTile(forwardTile: 0 | WinogradTile, padH: numbe
   return padH >= 1 && padW >= 1 ? forwardTile : 0;
 }
 
+/** Whether Conv2D computes dL/dW by Winograd: see {@link setWinogradWeightGrad}. */
+export type WinogradWeightGrad = 'auto' | 'always' | 'never';
+
+const WEIGHT_GRAD_CHOICES: readonly WinogradWeightGrad[] = ['auto', 'always', 'never'];
+
+let weightGradChoice: WinogradWeightGrad = 'auto';
+
+/**
+ * Chooses how dL/dW of a layer whose forward ran Winograd is computed, process-wide; returns the
+ * previous choice. `'never'`: the im2col gemm (the reference). `'always'`: the Winograd adjoint
+ * ({@link WinogradConv.weightGrad}) with the forward's tile. `'auto'` (default): the measured rule
+ * {@link autoWinogradWeightGrad}. Layers whose forward ran im2col always take the im2col dL/dW.
+ * Error: measured max |error| relative to the largest Σ|dy·x| of a weight (random / adversarial
+ * inputs, see {@link WinogradConv.weightGrad}); the tests hold the bounds stated there.
+ */
+export function setWinogradWeightGrad(choice: WinogradWeightGrad): WinogradWeightGrad {
+  if (!WEIGHT_GRAD_CHOICES.includes(choice)) {
+    throw new RangeError(`setWinogradWeightGrad: choice must be one of ${WEIGHT_GRAD_CHOICES.join(', ')}, got ${String(choice)}`);
+  }
+  const previous = weightGradChoice;
+  weightGradChoice = choice;
+  return previous;
+}
+
+/** The choice made with {@link setWinogradWeightGrad} (`'auto'` unless changed). */
+export function getWinogradWeightGrad(): WinogradWeightGrad {
+  return weightGradChoice;
+}
+
+/**
+ * The measured rule behind {@link setWinogradWeightGrad}'s `'auto'`: whether dL/dW of a layer of this
+ * shape whose forward ran Winograd with tile `tile` runs the Winograd adjoint. (Measurement pending.)
+ */
+export function autoWinogradWeightGrad(tile: WinogradTile, s: WinogradShape): boolean {
+  void tile; void s;
+  return false;
+}
+
+/** The tile of dL/dW after a Winograd forward of tile `forwardTile` (0: dW runs the im2col gemm). */
+export function winogradWeightGradTile(forwardTile: 0 | WinogradTile, s: WinogradShape): 0 | WinogradTile {
+  if (forwardTile === 0 || weightGradChoice === 'never') return 0;
+  if (weightGradChoice === 'always') return forwardTile;
+  return autoWinogradWeightGrad(forwardTile, s) ? forwardTile : 0;
+}
+
 const PLAIN = {} as const;
+const TRANS_A = { transA: true } as const;
+const TRANS_A_ACC = { transA: true, accumulate: true } as const;
 
 /**
  * One Winograd F(m×m, 3×3) convolution of a fixed shape and batch: y[batch, outC, outH, outW] =
@@ -147,6 +206,8 @@ export class WinogradConv {
   private readonly vViews: Float32Array[];
   private readonly uViews: Float32Array[];
   private readonly mViews: Float32Array[];
+  /** The x whose transform V holds in full (the last run's, when the batch was one group), or null. */
+  private vOf: Float32Array | null = null;
 
   constructor(batch: number, inC: number, outC: number, height: number, width: number, padH: number, padW: number, m: WinogradTile) {
     if (m !== 2 && m !== 4) throw new RangeError(`WinogradConv: tile must be 2 or 4, got ${String(m)}`);
@@ -227,6 +288,44 @@ export class WinogradConv {
       for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
       WINOGRAD_OUTPUT.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, y, this.M, biasPad, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
     }
+    // V holds the transform of all of x when the batch is one group: weightGrad may reuse it.
+    this.vOf = this.group === this.batch && !flipped ? x : null;
     return y;
+  }
+
+  /**
+   * gradW[o, c, i, j] += dL/dW of y = conv(x, w) given dy = dL/dy (before bias and ReLU: the caller
+   * masks dy by the ReLU), for the whole batch. Per group: V = the input transform of x (reused from
+   * the last {@link run} when it covered the whole batch with this same `x`), dM = winograd-output-grad
+   * of dy, and the α² gemms dU[t] (+)= V[t]ᵀ·dM[t] (depth: the group's tiles; accumulated over the
+   * groups in order); then winograd-filter-grad adds Gᵀ dU G to gradW. See the file header for the
+   * derivation. The summation order is fixed (gemm splits its output, kernels split over planes), so
+   * the bits do not depend on the thread count. Overwrites U (the next run recomputes it).
+   */
+  weightGrad(gradW: Float32Array, x: Float32Array, dy: Float32Array): void {
+    const { m, inC, outC, C4, O4, tilesH, tilesW, Hp, Wp, H, W, padH, padW, outH, outW } = this;
+    if (x.length < this.batch * inC * H * W) throw new RangeError(`WinogradConv.weightGrad: x has ${x.length} floats, need ${this.batch * inC * H * W}`);
+    if (dy.length < this.batch * outC * outH * outW) throw new RangeError(`WinogradConv.weightGrad: dy has ${dy.length} floats, need ${this.batch * outC * outH * outW}`);
+    if (gradW.length < outC * inC * 9) throw new RangeError(`WinogradConv.weightGrad: gradW has ${gradW.length} floats, need ${outC * inC * 9}`);
+    const a = m + 2;
+    const a2 = a * a;
+    const cBlocks = C4 / 4;
+    const oBlocks = O4 / 4;
+    const tiles = tilesH * tilesW;
+    const tileWork = 4 * a2 * 4;
+    const reuse = this.vOf === x;
+    for (let b0 = 0; b0 < this.batch; b0 += this.group) {
+      const G = Math.min(this.group, this.batch - b0);
+      if (!reuse) {
+        WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
+        WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
+      }
+      WINOGRAD_OUTPUT_GRAD.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, this.M, dy, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, b0);
+      const T = G * tiles;
+      const flags = b0 === 0 ? TRANS_A : TRANS_A_ACC;
+      for (let t = 0; t < a2; t++) gemm(this.uViews[t], this.vViews[t], this.mViews[t], C4, O4, T, flags);
+    }
+    this.vOf = this.group === this.batch ? x : null;
+    WINOGRAD_FILTER_GRAD.runPlanes(inC * oBlocks, 4 * a2 * 6, gradW, this.U, m, inC, outC, this.uSlot, O4);
   }
 }

@@ -42,7 +42,8 @@ let algorithm: ConvAlgorithm = 'auto';
  * previous choice. `'im2col'`: the im2col + gemm path (the reference). `'winograd2'` / `'winograd4'`:
  * Winograd F(2×2,3×3) / F(4×4,3×3) wherever it applies. `'winograd'`: Winograd with the tile size of
  * the measured rule. `'auto'` (default): the measured rule ({@link winogradTileFor}) decides per layer
- * shape, im2col included. dL/dW always runs the im2col gemm. Layers read the choice at each forward.
+ * shape, im2col included. dL/dW of a Winograd forward runs by Winograd or the im2col gemm as
+ * {@link setWinogradWeightGrad} decides. Layers read the choice at each forward.
  *
  * Error: Winograd sums through transforms with constants (F(4,3): up to 8 and 1/24), so it rounds
  * more than im2col. Measured max |error| relative to the largest magnitude sum Σ|w·x| of an output
@@ -146,11 +147,21 @@ export function getWinogradWeightGrad(): WinogradWeightGrad {
 
 /**
  * The measured rule behind {@link setWinogradWeightGrad}'s `'auto'`: whether dL/dW of a layer of this
- * shape whose forward ran Winograd with tile `tile` runs the Winograd adjoint. (Measurement pending.)
+ * shape whose forward ran Winograd with tile `tile` runs the Winograd adjoint: at least 8 input
+ * channels and 8 filters (the shapes where `'auto'` runs the forward by Winograd). Measured with
+ * bench/winograd.ts --quick (1 thread, process CPU time, forward + backward with the fused ReLU, min
+ * of interleaved rounds; load average 8–10), Winograd dW ÷ im2col dW under the same forward and dx:
+ * net000 conv2 (16 → 16, 24²) F(4,3) 6.76 / 7.57 ms, F(2,3) 8.10 / 8.32 ms, 'auto' 7.15 / 7.57 ms;
+ * net004 conv2 (32 → 64, 28²) F(4,3) 71.0 / 93.6 ms, F(2,3) 97.7 / 109.1 ms, 'auto' 70.8 / 90.9 ms;
+ * the training step (Sequential.trainStep) net004 81.9 / 100.9 ms, net000 15.7 / 16.8 ms. Slower on
+ * one input channel (the first layers under a forced Winograd forward): net000 conv1 F(4,3) 4.18 /
+ * 3.73 ms, net004 conv1 18.5 / 14.1 ms (V then has 4 lanes for 1 channel and the gemms are thin);
+ * 16 → 4 (net003 conv2) F(4,3) 4.25 / 4.46 ms but F(2,3) 4.89 / 4.89 ms, left out. Two threads
+ * were too noisy on that load to decide anything (wall time, 2 cores shared with other jobs).
  */
 export function autoWinogradWeightGrad(tile: WinogradTile, s: WinogradShape): boolean {
-  void tile; void s;
-  return false;
+  void tile;
+  return Math.min(s.channels, s.filters) >= 8;
 }
 
 /** The tile of dL/dW after a Winograd forward of tile `forwardTile` (0: dW runs the im2col gemm). */

@@ -314,9 +314,15 @@ describe('Conv2D with the Winograd dL/dW', () => {
     const net000conv2 = { channels: 16, filters: 16, outH: 24, outW: 24 };
     const net004conv2 = { channels: 32, filters: 64, outH: 28, outW: 28 };
     for (const s of [net000conv2, net004conv2]) {
-      for (const t of [2, 4] as const) expect(winogradWeightGradTile(t, s)).toBe(autoWinogradWeightGrad(t, s) ? t : 0);
+      for (const t of [2, 4] as const) {
+        expect(autoWinogradWeightGrad(t, s), 'measured faster').toBe(true);
+        expect(winogradWeightGradTile(t, s)).toBe(t);
+      }
       expect(winogradWeightGradTile(0, s)).toBe(0);
     }
+    // One input channel (measured slower) and 16 → 4 (mixed): the im2col dW.
+    expect(winogradWeightGradTile(4, { channels: 1, filters: 16, outH: 26, outW: 26 })).toBe(0);
+    expect(winogradWeightGradTile(4, { channels: 16, filters: 4, outH: 14, outW: 14 })).toBe(0);
     setWinogradWeightGrad('never');
     expect(winogradWeightGradTile(4, net004conv2)).toBe(0);
     setWinogradWeightGrad('always');

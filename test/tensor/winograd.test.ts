@@ -11,7 +11,7 @@ import { heapFloat32, heapStats, sharedHeap } from '../../src/runtime/heap.js';
 import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { setGemmBackend } from '../../src/tensor/gemm.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { WinogradConv, autoWinogradTile, getConvAlgorithm, setConvAlgorithm, winogradInputGradTile, winogradTileFor } from '../../src/tensor/winograd.js';
+import { WinogradConv, autoWinogradTile, getConvAlgorithm, setConvAlgorithm, setWinogradWeightGrad, winogradInputGradTile, winogradTileFor } from '../../src/tensor/winograd.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
 /**
@@ -163,6 +163,7 @@ describe('Conv2D with setConvAlgorithm', () => {
   afterEach(() => {
     setThreads(threadsBefore);
     setConvAlgorithm('auto');
+    setWinogradWeightGrad('auto');
     setGemmBackend('auto');
   });
 
@@ -214,6 +215,8 @@ describe('Conv2D with setConvAlgorithm', () => {
   for (const c of CASES) {
     for (const fuseRelu of [false, true]) {
       it(`batch ${c.batch}, ${c.inC}×${c.size}² → ${c.filters}, pad ${c.pad}${fuseRelu ? ', fused ReLU' : ''}: winograd2/4 vs im2col, 1 and 2 threads`, () => {
+        // dW by the im2col gemm here (the Winograd dW has its own tests: winograd-grad.test.ts).
+        setWinogradWeightGrad('never');
         setThreads(1);
         setConvAlgorithm('im2col');
         const ref = step(c, fuseRelu);

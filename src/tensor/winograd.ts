@@ -13,9 +13,11 @@
 // dU[ξ][c, o] = Σ_tiles V[ξ][tile, c]·dM[ξ][tile, o], a gemm V[ξ]ᵀ·dM[ξ] whose depth is the number of
 // tiles; then one inverse-filter transform per (c, o). V is the forward's input transform; dM comes
 // from the winograd-output-grad kernel and Gᵀ(·)G from winograd-filter-grad (runtime/winograd-kernels.ts).
-import { heapFloat32 } from '../runtime/heap.js';
+import { WINOGRAD_GEMM_DESC_WORDS } from '../runtime/conv-tasks.js';
+import { heapFloat32, sharedHeap, type SharedHeap } from '../runtime/heap.js';
+import { WINOGRAD_GEMM_TASK } from '../runtime/tasks.js';
 import { WINOGRAD_FILTER, WINOGRAD_FILTER_GRAD, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_OUTPUT_GRAD, WINOGRAD_PACK } from '../runtime/winograd-kernels.js';
-import { gemm } from './gemm.js';
+import { gemm, getGemmBackend } from './gemm.js';
 
 /** Output tile size of a Winograd transform: F(2×2,3×3) or F(4×4,3×3). */
 export type WinogradTile = 2 | 4;
@@ -171,6 +173,19 @@ export function winogradWeightGradTile(forwardTile: 0 | WinogradTile, s: Winogra
   return autoWinogradWeightGrad(forwardTile, s) ? forwardTile : 0;
 }
 
+let gemmJobs = true;
+
+/**
+ * Whether the α² gemms of a Winograd group run as one pool job ({@link WinogradConv}'s default, true)
+ * or as α² gemm calls (false; each then splits its own output over the threads); returns the previous
+ * setting. Both orders of work give bits independent of the thread count. For benchmarks and tests.
+ */
+export function setWinogradGemmJobs(on: boolean): boolean {
+  const previous = gemmJobs;
+  gemmJobs = on;
+  return previous;
+}
+
 const PLAIN = {} as const;
 const TRANS_A = { transA: true } as const;
 const TRANS_A_ACC = { transA: true, accumulate: true } as const;
@@ -181,8 +196,9 @@ const TRANS_A_ACC = { transA: true, accumulate: true } as const;
  * (padH, padW) ≤ 2, any H and W (edge tiles are cut). Images run in groups (see
  * {@link WINOGRAD_GROUP_FLOATS}); per group: winograd-pack (x into a zero-bordered, channel-blocked
  * copy), winograd-input (V[t, tile, C4]), the α² gemms M[t] = V[t]·U[t] (U[t, C4, O4] from
- * winograd-filter, once per call), and winograd-output. Every kernel splits over planes (one thread
- * each) and the gemms split their output, so the bits do not depend on the thread count. Buffers are
+ * winograd-filter, once per call) as one pool job (see {@link setWinogradGemmJobs}), and
+ * winograd-output. Every kernel splits over planes (one thread each) and each gemm runs whole on one
+ * thread (or, as separate gemm calls, splits its output), so the bits do not depend on the thread count. Buffers are
  * made once, in the shared heap when there is one (else the kernels' twins run on plain arrays).
  */
 export class WinogradConv {
@@ -219,6 +235,8 @@ export class WinogradConv {
   private readonly mViews: Float32Array[];
   /** The x whose transform V holds in full (the last run's, when the batch was one group), or null. */
   private vOf: Float32Array | null = null;
+  /** The descriptor of the α² gemms' pool job (winogradGemmTask), in the shared heap when there is one. */
+  private readonly gemmDesc: Float32Array;
 
   constructor(batch: number, inC: number, outC: number, height: number, width: number, padH: number, padW: number, m: WinogradTile) {
     if (m !== 2 && m !== 4) throw new RangeError(`WinogradConv: tile must be 2 or 4, got ${String(m)}`);
@@ -259,6 +277,7 @@ export class WinogradConv {
     this.M = heapFloat32(a2 * this.mSlot);
     this.biasPad = heapFloat32(this.O4);
     this.scratch = heapFloat32(this.group * this.tilesH * a2 * 4);
+    this.gemmDesc = heapFloat32(WINOGRAD_GEMM_DESC_WORDS);
     this.vViews = [];
     this.uViews = [];
     this.mViews = [];
@@ -296,12 +315,44 @@ export class WinogradConv {
       WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
       WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
       const T = G * tiles;
-      for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
+      // M[t] = V[t]·U[t]: [T × C4]·[C4 × O4]
+      if (!this.gemmJob(T, O4, C4, this.V, C4, 1, this.vSlot, this.U, O4, this.uSlot, this.M, this.mSlot, false)) {
+        for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
+      }
       WINOGRAD_OUTPUT.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, y, this.M, biasPad, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
     }
     // V holds the transform of all of x when the batch is one group: weightGrad may reuse it.
     this.vOf = this.group === this.batch && !flipped ? x : null;
     return y;
+  }
+
+  /**
+   * The α² products C[t] (+)= op(A[t])·B[t] (m×n×k; op(A[t]) read with strides aRs, aCs from
+   * A + t·aSlot, B[t] row-major with row stride bRs from B + t·bSlot, C[t] with row stride n from
+   * C + t·cSlot) as one pool job (winogradGemmTask), each product whole on one thread; false (nothing
+   * done) when there is no shared heap or the TypeScript gemm is selected: the caller then runs gemm.
+   * One job rather than α² gemm calls: on 2 threads, each gemm call is a pool dispatch of its own.
+   */
+  private gemmJob(
+    m: number, n: number, k: number, A: Float32Array, aRs: number, aCs: number, aSlot: number,
+    B: Float32Array, bRs: number, bSlot: number, C: Float32Array, cSlot: number, accumulate: boolean,
+  ): boolean {
+    const heap: SharedHeap | null = !gemmJobs || getGemmBackend() === 'ts' ? null : sharedHeap();
+    if (heap === null) return false;
+    const desc = heap.addressOf(this.gemmDesc);
+    const a = heap.addressOf(A);
+    const b = heap.addressOf(B);
+    const c = heap.addressOf(C);
+    if (desc < 0 || a < 0 || b < 0 || c < 0) return false;
+    const i32 = heap.i32;
+    const d = desc >>> 2;
+    i32[d] = m; i32[d + 1] = n; i32[d + 2] = k;
+    i32[d + 3] = a; i32[d + 4] = aRs; i32[d + 5] = aCs; i32[d + 6] = 4 * aSlot;
+    i32[d + 7] = b; i32[d + 8] = bRs; i32[d + 9] = 1; i32[d + 10] = 4 * bSlot;
+    i32[d + 11] = c; i32[d + 12] = n; i32[d + 13] = 4 * cSlot; i32[d + 14] = accumulate ? 1 : 0;
+    const a2 = (this.m + 2) * (this.m + 2);
+    heap.runTasks(WINOGRAD_GEMM_TASK, desc, a2);
+    return true;
   }
 
   /**
@@ -333,8 +384,11 @@ export class WinogradConv {
       }
       WINOGRAD_OUTPUT_GRAD.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, this.M, dy, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, b0);
       const T = G * tiles;
-      const flags = b0 === 0 ? TRANS_A : TRANS_A_ACC;
-      for (let t = 0; t < a2; t++) gemm(this.uViews[t], this.vViews[t], this.mViews[t], C4, O4, T, flags);
+      // dU[t] (+)= V[t]ᵀ·dM[t]: [C4 × T]·[T × O4]
+      if (!this.gemmJob(C4, O4, T, this.V, 1, C4, this.vSlot, this.M, O4, this.mSlot, this.U, this.uSlot, b0 > 0)) {
+        const flags = b0 === 0 ? TRANS_A : TRANS_A_ACC;
+        for (let t = 0; t < a2; t++) gemm(this.uViews[t], this.vViews[t], this.mViews[t], C4, O4, T, flags);
+      }
     }
     this.vOf = this.group === this.batch ? x : null;
     WINOGRAD_FILTER_GRAD.runPlanes(inC * oBlocks, 4 * a2 * 6, gradW, this.U, m, inC, outC, this.uSlot, O4);

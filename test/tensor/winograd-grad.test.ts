@@ -14,7 +14,7 @@ import { availableCores, getThreads, setThreads } from '../../src/runtime/worker
 import { setGemmBackend } from '../../src/tensor/gemm.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import {
-  WinogradConv, autoWinogradWeightGrad, getWinogradWeightGrad, setConvAlgorithm, setWinogradWeightGrad, winogradWeightGradTile,
+  WinogradConv, autoWinogradWeightGrad, getWinogradWeightGrad, setConvAlgorithm, setWinogradGemmJobs, setWinogradWeightGrad, winogradWeightGradTile,
 } from '../../src/tensor/winograd.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
@@ -92,6 +92,7 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
 const BOUND = { 2: 6e-7, 4: 5e-6 } as const;
 
 afterEach(() => {
+  setWinogradGemmJobs(true);
   setWinogradWeightGrad('auto');
   setConvAlgorithm('auto');
   setGemmBackend('auto');
@@ -272,6 +273,29 @@ describe('Conv2D with the Winograd dL/dW', () => {
       });
     }
   }
+
+  it('the α² gemms as one pool job (default) or as α² gemm calls: both within the bounds, 1 and 2 threads bit-identical', () => {
+    const c = CASES[3];
+    setWinogradWeightGrad('always');
+    setConvAlgorithm('winograd4');
+    const results: Step[] = [];
+    for (const jobs of [true, false]) {
+      setWinogradGemmJobs(jobs);
+      setThreads(1);
+      const one = step(c, true);
+      setThreads(2);
+      const two = step(c, true);
+      if (availableCores() >= 2) {
+        for (const k of ['y', 'dx', 'dW', 'db'] as const) expect(firstDifference(two[k], one[k]), `jobs ${jobs} ${k}: 2 threads = 1 thread`).toBe(-1);
+      }
+      const dyUsed = one.dy.map((v, i) => (one.y[i] <= 0 ? 0 : v));
+      const want = directGrad(one.x, dyUsed, c.batch, c.inC, c.filters, c.size, c.size, c.pad);
+      expect(scaledError(one.dW, want.g, want.mag), `jobs ${jobs} dW`).toBeLessThan(BOUND[4]);
+      results.push(one);
+    }
+    // The forward products have depth C4 = 32: one gemm call either way, the same bits.
+    expect(firstDifference(results[0].y, results[1].y), 'y: one job = gemm calls').toBe(-1);
+  });
 
   it('runs with the TypeScript gemm (a private heap; the kernels fall back to their twins) to the same bound', () => {
     const c = CASES[0];

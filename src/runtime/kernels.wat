@@ -1983,6 +1983,22 @@
     (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3)))
       (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))))
 
+  ;; 4×4 transpose: vectors r_i at s + i·ss (i < 4) → (r_0[j], r_1[j], r_2[j], r_3[j]) at d + j·ds.
+  (func $wgT4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $r0 (v128.load (local.get $s)))
+    (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+    (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+
   ;; winogradPack(xb, x, lo, hi, C, H, W, padH, padW, Hp, Wp, b0): planes (image gi, channel block cb)
   ;; [lo, hi), ⌈C/4⌉ per image: xb[gi, cb, h + padH, w + padW, l] = x[b0 + gi, 4·cb + l, h, w] for
   ;; 4·cb + l < C. Nothing else of xb is written (border and missing channels stay 0).
@@ -2283,23 +2299,40 @@
                                          (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
                       (else (call $wgAt6 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
                                          (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16))))
-                    (local.set $l (i32.const 0))
-                    (block $ls
-                      (loop $lLoop
-                        (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
-                        (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
-                                                 (local.get $bv)))
-                        (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
-                        (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
-                        (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
-                        (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
-                          (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
-                          (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
-                            (f32.store (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
-                            (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
-                              (f32.store (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))))))))
-                        (local.set $l (i32.add (local.get $l) (i32.const 1)))
-                        (br $lLoop)))
+                    (if (i32.and (i32.eq (local.get $lEnd) (i32.const 4)) (i32.eq (local.get $lanes) (i32.const 4)))
+                      (then
+                        ;; a whole row of 4 outputs and 4 filters: bias (and ReLU) in place in S, then a 4×4
+                        ;; transpose into the 4 filters' rows of y (the same values as the scalar stores below)
+                        (local.set $l (i32.const 0))
+                        (block $qs
+                          (loop $qLoop
+                            (br_if $qs (i32.ge_s (local.get $l) (i32.const 4)))
+                            (local.set $wc (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
+                            (local.set $v (f32x4.add (v128.load (local.get $wc)) (local.get $bv)))
+                            (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
+                            (v128.store (local.get $wc) (local.get $v))
+                            (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                            (br $qLoop)))
+                        (call $wgT4 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                    (i32.add (local.get $yAt) (i32.shl (i32.mul (local.get $k) (local.get $outW)) (i32.const 2))) (local.get $plane)))
+                      (else
+                      (local.set $l (i32.const 0))
+                      (block $ls
+                        (loop $lLoop
+                          (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
+                          (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
+                                                   (local.get $bv)))
+                          (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
+                          (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
+                          (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
+                          (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+                            (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
+                            (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                              (f32.store (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
+                              (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                                (f32.store (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))))))))
+                          (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                          (br $lLoop)))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $krow)))
                 (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
@@ -2426,24 +2459,31 @@
                 (block $gks
                   (loop $gk
                     (br_if $gks (i32.ge_u (local.get $k) (local.get $m)))
-                    (local.set $l (i32.const 0))
-                    (block $gls
-                      (loop $gl
-                        (br_if $gls (i32.ge_u (local.get $l) (local.get $m)))
-                        (local.set $v (v128.const i32x4 0 0 0 0))
-                        (if (i32.and (i32.lt_s (local.get $k) (local.get $kEnd)) (i32.lt_s (local.get $l) (local.get $lEnd)))
-                          (then
-                            (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
-                            (local.set $v (f32x4.replace_lane 0 (local.get $v) (f32.load (local.get $wc))))
-                            (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
-                              (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $wc) (local.get $plane)))))
-                              (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
-                                (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))))))
-                                (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
-                                  (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))))))))))))))
-                        (v128.store (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))) (local.get $v))
-                        (local.set $l (i32.add (local.get $l) (i32.const 1)))
-                        (br $gl)))
+                    (if (i32.and (i32.lt_s (local.get $k) (local.get $kEnd))
+                                 (i32.and (i32.eq (local.get $lEnd) (i32.const 4)) (i32.eq (local.get $lanes) (i32.const 4))))
+                      (then
+                        ;; a whole row of 4 pixels of 4 filters: a 4×4 transpose (the values of the scalar loads below)
+                        (call $wgT4 (i32.add (local.get $yAt) (i32.shl (i32.mul (local.get $k) (local.get $outW)) (i32.const 2))) (local.get $plane)
+                                    (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
+                      (else
+                      (local.set $l (i32.const 0))
+                      (block $gls
+                        (loop $gl
+                          (br_if $gls (i32.ge_u (local.get $l) (local.get $m)))
+                          (local.set $v (v128.const i32x4 0 0 0 0))
+                          (if (i32.and (i32.lt_s (local.get $k) (local.get $kEnd)) (i32.lt_s (local.get $l) (local.get $lEnd)))
+                            (then
+                              (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
+                              (local.set $v (f32x4.replace_lane 0 (local.get $v) (f32.load (local.get $wc))))
+                              (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+                                (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $wc) (local.get $plane)))))
+                                (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                                  (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))))))
+                                  (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                                    (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))))))))))))))
+                          (v128.store (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))) (local.get $v))
+                          (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                          (br $gl)))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $gk)))
                 ;; columns l < m: S[k·α + l], k < m → k < α, in place

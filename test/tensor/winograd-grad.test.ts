@@ -196,22 +196,36 @@ describe('Winograd dL/dW engine', () => {
     }
   });
 
-  it('the WebAssembly kernels give their TypeScript twins\' bits, over several groups of images', () => {
+  it('the WebAssembly kernels give their TypeScript twins\' bits (forward and dW), over several groups of images and at cut edge tiles', () => {
     expect(sharedHeap()).not.toBeNull();
-    const [B, C, O, H, W, pad] = [5, 8, 7, 88, 88, 1];
-    for (const m of [2, 4] as const) {
-      const e = new WinogradConv(B, C, O, H, W, pad, pad, m);
-      expect(e.group, 'several groups').toBeLessThan(B);
-      const x = heapRandom(B * C * H * W, 7);
-      const dy = heapRandom(B * O * H * W, 8);
-      const inHeap = heapFloat32(O * C * 9);
-      e.weightGrad(inHeap, x, dy);
-      // Operands outside the heap: the pack, output-grad and filter-grad kernels run their twins.
-      const plain = new Float32Array(O * C * 9);
-      e.weightGrad(plain, Float32Array.from(x), Float32Array.from(dy));
-      expect(firstDifference(plain, inHeap), `F(${m},3) twins = WebAssembly`).toBe(-1);
-      const ref = directGrad(x, dy, B, C, O, H, W, pad);
-      expect(scaledError(inHeap, ref.g, ref.mag), `F(${m},3) dW`).toBeLessThan(BOUND[m]);
+    // [B, C, O, H, W, pad]: whole 4×4 tiles with 4 + 3 filters (the transposed fast path and the
+    // lane-by-lane one), and cut edge tiles (25 outputs a side) with 8 filters.
+    const shapes = [[5, 8, 7, 88, 88, 1], [3, 5, 8, 27, 26, 0]] as const;
+    for (const [B, C, O, H, W, pad] of shapes) {
+      const oH = H + 2 * pad - 2;
+      const oW = W + 2 * pad - 2;
+      for (const m of [2, 4] as const) {
+        const e = new WinogradConv(B, C, O, H, W, pad, pad, m);
+        if (H === 88) expect(e.group, 'several groups').toBeLessThan(B);
+        const x = heapRandom(B * C * H * W, 7);
+        const dy = heapRandom(B * O * oH * oW, 8);
+        const w = heapRandom(O * C * 9, 9);
+        const bias = heapRandom(O, 10);
+        const yHeap = heapFloat32(B * O * oH * oW);
+        e.run(yHeap, x, w, false, bias, true);
+        // y outside the heap: the output kernel runs its twin (x too: the pack's twin).
+        const yPlain = new Float32Array(yHeap.length);
+        e.run(yPlain, Float32Array.from(x), w, false, bias, true);
+        expect(firstDifference(yPlain, yHeap), `${H}×${W} F(${m},3) forward: twins = WebAssembly`).toBe(-1);
+        const inHeap = heapFloat32(O * C * 9);
+        e.weightGrad(inHeap, x, dy);
+        // Operands outside the heap: the pack, output-grad and filter-grad kernels run their twins.
+        const plain = new Float32Array(O * C * 9);
+        e.weightGrad(plain, Float32Array.from(x), Float32Array.from(dy));
+        expect(firstDifference(plain, inHeap), `${H}×${W} F(${m},3) dW: twins = WebAssembly`).toBe(-1);
+        const ref = directGrad(x, dy, B, C, O, H, W, pad);
+        expect(scaledError(inHeap, ref.g, ref.mag), `F(${m},3) dW`).toBeLessThan(BOUND[m]);
+      }
     }
   });
 });

@@ -1,7 +1,8 @@
 // Winograd vs im2col on the assignment networks' 3×3 stride-1 layers: forward and forward+backward
 // (dx by the chosen algorithm; dW by the im2col gemm, or by Winograd in the "+dW" rows, see
-// setWinogradWeightGrad) of a Conv2D with its ReLU fused, for im2col, F(2×2,3×3) and F(4×4,3×3),
-// on 1 and 2 threads, interleaved in one run (ratios are what
+// setWinogradWeightGrad) of a Conv2D with its ReLU fused, for im2col, F(2×2,3×3), F(4×4,3×3) and
+// 'auto' (without / with the Winograd dW; "calls": the α² gemms as separate gemm calls rather than one
+// pool job, setWinogradGemmJobs), on 1 and 2 threads, interleaved in one run (ratios are what
 // count on a loaded machine; they use min times over rounds that run the algorithms in turn, see
 // interleavedMins: process CPU time on 1 thread, wall time on 2). GFLOP/s-equivalent =
 // direct-convolution flops / that min time. Writes
@@ -10,7 +11,7 @@ import { Conv2D } from '../src/layers/conv2d.js';
 import { ReLU } from '../src/layers/activations.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { setConvAlgorithm, setWinogradWeightGrad, type ConvAlgorithm, type WinogradWeightGrad } from '../src/tensor/winograd.js';
+import { setConvAlgorithm, setWinogradGemmJobs, setWinogradWeightGrad, type ConvAlgorithm, type WinogradWeightGrad } from '../src/tensor/winograd.js';
 import { getThreads, setThreads } from '../src/runtime/workers.js';
 import '../src/init/index.js';
 import { argValue, header, QUICK, Table, writeResults } from './lib/harness.js';
@@ -26,7 +27,8 @@ const CASES: readonly Case[] = [
   { name: 'net003 conv1', batch: 100, inC: 1, size: 28, filters: 16, padding: 1 },
   { name: 'net003 conv2', batch: 100, inC: 16, size: 14, filters: 4, padding: 1 },
 ];
-interface Variant { readonly name: string; readonly alg: ConvAlgorithm; readonly dW: WinogradWeightGrad }
+/** An algorithm choice; `calls`: the α² gemms as separate gemm calls rather than one pool job (setWinogradGemmJobs). */
+interface Variant { readonly name: string; readonly alg: ConvAlgorithm; readonly dW: WinogradWeightGrad; readonly calls?: boolean }
 const ALGORITHMS: readonly Variant[] = [
   { name: 'im2col', alg: 'im2col', dW: 'never' },
   { name: 'winograd2', alg: 'winograd2', dW: 'never' },
@@ -35,15 +37,16 @@ const ALGORITHMS: readonly Variant[] = [
   { name: 'winograd4+dW', alg: 'winograd4', dW: 'always' },
   { name: 'auto-dW', alg: 'auto', dW: 'never' },
   { name: 'auto+dW', alg: 'auto', dW: 'always' },
+  { name: 'auto+dW calls', alg: 'auto', dW: 'always', calls: true },
 ];
-const use = (v: Variant): void => { setConvAlgorithm(v.alg); setWinogradWeightGrad(v.dW); };
+const use = (v: Variant): void => { setConvAlgorithm(v.alg); setWinogradWeightGrad(v.dW); setWinogradGemmJobs(v.calls !== true); };
 const THREADS = [1, 2];
 
 const filter = argValue('--filter');
 const threadsBefore = getThreads();
 const headerLine = header(`threads 1 and 2 interleaved; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(headerLine);
-const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 12, 'l'], ['fwd min ms', 10, 'r'], ['GF/s', 6, 'r'], ['fwd ×', 6, 'r'],
+const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 13, 'l'], ['fwd min ms', 10, 'r'], ['GF/s', 6, 'r'], ['fwd ×', 6, 'r'],
   ['f+b min ms', 10, 'r'], ['GF/s', 6, 'r'], ['f+b ×', 6, 'r'], ['bwd ms', 7, 'r'], ['bwd ×', 6, 'r']]);
 const rows: Record<string, unknown>[] = [];
 /**
@@ -105,7 +108,7 @@ for (const c of CASES) {
 // Training steps of net000 and net004 (Sequential.trainStep: forward, loss, backward, optimizer step):
 // im2col, 'auto' with the im2col dW ('auto-dW') and 'auto' with the Winograd dW wherever the forward
 // runs Winograd ('auto+dW'); models stepping in turn from the same weights (same clocks as above).
-const trainTable = new Table([['network', 8, 'l'], ['thr', 3, 'r'], ['conv', 8, 'l'], ['step min ms', 11, 'r'], ['img/s', 8, 'r'], ['vs im2col', 9, 'r']]);
+const trainTable = new Table([['network', 8, 'l'], ['thr', 3, 'r'], ['conv', 13, 'l'], ['step min ms', 11, 'r'], ['img/s', 8, 'r'], ['vs im2col', 9, 'r']]);
 const trainRows: Record<string, unknown>[] = [];
 const TRAIN_CONVS: readonly Variant[] = [ALGORITHMS[0], ...ALGORITHMS.filter((v) => v.alg === 'auto')];
 for (const spec of NETWORKS) {
@@ -128,5 +131,6 @@ for (const spec of NETWORKS) {
 
 setConvAlgorithm('auto');
 setWinogradWeightGrad('auto');
+setWinogradGemmJobs(true);
 setThreads(threadsBefore);
 writeResults('winograd', headerLine, { training: trainRows, note: 'times: min over interleaved rounds, process CPU time on 1 thread, wall time on 2; ratio × = im2col min / this min (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });

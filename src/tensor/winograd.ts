@@ -107,15 +107,19 @@ export function winogradTileFor(s: WinogradShape): 0 | WinogradTile {
 }
 
 /**
- * The tile of dL/dx after a Winograd forward of tile `forwardTile` (0: dx runs the im2col gemm).
- * Under `'auto'`, only for padded layers: dx of an unpadded layer is a padding-2 convolution over more
- * tiles (26² outputs for net000's 24²), and there bench/winograd.ts measured the Winograd backward
- * slower than im2col's (6.3 vs 6.1 ms, net000 conv2, 1 thread CPU time), while on net004's padded
- * conv2 it was faster (79 vs 101 ms). The forced choices use Winograd for dx as well.
+ * The tile of dL/dx after a Winograd forward of tile `forwardTile` (0: dx runs the im2col gemm): the
+ * forward's, padded or not. dx of an unpadded layer is a padding-2 convolution over more tiles (26²
+ * outputs for net000's 24²), and an earlier measurement kept it on im2col (6.3 vs 6.1 ms backward,
+ * net000 conv2, 1 thread CPU time); since the dy gather and output transform went to 4×4 transposes and
+ * the gemms to one pool job, bench/winograd.ts (1 thread, process CPU time, forward + backward with the
+ * fused ReLU, load 8–10) has the Winograd dx ahead there: F(4,3) dx ÷ im2col dx 6.50 / 6.95 ms with the
+ * im2col dW and 4.94 / 5.99 ms with the Winograd dW (an earlier --quick run: 6.94 / 7.57 and 5.89 /
+ * 7.15); net004's padded conv2 was ahead before (79 vs 101 ms). Two threads were too noisy at that load
+ * to decide (the same comparisons went both ways). `padH` and `padW` are kept for the callers.
  */
 export function winogradInputGradTile(forwardTile: 0 | WinogradTile, padH: number, padW: number): 0 | WinogradTile {
-  if (forwardTile === 0 || algorithm !== 'auto') return forwardTile;
-  return padH >= 1 && padW >= 1 ? forwardTile : 0;
+  void padH; void padW;
+  return forwardTile;
 }
 
 /** Whether Conv2D computes dL/dW by Winograd: see {@link setWinogradWeightGrad}. */

@@ -155,8 +155,11 @@ export function getWinogradWeightGrad(): WinogradWeightGrad {
  * The measured rule behind {@link setWinogradWeightGrad}'s `'auto'`: whether dL/dW of a layer of this
  * shape whose forward ran Winograd with tile `tile` runs the Winograd adjoint: at least 8 input
  * channels and 8 filters (the shapes where `'auto'` runs the forward by Winograd). Measured with
- * bench/winograd.ts --quick (1 thread, process CPU time, forward + backward with the fused ReLU, min
- * of interleaved rounds; load average 8–10), Winograd dW ÷ im2col dW under the same forward and dx:
+ * bench/winograd.ts (bench/RESULTS.md, Winograd section: commit 058c8d0, 1 thread, process CPU time,
+ * load 7.6–7.9): net000 conv2 'auto' forward + backward 4.23 ms with the Winograd dW vs 5.42 with
+ * im2col's, net004 conv2 55.2 vs 81.4, training steps 14.00 vs 15.06 (net000) and 61.7 vs 87.0 ms
+ * (net004). First measured with --quick (1 thread, process CPU time, forward + backward with the
+ * fused ReLU, min of interleaved rounds; load average 8–10), Winograd dW ÷ im2col dW under the same forward and dx:
  * net000 conv2 (16 → 16, 24²) F(4,3) 6.76 / 7.57 ms, F(2,3) 8.10 / 8.32 ms, 'auto' 7.15 / 7.57 ms;
  * net004 conv2 (32 → 64, 28²) F(4,3) 71.0 / 93.6 ms, F(2,3) 97.7 / 109.1 ms, 'auto' 70.8 / 90.9 ms;
  * the training step (Sequential.trainStep) net004 81.9 / 100.9 ms, net000 15.7 / 16.8 ms. Slower on

@@ -282,7 +282,10 @@ export class WideConv {
     return winogradTileFor({ channels: g.channels, filters: this.filters, outH: g.outH, outW: g.outW });
   }
 
-  /** The forward (or, with `input`, the dL/dx) Winograd engine of tile `tile`, made on first use. */
+  /**
+   * The forward (or, with `input`, the dL/dx) Winograd engine of tile `tile`, made on first use (a
+   * forward one keeps the batch's input transform for dL/dW when its first forward's rule runs the Winograd dW).
+   */
   private winograd(list: (WinogradConv | null)[], tile: number, input: boolean): WinogradConv {
     let engine = list[tile];
     if (engine === null) {
@@ -291,7 +294,7 @@ export class WideConv {
       // dL/dx is the 3×3 stride-1 convolution of dy padded by 2 − pad with the flipped, transposed kernels.
       engine = input
         ? new WinogradConv(this.batch, this.filters, channels, outH, outW, 2 - padH, 2 - padW, m)
-        : new WinogradConv(this.batch, channels, this.filters, height, width, padH, padW, m);
+        : new WinogradConv(this.batch, channels, this.filters, height, width, padH, padW, m, this.lastWeightTile !== 0);
       list[tile] = engine;
     }
     return engine;

@@ -37,6 +37,17 @@ const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['im2col', 'winograd2', 'winog
  */
 export const WINOGRAD_GROUP_FLOATS = 1 << 20;
 
+/**
+ * Most floats of the transformed input V kept for the whole batch (a forward engine made with
+ * `keepInput`, when the batch runs in several groups), so that dL/dW reuses the forward's V instead
+ * of packing and transforming x again (see {@link WinogradConv.weightGrad}). Measured (forward + dW
+ * of WinogradConv F(4,3), 1 thread, CPU time, min of interleaved rounds, two runs, load 10):
+ * net000 conv2 (V 0.66 M floats, 2 groups of 16) 2.15 / 2.08 ms kept vs 2.37 / 2.37 recomputed;
+ * net004 conv2 (V 3.6 M floats, 11 groups of 6) 34.5 / 35.0 vs 33.5 / 35.4, no gain (reading 14 MiB
+ * back costs what the recompute did). So 2^20 floats (4 MiB): net000's conv2 is kept, net004's not.
+ */
+export const WINOGRAD_KEEP_FLOATS = 1 << 20;
+
 let algorithm: ConvAlgorithm = 'auto';
 
 /**
@@ -238,6 +249,11 @@ export class WinogradConv {
   /** α²·4 floats per (image, tile row) plane of the input and output transforms. */
   private readonly scratch: Float32Array;
   private readonly vViews: Float32Array[];
+  /** Whether V holds the whole batch (each group writes its own rows; see {@link WINOGRAD_KEEP_FLOATS}). */
+  readonly keepsInput: boolean;
+  private readonly keep: boolean;
+  /** V as each group starts it. */
+  private readonly vGroups: Float32Array[];
   private readonly uViews: Float32Array[];
   private readonly mViews: Float32Array[];
   /** The x whose transform V holds in full (the last run's, when the batch was one group), or null. */
@@ -245,7 +261,11 @@ export class WinogradConv {
   /** The descriptor of the α² gemms' pool job (winogradGemmTask), in the shared heap when there is one. */
   private readonly gemmDesc: Float32Array;
 
-  constructor(batch: number, inC: number, outC: number, height: number, width: number, padH: number, padW: number, m: WinogradTile) {
+  /**
+   * `keepInput`: keep V for the whole batch when it runs in several groups and V fits
+   * {@link WINOGRAD_KEEP_FLOATS} (for an engine whose {@link weightGrad} follows its {@link run}).
+   */
+  constructor(batch: number, inC: number, outC: number, height: number, width: number, padH: number, padW: number, m: WinogradTile, keepInput = false) {
     if (m !== 2 && m !== 4) throw new RangeError(`WinogradConv: tile must be 2 or 4, got ${String(m)}`);
     if (!(padH >= 0 && padH <= 2 && padW >= 0 && padW <= 2)) throw new RangeError(`WinogradConv: padding must be in [0, 2], got ${padH}, ${padW}`);
     const outH = height + 2 * padH - 2;
@@ -274,8 +294,11 @@ export class WinogradConv {
     // Even groups: the last one is not a small remainder.
     this.group = Math.ceil(batch / Math.ceil(batch / maxGroup));
     const T = this.group * tiles;
+    this.keep = keepInput && this.group < batch && a2 * batch * tiles * this.C4 <= WINOGRAD_KEEP_FLOATS;
+    this.keepsInput = this.keep;
+    const vRows = this.keep ? batch * tiles : T;
     // One cache line between slots: slots a multiple of 4 KiB apart would all map to the same cache sets.
-    this.vSlot = T * this.C4 + 16;
+    this.vSlot = vRows * this.C4 + 16;
     this.mSlot = T * this.O4 + 16;
     this.uSlot = this.C4 * this.O4;
     this.xb = heapFloat32(this.group * (this.C4 / 4) * this.Hp * this.Wp * 4);
@@ -289,10 +312,19 @@ export class WinogradConv {
     this.uViews = [];
     this.mViews = [];
     for (let t = 0; t < a2; t++) {
-      this.vViews.push(this.V.subarray(t * this.vSlot, (t + 1) * this.vSlot - 16));
+      this.vViews.push(this.V.subarray(t * this.vSlot, t * this.vSlot + vRows * this.C4));
       this.uViews.push(this.U.subarray(t * this.uSlot, (t + 1) * this.uSlot));
       this.mViews.push(this.M.subarray(t * this.mSlot, (t + 1) * this.mSlot - 16));
     }
+    this.vGroups = [];
+    for (let b0 = 0; b0 < batch; b0 += this.group) this.vGroups.push(this.keep ? this.V.subarray(b0 * tiles * this.C4) : this.V);
+  }
+
+  /** The α² slices V[t] of the group starting at image b0 (T tiles), for the gemm calls. */
+  private vSlices(b0: number, T: number): Float32Array[] {
+    if (!this.keep) return this.vViews;
+    const off = b0 * this.tilesH * this.tilesW * this.C4;
+    return this.vViews.map((v) => v.subarray(off, off + T * this.C4));
   }
 
   /**
@@ -320,16 +352,18 @@ export class WinogradConv {
     for (let b0 = 0; b0 < this.batch; b0 += this.group) {
       const G = Math.min(this.group, this.batch - b0);
       WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
-      WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
+      const Vg = this.vGroups[b0 / this.group];
+      WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, Vg, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
       const T = G * tiles;
       // M[t] = V[t]·U[t]: [T × C4]·[C4 × O4]
-      if (!this.gemmJob(T, O4, C4, this.V, C4, 1, this.vSlot, this.U, O4, this.uSlot, this.M, this.mSlot, false)) {
-        for (let t = 0; t < a2; t++) gemm(this.mViews[t], this.vViews[t], this.uViews[t], T, O4, C4, PLAIN);
+      if (!this.gemmJob(T, O4, C4, Vg, C4, 1, this.vSlot, this.U, O4, this.uSlot, this.M, this.mSlot, false)) {
+        const vs = this.vSlices(b0, T);
+        for (let t = 0; t < a2; t++) gemm(this.mViews[t], vs[t], this.uViews[t], T, O4, C4, PLAIN);
       }
       WINOGRAD_OUTPUT.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, y, this.M, biasPad, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, relu ? 1 : 0, b0);
     }
     // V holds the transform of all of x when the batch is one group: weightGrad may reuse it.
-    this.vOf = this.group === this.batch && !flipped ? x : null;
+    this.vOf = (this.group === this.batch || this.keep) && !flipped ? x : null;
     return y;
   }
 
@@ -365,7 +399,7 @@ export class WinogradConv {
   /**
    * gradW[o, c, i, j] += dL/dW of y = conv(x, w) given dy = dL/dy (before bias and ReLU: the caller
    * masks dy by the ReLU), for the whole batch. Per group: V = the input transform of x (reused from
-   * the last {@link run} when it covered the whole batch with this same `x`), dM = winograd-output-grad
+   * the last {@link run} with this same `x` when it held the whole batch: one group, or `keepInput`), dM = winograd-output-grad
    * of dy, and the α² gemms dU[t] (+)= V[t]ᵀ·dM[t] (depth: the group's tiles; accumulated over the
    * groups in order); then winograd-filter-grad adds Gᵀ dU G to gradW. See the file header for the
    * derivation. The summation order is fixed (gemm splits its output, kernels split over planes), so
@@ -385,19 +419,21 @@ export class WinogradConv {
     const reuse = this.vOf === x;
     for (let b0 = 0; b0 < this.batch; b0 += this.group) {
       const G = Math.min(this.group, this.batch - b0);
+      const Vg = this.vGroups[b0 / this.group];
       if (!reuse) {
         WINOGRAD_PACK.runPlanes(G * cBlocks, 4 * H * W, this.xb, x, inC, H, W, padH, padW, Hp, Wp, b0);
-        WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, this.V, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
+        WINOGRAD_INPUT.runPlanes(G * tilesH, tilesW * cBlocks * tileWork, Vg, this.xb, this.scratch, m, cBlocks, tilesH, tilesW, Hp, Wp, this.vSlot, C4);
       }
       WINOGRAD_OUTPUT_GRAD.runPlanes(G * tilesH, tilesW * oBlocks * tileWork, this.M, dy, this.scratch, m, outC, tilesH, tilesW, outH, outW, this.mSlot, O4, b0);
       const T = G * tiles;
       // dU[t] (+)= V[t]ᵀ·dM[t]: [C4 × T]·[T × O4]
-      if (!this.gemmJob(C4, O4, T, this.V, 1, C4, this.vSlot, this.M, O4, this.mSlot, this.U, this.uSlot, b0 > 0)) {
+      if (!this.gemmJob(C4, O4, T, Vg, 1, C4, this.vSlot, this.M, O4, this.mSlot, this.U, this.uSlot, b0 > 0)) {
         const flags = b0 === 0 ? TRANS_A : TRANS_A_ACC;
-        for (let t = 0; t < a2; t++) gemm(this.uViews[t], this.vViews[t], this.mViews[t], C4, O4, T, flags);
+        const vs = this.vSlices(b0, T);
+        for (let t = 0; t < a2; t++) gemm(this.uViews[t], vs[t], this.mViews[t], C4, O4, T, flags);
       }
     }
-    this.vOf = this.group === this.batch ? x : null;
+    this.vOf = this.group === this.batch || this.keep ? x : null;
     WINOGRAD_FILTER_GRAD.runPlanes(inC * oBlocks, 4 * a2 * 6, gradW, this.U, m, inC, outC, this.uSlot, O4);
   }
 }

@@ -196,6 +196,36 @@ describe('Winograd dL/dW engine', () => {
     }
   });
 
+  it('an engine that keeps the batch\'s input transform (keepInput, several groups) gives the bits of one that recomputes it', () => {
+    const [B, C, O, H, W, pad] = [5, 8, 7, 88, 88, 1];
+    const x = heapRandom(B * C * H * W, 11);
+    const x2 = heapRandom(B * C * H * W, 12);
+    const dy = heapRandom(B * O * H * W, 13);
+    const w = heapRandom(O * C * 9, 14);
+    const keeps = new WinogradConv(B, C, O, H, W, pad, pad, 4, true);
+    const plain = new WinogradConv(B, C, O, H, W, pad, pad, 4);
+    expect(keeps.keepsInput).toBe(true);
+    expect(keeps.group).toBeLessThan(B);
+    expect(plain.keepsInput).toBe(false);
+    // V for 5 images of F(2,3) tiles (1.24 M floats) is over WINOGRAD_KEEP_FLOATS: not kept.
+    expect(new WinogradConv(B, C, O, H, W, pad, pad, 2, true).keepsInput).toBe(false);
+    const y = heapFloat32(B * O * H * W);
+    const want = heapFloat32(O * C * 9);
+    plain.run(y, x, w, false, null, false);
+    plain.weightGrad(want, x, dy);
+    const got = heapFloat32(O * C * 9);
+    keeps.run(y, x, w, false, null, false);
+    keeps.weightGrad(got, x, dy);
+    expect(firstDifference(got, want), 'dW from the kept V').toBe(-1);
+    // Another x than the forward's: recomputed, still the same bits as the plain engine.
+    const want2 = heapFloat32(O * C * 9);
+    plain.weightGrad(want2, x2, dy);
+    const got2 = heapFloat32(O * C * 9);
+    keeps.weightGrad(got2, x2, dy);
+    expect(firstDifference(got2, want2), 'dW of another x').toBe(-1);
+    expect(firstDifference(got2, got), 'and not the kept one').not.toBe(-1);
+  });
+
   it('the WebAssembly kernels give their TypeScript twins\' bits (forward and dW), over several groups of images and at cut edge tiles', () => {
     expect(sharedHeap()).not.toBeNull();
     // [B, C, O, H, W, pad]: whole 4×4 tiles with 4 + 3 filters (the transposed fast path and the

@@ -25,7 +25,7 @@ export { gemm, type GemmOptions } from '../tensor/gemm.js';
 export { im2col, col2im, convGeometry, type ConvGeometry } from '../tensor/im2col.js';
 export { WideConv, sharedConvHeap, CONV_COLUMN_BUDGET } from '../tensor/conv2d-engine.js';
 export {
-  WinogradConv, setConvAlgorithm, getConvAlgorithm, autoWinogradTile, winogradTileFor, WINOGRAD_GROUP_FLOATS, setWinogradWeightGrad,
+  WinogradConv, setConvAlgorithm, getConvAlgorithm, autoWinogradTile, winogradTileFor, WINOGRAD_GROUP_FLOATS, WINOGRAD_KEEP_FLOATS, setWinogradWeightGrad,
   getWinogradWeightGrad, autoWinogradWeightGrad, winogradWeightGradTile, type ConvAlgorithm, type WinogradShape, type WinogradTile,
   type WinogradWeightGrad,
 } from '../tensor/winograd.js';

@@ -1,6 +1,8 @@
 // Winograd vs im2col on the assignment networks' 3×3 stride-1 layers: forward and forward+backward
-// (dW by the im2col gemm either way, dx by the chosen algorithm) of a Conv2D with its ReLU fused, for
-// im2col, F(2×2,3×3) and F(4×4,3×3), on 1 and 2 threads, interleaved in one run (ratios are what
+// (dx by the chosen algorithm; dW by the im2col gemm, or by Winograd in the "+dW" rows, see
+// setWinogradWeightGrad) of a Conv2D with its ReLU fused, for im2col, F(2×2,3×3), F(4×4,3×3) and
+// 'auto' (without / with the Winograd dW; "calls": the α² gemms as separate gemm calls rather than one
+// pool job, setWinogradGemmJobs), on 1 and 2 threads, interleaved in one run (ratios are what
 // count on a loaded machine; they use min times over rounds that run the algorithms in turn, see
 // interleavedMins: process CPU time on 1 thread, wall time on 2). GFLOP/s-equivalent =
 // direct-convolution flops / that min time. Writes
@@ -9,7 +11,7 @@ import { Conv2D } from '../src/layers/conv2d.js';
 import { ReLU } from '../src/layers/activations.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { setConvAlgorithm, type ConvAlgorithm } from '../src/tensor/winograd.js';
+import { setConvAlgorithm, setWinogradGemmJobs, setWinogradWeightGrad, type ConvAlgorithm, type WinogradWeightGrad } from '../src/tensor/winograd.js';
 import { getThreads, setThreads } from '../src/runtime/workers.js';
 import '../src/init/index.js';
 import { argValue, header, QUICK, Table, writeResults } from './lib/harness.js';
@@ -25,15 +27,27 @@ const CASES: readonly Case[] = [
   { name: 'net003 conv1', batch: 100, inC: 1, size: 28, filters: 16, padding: 1 },
   { name: 'net003 conv2', batch: 100, inC: 16, size: 14, filters: 4, padding: 1 },
 ];
-const ALGORITHMS: readonly ConvAlgorithm[] = ['im2col', 'winograd2', 'winograd4'];
+/** An algorithm choice; `calls`: the α² gemms as separate gemm calls rather than one pool job (setWinogradGemmJobs). */
+interface Variant { readonly name: string; readonly alg: ConvAlgorithm; readonly dW: WinogradWeightGrad; readonly calls?: boolean }
+const ALGORITHMS: readonly Variant[] = [
+  { name: 'im2col', alg: 'im2col', dW: 'never' },
+  { name: 'winograd2', alg: 'winograd2', dW: 'never' },
+  { name: 'winograd2+dW', alg: 'winograd2', dW: 'always' },
+  { name: 'winograd4', alg: 'winograd4', dW: 'never' },
+  { name: 'winograd4+dW', alg: 'winograd4', dW: 'always' },
+  { name: 'auto-dW', alg: 'auto', dW: 'never' },
+  { name: 'auto+dW', alg: 'auto', dW: 'always' },
+  { name: 'auto+dW calls', alg: 'auto', dW: 'always', calls: true },
+];
+const use = (v: Variant): void => { setConvAlgorithm(v.alg); setWinogradWeightGrad(v.dW); setWinogradGemmJobs(v.calls !== true); };
 const THREADS = [1, 2];
 
 const filter = argValue('--filter');
 const threadsBefore = getThreads();
 const headerLine = header(`threads 1 and 2 interleaved; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(headerLine);
-const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 10, 'l'], ['fwd min ms', 10, 'r'], ['GF/s', 6, 'r'], ['fwd ×', 6, 'r'],
-  ['f+b min ms', 10, 'r'], ['GF/s', 6, 'r'], ['f+b ×', 6, 'r']]);
+const table = new Table([['case', 13, 'l'], ['thr', 3, 'r'], ['algorithm', 13, 'l'], ['fwd min ms', 10, 'r'], ['GF/s', 6, 'r'], ['fwd ×', 6, 'r'],
+  ['f+b min ms', 10, 'r'], ['GF/s', 6, 'r'], ['f+b ×', 6, 'r'], ['bwd ms', 7, 'r'], ['bwd ×', 6, 'r']]);
 const rows: Record<string, unknown>[] = [];
 /**
  * Min ms of each function over `rounds` rounds that run them in turn (A B C A B C …), after one
@@ -70,30 +84,33 @@ for (const c of CASES) {
   const flop = 2 * c.batch * c.filters * c.inC * 9 * outH * outW;
   for (const threads of THREADS) {
     setThreads(threads);
-    const fwd = ALGORITHMS.map((alg) => () => { setConvAlgorithm(alg); layer.forwardFused(x, true, relu); });
-    const both = ALGORITHMS.map((alg) => () => { setConvAlgorithm(alg); layer.forwardFused(x, true, relu); layer.backward(dy); });
+    const fwd = ALGORITHMS.map((v) => () => { use(v); layer.forwardFused(x, true, relu); });
+    const both = ALGORITHMS.map((v) => () => { use(v); layer.forwardFused(x, true, relu); layer.backward(dy); });
     // On 1 thread the process CPU time (all threads) is the compute itself, which load does not stretch:
     // the ratios use it there; on 2 threads they use wall time.
     const f = interleavedMins(fwd, ROUNDS);
     const b = interleavedMins(both, ROUNDS);
     const fwdMs = threads === 1 ? f.cpu : f.wall;
     const bothMs = threads === 1 ? b.cpu : b.wall;
-    ALGORITHMS.forEach((alg, i) => {
+    ALGORITHMS.forEach((v, i) => {
+      // backward = (forward + backward) − forward, each a min: an estimate (the mins come from different rounds).
+      const bwd = (k: number): number => bothMs[k] - fwdMs[k];
       const row = {
-        case: c.name, threads, algorithm: alg, clock: threads === 1 ? 'cpu' : 'wall', fwdWallMinMs: f.wall[i], bothWallMinMs: b.wall[i], fwdMinMs: fwdMs[i], fwdGflops: flop / (fwdMs[i] * 1e6), fwdRatio: fwdMs[0] / fwdMs[i],
+        case: c.name, threads, algorithm: v.name, bwdMs: bwd(i), bwdRatio: bwd(0) / bwd(i), clock: threads === 1 ? 'cpu' : 'wall', fwdWallMinMs: f.wall[i], bothWallMinMs: b.wall[i], fwdMinMs: fwdMs[i], fwdGflops: flop / (fwdMs[i] * 1e6), fwdRatio: fwdMs[0] / fwdMs[i],
         bothMinMs: bothMs[i], bothGflops: 3 * flop / (bothMs[i] * 1e6), bothRatio: bothMs[0] / bothMs[i],
       };
       rows.push(row);
-      table.row([c.name, String(threads), alg, row.fwdMinMs.toFixed(3), row.fwdGflops.toFixed(1), row.fwdRatio.toFixed(2),
-        row.bothMinMs.toFixed(3), row.bothGflops.toFixed(1), row.bothRatio.toFixed(2)]);
+      table.row([c.name, String(threads), v.name, row.fwdMinMs.toFixed(3), row.fwdGflops.toFixed(1), row.fwdRatio.toFixed(2),
+        row.bothMinMs.toFixed(3), row.bothGflops.toFixed(1), row.bothRatio.toFixed(2), row.bwdMs.toFixed(3), row.bwdRatio.toFixed(2)]);
     });
   }
 }
-// Training steps of net000 and net004 (Sequential.trainStep: forward, loss, backward, optimizer step),
-// conv algorithm im2col vs auto, models stepping in turn from the same weights (same clocks as above).
-const trainTable = new Table([['network', 8, 'l'], ['thr', 3, 'r'], ['conv', 7, 'l'], ['step min ms', 11, 'r'], ['img/s', 8, 'r'], ['auto ×', 7, 'r']]);
+// Training steps of net000 and net004 (Sequential.trainStep: forward, loss, backward, optimizer step):
+// im2col, 'auto' with the im2col dW ('auto-dW') and 'auto' with the Winograd dW wherever the forward
+// runs Winograd ('auto+dW'); models stepping in turn from the same weights (same clocks as above).
+const trainTable = new Table([['network', 8, 'l'], ['thr', 3, 'r'], ['conv', 13, 'l'], ['step min ms', 11, 'r'], ['img/s', 8, 'r'], ['vs im2col', 9, 'r']]);
 const trainRows: Record<string, unknown>[] = [];
-const TRAIN_CONVS: readonly ConvAlgorithm[] = ['im2col', 'auto'];
+const TRAIN_CONVS: readonly Variant[] = [ALGORITHMS[0], ...ALGORITHMS.filter((v) => v.alg === 'auto')];
 for (const spec of NETWORKS) {
   if (spec.name !== 'net000' && spec.name !== 'net004') continue;
   if (filter !== undefined && !spec.name.includes(filter)) continue;
@@ -101,17 +118,19 @@ for (const spec of NETWORKS) {
   const models = TRAIN_CONVS.map(() => buildModel(spec));
   for (const threads of THREADS) {
     setThreads(threads);
-    const steps = TRAIN_CONVS.map((conv, i) => () => { setConvAlgorithm(conv); models[i].trainStep(x, y); });
+    const steps = TRAIN_CONVS.map((v, i) => () => { use(v); models[i].trainStep(x, y); });
     const t = interleavedMins(steps, QUICK ? 3 : 12);
     const ms = threads === 1 ? t.cpu : t.wall;
-    TRAIN_CONVS.forEach((conv, i) => {
-      const row = { net: spec.name, threads, conv, clock: threads === 1 ? 'cpu' : 'wall', stepMinMs: ms[i], wallMinMs: t.wall[i], imagesPerSecond: spec.batch * 1000 / ms[i], autoRatio: ms[0] / ms[1] };
+    TRAIN_CONVS.forEach((v, i) => {
+      const row = { net: spec.name, threads, conv: v.name, clock: threads === 1 ? 'cpu' : 'wall', stepMinMs: ms[i], wallMinMs: t.wall[i], imagesPerSecond: spec.batch * 1000 / ms[i], ratio: ms[0] / ms[i] };
       trainRows.push(row);
-      trainTable.row([spec.name, String(threads), conv, ms[i].toFixed(2), row.imagesPerSecond.toFixed(0), i === 1 ? row.autoRatio.toFixed(2) : '']);
+      trainTable.row([spec.name, String(threads), v.name, ms[i].toFixed(2), row.imagesPerSecond.toFixed(0), i > 0 ? row.ratio.toFixed(2) : '']);
     });
   }
 }
 
 setConvAlgorithm('auto');
+setWinogradWeightGrad('auto');
+setWinogradGemmJobs(true);
 setThreads(threadsBefore);
 writeResults('winograd', headerLine, { training: trainRows, note: 'times: min over interleaved rounds, process CPU time on 1 thread, wall time on 2; ratio × = im2col min / this min (same case and thread count); f+b = forward + backward with dx, 3 passes of flops', rows });

@@ -24,7 +24,11 @@ export { sum, mean, max, min, dot, sumSquares, softmaxRows, logSoftmaxRows, argm
 export { gemm, type GemmOptions } from '../tensor/gemm.js';
 export { im2col, col2im, convGeometry, type ConvGeometry } from '../tensor/im2col.js';
 export { WideConv, sharedConvHeap, CONV_COLUMN_BUDGET } from '../tensor/conv2d-engine.js';
-export { WinogradConv, setConvAlgorithm, getConvAlgorithm, autoWinogradTile, winogradTileFor, WINOGRAD_GROUP_FLOATS, type ConvAlgorithm, type WinogradShape, type WinogradTile } from '../tensor/winograd.js';
+export {
+  WinogradConv, setConvAlgorithm, getConvAlgorithm, autoWinogradTile, winogradTileFor, WINOGRAD_GROUP_FLOATS, WINOGRAD_KEEP_FLOATS, setWinogradWeightGrad,
+  getWinogradWeightGrad, autoWinogradWeightGrad, winogradWeightGradTile, type ConvAlgorithm, type WinogradShape, type WinogradTile,
+  type WinogradWeightGrad,
+} from '../tensor/winograd.js';
 export {
   poolGeometry, maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, type PoolGeometry,
 } from '../tensor/pooling.js';

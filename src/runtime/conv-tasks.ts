@@ -191,10 +191,12 @@ export function convBackwardTask(
       }
       if (biasPartA !== 0) f64[(biasPartA >>> 3) + chunk * F + o] = sum;
     }
-    // The chunk's input, padded and unfolded as in forward.
-    K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
-    // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
-    gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
+    if (dWPartA !== 0) {
+      // The chunk's input, padded and unfolded as in forward (dWPart = 0: dW is done elsewhere, by Winograd).
+      K.convColumns(copyAt, xF + b0 * inSize, G, C, H, W, hp, wp, padH, padW, kH, kW, xp, region);
+      // dWPart[chunk][F × ckk] = dy_wide[F × GL] · col[ckk × GL]ᵀ
+      gemmAt(F, ckk, wideN, dyWide << 2, wideN, 1, region << 2, 1, wideN, dWPartA + 4 * chunk * F * ckk, ckk, 0, work);
+    }
     if (dxA === 0) continue;
     let row: number;
     // dycol[(o·kH + i)·kW + j, gi·H·Wq + p] = dyp[gi, o][i·Wq + j + p]: one run per tap (overwrites col).
@@ -218,6 +220,29 @@ export function convBackwardTask(
       }
     }
   }
+}
+
+/** Int32 words of a {@link winogradGemmTask} descriptor. */
+export const WINOGRAD_GEMM_DESC_WORDS = 16;
+
+/**
+ * The α² products of a Winograd group (tensor/winograd.ts) as one job: chunk t in [lo, hi) computes
+ * C_t (+)= op(A_t)·op(B_t), m×n×k, whole, on the running thread (its workspace `work`), where X_t
+ * starts at byte X + t·xStep. Descriptor int32 words: 0 m, 1 n, 2 k, 3 a, 4 aRs, 5 aCs, 6 aStep,
+ * 7 b, 8 bRs, 9 bCs, 10 bStep, 11 c, 12 ldc, 13 cStep, 14 accumulate (addresses and steps in bytes,
+ * strides in floats). Each product is one gemm call on one thread, so the bits do not depend on the
+ * thread count (the pool splits the chunks, never a product).
+ */
+export function winogradGemmTask(
+  _f32: Float32Array, _f64: Float64Array, i32: Int32Array, desc: number, lo: number, hi: number,
+  _slot: number, work: number, gemmAt: HeapGemm,
+): void {
+  const d = desc >>> 2;
+  const m = i32[d], n = i32[d + 1], k = i32[d + 2];
+  const a = i32[d + 3], aRs = i32[d + 4], aCs = i32[d + 5], aStep = i32[d + 6];
+  const b = i32[d + 7], bRs = i32[d + 8], bCs = i32[d + 9], bStep = i32[d + 10];
+  const c = i32[d + 11], ldc = i32[d + 12], cStep = i32[d + 13], acc = i32[d + 14];
+  for (let t = lo; t < hi; t++) gemmAt(m, n, k, a + t * aStep, aRs, aCs, b + t * bStep, bRs, bCs, c + t * cStep, ldc, acc, work);
 }
 
 /**

@@ -2375,6 +2375,22 @@
     (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3)))
       (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))))
 
+  ;; 4×4 transpose: vectors r_i at s + i·ss (i < 4) → (r_0[j], r_1[j], r_2[j], r_3[j]) at d + j·ds.
+  (func $wgT4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $r0 (v128.load (local.get $s)))
+    (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+    (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+
   ;; winogradPack(xb, x, lo, hi, C, H, W, padH, padW, Hp, Wp, b0): planes (image gi, channel block cb)
   ;; [lo, hi), ⌈C/4⌉ per image: xb[gi, cb, h + padH, w + padW, l] = x[b0 + gi, 4·cb + l, h, w] for
   ;; 4·cb + l < C. Nothing else of xb is written (border and missing channels stay 0).
@@ -2675,29 +2691,283 @@
                                          (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
                       (else (call $wgAt6 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
                                          (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16))))
-                    (local.set $l (i32.const 0))
-                    (block $ls
-                      (loop $lLoop
-                        (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
-                        (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
-                                                 (local.get $bv)))
-                        (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
-                        (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
-                        (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
-                        (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
-                          (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
-                          (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
-                            (f32.store (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
-                            (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
-                              (f32.store (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))))))))
-                        (local.set $l (i32.add (local.get $l) (i32.const 1)))
-                        (br $lLoop)))
+                    (if (i32.and (i32.eq (local.get $lEnd) (i32.const 4)) (i32.eq (local.get $lanes) (i32.const 4)))
+                      (then
+                        ;; a whole row of 4 outputs and 4 filters: bias (and ReLU) in place in S, then a 4×4
+                        ;; transpose into the 4 filters' rows of y (the same values as the scalar stores below)
+                        (local.set $l (i32.const 0))
+                        (block $qs
+                          (loop $qLoop
+                            (br_if $qs (i32.ge_s (local.get $l) (i32.const 4)))
+                            (local.set $wc (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
+                            (local.set $v (f32x4.add (v128.load (local.get $wc)) (local.get $bv)))
+                            (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
+                            (v128.store (local.get $wc) (local.get $v))
+                            (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                            (br $qLoop)))
+                        (call $wgT4 (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)
+                                    (i32.add (local.get $yAt) (i32.shl (i32.mul (local.get $k) (local.get $outW)) (i32.const 2))) (local.get $plane)))
+                      (else
+                      (local.set $l (i32.const 0))
+                      (block $ls
+                        (loop $lLoop
+                          (br_if $ls (i32.ge_s (local.get $l) (local.get $lEnd)))
+                          (local.set $v (f32x4.add (v128.load (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))))
+                                                   (local.get $bv)))
+                          (if (local.get $relu) (then (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (local.get $zero))))))
+                          (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
+                          (f32.store (local.get $wc) (f32x4.extract_lane 0 (local.get $v)))
+                          (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+                            (f32.store (i32.add (local.get $wc) (local.get $plane)) (f32x4.extract_lane 1 (local.get $v)))
+                            (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                              (f32.store (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
+                              (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                                (f32.store (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))))))))
+                          (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                          (br $lLoop)))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $krow)))
                 (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
                 (br $obLoop)))
             (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
             (br $tileLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; ---- Winograd dL/dW (the adjoints of the output and filter transforms; tensor/winograd.ts).
+
+  ;; A·v for F(2,3) (the adjoint of Aᵀ): 2 vectors at s + i·ss → 4 at d + i·ds (loads first: may run in place).
+  (func $wgA4 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $v0 v128) (local $v1 v128)
+    (local.set $v0 (v128.load (local.get $s)))
+    (local.set $v1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (v128.store (local.get $d) (local.get $v0))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (f32x4.add (local.get $v0) (local.get $v1)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (f32x4.sub (local.get $v0) (local.get $v1)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (f32x4.neg (local.get $v1))))
+
+  ;; A·v for F(4,3): 4 vectors → 6.
+  (func $wgA6 (param $s i32) (param $ss i32) (param $d i32) (param $ds i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $e v128) (local $o v128) (local $e4 v128) (local $o4 v128)
+    (local.set $v0 (v128.load (local.get $s)))
+    (local.set $v1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $v2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $v3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $e (f32x4.add (local.get $v0) (local.get $v2)))
+    (local.set $o (f32x4.add (local.get $v1) (local.get $v3)))
+    (local.set $e4 (f32x4.add (local.get $v0) (f32x4.mul (local.get $v2) (v128.const f32x4 4 4 4 4))))
+    (local.set $o4 (f32x4.mul (f32x4.add (local.get $v1) (f32x4.mul (local.get $v3) (v128.const f32x4 4 4 4 4))) (v128.const f32x4 2 2 2 2)))
+    (v128.store (local.get $d) (local.get $v0))
+    (v128.store (i32.add (local.get $d) (local.get $ds)) (f32x4.add (local.get $e) (local.get $o)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 1))) (f32x4.sub (local.get $e) (local.get $o)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 3))) (f32x4.add (local.get $e4) (local.get $o4)))
+    (v128.store (i32.add (local.get $d) (i32.shl (local.get $ds) (i32.const 2))) (f32x4.sub (local.get $e4) (local.get $o4)))
+    (v128.store (i32.add (local.get $d) (i32.mul (local.get $ds) (i32.const 5))) (local.get $v3)))
+
+  ;; Gᵀu for F(2,3) (the adjoint of G): 4 vectors at s + i·ss → 3 at the same places.
+  (func $wgGt4 (param $s i32) (param $ss i32)
+    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128) (local $h v128)
+    (local.set $u0 (v128.load (local.get $s)))
+    (local.set $u1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $u2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $u3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $h (f32x4.mul (f32x4.add (local.get $u1) (local.get $u2)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (v128.store (local.get $s) (f32x4.add (local.get $u0) (local.get $h)))
+    (v128.store (i32.add (local.get $s) (local.get $ss)) (f32x4.mul (f32x4.sub (local.get $u1) (local.get $u2)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (v128.store (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1))) (f32x4.add (local.get $h) (local.get $u3))))
+
+  ;; Gᵀu for F(4,3): 6 vectors → 3 (constants: float32 1/4, 1/24, 1/6, 1/12 as in $wgG6).
+  (func $wgGt6 (param $s i32) (param $ss i32)
+    (local $u0 v128) (local $u5 v128) (local $s12 v128) (local $d12 v128) (local $s34 v128) (local $d34 v128)
+    (local $u1 v128) (local $u2 v128) (local $u3 v128) (local $u4 v128)
+    (local.set $u0 (v128.load (local.get $s)))
+    (local.set $u1 (v128.load (i32.add (local.get $s) (local.get $ss))))
+    (local.set $u2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))))
+    (local.set $u3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 3)))))
+    (local.set $u4 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 2)))))
+    (local.set $u5 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ss) (i32.const 5)))))
+    (local.set $s12 (f32x4.add (local.get $u1) (local.get $u2)))
+    (local.set $d12 (f32x4.sub (local.get $u1) (local.get $u2)))
+    (local.set $s34 (f32x4.add (local.get $u3) (local.get $u4)))
+    (local.set $d34 (f32x4.sub (local.get $u3) (local.get $u4)))
+    (v128.store (local.get $s)
+      (f32x4.add (f32x4.mul (local.get $u0) (v128.const f32x4 0.25 0.25 0.25 0.25))
+                 (f32x4.sub (f32x4.mul (local.get $s34) (v128.const f32x4 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5 0x1.555556p-5))
+                            (f32x4.mul (local.get $s12) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3)))))
+    (v128.store (i32.add (local.get $s) (local.get $ss))
+      (f32x4.sub (f32x4.mul (local.get $d34) (v128.const f32x4 0x1.555556p-4 0x1.555556p-4 0x1.555556p-4 0x1.555556p-4))
+                 (f32x4.mul (local.get $d12) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))))
+    (v128.store (i32.add (local.get $s) (i32.shl (local.get $ss) (i32.const 1)))
+      (f32x4.add (f32x4.mul (f32x4.sub (local.get $s34) (local.get $s12)) (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))
+                 (local.get $u5))))
+
+  ;; winogradOutputGrad(M, dy, S, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, b0): planes (image
+  ;; gi, tile row th) [lo, hi), tilesH per image: for every tile and block of 4 filters, the m×m block
+  ;; of dy[b0 + gi, 4·ob…, th·m …, tw·m …] (zero outside outH × outW and for o ≥ O) goes to the
+  ;; plane's α²·4 floats of S, the column pass A·(·) runs in place there, and the row pass writes
+  ;; M[t, tile, 4·ob…] = (A dY Aᵀ)[k, l] (t = k·α + l), tile = (gi·tilesH + th)·tilesW + tw.
+  (func (export "winogradOutputGrad")
+    (param $M i32) (param $dy i32) (param $S i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $O i32)
+    (param $tilesH i32) (param $tilesW i32) (param $outH i32) (param $outW i32) (param $slot i32) (param $O4 i32) (param $b0 i32)
+    (local $p i32) (local $blocks i32) (local $gi i32) (local $th i32) (local $ob i32) (local $o0 i32) (local $lanes i32) (local $tw i32)
+    (local $dst i32) (local $a i32) (local $aB i32) (local $slotB i32) (local $s i32) (local $k i32) (local $l i32) (local $wc i32)
+    (local $v v128) (local $plane i32) (local $yAt i32) (local $kEnd i32) (local $lEnd i32) (local $sp i32)
+    (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $aB (i32.shl (local.get $a) (i32.const 4)))
+    (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $O) (i32.const 3)) (i32.const 2)))
+    (local.set $plane (i32.shl (i32.mul (local.get $outH) (local.get $outW)) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $gi (i32.div_u (local.get $p) (local.get $tilesH)))
+        (local.set $th (i32.rem_u (local.get $p) (local.get $tilesH)))
+        (local.set $sp (i32.add (local.get $S) (i32.mul (local.get $p) (i32.mul (local.get $a) (local.get $aB)))))
+        (local.set $kEnd (i32.sub (local.get $outH) (i32.mul (local.get $th) (local.get $m))))
+        (if (i32.gt_s (local.get $kEnd) (local.get $m)) (then (local.set $kEnd (local.get $m))))
+        (local.set $tw (i32.const 0))
+        (block $tiles
+          (loop $tileLoop
+            (br_if $tiles (i32.ge_u (local.get $tw) (local.get $tilesW)))
+            (local.set $lEnd (i32.sub (local.get $outW) (i32.mul (local.get $tw) (local.get $m))))
+            (if (i32.gt_s (local.get $lEnd) (local.get $m)) (then (local.set $lEnd (local.get $m))))
+            (local.set $ob (i32.const 0))
+            (block $obs
+              (loop $obLoop
+                (br_if $obs (i32.ge_u (local.get $ob) (local.get $blocks)))
+                (local.set $o0 (i32.shl (local.get $ob) (i32.const 2)))
+                (local.set $lanes (i32.sub (local.get $O) (local.get $o0)))
+                (if (i32.gt_u (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+                ;; dy[b0 + gi, o0, th·m, tw·m]
+                (local.set $yAt (i32.add (i32.add (local.get $dy) (i32.mul (local.get $plane)
+                  (i32.add (i32.mul (i32.add (local.get $b0) (local.get $gi)) (local.get $O)) (local.get $o0))))
+                  (i32.shl (i32.add (i32.mul (i32.mul (local.get $th) (local.get $m)) (local.get $outW)) (i32.mul (local.get $tw) (local.get $m))) (i32.const 2))))
+                (local.set $dst (i32.add (local.get $M) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $tilesW)) (local.get $tw)) (local.get $O4)) (local.get $o0))
+                  (i32.const 2))))
+                ;; gather: S[k·α + l] = dY[k, l] (4 filters), k, l < m
+                (local.set $k (i32.const 0))
+                (block $gks
+                  (loop $gk
+                    (br_if $gks (i32.ge_u (local.get $k) (local.get $m)))
+                    (if (i32.and (i32.lt_s (local.get $k) (local.get $kEnd))
+                                 (i32.and (i32.eq (local.get $lEnd) (i32.const 4)) (i32.eq (local.get $lanes) (i32.const 4))))
+                      (then
+                        ;; a whole row of 4 pixels of 4 filters: a 4×4 transpose (the values of the scalar loads below)
+                        (call $wgT4 (i32.add (local.get $yAt) (i32.shl (i32.mul (local.get $k) (local.get $outW)) (i32.const 2))) (local.get $plane)
+                                    (i32.add (local.get $sp) (i32.mul (local.get $k) (local.get $aB))) (i32.const 16)))
+                      (else
+                      (local.set $l (i32.const 0))
+                      (block $gls
+                        (loop $gl
+                          (br_if $gls (i32.ge_u (local.get $l) (local.get $m)))
+                          (local.set $v (v128.const i32x4 0 0 0 0))
+                          (if (i32.and (i32.lt_s (local.get $k) (local.get $kEnd)) (i32.lt_s (local.get $l) (local.get $lEnd)))
+                            (then
+                              (local.set $wc (i32.add (local.get $yAt) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $outW)) (local.get $l)) (i32.const 2))))
+                              (local.set $v (f32x4.replace_lane 0 (local.get $v) (f32.load (local.get $wc))))
+                              (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+                                (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $wc) (local.get $plane)))))
+                                (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                                  (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.shl (local.get $plane) (i32.const 1))))))
+                                  (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                                    (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $wc) (i32.mul (local.get $plane) (i32.const 3))))))))))))))
+                          (v128.store (i32.add (local.get $sp) (i32.add (i32.mul (local.get $k) (local.get $aB)) (i32.shl (local.get $l) (i32.const 4)))) (local.get $v))
+                          (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                          (br $gl)))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $gk)))
+                ;; columns l < m: S[k·α + l], k < m → k < α, in place
+                (local.set $s (i32.const 0))
+                (block $cols
+                  (loop $col
+                    (br_if $cols (i32.ge_u (local.get $s) (local.get $m)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgA4 (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)
+                                        (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)))
+                      (else (call $wgA6 (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB)
+                                        (i32.add (local.get $sp) (i32.shl (local.get $s) (i32.const 4))) (local.get $aB))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $col)))
+                ;; rows k < α: S[k·α + l], l < m → M[k·α + l], l < α
+                (local.set $s (i32.const 0))
+                (block $krows
+                  (loop $krow
+                    (br_if $krows (i32.ge_u (local.get $s) (local.get $a)))
+                    (if (i32.eq (local.get $m) (i32.const 2))
+                      (then (call $wgA4 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
+                                        (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
+                      (else (call $wgA6 (i32.add (local.get $sp) (i32.mul (local.get $s) (local.get $aB))) (i32.const 16)
+                                        (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $krow)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
+                (br $obLoop)))
+            (local.set $tw (i32.add (local.get $tw) (i32.const 1)))
+            (br $tileLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $planeLoop))))
+
+  ;; winogradFilterGrad(dW, dU, lo, hi, m, C, O, slot, O4): planes (c, ob) [lo, hi), ⌈O/4⌉ per input
+  ;; channel: Gᵀ dU G in place over dU[t, c, 4·ob…] (columns j < α then rows i < 3), then
+  ;; dW[o, c, i, j] += the result[i, j] for o < O (dW is [O, C, 3, 3]).
+  (func (export "winogradFilterGrad")
+    (param $dW i32) (param $dU i32) (param $p0 i32) (param $p1 i32) (param $m i32) (param $C i32) (param $O i32)
+    (param $slot i32) (param $O4 i32)
+    (local $p i32) (local $blocks i32) (local $c i32) (local $o0 i32) (local $src i32) (local $a i32) (local $slotB i32)
+    (local $s i32) (local $r i32) (local $lanes i32) (local $v v128) (local $at i32) (local $cs i32)
+    (local.set $a (i32.add (local.get $m) (i32.const 2)))
+    (local.set $slotB (i32.shl (local.get $slot) (i32.const 2)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $O) (i32.const 3)) (i32.const 2)))
+    (local.set $cs (i32.mul (local.get $C) (i32.const 36)))
+    (local.set $p (local.get $p0))
+    (block $planes
+      (loop $planeLoop
+        (br_if $planes (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $c (i32.div_u (local.get $p) (local.get $blocks)))
+        (local.set $o0 (i32.shl (i32.rem_u (local.get $p) (local.get $blocks)) (i32.const 2)))
+        (local.set $lanes (i32.sub (local.get $O) (local.get $o0)))
+        (if (i32.gt_u (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+        (local.set $src (i32.add (local.get $dU) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $O4)) (local.get $o0)) (i32.const 2))))
+        (local.set $s (i32.const 0))
+        (block $cols
+          (loop $col
+            (br_if $cols (i32.ge_u (local.get $s) (local.get $a)))
+            (if (i32.eq (local.get $m) (i32.const 2))
+              (then (call $wgGt4 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB))))
+              (else (call $wgGt6 (i32.add (local.get $src) (i32.mul (local.get $s) (local.get $slotB))) (i32.mul (local.get $a) (local.get $slotB)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br $col)))
+        (local.set $s (i32.const 0))
+        (block $rows
+          (loop $row
+            (br_if $rows (i32.ge_u (local.get $s) (i32.const 3)))
+            (if (i32.eq (local.get $m) (i32.const 2))
+              (then (call $wgGt4 (i32.add (local.get $src) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB)))
+              (else (call $wgGt6 (i32.add (local.get $src) (i32.mul (i32.mul (local.get $s) (local.get $a)) (local.get $slotB))) (local.get $slotB))))
+            (local.set $s (i32.add (local.get $s) (i32.const 1)))
+            (br $row)))
+        ;; taps r = i·3 + j: dW[(o0 + q)·C·9 + c·9 + r] += dU[(i·α + j)·slot + q]
+        (local.set $r (i32.const 0))
+        (block $taps
+          (loop $tapLoop
+            (br_if $taps (i32.ge_u (local.get $r) (i32.const 9)))
+            (local.set $v (v128.load (i32.add (local.get $src) (i32.mul (local.get $slotB)
+              (i32.add (i32.mul (i32.div_u (local.get $r) (i32.const 3)) (local.get $a)) (i32.rem_u (local.get $r) (i32.const 3)))))))
+            (local.set $at (i32.add (local.get $dW) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $o0) (local.get $C)) (local.get $c)) (i32.const 9)) (local.get $r)) (i32.const 2))))
+            (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 0 (local.get $v))))
+            (if (i32.gt_u (local.get $lanes) (i32.const 1)) (then
+              (local.set $at (i32.add (local.get $at) (local.get $cs)))
+              (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 1 (local.get $v))))
+              (if (i32.gt_u (local.get $lanes) (i32.const 2)) (then
+                (local.set $at (i32.add (local.get $at) (local.get $cs)))
+                (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 2 (local.get $v))))
+                (if (i32.gt_u (local.get $lanes) (i32.const 3)) (then
+                  (local.set $at (i32.add (local.get $at) (local.get $cs)))
+                  (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32x4.extract_lane 3 (local.get $v))))))))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $tapLoop)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $planeLoop))))
 )

@@ -4,7 +4,7 @@
 // the WebAssembly gemm (gemm-plan.ts decides its shares). Bits never depend on the thread count.
 import { Arena, type ArenaExports, type HeapArray } from './arena.js';
 import {
-  convBackwardTask, convColumnsKernel, convForwardTask, type ConvExports, type HeapCopy, type HeapGemm, type TaskHelpers,
+  convBackwardTask, convColumnsKernel, convForwardTask, winogradGemmTask, type ConvExports, type HeapCopy, type HeapGemm, type TaskHelpers,
 } from './conv-tasks.js';
 import {
   WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
@@ -19,6 +19,8 @@ import { MAX_SHARES, SHARE_ARGS, SHARE_OP, WorkerPool, availableCores, getThread
 export const CONV_FORWARD_TASK = 1;
 export const CONV_BACKWARD_TASK = 2;
 export const RANGE_TASK = 3;
+/** The α² gemms of a Winograd group (winogradGemmTask in conv-tasks.ts). */
+export const WINOGRAD_GEMM_TASK = 4;
 
 /** A share that takes longer than this plus 1 ms per 1e5 flop (0.1 GFLOP/s) is deemed hung. */
 const SHARE_TIMEOUT_MS = 10_000;
@@ -89,7 +91,7 @@ type KernelLoad = readonly [number, string | null, number, number, number, WasmM
 // The worker-side code (see WorkerCode in workers.ts): the same task functions, and the kernel table
 // loaded from the worker data, then from messages posted to the worker (the pool delivers them).
 /** The task functions by id (index 0: a plain gemm share), on this thread; the workers get the same list as source. */
-const TASKS = [null, convForwardTask, convBackwardTask, rangeTask] as const;
+const TASKS = [null, convForwardTask, convBackwardTask, rangeTask, winogradGemmTask] as const;
 type Task = NonNullable<(typeof TASKS)[number]>;
 const TASK_SOURCE = `[${TASKS.map((task) => (task === null ? 'null' : task.toString())).join(', ')}]`;
 const HELPER_SOURCE = `{ convColumns: ${convColumnsKernel.toString()}, kernels: [], args: [], sync: null }`;

@@ -75,6 +75,46 @@ function at6(src: Float32Array, s: number, ss: number, a: Float32Array, d: numbe
   a[d + 3 * ds] = f(f(d12 + f(d34 * 8)) + m5);
 }
 
+/** A·v of F(2,3) (the adjoint of Aᵀ), 2 → 4 (loads all, then stores: may run in place). */
+function a4(src: Float32Array, s: number, ss: number, dst: Float32Array, d: number, ds: number): void {
+  const v0 = src[s], v1 = src[s + ss];
+  dst[d] = v0;
+  dst[d + ds] = f(v0 + v1);
+  dst[d + 2 * ds] = f(v0 - v1);
+  dst[d + 3 * ds] = -v1;
+}
+
+/** A·v of F(4,3), 4 → 6. */
+function a6(src: Float32Array, s: number, ss: number, dst: Float32Array, d: number, ds: number): void {
+  const v0 = src[s], v1 = src[s + ss], v2 = src[s + 2 * ss], v3 = src[s + 3 * ss];
+  const e = f(v0 + v2), o = f(v1 + v3);
+  const e4 = f(v0 + f(v2 * 4)), o4 = f(f(v1 + f(v3 * 4)) * 2);
+  dst[d] = v0;
+  dst[d + ds] = f(e + o);
+  dst[d + 2 * ds] = f(e - o);
+  dst[d + 3 * ds] = f(e4 + o4);
+  dst[d + 4 * ds] = f(e4 - o4);
+  dst[d + 5 * ds] = v3;
+}
+
+/** Gᵀu of F(2,3) (the adjoint of G), 4 → 3, in place. */
+function gt4(a: Float32Array, s: number, ss: number): void {
+  const u0 = a[s], u1 = a[s + ss], u2 = a[s + 2 * ss], u3 = a[s + 3 * ss];
+  const h = f(f(u1 + u2) * 0.5);
+  a[s] = f(u0 + h);
+  a[s + ss] = f(f(u1 - u2) * 0.5);
+  a[s + 2 * ss] = f(h + u3);
+}
+
+/** Gᵀu of F(4,3), 6 → 3, in place. */
+function gt6(a: Float32Array, s: number, ss: number): void {
+  const u0 = a[s], u1 = a[s + ss], u2 = a[s + 2 * ss], u3 = a[s + 3 * ss], u4 = a[s + 4 * ss], u5 = a[s + 5 * ss];
+  const s12 = f(u1 + u2), d12 = f(u1 - u2), s34 = f(u3 + u4), d34 = f(u3 - u4);
+  a[s] = f(f(u0 * C4) + f(f(s34 * C24) - f(s12 * C6)));
+  a[s + ss] = f(f(d34 * C12) - f(d12 * C6));
+  a[s + 2 * ss] = f(f(f(s34 - s12) * C6) + u5);
+}
+
 /** Twin of kernels.wat `winogradPack` (see {@link WINOGRAD_PACK}). */
 export function winogradPackTwin(
   xb: Float32Array, x: Float32Array, p0: number, p1: number, C: number, H: number, W: number,
@@ -186,6 +226,67 @@ export function winogradOutputTwin(
   }
 }
 
+/** Twin of kernels.wat `winogradOutputGrad` (see {@link WINOGRAD_OUTPUT_GRAD}). */
+export function winogradOutputGradTwin(
+  M: Float32Array, dy: Float32Array, S: Float32Array, p0: number, p1: number, m: number, O: number,
+  tilesH: number, tilesW: number, outH: number, outW: number, slot: number, O4: number, b0: number,
+): void {
+  const a = m + 2;
+  const av = m === 2 ? a4 : a6;
+  const blocks = Math.ceil(O / 4);
+  const plane = outH * outW;
+  for (let p = p0; p < p1; p++) {
+    const th = p % tilesH;
+    const gi = (p - th) / tilesH;
+    const sp = p * a * a * 4;
+    const kEnd = Math.min(m, outH - th * m);
+    for (let tw = 0; tw < tilesW; tw++) {
+      const lEnd = Math.min(m, outW - tw * m);
+      for (let ob = 0; ob < blocks; ob++) {
+        const o0 = 4 * ob;
+        const lanes = Math.min(4, O - o0);
+        // dy[b, o, h, w] at ((b·O + o)·outH + h)·outW + w
+        const yAt = ((b0 + gi) * O + o0) * plane + th * m * outW + tw * m;
+        const dst = (p * tilesW + tw) * O4 + o0;
+        for (let q = 0; q < 4; q++) {
+          for (let k = 0; k < m; k++) {
+            for (let l = 0; l < m; l++) {
+              S[sp + 4 * (a * k + l) + q] = q < lanes && k < kEnd && l < lEnd ? dy[yAt + q * plane + k * outW + l] : 0;
+            }
+          }
+          for (let l = 0; l < m; l++) av(S, sp + 4 * l + q, 4 * a, S, sp + 4 * l + q, 4 * a);
+          for (let k = 0; k < a; k++) av(S, sp + 4 * a * k + q, 4, M, dst + k * a * slot + q, slot);
+        }
+      }
+    }
+  }
+}
+
+/** Twin of kernels.wat `winogradFilterGrad` (see {@link WINOGRAD_FILTER_GRAD}). */
+export function winogradFilterGradTwin(
+  dW: Float32Array, dU: Float32Array, p0: number, p1: number, m: number, C: number, O: number, slot: number, O4: number,
+): void {
+  const a = m + 2;
+  const gt = m === 2 ? gt4 : gt6;
+  const blocks = Math.ceil(O / 4);
+  for (let p = p0; p < p1; p++) {
+    const ob = p % blocks;
+    const c = (p - ob) / blocks;
+    const o0 = 4 * ob;
+    const src = c * O4 + o0;
+    for (let q = 0; q < 4; q++) {
+      for (let j = 0; j < a; j++) gt(dU, src + j * slot + q, a * slot);
+      for (let i = 0; i < 3; i++) gt(dU, src + i * a * slot + q, slot);
+      if (o0 + q >= O) continue;
+      // dW[o, c, i, j] at (o·C + c)·9 + i·3 + j
+      const wAt = ((o0 + q) * C + c) * 9;
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) dW[wAt + i * 3 + j] = f(dW[wAt + i * 3 + j] + dU[src + (i * a + j) * slot + q]);
+      }
+    }
+  }
+}
+
 /**
  * winogradPack(xb, x, lo, hi, C, H, W, padH, padW, Hp, Wp, b0): planes (image gi, block of 4 channels)
  * [lo, hi): xb[gi, cb, h + padH, w + padW, l] = x[b0 + gi, 4·cb + l, h, w]; nothing else of xb is
@@ -209,3 +310,16 @@ export const WINOGRAD_FILTER = defineKernel({ name: 'winograd-filter', arrays: 2
  * outH × outW; S is scratch, α²·4 floats per plane.
  */
 export const WINOGRAD_OUTPUT = defineKernel({ name: 'winograd-output', arrays: 4, scalars: 10, planes: true, twin: winogradOutputTwin, wasmExport: 'winogradOutput' });
+/**
+ * winogradOutputGrad(M, dy, S, lo, hi, m, O, tilesH, tilesW, outH, outW, slot, O4, b0): planes (image,
+ * tile row) [lo, hi): the adjoint of {@link WINOGRAD_OUTPUT}'s transform, M[t·slot + tile·O4 + o] =
+ * (A dY Aᵀ)[t] of each tile's m×m block of dy[b0 + image, o] (zero outside outH × outW and for o ≥ O);
+ * S is scratch, α²·4 floats per plane.
+ */
+export const WINOGRAD_OUTPUT_GRAD = defineKernel({ name: 'winograd-output-grad', arrays: 3, scalars: 9, planes: true, twin: winogradOutputGradTwin, wasmExport: 'winogradOutputGrad' });
+/**
+ * winogradFilterGrad(dW, dU, lo, hi, m, C, O, slot, O4): planes (c, block of 4 filters) [lo, hi): the
+ * adjoint of {@link WINOGRAD_FILTER}'s transform, dW[o, c, i, j] += (Gᵀ dU G)[i, j] of
+ * dU[t·slot + c·O4 + o] (dU is overwritten: the transform runs in place).
+ */
+export const WINOGRAD_FILTER_GRAD = defineKernel({ name: 'winograd-filter-grad', arrays: 2, scalars: 5, planes: true, twin: winogradFilterGradTwin, wasmExport: 'winogradFilterGrad' });

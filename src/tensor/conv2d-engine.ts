@@ -9,7 +9,7 @@ import { CONV_BACKWARD_TASK, CONV_FORWARD_TASK } from '../runtime/tasks.js';
 import { gemm, getGemmBackend } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { Tensor } from './tensor.js';
-import { WinogradConv, winogradInputGradTile, winogradTileFor, type WinogradTile } from './winograd.js';
+import { WinogradConv, winogradInputGradTile, winogradTileFor, winogradWeightGradTile, type WinogradTile } from './winograd.js';
 
 /**
  * Float budget of the stride-1 path's column matrix, which spans a group of images: the group is the
@@ -161,6 +161,12 @@ export class WideConv {
   private dxOut: Float32Array | null;
   /** The weights the last Winograd forward read (dL/dx uses them). */
   private winoW: Float32Array;
+  /** The Winograd tile of the last forward's dL/dW (0: im2col), and the input that forward read. */
+  private lastWeightTile: number;
+  private winoX: Float32Array;
+  /** Backward calls so far, and the one whose masked dy {@link dyMasked} holds. */
+  private backwards = 0;
+  private maskedFor = -1;
 
   constructor(batch: number, filters: number, useBias: boolean, g: ConvGeometry, heap: ConvHeap | null) {
     const { channels, height, width, kH, kW, outH, outW, padH, padW } = g;
@@ -219,6 +225,8 @@ export class WideConv {
     this.yOut = null;
     this.dxOut = null;
     this.winoW = new Float32Array(0);
+    this.lastWeightTile = 0;
+    this.winoX = this.winoW;
     const i32 = this.heap.i32;
     const d = this.desc >>> 2;
     const words: [number, number][] = [
@@ -257,12 +265,14 @@ export class WideConv {
     i32[d + D.bias] = bias === null ? 0 : this.inPlace(bias, this.biasView, this.biasAddr);
     const tile = this.winogradTile();
     this.lastTile = winogradInputGradTile(tile, this.g.padH, this.g.padW);
+    this.lastWeightTile = winogradWeightGradTile(tile, { channels: this.g.channels, filters: this.filters, outH: this.g.outH, outW: this.g.outW });
     if (tile !== 0) {
       // The same operands the tasks would read: the caller's arrays where they live in the heap, else the copies.
       const xUsed = i32[d + D.x] === this.xAddr ? this.xView : x;
       const wUsed = i32[d + D.w] === this.wAddr ? this.wView : w;
       const bUsed = bias === null ? null : i32[d + D.bias] === this.biasAddr ? this.biasView : bias;
       this.winoW = wUsed;
+      this.winoX = xUsed;
       this.winograd(this.winoForward, tile, false).run(this.yOut ?? this.y.data, xUsed, wUsed, false, bUsed, relu);
       return this.y;
     }
@@ -316,7 +326,10 @@ export class WideConv {
     return winogradTileFor({ channels: g.channels, filters: this.filters, outH: g.outH, outW: g.outW });
   }
 
-  /** The forward (or, with `input`, the dL/dx) Winograd engine of tile `tile`, made on first use. */
+  /**
+   * The forward (or, with `input`, the dL/dx) Winograd engine of tile `tile`, made on first use (a
+   * forward one keeps the batch's input transform for dL/dW when its first forward's rule runs the Winograd dW).
+   */
   private winograd(list: (WinogradConv | null)[], tile: number, input: boolean): WinogradConv {
     let engine = list[tile];
     if (engine === null) {
@@ -325,7 +338,7 @@ export class WideConv {
       // dL/dx is the 3×3 stride-1 convolution of dy padded by 2 − pad with the flipped, transposed kernels.
       engine = input
         ? new WinogradConv(this.batch, this.filters, channels, outH, outW, 2 - padH, 2 - padW, m)
-        : new WinogradConv(this.batch, channels, this.filters, height, width, padH, padW, m);
+        : new WinogradConv(this.batch, channels, this.filters, height, width, padH, padW, m, this.lastWeightTile !== 0);
       list[tile] = engine;
     }
     return engine;
@@ -349,15 +362,19 @@ export class WideConv {
    */
   backward(dy: Float32Array, gradW: Float32Array, gradB: Float32Array | null, needInputGrad: boolean): Tensor | null {
     if (this.backwardBlock === 0) this.allocBackward();
+    this.backwards++;
     const heap = this.heap;
     const f32 = heap.f32;
     const i32 = heap.i32;
     const d = this.desc >>> 2;
     i32[d + D.dy] = this.inPlace(dy, this.dyView, this.dyAddr);
     const tile = this.lastTile;
-    // After a Winograd forward, dx is a Winograd convolution too; the tasks then do dW and db only.
+    const weightTile = this.lastWeightTile;
+    // After a Winograd forward, dx (and, by the rule, dW) are Winograd computations too; the tasks
+    // then do only what is left of dW, dx and db.
     i32[d + D.dx] = needInputGrad && tile === 0 ? (this.dxOut === null ? this.dxAddr : this.heap.addressOf(this.dxOut)) : 0;
     i32[d + D.biasPart] = gradB !== null ? this.biasPartAddr : 0;
+    i32[d + D.dWPart] = weightTile === 0 ? this.dWPartAddr : 0;
     if (needInputGrad && tile === 0) {
       // wFlip[c, (o·kH + i)·kW + j] = W[o, c, kH−1−i, kW−1−j], from the W forward read.
       const { channels, kH, kW } = this.g;
@@ -373,11 +390,12 @@ export class WideConv {
         }
       }
     }
-    heap.runTasks(CONV_BACKWARD_TASK, this.desc, this.chunks);
+    if (weightTile === 0 || gradB !== null || (needInputGrad && tile === 0)) heap.runTasks(CONV_BACKWARD_TASK, this.desc, this.chunks);
     // Sum the per-chunk partials in chunk order: the same bits whichever threads ran the chunks. On
     // the shared heap the module's addParts does it, split over the threads by ranges of dW.
     const size = this.filters * this.ckk;
-    ADD_PARTS.run(size, gradW, this.dWPartView, this.chunks, size);
+    if (weightTile === 0) ADD_PARTS.run(size, gradW, this.dWPartView, this.chunks, size);
+    else this.winograd(this.winoForward, weightTile, false).weightGrad(gradW, this.winoX, this.maskedDy(dy));
     if (gradB !== null) {
       const f64 = heap.f64;
       const partD = this.biasPartAddr >>> 3;
@@ -393,15 +411,24 @@ export class WideConv {
 
   /** dx = the Winograd convolution of dy (masked by the fused ReLU's y > 0) with the flipped, transposed W. */
   private winogradInputGrad(dy: Float32Array, tile: number): void {
+    this.winograd(this.winoInput, tile, true).run(this.dxOut ?? (this.dxTensor as Tensor).data, this.maskedDy(dy), this.winoW, true, null, false);
+  }
+
+  /**
+   * dy as the Winograd backward reads it: masked by the fused ReLU's y > 0 (into a buffer of the
+   * layer's; computed once per backward, however many Winograd passes read it), else the tasks' operand.
+   */
+  private maskedDy(dy: Float32Array): Float32Array {
     const i32 = this.heap.i32;
     const d = this.desc >>> 2;
-    let dyUsed = i32[d + D.dy] === this.dyAddr ? this.dyView : dy;
-    if (i32[d + D.relu] === 1) {
+    const dyUsed = i32[d + D.dy] === this.dyAddr ? this.dyView : dy;
+    if (i32[d + D.relu] !== 1) return dyUsed;
+    if (this.maskedFor !== this.backwards) {
       this.dyMasked ??= heapFloat32(this.y.size);
       RELU_BACKWARD.run(this.y.size, this.dyMasked, dyUsed, this.y.data);
-      dyUsed = this.dyMasked;
+      this.maskedFor = this.backwards;
     }
-    this.winograd(this.winoInput, tile, true).run(this.dxOut ?? (this.dxTensor as Tensor).data, dyUsed, this.winoW, true, null, false);
+    return this.dyMasked as Float32Array;
   }
 
   private allocBackward(): void {

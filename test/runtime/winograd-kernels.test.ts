@@ -1,10 +1,12 @@
-// The Winograd kernels of the kernel table (runtime/winograd-kernels.ts): each one's SIMD code in the
+// The Winograd kernels of the kernel table (runtime/winograd-kernels.ts; dL/dW's two adjoints as well): each one's SIMD code in the
 // shared heap, on 1 thread and split plane by plane over 2, must give the bits of its TypeScript twin
 // run on plain arrays, for F(2,3) and F(4,3), at awkward sizes (odd channel counts, edge tiles).
 import { afterEach, describe, expect, it } from 'vitest';
 import { heapFloat32, sharedHeap } from '../../src/runtime/heap.js';
 import { KERNEL_CHUNK } from '../../src/runtime/kernel-table.js';
-import { WINOGRAD_FILTER, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_PACK } from '../../src/runtime/winograd-kernels.js';
+import {
+  WINOGRAD_FILTER, WINOGRAD_FILTER_GRAD, WINOGRAD_INPUT, WINOGRAD_OUTPUT, WINOGRAD_OUTPUT_GRAD, WINOGRAD_PACK,
+} from '../../src/runtime/winograd-kernels.js';
 import { getThreads, setThreads } from '../../src/runtime/workers.js';
 import { testRng } from '../util/rng.js';
 
@@ -96,6 +98,32 @@ describe('Winograd kernels: SIMD (1 and 2 threads) vs TypeScript twin, bit for b
             WINOGRAD_OUTPUT.runPlanes(G * tilesH, ONE_PER_SHARE, ySimd, inHeap(M), inHeap(bias), heapFloat32(sLen), m, O, tilesH, tilesW, outH, outW, T * O4, O4, relu, 0);
             expectBits(ySimd, yTwin, `output (relu ${relu}), ${threads} threads`);
           }
+        }
+      });
+
+      it(`${name}: dy transform (winograd-output-grad) and filter gradient (winograd-filter-grad)`, () => {
+        const dy = wide(G * O * outH * outW, 6);
+        const dU = wide(a2 * C4 * O4, 7);
+        const dW0 = wide(O * C * 9, 8);
+        const sLen = G * tilesH * a2 * 4;
+        for (const threads of [1, 2]) {
+          setThreads(threads);
+          // dM starts non-zero: every element (padding lanes o ≥ O included, as 0) must be written
+          const mTwin = wide(a2 * T * O4, 9);
+          const mSimd = inHeap(mTwin);
+          WINOGRAD_OUTPUT_GRAD.runPlanes(G * tilesH, ONE_PER_SHARE, mTwin, dy, new Float32Array(sLen), m, O, tilesH, tilesW, outH, outW, T * O4, O4, 0);
+          WINOGRAD_OUTPUT_GRAD.runPlanes(G * tilesH, ONE_PER_SHARE, mSimd, inHeap(dy), heapFloat32(sLen), m, O, tilesH, tilesW, outH, outW, T * O4, O4, 0);
+          expectBits(mSimd, mTwin, `output-grad, ${threads} threads`);
+          for (let o = O; o < O4; o++) expect(mTwin[o], `output-grad padding lane ${o}`).toBe(0);
+          // the filter gradient adds onto a dW that starts non-zero and transforms dU in place
+          const wTwin = Float32Array.from(dW0);
+          const uTwin = Float32Array.from(dU);
+          WINOGRAD_FILTER_GRAD.runPlanes(C * (O4 / 4), ONE_PER_SHARE, wTwin, uTwin, m, C, O, C4 * O4, O4);
+          const wSimd = inHeap(dW0);
+          const uSimd = inHeap(dU);
+          WINOGRAD_FILTER_GRAD.runPlanes(C * (O4 / 4), ONE_PER_SHARE, wSimd, uSimd, m, C, O, C4 * O4, O4);
+          expectBits(wSimd, wTwin, `filter-grad dW, ${threads} threads`);
+          expectBits(uSimd, uTwin, `filter-grad dU, ${threads} threads`);
         }
       });
     }

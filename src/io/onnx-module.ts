@@ -11,17 +11,23 @@ import {
   type OnnxAttribute as Attribute, type OnnxInitializer as Initializer, type OnnxNode,
 } from './onnx.js';
 import { ProtoWriter } from './protobuf.js';
+import {
+  coordsOf, recoverConv, recoverIndexSelect, recoverPad, recoverPool, recoverReduction, recoverSelect, recoverSlice,
+  recoverStackAxis, reduceGroups, type Window2d,
+} from './trace-attrs.js';
 
 /** ONNX IR version matching opset 13 (as onnx.ts writes). */
 const IR_VERSION = 7;
 /** TensorProto.DataType values. */
 const ONNX_FLOAT = 1;
 const ONNX_INT64 = 7;
+const ONNX_BOOL = 9;
 
 /** The plain ops (tape names) the module exporter maps, besides layer modules and Sequentials. */
 export const ONNX_MODULE_OPS: readonly string[] = [
   'add', 'sub', 'mul', 'div', 'neg', 'abs', 'exp', 'log', 'sqrt', 'pow', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu', 'silu',
-  'softmax', 'logSoftmax', 'matmul', 'sum', 'mean', 'reshape', 'squeeze', 'unsqueeze', 'flatten', 'transpose', 'permute', 'concat',
+  'softmax', 'logSoftmax', 'matmul', 'sum', 'mean', 'max', 'min', 'var', 'clamp', 'where', 'reshape', 'squeeze', 'unsqueeze', 'flatten',
+  'transpose', 'permute', 'concat', 'stack', 'slice', 'select', 'indexSelect', 'pad', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
 ];
 
 const UNARY: Readonly<Record<string, string>> = {
@@ -33,6 +39,8 @@ const VIEWS = new Set(['reshape', 'squeeze', 'unsqueeze', 'flatten']);
 interface IntInitializer {
   readonly name: string;
   readonly data: readonly number[];
+  /** Shape (default `[data.length]`; `[]` for a scalar). */
+  readonly dims?: readonly number[];
 }
 
 /** Close enough to count as the same computation (float32 results recomputed in doubles). */
@@ -243,10 +251,15 @@ class GraphBuilder {
     return name;
   }
 
-  int64(hint: string, data: readonly number[]): string {
+  int64(hint: string, data: readonly number[], dims?: readonly number[]): string {
     const name = this.fresh(hint);
-    this.ints.push({ name, data });
+    this.ints.push({ name, data, dims });
     return name;
+  }
+
+  /** A float scalar initializer. */
+  scalar(hint: string, value: number): string {
+    return this.float(this.fresh(hint), new Tensor(Float32Array.of(value), []));
   }
 
   node(op: string, inputs: readonly string[], output: string, attributes: Attribute[] = [], name?: string): void {
@@ -286,9 +299,9 @@ export function encodeModuleOnnx(module: Module, options: { inputShapes?: readon
     const other = t2.values[v.id].value.shape;
     return v.value.shape.map((d, i) => (d !== other[i] ? i : -1)).filter((i) => i >= 0);
   };
-  for (const op of t1.ops) {
+  for (const [i, op] of t1.ops.entries()) {
     const out = outputOf.get(op.output.id) ?? `v${op.output.id}`;
-    mapOp(g, op, out, batchAxes);
+    mapOp(g, op, out, batchAxes, t2.ops[i]);
     g.setName(op.output, out);
   }
   // Outputs that are not an op's own result (an input or weight returned as is, or one value returned twice).
@@ -318,7 +331,7 @@ function unsupported(op: TraceOp, why: string): never {
   throw new Error(`exportOnnx: op "${op.op}"${where} ${why}; exportable ops: layer modules of kinds with an ONNX translation, Sequential, ${ONNX_MODULE_OPS.join(', ')}`);
 }
 
-function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceValue) => number[]): void {
+function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceValue) => number[], other: TraceOp): void {
   const attrs = op.attrs ?? {};
   const x = op.inputs[0];
   const y = op.output.value;
@@ -458,6 +471,120 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       }
       return unsupported(op, 'along an axis that could not be recovered from the trace');
     }
+    case 'max':
+    case 'min': {
+      const isMax = op.op === 'max';
+      const r = recoverReduction(op, (v) => v.reduce((m, q) => (isMax ? Math.max(m, q) : Math.min(m, q))));
+      if (r === null) return unsupported(op, 'over axes that could not be recovered from the trace');
+      g.node(isMax ? 'ReduceMax' : 'ReduceMin', [xin], out, [{ name: 'axes', ints: r.axes }, { name: 'keepdims', int: r.keepDims ? 1 : 0 }]);
+      return;
+    }
+    case 'var': {
+      const r = recoverVar(op);
+      if (r === null) return unsupported(op, 'over axes (or with a correction) that could not be recovered from the trace');
+      // Σ(x − mean)² / (n − correction): ReduceMean, Sub, Mul, ReduceSum, Div.
+      const m = g.fresh('var.mean'); const d = g.fresh('var.centered'); const sq = g.fresh('var.squared'); const ss = g.fresh('var.sum');
+      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: r.axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Sub', [xin, m], d);
+      g.node('Mul', [d, d], sq);
+      g.node('ReduceSum', [sq, g.int64('axes', r.axes)], ss, [{ name: 'keepdims', int: r.keepDims ? 1 : 0 }]);
+      g.node('Div', [ss, g.scalar('var.divisor', r.divisor)], out);
+      return;
+    }
+    case 'clamp': {
+      const bounds = recoverClamp(op, other);
+      if (typeof bounds === 'string') return unsupported(op, bounds);
+      g.node('Clip', [xin, g.scalar('clamp.min', bounds.min), g.scalar('clamp.max', bounds.max)], out);
+      return;
+    }
+    case 'where': {
+      const cond = recoverWhereCondition(op, other, batchAxes(op.output));
+      if (typeof cond === 'string') return unsupported(op, cond);
+      const c = g.fresh('where.cond');
+      g.node('Cast', [g.float(g.fresh('where.mask'), cond)], c, [{ name: 'to', int: ONNX_BOOL }]);
+      g.node('Where', [c, xin, g.name(op.inputs[1])], out);
+      return;
+    }
+    case 'slice': {
+      const r = recoverSlice(op);
+      if (r === null) return unsupported(op, 'with ranges that could not be recovered from the trace (its values repeat too much to tell where they were copied from)');
+      const axes = r.starts.map((_, d) => d).filter((d) => r.starts[d] !== 0 || r.steps[d] !== 1 || y.shape[d] !== x.value.shape[d]);
+      if (axes.some((d) => batchAxes(x).includes(d))) return unsupported(op, 'slices the batch axis, whose size the export leaves symbolic');
+      if (axes.length === 0) {
+        g.node('Identity', [xin], out);
+        return;
+      }
+      const ends = axes.map((d) => r.starts[d] + (y.shape[d] - 1) * r.steps[d] + 1);
+      g.node('Slice', [xin, g.int64('starts', axes.map((d) => r.starts[d])), g.int64('ends', ends), g.int64('axes', axes), g.int64('steps', axes.map((d) => r.steps[d]))], out);
+      return;
+    }
+    case 'select': {
+      const r = recoverSelect(op);
+      if (r === null) return unsupported(op, 'with an axis and index that could not be recovered from the trace');
+      if (batchAxes(x).includes(r.axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('index', [r.index], [])], out, [{ name: 'axis', int: r.axis }]);
+      return;
+    }
+    case 'indexSelect': {
+      const r = recoverIndexSelect(op);
+      if (r === null) return unsupported(op, 'with indices that could not be recovered from the trace (its values repeat too much to tell where they were copied from)');
+      if (batchAxes(x).includes(r.axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('indices', r.indices)], out, [{ name: 'axis', int: r.axis }]);
+      return;
+    }
+    case 'pad': {
+      const r = recoverPad(op);
+      if (r === null) return unsupported(op, 'with amounts that could not be recovered from the trace');
+      if (batchAxes(x).some((d) => r.before[d] !== 0 || r.after[d] !== 0)) return unsupported(op, 'pads the batch axis, whose size the export leaves symbolic');
+      g.node('Pad', [xin, g.int64('pads', [...r.before, ...r.after]), g.scalar('pad.value', r.value)], out);
+      return;
+    }
+    case 'stack': {
+      const axis = recoverStackAxis(op);
+      if (axis === null) return unsupported(op, 'along an axis that could not be recovered from the trace');
+      const parts = op.inputs.map((v) => {
+        const u = g.fresh('stack.part');
+        g.node('Unsqueeze', [g.name(v), g.int64('axes', [axis])], u);
+        return u;
+      });
+      g.node('Concat', parts, out, [{ name: 'axis', int: axis }]);
+      return;
+    }
+    case 'conv2d':
+    case 'conv1d': {
+      const r = recoverConv(op);
+      if (r === null) return unsupported(op, 'with a stride, padding or dilation that could not be recovered from the trace');
+      const oneD = op.op === 'conv1d';
+      const inputs = op.inputs.map((v) => g.name(v));
+      g.node('Conv', inputs, out, [
+        { name: 'kernel_shape', ints: oneD ? [r.kernel[1]] : [...r.kernel] },
+        { name: 'strides', ints: oneD ? [r.stride[1]] : [...r.stride] },
+        { name: 'pads', ints: oneD ? [r.pads[1], r.pads[3]] : [...r.pads] },
+        { name: 'dilations', ints: oneD ? [r.dilation[1]] : [...r.dilation] },
+        { name: 'group', int: r.groups },
+      ]);
+      return;
+    }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const r = recoverPool(op);
+      if (r === null) return unsupported(op, 'with a window, stride or padding that could not be recovered from the trace');
+      const attrs: Attribute[] = poolAttributes(r);
+      if (op.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', int: r.countIncludePad ? 1 : 0 });
+      const onnxOp = op.op === 'maxPool2d' ? 'MaxPool' : 'AveragePool';
+      if (x.value.rank === 4) {
+        g.node(onnxOp, [xin], out, attrs);
+        return;
+      }
+      // [C, H, W]: pool it as a batch of one.
+      const u = g.fresh('pool.batched'); const p = g.fresh('pool.out');
+      g.node('Unsqueeze', [xin, g.int64('axes', [0])], u);
+      g.node(onnxOp, [u], p, attrs);
+      g.node('Squeeze', [p, g.int64('axes', [0])], out);
+      return;
+    }
+    case 'dropout':
+      return unsupported(op, 'ran in training mode (a random mask); call it with training: this.training so that eval mode, which export traces, returns its input');
     default:
       if (VIEWS.has(op.op)) {
         const axes = batchAxes(op.output);
@@ -542,7 +669,7 @@ function dedupeInitializers(g: GraphBuilder): void {
 }
 
 function writeInt64(w: ProtoWriter, t: IntInitializer): void {
-  w.int(1, t.data.length);
+  for (const d of t.dims ?? [t.data.length]) w.int(1, d);
   w.int(2, ONNX_INT64);
   w.string(8, t.name);
   const raw = new Uint8Array(8 * t.data.length);
@@ -560,4 +687,108 @@ function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], 
       shape.forEach((d, i) => s.message(1, (dim) => (batchAxes.includes(i) ? dim.string(2, 'batch') : dim.int(1, d))));
     });
   }));
+}
+
+/** ONNX pooling attributes of a recovered window. */
+function poolAttributes(r: Window2d): Attribute[] {
+  return [{ name: 'kernel_shape', ints: [...r.kernel] }, { name: 'strides', ints: [...r.stride] }, { name: 'pads', ints: [...r.pads] }];
+}
+
+/** Axes, keepDims and divisor n − correction of a traced `var`, or null. */
+function recoverVar(op: TraceOp): { axes: number[]; keepDims: boolean; divisor: number } | null {
+  const x = op.inputs[0].value;
+  const y = op.output.value;
+  const ss = (v: number[]): number => {
+    const m = v.reduce((p, q) => p + q, 0) / v.length;
+    return v.reduce((p, q) => p + (q - m) * (q - m), 0);
+  };
+  // Find the axes with the divisor left out: y·divisor = Σ(x − mean)², the same divisor for every group.
+  for (const axes of subsets(x.rank)) {
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const dropped = x.shape.filter((_, i) => !axes.includes(i));
+    const keep = sameShape(kept, y.shape) ? true : sameShape(dropped, y.shape) ? false : null;
+    if (keep === null) continue;
+    const sums = reduceGroups(x, axes, ss);
+    let at = 0;
+    for (let i = 1; i < sums.length; i++) if (sums[i] > sums[at]) at = i;
+    if (!(sums[at] > 0) || !(y.data[at] > 0)) continue;
+    const n = axes.reduce((p, a) => p * x.shape[a], 1);
+    // n − correction, rounded where the correction is a whole number (torch's usual 0 or 1).
+    let divisor = sums[at] / y.data[at];
+    const c = n - divisor;
+    if (Math.abs(c - Math.round(c)) < 1e-3) divisor = n - Math.round(c);
+    if (matches(y.data, Float64Array.from(sums, (s) => s / divisor))) return { axes, keepDims: keep, divisor };
+  }
+  return null;
+}
+
+/**
+ * clamp's bounds, read off the elements the two traces changed: the lower bound where y > x, the upper
+ * where y < x. The op does not record its bounds, so a bound no traced element reached cannot be told
+ * apart from no bound at all: that is an error naming the side.
+ */
+function recoverClamp(op: TraceOp, other: TraceOp): { min: number; max: number } | string {
+  let lo: number | null = null;
+  let hi: number | null = null;
+  for (const t of [op, other]) {
+    const x = t.inputs[0].value.data;
+    const y = t.output.value.data;
+    for (let i = 0; i < x.length; i++) {
+      if (y[i] > x[i]) lo = y[i];
+      else if (y[i] < x[i]) hi = y[i];
+    }
+  }
+  if (lo === null || hi === null) {
+    const which = lo === null && hi === null ? 'min and max bounds' : lo === null ? 'min bound' : 'max bound';
+    return `has a ${which} that no traced value reached (or none); the op does not record its bounds, so the export cannot tell which`;
+  }
+  return { min: lo, max: hi };
+}
+
+/** `t` broadcast to `shape` (NumPy rules), as doubles. */
+function broadcastRef(t: Tensor, shape: readonly number[]): Float64Array {
+  const size = shape.reduce((p, q) => p * q, 1);
+  const out = new Float64Array(size);
+  const ts = stridesOf(t.shape);
+  const off = shape.length - t.rank;
+  for (let i = 0; i < size; i++) {
+    const c = coordsOf(i, shape);
+    let src = 0;
+    for (let d = 0; d < t.rank; d++) src += (t.shape[d] === 1 ? 0 : c[d + off]) * ts[d];
+    out[i] = t.data[src];
+  }
+  return out;
+}
+
+/**
+ * where's condition (not an input on the tape): per output element, a where y took a's value and
+ * b's elsewhere. It must not change along the batch axes nor between the two traces (a condition
+ * computed from the data cannot be exported); it becomes a constant mask with size 1 on the batch axes.
+ */
+function recoverWhereCondition(op: TraceOp, other: TraceOp, batch: readonly number[]): Tensor | string {
+  const shape = op.output.value.shape.map((d, i) => (batch.includes(i) ? 1 : d));
+  const size = shape.reduce((p, q) => p * q, 1);
+  const mask = new Float32Array(size).fill(NaN);
+  for (const t of [op, other]) {
+    const y = t.output.value;
+    const a = broadcastRef(t.inputs[0].value, y.shape);
+    const b = broadcastRef(t.inputs[1].value, y.shape);
+    const ms = stridesOf(shape);
+    for (let i = 0; i < y.size; i++) {
+      const fromA = y.data[i] === a[i];
+      const fromB = y.data[i] === b[i];
+      if (fromA === fromB) {
+        if (!fromA) return 'has an output that is neither of its operands (internal)';
+        continue;
+      }
+      const c = coordsOf(i, y.shape);
+      let m = 0;
+      for (let d = 0; d < shape.length; d++) m += (shape[d] === 1 ? 0 : c[d]) * ms[d];
+      const v = fromA ? 1 : 0;
+      if (Number.isNaN(mask[m])) mask[m] = v;
+      else if (mask[m] !== v) return 'has a condition that changes with the data or along the batch (the condition is not on the tape; only a constant mask can be exported)';
+    }
+  }
+  for (let i = 0; i < size; i++) if (Number.isNaN(mask[i])) mask[i] = 1;
+  return new Tensor(mask, shape);
 }

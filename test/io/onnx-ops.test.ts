@@ -1,0 +1,122 @@
+// ONNX export of the plain ops whose arguments the tape does not record (slice, select, indexSelect,
+// pad, stack, where, clamp, max/min, var, the functional conv2d/conv1d/maxPool2d/avgPool2d): each in a
+// small module, exported, run in onnxruntime-web and compared with tensorkit's forward within 1e-5.
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeOnnx } from '../../src/io/index.js';
+import { analyzeModule } from '../../src/analysis/index.js';
+import { Module, Parameter, Rng, Tensor, Variable, ops, randn } from '../../src/index.js';
+import { assertClose } from '../util/assert-close.js';
+
+beforeAll(() => {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url).href;
+});
+
+/** A module running `f` on its input with parameters p0, p1, … (random, seeded). */
+class Fn extends Module {
+  constructor(readonly f: (x: Variable, p: Parameter[]) => Variable, shapes: number[][] = [], seed = 7) {
+    super();
+    const rng = new Rng(seed);
+    shapes.forEach((s, i) => { (this as unknown as Record<string, Parameter>)[`p${i}`] = new Parameter(randn(s, rng)); });
+  }
+  forward(x: Variable): Variable {
+    return this.f(x, Object.keys(this).filter((k) => /^p\d+$/.test(k)).map((k) => (this as unknown as Record<string, Parameter>)[k]));
+  }
+}
+
+/** Exports `f` for per-sample input `shape`, runs it on a batch of 4 and compares with the forward. */
+async function check(f: (x: Variable, p: Parameter[]) => Variable, shape: number[], params: number[][] = [], ops0?: string[]): Promise<void> {
+  const model = new Fn(f, params).build(shape);
+  if (ops0 !== undefined) expect(analyzeModule(model).rows.map((r) => r.kind)).toEqual(ops0);
+  const x = randn([4, ...shape], new Rng(11));
+  const want = (model.forward(new Variable(x)) as Variable).value;
+  const session = await ort.InferenceSession.create(encodeOnnx(model));
+  const got = (await session.run({ input: new ort.Tensor('float32', x.data, x.shape) })).output;
+  expect([...got.dims]).toEqual(want.shape);
+  assertClose(got.data as Float32Array, want.data, { atol: 1e-5, rtol: 1e-5, what: 'onnx output' });
+}
+
+describe('exportOnnx of ops with unrecorded arguments → onnxruntime-web, within 1e-5', () => {
+  it('slice: ranges with steps, open ends, several axes; a crop by negative pad amounts', async () => {
+    await check((x) => ops.slice(x, [null, { start: 1, end: 5, step: 2 }, { start: 4 }]), [5, 6], [], ['slice']);
+    await check((x) => ops.slice(x.relu(), [null, null, { start: -5, step: 3 }]), [3, 7], [], ['relu', 'slice']);
+    await check((x) => ops.slice(x, [null, { start: 2, end: 3 }]), [4, 2]);
+    await check((x) => ops.pad(x, [-1, 2, 1, -2], 0.25), [5, 6], [], ['slice', 'pad']);
+  });
+
+  it('select and indexSelect (negative index, repeated and reordered indices)', async () => {
+    await check((x) => ops.select(x, 2, -1), [3, 4], [], ['select']);
+    await check((x) => ops.select(x, 1, 2).add(1), [3, 4]);
+    await check((x) => ops.indexSelect(x, 1, [2, 0, 2, 1]), [3, 4], [], ['indexSelect']);
+    await check((x) => ops.indexSelect(x, 2, new Tensor(Float32Array.of(3), [1])), [3, 4]);
+  });
+
+  it('pad: zeros on the last axis, a value on the last two, a parameter padded', async () => {
+    await check((x) => ops.pad(x, [1, 2]), [3, 4], [], ['pad']);
+    await check((x) => ops.pad(x, [0, 1, 2, 0], -1.5), [3, 4]);
+    await check((x, [w]) => x.add(ops.pad(w, [1, 1])), [3, 4], [[3, 2]]);
+  });
+
+  it('stack on the first, a middle and the last axis', async () => {
+    await check((x) => ops.stack([x, x.neg()], 1), [3, 2], [], ['neg', 'stack']);
+    await check((x, [w]) => ops.stack([x, x.mul(w), x.exp()], 2).sum(1), [3], [[3]]);
+    await check((x) => ops.stack([x, x.abs()], -1), [2, 2]);
+  });
+
+  it('where with a constant mask broadcast against both operands', async () => {
+    const mask = new Tensor(Float32Array.of(1, 0, 0, 1), [4]);
+    await check((x) => ops.where(mask, x, x.neg()), [3, 4], [], ['neg', 'where']);
+    const rowMask = new Tensor(Float32Array.of(0, 1, 1), [3, 1]);
+    await check((x, [w]) => ops.where(rowMask, x, w), [3, 4], [[4]]);
+    await check((x) => ops.where(rowMask, 2, x.tanh()), [3, 4]);
+  });
+
+  it('clamp with both bounds reached', async () => {
+    await check((x) => ops.clamp(x, -0.5, 0.7), [3, 4], [], ['clamp']);
+  });
+
+  it('max and min over one axis, several axes and all axes, keepDims on and off', async () => {
+    await check((x) => ops.max(x, 1), [3, 4], [], ['max']);
+    await check((x) => ops.min(x, [1, 2], { keepDims: true }), [3, 4]);
+    await check((x) => ops.max(x, -1, { keepDims: true }).add(ops.min(x, 1, { keepDims: true })), [3, 4]);
+    await check((x) => ops.min(x).reshape([1]), [2, 3]);
+  });
+
+  it('var: default correction, correction 0 with keepDims, several axes', async () => {
+    await check((x) => ops.var(x, -1), [3, 5], [], ['var']);
+    await check((x) => ops.var(x, [1, 2], { correction: 0, keepDims: true }), [3, 4]);
+    await check((x) => ops.var(x, 1, { unbiased: false }), [4, 2]);
+  });
+
+  it('conv2d: stride, padding, dilation, groups, asymmetric "same" padding, no bias', async () => {
+    await check((x, [w, b]) => ops.conv2d(x, w, b, { stride: 2, padding: 1 }), [3, 7, 7], [[4, 3, 3, 3], [4]], ['conv2d']);
+    await check((x, [w]) => ops.conv2d(x, w, null, { dilation: 2, padding: [2, 1], groups: 2 }), [4, 6, 7], [[6, 2, 3, 2]]);
+    await check((x, [w, b]) => ops.conv2d(x, w, b, { padding: 'same' }), [2, 5, 6], [[3, 2, 2, 4], [3]]);
+    await check((x, [w, b]) => ops.conv2d(x, w, b, { stride: [1, 2], groups: 3 }), [3, 5, 5], [[3, 1, 2, 2], [3]]);
+  });
+
+  it('conv1d: stride, padding, dilation, groups', async () => {
+    await check((x, [w, b]) => ops.conv1d(x, w, b, { stride: 2, padding: 2, dilation: 2 }), [2, 9], [[3, 2, 3], [3]], ['conv1d']);
+    await check((x, [w]) => ops.conv1d(x, w, null, { groups: 2, padding: 'same' }), [4, 6], [[4, 2, 4]]);
+  });
+
+  it('maxPool2d and avgPool2d: windows, strides, padding, countIncludePad both ways', async () => {
+    await check((x) => ops.maxPool2d(x, { kernelSize: 2 }), [2, 6, 6], [], ['maxPool2d']);
+    await check((x) => ops.maxPool2d(x, { kernelSize: [3, 2], stride: [2, 1], padding: [1, 0] }), [2, 7, 5]);
+    await check((x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [2, 6, 5], [], ['avgPool2d']);
+    await check((x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [2, 6, 5]);
+    await check((x) => ops.avgPool2d(x, { kernelSize: [2, 3] }), [1, 4, 6]);
+  });
+});
+
+describe('exportOnnx refuses what a trace cannot recover, naming the op', () => {
+  it('a clamp bound no traced value reaches, a data-dependent where, dropout in training mode', () => {
+    const clamped = new Fn((x) => ops.clamp(x, -100, 0)).build([3]);
+    expect(() => encodeOnnx(clamped)).toThrow(/exportOnnx: op "clamp" has a min bound that no traced value reached \(or none\)/);
+    const dataWhere = new Fn((x) => ops.where(new Tensor(Float32Array.from(x.value.data, (v) => (v > 0 ? 1 : 0)), x.shape), x, 0)).build([4]);
+    expect(() => encodeOnnx(dataWhere)).toThrow(/exportOnnx: op "where" has a condition that changes with the data or along the batch/);
+    const dropped = new Fn((x) => ops.dropout(x, 0.5, { training: true, rng: new Rng(1) })).build([4]);
+    expect(() => encodeOnnx(dropped)).toThrow(/exportOnnx: op "dropout" ran in training mode/);
+  });
+});

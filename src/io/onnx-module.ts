@@ -28,6 +28,7 @@ export const ONNX_MODULE_OPS: readonly string[] = [
   'add', 'sub', 'mul', 'div', 'neg', 'abs', 'exp', 'log', 'sqrt', 'pow', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu', 'silu',
   'softmax', 'logSoftmax', 'matmul', 'sum', 'mean', 'max', 'min', 'var', 'clamp', 'where', 'reshape', 'squeeze', 'unsqueeze', 'flatten',
   'transpose', 'permute', 'concat', 'stack', 'slice', 'select', 'indexSelect', 'pad', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
+  'layerNorm', 'batchNorm', 'embedding', 'mse',
 ];
 
 const UNARY: Readonly<Record<string, string>> = {
@@ -583,6 +584,56 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       g.node('Squeeze', [p, g.int64('axes', [0])], out);
       return;
     }
+    case 'layerNorm': {
+      const r = recoverLayerNorm(op);
+      if (r === null) return unsupported(op, 'with a normalized shape or eps that could not be recovered from the trace');
+      const axes = Array.from({ length: r.dims }, (_, i) => x.value.rank - r.dims + i);
+      const m = g.fresh('ln.mean'); const d = g.fresh('ln.centered'); const sq = g.fresh('ln.squared'); const v = g.fresh('ln.var');
+      const ve = g.fresh('ln.var_eps'); const sd = g.fresh('ln.std');
+      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Sub', [xin, m], d);
+      g.node('Mul', [d, d], sq);
+      g.node('ReduceMean', [sq], v, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Add', [v, g.scalar('ln.eps', r.eps)], ve);
+      g.node('Sqrt', [ve], sd);
+      const steps: [string, TraceValue | null][] = [['Mul', r.weight], ['Add', r.bias]];
+      const last = steps.filter(([, p]) => p !== null).length;
+      let cur = d;
+      let k = 0;
+      const normed = last === 0 ? out : g.fresh('ln.normed');
+      g.node('Div', [cur, sd], normed);
+      cur = normed;
+      for (const [onnxOp, p] of steps) {
+        if (p === null) continue;
+        const next = ++k === last ? out : g.fresh('ln.affine');
+        g.node(onnxOp, [cur, g.name(p)], next);
+        cur = next;
+      }
+      return;
+    }
+    case 'batchNorm': {
+      const r = recoverChannelAffine(op, other);
+      if (typeof r === 'string') return unsupported(op, r);
+      const scaled = g.fresh('bn.scaled');
+      g.node('Mul', [xin, g.float(g.fresh('bn.scale'), r.scale)], scaled);
+      g.node('Add', [scaled, g.float(g.fresh('bn.shift'), r.shift)], out);
+      return;
+    }
+    case 'embedding': {
+      const r = recoverEmbedding(op, other);
+      if (typeof r === 'string') return unsupported(op, r);
+      g.node('Gather', [xin, g.int64('indices', r.indices, r.shape)], out, [{ name: 'axis', int: 0 }]);
+      return;
+    }
+    case 'mse': {
+      const d = g.fresh('mse.diff'); const sq = g.fresh('mse.squared');
+      g.node('Sub', [xin, g.name(op.inputs[1])], d);
+      g.node('Mul', [d, d], sq);
+      g.node('ReduceMean', [sq], out, [{ name: 'keepdims', int: 0 }]);
+      return;
+    }
+    case 'crossEntropy':
+      return unsupported(op, 'has no ONNX mapping (a loss: its class-index targets and options are not on the tape)');
     case 'dropout':
       return unsupported(op, 'ran in training mode (a random mask); call it with training: this.training so that eval mode, which export traces, returns its input');
     default:
@@ -791,4 +842,136 @@ function recoverWhereCondition(op: TraceOp, other: TraceOp, batch: readonly numb
   }
   for (let i = 0; i < size; i++) if (Number.isNaN(mask[i])) mask[i] = 1;
   return new Tensor(mask, shape);
+}
+
+/** eps values to prefer when the estimate is within its noise of one (torch's and common defaults). */
+const COMMON_EPS = [1e-5, 1e-6, 1e-12, 1e-8, 1e-3, 1e-4, 1e-7, 1e-9, 1e-10, 0];
+
+/**
+ * layerNorm's normalized trailing dims, eps, and which traced inputs are its weight and bias. Per
+ * row, z = (y − bias)/weight = (x − μ)/√(σ² + eps), so σ² + eps = Σ(x − μ)²/Σz² estimates eps; a
+ * common value within the estimate's noise is taken; the whole output is then checked.
+ */
+function recoverLayerNorm(op: TraceOp): { dims: number; eps: number; weight: TraceValue | null; bias: TraceValue | null } | null {
+  const x = op.inputs[0].value;
+  const y = op.output.value;
+  const extra = op.inputs.slice(1);
+  const roles: [TraceValue | null, TraceValue | null][] = extra.length === 2 ? [[extra[0], extra[1]]]
+    : extra.length === 1 ? [[extra[0], null], [null, extra[0]]] : [[null, null]];
+  for (const [wv, bv] of roles) {
+    const shaped = wv ?? bv;
+    const dimsList = shaped !== null ? [shaped.value.rank] : Array.from({ length: x.rank }, (_, i) => i + 1);
+    for (const dims of dimsList) {
+      const D = x.shape.slice(x.rank - dims).reduce((p, q) => p * q, 1);
+      if (shaped !== null && !sameShape(shaped.value.shape, x.shape.slice(x.rank - dims))) continue;
+      const rows = x.size / D;
+      const w = wv?.value.data ?? null;
+      const b = bv?.value.data ?? null;
+      let estimate = 0;
+      let noise = 0;
+      const mus = new Float64Array(rows);
+      const vars = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += x.data[r * D + j];
+        const mu = s / D;
+        let ss = 0;
+        let sel = 0;
+        let zz = 0;
+        for (let j = 0; j < D; j++) {
+          const c = x.data[r * D + j] - mu;
+          ss += c * c;
+          const wj = w === null ? 1 : w[j];
+          if (Math.abs(wj) < 1e-3) continue;
+          const z = (y.data[r * D + j] - (b === null ? 0 : b[j])) / wj;
+          sel += c * c;
+          zz += z * z;
+        }
+        mus[r] = mu;
+        vars[r] = ss / D;
+        estimate += (zz > 0 ? sel / zz : 0) - ss / D;
+        noise = Math.max(noise, 1e-5 * ss / D);
+      }
+      estimate /= rows;
+      const eps = COMMON_EPS.find((c) => Math.abs(c - estimate) <= noise + 0.05 * c) ?? Math.max(0, estimate);
+      const want = new Float64Array(x.size);
+      for (let r = 0; r < rows; r++) {
+        const inv = 1 / Math.sqrt(vars[r] + eps);
+        for (let j = 0; j < D; j++) want[r * D + j] = (x.data[r * D + j] - mus[r]) * inv * (w === null ? 1 : w[j]) + (b === null ? 0 : b[j]);
+      }
+      if (matches(y.data, want)) return { dims, eps, weight: wv, bias: bv };
+    }
+  }
+  return null;
+}
+
+/**
+ * batchNorm with running statistics is y = x·scale_c + shift_c per channel c (axis 1): fitted by least
+ * squares on each channel's values from both traces together (more points, a wider spread), then
+ * checked on each. Batch statistics (`training: true`) give each batch its own map, so the check fails
+ * and the op is refused. Shapes [C, 1, …] broadcast over x.
+ */
+function recoverChannelAffine(op: TraceOp, other: TraceOp): { scale: Tensor; shift: Tensor } | string {
+  const traces = [op, other];
+  const x0 = op.inputs[0].value;
+  const C = x0.shape[1];
+  const inner = x0.shape.slice(2).reduce((p, q) => p * q, 1);
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    let n = 0; let sx = 0; let sy = 0; let sxx = 0; let sxy = 0;
+    for (const t of traces) {
+      const x = t.inputs[0].value.data;
+      const y = t.output.value.data;
+      for (let b = 0; b < t.inputs[0].value.shape[0]; b++) {
+        for (let i = 0; i < inner; i++) {
+          const k = (b * C + c) * inner + i;
+          n++; sx += x[k]; sy += y[k]; sxx += x[k] * x[k]; sxy += x[k] * y[k];
+        }
+      }
+    }
+    const vx = sxx - sx * sx / n;
+    const a = vx > 0 ? (sxy - sx * sy / n) / vx : 0;
+    scale[c] = a;
+    shift[c] = (sy - a * sx) / n;
+  }
+  for (const t of traces) {
+    const x = t.inputs[0].value;
+    const want = Float64Array.from(x.data, (v, k) => v * scale[Math.floor(k / inner) % C] + shift[Math.floor(k / inner) % C]);
+    if (!matches(t.output.value.data, want)) {
+      return 'normalizes with batch statistics (training: true), which change with the batch; export uses the running statistics (pass training: this.training)';
+    }
+  }
+  const shape = [C, ...new Array<number>(x0.rank - 2).fill(1)];
+  return { scale: new Tensor(scale, shape), shift: new Tensor(shift, shape) };
+}
+
+/**
+ * embedding's indices (not on the tape): the weight row each output row equals. They must be the same
+ * in both traces and not follow the batch (indices read from the data cannot be exported).
+ */
+function recoverEmbedding(op: TraceOp, other: TraceOp): { indices: number[]; shape: number[] } | string {
+  const found = [op, other].map((t) => {
+    const w = t.inputs[0].value;
+    const y = t.output.value;
+    const [V, D] = w.shape;
+    const indices: number[] = [];
+    for (let r = 0; r < y.size / D; r++) {
+      let hit = -1;
+      for (let v = 0; v < V && hit < 0; v++) {
+        let same = true;
+        for (let j = 0; j < D && same; j++) same = y.data[r * D + j] === w.data[v * D + j];
+        if (same) hit = v;
+      }
+      if (hit < 0) return null;
+      indices.push(hit);
+    }
+    return { indices, shape: y.shape.slice(0, -1) };
+  });
+  const [a, b] = found;
+  if (a === null || b === null) return 'has rows that match no weight row (internal)';
+  if (!sameShape(a.shape, b.shape) || a.indices.some((v, i) => v !== b.indices[i])) {
+    return 'has indices that change with the data or the batch (they are not on the tape; only constant indices can be exported)';
+  }
+  return a;
 }

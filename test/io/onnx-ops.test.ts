@@ -108,6 +108,25 @@ describe('exportOnnx of ops with unrecorded arguments → onnxruntime-web, withi
     await check((x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [2, 6, 5]);
     await check((x) => ops.avgPool2d(x, { kernelSize: [2, 3] }), [1, 4, 6]);
   });
+
+  it('layerNorm: one and two normalized dims, weight and bias, bias only, no affine with another eps', async () => {
+    await check((x, [w, b]) => ops.layerNorm(x, 4, w, b), [3, 4], [[4], [4]], ['layerNorm']);
+    await check((x, [w, b]) => ops.layerNorm(x, [3, 4], w, b, 1e-6), [3, 4], [[3, 4], [3, 4]]);
+    await check((x, [b]) => ops.layerNorm(x, 4, null, b), [2, 4], [[4]]);
+    await check((x) => ops.layerNorm(x.mul(0.05), 5, null, null, 1e-3), [5]);
+  });
+
+  it('batchNorm with running statistics on [N, C] and [N, C, H, W]', async () => {
+    const mean = new Tensor(Float32Array.of(0.5, -0.25, 1), [3]);
+    const variance = new Tensor(Float32Array.of(2, 0.5, 1.5), [3]);
+    await check((x, [w, b]) => ops.batchNorm(x, mean, variance, w, b), [3], [[3], [3]], ['batchNorm']);
+    await check((x, [w]) => ops.batchNorm(x, mean, variance, w, null, { eps: 1e-3 }), [3, 2, 2], [[3]]);
+  });
+
+  it('embedding with constant indices, and mse', async () => {
+    await check((x, [w]) => x.add(ops.embedding(new Tensor(Float32Array.of(2, 0, 1, 2), [2, 2]), w)), [2, 2, 3], [[4, 3]], ['embedding', 'add']);
+    await check((x, [w]) => ops.mse(x.tanh(), x.mul(w)).reshape([1]), [3], [[3]]);
+  });
 });
 
 describe('exportOnnx refuses what a trace cannot recover, naming the op', () => {
@@ -118,5 +137,9 @@ describe('exportOnnx refuses what a trace cannot recover, naming the op', () => 
     expect(() => encodeOnnx(dataWhere)).toThrow(/exportOnnx: op "where" has a condition that changes with the data or along the batch/);
     const dropped = new Fn((x) => ops.dropout(x, 0.5, { training: true, rng: new Rng(1) })).build([4]);
     expect(() => encodeOnnx(dropped)).toThrow(/exportOnnx: op "dropout" ran in training mode/);
+    const batchStats = new Fn((x) => ops.batchNorm(x, null, null, null, null, { training: true })).build([3, 4]);
+    expect(() => encodeOnnx(batchStats)).toThrow(/exportOnnx: op "batchNorm" normalizes with batch statistics/);
+    const loss = new Fn((x) => ops.crossEntropy(x, new Array(x.shape[0]).fill(1), { weight: [1, 2, 3] })).build([3]);
+    expect(() => encodeOnnx(loss)).toThrow(/exportOnnx: op "crossEntropy" has no ONNX mapping \(a loss: its class-index targets and options are not on the tape\)/);
   });
 });

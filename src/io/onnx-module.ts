@@ -273,7 +273,9 @@ class GraphBuilder {
  * their layers' nodes (Conv, Gemm, BatchNormalization, …; weights named by state-dict key), a
  * Sequential inside becomes its layers' nodes, and plain ops map to Add, Sub, Mul, Div, MatMul (with
  * Transpose where an operand was transposed), Relu, Sigmoid, Tanh, Erf-based GELU, Softmax, ReduceSum,
- * ReduceMean, Reshape, Transpose, Concat, … (see {@link ONNX_MODULE_OPS}). Inputs are `input` (or
+ * ReduceMean, ReduceMax, Reshape, Transpose, Concat, Slice, Gather, Pad, Where, Clip, Conv, MaxPool,
+ * AveragePool, … (see {@link ONNX_MODULE_OPS}); arguments the tape does not record are recovered from the
+ * traced values (see ./trace-attrs.ts). Inputs are `input` (or
  * `input0`, `input1`, …) and outputs `output` (or the forward's array indices / record keys), with a
  * symbolic batch axis.
  *

@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeOnnx } from '../../src/io/index.js';
 import { analyzeModule } from '../../src/analysis/index.js';
+import { opCostNames } from '../../src/analysis/module-costs.js';
+import { ONNX_MODULE_OPS } from '../../src/io/onnx-module.js';
 import { Module, Parameter, Rng, Tensor, Variable, ops, randn } from '../../src/index.js';
 import { assertClose } from '../util/assert-close.js';
 
@@ -141,5 +143,19 @@ describe('exportOnnx refuses what a trace cannot recover, naming the op', () => 
     expect(() => encodeOnnx(batchStats)).toThrow(/exportOnnx: op "batchNorm" normalizes with batch statistics/);
     const loss = new Fn((x) => ops.crossEntropy(x, new Array(x.shape[0]).fill(1), { weight: [1, 2, 3] })).build([3]);
     expect(() => encodeOnnx(loss)).toThrow(/exportOnnx: op "crossEntropy" has no ONNX mapping \(a loss: its class-index targets and options are not on the tape\)/);
+  });
+});
+
+describe('coverage of the tape ops', () => {
+  // Every op name the ops in src/ops record on the tape (argmax/argmin return plain Tensors and record none).
+  const TAPE_OPS = [
+    'add', 'sub', 'mul', 'div', 'pow', 'where', 'neg', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'relu', 'leakyRelu', 'tanh', 'sigmoid',
+    'gelu', 'silu', 'sum', 'mean', 'max', 'min', 'var', 'reshape', 'squeeze', 'unsqueeze', 'flatten', 'permute', 'transpose', 'concat',
+    'stack', 'slice', 'select', 'indexSelect', 'pad', 'matmul', 'softmax', 'logSoftmax', 'crossEntropy', 'mse', 'dropout', 'layerNorm',
+    'batchNorm', 'embedding', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
+  ];
+  it('each has a cost rule, and an ONNX mapping except the documented crossEntropy and training-mode dropout', () => {
+    expect(TAPE_OPS.filter((op) => !opCostNames().includes(op))).toEqual([]);
+    expect(TAPE_OPS.filter((op) => !ONNX_MODULE_OPS.includes(op))).toEqual(['crossEntropy', 'dropout']);
   });
 });

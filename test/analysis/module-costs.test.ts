@@ -72,6 +72,9 @@ describe('analyzeModule / Module.summary', () => {
     expect(() => pruneChannels(new Small().build([4]) as never, { layer: 0, count: 1 })).toThrow(/pruneChannels: model must be a Sequential \(got Small\); user Modules are not pruned yet/);
   });
 
+  // Convention of the existing rules (and of the layer costs they mirror): forward FLOPs of the whole
+  // traced batch divided by the batch; a multiply-add is 2 FLOPs (MACs counted separately), an add,
+  // multiply, compare, select or transcendental is 1, copies and views are 0.
   it('every built-in op has a cost: the functional nn ops, reductions, where and the losses (hand-derived, per sample)', () => {
     /** A module running `f` with parameters `params` (fields p0, p1, …); the rows of its analysis that are not `skip`. */
     class Fn extends Module {

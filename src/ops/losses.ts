@@ -145,8 +145,10 @@ export function crossEntropy(logitsIn: OpInput, target: ArrayLike<number> | Tens
   const ls = logSoftmaxRows(alloc(x.size), x.data, rows, cols);
   const uniform = eps / cols;
   const wc = (c: number): number => (w === null ? 1 : w[c]);
-  // a: each row's coefficients of −ℓ (zero for an ignored row); A: their row sums.
-  const a = new Float64Array(x.size);
+  // Row i's loss is −Σ_j a_ij·ℓ_ij with a_ij = ε/C·w_j + (1 − ε)·w_t at j = t for class t (0 for an
+  // ignored row), or w_j·((1 − ε)·t_ij + ε/C) for probabilities. A: each row's Σ_j a_ij.
+  let wSum = 0;
+  for (let j = 0; j < cols; j++) wSum += wc(j);
   const A = new Float64Array(rows);
   const perRow = new Float64Array(rows);
   let divisor = reduction === 'mean' ? 0 : 1;
@@ -155,21 +157,26 @@ export function crossEntropy(logitsIn: OpInput, target: ArrayLike<number> | Tens
     if (labels !== null) {
       const t = labels[i];
       if (t < 0) continue;
-      for (let j = 0; j < cols; j++) a[o + j] = uniform * wc(j);
-      a[o + t] += (1 - eps) * wc(t);
       if (reduction === 'mean') divisor += wc(t);
+      let smooth = 0;
+      if (eps > 0) {
+        if (w === null) for (let j = 0; j < cols; j++) smooth += ls[o + j];
+        else for (let j = 0; j < cols; j++) smooth += w[j] * ls[o + j];
+      }
+      perRow[i] = -((1 - eps) * wc(t) * ls[o + t] + uniform * smooth);
+      A[i] = (1 - eps) * wc(t) + uniform * wSum;
     } else {
       const t = probs!.data;
-      for (let j = 0; j < cols; j++) a[o + j] = wc(j) * ((1 - eps) * t[o + j] + uniform);
+      let loss = 0;
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const c = wc(j) * ((1 - eps) * t[o + j] + uniform);
+        loss -= c * ls[o + j];
+        sum += c;
+      }
+      perRow[i] = loss;
+      A[i] = sum;
     }
-    let loss = 0;
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      loss -= a[o + j] * ls[o + j];
-      sum += a[o + j];
-    }
-    perRow[i] = loss;
-    A[i] = sum;
   }
   if (labels === null && reduction === 'mean') divisor = rows;
   let value: Tensor;
@@ -192,7 +199,17 @@ export function crossEntropy(logitsIn: OpInput, target: ArrayLike<number> | Tens
       for (let i = 0; i < rows; i++) {
         const o = i * cols;
         const s = scale(i);
-        for (let j = 0; j < cols; j++) gx[o + j] = (Math.exp(ls[o + j]) * A[i] - a[o + j]) * s;
+        if (labels !== null) {
+          const t = labels[i];
+          if (t < 0) continue;
+          const k = A[i];
+          if (w === null) for (let j = 0; j < cols; j++) gx[o + j] = (Math.exp(ls[o + j]) * k - uniform) * s;
+          else for (let j = 0; j < cols; j++) gx[o + j] = (Math.exp(ls[o + j]) * k - uniform * w[j]) * s;
+          gx[o + t] -= (1 - eps) * wc(t) * s;
+        } else {
+          const t = tv!.data;
+          for (let j = 0; j < cols; j++) gx[o + j] = (Math.exp(ls[o + j]) * A[i] - wc(j) * ((1 - eps) * t[o + j] + uniform)) * s;
+        }
       }
     }
     let gt: Float32Array | null = null;

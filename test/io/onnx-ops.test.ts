@@ -129,6 +129,15 @@ describe('exportOnnx of ops with unrecorded arguments → onnxruntime-web, withi
     await check((x, [w]) => x.add(ops.embedding(new Tensor(Float32Array.of(2, 0, 1, 2), [2, 2]), w)), [2, 2, 3], [[4, 3]], ['embedding', 'add']);
     await check((x, [w]) => ops.mse(x.tanh(), x.mul(w)).reshape([1]), [3], [[3]]);
   });
+
+  it('the ops mapped before but not yet run in onnxruntime: unary maps, leakyRelu, silu, tanh-GELU, logSoftmax, pow, views, concat', async () => {
+    await check((x) => ops.log(ops.sqrt(ops.abs(x).add(0.5))).sub(ops.exp(ops.neg(x))), [3, 4], [], ['abs', 'add', 'sqrt', 'log', 'neg', 'exp', 'sub']);
+    await check((x) => ops.leakyRelu(x, 0.2).add(ops.silu(x)).add(ops.gelu(x, { approximate: 'tanh' })), [6]);
+    await check((x) => ops.logSoftmax(x, 1), [3, 4], [], ['logSoftmax']);
+    await check((x, [p]) => ops.pow(ops.abs(x).add(0.1), p).add(ops.pow(x, 3)), [4], [[4]]);
+    await check((x) => ops.flatten(ops.unsqueeze(ops.squeeze(x, 2), 1), 1), [3, 1, 4], [], ['squeeze', 'unsqueeze', 'flatten']);
+    await check((x) => ops.concat([ops.transpose(x, 1, 2), ops.permute(x, [0, 2, 1]).mul(2)], 2), [3, 4], [], ['transpose', 'permute', 'mul', 'concat']);
+  });
 });
 
 describe('exportOnnx refuses what a trace cannot recover, naming the op', () => {

@@ -50,17 +50,23 @@ function axisCandidates(size: number, k: number, out: number, symmetric: boolean
   for (let d = 1; d <= maxD; d++) {
     const ext = d * (k - 1) + 1;
     const pmax = maxPad(k, d);
-    for (let s = 1; s <= Math.max(1, size + 2 * pmax); s++) {
-      for (let before = 0; before <= pmax; before++) {
-        for (const after of symmetric ? [before] : [before, before + 1]) {
-          const span = size + before + after - ext;
-          if (span < 0) continue;
-          if (Math.floor(span / s) + 1 === out) found.push({ k, s, before, after, d });
+    for (let before = 0; before <= pmax; before++) {
+      for (const after of symmetric ? [before] : [before, before + 1]) {
+        const span = size + before + after - ext;
+        if (span < 0) continue;
+        // ⌊span / s⌋ + 1 = out: one output takes any stride > span (the smallest is kept); else s ∈ (span/out, span/(out − 1)].
+        if (out === 1) {
+          found.push({ k, s: Math.max(1, span + 1), before, after, d });
+          continue;
+        }
+        for (let st = Math.floor(span / out) + 1; st <= Math.floor(span / (out - 1)); st++) {
+          if (st >= 1 && Math.floor(span / st) + 1 === out) found.push({ k, s: st, before, after, d });
         }
       }
     }
   }
-  return found;
+  // Simplest first: no dilation, stride 1, no padding.
+  return found.sort((p, q) => p.d - q.d || p.s - q.s || p.before - q.before || p.after - q.after);
 }
 
 /** Output positions to check: all of them, or an even sample of at most `limit`. */
@@ -90,7 +96,8 @@ export function recoverConv(op: TraceOp): (Window2d & { groups: number }) | null
   if (cg === 0 || c % cg !== 0) return null;
   const groups = c / cg;
   const og = o / groups;
-  const pad = (k: number, d: number): number => d * (k - 1);
+  // torch allows any padding; beyond the kernel's extent it only adds bias-only borders (a 1×1 conv with padding 1).
+  const pad = (k: number, d: number): number => d * (k - 1) + 2;
   const rows = y.rank === 3 ? [{ k: 1, s: 1, before: 0, after: 0, d: 1 }] : axisCandidates(h, kH, oH, false, pad, true);
   const cols = axisCandidates(wd, kW, oW, false, pad, true);
   const positions = samplePositions(n * o * oH * oW);

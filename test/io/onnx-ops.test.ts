@@ -96,6 +96,9 @@ describe('exportOnnx of ops with unrecorded arguments → onnxruntime-web, withi
     await check((x, [w]) => ops.conv2d(x, w, null, { dilation: 2, padding: [2, 1], groups: 2 }), [4, 6, 7], [[6, 2, 3, 2]]);
     await check((x, [w, b]) => ops.conv2d(x, w, b, { padding: 'same' }), [2, 5, 6], [[3, 2, 2, 4], [3]]);
     await check((x, [w, b]) => ops.conv2d(x, w, b, { stride: [1, 2], groups: 3 }), [3, 5, 5], [[3, 1, 2, 2], [3]]);
+    // A 1×1 kernel with padding 1 (bias-only borders), a kernel covering the whole input (one output) with a stride.
+    await check((x, [w, b]) => ops.conv2d(x, w, b, { padding: 1 }), [2, 3, 3], [[3, 2, 1, 1], [3]]);
+    await check((x, [w]) => ops.conv2d(x, w, null, { stride: 3 }), [2, 4, 4], [[2, 2, 4, 4]]);
   });
 
   it('conv1d: stride, padding, dilation, groups', async () => {

@@ -5,7 +5,6 @@ import { Module } from '../model/module.js';
 import { Sequential } from '../model/sequential.js';
 import { traceModule, type TraceOp, type TraceOptions } from '../model/trace.js';
 import type { RegisterOptions } from '../registry.js';
-import { recoverPool } from '../io/trace-attrs.js';
 import { analyzeModel, layerCost, layerCostRegistry } from './counts.js';
 
 /** Forward cost of one traced op over the whole trace batch (the analysis divides by the batch). */
@@ -215,12 +214,12 @@ export const convOpCost: OpCostFunction = (op) => {
 
 /**
  * maxPool2d: n·(kH·kW − 1) comparisons; avgPool2d: n·kH·kW (kH·kW − 1 adds and a divide), n output
- * elements, as the pooling layers count. The window is recovered from the traced values.
+ * elements, as the pooling layers count. The window is the one the op recorded on the tape (node.attrs).
  */
 export const poolOpCost: OpCostFunction = (op) => {
-  const geo = recoverPool(op);
-  if (geo === null) throw new Error(`analyzeModule: the window of op "${op.op}" could not be recovered from the trace`);
-  const window = geo.kernel[0] * geo.kernel[1];
+  const kernel = op.attrs?.kernel as readonly number[] | undefined;
+  if (kernel === undefined) throw new Error(`analyzeModule: op "${op.op}" recorded no window on the tape (a custom op under a built-in name?)`);
+  const window = kernel[0] * kernel[1];
   const n = op.output.value.size;
   return { macs: 0, flops: op.op === 'maxPool2d' ? n * (window - 1) : n * window };
 };

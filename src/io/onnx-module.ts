@@ -1,6 +1,6 @@
 // ONNX export of any traceable Module (opset 13): the module is traced twice (two batch sizes, to tell
-// the batch axis apart), each traced op becomes ONNX nodes, and an op's unrecorded attributes (an axis,
-// a permutation, a transposed operand) are recovered by checking candidates against the traced values.
+// the batch axis apart), and each traced op becomes ONNX nodes, built from the arguments the op
+// recorded on the tape while the trace ran (node.attrs: axes, ranges, conv geometry, clamp bounds, …).
 import { Module } from '../model/module.js';
 import { Sequential } from '../model/sequential.js';
 import { traceModule, type Trace, type TraceOp, type TraceValue } from '../model/trace.js';
@@ -11,10 +11,6 @@ import {
   type OnnxAttribute as Attribute, type OnnxInitializer as Initializer, type OnnxNode,
 } from './onnx.js';
 import { ProtoWriter } from './protobuf.js';
-import {
-  coordsOf, recoverConv, recoverIndexSelect, recoverPad, recoverPool, recoverReduction, recoverSelect, recoverSlice,
-  recoverStackAxis, reduceGroups, type Window2d,
-} from './trace-attrs.js';
 
 /** ONNX IR version matching opset 13 (as onnx.ts writes). */
 const IR_VERSION = 7;
@@ -44,174 +40,10 @@ interface IntInitializer {
   readonly dims?: readonly number[];
 }
 
-/** Close enough to count as the same computation (float32 results recomputed in doubles). */
-function matches(got: ArrayLike<number>, want: ArrayLike<number>): boolean {
-  if (got.length !== want.length) return false;
-  for (let i = 0; i < got.length; i++) {
-    const a = got[i];
-    const b = want[i];
-    if (!(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)))) return false;
-  }
-  return true;
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** `x` with axes permuted (`out.shape[i] = x.shape[perm[i]]`), as doubles. */
-function permuted(x: Tensor, perm: readonly number[]): Float64Array {
-  const shape = perm.map((p) => x.shape[p]);
-  const xs = stridesOf(x.shape);
-  const out = new Float64Array(x.size);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let d = 0; d < shape.length; d++) src += idx[d] * xs[perm[d]];
-    out[o] = x.data[src];
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-function permutations(n: number): number[][] {
-  if (n === 0) return [[]];
-  const out: number[][] = [];
-  for (const rest of permutations(n - 1)) {
-    for (let i = 0; i <= rest.length; i++) out.push([...rest.slice(0, i), n - 1, ...rest.slice(i)]);
-  }
-  return out;
-}
-
-/** Every subset of `0 … n−1` with at least one element, as sorted arrays. */
-function subsets(n: number): number[][] {
-  const out: number[][] = [];
-  for (let mask = 1; mask < 1 << n; mask++) out.push(Array.from({ length: n }, (_, i) => i).filter((i) => (mask >> i) & 1));
-  return out;
-}
-
-/** Batched matmul in doubles with NumPy batch broadcasting; `ta`/`tb` transpose the last two axes of a / b. */
-function matmulRef(a: Tensor, b: Tensor, ta: boolean, tb: boolean): { shape: number[]; data: Float64Array } | null {
-  if (a.rank < 2 || b.rank < 2) return null;
-  const [am, ak] = ta ? [a.shape[a.rank - 1], a.shape[a.rank - 2]] : [a.shape[a.rank - 2], a.shape[a.rank - 1]];
-  const [bk, bn] = tb ? [b.shape[b.rank - 1], b.shape[b.rank - 2]] : [b.shape[b.rank - 2], b.shape[b.rank - 1]];
-  if (ak !== bk) return null;
-  const ab = a.shape.slice(0, -2);
-  const bb = b.shape.slice(0, -2);
-  const rank = Math.max(ab.length, bb.length);
-  const batch: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = ab[i - (rank - ab.length)] ?? 1;
-    const db = bb[i - (rank - bb.length)] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return null;
-    batch.push(Math.max(da, db));
-  }
-  const count = batch.reduce((p, q) => p * q, 1);
-  const out = new Float64Array(count * am * bn);
-  const idx = new Array<number>(rank).fill(0);
-  for (let p = 0; p < count; p++) {
-    let pa = 0;
-    let pb = 0;
-    for (let d = 0; d < rank; d++) {
-      const ja = d - (rank - ab.length);
-      const jb = d - (rank - bb.length);
-      if (ja >= 0) pa = pa * ab[ja] + (ab[ja] === 1 ? 0 : idx[d]);
-      if (jb >= 0) pb = pb * bb[jb] + (bb[jb] === 1 ? 0 : idx[d]);
-    }
-    const ao = pa * am * ak;
-    const bo = pb * bk * bn;
-    for (let i = 0; i < am; i++) {
-      for (let j = 0; j < bn; j++) {
-        let s = 0;
-        for (let k = 0; k < ak; k++) {
-          const av = ta ? a.data[ao + k * am + i] : a.data[ao + i * ak + k];
-          const bv = tb ? b.data[bo + j * bk + k] : b.data[bo + k * bn + j];
-          s += av * bv;
-        }
-        out[(p * am + i) * bn + j] = s;
-      }
-    }
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < batch[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return { shape: [...batch, am, bn], data: out };
-}
+const REDUCE: Readonly<Record<string, string>> = { mean: 'ReduceMean', max: 'ReduceMax', min: 'ReduceMin' };
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Sum (or mean) of `x` over `axes`, keeping them as size 1, in doubles. */
-function reduceRef(x: Tensor, axes: readonly number[], mean: boolean): Float64Array {
-  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const ks = stridesOf(kept);
-  const size = kept.reduce((p, q) => p * q, 1);
-  const out = new Float64Array(size);
-  const idx = new Array<number>(x.rank).fill(0);
-  const count = axes.reduce((p, a) => p * x.shape[a], 1);
-  for (let i = 0; i < x.size; i++) {
-    let o = 0;
-    for (let d = 0; d < x.rank; d++) if (!axes.includes(d)) o += idx[d] * ks[d];
-    out[o] += x.data[i];
-    for (let d = x.rank - 1; d >= 0; d--) {
-      if (++idx[d] < x.shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  if (mean) for (let i = 0; i < size; i++) out[i] /= count;
-  return out;
-}
-
-/** Softmax (or log-softmax) of `x` along `axis`, in doubles. */
-function softmaxRef(x: Tensor, axis: number, log: boolean): Float64Array {
-  const out = new Float64Array(x.size);
-  const s = stridesOf(x.shape);
-  const n = x.shape[axis];
-  const step = s[axis];
-  for (let base = 0; base < x.size; base++) {
-    // A base is the first element of a line along `axis`: its index on that axis is 0.
-    if (Math.floor(base / step) % n !== 0) continue;
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, x.data[base + j * step]);
-    let z = 0;
-    for (let j = 0; j < n; j++) z += Math.exp(x.data[base + j * step] - m);
-    for (let j = 0; j < n; j++) {
-      const v = x.data[base + j * step] - m;
-      out[base + j * step] = log ? v - Math.log(z) : Math.exp(v) / z;
-    }
-  }
-  return out;
-}
-
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse to tell the GELU forms apart; use the series / continued fraction.
-  const t = Math.abs(x);
-  let r: number;
-  if (t < 2.5) {
-    let sum = t;
-    let term = t;
-    for (let k = 1; k < 60; k++) {
-      term *= -t * t / k;
-      sum += term / (2 * k + 1);
-    }
-    r = 2 / Math.sqrt(Math.PI) * sum;
-  } else {
-    let f = 0;
-    for (let k = 60; k >= 1; k--) f = k / 2 / (t + f);
-    r = 1 - Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f);
-  }
-  return x < 0 ? -r : r;
 }
 
 /** Builds the graph: names values, collects nodes and initializers. */
@@ -274,8 +106,8 @@ class GraphBuilder {
  * Sequential inside becomes its layers' nodes, and plain ops map to Add, Sub, Mul, Div, MatMul (with
  * Transpose where an operand was transposed), Relu, Sigmoid, Tanh, Erf-based GELU, Softmax, ReduceSum,
  * ReduceMean, ReduceMax, Reshape, Transpose, Concat, Slice, Gather, Pad, Where, Clip, Conv, MaxPool,
- * AveragePool, … (see {@link ONNX_MODULE_OPS}); arguments the tape does not record are recovered from the
- * traced values (see ./trace-attrs.ts). Inputs are `input` (or
+ * AveragePool, … (see {@link ONNX_MODULE_OPS}); each op's arguments are the ones it recorded on the
+ * tape during the trace (node.attrs). Inputs are `input` (or
  * `input0`, `input1`, …) and outputs `output` (or the forward's array indices / record keys), with a
  * symbolic batch axis.
  *
@@ -361,22 +193,11 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
         g.node('Pow', [xin, g.name(op.inputs[1])], out);
         return;
       }
-      // A number exponent is not recorded: read it off an element with x > 0, x ≠ 1, then check all.
-      let p = NaN;
-      for (let i = 0; i < x.value.size && Number.isNaN(p); i++) {
-        const v = x.value.data[i];
-        if (v > 0 && Math.abs(v - 1) > 0.1 && y.data[i] > 0) p = Math.round(Math.log(y.data[i]) / Math.log(v) * 1e4) / 1e4;
-      }
-      const want = Float64Array.from(x.value.data, (v) => Math.pow(v, p));
-      if (Number.isNaN(p) || !matches(y.data, want)) unsupported(op, 'has an exponent that could not be recovered from the trace');
-      g.node('Pow', [xin, g.float(g.fresh('exponent'), new Tensor(Float32Array.of(p), []))], out);
+      g.node('Pow', [xin, g.float(g.fresh('exponent'), new Tensor(Float32Array.of(num(op, 'exponent')), []))], out);
       return;
     }
     case 'leakyRelu': {
-      let alpha = NaN;
-      for (let i = 0; i < x.value.size && Number.isNaN(alpha); i++) if (x.value.data[i] < -1e-3) alpha = y.data[i] / x.value.data[i];
-      if (Number.isNaN(alpha)) alpha = 0.01;
-      g.node('LeakyRelu', [xin], out, [{ name: 'alpha', float: alpha }]);
+      g.node('LeakyRelu', [xin], out, [{ name: 'alpha', float: num(op, 'slope') }]);
       return;
     }
     case 'silu': {
@@ -386,11 +207,10 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'gelu': {
-      const erfForm = Float64Array.from(x.value.data, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
       const half = g.float(g.fresh('half'), new Tensor(Float32Array.of(0.5), []));
       const one = g.float(g.fresh('one'), new Tensor(Float32Array.of(1), []));
       const a = g.fresh('gelu'); const b = g.fresh('gelu'); const c = g.fresh('gelu');
-      if (matches(y.data, erfForm)) {
+      if (need<string>(op, 'approximate') === 'none') {
         // x·0.5·(1 + erf(x/√2))
         g.node('Div', [xin, g.float(g.fresh('sqrt2'), new Tensor(Float32Array.of(Math.SQRT2), []))], a);
         g.node('Erf', [a], b);
@@ -412,139 +232,124 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'softmax':
-    case 'logSoftmax': {
-      const log = op.op === 'logSoftmax';
-      for (let axis = x.value.rank - 1; axis >= 0; axis--) {
-        if (matches(y.data, softmaxRef(x.value, axis, log))) {
-          g.node(log ? 'LogSoftmax' : 'Softmax', [xin], out, [{ name: 'axis', int: axis }]);
-          return;
-        }
-      }
-      return unsupported(op, 'over an axis that could not be recovered from the trace');
-    }
+    case 'logSoftmax':
+      g.node(op.op === 'logSoftmax' ? 'LogSoftmax' : 'Softmax', [xin], out, [{ name: 'axis', int: num(op, 'axis') }]);
+      return;
     case 'matmul': {
       const b = op.inputs[1];
-      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-        const r = matmulRef(x.value, b.value, ta, tb);
-        if (r === null || !sameShape(r.shape, y.shape) || !matches(y.data, r.data)) continue;
-        const swap = (name: string, rank: number): string => {
-          const t = g.fresh('transposed');
-          const perm = Array.from({ length: rank }, (_, i) => i);
-          [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-          g.node('Transpose', [name], t, [{ name: 'perm', ints: perm }]);
-          return t;
-        };
-        g.node('MatMul', [ta ? swap(xin, x.value.rank) : xin, tb ? swap(g.name(b), b.value.rank) : g.name(b)], out);
-        return;
-      }
-      return unsupported(op, `on ${formatShape(x.value.shape)} · ${formatShape(b.value.shape)} could not be matched to MatMul with or without transposes`);
-    }
-    case 'sum':
-    case 'mean': {
-      const mean = op.op === 'mean';
-      for (const axes of subsets(x.value.rank)) {
-        const kept = x.value.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-        const dropped = x.value.shape.filter((_, i) => !axes.includes(i));
-        const keep = sameShape(kept, y.shape) ? 1 : sameShape(dropped, y.shape) ? 0 : -1;
-        if (keep < 0 || !matches(y.data, reduceRef(x.value, axes, mean))) continue;
-        if (mean) g.node('ReduceMean', [xin], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
-        else g.node('ReduceSum', [xin, g.int64('axes', axes)], out, [{ name: 'keepdims', int: keep }]);
-        return;
-      }
-      return unsupported(op, 'over axes that could not be recovered from the trace');
-    }
-    case 'transpose':
-    case 'permute': {
-      for (const perm of permutations(x.value.rank)) {
-        if (!sameShape(perm.map((p) => x.value.shape[p]), y.shape) || !matches(y.data, permuted(x.value, perm))) continue;
-        g.node('Transpose', [xin], out, [{ name: 'perm', ints: perm }]);
-        return;
-      }
-      return unsupported(op, 'with a permutation that could not be recovered from the trace');
-    }
-    case 'concat': {
-      const r = y.rank;
-      for (let axis = 0; axis < r; axis++) {
-        const ok = op.inputs.every((v) => v.value.rank === r && v.value.shape.every((d, i) => i === axis || d === y.shape[i]))
-          && op.inputs.reduce((s, v) => s + v.value.shape[axis], 0) === y.shape[axis];
-        if (ok) {
-          g.node('Concat', op.inputs.map((v) => g.name(v)), out, [{ name: 'axis', int: axis }]);
-          return;
-        }
-      }
-      return unsupported(op, 'along an axis that could not be recovered from the trace');
-    }
-    case 'max':
-    case 'min': {
-      const isMax = op.op === 'max';
-      const r = recoverReduction(op, (v) => v.reduce((m, q) => (isMax ? Math.max(m, q) : Math.min(m, q))));
-      if (r === null) return unsupported(op, 'over axes that could not be recovered from the trace');
-      g.node(isMax ? 'ReduceMax' : 'ReduceMin', [xin], out, [{ name: 'axes', ints: r.axes }, { name: 'keepdims', int: r.keepDims ? 1 : 0 }]);
+      const swap = (name: string, rank: number): string => {
+        const t = g.fresh('transposed');
+        const perm = Array.from({ length: rank }, (_, i) => i);
+        [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+        g.node('Transpose', [name], t, [{ name: 'perm', ints: perm }]);
+        return t;
+      };
+      const ta = need<boolean>(op, 'transA');
+      const tb = need<boolean>(op, 'transB');
+      g.node('MatMul', [ta ? swap(xin, x.value.rank) : xin, tb ? swap(g.name(b), b.value.rank) : g.name(b)], out);
       return;
     }
+    case 'sum':
+    case 'mean':
+    case 'max':
+    case 'min': {
+      const axes = need<number[]>(op, 'axes');
+      const keep = need<boolean>(op, 'keepDims') ? 1 : 0;
+      if (axes.length === 0) {
+        // ONNX reads no axes as all of them; the op reduced nothing.
+        g.node('Identity', [xin], out);
+        return;
+      }
+      if (op.op === 'sum') g.node('ReduceSum', [xin, g.int64('axes', axes)], out, [{ name: 'keepdims', int: keep }]);
+      else g.node(REDUCE[op.op], [xin], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
+      return;
+    }
+    case 'transpose':
+    case 'permute':
+      g.node('Transpose', [xin], out, [{ name: 'perm', ints: need<number[]>(op, 'perm') }]);
+      return;
+    case 'concat':
+      g.node('Concat', op.inputs.map((v) => g.name(v)), out, [{ name: 'axis', int: num(op, 'axis') }]);
+      return;
     case 'var': {
-      const r = recoverVar(op);
-      if (r === null) return unsupported(op, 'over axes (or with a correction) that could not be recovered from the trace');
-      // Σ(x − mean)² / (n − correction): ReduceMean, Sub, Mul, ReduceSum, Div.
-      const m = g.fresh('var.mean'); const d = g.fresh('var.centered'); const sq = g.fresh('var.squared'); const ss = g.fresh('var.sum');
-      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: r.axes }, { name: 'keepdims', int: 1 }]);
+      const axes = need<number[]>(op, 'axes');
+      const keep = need<boolean>(op, 'keepDims') ? 1 : 0;
+      const correction = num(op, 'correction');
+      if (correction !== 0 && axes.some((d) => batchAxes(x).includes(d))) {
+        return unsupported(op, `with correction ${correction} over the batch axis (its divisor n − correction would depend on the batch size, which the export leaves symbolic)`);
+      }
+      // Σ(x − mean)² / (n − correction): ReduceMean, Sub, Mul, then ReduceSum and Div (ReduceMean when correction is 0).
+      const m = g.fresh('var.mean'); const d = g.fresh('var.centered'); const sq = g.fresh('var.squared');
+      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
       g.node('Sub', [xin, m], d);
       g.node('Mul', [d, d], sq);
-      g.node('ReduceSum', [sq, g.int64('axes', r.axes)], ss, [{ name: 'keepdims', int: r.keepDims ? 1 : 0 }]);
-      g.node('Div', [ss, g.scalar('var.divisor', r.divisor)], out);
+      if (correction === 0) {
+        g.node('ReduceMean', [sq], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
+        return;
+      }
+      const ss = g.fresh('var.sum');
+      const n = axes.reduce((p, a) => p * x.value.shape[a], 1);
+      g.node('ReduceSum', [sq, g.int64('axes', axes)], ss, [{ name: 'keepdims', int: keep }]);
+      g.node('Div', [ss, g.scalar('var.divisor', Math.max(0, n - correction))], out);
       return;
     }
     case 'clamp': {
-      const bounds = recoverClamp(op, other);
-      if (typeof bounds === 'string') return unsupported(op, bounds);
-      g.node('Clip', [xin, g.scalar('clamp.min', bounds.min), g.scalar('clamp.max', bounds.max)], out);
+      const lo = num(op, 'min');
+      const hi = num(op, 'max');
+      // An omitted bound is an empty input name (Clip's optional inputs).
+      const inputs = [xin, lo === -Infinity ? '' : g.scalar('clamp.min', lo)];
+      if (hi !== Infinity) inputs.push(g.scalar('clamp.max', hi));
+      g.node('Clip', inputs, out);
       return;
     }
     case 'where': {
-      const cond = recoverWhereCondition(op, other, batchAxes(op.output));
-      if (typeof cond === 'string') return unsupported(op, cond);
+      const cond = need<Tensor>(op, 'cond');
+      const again = other.attrs?.cond;
+      if (!(again instanceof Tensor) || !sameShape(cond.shape, again.shape) || cond.data.some((v, i) => !Object.is(v, again.data[i]))) {
+        return unsupported(op, 'has a condition that changes with the data or the batch (only a constant mask can be exported)');
+      }
+      // Nonzero and NaN count as true, as the op reads them.
+      const mask = new Tensor(Float32Array.from(cond.data, (v) => (v !== 0 ? 1 : 0)), cond.shape);
       const c = g.fresh('where.cond');
-      g.node('Cast', [g.float(g.fresh('where.mask'), cond)], c, [{ name: 'to', int: ONNX_BOOL }]);
+      g.node('Cast', [g.float(g.fresh('where.mask'), mask)], c, [{ name: 'to', int: ONNX_BOOL }]);
       g.node('Where', [c, xin, g.name(op.inputs[1])], out);
       return;
     }
     case 'slice': {
-      const r = recoverSlice(op);
-      if (r === null) return unsupported(op, 'with ranges that could not be recovered from the trace (its values repeat too much to tell where they were copied from)');
-      const axes = r.starts.map((_, d) => d).filter((d) => r.starts[d] !== 0 || r.steps[d] !== 1 || y.shape[d] !== x.value.shape[d]);
+      const starts = need<number[]>(op, 'starts');
+      const steps = need<number[]>(op, 'steps');
+      const axes = starts.map((_, d) => d).filter((d) => starts[d] !== 0 || steps[d] !== 1 || y.shape[d] !== x.value.shape[d]);
       if (axes.some((d) => batchAxes(x).includes(d))) return unsupported(op, 'slices the batch axis, whose size the export leaves symbolic');
       if (axes.length === 0) {
         g.node('Identity', [xin], out);
         return;
       }
-      const ends = axes.map((d) => r.starts[d] + (y.shape[d] - 1) * r.steps[d] + 1);
-      g.node('Slice', [xin, g.int64('starts', axes.map((d) => r.starts[d])), g.int64('ends', ends), g.int64('axes', axes), g.int64('steps', axes.map((d) => r.steps[d]))], out);
+      if (axes.some((d) => y.shape[d] === 0)) return unsupported(op, 'has an empty result, which the export does not write');
+      const ends = axes.map((d) => starts[d] + (y.shape[d] - 1) * steps[d] + 1);
+      g.node('Slice', [xin, g.int64('starts', axes.map((d) => starts[d])), g.int64('ends', ends), g.int64('axes', axes), g.int64('steps', axes.map((d) => steps[d]))], out);
       return;
     }
     case 'select': {
-      const r = recoverSelect(op);
-      if (r === null) return unsupported(op, 'with an axis and index that could not be recovered from the trace');
-      if (batchAxes(x).includes(r.axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
-      g.node('Gather', [xin, g.int64('index', [r.index], [])], out, [{ name: 'axis', int: r.axis }]);
+      const axis = num(op, 'axis');
+      if (batchAxes(x).includes(axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('index', [num(op, 'index')], [])], out, [{ name: 'axis', int: axis }]);
       return;
     }
     case 'indexSelect': {
-      const r = recoverIndexSelect(op);
-      if (r === null) return unsupported(op, 'with indices that could not be recovered from the trace (its values repeat too much to tell where they were copied from)');
-      if (batchAxes(x).includes(r.axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
-      g.node('Gather', [xin, g.int64('indices', r.indices)], out, [{ name: 'axis', int: r.axis }]);
+      const axis = num(op, 'axis');
+      if (batchAxes(x).includes(axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('indices', need<number[]>(op, 'indices'))], out, [{ name: 'axis', int: axis }]);
       return;
     }
     case 'pad': {
-      const r = recoverPad(op);
-      if (r === null) return unsupported(op, 'with amounts that could not be recovered from the trace');
-      if (batchAxes(x).some((d) => r.before[d] !== 0 || r.after[d] !== 0)) return unsupported(op, 'pads the batch axis, whose size the export leaves symbolic');
-      g.node('Pad', [xin, g.int64('pads', [...r.before, ...r.after]), g.scalar('pad.value', r.value)], out);
+      const before = need<number[]>(op, 'before');
+      const after = need<number[]>(op, 'after');
+      if (batchAxes(x).some((d) => before[d] !== 0 || after[d] !== 0)) return unsupported(op, 'pads the batch axis, whose size the export leaves symbolic');
+      g.node('Pad', [xin, g.int64('pads', [...before, ...after]), g.scalar('pad.value', num(op, 'value'))], out);
       return;
     }
     case 'stack': {
-      const axis = recoverStackAxis(op);
-      if (axis === null) return unsupported(op, 'along an axis that could not be recovered from the trace');
+      const axis = num(op, 'axis');
       const parts = op.inputs.map((v) => {
         const u = g.fresh('stack.part');
         g.node('Unsqueeze', [g.name(v), g.int64('axes', [axis])], u);
@@ -555,8 +360,8 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
     }
     case 'conv2d':
     case 'conv1d': {
-      const r = recoverConv(op);
-      if (r === null) return unsupported(op, 'with a stride, padding or dilation that could not be recovered from the trace');
+      const r = windowOf(op);
+      const groups = num(op, 'groups');
       const oneD = op.op === 'conv1d';
       const inputs = op.inputs.map((v) => g.name(v));
       g.node('Conv', inputs, out, [
@@ -564,16 +369,15 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
         { name: 'strides', ints: oneD ? [r.stride[1]] : [...r.stride] },
         { name: 'pads', ints: oneD ? [r.pads[1], r.pads[3]] : [...r.pads] },
         { name: 'dilations', ints: oneD ? [r.dilation[1]] : [...r.dilation] },
-        { name: 'group', int: r.groups },
+        { name: 'group', int: groups },
       ]);
       return;
     }
     case 'maxPool2d':
     case 'avgPool2d': {
-      const r = recoverPool(op);
-      if (r === null) return unsupported(op, 'with a window, stride or padding that could not be recovered from the trace');
+      const r = windowOf(op);
       const attrs: Attribute[] = poolAttributes(r);
-      if (op.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', int: r.countIncludePad ? 1 : 0 });
+      if (op.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', int: need<boolean>(op, 'countIncludePad') ? 1 : 0 });
       const onnxOp = op.op === 'maxPool2d' ? 'MaxPool' : 'AveragePool';
       if (x.value.rank === 4) {
         g.node(onnxOp, [xin], out, attrs);
@@ -587,9 +391,10 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'layerNorm': {
-      const r = recoverLayerNorm(op);
-      if (r === null) return unsupported(op, 'with a normalized shape or eps that could not be recovered from the trace');
-      const axes = Array.from({ length: r.dims }, (_, i) => x.value.rank - r.dims + i);
+      const dims = need<number[]>(op, 'normalizedShape').length;
+      const hasWeight = need<boolean>(op, 'weight');
+      const r = { eps: num(op, 'eps'), weight: hasWeight ? op.inputs[1] : null, bias: need<boolean>(op, 'bias') ? op.inputs[hasWeight ? 2 : 1] : null };
+      const axes = Array.from({ length: dims }, (_, i) => x.value.rank - dims + i);
       const m = g.fresh('ln.mean'); const d = g.fresh('ln.centered'); const sq = g.fresh('ln.squared'); const v = g.fresh('ln.var');
       const ve = g.fresh('ln.var_eps'); const sd = g.fresh('ln.std');
       g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
@@ -614,16 +419,14 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'batchNorm': {
-      const r = recoverChannelAffine(op, other);
-      if (typeof r === 'string') return unsupported(op, r);
+      const r = channelAffine(op);
       const scaled = g.fresh('bn.scaled');
       g.node('Mul', [xin, g.float(g.fresh('bn.scale'), r.scale)], scaled);
       g.node('Add', [scaled, g.float(g.fresh('bn.shift'), r.shift)], out);
       return;
     }
     case 'embedding': {
-      const r = recoverEmbedding(op, other);
-      if (typeof r === 'string') return unsupported(op, r);
+      const r = constantIndices(op, other);
       g.node('Gather', [xin, g.int64('indices', r.indices, r.shape)], out, [{ name: 'axis', int: 0 }]);
       return;
     }
@@ -742,238 +545,73 @@ function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], 
   }));
 }
 
-/** ONNX pooling attributes of a recovered window. */
+/** An argument the op recorded on the tape (node.attrs, set while a trace runs); throws naming the op if absent. */
+function need<T>(op: TraceOp, key: string): T {
+  const v = op.attrs?.[key];
+  if (v === undefined) return unsupported(op, `recorded no "${key}" argument on the tape (was it traced with an older op, or a custom one under a built-in name?)`);
+  return v as T;
+}
+
+function num(op: TraceOp, key: string): number {
+  return need<number>(op, key);
+}
+
+/** Geometry of a 2-D convolution or pooling (a 1-D one has height 1, kernel 1 and no padding on H). */
+interface Window2d {
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** [top, left, bottom, right], ONNX's order. */
+  readonly pads: readonly number[];
+  readonly dilation: readonly number[];
+}
+
+/** The window a traced conv or pool recorded. */
+function windowOf(op: TraceOp): Window2d {
+  return { kernel: need(op, 'kernel'), stride: need(op, 'stride'), pads: need(op, 'pads'), dilation: op.attrs?.dilation as number[] | undefined ?? [1, 1] };
+}
+
+/** ONNX pooling attributes of a recorded window. */
 function poolAttributes(r: Window2d): Attribute[] {
   return [{ name: 'kernel_shape', ints: [...r.kernel] }, { name: 'strides', ints: [...r.stride] }, { name: 'pads', ints: [...r.pads] }];
 }
 
-/** Axes, keepDims and divisor n − correction of a traced `var`, or null. */
-function recoverVar(op: TraceOp): { axes: number[]; keepDims: boolean; divisor: number } | null {
-  const x = op.inputs[0].value;
-  const y = op.output.value;
-  const ss = (v: number[]): number => {
-    const m = v.reduce((p, q) => p + q, 0) / v.length;
-    return v.reduce((p, q) => p + (q - m) * (q - m), 0);
-  };
-  // Find the axes with the divisor left out: y·divisor = Σ(x − mean)², the same divisor for every group.
-  for (const axes of subsets(x.rank)) {
-    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const dropped = x.shape.filter((_, i) => !axes.includes(i));
-    const keep = sameShape(kept, y.shape) ? true : sameShape(dropped, y.shape) ? false : null;
-    if (keep === null) continue;
-    const sums = reduceGroups(x, axes, ss);
-    let at = 0;
-    for (let i = 1; i < sums.length; i++) if (sums[i] > sums[at]) at = i;
-    if (!(sums[at] > 0) || !(y.data[at] > 0)) continue;
-    const n = axes.reduce((p, a) => p * x.shape[a], 1);
-    // n − correction, rounded where the correction is a whole number (torch's usual 0 or 1).
-    let divisor = sums[at] / y.data[at];
-    const c = n - divisor;
-    if (Math.abs(c - Math.round(c)) < 1e-3) divisor = n - Math.round(c);
-    if (matches(y.data, Float64Array.from(sums, (s) => s / divisor))) return { axes, keepDims: keep, divisor };
-  }
-  return null;
-}
-
 /**
- * clamp's bounds, read off the elements the two traces changed: the lower bound where y > x, the upper
- * where y < x. The op does not record its bounds, so a bound no traced element reached cannot be told
- * apart from no bound at all: that is an error naming the side.
+ * batchNorm with running statistics as y = x·scale_c + shift_c per channel c (axis 1), from the mean
+ * and 1/√(var + eps) it recorded and its weight and bias inputs. Batch statistics (`training: true`)
+ * change with the batch, so that op is refused. Shapes [C, 1, …] broadcast over x.
  */
-function recoverClamp(op: TraceOp, other: TraceOp): { min: number; max: number } | string {
-  let lo: number | null = null;
-  let hi: number | null = null;
-  for (const t of [op, other]) {
-    const x = t.inputs[0].value.data;
-    const y = t.output.value.data;
-    for (let i = 0; i < x.length; i++) {
-      if (y[i] > x[i]) lo = y[i];
-      else if (y[i] < x[i]) hi = y[i];
-    }
+function channelAffine(op: TraceOp): { scale: Tensor; shift: Tensor } {
+  if (need<boolean>(op, 'training')) {
+    return unsupported(op, 'normalizes with batch statistics (training: true), which change with the batch; export uses the running statistics (pass training: this.training)');
   }
-  if (lo === null || hi === null) {
-    const which = lo === null && hi === null ? 'min and max bounds' : lo === null ? 'min bound' : 'max bound';
-    return `has a ${which} that no traced value reached (or none); the op does not record its bounds, so the export cannot tell which`;
-  }
-  return { min: lo, max: hi };
-}
-
-/** `t` broadcast to `shape` (NumPy rules), as doubles. */
-function broadcastRef(t: Tensor, shape: readonly number[]): Float64Array {
-  const size = shape.reduce((p, q) => p * q, 1);
-  const out = new Float64Array(size);
-  const ts = stridesOf(t.shape);
-  const off = shape.length - t.rank;
-  for (let i = 0; i < size; i++) {
-    const c = coordsOf(i, shape);
-    let src = 0;
-    for (let d = 0; d < t.rank; d++) src += (t.shape[d] === 1 ? 0 : c[d + off]) * ts[d];
-    out[i] = t.data[src];
-  }
-  return out;
-}
-
-/**
- * where's condition (not an input on the tape): per output element, a where y took a's value and
- * b's elsewhere. It must not change along the batch axes nor between the two traces (a condition
- * computed from the data cannot be exported); it becomes a constant mask with size 1 on the batch axes.
- */
-function recoverWhereCondition(op: TraceOp, other: TraceOp, batch: readonly number[]): Tensor | string {
-  const shape = op.output.value.shape.map((d, i) => (batch.includes(i) ? 1 : d));
-  const size = shape.reduce((p, q) => p * q, 1);
-  const mask = new Float32Array(size).fill(NaN);
-  for (const t of [op, other]) {
-    const y = t.output.value;
-    const a = broadcastRef(t.inputs[0].value, y.shape);
-    const b = broadcastRef(t.inputs[1].value, y.shape);
-    const ms = stridesOf(shape);
-    for (let i = 0; i < y.size; i++) {
-      const fromA = y.data[i] === a[i];
-      const fromB = y.data[i] === b[i];
-      if (fromA === fromB) {
-        if (!fromA) return 'has an output that is neither of its operands (internal)';
-        continue;
-      }
-      const c = coordsOf(i, y.shape);
-      let m = 0;
-      for (let d = 0; d < shape.length; d++) m += (shape[d] === 1 ? 0 : c[d]) * ms[d];
-      const v = fromA ? 1 : 0;
-      if (Number.isNaN(mask[m])) mask[m] = v;
-      else if (mask[m] !== v) return 'has a condition that changes with the data or along the batch (the condition is not on the tape; only a constant mask can be exported)';
-    }
-  }
-  for (let i = 0; i < size; i++) if (Number.isNaN(mask[i])) mask[i] = 1;
-  return new Tensor(mask, shape);
-}
-
-/** eps values to prefer when the estimate is within its noise of one (torch's and common defaults). */
-const COMMON_EPS = [1e-5, 1e-6, 1e-12, 1e-8, 1e-3, 1e-4, 1e-7, 1e-9, 1e-10, 0];
-
-/**
- * layerNorm's normalized trailing dims, eps, and which traced inputs are its weight and bias. Per
- * row, z = (y − bias)/weight = (x − μ)/√(σ² + eps), so σ² + eps = Σ(x − μ)²/Σz² estimates eps; a
- * common value within the estimate's noise is taken; the whole output is then checked.
- */
-function recoverLayerNorm(op: TraceOp): { dims: number; eps: number; weight: TraceValue | null; bias: TraceValue | null } | null {
-  const x = op.inputs[0].value;
-  const y = op.output.value;
-  const extra = op.inputs.slice(1);
-  const roles: [TraceValue | null, TraceValue | null][] = extra.length === 2 ? [[extra[0], extra[1]]]
-    : extra.length === 1 ? [[extra[0], null], [null, extra[0]]] : [[null, null]];
-  for (const [wv, bv] of roles) {
-    const shaped = wv ?? bv;
-    const dimsList = shaped !== null ? [shaped.value.rank] : Array.from({ length: x.rank }, (_, i) => i + 1);
-    for (const dims of dimsList) {
-      const D = x.shape.slice(x.rank - dims).reduce((p, q) => p * q, 1);
-      if (shaped !== null && !sameShape(shaped.value.shape, x.shape.slice(x.rank - dims))) continue;
-      const rows = x.size / D;
-      const w = wv?.value.data ?? null;
-      const b = bv?.value.data ?? null;
-      let estimate = 0;
-      let noise = 0;
-      const mus = new Float64Array(rows);
-      const vars = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) {
-        let s = 0;
-        for (let j = 0; j < D; j++) s += x.data[r * D + j];
-        const mu = s / D;
-        let ss = 0;
-        let sel = 0;
-        let zz = 0;
-        for (let j = 0; j < D; j++) {
-          const c = x.data[r * D + j] - mu;
-          ss += c * c;
-          const wj = w === null ? 1 : w[j];
-          if (Math.abs(wj) < 1e-3) continue;
-          const z = (y.data[r * D + j] - (b === null ? 0 : b[j])) / wj;
-          sel += c * c;
-          zz += z * z;
-        }
-        mus[r] = mu;
-        vars[r] = ss / D;
-        estimate += (zz > 0 ? sel / zz : 0) - ss / D;
-        noise = Math.max(noise, 1e-5 * ss / D);
-      }
-      estimate /= rows;
-      const eps = COMMON_EPS.find((c) => Math.abs(c - estimate) <= noise + 0.05 * c) ?? Math.max(0, estimate);
-      const want = new Float64Array(x.size);
-      for (let r = 0; r < rows; r++) {
-        const inv = 1 / Math.sqrt(vars[r] + eps);
-        for (let j = 0; j < D; j++) want[r * D + j] = (x.data[r * D + j] - mus[r]) * inv * (w === null ? 1 : w[j]) + (b === null ? 0 : b[j]);
-      }
-      if (matches(y.data, want)) return { dims, eps, weight: wv, bias: bv };
-    }
-  }
-  return null;
-}
-
-/**
- * batchNorm with running statistics is y = x·scale_c + shift_c per channel c (axis 1): fitted by least
- * squares on each channel's values from both traces together (more points, a wider spread), then
- * checked on each. Batch statistics (`training: true`) give each batch its own map, so the check fails
- * and the op is refused. Shapes [C, 1, …] broadcast over x.
- */
-function recoverChannelAffine(op: TraceOp, other: TraceOp): { scale: Tensor; shift: Tensor } | string {
-  const traces = [op, other];
-  const x0 = op.inputs[0].value;
-  const C = x0.shape[1];
-  const inner = x0.shape.slice(2).reduce((p, q) => p * q, 1);
+  const mean = need<ArrayLike<number>>(op, 'mean');
+  const invStd = need<ArrayLike<number>>(op, 'invStd');
+  const hasWeight = need<boolean>(op, 'weight');
+  const w = hasWeight ? op.inputs[1].value.data : null;
+  const b = need<boolean>(op, 'bias') ? op.inputs[hasWeight ? 2 : 1].value.data : null;
+  const C = mean.length;
   const scale = new Float32Array(C);
   const shift = new Float32Array(C);
   for (let c = 0; c < C; c++) {
-    let n = 0; let sx = 0; let sy = 0; let sxx = 0; let sxy = 0;
-    for (const t of traces) {
-      const x = t.inputs[0].value.data;
-      const y = t.output.value.data;
-      for (let b = 0; b < t.inputs[0].value.shape[0]; b++) {
-        for (let i = 0; i < inner; i++) {
-          const k = (b * C + c) * inner + i;
-          n++; sx += x[k]; sy += y[k]; sxx += x[k] * x[k]; sxy += x[k] * y[k];
-        }
-      }
-    }
-    const vx = sxx - sx * sx / n;
-    const a = vx > 0 ? (sxy - sx * sy / n) / vx : 0;
+    const a = invStd[c] * (w === null ? 1 : w[c]);
     scale[c] = a;
-    shift[c] = (sy - a * sx) / n;
+    shift[c] = (b === null ? 0 : b[c]) - mean[c] * a;
   }
-  for (const t of traces) {
-    const x = t.inputs[0].value;
-    const want = Float64Array.from(x.data, (v, k) => v * scale[Math.floor(k / inner) % C] + shift[Math.floor(k / inner) % C]);
-    if (!matches(t.output.value.data, want)) {
-      return 'normalizes with batch statistics (training: true), which change with the batch; export uses the running statistics (pass training: this.training)';
-    }
-  }
-  const shape = [C, ...new Array<number>(x0.rank - 2).fill(1)];
+  const shape = [C, ...new Array<number>(op.inputs[0].value.rank - 2).fill(1)];
   return { scale: new Tensor(scale, shape), shift: new Tensor(shift, shape) };
 }
 
 /**
- * embedding's indices (not on the tape): the weight row each output row equals. They must be the same
- * in both traces and not follow the batch (indices read from the data cannot be exported).
+ * embedding's indices (recorded, not a tape input): they must be the same in both traces (indices
+ * read from the data, or shaped by the batch, cannot be exported as a constant).
  */
-function recoverEmbedding(op: TraceOp, other: TraceOp): { indices: number[]; shape: number[] } | string {
-  const found = [op, other].map((t) => {
-    const w = t.inputs[0].value;
-    const y = t.output.value;
-    const [V, D] = w.shape;
-    const indices: number[] = [];
-    for (let r = 0; r < y.size / D; r++) {
-      let hit = -1;
-      for (let v = 0; v < V && hit < 0; v++) {
-        let same = true;
-        for (let j = 0; j < D && same; j++) same = y.data[r * D + j] === w.data[v * D + j];
-        if (same) hit = v;
-      }
-      if (hit < 0) return null;
-      indices.push(hit);
-    }
-    return { indices, shape: y.shape.slice(0, -1) };
-  });
-  const [a, b] = found;
-  if (a === null || b === null) return 'has rows that match no weight row (internal)';
-  if (!sameShape(a.shape, b.shape) || a.indices.some((v, i) => v !== b.indices[i])) {
-    return 'has indices that change with the data or the batch (they are not on the tape; only constant indices can be exported)';
+function constantIndices(op: TraceOp, other: TraceOp): { indices: number[]; shape: number[] } {
+  const a = need<ArrayLike<number>>(op, 'indices');
+  const shape = need<number[]>(op, 'shape');
+  const b = other.attrs?.indices as ArrayLike<number> | undefined;
+  const otherShape = other.attrs?.shape as number[] | undefined;
+  if (b === undefined || otherShape === undefined || !sameShape(shape, otherShape) || Array.prototype.some.call(a, (v: number, i: number) => v !== b[i])) {
+    return unsupported(op, 'has indices that change with the data or the batch (they are not on the tape; only constant indices can be exported)');
   }
-  return a;
+  return { indices: Array.from(a), shape };
 }

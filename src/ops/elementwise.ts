@@ -291,7 +291,7 @@ export function where(cond: Tensor | Variable, aIn: OpInput, bIn: OpInput): Vari
     const gb = alloc(n);
     runKernel(K.whereGrad(), n, 2, ga, gb, g, cd);
     return [a.requiresGrad ? sumToShape(ga, outShape, a.shape) : null, b.requiresGrad ? sumToShape(gb, outShape, b.shape) : null];
-  }), attrsEnabled() ? { cond: c } : null);
+  }), attrsEnabled() ? { cond: c.clone() } : null);
 }
 
 // ---- Unary maps ----

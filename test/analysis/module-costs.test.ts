@@ -107,6 +107,10 @@ describe('analyzeModule / Module.summary', () => {
     // avgPool2d 3×3 stride 3 on [3, 6, 6] → 12 outputs · 9 = 108; 2×3 stride 1 on [1, 3, 4] → 2·2 = 4 outputs · 6 = 24.
     expect(cost((x) => ops.avgPool2d(x, { kernelSize: 3 }), [3, 6, 6])).toEqual(['avgPool2d', 0, 108]);
     expect(cost((x) => ops.avgPool2d(x, { kernelSize: [2, 3], stride: 1 }), [1, 3, 4])).toEqual(['avgPool2d', 0, 24]);
+    // Over a constant (clamp(x, 10) is 10 everywhere in the trace) the window is the recorded one, not
+    // whatever fits the values: 3×3 stride 1 padding 1 on [1, 4, 4] → 16 outputs · 8 = 128; avg 2×2 stride 1 on [2, 3, 3] → 8 · 4 = 32.
+    expect(cost((x) => ops.maxPool2d(ops.clamp(x, 10), { kernelSize: 3, stride: 1, padding: 1 }), [1, 4, 4])).toEqual(['maxPool2d', 0, 128]);
+    expect(cost((x) => ops.avgPool2d(ops.clamp(x, 10), { kernelSize: 2, stride: 1 }), [2, 3, 3])).toEqual(['avgPool2d', 0, 32]);
     // max over the last two axes of [3, 3, 3]: 27 inputs into 3 = 24 compares; min over the last of [3, 2, 2]: 12 − 6 = 6.
     expect(cost((x) => ops.max(x, [2, 3]), [3, 3, 3])).toEqual(['max', 0, 24]);
     expect(cost((x) => ops.min(x, -1, { keepDims: true }), [3, 2, 2])).toEqual(['min', 0, 6]);

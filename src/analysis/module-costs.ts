@@ -191,24 +191,101 @@ export function moduleSummaryWithFlops(module: Module): string {
   return formatModuleAnalysis(analyzeModule(module, { unknownCosts: 'mark' }));
 }
 
+/** max / min over n input elements into r results: n − r comparisons (as sum's adds). */
+export const extremeOpCost: OpCostFunction = (op) => ({ macs: 0, flops: op.inputs[0].value.size - op.output.value.size });
+
+/**
+ * var over n input elements into r results: the mean (n: n − r adds, r divides), n subtractions,
+ * n squares, n − r adds and r divides = 4n.
+ */
+export const varOpCost: OpCostFunction = (op) => ({ macs: 0, flops: 4 * op.inputs[0].value.size });
+
+/**
+ * conv2d / conv1d (inputs x, weight [O, C/groups, …kernel], optional bias), output of n elements: each
+ * output sums K = weight.size / O products, so MACs = n·K and FLOPs = 2·MACs + n bias adds (the
+ * Conv2D layer's count, groups and dilation included; padding taps counted as the layer does).
+ */
+export const convOpCost: OpCostFunction = (op) => {
+  const w = op.inputs[1].value;
+  const n = op.output.value.size;
+  const macs = n * (w.size / w.shape[0]);
+  return { macs, flops: 2 * macs + (op.inputs.length > 2 ? n : 0) };
+};
+
+/**
+ * maxPool2d: n·(kH·kW − 1) comparisons; avgPool2d: n·kH·kW (kH·kW − 1 adds and a divide), n output
+ * elements, as the pooling layers count. The window is the one the op recorded on the tape (node.attrs).
+ */
+export const poolOpCost: OpCostFunction = (op) => {
+  const kernel = op.attrs?.kernel as readonly number[] | undefined;
+  if (kernel === undefined) throw new Error(`analyzeModule: op "${op.op}" recorded no window on the tape (a custom op under a built-in name?)`);
+  const window = kernel[0] * kernel[1];
+  const n = op.output.value.size;
+  return { macs: 0, flops: op.op === 'maxPool2d' ? n * (window - 1) : n * window };
+};
+
+/**
+ * layerNorm on n elements: mean n, variance 3n (subtract, square, add), normalise 2n (subtract,
+ * multiply by 1/σ), then n per affine input (weight multiply, bias add): 6n + n·(affine inputs), as
+ * the LayerNorm layer.
+ */
+export const layerNormOpCost: OpCostFunction = (op) => {
+  const n = op.output.value.size;
+  return { macs: 0, flops: 6 * n + n * (op.inputs.length - 1) };
+};
+
+/**
+ * batchNorm on n elements: 2n, the BatchNorm layers' inference count (running statistics and the
+ * affine folded into one scale and one shift per channel). The trace cannot tell batch statistics
+ * (`training: true`) apart, so that case is counted the same.
+ */
+export const batchNormOpCost: OpCostFunction = (op) => ({ macs: 0, flops: 2 * op.output.value.size });
+
+/**
+ * crossEntropy on n logits (rows of C): log-softmax 5 per logit (as logSoftmax), then the target's
+ * weighted sum Σ_c t′_c·ℓ_c, a multiply and an add per logit: 7n; plus 1 divide for a scalar (mean)
+ * result. Weights and smoothing fold into t′.
+ */
+export const crossEntropyOpCost: OpCostFunction = (op) => ({
+  macs: 0, flops: 7 * op.inputs[0].value.size + (op.output.value.size === 1 && op.output.value.rank === 0 ? 1 : 0),
+});
+
+/** mse over n elements: n subtractions, n squares, n − 1 adds, 1 divide = 3n. */
+export const mseOpCost: OpCostFunction = (op) => ({ macs: 0, flops: 3 * op.inputs[0].value.size });
+
 /** Built-in op costs (forward FLOPs per output element unless noted). */
 export function registerBuiltinOpCosts(): void {
   if (opCosts.has('add')) return;
   for (const op of ['add', 'sub', 'mul', 'div', 'neg', 'abs', 'relu', 'exp', 'log', 'sqrt', 'pow', 'tanh']) registerOpCost(op, elementwiseOpCost(1));
   // sigmoid 1/(1+e^−x): exp, add, divide; leaky ReLU: compare, multiply; clamp: two compares;
-  // SiLU x·σ(x): σ + multiply; GELU x·0.5·(1 + erf(x/√2)): scale, erf, add, two multiplies.
+  // SiLU x·σ(x): σ + multiply; GELU x·0.5·(1 + erf(x/√2)): scale, erf, add, two multiplies;
+  // where: one select per output element; dropout (only recorded in training): a multiply by the mask.
   registerOpCost('sigmoid', elementwiseOpCost(3));
   registerOpCost('leakyRelu', elementwiseOpCost(2));
   registerOpCost('clamp', elementwiseOpCost(2));
   registerOpCost('silu', elementwiseOpCost(4));
   registerOpCost('gelu', elementwiseOpCost(5));
+  registerOpCost('where', elementwiseOpCost(1));
+  registerOpCost('dropout', elementwiseOpCost(1));
   // softmax per row of c: (c−1) compares, c subtracts, c exps, (c−1) adds, c divides ≈ 5 per element; log-softmax alike.
   registerOpCost('softmax', elementwiseOpCost(5));
   registerOpCost('logSoftmax', elementwiseOpCost(5));
   registerOpCost('matmul', matmulOpCost);
   registerOpCost('sum', sumOpCost);
   registerOpCost('mean', meanOpCost);
-  for (const op of ['reshape', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'concat', 'stack', 'slice', 'select', 'pad', 'indexSelect']) {
+  registerOpCost('max', extremeOpCost);
+  registerOpCost('min', extremeOpCost);
+  registerOpCost('var', varOpCost);
+  registerOpCost('conv2d', convOpCost);
+  registerOpCost('conv1d', convOpCost);
+  registerOpCost('maxPool2d', poolOpCost);
+  registerOpCost('avgPool2d', poolOpCost);
+  registerOpCost('layerNorm', layerNormOpCost);
+  registerOpCost('batchNorm', batchNormOpCost);
+  registerOpCost('crossEntropy', crossEntropyOpCost);
+  registerOpCost('mse', mseOpCost);
+  // Copies and views: no arithmetic (embedding copies a weight row per index).
+  for (const op of ['reshape', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'flatten', 'concat', 'stack', 'slice', 'select', 'pad', 'indexSelect', 'embedding']) {
     registerOpCost(op, freeOpCost);
   }
 }

@@ -1,6 +1,6 @@
 // ONNX export of any traceable Module (opset 13): the module is traced twice (two batch sizes, to tell
-// the batch axis apart), each traced op becomes ONNX nodes, and an op's unrecorded attributes (an axis,
-// a permutation, a transposed operand) are recovered by checking candidates against the traced values.
+// the batch axis apart), and each traced op becomes ONNX nodes, built from the arguments the op
+// recorded on the tape while the trace ran (node.attrs: axes, ranges, conv geometry, clamp bounds, …).
 import { Module } from '../model/module.js';
 import { Sequential } from '../model/sequential.js';
 import { traceModule, type Trace, type TraceOp, type TraceValue } from '../model/trace.js';
@@ -17,11 +17,14 @@ const IR_VERSION = 7;
 /** TensorProto.DataType values. */
 const ONNX_FLOAT = 1;
 const ONNX_INT64 = 7;
+const ONNX_BOOL = 9;
 
 /** The plain ops (tape names) the module exporter maps, besides layer modules and Sequentials. */
 export const ONNX_MODULE_OPS: readonly string[] = [
   'add', 'sub', 'mul', 'div', 'neg', 'abs', 'exp', 'log', 'sqrt', 'pow', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu', 'silu',
-  'softmax', 'logSoftmax', 'matmul', 'sum', 'mean', 'reshape', 'squeeze', 'unsqueeze', 'flatten', 'transpose', 'permute', 'concat',
+  'softmax', 'logSoftmax', 'matmul', 'sum', 'mean', 'max', 'min', 'var', 'clamp', 'where', 'reshape', 'squeeze', 'unsqueeze', 'flatten',
+  'transpose', 'permute', 'concat', 'stack', 'slice', 'select', 'indexSelect', 'pad', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
+  'layerNorm', 'batchNorm', 'embedding', 'mse',
 ];
 
 const UNARY: Readonly<Record<string, string>> = {
@@ -33,176 +36,14 @@ const VIEWS = new Set(['reshape', 'squeeze', 'unsqueeze', 'flatten']);
 interface IntInitializer {
   readonly name: string;
   readonly data: readonly number[];
+  /** Shape (default `[data.length]`; `[]` for a scalar). */
+  readonly dims?: readonly number[];
 }
 
-/** Close enough to count as the same computation (float32 results recomputed in doubles). */
-function matches(got: ArrayLike<number>, want: ArrayLike<number>): boolean {
-  if (got.length !== want.length) return false;
-  for (let i = 0; i < got.length; i++) {
-    const a = got[i];
-    const b = want[i];
-    if (!(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)))) return false;
-  }
-  return true;
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** `x` with axes permuted (`out.shape[i] = x.shape[perm[i]]`), as doubles. */
-function permuted(x: Tensor, perm: readonly number[]): Float64Array {
-  const shape = perm.map((p) => x.shape[p]);
-  const xs = stridesOf(x.shape);
-  const out = new Float64Array(x.size);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let d = 0; d < shape.length; d++) src += idx[d] * xs[perm[d]];
-    out[o] = x.data[src];
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-function permutations(n: number): number[][] {
-  if (n === 0) return [[]];
-  const out: number[][] = [];
-  for (const rest of permutations(n - 1)) {
-    for (let i = 0; i <= rest.length; i++) out.push([...rest.slice(0, i), n - 1, ...rest.slice(i)]);
-  }
-  return out;
-}
-
-/** Every subset of `0 … n−1` with at least one element, as sorted arrays. */
-function subsets(n: number): number[][] {
-  const out: number[][] = [];
-  for (let mask = 1; mask < 1 << n; mask++) out.push(Array.from({ length: n }, (_, i) => i).filter((i) => (mask >> i) & 1));
-  return out;
-}
-
-/** Batched matmul in doubles with NumPy batch broadcasting; `ta`/`tb` transpose the last two axes of a / b. */
-function matmulRef(a: Tensor, b: Tensor, ta: boolean, tb: boolean): { shape: number[]; data: Float64Array } | null {
-  if (a.rank < 2 || b.rank < 2) return null;
-  const [am, ak] = ta ? [a.shape[a.rank - 1], a.shape[a.rank - 2]] : [a.shape[a.rank - 2], a.shape[a.rank - 1]];
-  const [bk, bn] = tb ? [b.shape[b.rank - 1], b.shape[b.rank - 2]] : [b.shape[b.rank - 2], b.shape[b.rank - 1]];
-  if (ak !== bk) return null;
-  const ab = a.shape.slice(0, -2);
-  const bb = b.shape.slice(0, -2);
-  const rank = Math.max(ab.length, bb.length);
-  const batch: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = ab[i - (rank - ab.length)] ?? 1;
-    const db = bb[i - (rank - bb.length)] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return null;
-    batch.push(Math.max(da, db));
-  }
-  const count = batch.reduce((p, q) => p * q, 1);
-  const out = new Float64Array(count * am * bn);
-  const idx = new Array<number>(rank).fill(0);
-  for (let p = 0; p < count; p++) {
-    let pa = 0;
-    let pb = 0;
-    for (let d = 0; d < rank; d++) {
-      const ja = d - (rank - ab.length);
-      const jb = d - (rank - bb.length);
-      if (ja >= 0) pa = pa * ab[ja] + (ab[ja] === 1 ? 0 : idx[d]);
-      if (jb >= 0) pb = pb * bb[jb] + (bb[jb] === 1 ? 0 : idx[d]);
-    }
-    const ao = pa * am * ak;
-    const bo = pb * bk * bn;
-    for (let i = 0; i < am; i++) {
-      for (let j = 0; j < bn; j++) {
-        let s = 0;
-        for (let k = 0; k < ak; k++) {
-          const av = ta ? a.data[ao + k * am + i] : a.data[ao + i * ak + k];
-          const bv = tb ? b.data[bo + j * bk + k] : b.data[bo + k * bn + j];
-          s += av * bv;
-        }
-        out[(p * am + i) * bn + j] = s;
-      }
-    }
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < batch[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return { shape: [...batch, am, bn], data: out };
-}
+const REDUCE: Readonly<Record<string, string>> = { mean: 'ReduceMean', max: 'ReduceMax', min: 'ReduceMin' };
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Sum (or mean) of `x` over `axes`, keeping them as size 1, in doubles. */
-function reduceRef(x: Tensor, axes: readonly number[], mean: boolean): Float64Array {
-  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const ks = stridesOf(kept);
-  const size = kept.reduce((p, q) => p * q, 1);
-  const out = new Float64Array(size);
-  const idx = new Array<number>(x.rank).fill(0);
-  const count = axes.reduce((p, a) => p * x.shape[a], 1);
-  for (let i = 0; i < x.size; i++) {
-    let o = 0;
-    for (let d = 0; d < x.rank; d++) if (!axes.includes(d)) o += idx[d] * ks[d];
-    out[o] += x.data[i];
-    for (let d = x.rank - 1; d >= 0; d--) {
-      if (++idx[d] < x.shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  if (mean) for (let i = 0; i < size; i++) out[i] /= count;
-  return out;
-}
-
-/** Softmax (or log-softmax) of `x` along `axis`, in doubles. */
-function softmaxRef(x: Tensor, axis: number, log: boolean): Float64Array {
-  const out = new Float64Array(x.size);
-  const s = stridesOf(x.shape);
-  const n = x.shape[axis];
-  const step = s[axis];
-  for (let base = 0; base < x.size; base++) {
-    // A base is the first element of a line along `axis`: its index on that axis is 0.
-    if (Math.floor(base / step) % n !== 0) continue;
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, x.data[base + j * step]);
-    let z = 0;
-    for (let j = 0; j < n; j++) z += Math.exp(x.data[base + j * step] - m);
-    for (let j = 0; j < n; j++) {
-      const v = x.data[base + j * step] - m;
-      out[base + j * step] = log ? v - Math.log(z) : Math.exp(v) / z;
-    }
-  }
-  return out;
-}
-
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse to tell the GELU forms apart; use the series / continued fraction.
-  const t = Math.abs(x);
-  let r: number;
-  if (t < 2.5) {
-    let sum = t;
-    let term = t;
-    for (let k = 1; k < 60; k++) {
-      term *= -t * t / k;
-      sum += term / (2 * k + 1);
-    }
-    r = 2 / Math.sqrt(Math.PI) * sum;
-  } else {
-    let f = 0;
-    for (let k = 60; k >= 1; k--) f = k / 2 / (t + f);
-    r = 1 - Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f);
-  }
-  return x < 0 ? -r : r;
 }
 
 /** Builds the graph: names values, collects nodes and initializers. */
@@ -243,10 +84,15 @@ class GraphBuilder {
     return name;
   }
 
-  int64(hint: string, data: readonly number[]): string {
+  int64(hint: string, data: readonly number[], dims?: readonly number[]): string {
     const name = this.fresh(hint);
-    this.ints.push({ name, data });
+    this.ints.push({ name, data, dims });
     return name;
+  }
+
+  /** A float scalar initializer. */
+  scalar(hint: string, value: number): string {
+    return this.float(this.fresh(hint), new Tensor(Float32Array.of(value), []));
   }
 
   node(op: string, inputs: readonly string[], output: string, attributes: Attribute[] = [], name?: string): void {
@@ -259,7 +105,9 @@ class GraphBuilder {
  * their layers' nodes (Conv, Gemm, BatchNormalization, …; weights named by state-dict key), a
  * Sequential inside becomes its layers' nodes, and plain ops map to Add, Sub, Mul, Div, MatMul (with
  * Transpose where an operand was transposed), Relu, Sigmoid, Tanh, Erf-based GELU, Softmax, ReduceSum,
- * ReduceMean, Reshape, Transpose, Concat, … (see {@link ONNX_MODULE_OPS}). Inputs are `input` (or
+ * ReduceMean, ReduceMax, Reshape, Transpose, Concat, Slice, Gather, Pad, Where, Clip, Conv, MaxPool,
+ * AveragePool, … (see {@link ONNX_MODULE_OPS}); each op's arguments are the ones it recorded on the
+ * tape during the trace (node.attrs). Inputs are `input` (or
  * `input0`, `input1`, …) and outputs `output` (or the forward's array indices / record keys), with a
  * symbolic batch axis.
  *
@@ -286,9 +134,9 @@ export function encodeModuleOnnx(module: Module, options: { inputShapes?: readon
     const other = t2.values[v.id].value.shape;
     return v.value.shape.map((d, i) => (d !== other[i] ? i : -1)).filter((i) => i >= 0);
   };
-  for (const op of t1.ops) {
+  for (const [i, op] of t1.ops.entries()) {
     const out = outputOf.get(op.output.id) ?? `v${op.output.id}`;
-    mapOp(g, op, out, batchAxes);
+    mapOp(g, op, out, batchAxes, t2.ops[i]);
     g.setName(op.output, out);
   }
   // Outputs that are not an op's own result (an input or weight returned as is, or one value returned twice).
@@ -318,7 +166,7 @@ function unsupported(op: TraceOp, why: string): never {
   throw new Error(`exportOnnx: op "${op.op}"${where} ${why}; exportable ops: layer modules of kinds with an ONNX translation, Sequential, ${ONNX_MODULE_OPS.join(', ')}`);
 }
 
-function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceValue) => number[]): void {
+function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceValue) => number[], other: TraceOp): void {
   const attrs = op.attrs ?? {};
   const x = op.inputs[0];
   const y = op.output.value;
@@ -345,22 +193,11 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
         g.node('Pow', [xin, g.name(op.inputs[1])], out);
         return;
       }
-      // A number exponent is not recorded: read it off an element with x > 0, x ≠ 1, then check all.
-      let p = NaN;
-      for (let i = 0; i < x.value.size && Number.isNaN(p); i++) {
-        const v = x.value.data[i];
-        if (v > 0 && Math.abs(v - 1) > 0.1 && y.data[i] > 0) p = Math.round(Math.log(y.data[i]) / Math.log(v) * 1e4) / 1e4;
-      }
-      const want = Float64Array.from(x.value.data, (v) => Math.pow(v, p));
-      if (Number.isNaN(p) || !matches(y.data, want)) unsupported(op, 'has an exponent that could not be recovered from the trace');
-      g.node('Pow', [xin, g.float(g.fresh('exponent'), new Tensor(Float32Array.of(p), []))], out);
+      g.node('Pow', [xin, g.float(g.fresh('exponent'), new Tensor(Float32Array.of(num(op, 'exponent')), []))], out);
       return;
     }
     case 'leakyRelu': {
-      let alpha = NaN;
-      for (let i = 0; i < x.value.size && Number.isNaN(alpha); i++) if (x.value.data[i] < -1e-3) alpha = y.data[i] / x.value.data[i];
-      if (Number.isNaN(alpha)) alpha = 0.01;
-      g.node('LeakyRelu', [xin], out, [{ name: 'alpha', float: alpha }]);
+      g.node('LeakyRelu', [xin], out, [{ name: 'alpha', float: num(op, 'slope') }]);
       return;
     }
     case 'silu': {
@@ -370,11 +207,10 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'gelu': {
-      const erfForm = Float64Array.from(x.value.data, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
       const half = g.float(g.fresh('half'), new Tensor(Float32Array.of(0.5), []));
       const one = g.float(g.fresh('one'), new Tensor(Float32Array.of(1), []));
       const a = g.fresh('gelu'); const b = g.fresh('gelu'); const c = g.fresh('gelu');
-      if (matches(y.data, erfForm)) {
+      if (need<string>(op, 'approximate') === 'none') {
         // x·0.5·(1 + erf(x/√2))
         g.node('Div', [xin, g.float(g.fresh('sqrt2'), new Tensor(Float32Array.of(Math.SQRT2), []))], a);
         g.node('Erf', [a], b);
@@ -396,68 +232,215 @@ function mapOp(g: GraphBuilder, op: TraceOp, out: string, batchAxes: (v: TraceVa
       return;
     }
     case 'softmax':
-    case 'logSoftmax': {
-      const log = op.op === 'logSoftmax';
-      for (let axis = x.value.rank - 1; axis >= 0; axis--) {
-        if (matches(y.data, softmaxRef(x.value, axis, log))) {
-          g.node(log ? 'LogSoftmax' : 'Softmax', [xin], out, [{ name: 'axis', int: axis }]);
-          return;
-        }
-      }
-      return unsupported(op, 'over an axis that could not be recovered from the trace');
-    }
+    case 'logSoftmax':
+      g.node(op.op === 'logSoftmax' ? 'LogSoftmax' : 'Softmax', [xin], out, [{ name: 'axis', int: num(op, 'axis') }]);
+      return;
     case 'matmul': {
       const b = op.inputs[1];
-      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-        const r = matmulRef(x.value, b.value, ta, tb);
-        if (r === null || !sameShape(r.shape, y.shape) || !matches(y.data, r.data)) continue;
-        const swap = (name: string, rank: number): string => {
-          const t = g.fresh('transposed');
-          const perm = Array.from({ length: rank }, (_, i) => i);
-          [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-          g.node('Transpose', [name], t, [{ name: 'perm', ints: perm }]);
-          return t;
-        };
-        g.node('MatMul', [ta ? swap(xin, x.value.rank) : xin, tb ? swap(g.name(b), b.value.rank) : g.name(b)], out);
-        return;
-      }
-      return unsupported(op, `on ${formatShape(x.value.shape)} · ${formatShape(b.value.shape)} could not be matched to MatMul with or without transposes`);
+      const swap = (name: string, rank: number): string => {
+        const t = g.fresh('transposed');
+        const perm = Array.from({ length: rank }, (_, i) => i);
+        [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+        g.node('Transpose', [name], t, [{ name: 'perm', ints: perm }]);
+        return t;
+      };
+      const ta = need<boolean>(op, 'transA');
+      const tb = need<boolean>(op, 'transB');
+      g.node('MatMul', [ta ? swap(xin, x.value.rank) : xin, tb ? swap(g.name(b), b.value.rank) : g.name(b)], out);
+      return;
     }
     case 'sum':
-    case 'mean': {
-      const mean = op.op === 'mean';
-      for (const axes of subsets(x.value.rank)) {
-        const kept = x.value.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-        const dropped = x.value.shape.filter((_, i) => !axes.includes(i));
-        const keep = sameShape(kept, y.shape) ? 1 : sameShape(dropped, y.shape) ? 0 : -1;
-        if (keep < 0 || !matches(y.data, reduceRef(x.value, axes, mean))) continue;
-        if (mean) g.node('ReduceMean', [xin], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
-        else g.node('ReduceSum', [xin, g.int64('axes', axes)], out, [{ name: 'keepdims', int: keep }]);
+    case 'mean':
+    case 'max':
+    case 'min': {
+      const axes = need<number[]>(op, 'axes');
+      const keep = need<boolean>(op, 'keepDims') ? 1 : 0;
+      if (axes.length === 0) {
+        // ONNX reads no axes as all of them; the op reduced nothing.
+        g.node('Identity', [xin], out);
         return;
       }
-      return unsupported(op, 'over axes that could not be recovered from the trace');
+      if (op.op === 'sum') g.node('ReduceSum', [xin, g.int64('axes', axes)], out, [{ name: 'keepdims', int: keep }]);
+      else g.node(REDUCE[op.op], [xin], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
+      return;
     }
     case 'transpose':
-    case 'permute': {
-      for (const perm of permutations(x.value.rank)) {
-        if (!sameShape(perm.map((p) => x.value.shape[p]), y.shape) || !matches(y.data, permuted(x.value, perm))) continue;
-        g.node('Transpose', [xin], out, [{ name: 'perm', ints: perm }]);
+    case 'permute':
+      g.node('Transpose', [xin], out, [{ name: 'perm', ints: need<number[]>(op, 'perm') }]);
+      return;
+    case 'concat':
+      g.node('Concat', op.inputs.map((v) => g.name(v)), out, [{ name: 'axis', int: num(op, 'axis') }]);
+      return;
+    case 'var': {
+      const axes = need<number[]>(op, 'axes');
+      const keep = need<boolean>(op, 'keepDims') ? 1 : 0;
+      const correction = num(op, 'correction');
+      if (correction !== 0 && axes.some((d) => batchAxes(x).includes(d))) {
+        return unsupported(op, `with correction ${correction} over the batch axis (its divisor n − correction would depend on the batch size, which the export leaves symbolic)`);
+      }
+      // Σ(x − mean)² / (n − correction): ReduceMean, Sub, Mul, then ReduceSum and Div (ReduceMean when correction is 0).
+      const m = g.fresh('var.mean'); const d = g.fresh('var.centered'); const sq = g.fresh('var.squared');
+      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Sub', [xin, m], d);
+      g.node('Mul', [d, d], sq);
+      if (correction === 0) {
+        g.node('ReduceMean', [sq], out, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: keep }]);
         return;
       }
-      return unsupported(op, 'with a permutation that could not be recovered from the trace');
+      const ss = g.fresh('var.sum');
+      const n = axes.reduce((p, a) => p * x.value.shape[a], 1);
+      g.node('ReduceSum', [sq, g.int64('axes', axes)], ss, [{ name: 'keepdims', int: keep }]);
+      g.node('Div', [ss, g.scalar('var.divisor', Math.max(0, n - correction))], out);
+      return;
     }
-    case 'concat': {
-      const r = y.rank;
-      for (let axis = 0; axis < r; axis++) {
-        const ok = op.inputs.every((v) => v.value.rank === r && v.value.shape.every((d, i) => i === axis || d === y.shape[i]))
-          && op.inputs.reduce((s, v) => s + v.value.shape[axis], 0) === y.shape[axis];
-        if (ok) {
-          g.node('Concat', op.inputs.map((v) => g.name(v)), out, [{ name: 'axis', int: axis }]);
-          return;
-        }
+    case 'clamp': {
+      const lo = num(op, 'min');
+      const hi = num(op, 'max');
+      // An omitted bound is an empty input name (Clip's optional inputs).
+      const inputs = [xin, lo === -Infinity ? '' : g.scalar('clamp.min', lo)];
+      if (hi !== Infinity) inputs.push(g.scalar('clamp.max', hi));
+      g.node('Clip', inputs, out);
+      return;
+    }
+    case 'where': {
+      const cond = need<Tensor>(op, 'cond');
+      const again = other.attrs?.cond;
+      if (!(again instanceof Tensor) || !sameShape(cond.shape, again.shape) || cond.data.some((v, i) => !Object.is(v, again.data[i]))) {
+        return unsupported(op, 'has a condition that changes with the data or the batch (only a constant mask can be exported)');
       }
-      return unsupported(op, 'along an axis that could not be recovered from the trace');
+      // Nonzero and NaN count as true, as the op reads them.
+      const mask = new Tensor(Float32Array.from(cond.data, (v) => (v !== 0 ? 1 : 0)), cond.shape);
+      const c = g.fresh('where.cond');
+      g.node('Cast', [g.float(g.fresh('where.mask'), mask)], c, [{ name: 'to', int: ONNX_BOOL }]);
+      g.node('Where', [c, xin, g.name(op.inputs[1])], out);
+      return;
     }
+    case 'slice': {
+      const starts = need<number[]>(op, 'starts');
+      const steps = need<number[]>(op, 'steps');
+      const axes = starts.map((_, d) => d).filter((d) => starts[d] !== 0 || steps[d] !== 1 || y.shape[d] !== x.value.shape[d]);
+      if (axes.some((d) => batchAxes(x).includes(d))) return unsupported(op, 'slices the batch axis, whose size the export leaves symbolic');
+      if (axes.length === 0) {
+        g.node('Identity', [xin], out);
+        return;
+      }
+      if (axes.some((d) => y.shape[d] === 0)) return unsupported(op, 'has an empty result, which the export does not write');
+      const ends = axes.map((d) => starts[d] + (y.shape[d] - 1) * steps[d] + 1);
+      g.node('Slice', [xin, g.int64('starts', axes.map((d) => starts[d])), g.int64('ends', ends), g.int64('axes', axes), g.int64('steps', axes.map((d) => steps[d]))], out);
+      return;
+    }
+    case 'select': {
+      const axis = num(op, 'axis');
+      if (batchAxes(x).includes(axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('index', [num(op, 'index')], [])], out, [{ name: 'axis', int: axis }]);
+      return;
+    }
+    case 'indexSelect': {
+      const axis = num(op, 'axis');
+      if (batchAxes(x).includes(axis)) return unsupported(op, 'picks along the batch axis, whose size the export leaves symbolic');
+      g.node('Gather', [xin, g.int64('indices', need<number[]>(op, 'indices'))], out, [{ name: 'axis', int: axis }]);
+      return;
+    }
+    case 'pad': {
+      const before = need<number[]>(op, 'before');
+      const after = need<number[]>(op, 'after');
+      if (batchAxes(x).some((d) => before[d] !== 0 || after[d] !== 0)) return unsupported(op, 'pads the batch axis, whose size the export leaves symbolic');
+      g.node('Pad', [xin, g.int64('pads', [...before, ...after]), g.scalar('pad.value', num(op, 'value'))], out);
+      return;
+    }
+    case 'stack': {
+      const axis = num(op, 'axis');
+      const parts = op.inputs.map((v) => {
+        const u = g.fresh('stack.part');
+        g.node('Unsqueeze', [g.name(v), g.int64('axes', [axis])], u);
+        return u;
+      });
+      g.node('Concat', parts, out, [{ name: 'axis', int: axis }]);
+      return;
+    }
+    case 'conv2d':
+    case 'conv1d': {
+      const r = windowOf(op);
+      const groups = num(op, 'groups');
+      const oneD = op.op === 'conv1d';
+      const inputs = op.inputs.map((v) => g.name(v));
+      g.node('Conv', inputs, out, [
+        { name: 'kernel_shape', ints: oneD ? [r.kernel[1]] : [...r.kernel] },
+        { name: 'strides', ints: oneD ? [r.stride[1]] : [...r.stride] },
+        { name: 'pads', ints: oneD ? [r.pads[1], r.pads[3]] : [...r.pads] },
+        { name: 'dilations', ints: oneD ? [r.dilation[1]] : [...r.dilation] },
+        { name: 'group', int: groups },
+      ]);
+      return;
+    }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const r = windowOf(op);
+      const attrs: Attribute[] = poolAttributes(r);
+      if (op.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', int: need<boolean>(op, 'countIncludePad') ? 1 : 0 });
+      const onnxOp = op.op === 'maxPool2d' ? 'MaxPool' : 'AveragePool';
+      if (x.value.rank === 4) {
+        g.node(onnxOp, [xin], out, attrs);
+        return;
+      }
+      // [C, H, W]: pool it as a batch of one.
+      const u = g.fresh('pool.batched'); const p = g.fresh('pool.out');
+      g.node('Unsqueeze', [xin, g.int64('axes', [0])], u);
+      g.node(onnxOp, [u], p, attrs);
+      g.node('Squeeze', [p, g.int64('axes', [0])], out);
+      return;
+    }
+    case 'layerNorm': {
+      const dims = need<number[]>(op, 'normalizedShape').length;
+      const hasWeight = need<boolean>(op, 'weight');
+      const r = { eps: num(op, 'eps'), weight: hasWeight ? op.inputs[1] : null, bias: need<boolean>(op, 'bias') ? op.inputs[hasWeight ? 2 : 1] : null };
+      const axes = Array.from({ length: dims }, (_, i) => x.value.rank - dims + i);
+      const m = g.fresh('ln.mean'); const d = g.fresh('ln.centered'); const sq = g.fresh('ln.squared'); const v = g.fresh('ln.var');
+      const ve = g.fresh('ln.var_eps'); const sd = g.fresh('ln.std');
+      g.node('ReduceMean', [xin], m, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Sub', [xin, m], d);
+      g.node('Mul', [d, d], sq);
+      g.node('ReduceMean', [sq], v, [{ name: 'axes', ints: axes }, { name: 'keepdims', int: 1 }]);
+      g.node('Add', [v, g.scalar('ln.eps', r.eps)], ve);
+      g.node('Sqrt', [ve], sd);
+      const steps: [string, TraceValue | null][] = [['Mul', r.weight], ['Add', r.bias]];
+      const last = steps.filter(([, p]) => p !== null).length;
+      let cur = d;
+      let k = 0;
+      const normed = last === 0 ? out : g.fresh('ln.normed');
+      g.node('Div', [cur, sd], normed);
+      cur = normed;
+      for (const [onnxOp, p] of steps) {
+        if (p === null) continue;
+        const next = ++k === last ? out : g.fresh('ln.affine');
+        g.node(onnxOp, [cur, g.name(p)], next);
+        cur = next;
+      }
+      return;
+    }
+    case 'batchNorm': {
+      const r = channelAffine(op);
+      const scaled = g.fresh('bn.scaled');
+      g.node('Mul', [xin, g.float(g.fresh('bn.scale'), r.scale)], scaled);
+      g.node('Add', [scaled, g.float(g.fresh('bn.shift'), r.shift)], out);
+      return;
+    }
+    case 'embedding': {
+      const r = constantIndices(op, other);
+      g.node('Gather', [xin, g.int64('indices', r.indices, r.shape)], out, [{ name: 'axis', int: 0 }]);
+      return;
+    }
+    case 'mse': {
+      const d = g.fresh('mse.diff'); const sq = g.fresh('mse.squared');
+      g.node('Sub', [xin, g.name(op.inputs[1])], d);
+      g.node('Mul', [d, d], sq);
+      g.node('ReduceMean', [sq], out, [{ name: 'keepdims', int: 0 }]);
+      return;
+    }
+    case 'crossEntropy':
+      return unsupported(op, 'has no ONNX mapping (a loss: its class-index targets and options are not on the tape)');
+    case 'dropout':
+      return unsupported(op, 'ran in training mode (a random mask); call it with training: this.training so that eval mode, which export traces, returns its input');
     default:
       if (VIEWS.has(op.op)) {
         const axes = batchAxes(op.output);
@@ -542,7 +525,7 @@ function dedupeInitializers(g: GraphBuilder): void {
 }
 
 function writeInt64(w: ProtoWriter, t: IntInitializer): void {
-  w.int(1, t.data.length);
+  for (const d of t.dims ?? [t.data.length]) w.int(1, d);
   w.int(2, ONNX_INT64);
   w.string(8, t.name);
   const raw = new Uint8Array(8 * t.data.length);
@@ -560,4 +543,75 @@ function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], 
       shape.forEach((d, i) => s.message(1, (dim) => (batchAxes.includes(i) ? dim.string(2, 'batch') : dim.int(1, d))));
     });
   }));
+}
+
+/** An argument the op recorded on the tape (node.attrs, set while a trace runs); throws naming the op if absent. */
+function need<T>(op: TraceOp, key: string): T {
+  const v = op.attrs?.[key];
+  if (v === undefined) return unsupported(op, `recorded no "${key}" argument on the tape (was it traced with an older op, or a custom one under a built-in name?)`);
+  return v as T;
+}
+
+function num(op: TraceOp, key: string): number {
+  return need<number>(op, key);
+}
+
+/** Geometry of a 2-D convolution or pooling (a 1-D one has height 1, kernel 1 and no padding on H). */
+interface Window2d {
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** [top, left, bottom, right], ONNX's order. */
+  readonly pads: readonly number[];
+  readonly dilation: readonly number[];
+}
+
+/** The window a traced conv or pool recorded. */
+function windowOf(op: TraceOp): Window2d {
+  return { kernel: need(op, 'kernel'), stride: need(op, 'stride'), pads: need(op, 'pads'), dilation: op.attrs?.dilation as number[] | undefined ?? [1, 1] };
+}
+
+/** ONNX pooling attributes of a recorded window. */
+function poolAttributes(r: Window2d): Attribute[] {
+  return [{ name: 'kernel_shape', ints: [...r.kernel] }, { name: 'strides', ints: [...r.stride] }, { name: 'pads', ints: [...r.pads] }];
+}
+
+/**
+ * batchNorm with running statistics as y = x·scale_c + shift_c per channel c (axis 1), from the mean
+ * and 1/√(var + eps) it recorded and its weight and bias inputs. Batch statistics (`training: true`)
+ * change with the batch, so that op is refused. Shapes [C, 1, …] broadcast over x.
+ */
+function channelAffine(op: TraceOp): { scale: Tensor; shift: Tensor } {
+  if (need<boolean>(op, 'training')) {
+    return unsupported(op, 'normalizes with batch statistics (training: true), which change with the batch; export uses the running statistics (pass training: this.training)');
+  }
+  const mean = need<ArrayLike<number>>(op, 'mean');
+  const invStd = need<ArrayLike<number>>(op, 'invStd');
+  const hasWeight = need<boolean>(op, 'weight');
+  const w = hasWeight ? op.inputs[1].value.data : null;
+  const b = need<boolean>(op, 'bias') ? op.inputs[hasWeight ? 2 : 1].value.data : null;
+  const C = mean.length;
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const a = invStd[c] * (w === null ? 1 : w[c]);
+    scale[c] = a;
+    shift[c] = (b === null ? 0 : b[c]) - mean[c] * a;
+  }
+  const shape = [C, ...new Array<number>(op.inputs[0].value.rank - 2).fill(1)];
+  return { scale: new Tensor(scale, shape), shift: new Tensor(shift, shape) };
+}
+
+/**
+ * embedding's indices (recorded, not a tape input): they must be the same in both traces (indices
+ * read from the data, or shaped by the batch, cannot be exported as a constant).
+ */
+function constantIndices(op: TraceOp, other: TraceOp): { indices: number[]; shape: number[] } {
+  const a = need<ArrayLike<number>>(op, 'indices');
+  const shape = need<number[]>(op, 'shape');
+  const b = other.attrs?.indices as ArrayLike<number> | undefined;
+  const otherShape = other.attrs?.shape as number[] | undefined;
+  if (b === undefined || otherShape === undefined || !sameShape(shape, otherShape) || Array.prototype.some.call(a, (v: number, i: number) => v !== b[i])) {
+    return unsupported(op, 'has indices that change with the data or the batch (they are not on the tape; only constant indices can be exported)');
+  }
+  return { indices: Array.from(a), shape };
 }

@@ -2,7 +2,7 @@
 // nothing backpropagated), and reads the graph back as a list of ops over named values: the inputs,
 // the parameters and buffers (by state-dict key), constants, and op results. Summary and ONNX export read it.
 import { Variable } from '../ops/variable.js';
-import { withGradMode } from '../ops/tape.js';
+import { setAttrsEnabled, withGradMode } from '../ops/tape.js';
 import { heapFloat32 } from '../runtime/heap.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor, shapeSize } from '../tensor/tensor.js';
@@ -82,9 +82,12 @@ export function traceModule(module: Module, options: TraceOptions = {}): Trace {
   const modes = module.namedModules().map(([, m]) => [m, m.training] as const);
   let out: ModuleOutput;
   module.eval();
+  // Ops record their arguments (node.attrs) only while a trace runs.
+  const attrsBefore = setAttrsEnabled(true);
   try {
     out = withGradMode(true, () => (module.forward as (...x: Variable[]) => ModuleOutput)(...inputs));
   } finally {
+    setAttrsEnabled(attrsBefore);
     for (const [m, t] of modes) m.training = t;
   }
   let outputs: Variable[];

@@ -6,6 +6,7 @@ import { WideConv, col2im, copyFloat32, gemm, heapFloat32, im2col, sharedConvHea
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { addChannelSums, alloc, allocUninit, asOptionalVar, asVar, checkOptions, readSize1, readSize2, record, type Size2 } from './nn-common.js';
 import type { OpInput, Variable } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 /** Options of {@link conv2d} (PyTorch's `F.conv2d` arguments; defaults as there). */
 export interface Conv2dOptions {
@@ -402,7 +403,21 @@ function convolveWide(op: string, p: ConvPlan, x: Variable, w: Variable, bias: V
 
 /** Records the convolution planned in `p` on x, w and an optional bias; `outShape` is the result's shape. */
 function convolve(op: string, p: ConvPlan, x: Variable, w: Variable, bias: Variable | null, outShape: readonly number[]): Variable {
-  return isWide(p) ? convolveWide(op, p, x, w, bias, outShape) : convolveIm2col(op, p, x, w, bias, outShape);
+  return withAttrs(isWide(p) ? convolveWide(op, p, x, w, bias, outShape) : convolveIm2col(op, p, x, w, bias, outShape), attrsEnabled() ? convAttrs(p) : null);
+}
+
+/**
+ * What a traced convolution records (2-D form; a conv1d has kernel height 1): kernel, stride,
+ * dilation, groups and pads [top, left, bottom, right] (bottom/right differ only for 'same' padding).
+ */
+function convAttrs(p: ConvPlan): Record<string, unknown> {
+  const g = p.geom;
+  const after = (size: number, k: number, d: number, s: number, before: number, out: number): number =>
+    (Math.floor((size + 2 * before - d * (k - 1) - 1) / s) + 1 === out ? before : d * (k - 1) - before);
+  return {
+    kernel: [p.kH, p.kW], stride: [g.strideH, g.strideW], dilation: [p.dilH, p.dilW], groups: p.groups,
+    pads: [g.padH, g.padW, after(p.height, p.kH, p.dilH, g.strideH, g.padH, g.outH), after(p.width, p.kW, p.dilW, g.strideW, g.padW, g.outW)],
+  };
 }
 
 /** {@link convolve} on the im2col + gemm path. */

@@ -7,6 +7,7 @@ import {
   alloc, allocUninit, asVariable, broadcastShapes, expandInto, expandTo, kernel, markHeavy, negated, record, runKernel, sameShape, sumToShape, tracking,
 } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 // 1/√(2π): the standard normal density's constant (PyTorch's M_2_SQRTPI · M_SQRT1_2 · 0.5).
@@ -205,7 +206,7 @@ export function div(a: OpInput, b: OpInput): Variable {
  * negative bases work for integer p; p = 2 runs the x·x kernel.
  */
 export function pow(xIn: OpInput, p: OpInput): Variable {
-  if (typeof p === 'number') return powScalar(asVariable(xIn, 'pow', 'x'), p);
+  if (typeof p === 'number') return withAttrs(powScalar(asVariable(xIn, 'pow', 'x'), p), attrsEnabled() ? { exponent: p } : null);
   if (!(p instanceof Variable) && !(p instanceof Tensor)) {
     throw new Error(`pow: the exponent must be a number, a Variable or a Tensor, got ${Array.isArray(p) ? 'an array' : String(p)}`);
   }
@@ -292,12 +293,12 @@ export function where(cond: Tensor | Variable, aIn: OpInput, bIn: OpInput): Vari
   runKernel(K.where(), n, 1, y, cd, ad, bd);
   const value = new Tensor(y, outShape);
   if (!tracking(a, b)) return new Variable(value);
-  return record('where', value, [a, b], [], (g) => {
+  return withAttrs(record('where', value, [a, b], [], (g) => {
     const ga = allocUninit(n);
     const gb = allocUninit(n);
     runKernel(K.whereGrad(), n, 2, ga, gb, g, cd);
     return [a.requiresGrad ? sumToShape(ga, outShape, a.shape) : null, b.requiresGrad ? sumToShape(gb, outShape, b.shape) : null];
-  });
+  }), attrsEnabled() ? { cond: c.clone() } : null);
 }
 
 // ---- Unary maps ----
@@ -370,7 +371,7 @@ export function clamp(xIn: OpInput, min?: number | null, max?: number | null): V
     throw new Error(`clamp: min and max must be numbers (or omitted), got min ${String(min)}, max ${String(max)}`);
   }
   if (min == null && max == null) throw new Error('clamp: give at least one of min and max');
-  return unary('clamp', xIn, K.clamp, K.clampGrad, 'x', [lo, hi]);
+  return withAttrs(unary('clamp', xIn, K.clamp, K.clampGrad, 'x', [lo, hi]), attrsEnabled() ? { min: lo, max: hi } : null);
 }
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
@@ -381,7 +382,7 @@ export function relu(x: OpInput): Variable {
 /** `x > 0 ? x : slope·x` (slope default 0.01, as torch). Gradient g or slope·g (slope at 0). */
 export function leakyRelu(xIn: OpInput, slope = 0.01): Variable {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: slope must be a finite number, got ${String(slope)}`);
-  return unary('leakyRelu', xIn, K.leakyRelu, K.leakyReluGrad, 'x', [slope]);
+  return withAttrs(unary('leakyRelu', xIn, K.leakyRelu, K.leakyReluGrad, 'x', [slope]), attrsEnabled() ? { slope } : null);
 }
 
 /** tanh(x); gradient 1 − tanh². */
@@ -406,9 +407,9 @@ export interface GeluOptions {
  */
 export function gelu(x: OpInput, options: GeluOptions = {}): Variable {
   const form = options.approximate ?? 'none';
-  if (form === 'tanh') return unary('gelu', x, K.geluTanh, K.geluTanhGrad, 'x');
+  if (form === 'tanh') return withAttrs(unary('gelu', x, K.geluTanh, K.geluTanhGrad, 'x'), attrsEnabled() ? { approximate: form } : null);
   if (form !== 'none') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${String(form)}`);
-  return unary('gelu', x, K.gelu, K.geluGrad, 'x');
+  return withAttrs(unary('gelu', x, K.gelu, K.geluGrad, 'x'), attrsEnabled() ? { approximate: form } : null);
 }
 
 /** SiLU (swish) x·σ(x) = x / (1 + e^(−x)); gradient σ·(1 + x·(1 − σ)). */

@@ -4,6 +4,7 @@ import { gemm } from '../plugin/index.js';
 import { Tensor, formatShape } from '../tensor/tensor.js';
 import { alloc, allocUninit, asVariable, broadcastShapes, broadcastStrides, record, tracking } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -74,7 +75,7 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
   if (!tracking(a, b)) return new Variable(value);
   const needA = a.requiresGrad;
   const needB = b.requiresGrad;
-  return record('matmul', value, [a, b], needA && needB ? [a, b] : needA ? [b] : [a], (g) => {
+  return withAttrs(record('matmul', value, [a, b], needA && needB ? [a, b] : needA ? [b] : [a], (g) => {
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (tall) {
@@ -118,7 +119,7 @@ export function matmul(aIn: OpInput, bIn: OpInput, options: MatmulOptions = {}):
       }
     }
     return [sinkA === null ? ga : null, sinkB === null ? gb : null];
-  });
+  }), attrsEnabled() ? { transA, transB } : null);
 }
 
 /** For each entry of the broadcast batch (row-major), the index of the operand's matrix. */

@@ -4,6 +4,7 @@ import type { Rng } from '../tensor/rng.js';
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import { alloc, asOptionalVar, asVar, checkOptions, record, tracking } from './nn-common.js';
 import { Variable, type OpInput } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 export { conv2d, conv1d, type Conv2dOptions, type Conv1dOptions } from './conv.js';
 export { maxPool2d, avgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './pool.js';
@@ -129,7 +130,7 @@ export function layerNorm(
   const inputs = [x];
   if (weight !== null) inputs.push(weight);
   if (bias !== null) inputs.push(bias);
-  return record(op, new Tensor(y, x.shape), inputs, weight === null ? [] : [weight], () => {
+  return withAttrs(record(op, new Tensor(y, x.shape), inputs, weight === null ? [] : [weight], () => {
     const h = xhat as Float32Array;
     const needX = x.requiresGrad;
     const needW = weight !== null && weight.requiresGrad;
@@ -160,7 +161,7 @@ export function layerNorm(
       }
       return [gx, ...affineGrads(g, h, rows, d, 1, needW, needB, weight !== null, bias !== null)];
     };
-  });
+  }), attrsEnabled() ? { normalizedShape: norm, eps: e, weight: weight !== null, bias: bias !== null } : null);
 }
 
 /**
@@ -325,7 +326,7 @@ export function batchNorm(
   const inputs = [x];
   if (weight !== null) inputs.push(weight);
   if (bias !== null) inputs.push(bias);
-  return record(op, new Tensor(y, x.shape), inputs, weight === null ? [] : [weight], () => {
+  return withAttrs(record(op, new Tensor(y, x.shape), inputs, weight === null ? [] : [weight], () => {
     const h = xhat as Float32Array;
     const needX = x.requiresGrad;
     const needW = weight !== null && weight.requiresGrad;
@@ -358,7 +359,7 @@ export function batchNorm(
       }
       return [gx, ...affineGrads(g, h, batch, channels, spatial, needW, needB, weight !== null, bias !== null)];
     };
-  });
+  }), attrsEnabled() ? { training, eps, mean, invStd, weight: weight !== null, bias: bias !== null } : null);
 }
 
 // ---- Embedding ----
@@ -413,7 +414,7 @@ export function embedding(indices: Tensor | Variable | ArrayLike<number>, weight
   const y = alloc(count * dim);
   const wd = w.data;
   for (let i = 0; i < count; i++) y.set(wd.subarray(idx[i] * dim, (idx[i] + 1) * dim), i * dim);
-  return record(op, new Tensor(y, [...idxShape, dim]), [w], [], () => (g) => {
+  return withAttrs(record(op, new Tensor(y, [...idxShape, dim]), [w], [], () => (g) => {
     const gw = alloc(w.size);
     // Rows in index order: a row looked up twice sums its gradients in that order.
     for (let i = 0; i < count; i++) {
@@ -424,5 +425,5 @@ export function embedding(indices: Tensor | Variable | ArrayLike<number>, weight
       for (let j = 0; j < dim; j++) gw[dst + j] += g[src + j];
     }
     return [gw];
-  });
+  }), attrsEnabled() ? { indices: idx, shape: idxShape } : null);
 }

@@ -5,6 +5,7 @@ import { Tensor, formatShape } from '../tensor/tensor.js';
 import { alloc, allocUninit, asVar, checkOptions, readSize2, record, tracking, type Size2 } from './nn-common.js';
 import { opInt32Array } from './buffers.js';
 import type { OpInput, Variable } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 /** Options of {@link maxPool2d} (PyTorch's `F.max_pool2d` with dilation 1, ceil_mode false). */
 export interface MaxPool2dOptions {
@@ -67,7 +68,7 @@ export function maxPool2d(xIn: OpInput, options: MaxPool2dOptions): Variable {
   const argmax = tracking([x]) ? opInt32Array(outSize, true) : argmaxScratch(outSize);
   maxPool2dForward(y, argmax, x.data, g);
   // maxPool2dBackward writes every dx element (zeros outside the argmaxes) itself.
-  return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(allocUninit(x.size), dy, argmax, g)]);
+  return withAttrs(record(op, new Tensor(y, outShape), [x], [], () => (dy) => [maxPool2dBackward(allocUninit(x.size), dy, argmax, g)]), attrsEnabled() ? poolAttrs(g) : null);
 }
 
 /**
@@ -85,5 +86,10 @@ export function avgPool2d(xIn: OpInput, options: AvgPool2dOptions): Variable {
   const { g, outShape } = plan(op, x, o);
   const y = alloc(g.batch * g.channels * g.outH * g.outW);
   avgPool2dForward(y, x.data, g, countIncludePad);
-  return record(op, new Tensor(y, outShape), [x], [], () => (dy) => [avgPool2dBackward(alloc(x.size), dy, g, countIncludePad)]);
+  return withAttrs(record(op, new Tensor(y, outShape), [x], [], () => (dy) => [avgPool2dBackward(alloc(x.size), dy, g, countIncludePad)]), attrsEnabled() ? { ...poolAttrs(g), countIncludePad } : null);
+}
+
+/** What a traced pooling records: kernel, stride and pads [top, left, bottom, right] (symmetric). */
+function poolAttrs(g: PoolGeometry): Record<string, unknown> {
+  return { kernel: [g.kH, g.kW], stride: [g.strideH, g.strideW], pads: [g.padH, g.padW, g.padH, g.padW] };
 }

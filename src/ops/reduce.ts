@@ -4,6 +4,7 @@
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
 import { alloc, asVariable, inversePermutation, normalizeAxes, normalizeAxis, permuteData, record, scaled, tracking } from './op-helpers.js';
 import { Variable, type OpInput, type ReduceOptions } from './variable.js';
+import { attrsEnabled } from './tape.js';
 
 /** Options of {@link variance}. */
 export interface VarOptions extends ReduceOptions {
@@ -132,12 +133,12 @@ function sumLike(op: 'sum' | 'mean', xIn: OpInput, axes: number | readonly numbe
  * `keepDims`. An empty axis sums to 0.
  */
 export function sum(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
-  return sumLike('sum', x, axes, options);
+  return reduced(sumLike('sum', x, axes, options), axes, options);
 }
 
 /** Mean over `axes` (all when omitted), shapes as {@link sum}; NaN over an empty axis (as PyTorch). */
 export function mean(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
-  return sumLike('mean', x, axes, options);
+  return reduced(sumLike('mean', x, axes, options), axes, options);
 }
 
 /**
@@ -216,12 +217,12 @@ function extreme(op: 'max' | 'min', xIn: OpInput, axes: number | readonly number
  * Throws on an empty axis.
  */
 export function max(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
-  return extreme('max', x, axes, options);
+  return reduced(extreme('max', x, axes, options), axes, options);
 }
 
 /** Smallest value over `axes`; everything else as {@link max}. */
 export function min(x: OpInput, axes?: number | readonly number[], options: ReduceOptions = {}): Variable {
-  return extreme('min', x, axes, options);
+  return reduced(extreme('min', x, axes, options), axes, options);
 }
 
 function argExtreme(op: 'argmax' | 'argmin', xIn: OpInput, axis: number | undefined, options: ReduceOptions): Tensor {
@@ -288,7 +289,7 @@ export function variance(xIn: OpInput, axes?: number | readonly number[], option
   }
   const value = new Tensor(y, l.outShape);
   if (!tracking(x)) return new Variable(value);
-  return record('var', value, [x], [x], (g) => {
+  return reduced(record('var', value, [x], [x], (g) => {
     const xd = toLayout(x.data, l);
     const gx = alloc(outer * r * inner);
     for (let o = 0; o < outer; o++) {
@@ -300,7 +301,19 @@ export function variance(xIn: OpInput, axes?: number | readonly number[], option
       }
     }
     return [fromLayout(gx, l)];
-  });
+  }), axes, options, correction);
+}
+
+/**
+ * `out` with its reduction's arguments on its node while a trace runs: the reduced axes (sorted,
+ * non-negative), keepDims, and var's correction.
+ */
+function reduced(out: Variable, axes: number | readonly number[] | undefined, options: ReduceOptions, correction?: number): Variable {
+  if (!attrsEnabled() || out.node === null) return out;
+  const rank = out.node.inputs[0].shape.length;
+  const list = rank === 0 ? [] : normalizeAxes(axes, rank, out.node.op);
+  out.node.attrs = correction === undefined ? { axes: list, keepDims: options.keepDims === true } : { axes: list, keepDims: options.keepDims === true, correction };
+  return out;
 }
 
 /** {@link variance} under PyTorch's name: `ops.var(x, axes, options)`. */

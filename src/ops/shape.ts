@@ -2,7 +2,7 @@
 // flatten) and copies that move it (permute, transpose, concat, stack, slice, select, indexSelect,
 // pad), each with its backward.
 import { Tensor, formatShape, shapeSize } from '../tensor/tensor.js';
-import { Node, isGradEnabled } from './tape.js';
+import { Node, attrsEnabled, isGradEnabled, withAttrs } from './tape.js';
 import {
   alloc, asVariable, gather, inversePermutation, normalizeAxis, permuteData, record, scatter, stridesOf, tracking, trackingAny,
 } from './op-helpers.js';
@@ -88,7 +88,7 @@ function permuteBy(x: Variable, axes: readonly number[], op: string): Variable {
   const value = new Tensor(permuteData(x.data, x.shape, axes), outShape);
   if (!tracking(x)) return new Variable(value);
   const inverse = inversePermutation(axes);
-  return record(op, value, [x], [], (g) => [permuteData(g, outShape, inverse)]);
+  return withAttrs(record(op, value, [x], [], (g) => [permuteData(g, outShape, inverse)]), attrsEnabled() ? { perm: axes } : null);
 }
 
 /**
@@ -173,7 +173,7 @@ function join(op: string, vars: readonly Variable[], shapes: readonly (readonly 
   }
   const value = new Tensor(y, outShape);
   if (!trackingAny(vars)) return new Variable(value);
-  return record(op, value, vars, [], (g) => vars.map((v, i) => {
+  return withAttrs(record(op, value, vars, [], (g) => vars.map((v, i) => {
     if (!v.requiresGrad) return null;
     const rows = shapes[i][ax] * inner;
     const gv = alloc(outer * rows);
@@ -182,7 +182,7 @@ function join(op: string, vars: readonly Variable[], shapes: readonly (readonly 
       gv.set(g.subarray(src, src + rows), o * rows);
     }
     return gv;
-  }));
+  })), attrsEnabled() ? { axis: ax } : null);
 }
 
 /** One axis of a {@link slice}: [start, end) with a step, as Python's `start:end:step`. */
@@ -210,6 +210,7 @@ export function slice(xIn: OpInput, ranges: readonly (SliceRange | null | undefi
   const inStrides = stridesOf(shape);
   const outShape: number[] = [];
   const strides: number[] = [];
+  const starts: number[] = [];
   let base = 0;
   for (let d = 0; d < rank; d++) {
     const size = shape[d];
@@ -224,6 +225,7 @@ export function slice(xIn: OpInput, ranges: readonly (SliceRange | null | undefi
     const end = clampIndex(r.end ?? size);
     const n = end > start ? Math.ceil((end - start) / step) : 0;
     outShape.push(n);
+    starts.push(start);
     strides.push(inStrides[d] * step);
     base += start * inStrides[d];
   }
@@ -231,7 +233,7 @@ export function slice(xIn: OpInput, ranges: readonly (SliceRange | null | undefi
   const y = n === 0 ? alloc(0) : gather(alloc(n), x.data, outShape, base, strides);
   const value = new Tensor(y, outShape);
   if (!tracking(x)) return new Variable(value);
-  return record('slice', value, [x], [], (g) => [scatter(alloc(x.size), g, outShape, base, strides)]);
+  return withAttrs(record('slice', value, [x], [], (g) => [scatter(alloc(x.size), g, outShape, base, strides)]), attrsEnabled() ? { starts, steps: strides.map((s, d) => s / inStrides[d] || 1) } : null);
 }
 
 /**
@@ -255,7 +257,7 @@ export function select(xIn: OpInput, axis: number, index: number): Variable {
   const y = gather(alloc(shapeSize(outShape)), x.data, outShape, base, outStrides);
   const value = new Tensor(y, outShape);
   if (!tracking(x)) return new Variable(value);
-  return record('select', value, [x], [], (g) => [scatter(alloc(x.size), g, outShape, base, outStrides)]);
+  return withAttrs(record('select', value, [x], [], (g) => [scatter(alloc(x.size), g, outShape, base, outStrides)]), attrsEnabled() ? { axis: ax, index: i } : null);
 }
 
 /**
@@ -296,7 +298,7 @@ export function indexSelect(xIn: OpInput, axis: number, indices: ArrayLike<numbe
   }
   const value = new Tensor(y, outShape);
   if (!tracking(x)) return new Variable(value);
-  return record('indexSelect', value, [x], [], (g) => {
+  return withAttrs(record('indexSelect', value, [x], [], (g) => {
     const gx = alloc(x.size);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < count; i++) {
@@ -306,7 +308,7 @@ export function indexSelect(xIn: OpInput, axis: number, indices: ArrayLike<numbe
       }
     }
     return [gx];
-  });
+  }), attrsEnabled() ? { axis: ax, indices: Array.from(idx) } : null);
 }
 
 /**
@@ -355,5 +357,6 @@ export function pad(xIn: OpInput, pads: readonly number[], value = 0): Variable 
   scatter(y, x.data, shape, base, outStrides);
   const padded = new Tensor(y, outShape);
   if (!tracking(x)) return new Variable(padded);
-  return record('pad', padded, [x], [], (g) => [gather(alloc(x.size), g, shape, base, outStrides)]);
+  return withAttrs(record('pad', padded, [x], [], (g) => [gather(alloc(x.size), g, shape, base, outStrides)]),
+    attrsEnabled() ? { before, after: outShape.map((d, k) => d - shape[k] - before[k]), value } : null);
 }

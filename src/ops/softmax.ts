@@ -4,6 +4,7 @@ import { softmaxRows, logSoftmaxRows } from '../plugin/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { alloc, asVariable, normalizeAxis, record, tracking } from './op-helpers.js';
 import { Variable, type OpInput } from './variable.js';
+import { attrsEnabled, withAttrs } from './tape.js';
 
 interface AxisLayout {
   outer: number;
@@ -94,7 +95,7 @@ function softmaxOp(op: string, xIn: OpInput, axis: number, log: boolean): Variab
   else y = softmaxStrided(out, x.data, l, log);
   const value = new Tensor(y, x.shape);
   if (!tracking(x)) return new Variable(value);
-  return record(op, value, [x], [], (g) => [softmaxBackward(g, y, l, log)]);
+  return withAttrs(record(op, value, [x], [], (g) => [softmaxBackward(g, y, l, log)]), attrsEnabled() ? { axis: axis < 0 ? axis + x.shape.length : axis } : null);
 }
 
 /**

@@ -218,3 +218,26 @@ export function runBackward(root: TapeVariable, gradient: Float32Array, retainGr
     walking = nested;
   }
 }
+
+let attrsWanted = false;
+
+/** Whether ops record their arguments in `node.attrs` (on only while a trace runs: src/model/trace.ts). */
+export function attrsEnabled(): boolean {
+  return attrsWanted;
+}
+
+/** Turns the recording of op arguments on or off; returns the previous setting. */
+export function setAttrsEnabled(enabled: boolean): boolean {
+  const previous = attrsWanted;
+  attrsWanted = enabled;
+  return previous;
+}
+
+/**
+ * `v` (an op's result) with `attrs` set on its node when it has one and attrs is not null. Call sites
+ * pass `attrsEnabled() ? { … } : null`, so no object is built outside a trace.
+ */
+export function withAttrs<V extends { readonly node: Node | null }>(v: V, attrs: Record<string, unknown> | null): V {
+  if (attrs !== null && v.node !== null) v.node.attrs = attrs;
+  return v;
+}

@@ -484,9 +484,9 @@ export class Runtime {
 
   /**
    * `count` independent products of one shape and layout, out[i] (+)= op(a[i])·op(b[i]) (contract of
-   * {@link gemm} each), as ONE job of the pool with one product per share when each is too small to be
-   * split by itself (the α² products of a Winograd convolution, say) and all of them are heap arrays:
-   * one dispatch instead of `count` calls that would each stay on this thread. Each product is one
+   * {@link gemm} each), as ONE job of the pool with one product per share when all of them are heap
+   * arrays and the batch is worth it (see batchShares: the α² products of a Winograd convolution, say):
+   * one dispatch instead of `count` calls, each of which would stay on this thread or be a job of its own. Each product is one
    * call of the module's gemm, as {@link gemm} runs it unsplit, so the bits are those of `count` gemm
    * calls for any thread count. Otherwise (one thread, products big enough to split, or an operand
    * outside the heap) it makes those `count` calls.
@@ -587,12 +587,15 @@ export class Runtime {
 
 /**
  * Shares of a batch of `count` m×n×k products on `threads` threads (see {@link Runtime.gemmBatch}):
- * one product per share when each is too small to be split by itself and all of them together reach
- * 2·WASM_THREAD_MIN_VOLUME, else 1 (the products run one by one, each with its own plan).
+ * one product per share when all of them together reach 2·WASM_THREAD_MIN_VOLUME and either each is
+ * too small to be split by itself or there are at least 2 per thread (then whole products balance the
+ * threads, each packs its operands once, and the batch costs one dispatch instead of `count`); else 1
+ * (the products run one by one, each with its own plan). Never for a depth-split shape.
  */
 function batchShares(threads: number, count: number, m: number, n: number, k: number): number {
-  if (threads === 1 || count < 2 || depthParts(m, n, k) > 1 || planShares(threads, m, n, k, MAX_SHARES) > 1) return 1;
-  return count * m * n * k >= 2 * WASM_THREAD_MIN_VOLUME ? Math.min(count, MAX_SHARES) : 1;
+  if (threads === 1 || count < 2 || depthParts(m, n, k) > 1 || count * m * n * k < 2 * WASM_THREAD_MIN_VOLUME) return 1;
+  if (count < 2 * threads && planShares(threads, m, n, k, MAX_SHARES) > 1) return 1;
+  return Math.min(count, MAX_SHARES);
 }
 
 /** Overwrites {@link jobInfo} (allocation-free: only when an observer is set). */

@@ -135,10 +135,10 @@ export function gemm(
  * `count` independent products of one shape and layout: `outs[i] (+)= op(as[i]) · op(bs[i])` for
  * i < count, each with the contract of {@link gemm} (shapes, options, no aliasing of its own
  * operands; the products must not write each other's operands). The same bits as `count` calls of
- * {@link gemm}, for any thread count, but when every array lives in the shared heap and each product
- * is too small to be split over the threads by itself (the α² products of a Winograd convolution),
- * they run as one job of the worker pool, one product per share, instead of one after another on the
- * calling thread. Allocates nothing.
+ * {@link gemm}, for any thread count, but when every array lives in the shared heap and the products
+ * are too small to be split over the threads one by one or number at least 2 per thread (the α²
+ * products of a Winograd convolution), they run as one job of the worker pool, one product per share,
+ * instead of `count` calls that each stay on the calling thread or each cost a dispatch. Allocates nothing.
  */
 export function gemmBatch(
   outs: readonly Float32Array[], as: readonly Float32Array[], bs: readonly Float32Array[], count: number,

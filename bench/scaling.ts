@@ -31,6 +31,17 @@ function threadCpu(): number {
   const u = threadCpuUsage!.call(process);
   return u.user + u.system;
 }
+/** CPU µs of one threadCpu() + performance.now() pair, the profile's clock read. */
+function calibrateClock(): number {
+  const reads = 200_000;
+  const c0 = threadCpu();
+  let sink = 0;
+  for (let i = 0; i < reads; i++) sink += threadCpu() + performance.now();
+  if (sink === -1) console.log(sink);
+  return (threadCpu() - c0) / reads;
+}
+const clockCost = calibrateClock();
+
 /** CPU µs of the whole process (every thread). */
 function processCpu(): number {
   const u = process.cpuUsage();
@@ -44,6 +55,7 @@ function jobName(job: Readonly<JobInfo>): string {
 /** Work of one job: gemm flops, range elements (or planes), conv chunks. */
 function jobWork(job: Readonly<JobInfo>): number {
   if (job.kind === 'gemm' || job.kind === 'gemm-depth') return 2 * job.m * job.n * job.k;
+  if (job.kind === 'gemm-batch') return 2 * job.m * job.n * job.k * job.chunks;
   return job.kind === 'range' ? job.count : job.chunks;
 }
 function workUnit(kind: string): string {
@@ -98,6 +110,8 @@ interface Profile {
   steps: number; stepCpu: number; stepWall: number; phases: Map<string, Phase>; jobsByKind: Map<string, Phase>;
   /** Jobs that stay on one thread at 2 threads, by kind and shape (jobCpu holds their count). */
   serialJobs: Map<string, Phase>;
+  /** Clock reads (threadCpu + performance.now pairs) the profile made. */
+  clockReads: number;
 }
 
 function profile(spec: NetSpec): Profile {
@@ -108,6 +122,7 @@ function profile(spec: NetSpec): Profile {
   const phases = new Map<string, Phase>();
   const jobsByKind = new Map<string, Phase>();
   const serialJobs = new Map<string, Phase>();
+  let clockReads = 0;
   let current: Phase | null = null;
   const phase = (name: string): Phase => {
     let p = phases.get(name);
@@ -121,6 +136,7 @@ function profile(spec: NetSpec): Profile {
     if (typeof original !== 'function') return;
     const p = phase(name);
     o[method] = (...args: unknown[]) => {
+      clockReads += 2;
       const c0 = threadCpu();
       const w0 = performance.now();
       const outer = current;
@@ -146,7 +162,7 @@ function profile(spec: NetSpec): Profile {
   let jobC0 = 0;
   let jobW0 = 0;
   setJobObserver({
-    begin: () => { jobC0 = threadCpu(); jobW0 = performance.now(); },
+    begin: () => { clockReads += 2; jobC0 = threadCpu(); jobW0 = performance.now(); },
     end: (job) => {
       const at2 = jobSharesAt(job, 2);
       const dc = threadCpu() - jobC0;
@@ -175,6 +191,7 @@ function profile(spec: NetSpec): Profile {
   let stepWall = 0;
   try {
     while (stepCpu < cpuBudgetMs * 1000 || steps < 20) {
+      clockReads += 2;
       const c0 = threadCpu();
       const w0 = performance.now();
       model.trainStep(x as Tensor, y as Tensor);
@@ -185,7 +202,7 @@ function profile(spec: NetSpec): Profile {
   } finally {
     setJobObserver(null);
   }
-  return { steps, stepCpu, stepWall, phases, jobsByKind, serialJobs };
+  return { steps, stepCpu, stepWall, phases, jobsByKind, serialJobs, clockReads };
 }
 
 // ---- 3. Extra CPU of a 2-thread step: the process's CPU per step at 2 threads minus at 1. ----
@@ -260,12 +277,13 @@ for (const name of DEFAULT_NETS) {
   const one = processCpuPerStep(spec, 1);
   const two = processCpuPerStep(spec, 2);
   const workersAt2 = two.process - two.main;
-  // The profile's own timing calls (two CPU-clock reads per job and per phase) land mostly outside the
-  // jobs: take their cost (instrumented minus plain 1-thread step CPU) off the serial time.
-  const overhead = Math.max(0, prof.stepCpu / S - one.main);
+  // The profile's own timing calls (two clock reads per job and per phase) land mostly outside the
+  // jobs: take their calibrated cost off the serial time (an upper bound of their share in it).
+  const overhead = (prof.clockReads / S) * clockCost;
   const sCorrected = Math.max(0, (s * prof.stepCpu / S - overhead) / (prof.stepCpu / S - overhead));
   const amdahlCorrected = 1 / (sCorrected + (1 - sCorrected) / 2);
-  console.log(`instrumentation cost ${ms(overhead, 1)} ms CPU per step (instrumented ${ms(prof.stepCpu, S)} vs plain ${ms(one.main, 1)}); `
+  console.log(`instrumentation: ${(prof.clockReads / S).toFixed(0)} clock reads per step × ${clockCost.toFixed(2)} µs = ${ms(overhead, 1)} ms CPU per step `
+    + `(instrumented step ${ms(prof.stepCpu, S)} ms, plain ${ms(one.main, 1)} ms); `
     + `without it s = ${sCorrected.toFixed(3)}, bound ${amdahlCorrected.toFixed(2)}`);
   console.log(`process CPU per step: 1 thread ${ms(one.process, 1)} ms (main ${ms(one.main, 1)}), 2 threads ${ms(two.process, 1)} ms `
     + `(main ${ms(two.main, 1)}, others ${ms(workersAt2, 1)}): 2T costs ${ms(two.process - one.process, 1)} ms CPU per step more `

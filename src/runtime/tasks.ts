@@ -496,15 +496,17 @@ export class Runtime {
     m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean,
   ): void {
     const threads = this.threadsNow();
-    let shares = batchShares(threads, count, m, n, k);
+    // Batched on 2 threads or more (one thread runs the same products one by one, as one job of 1 share).
+    let batched = batchShares(Math.max(2, threads), count, m, n, k) > 1;
     const arena = this.arena;
-    for (let i = 0; shares > 1 && i < count; i++) {
-      if (!arena.inHeap(outs[i]) || !arena.inHeap(as[i]) || !arena.inHeap(bs[i])) shares = 1;
+    for (let i = 0; batched && i < count; i++) {
+      if (!arena.inHeap(outs[i]) || !arena.inHeap(as[i]) || !arena.inHeap(bs[i])) batched = false;
     }
-    if (shares === 1) {
+    if (!batched) {
       for (let i = 0; i < count; i++) this.gemm(outs[i], as[i], bs[i], m, n, k, transA, transB, accumulate);
       return;
     }
+    const shares = threads === 1 ? 1 : batchShares(threads, count, m, n, k);
     const aRs = transA ? 1 : k;
     const aCs = transA ? m : 1;
     const bRs = transB ? 1 : n;
@@ -536,8 +538,12 @@ export class Runtime {
           args[o + 12] = WORK_BASE;
           args[o + SHARE_OP] = 0;
         }
-        if (size === 1) {
-          this.exports.gemm(m, n, k, args[3], aRs, aCs, args[6], bRs, bCs, args[9], n, acc, WORK_BASE);
+        if (shares === 1 || size === 1) {
+          // What gemm runs for each product on one thread (heap operands, unsplit).
+          for (let s = 0; s < size; s++) {
+            const o = s * SHARE_ARGS;
+            this.exports.gemm(m, n, k, args[o + 3], aRs, aCs, args[o + 6], bRs, bCs, args[o + 9], n, acc, WORK_BASE);
+          }
         } else {
           this.runOnPool(threads, size, SHARE_TIMEOUT_MS + (2 * m * n * k * size) / 1e5);
         }

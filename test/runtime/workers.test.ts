@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmBatch, gemmNaive } from '../../src/tensor/gemm.js';
 import { heapFloat32 } from '../../src/runtime/heap.js';
-import { RELU } from '../../src/runtime/kernel-table.js';
+import { ADD_PARTS, KERNEL_MIN_CHUNK, RELU, defineKernel } from '../../src/runtime/kernel-table.js';
+import { addPartsTwin } from '../../src/runtime/twins.js';
 import { jobSharesAt, setJobObserver, wasmGemmShares, type JobInfo } from '../../src/runtime/tasks.js';
 import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts } from '../../src/runtime/gemm-plan.js';
 import { MAILBOX_BYTES, SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
@@ -203,6 +204,38 @@ describe('job observer (setJobObserver, jobSharesAt)', () => {
     const jobs = recordJobs(() => RELU.run(n, y, x));
     expect(jobs.map((j) => [j.kind, j.kernel, j.count, j.chunk, j.chunks, j.shares])).toEqual([['range', RELU.id, n, 16384, 5, 1]]);
     expect(jobSharesAt(jobs[0], 2)).toBe(Math.min(5, 8));
+  });
+});
+
+describe('kernel-table split by work (KernelSpec.workScalar)', () => {
+  afterEach(() => { setJobObserver(null); setThreads(availableCores()); });
+
+  it('splits add-parts by n·parts: 18432 elements × 64 parts (net004\'s dW) in chunks of 256, the bits of 1 thread and of the twin', () => {
+    const [n, parts] = [18432, 64];
+    const rng = testRng(95);
+    const src = heapFloat32(n * parts);
+    src.set(randomArray(n * parts, rng));
+    const init = randomArray(n, rng);
+    const twin = init.slice();
+    addPartsTwin(twin, src, n, parts, n);
+    for (const threads of multiCore ? [1, 2] : [1]) {
+      setThreads(threads);
+      const dst = heapFloat32(n);
+      dst.set(init);
+      const jobs = recordJobs(() => ADD_PARTS.run(n, dst, src, parts, n));
+      // 16384 / 64 = 256 elements per chunk → 72 chunks, 8 shares on 2 threads
+      expect(jobs.map((j) => [j.kind, j.count, j.chunk, j.chunks, jobSharesAt(j, 2)])).toEqual([['range', n, 256, 72, 8]]);
+      expect(firstDifference(dst, twin), `threads=${threads}`).toBe(-1);
+    }
+    // A small product of work stays in one chunk: 1000 × 64 < KERNEL_MIN_PARALLEL.
+    const few = recordJobs(() => ADD_PARTS.run(1000, heapFloat32(1000), src, parts, 1000));
+    expect(few.map((j) => j.chunks)).toEqual([1]);
+    expect(KERNEL_MIN_CHUNK).toBe(256);
+  });
+
+  it('rejects a workScalar that is not a scalar index of an elements kernel, naming it', () => {
+    expect(() => defineKernel({ name: 'bad-work', arrays: 1, scalars: 1, twin: () => {}, workScalar: 1 }))
+      .toThrow('defineKernel bad-work: workScalar must be the index of a scalar, an integer in [0, 1), on an elements kernel; got 1');
   });
 });
 

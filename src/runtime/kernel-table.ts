@@ -12,8 +12,10 @@ import {
 
 /** Elements per chunk of a kernel job split over threads. */
 export const KERNEL_CHUNK = 16384;
-/** Kernel jobs below this many elements stay on the calling thread. */
+/** Kernel jobs below this many elements (elements × work per element, see KernelSpec.workScalar) stay on the calling thread. */
 export const KERNEL_MIN_PARALLEL = 65536;
+/** Fewest elements per chunk of a kernel whose elements weigh more than one unit of work (KernelSpec.workScalar). */
+export const KERNEL_MIN_CHUNK = 256;
 
 /** An operand of a kernel call: an array (first `arrays` operands) or a scalar. */
 export type Operand = HeapArray | number;
@@ -44,6 +46,13 @@ export interface KernelSpec {
    * export `run` with the twin's signature over byte addresses (see compileElementwise).
    */
   readonly wasmModule?: (shared: boolean) => Uint8Array;
+  /**
+   * Index of a scalar operand that counts the work per element (an elements kernel's passes over each
+   * element, e.g. add-parts' number of parts), so the split over threads weighs n·scalar, not n: the
+   * threshold KERNEL_MIN_PARALLEL and the chunk length (KERNEL_CHUNK / scalar, at least
+   * KERNEL_MIN_CHUNK elements) then follow the work. Omitted: one unit of work per element.
+   */
+  readonly workScalar?: number;
 }
 
 const kernels: Kernel[] = [];
@@ -59,6 +68,8 @@ export class Kernel {
   readonly arrays: number;
   readonly scalars: number;
   readonly planes: boolean;
+  /** KernelSpec.workScalar as an operand index (−1: one unit of work per element). */
+  private readonly workOperand: number;
   private readonly spec: KernelSpec;
   /** Reused argument list of twin calls, and the operands of the current call. */
   private readonly args: Operand[];
@@ -75,6 +86,7 @@ export class Kernel {
     this.arrays = spec.arrays;
     this.scalars = spec.scalars;
     this.planes = spec.planes === true;
+    this.workOperand = spec.workScalar === undefined ? -1 : spec.arrays + spec.workScalar;
     this.spec = spec;
     this.args = [];
     this.ops = new Array<Operand | undefined>(20).fill(undefined);
@@ -143,8 +155,11 @@ export class Kernel {
       const runtime = rt as Runtime;
       for (let a = 0; a < this.arrays; a++) this.addresses[a] = (ops[a] as HeapArray).byteOffset;
       for (let s = 0; s < this.scalars; s++) this.scalarValues[s] = ops[this.arrays + s] as number;
-      const total = this.planes ? n * planeSize : n;
-      const chunk = total < KERNEL_MIN_PARALLEL ? n : this.planes ? Math.max(1, Math.round(KERNEL_CHUNK / planeSize)) : KERNEL_CHUNK;
+      const weight = this.workOperand < 0 ? 1 : Math.max(1, Math.floor(ops[this.workOperand] as number));
+      const total = this.planes ? n * planeSize : n * weight;
+      const chunk = total < KERNEL_MIN_PARALLEL ? n
+        : this.planes ? Math.max(1, Math.round(KERNEL_CHUNK / planeSize))
+          : weight === 1 ? KERNEL_CHUNK : Math.max(KERNEL_MIN_CHUNK, 4 * Math.round(KERNEL_CHUNK / weight / 4));
       runtime.runRange(this.id, n, chunk, this.addresses, this.arrays, this.scalarValues, this.scalars);
       return;
     }
@@ -175,6 +190,9 @@ export function defineKernel(spec: KernelSpec): Kernel {
     throw new RangeError(`defineKernel ${spec.name}: scalars must be an integer in [0, ${MAX_KERNEL_SCALARS}], got ${String(spec.scalars)}`);
   }
   if (typeof spec.twin !== 'function') throw new TypeError(`defineKernel ${spec.name}: twin must be a function`);
+  if (spec.workScalar !== undefined && !(Number.isInteger(spec.workScalar) && spec.workScalar >= 0 && spec.workScalar < spec.scalars && spec.planes !== true)) {
+    throw new RangeError(`defineKernel ${spec.name}: workScalar must be the index of a scalar, an integer in [0, ${spec.scalars}), on an elements kernel; got ${String(spec.workScalar)}`);
+  }
   const kernel = new Kernel(kernels.length, spec);
   kernels.push(kernel);
   byName.set(spec.name, kernel);
@@ -220,8 +238,8 @@ export const NADAM = defineKernel({ name: 'nadam', arrays: 4, scalars: 8, twin: 
 export const DECAY = defineKernel({ name: 'decay', arrays: 3, scalars: 1, twin: decayTwin, wasmExport: 'decay' });
 /** shrink(p, n, shrink): p = p·shrink. */
 export const SHRINK = defineKernel({ name: 'shrink', arrays: 1, scalars: 1, twin: shrinkTwin, wasmExport: 'shrink' });
-/** addParts(dst, parts, n, count, stride): dst += parts[0] + … in order. */
-export const ADD_PARTS = defineKernel({ name: 'add-parts', arrays: 2, scalars: 2, twin: addPartsTwin, wasmExport: 'addParts' });
+/** addParts(dst, parts, n, count, stride): dst += parts[0] + … in order (count passes per element: split by n·count). */
+export const ADD_PARTS = defineKernel({ name: 'add-parts', arrays: 2, scalars: 2, twin: addPartsTwin, wasmExport: 'addParts', workScalar: 0 });
 /** maxPool2(out, argmax, x, lo, hi, H, W, outH, outW): 2×2 stride-2 max pooling of planes [lo, hi). */
 export const MAX_POOL2 = defineKernel({ name: 'max-pool2', arrays: 3, scalars: 4, planes: true, twin: maxPool2Twin, wasmExport: 'maxPool2' });
 /** maxPool2Backward(dx, dy, argmax, lo, hi, H, W, outH, outW). */

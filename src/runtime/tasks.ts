@@ -7,7 +7,7 @@ import {
   convBackwardTask, convColumnsKernel, convForwardTask, winogradGemmTask, type ConvExports, type HeapCopy, type HeapGemm, type TaskHelpers,
 } from './conv-tasks.js';
 import {
-  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
+  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WASM_THREAD_MIN_VOLUME, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
   planSharesOfC,
 } from './gemm-plan.js';
 import { platform } from './platform.js';
@@ -33,6 +33,71 @@ export const RANGE_DESC_BYTES = 48 + 8 * 12;
 /** Most arrays and scalars of a kernel-table kernel (what a range descriptor holds). */
 export const MAX_KERNEL_ARRAYS = 8;
 export const MAX_KERNEL_SCALARS = 12;
+
+/** What a job of the runtime is: a gemm (split over C, or along its depth), a conv task, or a kernel-table range. */
+export type JobKind = 'gemm' | 'gemm-depth' | 'gemm-batch' | 'conv-forward' | 'conv-backward' | 'range';
+
+/**
+ * One job as a {@link JobObserver} sees it: a single object, reused and overwritten by every job
+ * (copy what you keep). A job is one call that may split over the threads: a WebAssembly gemm, or a
+ * runTasks call (conv chunks, a kernel-table range). `shares` is how many shares it runs in now (1:
+ * the calling thread alone, no pool job); {@link jobSharesAt} gives the split at another thread count.
+ */
+export interface JobInfo {
+  kind: JobKind;
+  /** A gemm's m, n, k (0 for tasks). */
+  m: number;
+  n: number;
+  k: number;
+  /** A task job's chunks, or a gemm batch's products (0 for a gemm). */
+  chunks: number;
+  /** A range's kernel-table id, elements (or planes) and chunk length (−1, 0, 0 otherwise). */
+  kernel: number;
+  count: number;
+  chunk: number;
+  /** Threads work splits over now ({@link Runtime.threadsNow}). */
+  threads: number;
+  /** Shares it runs in now: more than 1 means one job of the worker pool. */
+  shares: number;
+}
+
+/**
+ * Called at the start and end of every job of the runtime (see {@link JobInfo}), on the calling
+ * thread, around the whole job (the pool's dispatch and wait included). For benchmarks and tests:
+ * it counts jobs and lets a caller time them; nothing in the library sets one.
+ */
+export interface JobObserver {
+  begin(job: Readonly<JobInfo>): void;
+  end(job: Readonly<JobInfo>): void;
+}
+
+let jobObserver: JobObserver | null = null;
+const jobInfo: JobInfo = { kind: 'gemm', m: 0, n: 0, k: 0, chunks: 0, kernel: -1, count: 0, chunk: 0, threads: 1, shares: 1 };
+
+/** Sets (or, with null, removes) the observer of the runtime's jobs; returns the previous one. */
+export function setJobObserver(observer: JobObserver | null): JobObserver | null {
+  if (observer !== null && (typeof observer.begin !== 'function' || typeof observer.end !== 'function')) {
+    throw new TypeError('setJobObserver: the observer must have begin(job) and end(job) functions');
+  }
+  const previous = jobObserver;
+  jobObserver = observer;
+  return previous;
+}
+
+/**
+ * The shares `job` would run in on `threads` threads (the plans of runTasks and the gemm): for a
+ * benchmark on one thread that asks what a second one could take. Bits never depend on it.
+ */
+export function jobSharesAt(job: Readonly<JobInfo>, threads: number): number {
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`jobSharesAt: threads must be a positive integer, got ${threads}`);
+  if (threads === 1) return 1;
+  if (job.kind === 'gemm-batch') return batchShares(threads, job.chunks, job.m, job.n, job.k);
+  if (job.kind === 'gemm' || job.kind === 'gemm-depth') {
+    const parts = depthParts(job.m, job.n, job.k);
+    return parts > 1 ? parts : planShares(threads, job.m, job.n, job.k, MAX_SHARES);
+  }
+  return Math.max(1, Math.min(job.chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES));
+}
 
 /**
  * Runs chunks [lo, hi) of the kernel-table job described at byte `desc`: int32 words 0 the kernel
@@ -126,6 +191,10 @@ export class Runtime {
   private outViewsBase: number;
   /** The descriptor block of kernel-table jobs (0 until the first). */
   private rangeDesc = 0;
+  /** The current range job's kernel id, count and chunk (what a JobObserver is told). */
+  private rangeKernel = -1;
+  private rangeCount = 0;
+  private rangeChunk = 0;
   /** What tasks get as K on this thread. */
   readonly helpers: TaskHelpers;
   /** Runs a task share on the calling thread (bound once: a step allocates no closures). */
@@ -214,6 +283,24 @@ export class Runtime {
   runTasks(op: number, desc: number, chunks: number): void {
     const threads = this.threadsNow();
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
+    const observer = jobObserver;
+    if (observer === null) {
+      this.splitTasks(op, desc, chunks, threads, shares);
+      return;
+    }
+    const range = op === RANGE_TASK;
+    setJob(op === CONV_FORWARD_TASK ? 'conv-forward' : op === CONV_BACKWARD_TASK ? 'conv-backward' : 'range', 0, 0, 0, chunks,
+      range ? this.rangeKernel : -1, range ? this.rangeCount : 0, range ? this.rangeChunk : 0, threads, threads === 1 ? 1 : shares);
+    observer.begin(jobInfo);
+    try {
+      this.splitTasks(op, desc, chunks, threads, shares);
+    } finally {
+      observer.end(jobInfo);
+    }
+  }
+
+  /** runTasks with its plan: `shares` shares on `threads` threads (the calling thread alone when either is 1). */
+  private splitTasks(op: number, desc: number, chunks: number, threads: number, shares: number): void {
     if (threads === 1 || shares === 1) {
       const a = this.arena;
       (TASKS[op] as Task)(a.f32, a.f64, a.i32, desc, 0, chunks, 0, WORK_BASE, this.exports.gemm, this.exports.copy, this.helpers, this.exports);
@@ -241,6 +328,9 @@ export class Runtime {
    */
   runRange(id: number, n: number, chunk: number, addresses: Int32Array, arrays: number, scalars: Float64Array, count: number): void {
     if (this.rangeDesc === 0) this.rangeDesc = this.arena.alloc(RANGE_DESC_BYTES);
+    this.rangeKernel = id;
+    this.rangeCount = n;
+    this.rangeChunk = chunk;
     const i32 = this.arena.i32;
     const f64 = this.arena.f64;
     const w = this.rangeDesc >>> 2;
@@ -372,25 +462,107 @@ export class Runtime {
     const bCs = transB ? k : 1;
     const acc = accumulate ? 1 : 0;
     const parts = depthParts(m, n, k);
-    if (parts > 1) {
-      this.runDepthSplit(parts, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, accumulate, align16(top));
-    } else if (shares === 1) {
-      this.exports.gemm(m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, n, acc, WORK_BASE);
-    } else {
-      planSharesOfC(this.shareArgs, shares, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, acc);
-      this.runOnPool(threads, shares, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / shares);
+    const observer = jobObserver;
+    if (observer !== null) {
+      setJob(parts > 1 ? 'gemm-depth' : 'gemm', m, n, k, 0, -1, 0, 0, this.threadsNow(), parts > 1 ? (this.threadsNow() > 1 ? parts : 1) : shares);
+      observer.begin(jobInfo);
     }
+    try {
+      if (parts > 1) {
+        this.runDepthSplit(parts, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, align16(top));
+      } else if (shares === 1) {
+        this.exports.gemm(m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, n, acc, WORK_BASE);
+      } else {
+        planSharesOfC(this.shareArgs, shares, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, cBase, acc);
+        this.runOnPool(threads, shares, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / shares);
+      }
+    } finally {
+      // The copies in and out and the depth split's sum of partials run on this thread alone: outside the job.
+      if (observer !== null) observer.end(jobInfo);
+    }
+    if (parts > 1) this.sumDepthParts(parts, m * n, cBase, accumulate, align16(top));
     if (!cHere) out.set(this.outView(cBase, sizeC));
+  }
+
+  /**
+   * `count` independent products of one shape and layout, out[i] (+)= op(a[i])·op(b[i]) (contract of
+   * {@link gemm} each), as ONE job of the pool with one product per share when all of them are heap
+   * arrays and the batch is worth it (see batchShares: the α² products of a Winograd convolution, say):
+   * one dispatch instead of `count` calls, each of which would stay on this thread or be a job of its own. Each product is one
+   * call of the module's gemm, as {@link gemm} runs it unsplit, so the bits are those of `count` gemm
+   * calls for any thread count. Otherwise (one thread, products big enough to split, or an operand
+   * outside the heap) it makes those `count` calls.
+   */
+  gemmBatch(
+    outs: readonly Float32Array[], as: readonly Float32Array[], bs: readonly Float32Array[], count: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean,
+  ): void {
+    const threads = this.threadsNow();
+    // Batched on 2 threads or more (one thread runs the same products one by one, as one job of 1 share).
+    let batched = batchShares(Math.max(2, threads), count, m, n, k) > 1;
+    const arena = this.arena;
+    for (let i = 0; batched && i < count; i++) {
+      if (!arena.inHeap(outs[i]) || !arena.inHeap(as[i]) || !arena.inHeap(bs[i])) batched = false;
+    }
+    if (!batched) {
+      for (let i = 0; i < count; i++) this.gemm(outs[i], as[i], bs[i], m, n, k, transA, transB, accumulate);
+      return;
+    }
+    const shares = threads === 1 ? 1 : batchShares(threads, count, m, n, k);
+    const aRs = transA ? 1 : k;
+    const aCs = transA ? m : 1;
+    const bRs = transB ? 1 : n;
+    const bCs = transB ? k : 1;
+    const acc = accumulate ? 1 : 0;
+    const observer = jobObserver;
+    if (observer !== null) {
+      setJob('gemm-batch', m, n, k, count, -1, 0, 0, threads, shares);
+      observer.begin(jobInfo);
+    }
+    try {
+      const args = this.shareArgs;
+      for (let first = 0; first < count; first += MAX_SHARES) {
+        const size = Math.min(MAX_SHARES, count - first);
+        for (let s = 0; s < size; s++) {
+          const o = s * SHARE_ARGS;
+          args[o] = m;
+          args[o + 1] = n;
+          args[o + 2] = k;
+          args[o + 3] = as[first + s].byteOffset;
+          args[o + 4] = aRs;
+          args[o + 5] = aCs;
+          args[o + 6] = bs[first + s].byteOffset;
+          args[o + 7] = bRs;
+          args[o + 8] = bCs;
+          args[o + 9] = outs[first + s].byteOffset;
+          args[o + 10] = n;
+          args[o + 11] = acc;
+          args[o + 12] = WORK_BASE;
+          args[o + SHARE_OP] = 0;
+        }
+        if (shares === 1 || size === 1) {
+          // What gemm runs for each product on one thread (heap operands, unsplit).
+          for (let s = 0; s < size; s++) {
+            const o = s * SHARE_ARGS;
+            this.exports.gemm(m, n, k, args[o + 3], aRs, aCs, args[o + 6], bRs, bCs, args[o + 9], n, acc, WORK_BASE);
+          }
+        } else {
+          this.runOnPool(threads, size, SHARE_TIMEOUT_MS + (2 * m * n * k * size) / 1e5);
+        }
+      }
+    } finally {
+      if (observer !== null) observer.end(jobInfo);
+    }
   }
 
   /**
    * The depth split (see depthParts in gemm-plan.ts): part s into its own m×n partial at `scratch`
    * (one share each, on the pool when there are threads, else one after another here); then
-   * C = (C +) ((P₀ + P₁) + …), in part order.
+   * {@link sumDepthParts} sums them into C.
    */
   private runDepthSplit(
     parts: number, m: number, n: number, k: number, aBase: number, aRs: number, aCs: number,
-    bBase: number, bRs: number, bCs: number, cBase: number, accumulate: boolean, scratch: number,
+    bBase: number, bRs: number, bCs: number, scratch: number,
   ): void {
     const size = m * n;
     this.arena.reserve(scratch + 4 * parts * size, `a gemm with m=${m}, n=${n}, k=${k}`);
@@ -406,6 +578,10 @@ export class Runtime {
     } else {
       this.runOnPool(threads, parts, SHARE_TIMEOUT_MS + (2 * m * n * k) / 1e5 / parts);
     }
+  }
+
+  /** C = (C +) ((P₀ + P₁) + …): the depth split's `parts` partials of `size` floats at `scratch`, in part order. */
+  private sumDepthParts(parts: number, size: number, cBase: number, accumulate: boolean, scratch: number): void {
     const f32 = this.arena.f32;
     const c = cBase >>> 2;
     const p = scratch >>> 2;
@@ -415,6 +591,28 @@ export class Runtime {
       f32[c + i] = accumulate ? f32[c + i] + sum : sum;
     }
   }
+}
+
+/**
+ * Shares of a batch of `count` m×n×k products on `threads` threads (see {@link Runtime.gemmBatch}):
+ * one product per share when all of them together reach 2·WASM_THREAD_MIN_VOLUME and either each is
+ * too small to be split by itself or there are at least 2 per thread (then whole products balance the
+ * threads, each packs its operands once, and the batch costs one dispatch instead of `count`); else 1
+ * (the products run one by one, each with its own plan). Never for a depth-split shape.
+ */
+function batchShares(threads: number, count: number, m: number, n: number, k: number): number {
+  if (threads === 1 || count < 2 || depthParts(m, n, k) > 1 || count * m * n * k < 2 * WASM_THREAD_MIN_VOLUME) return 1;
+  if (count < 2 * threads && planShares(threads, m, n, k, MAX_SHARES) > 1) return 1;
+  return Math.min(count, MAX_SHARES);
+}
+
+/** Overwrites {@link jobInfo} (allocation-free: only when an observer is set). */
+function setJob(
+  kind: JobKind, m: number, n: number, k: number, chunks: number, kernel: number, count: number, chunk: number, threads: number, shares: number,
+): void {
+  const j = jobInfo;
+  j.kind = kind; j.m = m; j.n = n; j.k = k; j.chunks = chunks; j.kernel = kernel; j.count = count; j.chunk = chunk;
+  j.threads = threads; j.shares = shares;
 }
 
 /** Rounds a byte count up to a multiple of 16 (keeps operand regions vector-aligned). */
@@ -560,6 +758,19 @@ export function wasmGemmShares(m: number, n: number, k: number): number {
   if (rt === null) return 1;
   const parts = depthParts(m, n, k);
   return parts > 1 && rt.threadsNow() > 1 ? parts : rt.planShares(m, n, k);
+}
+
+/**
+ * `count` products on the WASM kernel (see {@link Runtime.gemmBatch}): `outs[i] (+)= op(as[i])·op(bs[i])`,
+ * unchecked (`gemmBatch` of tensor/gemm.ts checks), with the bits of `count` {@link sgemmWasm} calls.
+ */
+export function sgemmBatchWasm(
+  outs: readonly Float32Array[], as: readonly Float32Array[], bs: readonly Float32Array[], count: number,
+  m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean,
+): void {
+  const rt = runtime();
+  if (rt === null) throw new Error('gemm (wasm): WebAssembly SIMD is not available in this engine');
+  rt.gemmBatch(outs, as, bs, count, m, n, k, transA, transB, accumulate);
 }
 
 /**

@@ -25,7 +25,7 @@
 // with a small C and a long depth along k (runtime/gemm-plan.ts, depthParts) took that dense forward from 36 to
 // 64 GFLOP/s on 2 threads (it had been split into 2 column shares that each re-packed all of op(a)).
 
-import { sgemmWasm, wasmGemmVariant } from '../runtime/tasks.js';
+import { sgemmBatchWasm, sgemmWasm, wasmGemmVariant } from '../runtime/tasks.js';
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -129,6 +129,34 @@ export function gemm(
     return sgemmWasm(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
   }
   return gemmTsKernel(out, a, b, m, n, k, options.transA === true, options.transB === true, accumulate);
+}
+
+/**
+ * `count` independent products of one shape and layout: `outs[i] (+)= op(as[i]) · op(bs[i])` for
+ * i < count, each with the contract of {@link gemm} (shapes, options, no aliasing of its own
+ * operands; the products must not write each other's operands). The same bits as `count` calls of
+ * {@link gemm}, for any thread count, but when every array lives in the shared heap and the products
+ * are too small to be split over the threads one by one or number at least 2 per thread (the α²
+ * products of a Winograd convolution), they run as one job of the worker pool, one product per share,
+ * instead of `count` calls that each stay on the calling thread or each cost a dispatch. Allocates nothing.
+ */
+export function gemmBatch(
+  outs: readonly Float32Array[], as: readonly Float32Array[], bs: readonly Float32Array[], count: number,
+  m: number, n: number, k: number, options: GemmOptions = {},
+): void {
+  if (!(Number.isInteger(count) && count >= 0)) throw new Error(`gemmBatch: count must be a non-negative integer, got ${String(count)}`);
+  if (outs.length < count || as.length < count || bs.length < count) {
+    throw new Error(`gemmBatch: count ${count} exceeds the arrays given (outs ${outs.length}, as ${as.length}, bs ${bs.length})`);
+  }
+  const accumulate = options.accumulate === true;
+  let any = false;
+  for (let i = 0; i < count; i++) if (needsProduct(outs[i], as[i], bs[i], m, n, k, accumulate)) any = true;
+  if (!any) return;
+  if (useWasm(m, n, k)) {
+    sgemmBatchWasm(outs, as, bs, count, m, n, k, options.transA === true, options.transB === true, accumulate);
+    return;
+  }
+  for (let i = 0; i < count; i++) gemmTsKernel(outs[i], as[i], bs[i], m, n, k, options.transA === true, options.transB === true, accumulate);
 }
 
 /**

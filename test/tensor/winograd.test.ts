@@ -12,6 +12,7 @@ import { availableCores, getThreads, setThreads } from '../../src/runtime/worker
 import { setGemmBackend } from '../../src/tensor/gemm.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { WinogradConv, autoWinogradTile, getConvAlgorithm, setConvAlgorithm, setWinogradWeightGrad, winogradInputGradTile, winogradTileFor } from '../../src/tensor/winograd.js';
+import { firstDifference, heapRandom, scaledError } from '../util/float-arrays.js';
 import { randomTensor, testRng } from '../util/rng.js';
 
 /**
@@ -53,24 +54,7 @@ function direct(x: Float32Array, w: Float32Array, bias: Float32Array | null, B: 
   return { y, mag };
 }
 
-/** max |got − want| / max magnitude sum: the error relative to the scale of the sums. */
-function scaledError(got: ArrayLike<number>, want: Float64Array, mag: Float64Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    worst = Math.max(worst, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, mag[i]);
-  }
-  return scale === 0 ? worst : worst / scale;
-}
 
-function heapRandom(n: number, seed: number, adversarial = false): Float32Array {
-  const rng = testRng(seed);
-  const a = heapFloat32(n);
-  // Adversarial: magnitudes from 1e-4 to 1e4 and both signs, so large terms cancel around small ones.
-  for (let i = 0; i < n; i++) a[i] = adversarial ? (rng.next() < 0.5 ? -1 : 1) * Math.exp(18.4 * rng.next() - 9.2) : 2 * rng.next() - 1;
-  return a;
-}
 
 /**
  * Error bounds per tile size: max |error| / largest magnitude sum Σ|w·x| of an output. Measured over
@@ -191,15 +175,6 @@ describe('Conv2D with setConvAlgorithm', () => {
     const dx = layer.backward(dy);
     const [w, b] = layer.params();
     return { y: Float32Array.from(y.data), dx: Float32Array.from(dx.data), dW: Float32Array.from(w.grad.data), db: Float32Array.from(b.grad.data) };
-  }
-
-  /** Index of the first element whose bits differ (−1: none), lengths included. */
-  function firstDifference(a: Float32Array, b: Float32Array): number {
-    if (a.length !== b.length) return Math.min(a.length, b.length);
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-    const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-    return -1;
   }
 
   function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {

@@ -23,7 +23,6 @@ function fill(a: Float32Array, seed: number): void {
   for (let i = 0; i < a.length; i++) a[i] = i % 97 === 5 ? odd[i % odd.length] : 2 * rng.next() - 1;
 }
 
-
 /** Plane p is bad in the flags: any of its four floats is not +0. */
 function badPlanes(flags: Float32Array, planes: number): number[] {
   const bad: number[] = [];

@@ -56,9 +56,6 @@ function directGrad(x: ArrayLike<number>, dy: ArrayLike<number>, B: number, C: n
   return { g, mag };
 }
 
-
-
-
 /**
  * Error bounds of dL/dW per tile size: max |error| / largest Σ|dy·x| of a weight. Measured over 12
  * random shapes (1–32 channels, 1–17 filters, padding 0–2, 5–24 pixels, batch 1–3): F(2,3) 1.2e-7

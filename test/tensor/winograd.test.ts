@@ -54,8 +54,6 @@ function direct(x: Float32Array, w: Float32Array, bias: Float32Array | null, B: 
   return { y, mag };
 }
 
-
-
 /**
  * Error bounds per tile size: max |error| / largest magnitude sum Σ|w·x| of an output. Measured over
  * 24 random shapes (1–40 channels, padding 0–2, 5–17 pixels): F(2,3) 9.8e-8 random, 1.9e-7

@@ -290,10 +290,11 @@ describe('Conv2D with setConvAlgorithm', () => {
     }
   });
 
-  it('allocates nothing per steady-state training step on the Winograd path', () => {
+  it('allocates nothing per steady-state training step on the Winograd path (dL/dW by im2col and by Winograd)', () => {
     expect(sharedHeap()).not.toBeNull();
-    for (const alg of ['winograd2', 'winograd4'] as const) {
+    for (const [alg, weightGrad] of [['winograd2', 'never'], ['winograd4', 'never'], ['winograd2', 'always'], ['winograd4', 'always']] as const) {
       setConvAlgorithm(alg);
+      setWinogradWeightGrad(weightGrad);
       const rng = testRng(2);
       const layer = new Conv2D({ filters: 16, kernelSize: 3, padding: 1 });
       layer.build([16, 12, 12], rng);
@@ -305,7 +306,7 @@ describe('Conv2D with setConvAlgorithm', () => {
       once();
       const before = heapStats().allocations;
       for (let i = 0; i < 5; i++) once();
-      expect(heapStats().allocations - before, alg).toBe(0);
+      expect(heapStats().allocations - before, `${alg}, dW ${weightGrad}`).toBe(0);
     }
   });
 });

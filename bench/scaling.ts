@@ -11,7 +11,7 @@
 // Writes bench/results/scaling.json.
 import type { Layer } from '../src/layers/layer.js';
 import { kernelNames } from '../src/runtime/kernel-table.js';
-import { jobSharesAt, setJobObserver, type JobInfo } from '../src/runtime/tasks.js';
+import { jobSharesAt, setJobObserver, type JobInfo } from '../src/runtime/job-observer.js';
 import { availableCores, setThreads } from '../src/runtime/workers.js';
 import type { Sequential } from '../src/model/sequential.js';
 import type { Tensor } from '../src/tensor/tensor.js';

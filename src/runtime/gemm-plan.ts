@@ -2,7 +2,7 @@
 // blocks, the per-thread workspace they need, and the plans that cut a product into shares of C (by
 // whole register tiles along its longer side) or into parts along its depth, written as the argument
 // lists the pool's threads run. Pure planning: tasks.ts runs the plans.
-import { SHARE_ARGS, SHARE_OP } from './workers.js';
+import { MAX_SHARES, SHARE_ARGS, SHARE_OP } from './workers.js';
 
 /** Rows of the WASM register tile (fixed by kernels.wat). */
 export const WASM_GEMM_MR = 4;
@@ -146,4 +146,17 @@ export function planDepthParts(
     args[o + 12] = WORK_BASE;
     args[o + SHARE_OP] = 0;
   }
+}
+
+/**
+ * Shares of a batch of `count` m×n×k products on `threads` threads (see Runtime.gemmBatch in tasks.ts):
+ * one product per share when all of them together reach 2·WASM_THREAD_MIN_VOLUME and either each is
+ * too small to be split by itself or there are at least 2 per thread (then whole products balance the
+ * threads, each packs its operands once, and the batch costs one dispatch instead of `count`); else 1
+ * (the products run one by one, each with its own plan). Never for a depth-split shape.
+ */
+export function planBatchShares(threads: number, count: number, m: number, n: number, k: number): number {
+  if (threads === 1 || count < 2 || depthParts(m, n, k) > 1 || count * m * n * k < 2 * WASM_THREAD_MIN_VOLUME) return 1;
+  if (count < 2 * threads && planShares(threads, m, n, k, MAX_SHARES) > 1) return 1;
+  return Math.min(count, MAX_SHARES);
 }

@@ -1,15 +1,17 @@
 // tasks.ts: task running. The runtime instance (the loaded module, its heap, its thread slots and the
 // worker pool), the task functions every thread can run (conv chunks, kernel-table ranges), and the
 // synchronous calls that split a job over the calling thread and the pool: runTasks for tasks, and
-// the WebAssembly gemm (gemm-plan.ts decides its shares). Bits never depend on the thread count.
+// the WebAssembly gemm (gemm-plan.ts decides its shares). Bits never depend on the thread count. Each
+// job is described to the observer of job-observer.ts when one is set.
 import { Arena, type ArenaExports, type HeapArray } from './arena.js';
 import {
   convBackwardTask, convColumnsKernel, convForwardTask, winogradGemmTask, type ConvExports, type HeapCopy, type HeapGemm, type TaskHelpers,
 } from './conv-tasks.js';
 import {
-  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WASM_THREAD_MIN_VOLUME, WORK_BASE, WORKSPACE_BYTES, depthParts, planDepthParts, planShares,
-  planSharesOfC,
+  WASM_GEMM_KC, WASM_GEMM_MC, WASM_GEMM_NC, WASM_SHARES_PER_THREAD, WORK_BASE, WORKSPACE_BYTES, depthParts, planBatchShares, planDepthParts,
+  planShares, planSharesOfC,
 } from './gemm-plan.js';
+import { describeJob, jobObserver } from './job-observer.js';
 import { platform } from './platform.js';
 import { webThreadsUnavailable } from './platform-web.js';
 import { loadKernelModule, loadKernelModuleAsync, instantiateOver, moduleBytes, PAGE_BYTES, type LoadedModule, type WasmModule, type WasmVariant } from './module.js';
@@ -33,71 +35,6 @@ export const RANGE_DESC_BYTES = 48 + 8 * 12;
 /** Most arrays and scalars of a kernel-table kernel (what a range descriptor holds). */
 export const MAX_KERNEL_ARRAYS = 8;
 export const MAX_KERNEL_SCALARS = 12;
-
-/** What a job of the runtime is: a gemm (split over C, or along its depth), a conv task, or a kernel-table range. */
-export type JobKind = 'gemm' | 'gemm-depth' | 'gemm-batch' | 'conv-forward' | 'conv-backward' | 'range';
-
-/**
- * One job as a {@link JobObserver} sees it: a single object, reused and overwritten by every job
- * (copy what you keep). A job is one call that may split over the threads: a WebAssembly gemm, or a
- * runTasks call (conv chunks, a kernel-table range). `shares` is how many shares it runs in now (1:
- * the calling thread alone, no pool job); {@link jobSharesAt} gives the split at another thread count.
- */
-export interface JobInfo {
-  kind: JobKind;
-  /** A gemm's m, n, k (0 for tasks). */
-  m: number;
-  n: number;
-  k: number;
-  /** A task job's chunks, or a gemm batch's products (0 for a gemm). */
-  chunks: number;
-  /** A range's kernel-table id, elements (or planes) and chunk length (−1, 0, 0 otherwise). */
-  kernel: number;
-  count: number;
-  chunk: number;
-  /** Threads work splits over now ({@link Runtime.threadsNow}). */
-  threads: number;
-  /** Shares it runs in now: more than 1 means one job of the worker pool. */
-  shares: number;
-}
-
-/**
- * Called at the start and end of every job of the runtime (see {@link JobInfo}), on the calling
- * thread, around the whole job (the pool's dispatch and wait included). For benchmarks and tests:
- * it counts jobs and lets a caller time them; nothing in the library sets one.
- */
-export interface JobObserver {
-  begin(job: Readonly<JobInfo>): void;
-  end(job: Readonly<JobInfo>): void;
-}
-
-let jobObserver: JobObserver | null = null;
-const jobInfo: JobInfo = { kind: 'gemm', m: 0, n: 0, k: 0, chunks: 0, kernel: -1, count: 0, chunk: 0, threads: 1, shares: 1 };
-
-/** Sets (or, with null, removes) the observer of the runtime's jobs; returns the previous one. */
-export function setJobObserver(observer: JobObserver | null): JobObserver | null {
-  if (observer !== null && (typeof observer.begin !== 'function' || typeof observer.end !== 'function')) {
-    throw new TypeError('setJobObserver: the observer must have begin(job) and end(job) functions');
-  }
-  const previous = jobObserver;
-  jobObserver = observer;
-  return previous;
-}
-
-/**
- * The shares `job` would run in on `threads` threads (the plans of runTasks and the gemm): for a
- * benchmark on one thread that asks what a second one could take. Bits never depend on it.
- */
-export function jobSharesAt(job: Readonly<JobInfo>, threads: number): number {
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`jobSharesAt: threads must be a positive integer, got ${threads}`);
-  if (threads === 1) return 1;
-  if (job.kind === 'gemm-batch') return batchShares(threads, job.chunks, job.m, job.n, job.k);
-  if (job.kind === 'gemm' || job.kind === 'gemm-depth') {
-    const parts = depthParts(job.m, job.n, job.k);
-    return parts > 1 ? parts : planShares(threads, job.m, job.n, job.k, MAX_SHARES);
-  }
-  return Math.max(1, Math.min(job.chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES));
-}
 
 /**
  * Runs chunks [lo, hi) of the kernel-table job described at byte `desc`: int32 words 0 the kernel
@@ -283,19 +220,19 @@ export class Runtime {
   runTasks(op: number, desc: number, chunks: number): void {
     const threads = this.threadsNow();
     const shares = Math.min(chunks, threads * WASM_SHARES_PER_THREAD, MAX_SHARES);
-    const observer = jobObserver;
+    const observer = jobObserver();
     if (observer === null) {
       this.splitTasks(op, desc, chunks, threads, shares);
       return;
     }
     const range = op === RANGE_TASK;
-    setJob(op === CONV_FORWARD_TASK ? 'conv-forward' : op === CONV_BACKWARD_TASK ? 'conv-backward' : 'range', 0, 0, 0, chunks,
+    const job = describeJob(op === CONV_FORWARD_TASK ? 'conv-forward' : op === CONV_BACKWARD_TASK ? 'conv-backward' : 'range', 0, 0, 0, chunks,
       range ? this.rangeKernel : -1, range ? this.rangeCount : 0, range ? this.rangeChunk : 0, threads, threads === 1 ? 1 : shares);
-    observer.begin(jobInfo);
+    observer.begin(job);
     try {
       this.splitTasks(op, desc, chunks, threads, shares);
     } finally {
-      observer.end(jobInfo);
+      observer.end(job);
     }
   }
 
@@ -462,11 +399,10 @@ export class Runtime {
     const bCs = transB ? k : 1;
     const acc = accumulate ? 1 : 0;
     const parts = depthParts(m, n, k);
-    const observer = jobObserver;
-    if (observer !== null) {
-      setJob(parts > 1 ? 'gemm-depth' : 'gemm', m, n, k, 0, -1, 0, 0, this.threadsNow(), parts > 1 ? (this.threadsNow() > 1 ? parts : 1) : shares);
-      observer.begin(jobInfo);
-    }
+    const observer = jobObserver();
+    const job = observer === null ? null
+      : describeJob(parts > 1 ? 'gemm-depth' : 'gemm', m, n, k, 0, -1, 0, 0, this.threadsNow(), parts > 1 ? (this.threadsNow() > 1 ? parts : 1) : shares);
+    if (observer !== null && job !== null) observer.begin(job);
     try {
       if (parts > 1) {
         this.runDepthSplit(parts, m, n, k, aBase, aRs, aCs, bBase, bRs, bCs, align16(top));
@@ -478,7 +414,7 @@ export class Runtime {
       }
     } finally {
       // The copies in and out and the depth split's sum of partials run on this thread alone: outside the job.
-      if (observer !== null) observer.end(jobInfo);
+      if (observer !== null && job !== null) observer.end(job);
     }
     if (parts > 1) this.sumDepthParts(parts, m * n, cBase, accumulate, align16(top));
     if (!cHere) out.set(this.outView(cBase, sizeC));
@@ -499,7 +435,7 @@ export class Runtime {
   ): void {
     const threads = this.threadsNow();
     // Batched on 2 threads or more (one thread runs the same products one by one, as one job of 1 share).
-    let batched = batchShares(Math.max(2, threads), count, m, n, k) > 1;
+    let batched = planBatchShares(Math.max(2, threads), count, m, n, k) > 1;
     const arena = this.arena;
     for (let i = 0; batched && i < count; i++) {
       if (!arena.inHeap(outs[i]) || !arena.inHeap(as[i]) || !arena.inHeap(bs[i])) batched = false;
@@ -508,17 +444,15 @@ export class Runtime {
       for (let i = 0; i < count; i++) this.gemm(outs[i], as[i], bs[i], m, n, k, transA, transB, accumulate);
       return;
     }
-    const shares = threads === 1 ? 1 : batchShares(threads, count, m, n, k);
+    const shares = threads === 1 ? 1 : planBatchShares(threads, count, m, n, k);
     const aRs = transA ? 1 : k;
     const aCs = transA ? m : 1;
     const bRs = transB ? 1 : n;
     const bCs = transB ? k : 1;
     const acc = accumulate ? 1 : 0;
-    const observer = jobObserver;
-    if (observer !== null) {
-      setJob('gemm-batch', m, n, k, count, -1, 0, 0, threads, shares);
-      observer.begin(jobInfo);
-    }
+    const observer = jobObserver();
+    const job = observer === null ? null : describeJob('gemm-batch', m, n, k, count, -1, 0, 0, threads, shares);
+    if (observer !== null && job !== null) observer.begin(job);
     try {
       const args = this.shareArgs;
       for (let first = 0; first < count; first += MAX_SHARES) {
@@ -551,7 +485,7 @@ export class Runtime {
         }
       }
     } finally {
-      if (observer !== null) observer.end(jobInfo);
+      if (observer !== null && job !== null) observer.end(job);
     }
   }
 
@@ -593,27 +527,6 @@ export class Runtime {
   }
 }
 
-/**
- * Shares of a batch of `count` m×n×k products on `threads` threads (see {@link Runtime.gemmBatch}):
- * one product per share when all of them together reach 2·WASM_THREAD_MIN_VOLUME and either each is
- * too small to be split by itself or there are at least 2 per thread (then whole products balance the
- * threads, each packs its operands once, and the batch costs one dispatch instead of `count`); else 1
- * (the products run one by one, each with its own plan). Never for a depth-split shape.
- */
-function batchShares(threads: number, count: number, m: number, n: number, k: number): number {
-  if (threads === 1 || count < 2 || depthParts(m, n, k) > 1 || count * m * n * k < 2 * WASM_THREAD_MIN_VOLUME) return 1;
-  if (count < 2 * threads && planShares(threads, m, n, k, MAX_SHARES) > 1) return 1;
-  return Math.min(count, MAX_SHARES);
-}
-
-/** Overwrites {@link jobInfo} (allocation-free: only when an observer is set). */
-function setJob(
-  kind: JobKind, m: number, n: number, k: number, chunks: number, kernel: number, count: number, chunk: number, threads: number, shares: number,
-): void {
-  const j = jobInfo;
-  j.kind = kind; j.m = m; j.n = n; j.k = k; j.chunks = chunks; j.kernel = kernel; j.count = count; j.chunk = chunk;
-  j.threads = threads; j.shares = shares;
-}
 
 /** Rounds a byte count up to a multiple of 16 (keeps operand regions vector-aligned). */
 function align16(bytes: number): number {

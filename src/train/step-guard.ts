@@ -26,28 +26,6 @@ function isSlotted(o: Optimizer): o is SlottedOptimizer {
 }
 
 /**
- * True when every element of `d` is finite. Each sum stays 0 unless some element is NaN or ±Infinity
- * (∞·0 = NaN); four independent sums let the loop run at memory speed (≈0.3 ms per million floats).
- */
-export function allFinite(d: Float32Array): boolean {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = d.length;
-  const n4 = n - (n & 3);
-  let j = 0;
-  for (; j < n4; j += 4) {
-    s0 += d[j] * 0;
-    s1 += d[j + 1] * 0;
-    s2 += d[j + 2] * 0;
-    s3 += d[j + 3] * 0;
-  }
-  for (; j < n; j++) s0 += d[j] * 0;
-  return s0 + s1 + s2 + s3 === 0;
-}
-
-/**
  * Snapshots parameters and optimizer state before a step and restores them if the step left a
  * non-finite weight. Buffers are allocated on the first step (and again only if a parameter's size
  * changes), so steady-state training allocates nothing.
